@@ -1,0 +1,40 @@
+# Two entry points for a fresh Debian 12 machine: `make run` and `make test`.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+CONFIG ?= etc/greyflux.toml
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps deps-test build run test bench fuzz clean format
+
+all: build
+
+deps:
+	bash scripts/deps.sh build
+
+deps-test:
+	bash scripts/deps.sh test
+
+build: deps
+	cmake --preset $(PRESET) >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	mkdir -p var
+	$(BUILD_DIR)/greyflux serve --config $(CONFIG)
+
+test: deps-test build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+bench: build
+	bash scripts/deps.sh bench
+	bash bench/greylist_anchors.sh $(BUILD_DIR)
+
+fuzz:
+	cmake --preset fuzz >/dev/null
+	cmake --build build/fuzz -j $(JOBS)
+
+format:
+	find src tests fuzz bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

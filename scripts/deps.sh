@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages greyflux needs, only those that are missing.
+# Usage: scripts/deps.sh [build|test|bench]...   (default: build)
+set -euo pipefail
+
+build_pkgs=(
+  cmake ninja-build ccache g++ pkg-config
+  libboost1.81-dev libboost-json1.81-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
+  liblmdb-dev libpsl-dev publicsuffix libxxhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+test_pkgs=(postfix swaks procps iproute2)
+bench_pkgs=(postgrey gross)
+
+want=()
+[ $# -eq 0 ] && set -- build
+for tier in "$@"; do
+  case "$tier" in
+    build) want+=("${build_pkgs[@]}") ;;
+    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    bench) want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+    *) echo "deps.sh: unknown tier '$tier' (build|test|bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks debconf questions; answer them so the install never prompts.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
