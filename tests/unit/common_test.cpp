@@ -80,6 +80,7 @@ TEST(Strings, EndsWithLabelRespectsDots) {
 TEST(Strings, SanitizeReplacesControlCharacters) {
   EXPECT_EQ(sanitize_line("a\nb\x01", 10), "a?b?");
   EXPECT_EQ(sanitize_line("abcdef", 3), "abc...");
+  EXPECT_EQ(sanitize_line("j\xc3\xbcrgen\xff\xc3", 20), "j\xc3\xbcrgen??");
 }
 
 }  // namespace

@@ -67,15 +67,40 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 }
 
 std::string sanitize_line(std::string_view s, std::size_t max_len) {
+  // Keeps valid UTF-8 (SMTPUTF8 addresses), replaces control characters and invalid bytes.
   std::string out;
   out.reserve(std::min(s.size(), max_len));
-  for (char c : s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
     if (out.size() >= max_len) {
       out += "...";
       break;
     }
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+    const auto u = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    if (u < 0x80) {
+      out += (u < 0x20 || u == 0x7f) ? '?' : static_cast<char>(u);
+      ++i;
+      continue;
+    }
+    if (u >= 0xc2 && u <= 0xdf) {
+      len = 2;
+    } else if (u >= 0xe0 && u <= 0xef) {
+      len = 3;
+    } else if (u >= 0xf0 && u <= 0xf4) {
+      len = 4;
+    }
+    bool valid = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    }
+    if (valid) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
   }
   return out;
 }
