@@ -1,6 +1,6 @@
 // gf_comment_eval: evaluates the comment classifier on the YouTube Spam Collection (TubeSpam).
 //
-// Usage: gf_comment_eval [DATA_DIR] [--sweep]
+// Usage: gf_comment_eval [DATA_DIR] [--sweep | --errors MODEL_INDEX]
 //   DATA_DIR defaults to ../shared/data/youtube-spam-collection-v1 relative to the repository
 //   (this file's ../..), read at run time; the data never enters the repository.
 //
@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -434,6 +435,53 @@ Metrics online(const Spec& s, const std::vector<Comment>& all,
   return measure(scores, labels);
 }
 
+// Prints the test comments that `s` gets wrong in protocol (a), with the features that pushed
+// the score most (used while iterating on features).
+void dump_errors(const Spec& s, const std::vector<Comment>& all) {
+  for (int fold = 0; fold < 5; ++fold) {
+    cl::Classifier c(s.options);
+    std::vector<std::size_t> train;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].video != fold) {
+        train.push_back(i);
+      }
+    }
+    auto fields = [&](std::size_t i) {
+      cl::CommentFields f;
+      f.content = all[i].content;
+      if (s.author) {
+        f.author = all[i].author;
+      }
+      return f;
+    };
+    std::mt19937_64 rng(0x5eed + static_cast<unsigned>(fold));
+    for (int e = 0; e < s.epochs; ++e) {
+      std::shuffle(train.begin(), train.end(), rng);
+      for (auto i : train) {
+        c.train(c.features(fields(i)), all[i].spam);
+      }
+    }
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].video != fold) {
+        continue;
+      }
+      cl::TokenNames names;
+      auto fv = c.features(fields(i), &names);
+      double p = c.score(fv);
+      if ((p > 0.5) == all[i].spam) {
+        continue;
+      }
+      std::printf("%s v%d p=%.3f  %.160s\n   ", all[i].spam ? "MISSED-SPAM" : "FALSE-POS  ", fold,
+                  p, all[i].content.c_str());
+      for (const auto& k : c.top_contributions(fv, 6)) {
+        auto n = names.find(k.id);
+        std::printf(" [%s %+.2f]", n ? std::string(*n).c_str() : "?", k.weight);
+      }
+      std::printf("\n");
+    }
+  }
+}
+
 // ---- report --------------------------------------------------------------------------------
 
 void print_header() {
@@ -476,40 +524,40 @@ std::vector<Spec> report_specs() {
 // Grid used while choosing the default; prints one pooled line per configuration.
 std::vector<Spec> sweep_specs() {
   std::vector<Spec> specs;
-  for (int charng = 0; charng < 2; ++charng) {
-    for (int osb = 0; osb < 2; ++osb) {
-      for (int author = 0; author < 2; ++author) {
-        cl::TokenizerOptions t;
-        t.osb = osb != 0;
-        t.char_ngrams = charng != 0;
-        std::string tag =
-            std::string(osb ? "osb" : "uni") + (charng ? "+c3-5" : "") + (author ? "+author" : "");
-        Spec f;
-        f.name = "fisher " + tag;
-        f.options.engine = cl::Engine::Fisher;
-        f.options.tokenizer = t;
-        f.author = author != 0;
-        specs.push_back(f);
-        for (double rate : {0.1, 0.3, 1.0}) {
-          for (int epochs : {1, 5}) {
+  for (int shape = 0; shape < 2; ++shape) {
+    for (int charng = 0; charng < 2; ++charng) {
+      cl::TokenizerOptions t;
+      t.shape = shape != 0;
+      t.char_ngrams = charng != 0;
+      std::string tag = std::string(shape ? "shape" : "noshape") + (charng ? "+c3-5" : "");
+      for (double robs : {1.0, 5.0, 20.0}) {
+        for (double min_dev : {0.1, 0.2, 0.35}) {
+          for (double robx : {0.4, 0.5}) {
+            Spec f;
+            f.name = "fi " + tag + " s" + std::to_string(robs).substr(0, 3) + " d" +
+                     std::to_string(min_dev).substr(0, 3) + " x" + std::to_string(robx).substr(0, 3);
+            f.options.engine = cl::Engine::Fisher;
+            f.options.tokenizer = t;
+            f.options.fisher = cl::FisherOptions{robs, robx, min_dev};
+            specs.push_back(f);
+          }
+        }
+      }
+      for (int norm = 0; norm < 2; ++norm) {
+        for (double rate : {0.05, 0.2, 0.5}) {
+          for (double l2 : {1e-5, 1e-3}) {
             Spec l;
-            l.name = "lr " + tag + " r" + std::to_string(rate).substr(0, 3) + " e" +
-                     std::to_string(epochs);
+            l.name = "lr " + tag + (norm ? " norm" : " raw") + " r" +
+                     std::to_string(rate).substr(0, 4) + " l2=" + (l2 < 1e-4 ? "1e-5" : "1e-3");
             l.options.engine = cl::Engine::Logistic;
             l.options.tokenizer = t;
             l.options.logistic.learning_rate = rate;
-            l.epochs = epochs;
-            l.author = author != 0;
+            l.options.logistic.normalize = norm != 0;
+            l.options.logistic.l2 = l2;
+            l.epochs = 5;
             specs.push_back(l);
           }
         }
-        Spec b;
-        b.name = "blend " + tag + " e5";
-        b.options.engine = cl::Engine::Blend;
-        b.options.tokenizer = t;
-        b.epochs = 5;
-        b.author = author != 0;
-        specs.push_back(b);
       }
     }
   }
@@ -527,12 +575,15 @@ std::filesystem::path default_data_dir() {
 int main(int argc, char** argv) {
   std::filesystem::path dir = default_data_dir();
   bool sweep = false;
+  int errors = -1;  // index into report_specs()
   for (int a = 1; a < argc; ++a) {
     std::string arg = argv[a];
     if (arg == "--sweep") {
       sweep = true;
+    } else if (arg == "--errors" && a + 1 < argc) {
+      errors = std::atoi(argv[++a]);
     } else if (arg == "-h" || arg == "--help") {
-      std::printf("usage: %s [DATA_DIR] [--sweep]\n", argv[0]);
+      std::printf("usage: %s [DATA_DIR] [--sweep | --errors MODEL_INDEX]\n", argv[0]);
       return 0;
     } else {
       dir = arg;
@@ -553,6 +604,11 @@ int main(int argc, char** argv) {
   auto order = chronological_order(all);
   FeatureCache cache;
 
+  if (errors >= 0) {
+    auto specs = report_specs();
+    dump_errors(specs.at(static_cast<std::size_t>(errors)), all);
+    return 0;
+  }
   if (sweep) {
     std::printf("%-34s %-8s %-10s %5s %8s %8s %8s %7s\n", "config", "protocol", "", "n", "acc",
                 "ham FPR", "recall", "AUC");

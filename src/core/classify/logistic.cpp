@@ -46,7 +46,7 @@ std::vector<LogisticModel::Term> LogisticModel::terms(const FeatureVector& featu
     out.push_back(Term{static_cast<std::size_t>(f.id & mask_), x});
     norm += x * x;
   }
-  if (norm > 0.0) {
+  if (options_.normalize && norm > 0.0) {
     double scale = 1.0 / std::sqrt(norm);
     for (auto& t : out) {
       t.x *= scale;
@@ -123,7 +123,8 @@ std::vector<Contribution> LogisticModel::top_contributions(const FeatureVector& 
 std::string LogisticModel::serialize() const {
   ByteWriter w;
   w.u8(static_cast<std::uint8_t>(options_.hash_bits));
-  w.u8(static_cast<std::uint8_t>((options_.adagrad ? 1 : 0) | (options_.binary ? 2 : 0)));
+  w.u8(static_cast<std::uint8_t>((options_.adagrad ? 1 : 0) | (options_.binary ? 2 : 0) |
+                                 (options_.normalize ? 4 : 0)));
   w.f64(options_.learning_rate);
   w.f64(options_.decay);
   w.f64(options_.l2);
@@ -166,7 +167,7 @@ Result<LogisticModel> LogisticModel::deserialize(std::string_view bytes) {
       !r.f64(bias_accum) || !r.u32(nonzero)) {
     return fail(Errc::InvalidInput, "logistic: truncated header");
   }
-  if (bits < kMinBits || bits > kMaxBits || (flags & ~3U) != 0) {
+  if (bits < kMinBits || bits > kMaxBits || (flags & ~7U) != 0) {
     return fail(Errc::InvalidInput, "logistic: bad hash size or flags");
   }
   if (!finite(o.learning_rate) || !finite(o.decay) || !finite(o.l2) || !finite(o.confident) ||
@@ -176,6 +177,7 @@ Result<LogisticModel> LogisticModel::deserialize(std::string_view bytes) {
   o.hash_bits = bits;
   o.adagrad = (flags & 1U) != 0;
   o.binary = (flags & 2U) != 0;
+  o.normalize = (flags & 4U) != 0;
   if (nonzero > (std::uint64_t{1} << bits) || r.remaining() != std::size_t{nonzero} * 12) {
     return fail(Errc::InvalidInput, "logistic: weight table size mismatch");
   }

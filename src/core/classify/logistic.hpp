@@ -30,6 +30,7 @@ struct LogisticOptions {
   double confident = 0.0;      // skip training when already this close to the label; 0 = never
   bool adagrad = true;
   bool binary = true;  // feature value 1 for presence; else log(1 + count)
+  bool normalize = true;  // scale each example's feature values to unit L2 norm
 };
 
 class LogisticModel {

@@ -428,7 +428,9 @@ void FeatureBuilder::emit_text_shape(std::string_view text) {
 void FeatureBuilder::emit_word_features() {
   if (options_.shape) {
     emit(bucket_name("words:", static_cast<std::size_t>(std::bit_width(words_.size()))));
-    emit(bucket_name("urls:", std::min<std::size_t>(urls_, 3)));
+    if (urls_ > 0) {  // absence is no evidence: spam without links is common
+      emit(bucket_name("urls:", std::min<std::size_t>(urls_, 3)));
+    }
   }
   if (options_.osb) {
     auto window = static_cast<std::size_t>(std::max(options_.osb_window, 2));
