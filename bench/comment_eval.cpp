@@ -348,7 +348,7 @@ std::string cache_key(const Spec& s) {
   const auto& t = s.options.tokenizer;
   std::ostringstream k;
   k << t.osb << t.osb_window << t.char_ngrams << t.char_ngram_min << t.char_ngram_max << t.shape
-    << s.author;
+    << t.length << s.author;
   return k.str();
 }
 
@@ -524,42 +524,33 @@ std::vector<Spec> report_specs() {
 // Grid used while choosing the default; prints one pooled line per configuration.
 std::vector<Spec> sweep_specs() {
   std::vector<Spec> specs;
-  for (int shape = 0; shape < 2; ++shape) {
-    for (int charng = 0; charng < 2; ++charng) {
-      cl::TokenizerOptions t;
-      t.shape = shape != 0;
-      t.char_ngrams = charng != 0;
-      std::string tag = std::string(shape ? "shape" : "noshape") + (charng ? "+c3-5" : "");
-      for (double robs : {1.0, 5.0, 20.0}) {
-        for (double min_dev : {0.1, 0.2, 0.35}) {
-          for (double robx : {0.4, 0.5}) {
-            Spec f;
-            f.name = "fi " + tag + " s" + std::to_string(robs).substr(0, 3) + " d" +
-                     std::to_string(min_dev).substr(0, 3) + " x" + std::to_string(robx).substr(0, 3);
-            f.options.engine = cl::Engine::Fisher;
-            f.options.tokenizer = t;
-            f.options.fisher = cl::FisherOptions{robs, robx, min_dev};
-            specs.push_back(f);
-          }
-        }
-      }
-      for (int norm = 0; norm < 2; ++norm) {
-        for (double rate : {0.05, 0.2, 0.5}) {
-          for (double l2 : {1e-5, 1e-3}) {
-            Spec l;
-            l.name = "lr " + tag + (norm ? " norm" : " raw") + " r" +
-                     std::to_string(rate).substr(0, 4) + " l2=" + (l2 < 1e-4 ? "1e-5" : "1e-3");
-            l.options.engine = cl::Engine::Logistic;
-            l.options.tokenizer = t;
-            l.options.logistic.learning_rate = rate;
-            l.options.logistic.normalize = norm != 0;
-            l.options.logistic.l2 = l2;
-            l.epochs = 5;
-            specs.push_back(l);
-          }
+  for (int variant = 0; variant < 8; ++variant) {
+    cl::TokenizerOptions t;
+    t.char_ngrams = (variant & 1) != 0;
+    t.length = (variant & 2) != 0;
+    t.shape = (variant & 4) != 0;
+    std::string tag = std::string(t.char_ngrams ? "c3-5" : "words") + (t.length ? "+len" : "") +
+                      (t.shape ? "+shape" : "");
+    for (double rate : {0.2, 0.5}) {
+      for (double l2 : {1e-4, 1e-3}) {
+        for (int epochs : {5, 10}) {
+          Spec l;
+          l.name = "lr " + tag + " r" + std::to_string(rate).substr(0, 3) +
+                   " l2=" + std::to_string(l2).substr(0, 6) + " e" + std::to_string(epochs);
+          l.options.engine = cl::Engine::Logistic;
+          l.options.tokenizer = t;
+          l.options.logistic.learning_rate = rate;
+          l.options.logistic.l2 = l2;
+          l.epochs = epochs;
+          specs.push_back(l);
         }
       }
     }
+    Spec f;
+    f.name = "fisher " + tag;
+    f.options.engine = cl::Engine::Fisher;
+    f.options.tokenizer = t;
+    specs.push_back(f);
   }
   return specs;
 }

@@ -418,7 +418,9 @@ void FeatureBuilder::emit_text_shape(std::string_view text) {
       upper += is_upper(cp) ? 1 : 0;
     }
   }
-  emit(bucket_name("len:", static_cast<std::size_t>(std::bit_width(cps))));
+  if (options_.length) {
+    emit(bucket_name("len:", static_cast<std::size_t>(std::bit_width(cps))));
+  }
   constexpr std::size_t kMinLettersForCaps = 4;
   if (letters >= kMinLettersForCaps) {
     emit(upper == letters ? std::string("caps:all") : bucket_name("caps:", upper * 4 / letters));
@@ -427,7 +429,9 @@ void FeatureBuilder::emit_text_shape(std::string_view text) {
 
 void FeatureBuilder::emit_word_features() {
   if (options_.shape) {
-    emit(bucket_name("words:", static_cast<std::size_t>(std::bit_width(words_.size()))));
+    if (options_.length) {
+      emit(bucket_name("words:", static_cast<std::size_t>(std::bit_width(words_.size()))));
+    }
     if (urls_ > 0) {  // absence is no evidence: spam without links is common
       emit(bucket_name("urls:", std::min<std::size_t>(urls_, 3)));
     }

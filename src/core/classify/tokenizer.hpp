@@ -32,7 +32,8 @@ struct TokenizerOptions {
   bool char_ngrams = false;  // character n-grams inside words
   int char_ngram_min = 3;
   int char_ngram_max = 5;
-  bool shape = true;  // length, capitals, digit-shape and punctuation-run features
+  bool shape = true;   // capitals, digit-shape and link-count features
+  bool length = true;  // text length and word count buckets
   std::size_t max_input_bytes = 64 * 1024;
   std::size_t max_words = 1000;
 };

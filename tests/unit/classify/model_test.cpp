@@ -59,9 +59,9 @@ TEST(Logistic, UntrainedScoresOneHalf) {
 
 TEST(Logistic, LearnsSeparableToySet) {
   LogisticModel model;
-  train_toy(model, 10);
+  train_toy(model, 20);
   expect_separates(model);
-  EXPECT_EQ(model.examples(), 800U);
+  EXPECT_EQ(model.examples(), 1600U);
 }
 
 TEST(Logistic, ScheduleWithoutAdagradAlsoLearns) {
