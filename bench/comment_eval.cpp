@@ -348,7 +348,7 @@ std::string cache_key(const Spec& s) {
   const auto& t = s.options.tokenizer;
   std::ostringstream k;
   k << t.osb << t.osb_window << t.char_ngrams << t.char_ngram_min << t.char_ngram_max << t.shape
-    << t.length << s.author;
+    << t.length << t.stems << s.author;
   return k.str();
 }
 
@@ -524,33 +524,24 @@ std::vector<Spec> report_specs() {
 // Grid used while choosing the default; prints one pooled line per configuration.
 std::vector<Spec> sweep_specs() {
   std::vector<Spec> specs;
-  for (int variant = 0; variant < 8; ++variant) {
+  for (int variant = 0; variant < 4; ++variant) {
     cl::TokenizerOptions t;
-    t.char_ngrams = (variant & 1) != 0;
-    t.length = (variant & 2) != 0;
-    t.shape = (variant & 4) != 0;
-    std::string tag = std::string(t.char_ngrams ? "c3-5" : "words") + (t.length ? "+len" : "") +
-                      (t.shape ? "+shape" : "");
-    for (double rate : {0.2, 0.5}) {
-      for (double l2 : {1e-4, 1e-3}) {
-        for (int epochs : {5, 10}) {
-          Spec l;
-          l.name = "lr " + tag + " r" + std::to_string(rate).substr(0, 3) +
-                   " l2=" + std::to_string(l2).substr(0, 6) + " e" + std::to_string(epochs);
-          l.options.engine = cl::Engine::Logistic;
-          l.options.tokenizer = t;
-          l.options.logistic.learning_rate = rate;
-          l.options.logistic.l2 = l2;
-          l.epochs = epochs;
-          specs.push_back(l);
-        }
+    t.osb = (variant & 1) == 0;
+    t.length = (variant & 2) == 0;
+    std::string tag = std::string(t.osb ? "osb" : "uni") + (t.length ? "+len" : "");
+    for (double rate : {0.2, 0.3, 0.4, 0.5}) {
+      for (double l2 : {1e-3, 3e-3}) {
+        Spec l;
+        l.name = "lr " + tag + " r" + std::to_string(rate).substr(0, 3) +
+                 " l2=" + std::to_string(l2).substr(0, 6);
+        l.options.engine = cl::Engine::Logistic;
+        l.options.tokenizer = t;
+        l.options.logistic.learning_rate = rate;
+        l.options.logistic.l2 = l2;
+        l.epochs = 5;
+        specs.push_back(l);
       }
     }
-    Spec f;
-    f.name = "fisher " + tag;
-    f.options.engine = cl::Engine::Fisher;
-    f.options.tokenizer = t;
-    specs.push_back(f);
   }
   return specs;
 }

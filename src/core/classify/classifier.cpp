@@ -17,7 +17,7 @@ constexpr std::uint32_t kMaxNgram = 8;
 
 void write_tokenizer(ByteWriter& w, const TokenizerOptions& t) {
   w.u8(static_cast<std::uint8_t>((t.osb ? 1 : 0) | (t.char_ngrams ? 2 : 0) | (t.shape ? 4 : 0) |
-                                 (t.length ? 8 : 0)));
+                                 (t.length ? 8 : 0) | (t.stems ? 16 : 0)));
   w.u32(static_cast<std::uint32_t>(t.osb_window));
   w.u32(static_cast<std::uint32_t>(t.char_ngram_min));
   w.u32(static_cast<std::uint32_t>(t.char_ngram_max));
@@ -36,7 +36,7 @@ bool read_tokenizer(ByteReader& r, TokenizerOptions& t) {
       !r.u64(max_words)) {
     return false;
   }
-  if ((flags & ~15U) != 0 || window < 2 || window > kMaxWindow || nmin < 1 || nmin > nmax ||
+  if ((flags & ~31U) != 0 || window < 2 || window > kMaxWindow || nmin < 1 || nmin > nmax ||
       nmax > kMaxNgram) {
     return false;
   }
@@ -44,6 +44,7 @@ bool read_tokenizer(ByteReader& r, TokenizerOptions& t) {
   t.char_ngrams = (flags & 2U) != 0;
   t.shape = (flags & 4U) != 0;
   t.length = (flags & 8U) != 0;
+  t.stems = (flags & 16U) != 0;
   t.osb_window = static_cast<int>(window);
   t.char_ngram_min = static_cast<int>(nmin);
   t.char_ngram_max = static_cast<int>(nmax);

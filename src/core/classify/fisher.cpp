@@ -73,19 +73,31 @@ double FisherModel::token_probability(FeatureId id) const {
   return (options_.robs * options_.robx + n * p) / (options_.robs + n);
 }
 
+std::vector<double> FisherModel::evidence(const FeatureVector& features) const {
+  std::vector<double> out;
+  for (const auto& f : features) {
+    double fw = token_probability(f.id);
+    if (fw >= 0.0 && std::abs(fw - 0.5) >= options_.min_dev) {
+      out.push_back(std::clamp(fw, kProbabilityFloor, 1.0 - kProbabilityFloor));
+    }
+  }
+  if (options_.max_tokens > 0 && out.size() > options_.max_tokens) {
+    auto keep = static_cast<std::ptrdiff_t>(options_.max_tokens);
+    std::nth_element(out.begin(), out.begin() + keep, out.end(),
+                     [](double a, double b) { return std::abs(a - 0.5) > std::abs(b - 0.5); });
+    out.resize(options_.max_tokens);
+  }
+  return out;
+}
+
 double FisherModel::score(const FeatureVector& features) const {
   double ln_ham = 0.0;   // sum ln f
   double ln_spam = 0.0;  // sum ln (1 - f)
-  std::size_t k = 0;
-  for (const auto& f : features) {
-    double fw = token_probability(f.id);
-    if (fw < 0.0 || std::abs(fw - 0.5) < options_.min_dev) {
-      continue;
-    }
-    fw = std::clamp(fw, kProbabilityFloor, 1.0 - kProbabilityFloor);
+  auto fs = evidence(features);
+  std::size_t k = fs.size();
+  for (double fw : fs) {
     ln_ham += std::log(fw);
     ln_spam += std::log(1.0 - fw);
-    ++k;
   }
   if (k == 0) {
     return 0.5;
@@ -126,6 +138,7 @@ std::string FisherModel::serialize() const {
   w.f64(options_.robs);
   w.f64(options_.robx);
   w.f64(options_.min_dev);
+  w.u32(options_.max_tokens);
   w.u64(spam_messages_);
   w.u64(ham_messages_);
   std::vector<std::pair<FeatureId, Counts>> sorted(counts_.begin(), counts_.end());
@@ -150,8 +163,8 @@ Result<FisherModel> FisherModel::deserialize(std::string_view bytes) {
   std::uint64_t spam = 0;
   std::uint64_t ham = 0;
   std::uint64_t entries = 0;
-  if (!r.f64(o.robs) || !r.f64(o.robx) || !r.f64(o.min_dev) || !r.u64(spam) || !r.u64(ham) ||
-      !r.u64(entries)) {
+  if (!r.f64(o.robs) || !r.f64(o.robx) || !r.f64(o.min_dev) || !r.u32(o.max_tokens) ||
+      !r.u64(spam) || !r.u64(ham) || !r.u64(entries)) {
     return fail(Errc::InvalidInput, "fisher: truncated header");
   }
   if (!valid_options(o)) {

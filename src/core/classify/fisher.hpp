@@ -5,7 +5,8 @@
 // Training counts, per feature id, the number of spam and ham messages it occurred in (once per
 // message whatever its count). Scoring computes for each feature
 //   p(w) = (s/Ns) / (s/Ns + h/Nh),   f(w) = (robs * robx + n * p(w)) / (robs + n),  n = s + h
-// keeps the features whose |f(w) - 0.5| >= min_dev, and combines them:
+// keeps the features whose |f(w) - 0.5| >= min_dev (at most max_tokens of them, the most
+// extreme first), and combines them:
 //   S = 1 - chi2Q(-2 sum ln(1 - f), 2k),  H = 1 - chi2Q(-2 sum ln f, 2k),  score = (1 + S - H)/2
 // so a message with no strong evidence either way scores 0.5 ("unsure").
 //
@@ -24,9 +25,10 @@
 namespace gf::classify {
 
 struct FisherOptions {
-  double robs = 1.0;     // strength of the prior for rare tokens (Robinson's s)
-  double robx = 0.5;     // prior probability of an unseen token (Robinson's x)
-  double min_dev = 0.1;  // ignore tokens whose f(w) is closer than this to 0.5
+  double robs = 1.0;             // strength of the prior for rare tokens (Robinson's s)
+  double robx = 0.5;             // prior probability of an unseen token (Robinson's x)
+  double min_dev = 0.1;          // ignore tokens whose f(w) is closer than this to 0.5
+  std::uint32_t max_tokens = 0;  // use only the most extreme N tokens (SpamBayes); 0 = all
 };
 
 class FisherModel {
@@ -59,6 +61,8 @@ class FisherModel {
   };
   // Robinson's f(w) for one feature, or a negative value if it is unknown.
   [[nodiscard]] double token_probability(FeatureId id) const;
+  // The f(w) values that take part in a score, after min_dev and max_tokens.
+  [[nodiscard]] std::vector<double> evidence(const FeatureVector& features) const;
 
   FisherOptions options_;
   std::unordered_map<FeatureId, Counts> counts_;

@@ -24,7 +24,7 @@ namespace gf::classify {
 
 struct LogisticOptions {
   int hash_bits = 20;          // 16..24
-  double learning_rate = 0.2;  // AdaGrad base rate, or the initial rate of the schedule
+  double learning_rate = 0.4;  // AdaGrad base rate, or the initial rate of the schedule
   double decay = 1e-3;         // schedule without AdaGrad: rate / (1 + decay * updates)
   double l2 = 1e-3;            // applied to the weights an example touches
   double confident = 0.0;      // skip training when already this close to the label; 0 = never

@@ -1,6 +1,7 @@
 #include "core/classify/tokenizer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <string>
 #include <utility>
@@ -103,6 +104,66 @@ std::string bucket_name(std::string_view name, std::size_t value) {
   std::string out(name);
   out.append(std::to_string(value));
   return out;
+}
+
+// "pleasssssse" -> "please", "subscribeeee" -> "subscribe": runs of three or more of the same
+// letter collapse to one (runs of two are normal spelling: "cool", "channel"; digits stay).
+std::string squeeze_runs(std::string_view word) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < word.size()) {
+    std::size_t start = i;
+    auto cp = next_code_point(word, i);
+    std::string_view one = word.substr(start, i - start);
+    std::size_t run = 1;
+    std::size_t j = i;
+    while (j < word.size()) {
+      std::size_t k = j;
+      if (next_code_point(word, k) != cp) {
+        break;
+      }
+      j = k;
+      ++run;
+    }
+    bool letter = classify_code_point(cp) == CharClass::Letter;
+    out.append(one);
+    if (run == 2 || (!letter && run > 2)) {  // numbers keep their digits: 1000000
+      for (std::size_t r = 1; r < run; ++r) {
+        out.append(one);
+      }
+    }
+    i = j;
+  }
+  return out;
+}
+
+// A deliberately crude English suffix stripper, so that subscribe / subscribed / subscriber /
+// subscribers / subscribing share one "s:subscrib" feature. Only ASCII words of 5+ letters.
+std::string light_stem(std::string_view word) {
+  constexpr std::size_t kMinStem = 4;
+  if (word.size() < kMinStem + 1 ||
+      !std::all_of(word.begin(), word.end(), [](char c) { return is_ascii_alpha(c); })) {
+    return std::string(word);
+  }
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kSuffixes{{
+      {"ings", ""},
+      {"ing", ""},
+      {"ers", ""},
+      {"ies", "y"},
+      {"ied", "y"},
+      {"ed", ""},
+      {"er", ""},
+      {"es", ""},
+      {"s", ""},
+      {"e", ""},
+  }};
+  for (const auto& [suffix, replacement] : kSuffixes) {
+    if (word.ends_with(suffix) && word.size() - suffix.size() >= kMinStem) {
+      std::string stem(word.substr(0, word.size() - suffix.size()));
+      return stem.append(replacement);
+    }
+  }
+  return std::string(word);
 }
 
 }  // namespace
@@ -323,10 +384,15 @@ void FeatureBuilder::process_plain(std::string_view text) {
   flush_punct();
 }
 
-void FeatureBuilder::push_word(std::string_view word) {
+void FeatureBuilder::push_word(std::string_view raw_word) {
   if (words_.size() >= options_.max_words) {
     return;
   }
+  std::string squeezed = squeeze_runs(raw_word);
+  if (squeezed.size() != raw_word.size()) {
+    emit("elongated");
+  }
+  std::string_view word = squeezed;
   std::size_t cps = 0;
   bool all_digits = true;
   bool has_letter = false;
@@ -350,6 +416,12 @@ void FeatureBuilder::push_word(std::string_view word) {
   emit(name.append(token));
   if (all_digits) {
     emit(bucket_name("num:d", std::min<std::size_t>(cps, 12)));
+  }
+  if (options_.stems && has_letter && cps <= kMaxWordCodePoints) {
+    if (std::string stem = light_stem(word); stem != word) {
+      std::string stem_name = "s:";
+      emit(stem_name.append(stem));
+    }
   }
   if (options_.char_ngrams && has_letter && cps <= kMaxWordCodePoints) {
     std::vector<std::string_view> points;

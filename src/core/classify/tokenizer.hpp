@@ -29,6 +29,7 @@ inline constexpr std::uint32_t kFeatureSchema = 1;
 struct TokenizerOptions {
   bool osb = true;           // orthogonal sparse bigrams over word tokens
   int osb_window = 5;        // a word is paired with the next osb_window - 1 words
+  bool stems = true;         // crude suffix-stripped stems ("s:subscrib") next to the words
   bool char_ngrams = false;  // character n-grams inside words
   int char_ngram_min = 3;
   int char_ngram_max = 5;
@@ -65,7 +66,7 @@ class FeatureBuilder {
   void process_chunks(const std::vector<std::string_view>& chunks);
   void process_chunk(std::string_view chunk);
   void process_plain(std::string_view text);
-  void push_word(std::string_view word);
+  void push_word(std::string_view raw_word);
   std::size_t try_phone(const std::vector<std::string_view>& chunks, std::size_t i);
   std::size_t try_obfuscated_host(const std::vector<std::string_view>& chunks, std::size_t i);
   void emit_url(std::string_view url);

@@ -209,6 +209,7 @@ TEST(Serialization, ValidEnvelopeWithBadPayloadIsRejected) {
   w.f64(1.0);
   w.f64(0.5);
   w.f64(0.1);
+  w.u32(0);
   w.u64(1);
   w.u64(1);
   w.u64(1'000'000'000'000ULL);  // claims far more entries than there are bytes

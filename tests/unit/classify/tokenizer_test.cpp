@@ -168,6 +168,21 @@ TEST(Tokenizer, OrthogonalSparseBigramsWindowFive) {
   EXPECT_FALSE(has(token_strings("a b", no_osb), "o1:a b"));
 }
 
+TEST(Tokenizer, ElongationAndStems) {
+  auto t = token_strings("PLEASSSSE SUBSCRIBEEEEE to my channnnnnel, subscribers welcome");
+  EXPECT_TRUE(has(t, "w:please")) << dump(t);
+  EXPECT_TRUE(has(t, "w:subscribe")) << dump(t);
+  EXPECT_TRUE(has(t, "elongated")) << dump(t);
+  EXPECT_TRUE(has(t, "s:subscrib")) << dump(t);
+  EXPECT_TRUE(has(t, "w:subscribers")) << dump(t);
+  EXPECT_TRUE(has(t, "w:chanel")) << dump(t);
+  EXPECT_FALSE(has(token_strings("cool channel"), "elongated"));
+  EXPECT_TRUE(has(token_strings("1000000"), "w:<num7>"));
+  TokenizerOptions no_stems;
+  no_stems.stems = false;
+  EXPECT_FALSE(has(token_strings("subscribers", no_stems), "s:subscrib"));
+}
+
 TEST(Tokenizer, CharNgramsWhenEnabled) {
   TokenizerOptions opts;
   opts.char_ngrams = true;
