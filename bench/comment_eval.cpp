@@ -508,13 +508,18 @@ std::vector<Spec> report_specs() {
   specs.push_back(fisher);
 
   Spec lr;
-  lr.name = "logistic (5 epochs)";
+  lr.name = "logistic (1 pass)";
   lr.options.engine = cl::Engine::Logistic;
-  lr.epochs = 5;
   specs.push_back(lr);
 
+  Spec blend;
+  blend.name = "blend LR+Fisher (5 passes)";
+  blend.options.engine = cl::Engine::Blend;
+  blend.epochs = 5;
+  specs.push_back(blend);
+
   Spec def;
-  def.name = "DEFAULT classifier";
+  def.name = "DEFAULT: logistic (5 passes)";
   def.options = cl::default_classifier_options();
   def.epochs = 5;
   specs.push_back(def);
@@ -588,7 +593,7 @@ int main(int argc, char** argv) {
 
   if (errors >= 0) {
     auto specs = report_specs();
-    dump_errors(specs.at(static_cast<std::size_t>(errors)), all);
+    dump_errors(specs.at(std::min(static_cast<std::size_t>(errors), specs.size() - 1)), all);
     return 0;
   }
   if (sweep) {
