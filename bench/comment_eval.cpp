@@ -529,20 +529,16 @@ std::vector<Spec> report_specs() {
 // Grid used while choosing the default; prints one pooled line per configuration.
 std::vector<Spec> sweep_specs() {
   std::vector<Spec> specs;
-  for (int variant = 0; variant < 4; ++variant) {
-    cl::TokenizerOptions t;
-    t.osb = (variant & 1) == 0;
-    t.length = (variant & 2) == 0;
-    std::string tag = std::string(t.osb ? "osb" : "uni") + (t.length ? "+len" : "");
-    for (double rate : {0.2, 0.3, 0.4, 0.5}) {
-      for (double l2 : {1e-3, 3e-3}) {
+  for (int window : {4, 5}) {
+    for (double confident : {0.0, 0.05, 0.1, 0.2}) {
+      for (double rate : {0.4, 0.6}) {
         Spec l;
-        l.name = "lr " + tag + " r" + std::to_string(rate).substr(0, 3) +
-                 " l2=" + std::to_string(l2).substr(0, 6);
+        l.name = "lr osb" + std::to_string(window) + " conf" +
+                 std::to_string(confident).substr(0, 4) + " r" + std::to_string(rate).substr(0, 3);
         l.options.engine = cl::Engine::Logistic;
-        l.options.tokenizer = t;
+        l.options.tokenizer.osb_window = window;
         l.options.logistic.learning_rate = rate;
-        l.options.logistic.l2 = l2;
+        l.options.logistic.confident = confident;
         l.epochs = 5;
         specs.push_back(l);
       }
