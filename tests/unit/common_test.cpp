@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/common/ip.hpp"
+#include "core/common/pattern.hpp"
 #include "core/common/strings.hpp"
 #include "core/common/time.hpp"
 
@@ -81,6 +82,37 @@ TEST(Strings, SanitizeReplacesControlCharacters) {
   EXPECT_EQ(sanitize_line("a\nb\x01", 10), "a?b?");
   EXPECT_EQ(sanitize_line("abcdef", 3), "abc...");
   EXPECT_EQ(sanitize_line("j\xc3\xbcrgen\xff\xc3", 20), "j\xc3\xbcrgen??");
+}
+
+}  // namespace
+}  // namespace gf
+
+namespace gf {
+namespace {
+
+TEST(Pattern, TranslatesPostgreysPerlConstructs) {
+  EXPECT_EQ(perl_to_ere("^mail\\d+\\.telekom\\.de$").value(), "^mail[0-9]+\\.telekom\\.de$");
+  EXPECT_EQ(perl_to_ere("^(?:smtp\\w*|postfix)[0-9]+$").value(),
+            "^(smtp[[:alnum:]_]*|postfix)[0-9]+$");
+  EXPECT_EQ(perl_to_ere("^.*?.server$").value(), "^.*.server$");
+  EXPECT_FALSE(perl_to_ere("(a)\\1").has_value());
+  EXPECT_FALSE(perl_to_ere("(?=x)").has_value());
+  EXPECT_FALSE(perl_to_ere("[abc").has_value());
+}
+
+TEST(Pattern, MatchesCaseInsensitively) {
+  auto p = Pattern::compile("^mx\\d+\\.partner\\.example$").value();
+  EXPECT_TRUE(p.search("MX12.Partner.example"));
+  EXPECT_FALSE(p.search("mxa.partner.example"));
+  EXPECT_FALSE(Pattern::compile("(unclosed").has_value());
+}
+
+TEST(Pattern, PathologicalPatternsDoNotBacktrackExponentially) {
+  // (a+)+$ against a long run of a's followed by a non-match takes std::regex hours.
+  auto p = Pattern::compile("^(a+)+$").value();
+  EXPECT_FALSE(p.search(std::string(4000, 'a') + "!"));
+  auto q = Pattern::compile("(x+x+)+y").value();
+  EXPECT_FALSE(q.search(std::string(3000, 'x')));
 }
 
 }  // namespace
