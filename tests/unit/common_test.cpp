@@ -115,5 +115,19 @@ TEST(Pattern, PathologicalPatternsDoNotBacktrackExponentially) {
   EXPECT_FALSE(q.search(std::string(3000, 'x')));
 }
 
+TEST(Pattern, RejectsShapesThatWouldBlowUpTheCompiler) {
+  EXPECT_FALSE(Pattern::compile("e++++++++++++++++").has_value());  // found by fuzz_whitelist
+  EXPECT_FALSE(Pattern::compile("a**").has_value());
+  EXPECT_FALSE(Pattern::compile("((((((((((a))))))))))").has_value());
+  EXPECT_FALSE(Pattern::compile("a{1000}").has_value());
+  EXPECT_FALSE(Pattern::compile("(ab){3}").has_value());
+  EXPECT_FALSE(Pattern::compile("a{3}{3}").has_value());
+  EXPECT_FALSE(Pattern::compile("a{3,}").has_value());
+  EXPECT_FALSE(Pattern::compile("(a").has_value());
+  EXPECT_FALSE(Pattern::compile("a)").has_value());
+  EXPECT_TRUE(Pattern::compile("^\\d{1,3}\\.\\d{1,3}$").has_value());
+  EXPECT_TRUE(Pattern::compile("^(a|b)+c?$").value().search("ababc"));
+}
+
 }  // namespace
 }  // namespace gf
