@@ -31,6 +31,9 @@ TEST(Size, ParsesBinaryAndDecimalUnits) {
   EXPECT_EQ(parse_size("1GiB").value(), 1ULL << 30);
   EXPECT_EQ(parse_size("100KB").value(), 100'000u);
   EXPECT_FALSE(parse_size("12 furlongs").has_value());
+  EXPECT_EQ(format_size(65536), "64KiB");
+  EXPECT_EQ(format_size(1ULL << 30), "1GiB");
+  EXPECT_EQ(format_size(1000), "1000");
 }
 
 TEST(Date, FormatsRfc5322InUtc) {
