@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <vector>
 #include <cstring>
+#include <filesystem>
 
 namespace gf::io {
 namespace {
@@ -47,9 +48,11 @@ class ReadTxn {
 
 Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
                                                    greylist::Store::ExpiredFn expired) {
-  if (::mkdir(opts.path.c_str(), 0750) != 0 && errno != EEXIST) {
-    return fail(Errc::Io, fmt::format("cannot create store directory {}: {}", opts.path,
-                                      std::strerror(errno)));
+  std::error_code ec;
+  std::filesystem::create_directories(opts.path, ec);
+  if (ec) {
+    return fail(Errc::Io,
+                fmt::format("cannot create store directory {}: {}", opts.path, ec.message()));
   }
   std::unique_ptr<LmdbStore> s(new LmdbStore());
   s->opts_ = opts;
