@@ -10,7 +10,7 @@ build_pkgs=(
   liblmdb-dev libpsl-dev publicsuffix libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(postfix swaks procps iproute2)
+test_pkgs=(postfix swaks procps iproute2 python3)
 bench_pkgs=(postgrey gross)
 
 want=()

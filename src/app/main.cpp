@@ -1,1 +1,116 @@
-int main() { return 0; }
+// greyflux command line: serve, check-config, dump-config, and the admin commands.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "app/daemon.hpp"
+#include "gf_version.hpp"
+
+namespace {
+
+std::string default_config() {
+  if (const char* env = std::getenv("GREYFLUX_CONFIG"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  if (::access("etc/greyflux.toml", R_OK) == 0) {
+    return "etc/greyflux.toml";
+  }
+  return "/etc/greyflux/greyflux.toml";
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    out += (out.empty() ? "" : " ") + w;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"greyflux: greylisting, comment and mail spam filtering, fast-flux detection"};
+  app.set_version_flag("--version", std::string("greyflux ") + gf::kVersion);
+  app.require_subcommand(1);
+
+  std::string config = default_config();
+  std::vector<std::string> overrides;
+  auto add_config = [&](CLI::App* sub) {
+    sub->add_option("--config,-c", config, "config file (TOML)")->capture_default_str();
+    sub->add_option("--set", overrides, "override a setting: section.key=value (repeatable)");
+  };
+
+  CLI::App* serve = app.add_subcommand("serve", "run the daemon");
+  add_config(serve);
+
+  CLI::App* check = app.add_subcommand("check-config", "validate a config file and exit");
+  std::string check_file;
+  check->add_option("file", check_file, "config file")->required();
+  check->add_option("--set", overrides, "override a setting: section.key=value");
+
+  CLI::App* dump = app.add_subcommand("dump-config", "print every setting, default and doc");
+  std::string dump_file;
+  dump->add_option("--config,-c", dump_file, "show this file's values instead of the defaults");
+
+  std::vector<std::string> args;
+  CLI::App* gl = app.add_subcommand("greylist", "list|show|delete greylist entries");
+  add_config(gl);
+  gl->add_option("args", args, "list [PATTERN] | show PATTERN | delete PATTERN")->required();
+  CLI::App* wl = app.add_subcommand("whitelist", "add|remove|list admin whitelist entries");
+  add_config(wl);
+  wl->add_option("args", args, "add|remove client|recipient ENTRY | list")->required();
+  CLI::App* stats = app.add_subcommand("stats", "print the daemon's counters");
+  add_config(stats);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) {
+    return gf::app::serve(config, overrides);
+  }
+  if (check->parsed()) {
+    auto values = gf::app::load_config(check_file, overrides);
+    if (!values) {
+      std::fprintf(stderr, "%s\n", values.error().message.c_str());
+      return 1;
+    }
+    std::vector<std::string> warnings;
+    auto policy = gf::app::build_policy(*values, warnings);
+    for (const auto& w : warnings) {
+      std::fprintf(stderr, "warning: %s\n", w.c_str());
+    }
+    if (!policy) {
+      std::fprintf(stderr, "%s\n", policy.error().message.c_str());
+      return 1;
+    }
+    std::printf("%s: ok (%zu client and %zu recipient whitelist entries)\n", check_file.c_str(),
+                (*policy)->clients.size(), (*policy)->recipients.size());
+    return 0;
+  }
+  if (dump->parsed()) {
+    if (dump_file.empty()) {
+      std::fputs(gf::app::dump_config(nullptr).c_str(), stdout);
+      return 0;
+    }
+    auto values = gf::app::load_config(dump_file, {});
+    if (!values) {
+      std::fprintf(stderr, "%s\n", values.error().message.c_str());
+      return 1;
+    }
+    std::fputs(gf::app::dump_config(&*values).c_str(), stdout);
+    return 0;
+  }
+  if (gl->parsed()) {
+    return gf::app::admin_command(config, overrides, "greylist " + join(args));
+  }
+  if (wl->parsed()) {
+    return gf::app::admin_command(config, overrides, "whitelist " + join(args));
+  }
+  if (stats->parsed()) {
+    return gf::app::admin_command(config, overrides, "stats");
+  }
+  return 1;
+}

@@ -3,9 +3,8 @@
 // Untrusted input (network bytes, stored records, config text) never throws across a parser;
 // the caller decides what a failure costs (one protocol error reply, one log line).
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace gf {
 

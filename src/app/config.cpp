@@ -1,0 +1,266 @@
+#include "app/config.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/common/strings.hpp"
+#include "io/net/listen.hpp"
+
+namespace gf::app {
+namespace {
+
+Result<Value> from_toml(const SettingDef& def, const toml::node& node) {
+  auto bad = [&](std::string_view want) {
+    return fail(Errc::Config, fmt::format("{}: expected {}", def.name, want));
+  };
+  switch (def.type) {
+    case SettingType::String:
+      if (auto s = node.value<std::string>()) {
+        return Value(*s);
+      }
+      return bad("a string");
+    case SettingType::StringList: {
+      const toml::array* arr = node.as_array();
+      if (arr == nullptr) {
+        if (auto s = node.value<std::string>()) {
+          return Value(std::vector<std::string>{*s});
+        }
+        return bad("a list of strings");
+      }
+      std::vector<std::string> out;
+      for (const toml::node& item : *arr) {
+        auto s = item.value<std::string>();
+        if (!s) {
+          return bad("a list of strings");
+        }
+        out.push_back(*s);
+      }
+      return Value(std::move(out));
+    }
+    case SettingType::Duration:
+      if (auto n = node.value<std::int64_t>()) {
+        return parse_value(def, std::to_string(*n) + "s");
+      }
+      if (auto s = node.value<std::string>()) {
+        return parse_value(def, *s);
+      }
+      return bad("a duration such as \"300s\"");
+    case SettingType::Size:
+      if (auto n = node.value<std::int64_t>(); n && *n >= 0) {
+        return Value(static_cast<std::uint64_t>(*n));
+      }
+      if (auto s = node.value<std::string>()) {
+        return parse_value(def, *s);
+      }
+      return bad("a size such as \"64KiB\"");
+    case SettingType::Integer:
+      if (auto n = node.value<std::int64_t>()) {
+        return Value(*n);
+      }
+      return bad("an integer");
+    case SettingType::Bool:
+      if (auto b = node.value<bool>()) {
+        return Value(*b);
+      }
+      return bad("true or false");
+  }
+  return bad("a value");
+}
+
+Result<void> validate(const Values& v) {
+  auto in = [](std::string_view x, std::initializer_list<std::string_view> allowed) {
+    for (auto a : allowed) {
+      if (x == a) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!in(v.str("store.backend"), {"lmdb", "memory"})) {
+    return fail(Errc::Config, "store.backend: must be \"lmdb\" or \"memory\"");
+  }
+  if (!in(v.str("policy.on_store_failure"), {"dunno", "defer"})) {
+    return fail(Errc::Config, "policy.on_store_failure: must be \"dunno\" or \"defer\"");
+  }
+  if (!in(v.str("log.level"), {"trace", "debug", "info", "warn", "error", "off"})) {
+    return fail(Errc::Config, "log.level: must be trace, debug, info, warn, error or off");
+  }
+  const auto v4 = v.integer("greylist.ipv4_prefix");
+  const auto v6 = v.integer("greylist.ipv6_prefix");
+  if (v4 < 8 || v4 > 32) {
+    return fail(Errc::Config, "greylist.ipv4_prefix: must be 8..32");
+  }
+  if (v6 < 16 || v6 > 128) {
+    return fail(Errc::Config, "greylist.ipv6_prefix: must be 16..128");
+  }
+  for (auto name : {"greylist.auto_whitelist_after", "greylist.domain_auto_whitelist_after",
+                    "policy.threads", "policy.max_attributes"}) {
+    if (v.integer(name) < 0 || v.integer(name) > 1'000'000) {
+      return fail(Errc::Config, fmt::format("{}: must be 0..1000000", name));
+    }
+  }
+  if (v.integer("policy.max_connections") < 1) {
+    return fail(Errc::Config, "policy.max_connections: must be at least 1");
+  }
+  if (v.size("policy.max_request") < 1024) {
+    return fail(Errc::Config, "policy.max_request: must be at least 1KiB");
+  }
+  if (v.duration("store.commit_interval") < Millis(1) ||
+      v.duration("store.commit_interval") > Millis(10'000)) {
+    return fail(Errc::Config, "store.commit_interval: must be 1ms..10s");
+  }
+  if (v.duration("greylist.delay") > v.duration("greylist.retry_window")) {
+    return fail(Errc::Config, "greylist.delay: must not exceed greylist.retry_window");
+  }
+  if (v.list("policy.listen").empty()) {
+    return fail(Errc::Config, "policy.listen: needs at least one address");
+  }
+  for (const std::string& l : v.list("policy.listen")) {
+    if (auto spec = io::parse_listen(l); !spec) {
+      return fail(Errc::Config, "policy.listen: " + spec.error().message);
+    }
+  }
+  return {};
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(Errc::Io, fmt::format("cannot read {}", path));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Result<Values> load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Values values;
+  if (!path.empty()) {
+    toml::table tbl;
+    try {
+      tbl = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      const auto& where = e.source().begin;
+      return fail(Errc::Config,
+                  fmt::format("{}:{}:{}: {}", path, where.line, where.column, e.description()));
+    }
+    for (auto&& [section, node] : tbl) {
+      const toml::table* sect = node.as_table();
+      if (sect == nullptr) {
+        return fail(Errc::Config, fmt::format("{}: '{}' must be a [section]", path, section.str()));
+      }
+      for (auto&& [key, value] : *sect) {
+        const std::string name = fmt::format("{}.{}", section.str(), key.str());
+        const SettingDef* def = find_setting(name);
+        if (def == nullptr) {
+          return fail(Errc::Config, fmt::format("{}:{}: unknown setting '{}' (see greyflux "
+                                                "dump-config)",
+                                                path, value.source().begin.line, name));
+        }
+        auto parsed = from_toml(*def, value);
+        if (!parsed) {
+          return fail(Errc::Config, fmt::format("{}:{}: {}", path, value.source().begin.line,
+                                                parsed.error().message));
+        }
+        values.set(name, std::move(*parsed));
+      }
+    }
+  }
+  for (const std::string& o : overrides) {
+    const std::size_t eq = o.find('=');
+    if (eq == std::string::npos) {
+      return fail(Errc::Config, fmt::format("--set '{}': expected section.key=value", o));
+    }
+    const std::string name(trim_ws(std::string_view(o).substr(0, eq)));
+    const SettingDef* def = find_setting(name);
+    if (def == nullptr) {
+      return fail(Errc::Config, fmt::format("--set: unknown setting '{}'", name));
+    }
+    auto parsed = parse_value(*def, std::string_view(o).substr(eq + 1));
+    if (!parsed) {
+      return fail(Errc::Config, "--set " + parsed.error().message);
+    }
+    values.set(name, std::move(*parsed));
+  }
+  if (auto ok = validate(values); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return values;
+}
+
+Result<std::shared_ptr<const greylist::Policy>> build_policy(const Values& v,
+                                                             std::vector<std::string>& warnings) {
+  auto policy = std::make_shared<greylist::Policy>();
+  greylist::Settings& s = policy->settings;
+  auto secs = [&](const char* name) {
+    return std::chrono::duration_cast<Seconds>(v.duration(name));
+  };
+  s.delay = secs("greylist.delay");
+  s.retry_window = secs("greylist.retry_window");
+  s.max_age = secs("greylist.max_age");
+  s.ipv4_prefix = static_cast<int>(v.integer("greylist.ipv4_prefix"));
+  s.ipv6_prefix = static_cast<int>(v.integer("greylist.ipv6_prefix"));
+  s.auto_whitelist_after = static_cast<std::uint32_t>(v.integer("greylist.auto_whitelist_after"));
+  s.domain_auto_whitelist_after =
+      static_cast<std::uint32_t>(v.integer("greylist.domain_auto_whitelist_after"));
+  s.pooled_senders = v.boolean("greylist.pooled_senders");
+  s.action = v.str("greylist.action");
+  s.text = v.str("greylist.text");
+  s.header = v.str("greylist.header");
+  s.hostname = v.str("greylist.hostname");
+  if (s.hostname.empty()) {
+    char host[256] = {};
+    s.hostname = ::gethostname(host, sizeof host - 1) == 0 ? host : "localhost";
+  }
+  s.defer_on_store_failure = v.str("policy.on_store_failure") == "defer";
+
+  auto load = [&](const std::string& file, auto& list) -> Result<void> {
+    auto text = read_file(file);
+    if (!text) {
+      if (file.ends_with(".local")) {
+        return {};
+      }
+      return fail(Errc::Config, fmt::format("whitelist: {}", text.error().message));
+    }
+    for (const auto& w : list.add_text(*text, file)) {
+      warnings.push_back(fmt::format("{}:{}: {}", w.source, w.line, w.message));
+    }
+    return {};
+  };
+  for (const std::string& f : v.list("greylist.whitelist_clients")) {
+    if (auto ok = load(f, policy->clients); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  for (const std::string& f : v.list("greylist.whitelist_recipients")) {
+    if (auto ok = load(f, policy->recipients); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  return std::shared_ptr<const greylist::Policy>(std::move(policy));
+}
+
+std::string dump_config(const Values* current) {
+  std::string out = "# greyflux settings: every key with its default and what it does.\n";
+  std::string section;
+  for (const SettingDef& d : settings_table()) {
+    const std::string_view sect = d.name.substr(0, d.name.find('.'));
+    if (sect != section) {
+      section = std::string(sect);
+      out += fmt::format("\n[{}]\n", section);
+    }
+    const std::string value = current ? format_value(current->get(d.name))
+                                      : format_value(*parse_value(d, d.default_text));
+    out += fmt::format("# {}{}\n{} = {}\n", d.doc, d.reloadable ? " (reloads on SIGHUP)" : "",
+                       d.name.substr(d.name.find('.') + 1), value);
+  }
+  return out;
+}
+
+}  // namespace gf::app

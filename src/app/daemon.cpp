@@ -1,0 +1,377 @@
+#include "app/daemon.hpp"
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "app/config.hpp"
+#include "app/engine.hpp"
+#include "core/common/strings.hpp"
+#include "gf_version.hpp"
+#include "io/net/line_server.hpp"
+
+namespace gf::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+TimePoint wall_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
+
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+void log_decision(const policy::Request& r, const greylist::Decision& d) {
+  using greylist::Reason;
+  if (d.reason == Reason::NotRcpt) {
+    spdlog::debug("action=dunno reason=not-rcpt-stage state={}",
+                  sanitize_line(r.protocol_state, 32));
+    return;
+  }
+  spdlog::info("action={} reason={} client={}[{}] sender=<{}> recipient=<{}> delay={}s{}",
+               greylist::to_string(d.action), greylist::to_string(d.reason),
+               sanitize_line(r.client_name, 255), sanitize_line(r.client_address, 64),
+               sanitize_line(r.sender, 320), sanitize_line(r.recipient, 320), d.delay_s,
+               d.error.empty() ? "" : " error=" + sanitize_line(d.error, 200));
+}
+
+class RateLimitedWarn {
+ public:
+  void warn(const std::string& msg) {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::seconds(1)) {
+      ++suppressed_;
+      return;
+    }
+    spdlog::warn("{}{}", msg,
+                 suppressed_ ? fmt::format(" ({} more suppressed)", suppressed_) : std::string());
+    last_ = now;
+    suppressed_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t suppressed_ = 0;
+};
+
+std::vector<io::ListenSpec> listen_specs(const Values& v) {
+  std::vector<io::ListenSpec> out;
+  for (const std::string& l : v.list("policy.listen")) {
+    out.push_back(*io::parse_listen(l));  // validated when the config was loaded
+  }
+  return out;
+}
+
+}  // namespace
+
+void setup_logging(const std::string& level, const std::string& file) {
+  spdlog::init_thread_pool(1 << 16, 1);
+  std::shared_ptr<spdlog::logger> logger;
+  if (file.empty()) {
+    logger = spdlog::create_async<spdlog::sinks::stderr_sink_mt>("greyflux");
+  } else {
+    logger = spdlog::create_async<spdlog::sinks::basic_file_sink_mt>("greyflux", file);
+  }
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %L %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
+int serve(const std::string& config_path, const std::vector<std::string>& overrides) {
+  auto values = load_config(config_path, overrides);
+  if (!values) {
+    std::fprintf(stderr, "greyflux: %s\n", values.error().message.c_str());
+    return 2;
+  }
+  try {
+    setup_logging(values->str("log.level"), values->str("log.file"));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "greyflux: cannot open log: %s\n", e.what());
+    return 2;
+  }
+  std::vector<std::string> warnings;
+  auto policy = build_policy(*values, warnings);
+  if (!policy) {
+    spdlog::critical("{}", policy.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: %s\n", policy.error().message.c_str());
+    return 2;
+  }
+  for (const auto& w : warnings) {
+    spdlog::warn("whitelist: {}", w);
+  }
+  raise_fd_limit();
+  auto engine = Engine::open(*values, *policy);
+  if (!engine) {
+    spdlog::critical("{}", engine.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: %s\n", engine.error().message.c_str());
+    return 2;
+  }
+  Engine& eng = **engine;
+
+  int threads = static_cast<int>(values->integer("policy.threads"));
+  if (threads <= 0) {
+    threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  asio::io_context ioc(threads);
+
+  policy::Limits limits;
+  limits.max_request_bytes = values->size("policy.max_request");
+  limits.max_attributes = static_cast<std::size_t>(values->integer("policy.max_attributes"));
+  RateLimitedWarn store_warn;
+  io::LineServerOptions popts;
+  popts.name = "policy";
+  popts.listen = listen_specs(*values);
+  popts.idle_timeout = values->duration("policy.idle_timeout");
+  popts.max_connections = static_cast<std::size_t>(values->integer("policy.max_connections"));
+  io::LineServer policy_server(
+      ioc, popts,
+      [&eng, &store_warn, limits](std::string& in, std::string& out,
+                                  const std::string& peer) -> io::FrameResult {
+        std::size_t off = 0;
+        while (true) {
+          policy::ParseOutcome r = policy::parse_request(std::string_view(in).substr(off), limits);
+          off += r.consumed;
+          if (r.status == policy::ParseStatus::NeedMore) {
+            break;
+          }
+          if (r.status == policy::ParseStatus::Error) {
+            ++eng.counters().protocol_errors;
+            in.clear();
+            return {io::FrameStatus::Close, r.error};
+          }
+          const greylist::Decision d = eng.check(r.request, wall_now());
+          if (d.reason == greylist::Reason::StoreFailure) {
+            store_warn.warn(
+                fmt::format("store failure, answering {}: {} (peer {})", d.reply, d.error, peer));
+          }
+          log_decision(r.request, d);
+          out += policy::format_reply(d.reply);
+        }
+        in.erase(0, off);
+        return {};
+      });
+
+  io::LineServer* policy_ptr = &policy_server;
+  io::LineServerOptions aopts;
+  aopts.name = "admin";
+  aopts.idle_timeout = std::chrono::seconds(30);
+  aopts.max_connections = 64;
+  aopts.unix_mode = 0600;
+  const std::string admin_path = values->str("admin.socket");
+  if (!admin_path.empty()) {
+    aopts.listen.push_back(io::ListenSpec{true, "", 0, admin_path});
+  }
+  io::LineServer admin_server(
+      ioc, aopts,
+      [&eng, policy_ptr](std::string& in, std::string& out, const std::string&) -> io::FrameResult {
+        const std::size_t nl = in.find('\n');
+        if (nl == std::string::npos) {
+          if (in.size() > 4096) {
+            return {io::FrameStatus::Close, "admin command too long"};
+          }
+          return {};
+        }
+        const std::string line = in.substr(0, nl);
+        spdlog::info("admin: {}", sanitize_line(line, 200));
+        out = eng.admin(line, &policy_ptr->stats());
+        return {io::FrameStatus::Close, ""};
+      });
+
+  if (auto ok = policy_server.start(); !ok) {
+    spdlog::critical("{}", ok.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
+    return 2;
+  }
+  if (auto ok = admin_server.start(); !ok) {
+    spdlog::critical("{}", ok.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
+    return 2;
+  }
+
+  // Expiry for the memory backend (LMDB sweeps in its writer thread).
+  std::atomic<bool> stopping{false};
+  asio::steady_timer expiry(ioc);
+  std::function<void()> schedule_expiry = [&] {
+    expiry.expires_after(std::chrono::seconds(1));
+    expiry.async_wait([&](boost::system::error_code ec) {
+      if (ec || stopping) {
+        return;
+      }
+      eng.expire_step(wall_now());
+      schedule_expiry();
+    });
+  };
+  if (values->str("store.backend") == "memory") {
+    schedule_expiry();
+  }
+
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread hard_stop;
+  asio::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+      if (ec) {
+        return;
+      }
+      if (sig == SIGHUP) {
+        auto fresh = load_config(config_path, overrides);
+        std::vector<std::string> w;
+        auto pol =
+            fresh ? build_policy(*fresh, w)
+                  : Result<std::shared_ptr<const greylist::Policy>>(tl::unexpected(fresh.error()));
+        if (!pol) {
+          spdlog::error("reload failed, keeping the old config: {}", pol.error().message);
+        } else {
+          for (const auto& x : w) {
+            spdlog::warn("whitelist: {}", x);
+          }
+          eng.set_policy(*pol);
+          spdlog::set_level(spdlog::level::from_str(fresh->str("log.level")));
+          for (const SettingDef& d : settings_table()) {
+            if (!d.reloadable && fresh->get(d.name) != values->get(d.name)) {
+              spdlog::warn("reload: {} changed; it takes effect only after a restart", d.name);
+            }
+          }
+          spdlog::info("reloaded {}: {} client and {} recipient whitelist entries", config_path,
+                       (*pol)->clients.size(), (*pol)->recipients.size());
+        }
+        wait_signal();
+        return;
+      }
+      spdlog::info("signal {}: draining connections", sig);
+      stopping = true;
+      expiry.cancel();
+      policy_server.drain();
+      admin_server.drain();
+      // Connections get a few seconds to finish; then the loop is stopped regardless.
+      hard_stop = std::thread([&] {
+        std::unique_lock lock(done_mu);
+        if (!done_cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
+          spdlog::warn("drain timed out; stopping");
+          ioc.stop();
+        }
+      });
+    });
+  };
+  wait_signal();
+
+  std::string where;
+  for (const auto& l : popts.listen) {
+    where += (where.empty() ? "" : ", ") + l.to_string();
+  }
+  spdlog::info("greyflux {} ready: policy on {}, store {} at {}, {} threads", kVersion, where,
+               values->str("store.backend"), values->str("store.path"), threads);
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) {
+    pool.emplace_back([&ioc] { ioc.run(); });
+  }
+  ioc.run();
+  for (auto& t : pool) {
+    t.join();
+  }
+  {
+    std::lock_guard lock(done_mu);
+    done = true;
+  }
+  done_cv.notify_all();
+  if (hard_stop.joinable()) {
+    hard_stop.join();
+  }
+  engine->reset();  // commits pending writes
+  spdlog::info("greyflux stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+int admin_command(const std::string& config_path, const std::vector<std::string>& overrides,
+                  const std::string& line) {
+  auto values = load_config(config_path, overrides);
+  if (!values) {
+    std::fprintf(stderr, "greyflux: %s\n", values.error().message.c_str());
+    return 2;
+  }
+  std::string reply;
+  const std::string path = values->str("admin.socket");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  bool connected = false;
+  if (fd >= 0 && !path.empty() && path.size() < sizeof addr.sun_path) {
+    std::memcpy(addr.sun_path, path.c_str(), path.size());
+    connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  if (connected) {
+    const std::string msg = line + "\n";
+    if (::write(fd, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) {
+      std::fprintf(stderr, "greyflux: cannot send to %s\n", path.c_str());
+      ::close(fd);
+      return 1;
+    }
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+      reply.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+  } else {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    // No daemon answers: work on the store directly (LMDB is safe to share between processes).
+    if (values->str("store.backend") == "memory") {
+      std::fprintf(stderr, "greyflux: no daemon answers on %s (memory store)\n", path.c_str());
+      return 1;
+    }
+    spdlog::set_level(spdlog::level::warn);
+    std::vector<std::string> warnings;
+    auto policy = build_policy(*values, warnings);
+    if (!policy) {
+      std::fprintf(stderr, "greyflux: %s\n", policy.error().message.c_str());
+      return 2;
+    }
+    auto engine = Engine::open(*values, *policy);
+    if (!engine) {
+      std::fprintf(stderr, "greyflux: %s\n", engine.error().message.c_str());
+      return 2;
+    }
+    reply = (*engine)->admin(line, nullptr);
+  }
+  const std::size_t nl = reply.find('\n');
+  const std::string status = reply.substr(0, nl);
+  const std::string body = nl == std::string::npos ? "" : reply.substr(nl + 1);
+  if (status == "ok") {
+    std::fputs(body.c_str(), stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "greyflux: %s\n", status.empty() ? "no reply" : status.c_str());
+  return 1;
+}
+
+}  // namespace gf::app

@@ -1,0 +1,304 @@
+#include "app/engine.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "app/settings.hpp"
+#include "core/common/strings.hpp"
+#include "core/greylist/memory_store.hpp"
+#include "io/net/line_server.hpp"
+#include "io/store/lmdb_store.hpp"
+
+namespace gf::app {
+namespace {
+
+std::string iso_time(std::uint32_t s) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time_t(s)));
+}
+
+std::vector<std::string> words_of(std::string_view line) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : line) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      if (!cur.empty()) {
+        out.push_back(std::move(cur));
+        cur.clear();
+      }
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) {
+    out.push_back(std::move(cur));
+  }
+  return out;
+}
+
+const char* kind_name(char k) {
+  switch (k) {
+    case 't':
+      return "triplet";
+    case 'c':
+      return "client-awl";
+    case 'd':
+      return "domain-awl";
+    case 's':
+      return "sender-seen";
+    case 'p':
+      return "pooled";
+    case 'w':
+      return "whitelist";
+    default:
+      return "other";
+  }
+}
+
+std::string fields_of(std::string_view key) {
+  std::string out(key.size() > 2 ? key.substr(2) : std::string_view());
+  for (char& c : out) {
+    if (c == greylist::kKeySep) {
+      c = '\t';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::open(const Values& v,
+                                             std::shared_ptr<const greylist::Policy> policy) {
+  std::unique_ptr<Engine> e(new Engine());
+  e->policy_ = policy;
+  e->expiry_settings_ = policy->settings;
+  if (v.str("store.backend") == "memory") {
+    e->store_ = std::make_unique<greylist::MemoryStore>();
+  } else {
+    io::LmdbOptions opts;
+    opts.path = v.str("store.path");
+    opts.map_size = v.size("store.map_size");
+    opts.commit_interval = v.duration("store.commit_interval");
+    opts.sync = v.boolean("store.sync");
+    Engine* self = e.get();
+    auto store = io::LmdbStore::open(opts, [self](std::string_view key, const greylist::Record& r) {
+      greylist::Settings s;
+      {
+        std::lock_guard lock(self->settings_mu_);
+        s = self->expiry_settings_;
+      }
+      const TimePoint now = std::chrono::floor<Seconds>(std::chrono::system_clock::now());
+      return greylist::is_expired(key, r, now, s);
+    });
+    if (!store) {
+      return tl::unexpected(store.error());
+    }
+    e->lmdb_ = store->get();
+    e->store_ = std::move(*store);
+  }
+  e->psl_ = std::make_unique<io::PublicSuffixList>();
+  io::PublicSuffixList* psl = e->psl_.get();
+  e->greylist_ = std::make_unique<greylist::Greylist>(
+      policy, *e->store_, [psl](std::string_view host) { return psl->registrable_domain(host); });
+  if (auto ok = e->greylist_->load_dynamic_whitelists(); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return e;
+}
+
+Engine::~Engine() {
+  if (lmdb_ != nullptr) {
+    lmdb_->set_expired_fn({});  // the callback points into this object
+  }
+  greylist_.reset();
+  store_.reset();  // commits what is pending
+}
+
+greylist::Decision Engine::check(const policy::Request& req, TimePoint now) {
+  greylist::Decision d;
+  {
+    std::lock_guard lock(mu_);
+    d = greylist_->check(req, now);
+  }
+  ++counters_.requests;
+  ++counters_.by_reason[static_cast<std::size_t>(d.reason)];
+  return d;
+}
+
+void Engine::set_policy(std::shared_ptr<const greylist::Policy> policy) {
+  {
+    std::lock_guard lock(mu_);
+    policy_ = policy;
+    greylist_->set_policy(policy);
+  }
+  std::lock_guard lock(settings_mu_);
+  expiry_settings_ = policy->settings;
+}
+
+std::shared_ptr<const greylist::Policy> Engine::policy() {
+  std::lock_guard lock(mu_);
+  return policy_;
+}
+
+void Engine::expire_step(TimePoint now) {
+  if (lmdb_ != nullptr) {
+    return;
+  }
+  greylist::Settings s;
+  {
+    std::lock_guard lock(settings_mu_);
+    s = expiry_settings_;
+  }
+  (void)store_->expire_step(
+      [&](std::string_view key, const greylist::Record& r) {
+        return greylist::is_expired(key, r, now, s);
+      },
+      2000);
+}
+
+std::string Engine::admin(std::string_view line, const io::LineServerStats* policy_stats) {
+  const std::vector<std::string> words = words_of(line);
+  // Only whitelist commands touch the greylist object; listings read the thread-safe store
+  // without holding up requests.
+  if (!words.empty() && words[0] == "whitelist") {
+    std::lock_guard lock(mu_);
+    return admin_locked(words, policy_stats);
+  }
+  return admin_locked(words, policy_stats);
+}
+
+std::string Engine::admin_locked(const std::vector<std::string>& w, const io::LineServerStats* ps) {
+  auto word = [&](std::size_t i) -> std::string { return i < w.size() ? w[i] : std::string(); };
+  const std::string usage =
+      "error: usage: greylist list [PATTERN] | greylist show PATTERN | greylist delete PATTERN | "
+      "whitelist add|remove client|recipient ENTRY | whitelist list | stats\n";
+  if (word(0) == "greylist" && (word(1) == "list" || word(1) == "show")) {
+    const bool list = word(1) == "list";
+    const std::string pattern = ascii_lower(word(2));
+    if (!list && pattern.empty()) {
+      return "error: greylist show needs a PATTERN (an address, sender, recipient or domain)\n";
+    }
+    std::string out = "ok\n";
+    out += list ? "network\tsender\trecipient\tfirst_seen\tlast_seen\tstate\n"
+                : "kind\tkey\tfirst_seen\tlast_seen\tcount\n";
+    std::size_t rows = 0;
+    auto ok = store_->scan(list ? "t:" : "", [&](std::string_view key, const greylist::Record& r) {
+      if (!pattern.empty() && ascii_lower(key).find(pattern) == std::string::npos) {
+        return true;
+      }
+      if (list) {
+        out += fmt::format("{}\t{}\t{}\t{}\n", fields_of(key), iso_time(r.first_s),
+                           iso_time(r.last_s), r.count > 0 ? "passed" : "waiting");
+      } else {
+        out += fmt::format("{}\t{}\t{}\t{}\t{}\n", kind_name(key[0]), fields_of(key),
+                           iso_time(r.first_s), iso_time(r.last_s), r.count);
+      }
+      return ++rows < 100000;
+    });
+    if (!ok) {
+      return "error: " + ok.error().message + "\n";
+    }
+    return out;
+  }
+  if (word(0) == "greylist" && word(1) == "delete") {
+    const std::string pattern = ascii_lower(word(2));
+    if (pattern.empty()) {
+      return "error: greylist delete needs a PATTERN\n";
+    }
+    std::vector<std::string> doomed;
+    auto ok = store_->scan("", [&](std::string_view key, const greylist::Record&) {
+      if (key[0] != 'w' && ascii_lower(key).find(pattern) != std::string::npos) {
+        doomed.emplace_back(key);
+      }
+      return true;
+    });
+    if (!ok) {
+      return "error: " + ok.error().message + "\n";
+    }
+    for (const std::string& k : doomed) {
+      if (auto erased = store_->erase(k); !erased) {
+        return "error: " + erased.error().message + "\n";
+      }
+    }
+    if (auto flushed = store_->flush(); !flushed) {
+      return "error: " + flushed.error().message + "\n";
+    }
+    return fmt::format("ok\ndeleted {} entries\n", doomed.size());
+  }
+  if (word(0) == "whitelist" && word(1) == "list") {
+    std::string out = "ok\n";
+    for (const auto& e : policy_->clients.entries()) {
+      out += "client\tfile\t" + e + "\n";
+    }
+    for (const auto& e : greylist_->dynamic_clients().entries()) {
+      out += "client\tadmin\t" + e + "\n";
+    }
+    for (const auto& e : policy_->recipients.entries()) {
+      out += "recipient\tfile\t" + e + "\n";
+    }
+    for (const auto& e : greylist_->dynamic_recipients().entries()) {
+      out += "recipient\tadmin\t" + e + "\n";
+    }
+    return out;
+  }
+  if (word(0) == "whitelist" && (word(1) == "add" || word(1) == "remove") &&
+      (word(2) == "client" || word(2) == "recipient") && !word(3).empty() && w.size() == 4) {
+    const bool add = word(1) == "add";
+    const bool client = word(2) == "client";
+    Result<void> ok;
+    bool existed = true;
+    if (add) {
+      ok = client ? greylist_->add_client_whitelist(word(3))
+                  : greylist_->add_recipient_whitelist(word(3));
+    } else {
+      auto removed = client ? greylist_->remove_client_whitelist(word(3))
+                            : greylist_->remove_recipient_whitelist(word(3));
+      if (!removed) {
+        ok = tl::unexpected(removed.error());
+      } else {
+        existed = *removed;
+      }
+    }
+    if (!ok) {
+      return "error: " + ok.error().message + "\n";
+    }
+    if (!existed) {
+      return fmt::format("error: {} is not an admin whitelist entry\n", word(3));
+    }
+    if (auto flushed = store_->flush(); !flushed) {
+      return "error: " + flushed.error().message + "\n";
+    }
+    return fmt::format("ok\n{} {} {}\n", add ? "added" : "removed", word(2), word(3));
+  }
+  if (word(0) == "stats" && w.size() == 1) {
+    std::string out = "ok\n";
+    out += fmt::format("requests\t{}\n", counters_.requests.load());
+    out += fmt::format("protocol_errors\t{}\n", counters_.protocol_errors.load());
+    for (std::size_t i = 0; i < kReasonCount; ++i) {
+      out +=
+          fmt::format("decisions.{}\t{}\n", greylist::to_string(static_cast<greylist::Reason>(i)),
+                      counters_.by_reason[i].load());
+    }
+    if (ps != nullptr) {
+      out += fmt::format("connections.active\t{}\n", ps->active.load());
+      out += fmt::format("connections.accepted\t{}\n", ps->accepted.load());
+      out += fmt::format("connections.refused\t{}\n", ps->refused.load());
+      out += fmt::format("connections.closed_bad_input\t{}\n", ps->closed_bad_input.load());
+      out += fmt::format("connections.closed_idle\t{}\n", ps->closed_idle.load());
+    }
+    if (lmdb_ != nullptr) {
+      const io::StoreStats s = lmdb_->stats();
+      out += fmt::format("store.entries\t{}\n", s.entries);
+      out += fmt::format("store.bytes_used\t{}\n", s.map_used_bytes);
+      out += fmt::format("store.commits\t{}\n", s.commits);
+      out += fmt::format("store.commit_failures\t{}\n", s.commit_failures);
+      out += fmt::format("store.records_written\t{}\n", s.records_written);
+      out += fmt::format("store.expired\t{}\n", s.expired);
+    }
+    return out;
+  }
+  return usage;
+}
+
+}  // namespace gf::app

@@ -1,0 +1,69 @@
+#pragma once
+// The greylist engine as the wiring shares it: the state machine behind its lock, the store,
+// and the counters that `greyflux stats` prints. Used by the daemon and, when no daemon is
+// running, directly by the admin CLI.
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/greylist/greylist.hpp"
+#include "io/dns/psl.hpp"
+
+namespace gf::io {
+class LmdbStore;
+struct LineServerStats;
+}  // namespace gf::io
+
+namespace gf::app {
+
+class Values;
+
+inline constexpr std::size_t kReasonCount =
+    static_cast<std::size_t>(greylist::Reason::StoreFailure) + 1;
+
+struct Counters {
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+  std::array<std::atomic<std::uint64_t>, kReasonCount> by_reason{};
+};
+
+class Engine {
+ public:
+  // Opens the configured store and builds the greylist; errors are startup errors.
+  static Result<std::unique_ptr<Engine>> open(const Values& v,
+                                              std::shared_ptr<const greylist::Policy> policy);
+  ~Engine();
+
+  greylist::Decision check(const policy::Request& req, TimePoint now);
+  void set_policy(std::shared_ptr<const greylist::Policy> policy);
+  std::shared_ptr<const greylist::Policy> policy();
+
+  // Runs one admin command line ("greylist list", "whitelist add client 192.0.2.0/24", ...).
+  // The reply's first line is "ok" or "error: ...".
+  std::string admin(std::string_view line, const io::LineServerStats* policy_stats);
+
+  greylist::Store& store() { return *store_; }
+  Counters& counters() { return counters_; }
+  // For the memory backend: one incremental expiry step (LMDB runs its own in its writer).
+  void expire_step(TimePoint now);
+
+ private:
+  Engine() = default;
+  std::string admin_locked(const std::vector<std::string>& words,
+                           const io::LineServerStats* policy_stats);
+
+  std::mutex mu_;  // guards greylist_ and settings_ (the greylist is not thread-safe)
+  std::unique_ptr<greylist::Store> store_;
+  io::LmdbStore* lmdb_ = nullptr;  // the same object as store_ when the backend is LMDB
+  std::unique_ptr<io::PublicSuffixList> psl_;
+  std::unique_ptr<greylist::Greylist> greylist_;
+  std::shared_ptr<const greylist::Policy> policy_;
+  std::mutex settings_mu_;  // guards expiry_settings_, read by the store's writer thread
+  greylist::Settings expiry_settings_;
+  Counters counters_;
+};
+
+}  // namespace gf::app

@@ -1,0 +1,192 @@
+#include "app/settings.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <stdexcept>
+
+#include "core/common/strings.hpp"
+
+namespace gf::app {
+
+const std::vector<SettingDef>& settings_table() {
+  using T = SettingType;
+  static const std::vector<SettingDef> kTable = {
+      {"store.backend", T::String, "lmdb", false,
+       "where greylist state lives: \"lmdb\" (durable, embedded) or \"memory\" (lost on exit)"},
+      {"store.path", T::String, "var/greyflux.lmdb", false, "LMDB directory (created if missing)"},
+      {"store.commit_interval", T::Duration, "100ms", false,
+       "group commit period: at most this much of the newest writes is lost on a crash"},
+      {"store.map_size", T::Size, "1GiB", false, "largest size the LMDB file may grow to"},
+      {"store.sync", T::Bool, "true", false,
+       "fsync every group commit (false survives a process crash, not a power loss)"},
+      {"policy.listen", T::StringList, "[\"127.0.0.1:10023\"]", false,
+       "Postfix policy listeners: \"HOST:PORT\", \"[::1]:PORT\" or \"unix:PATH\""},
+      {"policy.max_request", T::Size, "64KiB", false,
+       "largest policy request; a longer one closes that connection"},
+      {"policy.max_attributes", T::Integer, "256", false,
+       "most attributes in one request; more closes that connection"},
+      {"policy.idle_timeout", T::Duration, "10m", false,
+       "close a policy connection idle this long (Postfix's own idle limit is 300s)"},
+      {"policy.max_connections", T::Integer, "10000", false,
+       "open policy connections at most; further ones are closed at once"},
+      {"policy.threads", T::Integer, "0", false, "network threads; 0 = one per core"},
+      {"policy.on_store_failure", T::String, "dunno", true,
+       "answer when the store fails: \"dunno\" (let mail through) or \"defer\" (tempfail)"},
+      {"greylist.delay", T::Duration, "300s", true, "how long a new triplet is deferred"},
+      {"greylist.retry_window", T::Duration, "2d", true,
+       "a first retry later than this after the first attempt starts over"},
+      {"greylist.max_age", T::Duration, "35d", true,
+       "passed triplets and auto-whitelist entries expire after this long unused"},
+      {"greylist.ipv4_prefix", T::Integer, "24", true, "IPv4 client network prefix length"},
+      {"greylist.ipv6_prefix", T::Integer, "64", true, "IPv6 client network prefix length"},
+      {"greylist.auto_whitelist_after", T::Integer, "5", true,
+       "client networks that passed this many times (counted once an hour) skip greylisting; "
+       "0 disables"},
+      {"greylist.domain_auto_whitelist_after", T::Integer, "2", true,
+       "a (sender domain, client network) from which this many distinct senders passed skips "
+       "greylisting; 0 disables"},
+      {"greylist.pooled_senders", T::Bool, "true", true,
+       "a retry from another host of the same provider (verified client name, same registrable "
+       "domain) counts as the same sender"},
+      {"greylist.whitelist_clients", T::StringList, "[]", true,
+       "postgrey-format client whitelist files (a missing *.local file is skipped)"},
+      {"greylist.whitelist_recipients", T::StringList, "[]", true,
+       "postgrey-format recipient whitelist files (a missing *.local file is skipped)"},
+      {"greylist.action", T::String, "DEFER_IF_PERMIT", true, "Postfix action for a deferral"},
+      {"greylist.text", T::String,
+       "Greylisted, see https://greyflux.org/greylisting.html?domain=%r", true,
+       "deferral text: %s = seconds left, %r = recipient domain"},
+      {"greylist.header", T::String, "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d",
+       true, "header prepended on the first pass: %t seconds, %v version, %h host, %d date"},
+      {"greylist.hostname", T::String, "", true, "host name in the header; empty = this host"},
+      {"admin.socket", T::String, "var/greyflux.sock", false,
+       "unix socket of the admin commands (greyflux greylist/whitelist/stats)"},
+      {"log.level", T::String, "info", true,
+       "trace, debug, info (one line per decision), warn, error, off"},
+      {"log.file", T::String, "", false, "log file; empty = standard error"},
+  };
+  return kTable;
+}
+
+const SettingDef* find_setting(std::string_view name) {
+  for (const SettingDef& d : settings_table()) {
+    if (d.name == name) {
+      return &d;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string unquote(std::string_view s) {
+  s = trim_ws(s);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+    s = s.substr(1, s.size() - 2);
+  }
+  return std::string(s);
+}
+
+}  // namespace
+
+Result<Value> parse_value(const SettingDef& def, std::string_view text) {
+  text = trim_ws(text);
+  switch (def.type) {
+    case SettingType::String:
+      return Value(unquote(text));
+    case SettingType::StringList: {
+      std::vector<std::string> out;
+      std::string_view body = text;
+      if (body.size() >= 2 && body.front() == '[' && body.back() == ']') {
+        body = body.substr(1, body.size() - 2);
+      }
+      if (!trim_ws(body).empty()) {
+        for (std::string_view item : split(body, ',')) {
+          if (!trim_ws(item).empty()) {
+            out.push_back(unquote(item));
+          }
+        }
+      }
+      return Value(std::move(out));
+    }
+    case SettingType::Duration: {
+      auto d = parse_duration(unquote(text));
+      if (!d) {
+        return fail(Errc::Config, fmt::format("{}: {}", def.name, d.error().message));
+      }
+      return Value(*d);
+    }
+    case SettingType::Size: {
+      auto s = parse_size(unquote(text));
+      if (!s) {
+        return fail(Errc::Config, fmt::format("{}: {}", def.name, s.error().message));
+      }
+      return Value(*s);
+    }
+    case SettingType::Integer: {
+      std::int64_t n = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || p != text.data() + text.size()) {
+        return fail(Errc::Config, fmt::format("{}: '{}' is not an integer", def.name, text));
+      }
+      return Value(n);
+    }
+    case SettingType::Bool:
+      if (text == "true" || text == "yes" || text == "on") {
+        return Value(true);
+      }
+      if (text == "false" || text == "no" || text == "off") {
+        return Value(false);
+      }
+      return fail(Errc::Config, fmt::format("{}: '{}' is not true or false", def.name, text));
+  }
+  return fail(Errc::Config, "unknown setting type");
+}
+
+std::string format_value(const Value& v) {
+  struct Visitor {
+    std::string operator()(const std::string& s) const { return fmt::format("\"{}\"", s); }
+    std::string operator()(const std::vector<std::string>& l) const {
+      std::string out = "[";
+      for (std::size_t i = 0; i < l.size(); ++i) {
+        out += fmt::format("{}\"{}\"", i ? ", " : "", l[i]);
+      }
+      return out + "]";
+    }
+    std::string operator()(Millis d) const { return fmt::format("\"{}\"", format_duration(d)); }
+    std::string operator()(std::uint64_t n) const { return std::to_string(n); }
+    std::string operator()(std::int64_t n) const { return std::to_string(n); }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+  };
+  return std::visit(Visitor{}, v);
+}
+
+Values::Values() {
+  for (const SettingDef& d : settings_table()) {
+    auto v = parse_value(d, d.default_text);
+    if (!v) {
+      throw std::logic_error(fmt::format("bad default for {}", d.name));
+    }
+    values_.emplace(std::string(d.name), std::move(*v));
+  }
+}
+
+const Value& Values::get(std::string_view name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) {
+    throw std::logic_error(fmt::format("no setting {}", name));
+  }
+  return it->second;
+}
+
+const std::string& Values::str(std::string_view n) const { return std::get<std::string>(get(n)); }
+const std::vector<std::string>& Values::list(std::string_view n) const {
+  return std::get<std::vector<std::string>>(get(n));
+}
+Millis Values::duration(std::string_view n) const { return std::get<Millis>(get(n)); }
+std::uint64_t Values::size(std::string_view n) const { return std::get<std::uint64_t>(get(n)); }
+std::int64_t Values::integer(std::string_view n) const { return std::get<std::int64_t>(get(n)); }
+bool Values::boolean(std::string_view n) const { return std::get<bool>(get(n)); }
+
+}  // namespace gf::app

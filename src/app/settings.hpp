@@ -1,0 +1,53 @@
+#pragma once
+// The one table of settings: name, type, default, whether SIGHUP reloads it, and a one-line doc.
+// It drives config validation, `greyflux dump-config`, and the key list in etc/greyflux.toml.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/common/time.hpp"
+
+namespace gf::app {
+
+enum class SettingType { String, StringList, Duration, Size, Integer, Bool };
+
+struct SettingDef {
+  std::string_view name;  // "section.key"
+  SettingType type;
+  std::string_view default_text;  // as it would be written in TOML
+  bool reloadable;
+  std::string_view doc;
+};
+
+const std::vector<SettingDef>& settings_table();
+const SettingDef* find_setting(std::string_view name);
+
+using Value =
+    std::variant<std::string, std::vector<std::string>, Millis, std::uint64_t, std::int64_t, bool>;
+
+// Parses the text form of a value (a --set override or a default) for its setting's type.
+[[nodiscard]] Result<Value> parse_value(const SettingDef& def, std::string_view text);
+std::string format_value(const Value& v);
+
+class Values {
+ public:
+  Values();  // every setting at its default
+  void set(std::string_view name, Value v) { values_[std::string(name)] = std::move(v); }
+  const Value& get(std::string_view name) const;
+
+  const std::string& str(std::string_view name) const;
+  const std::vector<std::string>& list(std::string_view name) const;
+  Millis duration(std::string_view name) const;
+  std::uint64_t size(std::string_view name) const;
+  std::int64_t integer(std::string_view name) const;
+  bool boolean(std::string_view name) const;
+
+ private:
+  std::map<std::string, Value, std::less<>> values_;
+};
+
+}  // namespace gf::app

@@ -1,0 +1,17 @@
+#pragma once
+// Small ASCII string helpers shared by the protocol codecs.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gf {
+
+std::string ascii_lower(std::string_view s);
+std::string_view trim_ws(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool ends_with_label(std::string_view name, std::string_view suffix);  // "a.b.c" ends with "b.c"
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Replaces control characters (and anything that would break a one-line log or reply).
+std::string sanitize_line(std::string_view s, std::size_t max_len = 512);
+
+}  // namespace gf

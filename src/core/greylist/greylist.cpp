@@ -1,0 +1,455 @@
+#include "core/greylist/greylist.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/common/ip.hpp"
+#include "core/common/strings.hpp"
+#include "core/greylist/sender.hpp"
+#include "gf_version.hpp"
+
+namespace gf::greylist {
+namespace {
+
+constexpr std::size_t kMaxInstances = 4096;
+constexpr std::int64_t kHour = 3600;
+constexpr std::int64_t kRefreshLastAfter = 60;  // seconds between last-seen updates
+// LMDB takes keys up to 511 bytes; longer addresses are folded into a hash.
+constexpr std::size_t kMaxKeyBytes = 400;
+
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string make_key(char kind, std::initializer_list<std::string_view> fields) {
+  std::string k;
+  k += kind;
+  k += ':';
+  bool first = true;
+  for (std::string_view f : fields) {
+    if (!first) {
+      k += kKeySep;
+    }
+    first = false;
+    k.append(f);
+  }
+  if (k.size() > kMaxKeyBytes) {
+    const std::uint64_t h = fnv1a(k);
+    k.resize(kMaxKeyBytes - 17);
+    k += fmt::format("#{:016x}", h);
+  }
+  return k;
+}
+
+std::uint32_t secs(TimePoint t) {
+  return static_cast<std::uint32_t>(std::max<std::int64_t>(0, to_unix(t)));
+}
+
+void replace_all(std::string& s, std::string_view what, std::string_view with) {
+  std::size_t pos = 0;
+  while ((pos = s.find(what, pos)) != std::string::npos) {
+    s.replace(pos, what.size(), with);
+    pos += with.size();
+  }
+}
+
+}  // namespace
+
+const char* to_string(Action a) {
+  switch (a) {
+    case Action::Dunno:
+      return "pass";
+    case Action::Defer:
+      return "greylist";
+    case Action::Prepend:
+      return "pass";
+  }
+  return "?";
+}
+
+const char* to_string(Reason r) {
+  switch (r) {
+    case Reason::NotRcpt:
+      return "not-rcpt-stage";
+    case Reason::BadClientAddress:
+      return "bad-client-address";
+    case Reason::ClientWhitelist:
+      return "client-whitelist";
+    case Reason::RecipientWhitelist:
+      return "recipient-whitelist";
+    case Reason::ClientAutoWhitelist:
+      return "client-awl";
+    case Reason::DomainAutoWhitelist:
+      return "domain-awl";
+    case Reason::New:
+      return "new";
+    case Reason::EarlyRetry:
+      return "early-retry";
+    case Reason::RetryWindowExpired:
+      return "retry-window-expired";
+    case Reason::Passed:
+      return "triplet-passed";
+    case Reason::PooledPassed:
+      return "pooled-sender-passed";
+    case Reason::Known:
+      return "triplet-known";
+    case Reason::StoreFailure:
+      return "store-failure";
+  }
+  return "?";
+}
+
+namespace key {
+std::string triplet(std::string_view net, std::string_view sender, std::string_view rcpt) {
+  return make_key('t', {net, sender.empty() ? std::string_view("<>") : sender, rcpt});
+}
+std::string client(std::string_view net) { return make_key('c', {net}); }
+std::string domain(std::string_view sender_domain, std::string_view net) {
+  return make_key('d', {sender_domain, net});
+}
+std::string sender(std::string_view sender, std::string_view net) {
+  return make_key('s', {sender, net});
+}
+std::string pooled(std::string_view sender, std::string_view rcpt, std::string_view regdom) {
+  return make_key('p', {sender.empty() ? std::string_view("<>") : sender, rcpt, regdom});
+}
+std::string whitelist_client(std::string_view entry) { return make_key('w', {"client", entry}); }
+std::string whitelist_recipient(std::string_view entry) {
+  return make_key('w', {"recipient", entry});
+}
+}  // namespace key
+
+bool is_expired(std::string_view k, const Record& rec, TimePoint now, const Settings& s) {
+  const std::int64_t t = to_unix(now);
+  const std::int64_t last = std::max(rec.first_s, rec.last_s);
+  if (k.empty()) {
+    return false;
+  }
+  switch (k[0]) {
+    case 't':
+      return rec.count > 0 ? t - last > s.max_age.count() : t - last > s.retry_window.count();
+    case 'p':
+      return t - static_cast<std::int64_t>(rec.first_s) > s.retry_window.count();
+    case 'c':
+    case 'd':
+    case 's':
+      return t - last > s.max_age.count();
+    default:
+      return false;  // admin whitelist entries and unknown kinds are kept
+  }
+}
+
+Greylist::Greylist(std::shared_ptr<const Policy> policy, Store& store, RegistrableDomainFn regdom)
+    : policy_(std::move(policy)), store_(store), regdom_(std::move(regdom)) {}
+
+void Greylist::set_policy(std::shared_ptr<const Policy> policy) { policy_ = std::move(policy); }
+
+Decision Greylist::store_failure(const Error& e) const {
+  Decision d;
+  d.reason = Reason::StoreFailure;
+  d.error = e.message;
+  if (policy_->settings.defer_on_store_failure) {
+    d.action = Action::Defer;
+    d.reply = "DEFER 4.3.0 Greylisting is temporarily unavailable, try again later";
+  } else {
+    d.action = Action::Dunno;
+    d.reply = "DUNNO";
+  }
+  return d;
+}
+
+Decision Greylist::defer(const policy::Request& req, Reason reason, std::int64_t wait_s) const {
+  const Settings& s = policy_->settings;
+  std::string text = s.text;
+  replace_all(text, "%s", std::to_string(wait_s));
+  replace_all(text, "%r", address_domain(ascii_lower(req.recipient)));
+  if (req.has_etrn_domain && !(text.size() > 0 && text[0] >= '0' && text[0] <= '9')) {
+    // Postfix >= 2.3 always sends etrn_domain; 4.2.0 avoids an Exchange retry bug (as postgrey).
+    text = "4.2.0 " + text;
+  }
+  Decision d;
+  d.action = Action::Defer;
+  d.reason = reason;
+  d.delay_s = wait_s;
+  d.reply = s.action + " " + text;
+  return d;
+}
+
+bool Greylist::new_instance(const std::string& instance) {
+  if (instance.empty()) {
+    return true;  // clients other than Postfix (Exim) send none
+  }
+  if (instances_.count(instance) != 0) {
+    return false;
+  }
+  instances_.insert(instance);
+  instance_order_.push_back(instance);
+  if (instance_order_.size() > kMaxInstances) {
+    instances_.erase(instance_order_.front());
+    instance_order_.pop_front();
+  }
+  return true;
+}
+
+Decision Greylist::pass(const policy::Request& req, Reason reason, std::int64_t delayed_s,
+                        TimePoint now) {
+  Decision d;
+  d.reason = reason;
+  d.delay_s = delayed_s;
+  if (reason != Reason::Known && new_instance(req.instance)) {
+    const Settings& s = policy_->settings;
+    std::string header = s.header;
+    replace_all(header, "%t", std::to_string(delayed_s));
+    replace_all(header, "%v", kVersion);
+    replace_all(header, "%h", s.hostname);
+    replace_all(header, "%d", format_rfc5322_utc(now));
+    d.action = Action::Prepend;
+    d.reply = "PREPEND " + header;
+  } else {
+    d.action = Action::Dunno;
+    d.reply = "DUNNO";
+  }
+  return d;
+}
+
+Result<bool> Greylist::auto_whitelisted(const std::string& k, std::uint32_t after, TimePoint now) {
+  if (after == 0) {
+    return false;
+  }
+  auto rec = store_.get(k);
+  if (!rec) {
+    return tl::unexpected(rec.error());
+  }
+  if (!*rec || (*rec)->count < after) {
+    return false;
+  }
+  // Keep an active entry alive: refresh it at most once an hour.
+  if (secs(now) >= (*rec)->counted_s + kHour || (*rec)->counted_s > secs(now)) {
+    Record r = **rec;
+    r.counted_s = r.last_s = secs(now);
+    if (auto ok = store_.put(k, r); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  return true;
+}
+
+Result<void> Greylist::count_pass(const std::string& k, TimePoint now, bool hourly) {
+  auto rec = store_.get(k);
+  if (!rec) {
+    return tl::unexpected(rec.error());
+  }
+  Record r = rec->value_or(Record{secs(now), secs(now), 0, 0});
+  if (hourly && r.count > 0 && secs(now) < r.counted_s + kHour && r.counted_s <= secs(now)) {
+    return {};
+  }
+  ++r.count;
+  r.counted_s = r.last_s = secs(now);
+  return store_.put(k, r);
+}
+
+Decision Greylist::check(const policy::Request& req, TimePoint now) {
+  if (!iequals(req.protocol_state, "RCPT")) {
+    return Decision{Action::Dunno, Reason::NotRcpt, "DUNNO", 0, {}};
+  }
+  auto ip = parse_ip(req.client_address);
+  if (!ip) {
+    return Decision{Action::Dunno, Reason::BadClientAddress, "DUNNO", 0, ip.error().message};
+  }
+  const Policy& pol = *policy_;
+  const Settings& s = pol.settings;
+  if (pol.clients.matches(*ip, req.client_name) || dyn_clients_.matches(*ip, req.client_name)) {
+    return Decision{Action::Dunno, Reason::ClientWhitelist, "DUNNO", 0, {}};
+  }
+  if (pol.recipients.matches(req.recipient) || dyn_recipients_.matches(req.recipient)) {
+    return Decision{Action::Dunno, Reason::RecipientWhitelist, "DUNNO", 0, {}};
+  }
+
+  const std::string net = network_key(*ip, s.ipv4_prefix, s.ipv6_prefix);
+  const std::string client_key = key::client(net);
+  auto client_awl = auto_whitelisted(client_key, s.auto_whitelist_after, now);
+  if (!client_awl) {
+    return store_failure(client_awl.error());
+  }
+  if (*client_awl) {
+    return Decision{Action::Dunno, Reason::ClientAutoWhitelist, "DUNNO", 0, {}};
+  }
+
+  const std::string sender = normalize_sender(req.sender);
+  const std::string_view sender_domain = address_domain(sender);
+  const std::string domain_key = key::domain(sender_domain, net);
+  if (!sender_domain.empty()) {
+    auto domain_awl = auto_whitelisted(domain_key, s.domain_auto_whitelist_after, now);
+    if (!domain_awl) {
+      return store_failure(domain_awl.error());
+    }
+    if (*domain_awl) {
+      return Decision{Action::Dunno, Reason::DomainAutoWhitelist, "DUNNO", 0, {}};
+    }
+  }
+
+  const std::string rcpt = ascii_lower(req.recipient);
+  const std::string tkey = key::triplet(net, sender, rcpt);
+  auto found = store_.get(tkey);
+  if (!found) {
+    return store_failure(found.error());
+  }
+  const std::uint32_t t = secs(now);
+  Record rec = found->value_or(Record{t, t, 0, 0});
+  const bool known = found->has_value();
+  if (known && rec.count > 0) {
+    if (t >= rec.last_s + kRefreshLastAfter || rec.last_s > t) {
+      rec.last_s = t;
+      if (auto ok = store_.put(tkey, rec); !ok) {
+        return store_failure(ok.error());
+      }
+    }
+    return pass(req, Reason::Known, 0, now);
+  }
+
+  Reason reason = known ? Reason::EarlyRetry : Reason::New;
+  if (known && (t - std::min(rec.first_s, t) > s.retry_window.count() || rec.first_s > t)) {
+    rec = Record{t, t, 0, 0};  // the first retry came too late (or the clock went back)
+    reason = Reason::RetryWindowExpired;
+  }
+  std::int64_t waited = static_cast<std::int64_t>(t) - rec.first_s;
+  bool pooled_pass = false;
+
+  // Pooled senders: big providers retry from another address; key the attempt by the
+  // registrable domain of the verified client name too.
+  if (waited < s.delay.count() && s.pooled_senders && regdom_ && !req.client_name.empty() &&
+      req.client_name != "unknown") {
+    const std::string regdom = regdom_(ascii_lower(req.client_name));
+    if (!regdom.empty()) {
+      const std::string pkey = key::pooled(sender, rcpt, regdom);
+      auto pooled = store_.get(pkey);
+      if (!pooled) {
+        return store_failure(pooled.error());
+      }
+      if (*pooled && t >= (*pooled)->first_s && t - (*pooled)->first_s <= s.retry_window.count()) {
+        const std::int64_t pooled_waited = static_cast<std::int64_t>(t) - (*pooled)->first_s;
+        if (pooled_waited >= s.delay.count()) {
+          waited = pooled_waited;
+          pooled_pass = true;
+        }
+      } else if (auto ok = store_.put(pkey, Record{t, t, 0, 0}); !ok) {
+        return store_failure(ok.error());
+      }
+    }
+  }
+
+  if (waited < s.delay.count()) {
+    if (!known || reason == Reason::RetryWindowExpired || t >= rec.last_s + kRefreshLastAfter) {
+      rec.last_s = t;
+      if (auto ok = store_.put(tkey, rec); !ok) {
+        return store_failure(ok.error());
+      }
+    }
+    return defer(req, reason, s.delay.count() - waited);
+  }
+
+  // First pass of this triplet.
+  rec.last_s = t;
+  rec.count = 1;
+  rec.counted_s = t;
+  if (auto ok = store_.put(tkey, rec); !ok) {
+    return store_failure(ok.error());
+  }
+  if (s.auto_whitelist_after > 0) {
+    if (auto ok = count_pass(client_key, now, /*hourly=*/true); !ok) {
+      return store_failure(ok.error());
+    }
+  }
+  if (s.domain_auto_whitelist_after > 0 && !sender_domain.empty()) {
+    // As sqlgrey: the domain counts distinct senders that passed from this network.
+    const std::string skey = key::sender(sender, net);
+    auto seen = store_.get(skey);
+    if (!seen) {
+      return store_failure(seen.error());
+    }
+    if (!*seen) {
+      if (auto ok = store_.put(skey, Record{t, t, 1, t}); !ok) {
+        return store_failure(ok.error());
+      }
+      if (auto ok = count_pass(domain_key, now, /*hourly=*/false); !ok) {
+        return store_failure(ok.error());
+      }
+    }
+  }
+  return pass(req, pooled_pass ? Reason::PooledPassed : Reason::Passed, waited, now);
+}
+
+Result<void> Greylist::load_dynamic_whitelists() {
+  ClientWhitelist clients;
+  RecipientWhitelist recipients;
+  const std::string cprefix = key::whitelist_client("");
+  const std::string rprefix = key::whitelist_recipient("");
+  auto ok = store_.scan("w:", [&](std::string_view k, const Record&) {
+    if (k.starts_with(cprefix)) {
+      clients.add_entry(k.substr(cprefix.size()));
+    } else if (k.starts_with(rprefix)) {
+      recipients.add_entry(k.substr(rprefix.size()));
+    }
+    return true;
+  });
+  if (!ok) {
+    return ok;
+  }
+  dyn_clients_ = std::move(clients);
+  dyn_recipients_ = std::move(recipients);
+  return {};
+}
+
+Result<void> Greylist::add_client_whitelist(std::string_view entry) {
+  std::string why;
+  ClientWhitelist probe;
+  if (!probe.add_entry(entry, &why)) {
+    return fail(Errc::InvalidInput,
+                why.empty() ? fmt::format("'{}' is not a client whitelist entry", entry) : why);
+  }
+  if (auto ok = store_.put(key::whitelist_client(trim_ws(entry)), Record{}); !ok) {
+    return ok;
+  }
+  dyn_clients_.remove_entry(entry);
+  dyn_clients_.add_entry(entry);
+  return {};
+}
+
+Result<bool> Greylist::remove_client_whitelist(std::string_view entry) {
+  auto erased = store_.erase(key::whitelist_client(trim_ws(entry)));
+  if (!erased) {
+    return erased;
+  }
+  return dyn_clients_.remove_entry(entry) || *erased;
+}
+
+Result<void> Greylist::add_recipient_whitelist(std::string_view entry) {
+  std::string why;
+  RecipientWhitelist probe;
+  if (!probe.add_entry(entry, &why)) {
+    return fail(Errc::InvalidInput,
+                why.empty() ? fmt::format("'{}' is not a recipient whitelist entry", entry) : why);
+  }
+  if (auto ok = store_.put(key::whitelist_recipient(trim_ws(entry)), Record{}); !ok) {
+    return ok;
+  }
+  dyn_recipients_.remove_entry(entry);
+  dyn_recipients_.add_entry(entry);
+  return {};
+}
+
+Result<bool> Greylist::remove_recipient_whitelist(std::string_view entry) {
+  auto erased = store_.erase(key::whitelist_recipient(trim_ws(entry)));
+  if (!erased) {
+    return erased;
+  }
+  return dyn_recipients_.remove_entry(entry) || *erased;
+}
+
+}  // namespace gf::greylist

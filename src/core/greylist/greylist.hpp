@@ -1,0 +1,144 @@
+#pragma once
+// The greylist state machine: one Postfix policy request in, one decision out.
+//
+// Flow of check(): not at RCPT -> DUNNO; bad client address -> DUNNO; client or recipient
+// whitelisted (files or admin-added entries) -> DUNNO; client network auto-whitelisted, or
+// (sender domain, client network) auto-whitelisted -> DUNNO; otherwise the triplet
+// (client network, normalised sender, recipient) is looked up:
+//   new, or seen less than `delay` ago        -> DEFER_IF_PERMIT (an early retry keeps the
+//                                                 first-seen time: the clock is not restarted)
+//   first seen longer than `retry_window` ago  -> counts as new again
+//   delay passed (or the same sender/recipient was first tried from another host of the same
+//   provider, by verified client name and registrable domain, `delay` ago) -> first pass:
+//   PREPEND X-Greylist on the first recipient of the message instance, DUNNO after that;
+//   the auto-whitelist counters go up (at most once an hour per client network).
+//   already passed                             -> DUNNO
+// Every store error becomes the configured failure answer (DUNNO by default, or DEFER).
+//
+// Threading: not thread-safe; the adapter serialises calls. Time comes in as `now`.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "core/common/time.hpp"
+#include "core/greylist/store.hpp"
+#include "core/greylist/whitelist.hpp"
+#include "core/policy/request.hpp"
+
+namespace gf::greylist {
+
+struct Settings {
+  Seconds delay{300};
+  Seconds retry_window{2 * 86400};
+  Seconds max_age{35 * 86400};
+  int ipv4_prefix = 24;
+  int ipv6_prefix = 64;
+  std::uint32_t auto_whitelist_after = 5;         // client network passes; 0 disables
+  std::uint32_t domain_auto_whitelist_after = 2;  // distinct senders of a domain; 0 disables
+  bool pooled_senders = true;
+  std::string action = "DEFER_IF_PERMIT";
+  // %s seconds still to wait, %r recipient domain.
+  std::string text = "Greylisted, see https://greyflux.org/greylisting.html?domain=%r";
+  // %t seconds delayed, %v version, %h host name, %d date.
+  std::string header = "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d";
+  std::string hostname = "localhost";
+  bool defer_on_store_failure = false;
+};
+
+// What the adapter needs besides Settings; reloadable as one immutable value.
+struct Policy {
+  Settings settings;
+  ClientWhitelist clients;
+  RecipientWhitelist recipients;
+};
+
+enum class Action { Dunno, Defer, Prepend };
+
+enum class Reason {
+  NotRcpt,
+  BadClientAddress,
+  ClientWhitelist,
+  RecipientWhitelist,
+  ClientAutoWhitelist,
+  DomainAutoWhitelist,
+  New,
+  EarlyRetry,
+  RetryWindowExpired,
+  Passed,
+  PooledPassed,
+  Known,
+  StoreFailure,
+};
+
+const char* to_string(Action a);
+const char* to_string(Reason r);
+
+struct Decision {
+  Action action = Action::Dunno;
+  Reason reason = Reason::NotRcpt;
+  std::string reply;         // the text after "action=" in the reply
+  std::int64_t delay_s = 0;  // Defer: seconds still to wait; pass: seconds the mail was delayed
+  std::string error;         // StoreFailure: what failed
+};
+
+// Returns the registrable domain of a host name ("mail-a.outbound.protection.outlook.com" ->
+// "outlook.com"), or "" when it has none. Injected so the core needs no public suffix file.
+using RegistrableDomainFn = std::function<std::string(std::string_view host)>;
+
+// Store key layout: one letter for the kind, ':' and fields joined by kKeySep.
+inline constexpr char kKeySep = '\x1f';
+namespace key {
+std::string triplet(std::string_view net, std::string_view sender, std::string_view rcpt);
+std::string client(std::string_view net);
+std::string domain(std::string_view sender_domain, std::string_view net);
+std::string sender(std::string_view sender, std::string_view net);
+std::string pooled(std::string_view sender, std::string_view rcpt, std::string_view regdom);
+std::string whitelist_client(std::string_view entry);
+std::string whitelist_recipient(std::string_view entry);
+}  // namespace key
+
+// True when a stored record may be removed at `now` (expiry sweep).
+bool is_expired(std::string_view key, const Record& rec, TimePoint now, const Settings& s);
+
+class Greylist {
+ public:
+  Greylist(std::shared_ptr<const Policy> policy, Store& store, RegistrableDomainFn regdom);
+
+  Decision check(const policy::Request& req, TimePoint now);
+
+  void set_policy(std::shared_ptr<const Policy> policy);
+  const std::shared_ptr<const Policy>& policy() const { return policy_; }
+
+  // Admin-added whitelist entries, kept in the store so they survive restarts.
+  Result<void> load_dynamic_whitelists();
+  Result<void> add_client_whitelist(std::string_view entry);
+  Result<bool> remove_client_whitelist(std::string_view entry);
+  Result<void> add_recipient_whitelist(std::string_view entry);
+  Result<bool> remove_recipient_whitelist(std::string_view entry);
+  const ClientWhitelist& dynamic_clients() const { return dyn_clients_; }
+  const RecipientWhitelist& dynamic_recipients() const { return dyn_recipients_; }
+
+ private:
+  Decision store_failure(const Error& e) const;
+  Decision defer(const policy::Request& req, Reason reason, std::int64_t wait_s) const;
+  Decision pass(const policy::Request& req, Reason reason, std::int64_t delayed_s, TimePoint now);
+  bool new_instance(const std::string& instance);
+  Result<bool> auto_whitelisted(const std::string& k, std::uint32_t after, TimePoint now);
+  Result<void> count_pass(const std::string& k, TimePoint now, bool hourly);
+
+  std::shared_ptr<const Policy> policy_;
+  Store& store_;
+  RegistrableDomainFn regdom_;
+  ClientWhitelist dyn_clients_;
+  RecipientWhitelist dyn_recipients_;
+  // The last message instances that got an X-Greylist header, so that a message with several
+  // recipients gets one header (Postfix asks once per recipient).
+  std::deque<std::string> instance_order_;
+  std::unordered_set<std::string> instances_;
+};
+
+}  // namespace gf::greylist

@@ -1,0 +1,30 @@
+#pragma once
+// An in-memory Store: a std::map under a mutex. Used by unit tests and `backend = "memory"`
+// (state is lost on restart). Thread-safe.
+#include <map>
+#include <mutex>
+
+#include "core/greylist/store.hpp"
+
+namespace gf::greylist {
+
+class MemoryStore final : public Store {
+ public:
+  Result<std::optional<Record>> get(std::string_view key) override;
+  Result<void> put(std::string_view key, const Record& rec) override;
+  Result<bool> erase(std::string_view key) override;
+  Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
+  Result<void> flush() override { return {}; }
+  Result<std::size_t> expire_step(const ExpiredFn& expired, std::size_t budget) override;
+
+  // Test hook: every operation fails while set (a store that went away).
+  void set_failing(bool failing);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, Record, std::less<>> data_;
+  std::string expire_cursor_;
+  bool failing_ = false;
+};
+
+}  // namespace gf::greylist

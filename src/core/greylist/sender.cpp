@@ -1,0 +1,145 @@
+#include "core/greylist/sender.hpp"
+
+#include <vector>
+
+#include "core/common/strings.hpp"
+
+namespace gf::greylist {
+namespace {
+
+bool is_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// A BATV tag: at least 10 characters [0-9a-z] at the start (key, day and hash).
+bool looks_like_batv_tag(std::string_view s) {
+  if (s.size() < 10) {
+    return false;
+  }
+  for (std::size_t i = 0; i < 10; ++i) {
+    if (!(is_digit(s[i]) || (s[i] >= 'a' && s[i] <= 'z'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string unwrap_batv(std::string_view local) {
+  std::string_view rest;
+  if (local.starts_with("prvs=")) {
+    rest = local.substr(5);
+  } else if (local.starts_with("msprvs1=")) {
+    rest = local.substr(8);
+  } else {
+    return std::string(local);
+  }
+  std::vector<std::string_view> parts = split(rest, '=');
+  if (parts.size() != 2) {
+    return std::string(local);
+  }
+  const bool first_tag = looks_like_batv_tag(parts[0]);
+  const bool second_tag = looks_like_batv_tag(parts[1]);
+  if (first_tag && !second_tag) {
+    return std::string(parts[1]);
+  }
+  if (second_tag && !first_tag) {
+    return std::string(parts[0]);
+  }
+  return std::string(parts[1]);  // the standard order: prvs=tag=user
+}
+
+// SRS0=HHH=TT=domain=local@fwd, SRS1=HHH=fwd1==HHH=TT=domain=local@fwd2. The separator after
+// "SRS0"/"SRS1" may be '=', '+' or '-'. Returns false when `local` is not SRS.
+bool unwrap_srs(std::string_view local, std::string& user, std::string& domain) {
+  if (local.size() < 5 || !(local.starts_with("srs0") || local.starts_with("srs1"))) {
+    return false;
+  }
+  const char sep = local[4];
+  if (sep != '=' && sep != '+' && sep != '-') {
+    return false;
+  }
+  std::string_view rest = local.substr(5);
+  if (local[3] == '1') {
+    const std::size_t dbl = rest.find("==");
+    if (dbl == std::string_view::npos) {
+      return false;
+    }
+    rest = rest.substr(dbl + 2);
+  }
+  // rest = HHH=TT=domain=local (local may itself contain '=')
+  std::size_t p1 = rest.find('=');
+  if (p1 == std::string_view::npos) {
+    return false;
+  }
+  std::size_t p2 = rest.find('=', p1 + 1);
+  if (p2 == std::string_view::npos) {
+    return false;
+  }
+  std::size_t p3 = rest.find('=', p2 + 1);
+  if (p3 == std::string_view::npos || p3 == p2 + 1 || p3 + 1 >= rest.size()) {
+    return false;
+  }
+  domain.assign(rest.substr(p2 + 1, p3 - p2 - 1));
+  user.assign(rest.substr(p3 + 1));
+  return true;
+}
+
+std::string fold_digit_runs(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (is_digit(s[i]) && (i == 0 || !is_word(s[i - 1]))) {
+      std::size_t j = i;
+      while (j < s.size() && is_digit(s[j])) {
+        ++j;
+      }
+      if (j == s.size() || !is_word(s[j])) {
+        out += '#';
+        i = j;
+        continue;
+      }
+      out.append(s.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string normalize_sender(std::string_view sender) {
+  std::string lower = ascii_lower(trim_ws(sender));
+  if (lower.size() >= 2 && lower.front() == '<' && lower.back() == '>') {
+    lower = lower.substr(1, lower.size() - 2);
+  }
+  const std::size_t at = lower.rfind('@');
+  if (at == std::string::npos) {
+    return lower;  // null sender or a bare local part: nothing to unwrap
+  }
+  std::string user = lower.substr(0, at);
+  std::string domain = lower.substr(at + 1);
+  std::string srs_user;
+  std::string srs_domain;
+  if (unwrap_srs(user, srs_user, srs_domain)) {
+    user = std::move(srs_user);
+    domain = std::move(srs_domain);
+  }
+  user = unwrap_batv(user);
+  if (auto plus = user.find('+'); plus != std::string::npos && plus > 0) {
+    user.resize(plus);
+  }
+  user = fold_digit_runs(user);
+  return user + '@' + domain;
+}
+
+std::string_view address_domain(std::string_view address) {
+  const std::size_t at = address.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+}
+
+}  // namespace gf::greylist

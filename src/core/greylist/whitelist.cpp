@@ -1,0 +1,280 @@
+#include "core/greylist/whitelist.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/common/strings.hpp"
+
+namespace gf::greylist {
+namespace {
+
+constexpr std::size_t kMaxRegexLength = 1024;
+
+bool all_digits_and_dots(std::string_view s, int& dots) {
+  dots = 0;
+  if (s.empty()) {
+    return false;
+  }
+  for (char c : s) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool compile_regex(std::string_view entry, std::regex& out, std::string* why) {
+  if (entry.size() < 3 || entry.front() != '/' || entry.back() != '/') {
+    return false;
+  }
+  std::string_view body = entry.substr(1, entry.size() - 2);
+  if (body.size() > kMaxRegexLength) {
+    if (why) {
+      *why = "regex too long";
+    }
+    return false;
+  }
+  try {
+    out = std::regex(std::string(body),
+                     std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    if (why) {
+      *why = fmt::format("bad regex: {}", e.what());
+    }
+    return false;
+  }
+  return true;
+}
+
+bool has_space(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
+}
+
+template <class Adder>
+std::vector<ParseWarning> add_lines(std::string_view text, std::string_view source, Adder add) {
+  std::vector<ParseWarning> warnings;
+  int line_no = 0;
+  for (std::string_view line : split(text, '\n')) {
+    ++line_no;
+    if (auto hash = line.find('#'); hash != std::string_view::npos) {
+      line = line.substr(0, hash);
+    }
+    line = trim_ws(line);
+    if (line.empty()) {
+      continue;
+    }
+    std::string why;
+    if (!add(line, &why)) {
+      warnings.push_back({std::string(source), line_no,
+                          why.empty()
+                              ? fmt::format("'{}' fits no whitelist form", sanitize_line(line, 80))
+                              : why});
+    }
+  }
+  return warnings;
+}
+
+template <class T>
+bool erase_entry(std::vector<T>& v, const T& value) {
+  auto it = std::find(v.begin(), v.end(), value);
+  if (it == v.end()) {
+    return false;
+  }
+  v.erase(it);
+  return true;
+}
+
+}  // namespace
+
+std::vector<ParseWarning> ClientWhitelist::add_text(std::string_view text,
+                                                    std::string_view source) {
+  return add_lines(text, source,
+                   [this](std::string_view e, std::string* why) { return add_entry(e, why); });
+}
+
+bool ClientWhitelist::add_entry(std::string_view entry, std::string* why) {
+  entry = trim_ws(entry);
+  if (entry.empty() || has_space(entry)) {
+    return false;
+  }
+  if (entry.front() == '/' && entry.back() == '/' && entry.size() >= 3) {
+    std::regex re;
+    if (!compile_regex(entry, re, why)) {
+      return false;
+    }
+    regexes_.emplace_back(std::string(entry), std::move(re));
+  } else {
+    int dots = 0;
+    std::string cidr_text(entry);
+    bool is_address = entry.find(':') != std::string_view::npos;
+    if (all_digits_and_dots(entry, dots) && dots < 3) {
+      // postgrey reads "a.b.c" and "a.b" as the /24 network they start.
+      if (dots == 0) {
+        return false;
+      }
+      cidr_text = std::string(entry) + (dots == 1 ? ".0.0/24" : ".0/24");
+      is_address = true;
+    } else if (auto slash = entry.find('/'); slash != std::string_view::npos) {
+      is_address = true;
+    } else if (all_digits_and_dots(entry, dots)) {
+      is_address = true;
+    }
+    if (is_address) {
+      auto cidr = parse_cidr(cidr_text);
+      if (!cidr) {
+        if (why) {
+          *why = cidr.error().message;
+        }
+        return false;
+      }
+      networks_.push_back(*cidr);
+    } else {
+      std::string name = ascii_lower(entry);
+      while (!name.empty() && name.back() == '.') {
+        name.pop_back();
+      }
+      if (name.empty()) {
+        return false;
+      }
+      names_.insert(std::move(name));
+    }
+  }
+  entries_.emplace_back(entry);
+  return true;
+}
+
+bool ClientWhitelist::remove_entry(std::string_view entry) {
+  std::string e(trim_ws(entry));
+  if (!erase_entry(entries_, e)) {
+    return false;
+  }
+  // Rebuild from the remaining entries: removal is an admin action, rare and small.
+  ClientWhitelist rebuilt;
+  for (const std::string& kept : entries_) {
+    rebuilt.add_entry(kept);
+  }
+  *this = std::move(rebuilt);
+  return true;
+}
+
+bool ClientWhitelist::matches(const IpAddress& ip, std::string_view client_name) const {
+  for (const Cidr& net : networks_) {
+    if (net.contains(ip)) {
+      return true;
+    }
+  }
+  if (client_name.empty() || client_name == "unknown") {
+    return false;
+  }
+  if (!names_.empty()) {
+    std::string name = ascii_lower(client_name);
+    std::string_view rest = name;
+    while (!rest.empty()) {
+      if (names_.count(std::string(rest)) != 0) {
+        return true;
+      }
+      const std::size_t dot = rest.find('.');
+      if (dot == std::string_view::npos) {
+        break;
+      }
+      rest.remove_prefix(dot + 1);
+    }
+  }
+  for (const auto& [text, re] : regexes_) {
+    if (std::regex_search(client_name.begin(), client_name.end(), re)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<ParseWarning> RecipientWhitelist::add_text(std::string_view text,
+                                                       std::string_view source) {
+  return add_lines(text, source,
+                   [this](std::string_view e, std::string* why) { return add_entry(e, why); });
+}
+
+bool RecipientWhitelist::add_entry(std::string_view entry, std::string* why) {
+  entry = trim_ws(entry);
+  if (entry.empty() || has_space(entry)) {
+    return false;
+  }
+  if (entry.front() == '/' && entry.back() == '/' && entry.size() >= 3) {
+    std::regex re;
+    if (!compile_regex(entry, re, why)) {
+      return false;
+    }
+    regexes_.emplace_back(std::string(entry), std::move(re));
+  } else {
+    std::string lower = ascii_lower(entry);
+    const std::size_t at = lower.find('@');
+    if (at == std::string::npos) {
+      domains_.insert(lower);
+    } else if (at + 1 == lower.size()) {
+      if (at == 0) {
+        return false;
+      }
+      users_.insert(lower.substr(0, at));
+    } else {
+      addresses_.insert(lower);
+    }
+  }
+  entries_.emplace_back(entry);
+  return true;
+}
+
+bool RecipientWhitelist::remove_entry(std::string_view entry) {
+  std::string e(trim_ws(entry));
+  if (!erase_entry(entries_, e)) {
+    return false;
+  }
+  RecipientWhitelist rebuilt;
+  for (const std::string& kept : entries_) {
+    rebuilt.add_entry(kept);
+  }
+  *this = std::move(rebuilt);
+  return true;
+}
+
+bool RecipientWhitelist::matches(std::string_view recipient) const {
+  const std::string rcpt = ascii_lower(recipient);
+  const std::size_t at = rcpt.rfind('@');
+  if (at != std::string::npos) {
+    std::string user = rcpt.substr(0, at);
+    const std::string domain = rcpt.substr(at + 1);
+    if (!addresses_.empty() || !users_.empty()) {
+      // user@domain also matches user+ext@domain.
+      std::string base = user;
+      if (auto plus = base.find('+'); plus != std::string::npos && plus > 0) {
+        base.resize(plus);
+      }
+      for (const std::string& u : {user, base}) {
+        if (users_.count(u) != 0 || addresses_.count(u + '@' + domain) != 0) {
+          return true;
+        }
+      }
+    }
+    std::string_view rest = domain;
+    while (!rest.empty()) {
+      if (domains_.count(std::string(rest)) != 0) {
+        return true;
+      }
+      const std::size_t dot = rest.find('.');
+      if (dot == std::string_view::npos) {
+        break;
+      }
+      rest.remove_prefix(dot + 1);
+    }
+  }
+  for (const auto& [text, re] : regexes_) {
+    if (std::regex_search(rcpt, re)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace gf::greylist

@@ -1,0 +1,308 @@
+#include "io/net/line_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <mutex>
+#include <unordered_map>
+
+namespace gf::io {
+
+namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+using asio::awaitable;
+using Clock = std::chrono::steady_clock;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Allows one log line a second and says how many were suppressed in between.
+class RateLimit {
+ public:
+  bool allow(std::uint64_t& suppressed) {
+    std::lock_guard lock(mu_);
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::seconds(1)) {
+      ++suppressed_;
+      return false;
+    }
+    last_ = now;
+    suppressed = suppressed_;
+    suppressed_ = 0;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  Clock::time_point last_{};
+  std::uint64_t suppressed_ = 0;
+};
+
+struct SessionCtl {
+  bool in_read = false;  // touched only on the session's strand
+  bool drain = false;
+};
+
+}  // namespace
+
+struct LineServer::Impl : std::enable_shared_from_this<LineServer::Impl> {
+  Impl(asio::io_context& io, LineServerOptions o, FrameFn f)
+      : ioc(io), opts(std::move(o)), frame(std::move(f)), acceptor_strand(asio::make_strand(io)) {}
+
+  asio::io_context& ioc;
+  LineServerOptions opts;
+  FrameFn frame;
+  LineServerStats stats;
+  asio::strand<asio::io_context::executor_type> acceptor_strand;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors;
+  std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
+  RateLimit refuse_log;
+  RateLimit accept_error_log;
+  RateLimit bad_input_log;
+
+  std::mutex mu;  // guards closers, next_id, draining
+  std::unordered_map<std::uint64_t, std::function<void()>> closers;
+  std::uint64_t next_id = 0;
+  bool draining = false;
+
+  std::uint64_t add_closer(std::function<void()> closer, bool& draining_now) {
+    std::lock_guard lock(mu);
+    draining_now = draining;
+    closers.emplace(++next_id, std::move(closer));
+    return next_id;
+  }
+  void remove_closer(std::uint64_t id) {
+    std::lock_guard lock(mu);
+    closers.erase(id);
+  }
+};
+
+namespace {
+
+using Impl = LineServer::Impl;
+
+awaitable<void> watchdog(const Clock::time_point& deadline) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto now = Clock::now();
+  while (deadline > now) {
+    timer.expires_at(deadline);
+    co_await timer.async_wait(kNoThrow);
+    now = Clock::now();
+  }
+}
+
+template <class Socket>
+awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> sock,
+                           std::shared_ptr<SessionCtl> ctl, Clock::time_point& deadline,
+                           std::string peer) {
+  std::string in;
+  std::string out;
+  std::vector<char> chunk(impl->opts.read_chunk);
+  while (!ctl->drain) {
+    ctl->in_read = true;
+    auto [ec, n] = co_await sock->async_read_some(asio::buffer(chunk), kNoThrow);
+    ctl->in_read = false;
+    if (ec) {
+      co_return;  // peer closed, reset, or drained
+    }
+    deadline = Clock::now() + impl->opts.idle_timeout;
+    in.append(chunk.data(), n);
+    const FrameResult fr = impl->frame(in, out, peer);
+    if (!out.empty()) {
+      auto [wec, wn] = co_await asio::async_write(*sock, asio::buffer(out), kNoThrow);
+      out.clear();
+      if (wec) {
+        co_return;
+      }
+    }
+    if (fr.status == FrameStatus::Close) {
+      if (!fr.close_reason.empty()) {
+        ++impl->stats.closed_bad_input;
+        std::uint64_t suppressed = 0;
+        if (impl->bad_input_log.allow(suppressed)) {
+          spdlog::warn("{}: closing {}: {}{}", impl->opts.name, peer, fr.close_reason,
+                       suppressed ? fmt::format(" ({} similar suppressed)", suppressed) : "");
+        }
+      }
+      co_return;
+    }
+  }
+}
+
+std::string peer_name(const asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) {
+    return "tcp:?";
+  }
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+std::string peer_name(const asio::local::stream_protocol::socket&) { return "unix"; }
+
+template <class Socket>
+awaitable<void> session(std::shared_ptr<Impl> impl, Socket raw) {
+  auto sock = std::make_shared<Socket>(std::move(raw));
+  auto ctl = std::make_shared<SessionCtl>();
+  const std::string peer = peer_name(*sock);
+  auto ex = sock->get_executor();
+  bool draining_now = false;
+  const std::uint64_t id = impl->add_closer(
+      [weak = std::weak_ptr<Socket>(sock), ctl, ex] {
+        asio::post(ex, [weak, ctl] {
+          ctl->drain = true;
+          if (auto s = weak.lock(); s && ctl->in_read) {
+            boost::system::error_code ec;
+            s->cancel(ec);
+          }
+        });
+      },
+      draining_now);
+  ctl->drain = draining_now;
+  Clock::time_point deadline = Clock::now() + impl->opts.idle_timeout;
+  try {
+    auto which = co_await (serve_loop(impl, sock, ctl, deadline, peer) || watchdog(deadline));
+    if (which.index() == 1) {
+      ++impl->stats.closed_idle;
+      spdlog::debug("{}: closing idle connection {}", impl->opts.name, peer);
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: connection {} failed: {}", impl->opts.name, peer, e.what());
+  }
+  boost::system::error_code ec;
+  sock->close(ec);
+  impl->remove_closer(id);
+  --impl->stats.active;
+}
+
+template <class Acceptor>
+awaitable<void> accept_loop(std::shared_ptr<Impl> impl, Acceptor& acceptor) {
+  using Socket = typename Acceptor::protocol_type::socket;
+  asio::steady_timer backoff(impl->acceptor_strand);
+  while (acceptor.is_open()) {
+    auto strand = asio::make_strand(impl->ioc);
+    Socket sock(strand);
+    auto [ec] = co_await acceptor.async_accept(sock, kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        co_return;
+      }
+      std::uint64_t suppressed = 0;
+      if (impl->accept_error_log.allow(suppressed)) {
+        spdlog::error("{}: accept failed: {}", impl->opts.name, ec.message());
+      }
+      backoff.expires_after(std::chrono::milliseconds(50));  // e.g. out of file descriptors
+      co_await backoff.async_wait(kNoThrow);
+      continue;
+    }
+    if (static_cast<std::size_t>(impl->stats.active.load()) >= impl->opts.max_connections) {
+      ++impl->stats.refused;
+      std::uint64_t suppressed = 0;
+      if (impl->refuse_log.allow(suppressed)) {
+        spdlog::warn("{}: refusing connection: {} open (max_connections){}", impl->opts.name,
+                     impl->stats.active.load(),
+                     suppressed ? fmt::format(", {} more refused", suppressed) : "");
+      }
+      boost::system::error_code ignored;
+      sock.close(ignored);
+      continue;
+    }
+    ++impl->stats.accepted;
+    ++impl->stats.active;
+    asio::co_spawn(strand, session<Socket>(impl, std::move(sock)), asio::detached);
+  }
+}
+
+}  // namespace
+
+LineServer::LineServer(asio::io_context& ioc, LineServerOptions opts, FrameFn frame)
+    : impl_(std::make_shared<Impl>(ioc, std::move(opts), std::move(frame))) {}
+
+LineServer::~LineServer() = default;
+
+const LineServerStats& LineServer::stats() const { return impl_->stats; }
+
+Result<void> LineServer::start() {
+  for (const ListenSpec& spec : impl_->opts.listen) {
+    boost::system::error_code ec;
+    if (spec.is_unix) {
+      struct stat st {};
+      if (::lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+        ::unlink(spec.path.c_str());  // a socket left by an earlier run
+      }
+      auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(impl_->acceptor_strand);
+      acc->open(asio::local::stream_protocol(), ec);
+      if (!ec) {
+        acc->bind(asio::local::stream_protocol::endpoint(spec.path), ec);
+      }
+      if (!ec) {
+        acc->listen(asio::socket_base::max_listen_connections, ec);
+      }
+      if (ec) {
+        return fail(Errc::Io, fmt::format("{}: cannot listen on {}: {}", impl_->opts.name,
+                                          spec.to_string(), ec.message()));
+      }
+      ::chmod(spec.path.c_str(), impl_->opts.unix_mode);
+      impl_->unix_acceptors.push_back(std::move(acc));
+    } else {
+      asio::ip::tcp::endpoint ep(asio::ip::make_address(spec.host, ec), spec.port);
+      auto acc = std::make_unique<asio::ip::tcp::acceptor>(impl_->acceptor_strand);
+      if (!ec) {
+        acc->open(ep.protocol(), ec);
+      }
+      if (!ec) {
+        acc->set_option(asio::socket_base::reuse_address(true), ec);
+      }
+      if (!ec && ep.address().is_v6()) {
+        acc->set_option(asio::ip::v6_only(true), ec);
+      }
+      if (!ec) {
+        acc->bind(ep, ec);
+      }
+      if (!ec) {
+        acc->listen(asio::socket_base::max_listen_connections, ec);
+      }
+      if (ec) {
+        return fail(Errc::Io, fmt::format("{}: cannot listen on {}: {}", impl_->opts.name,
+                                          spec.to_string(), ec.message()));
+      }
+      impl_->tcp_acceptors.push_back(std::move(acc));
+    }
+  }
+  for (auto& acc : impl_->tcp_acceptors) {
+    asio::co_spawn(impl_->acceptor_strand, accept_loop(impl_, *acc), asio::detached);
+  }
+  for (auto& acc : impl_->unix_acceptors) {
+    asio::co_spawn(impl_->acceptor_strand, accept_loop(impl_, *acc), asio::detached);
+  }
+  return {};
+}
+
+void LineServer::drain() {
+  auto impl = impl_;
+  asio::post(impl->acceptor_strand, [impl] {
+    boost::system::error_code ec;
+    for (auto& acc : impl->tcp_acceptors) {
+      acc->close(ec);
+    }
+    for (auto& acc : impl->unix_acceptors) {
+      acc->close(ec);
+    }
+  });
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(impl->mu);
+    impl->draining = true;
+    for (auto& [id, closer] : impl->closers) {
+      closers.push_back(closer);
+    }
+  }
+  for (auto& c : closers) {
+    c();
+  }
+}
+
+}  // namespace gf::io

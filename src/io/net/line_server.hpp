@@ -1,0 +1,75 @@
+#pragma once
+// A small Asio server for line/record protocols over TCP and unix sockets, shared by the policy
+// server and the admin socket.
+//
+// For each connection a coroutine on its own strand reads into a buffer and hands the buffer to
+// a FrameFn, which consumes complete requests and appends replies; the server writes the replies
+// and reads again. The FrameFn decides what is complete and what is garbage (it returns
+// Close with a reason): the server then writes what was produced, closes that connection and
+// logs one line. Other connections are never affected.
+// Idle connections are closed after `idle_timeout`; over `max_connections` new connections are
+// closed at once. drain() stops accepting and closes every connection once its pending reply is
+// written, so SIGTERM never cuts an answer in half.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/common/time.hpp"
+#include "io/net/listen.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gf::io {
+
+enum class FrameStatus { Continue, Close };
+
+struct FrameResult {
+  FrameStatus status = FrameStatus::Continue;
+  std::string close_reason;  // logged when non-empty
+};
+
+// `in` holds unconsumed bytes (the callee erases what it used); replies go to `out`.
+// `peer` names the connection for logs.
+using FrameFn =
+    std::function<FrameResult(std::string& in, std::string& out, const std::string& peer)>;
+
+struct LineServerOptions {
+  std::string name;  // for logs: "policy", "admin"
+  std::vector<ListenSpec> listen;
+  Millis idle_timeout{std::chrono::minutes(10)};
+  std::size_t max_connections = 10000;
+  std::size_t read_chunk = 16 * 1024;
+  unsigned unix_mode = 0666;
+};
+
+struct LineServerStats {
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> closed_bad_input{0};
+  std::atomic<std::uint64_t> closed_idle{0};
+  std::atomic<std::int64_t> active{0};
+};
+
+class LineServer {
+ public:
+  LineServer(boost::asio::io_context& ioc, LineServerOptions opts, FrameFn frame);
+  ~LineServer();
+
+  // Binds every listener; a failure here is a startup error.
+  [[nodiscard]] Result<void> start();
+  void drain();
+  const LineServerStats& stats() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gf::io

@@ -1,0 +1,208 @@
+"""End-to-end tests of `greyflux serve` on loopback: protocol, bad input, reload, drain,
+durability across kill -9, admin commands, store failure. Usage: daemon_test.py GREYFLUX_BINARY"""
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+import unittest
+
+from gfdaemon import Conn, Daemon, request
+
+BINARY = None
+
+
+class DaemonTest(unittest.TestCase):
+    def setUp(self):
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            d.stop(signal.SIGKILL)
+            shutil.rmtree(d.tmp, ignore_errors=True)
+
+    def daemon(self, *sets, extra="", **kw):
+        d = Daemon(BINARY, extra=extra, sets=sets, **kw)
+        self.daemons.append(d)
+        return d.start()
+
+    def test_greylists_then_passes_with_header_over_tcp_and_unix(self):
+        d = self.daemon("greylist.delay=1s")
+        c = Conn(d.port)
+        self.assertTrue(c.ask().startswith("action=DEFER_IF_PERMIT 4.2.0 Greylisted"))
+        self.assertTrue(c.ask().startswith("action=DEFER_IF_PERMIT"))
+        time.sleep(1.2)
+        u = Conn(path=d.unix)
+        r = u.ask(instance="m2")
+        self.assertRegex(r, r"^action=PREPEND X-Greylist: delayed \d+ seconds by greyflux-")
+        self.assertEqual(c.ask(instance="m2", recipient="bob@example.org"), "action=DUNNO")
+        self.assertEqual(c.ask(protocol_state="DATA"), "action=DUNNO")
+        self.assertEqual(d.stop(), 0)
+        self.assertIn("action=greylist reason=new", d.log_text())
+
+    def test_bad_input_closes_only_that_connection_and_keeps_state(self):
+        d = self.daemon("policy.max_request=4KiB", "policy.max_attributes=50")
+        good = Conn(d.port)
+        self.assertTrue(good.ask(recipient="keep@example.org").startswith("action=DEFER"))
+        bad_inputs = [
+            b"\x00\x01\x02\xff garbage without equals\n\n",
+            b"request=smtpd_access_policy\nsender=" + b"a" * 10000,
+            b"request=smtpd_access_policy\n" + b"".join(b"a%d=1\n" % i for i in range(100)) + b"\n",
+            b"recipient=x@y\n\n",
+            b"request=smtpd_access_policy\nx=a\x00b\n\n",
+        ]
+        for payload in bad_inputs:
+            b = Conn(d.port)
+            b.s.sendall(payload)
+            self.assertTrue(b.closed_by_peer(), payload[:40])
+            # the well-behaved client is still served, with its state intact
+            self.assertTrue(good.ask(recipient="keep@example.org").startswith("action=DEFER"))
+        # a request cut off at close
+        cut = Conn(d.port)
+        cut.s.sendall(request()[:40])
+        cut.close()
+        self.assertTrue(good.ask(recipient="keep@example.org").startswith("action=DEFER"))
+        stats = d.cli("stats")
+        self.assertEqual(stats.returncode, 0, stats.stderr)
+        self.assertIn("connections.closed_bad_input\t5", stats.stdout)
+        self.assertIn("decisions.early-retry\t", stats.stdout)
+        listed = d.cli("greylist", "show", "keep@example.org")
+        self.assertIn("keep@example.org", listed.stdout)
+        self.assertTrue(d.wait_log("closing"))
+        self.assertEqual(d.stop(), 0)
+
+    def test_idle_connections_are_closed_and_max_connections_holds(self):
+        d = self.daemon("policy.idle_timeout=1s", "policy.max_connections=300")
+        idle = [Conn(d.port) for _ in range(280)]
+        extra = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(60)]
+        time.sleep(0.3)
+        refused = 0
+        for s in extra:
+            s.settimeout(2)
+            try:
+                if s.recv(1) == b"":
+                    refused += 1
+            except (socket.timeout, ConnectionResetError):
+                pass
+        self.assertGreaterEqual(refused, 20)
+        self.assertTrue(all(c.closed_by_peer(timeout=4) for c in idle[:20]))
+        c = Conn(d.port)
+        self.assertTrue(c.ask().startswith("action="))
+        self.assertEqual(d.stop(), 0)
+
+    def test_sighup_reloads_and_a_bad_config_keeps_the_old_one(self):
+        d = self.daemon(extra='[greylist]\ndelay = "1h"\n')
+        c = Conn(d.port)
+        c.ask(recipient="r1@example.org")
+        d.write_config('[greylist]\ndelay = "1s"\nwhitelist_clients = ["%s/wl"]\n' % d.tmp)
+        with open(os.path.join(d.tmp, "wl"), "w") as f:
+            f.write("203.0.113.0/24\n")
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(d.wait_log("reloaded"))
+        time.sleep(1.1)
+        self.assertTrue(c.ask(recipient="r1@example.org").startswith("action=PREPEND"))
+        self.assertEqual(c.ask(client_address="203.0.113.9"), "action=DUNNO")
+        with open(d.config, "a") as f:
+            f.write("[bogus\n")
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(d.wait_log("reload failed, keeping the old config"))
+        self.assertEqual(c.ask(client_address="203.0.113.9"), "action=DUNNO")
+        self.assertEqual(d.stop(), 0)
+
+    def test_sigterm_drains_open_connections_and_exits_zero(self):
+        d = self.daemon()
+        conns = [Conn(d.port) for _ in range(50)]
+        for c in conns:
+            c.ask()
+        start = time.time()
+        self.assertEqual(d.stop(), 0)
+        self.assertLess(time.time() - start, 5)
+        self.assertTrue(all(c.closed_by_peer(timeout=1) for c in conns))
+
+    def test_kill_9_loses_at_most_the_last_commit_interval(self):
+        d = self.daemon("greylist.delay=1h")
+        c = Conn(d.port)
+        for i in range(500):
+            self.assertTrue(c.ask(recipient=f"u{i}@example.org").startswith("action=DEFER"))
+        time.sleep(0.2)  # > commit_interval (20ms): everything answered is committed
+        d.stop(signal.SIGKILL)
+        d.start()
+        c = Conn(d.port)
+        for i in range(500):
+            r = c.ask(recipient=f"u{i}@example.org")
+            self.assertTrue(r.startswith("action=DEFER"), r)
+        stats = d.cli("stats").stdout
+        self.assertIn("decisions.early-retry\t500", stats)
+        self.assertIn("decisions.new\t0", stats)
+        self.assertEqual(d.stop(), 0)
+
+    def test_admin_commands_work_while_running_and_offline(self):
+        d = self.daemon("greylist.delay=1h")
+        c = Conn(d.port)
+        c.ask(client_address="198.51.100.4", sender="s@x.example", recipient="a@example.org")
+        out = d.cli("greylist", "list")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("198.51.100.0/24\ts@x.example\ta@example.org", out.stdout)
+        add = d.cli("whitelist", "add", "client", "198.51.100.0/24")
+        self.assertEqual(add.returncode, 0, add.stderr)
+        self.assertEqual(c.ask(client_address="198.51.100.4"), "action=DUNNO")
+        self.assertIn("client\tadmin\t198.51.100.0/24", d.cli("whitelist", "list").stdout)
+        self.assertEqual(d.cli("whitelist", "remove", "client", "198.51.100.0/24").returncode, 0)
+        self.assertTrue(c.ask(client_address="198.51.100.4").startswith("action=DEFER"))
+        self.assertEqual(d.cli("whitelist", "add", "client", "not a/valid").returncode, 1)
+        deleted = d.cli("greylist", "delete", "s@x.example")
+        self.assertIn("deleted 1 entries", deleted.stdout)
+        self.assertEqual(d.stop(), 0)
+        # offline: the CLI opens the LMDB store itself
+        add = d.cli("whitelist", "add", "recipient", "postmaster@")
+        self.assertEqual(add.returncode, 0, add.stderr)
+        d.start()
+        c = Conn(d.port)
+        self.assertEqual(c.ask(recipient="postmaster@example.org"), "action=DUNNO")
+        self.assertEqual(d.stop(), 0)
+
+    def test_store_failure_answers_quickly_and_keeps_serving(self):
+        # a tiny map fills quickly: commits fail, requests get the configured failure answer
+        d = self.daemon("greylist.delay=1h", "store.map_size=128KiB")
+        c = Conn(d.port)
+        worst = 0.0
+        dunno = 0
+        for i in range(5000):
+            t0 = time.time()
+            r = c.ask(recipient=f"{'x' * 150}{i}@example.org")
+            worst = max(worst, time.time() - t0)
+            dunno += r == "action=DUNNO"
+        self.assertGreater(dunno, 0, "the store never failed")
+        self.assertLess(worst, 0.1)
+        self.assertTrue(d.wait_log("store failure"))
+        self.assertIn("store.commit_failures", d.cli("stats").stdout)
+        self.assertEqual(d.stop(), 0)
+
+    def test_memory_backend_and_ipv6_listener(self):
+        d = Daemon(BINARY, backend="memory")
+        self.daemons.append(d)
+        port6 = d.port + 1 if d.port < 65000 else d.port - 1
+        d.write_config("", backend="memory")
+        with open(d.config) as f:
+            cfg = f.read().replace('listen = [', f'listen = ["[::1]:{port6}", ')
+        with open(d.config, "w") as f:
+            f.write(cfg)
+        d.start()
+        s = socket.create_connection(("::1", port6), timeout=5)
+        s.sendall(request(client_address="2001:db8::25"))
+        self.assertTrue(s.recv(4096).startswith(b"action=DEFER_IF_PERMIT"))
+        s.close()
+        self.assertEqual(d.stop(), 0)
+
+    def test_startup_errors_are_clear(self):
+        d = Daemon(BINARY, extra='[greylist]\ndelay = "five minutes"\n')
+        self.daemons.append(d)
+        with self.assertRaises(RuntimeError) as ctx:
+            d.start()
+        self.assertIn("greylist.delay", str(ctx.exception))
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

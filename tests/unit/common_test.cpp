@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include "core/common/ip.hpp"
+#include "core/common/strings.hpp"
+#include "core/common/time.hpp"
+
+namespace gf {
+namespace {
+
+TEST(Duration, ParsesUnits) {
+  EXPECT_EQ(parse_duration("300s").value(), Millis(300'000));
+  EXPECT_EQ(parse_duration("5m").value(), Millis(300'000));
+  EXPECT_EQ(parse_duration("2d").value(), Millis(2 * 86'400'000LL));
+  EXPECT_EQ(parse_duration("100ms").value(), Millis(100));
+  EXPECT_EQ(parse_duration("42").value(), Millis(42'000));
+  EXPECT_FALSE(parse_duration("5 parsecs").has_value());
+  EXPECT_FALSE(parse_duration("").has_value());
+  EXPECT_FALSE(parse_duration("-5s").has_value());
+  EXPECT_FALSE(parse_duration("99999999999999999999d").has_value());
+}
+
+TEST(Duration, FormatsShortestExactUnit) {
+  EXPECT_EQ(format_duration(Millis(300'000)), "5m");
+  EXPECT_EQ(format_duration(Millis(1500)), "1500ms");
+  EXPECT_EQ(format_duration(Millis(35LL * 86'400'000)), "5w");
+}
+
+TEST(Size, ParsesBinaryAndDecimalUnits) {
+  EXPECT_EQ(parse_size("64KiB").value(), 65536u);
+  EXPECT_EQ(parse_size("1GiB").value(), 1ULL << 30);
+  EXPECT_EQ(parse_size("100KB").value(), 100'000u);
+  EXPECT_FALSE(parse_size("12 furlongs").has_value());
+}
+
+TEST(Date, FormatsRfc5322InUtc) {
+  EXPECT_EQ(format_rfc5322_utc(from_unix(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
+}
+
+TEST(Ip, MapsIpv4MappedIpv6ToIpv4) {
+  auto a = parse_ip("::ffff:192.0.2.1").value();
+  auto b = parse_ip("192.0.2.1").value();
+  EXPECT_EQ(a, b);
+  EXPECT_TRUE(a.is_v4());
+  EXPECT_EQ(to_string(a), "192.0.2.1");
+}
+
+TEST(Ip, MasksToConfiguredNetworks) {
+  EXPECT_EQ(network_key(parse_ip("192.0.2.77").value(), 24, 64), "192.0.2.0/24");
+  EXPECT_EQ(network_key(parse_ip("2001:db8:1:2:3:4:5:6").value(), 24, 64), "2001:db8:1:2::/64");
+  EXPECT_EQ(network_key(parse_ip("2001:db8:1:2:3:4:5:6").value(), 24, 48), "2001:db8:1::/48");
+  EXPECT_EQ(network_key(parse_ip("[::1]").value(), 24, 64), "::/64");
+}
+
+TEST(Ip, RejectsGarbage) {
+  EXPECT_FALSE(parse_ip("").has_value());
+  EXPECT_FALSE(parse_ip("256.1.1.1").has_value());
+  EXPECT_FALSE(parse_ip("1.2.3").has_value());
+  EXPECT_FALSE(parse_ip("not-an-ip").has_value());
+  EXPECT_FALSE(parse_ip(std::string(100, '1')).has_value());
+}
+
+TEST(Cidr, ContainsBothFamilies) {
+  auto net = parse_cidr("198.2.128.0/18").value();
+  EXPECT_TRUE(net.contains(parse_ip("198.2.150.3").value()));
+  EXPECT_FALSE(net.contains(parse_ip("198.2.192.1").value()));
+  auto v6 = parse_cidr("2a01:4180:4051:0800::/64").value();
+  EXPECT_TRUE(v6.contains(parse_ip("2a01:4180:4051:800::25").value()));
+  EXPECT_FALSE(v6.contains(parse_ip("2a01:4180:4051:801::25").value()));
+  EXPECT_FALSE(parse_cidr("10.0.0.0/33").has_value());
+  EXPECT_FALSE(parse_cidr("10.0.0.0/x").has_value());
+  EXPECT_EQ(to_string(net), "198.2.128.0/18");
+}
+
+TEST(Strings, EndsWithLabelRespectsDots) {
+  EXPECT_TRUE(ends_with_label("mx1.example.com", "example.com"));
+  EXPECT_TRUE(ends_with_label("example.com", "EXAMPLE.com"));
+  EXPECT_FALSE(ends_with_label("badexample.com", "example.com"));
+}
+
+TEST(Strings, SanitizeReplacesControlCharacters) {
+  EXPECT_EQ(sanitize_line("a\nb\x01", 10), "a?b?");
+  EXPECT_EQ(sanitize_line("abcdef", 3), "abc...");
+  EXPECT_EQ(sanitize_line("j\xc3\xbcrgen\xff\xc3", 20), "j\xc3\xbcrgen??");
+}
+
+}  // namespace
+}  // namespace gf
