@@ -33,6 +33,7 @@
 #   --rate R           open-loop rate for extra (a) (default 10000)
 #   --fsync-ms MS      delay of the slow-fsync shim (default 20)
 #   --keep             keep the temp directory (logs, stores) instead of deleting it
+#   --no-shim          do not preload gf_slow_fsync (at 0 ms) to count each server's fsyncs
 # The machine's cores are shared by the server and the generator; both are reported as measured.
 set -euo pipefail
 
@@ -44,11 +45,12 @@ die() {
 [ $# -ge 1 ] || die "usage: bash bench/greylist_anchors.sh BUILD_DIR [--quick] [options]"
 BUILD=$(cd "$1" && pwd) || die "no build dir $1"
 shift
-QUICK=0 KEEP=0 DUR="" CONNS=32 K="" SERVERS="" TRIPLETS=1000000 RATE=10000 FSYNC_MS=20
+QUICK=0 KEEP=0 DUR="" CONNS=32 K="" SERVERS="" TRIPLETS=1000000 RATE=10000 FSYNC_MS=20 USE_SHIM=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --keep) KEEP=1 ;;
+    --no-shim) USE_SHIM=0 ;;
     --duration) DUR=$2; shift ;;
     --connections) CONNS=$2; shift ;;
     --seed-count) K=$2; shift ;;
@@ -74,6 +76,7 @@ LOAD=$BUILD/bench/gf_policy_load
 SHIM=$BUILD/bench/libgf_slow_fsync.so
 GREYFLUX=$BUILD/greyflux
 [ -x "$LOAD" ] || die "$LOAD not built (cmake --build $BUILD)"
+[ -f "$SHIM" ] || USE_SHIM=0
 
 if [ -z "$SERVERS" ]; then
   SERVERS=""
@@ -172,7 +175,7 @@ start_postgrey() {
   local args=(--inet="127.0.0.1:$PORT" --dbdir="$dir/db" --delay="$delay"
     --auto-whitelist-clients=0 --hostname=bench)
   [ "$(id -u)" = 0 ] && args+=(--user="$user" --group="$group")
-  /usr/sbin/postgrey "${args[@]}" >"$dir/server.log" 2>&1 &
+  env "${SHIM_ENV[@]}" /usr/sbin/postgrey "${args[@]}" >"$dir/server.log" 2>&1 &
   PID=$!
 }
 
@@ -195,13 +198,13 @@ update = grey
 log_level = info
 EOF
   # -d: foreground, logging to the terminal (a file here); -r: no replication peer.
-  /usr/sbin/grossd -d -r -f "$dir/grossd.conf" >"$dir/server.log" 2>&1 &
+  env "${SHIM_ENV[@]}" /usr/sbin/grossd -d -r -f "$dir/grossd.conf" >"$dir/server.log" 2>&1 &
   PID=$!
 }
 
-# start_greyflux DIR DELAY_S [LOG_LEVEL] [LD_PRELOAD]
+# start_greyflux DIR DELAY_S [LOG_LEVEL]
 start_greyflux() {
-  local dir=$1 delay=$2 level=${3:-info} preload=${4:-}
+  local dir=$1 delay=$2 level=${3:-info}
   mkdir -p "$dir"
   PORT=$(free_port)
   local wl_c="" wl_r=""
@@ -227,19 +230,22 @@ socket = "$dir/admin.sock"
 level = "$level"
 file = "$dir/greyflux.log"
 EOF
-  if [ -n "$preload" ]; then
-    LD_PRELOAD=$preload GF_SLOW_FSYNC_MS=$FSYNC_MS "$GREYFLUX" serve --config "$dir/greyflux.toml" \
-      >"$dir/server.log" 2>&1 &
-  else
-    "$GREYFLUX" serve --config "$dir/greyflux.toml" >"$dir/server.log" 2>&1 &
-  fi
+  env "${SHIM_ENV[@]}" "$GREYFLUX" serve --config "$dir/greyflux.toml" >"$dir/server.log" 2>&1 &
   PID=$!
 }
 
 # start NAME DIR DELAY [args]: starts a server and waits until it accepts connections.
+# With the shim (default), every server runs under gf_slow_fsync: GF_SLOW_FSYNC_MS=0 only counts
+# fsync calls and their duration; SHIM_MS set by the caller slows them down.
 start() {
   local name=$1 dir=$2
   shift 2
+  SHIM_ENV=()
+  if [ "$USE_SHIM" = 1 ]; then
+    mkdir -p "$dir"
+    SHIM_ENV=(LD_PRELOAD="$SHIM" GF_SLOW_FSYNC_MS="${SHIM_MS:-0}" GF_SLOW_FSYNC_STATS="$dir/fsync.stats")
+  fi
+  FSYNC_STATS=$dir/fsync.stats
   "start_$name" "$dir" "$@"
   STARTED+=("$PID")
   if ! wait_ready "$PID" "$PORT"; then
@@ -259,6 +265,21 @@ field() {  # field LINE KEY
   grep -oE "(^| )$2=[^ ]*" <<<"$1" | head -1 | cut -d= -f2- || true
 }
 
+# fsync_read: "calls real_ns slept_ns" from the shim's stats file of the current server.
+fsync_read() {
+  if [ -f "$FSYNC_STATS" ]; then
+    od -An -v -t u8 -N24 "$FSYNC_STATS" | tr -s ' \n' ' '
+  fi
+}
+
+# cpu_ticks PID: user + system clock ticks of a process, all its threads (0 when gone).
+cpu_ticks() {
+  local t
+  t=$(sed -e 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+  echo "${t:-0}"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
 # load TAG [generator args...]: runs gf_policy_load against 127.0.0.1:$PORT, prints and keeps
 # its result line in LAST. A hard timeout bounds every run.
 load() {
@@ -268,16 +289,30 @@ load() {
   for a in "$@"; do
     [ "$a" = --requests ] && limit=660
   done
+  local cpu0 cpu1 ok c0 n0 c1 n1 x
+  cpu0=$(cpu_ticks "$PID")
+  read -r c0 n0 x <<<"$(fsync_read)" || true
   LAST=$(timeout "$limit" "$LOAD" --target "127.0.0.1:$PORT" --connections "$CONNS" "$@" \
     2>>"$TMP/load.err") || true
+  cpu1=$(cpu_ticks "$PID")
+  read -r c1 n1 x <<<"$(fsync_read)" || true
   [ -n "$LAST" ] || LAST="mode=failed errors=all"
+  # server CPU time per answered request: comparable even when other processes share the cores
+  ok=$(field "$LAST" ok)
+  LAST+=" server_cpu_us_per_req=$(awk -v t="$((cpu1 - cpu0))" -v hz="$CLK_TCK" -v n="${ok:-0}" \
+    'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')"
+  if [ -n "$c0" ] && [ -n "$c1" ]; then
+    LAST+=$(awk -v c="$((c1 - c0))" -v ns="$((n1 - n0))" -v n="${ok:-0}" 'BEGIN {
+      printf " fsync_calls=%d fsync_per_req=%s fsync_avg_us=%s", c, (n > 0 ? sprintf("%.3f", c / n) : "-"),
+        (c > 0 ? sprintf("%.0f", ns / c / 1000) : "-") }')
+  fi
   echo "$tag $LAST" >>"$RESULTS"
   log "$tag $LAST"
 }
 
 keep_result() {  # keep_result SERVER MODE
   local k
-  for k in rps p50_us p99_us max_us errors actions; do
+  for k in rps p50_us p99_us max_us errors actions server_cpu_us_per_req fsync_per_req fsync_avg_us; do
     R[$1,$2,$k]=$(field "$LAST" "$k")
   done
 }
@@ -306,6 +341,7 @@ bench_server() {
 }
 
 START_TIME=$(date +%s)
+LOAD_BEFORE=$(cut -d" " -f1-3 /proc/loadavg)
 log "servers: ${SERVER_LIST[*]}; ${DUR}s per mode, $CONNS connections, K=$K, $(nproc) cores"
 for s in "${SERVER_LIST[@]}"; do
   case "$s" in
@@ -334,7 +370,7 @@ if [ "$has_greyflux" = 1 ]; then
     X[fsync_off]=$LAST
     stop_server "$PID"
   fi
-  if [ -f "$SHIM" ] && start greyflux "$TMP/gf-fsync-on" "$DELAY_LONG" info "$SHIM"; then
+  if [ -f "$SHIM" ] && USE_SHIM=1 SHIM_MS=$FSYNC_MS start greyflux "$TMP/gf-fsync-on" "$DELAY_LONG"; then
     load fsync-slow --mode new --duration "$DUR"
     X[fsync_on]=$LAST
     stop_server "$PID"
@@ -393,16 +429,24 @@ echo "greylisting anchors: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores shared
   "generator, $CONNS connections, closed loop, ${DUR} s per run"
 echo "delay ${DELAY_LONG} s for new/within, ${DELAY_SHORT} s for after; K=$K seeded triplets;" \
   "auto-whitelisting off; decisions logged (greyflux log level info)"
+echo "load average before $LOAD_BEFORE, after $(cut -d" " -f1-3 /proc/loadavg) (other processes" \
+  "share the cores; cpu_us/rq = server CPU time per answered request is less sensitive to that)"
+if [ "$USE_SHIM" = 1 ]; then
+  echo "fsync/rq = fsync+fdatasync+msync(MS_SYNC) calls per answered request, fsync_us = their mean" \
+    "duration (counted by gf_slow_fsync preloaded at 0 ms delay into every server)"
+fi
 echo "postgrey $(dpkg-query -W -f='${Version}' postgrey 2>/dev/null || echo '?')," \
   "gross $(dpkg-query -W -f='${Version}' gross 2>/dev/null || echo '?')," \
   "greyflux $("$GREYFLUX" --version 2>/dev/null | head -1 || echo '?') (LMDB, sync on)"
 echo
-printf '%-7s %-9s %9s %9s %9s %9s %7s  %s\n' mode server req/s p50_us p99_us max_us errors actions
+printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %8s %8s  %s\n' mode server req/s p50_us p99_us max_us errors cpu_us/rq fsync/rq fsync_us \
+  actions
 for m in new within after; do
   for s in "${SERVER_LIST[@]}"; do
-    printf '%-7s %-9s %9s %9s %9s %9s %7s  %s\n' "$m" "$s" "${R[$s,$m,rps]:--}" \
+    printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %8s %8s  %s\n' "$m" "$s" "${R[$s,$m,rps]:--}" \
       "${R[$s,$m,p50_us]:--}" "${R[$s,$m,p99_us]:--}" "${R[$s,$m,max_us]:--}" \
-      "${R[$s,$m,errors]:--}" "${R[$s,$m,actions]:--}"
+      "${R[$s,$m,errors]:--}" "${R[$s,$m,server_cpu_us_per_req]:--}" \
+      "${R[$s,$m,fsync_per_req]:--}" "${R[$s,$m,fsync_avg_us]:--}" "${R[$s,$m,actions]:--}"
   done
 done
 
