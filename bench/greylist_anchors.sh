@@ -243,7 +243,8 @@ start() {
   SHIM_ENV=()
   if [ "$USE_SHIM" = 1 ]; then
     mkdir -p "$dir"
-    SHIM_ENV=(LD_PRELOAD="$SHIM" GF_SLOW_FSYNC_MS="${SHIM_MS:-0}" GF_SLOW_FSYNC_STATS="$dir/fsync.stats")
+    SHIM_ENV=(LD_PRELOAD="$SHIM" GF_SLOW_FSYNC_MS="${SHIM_MS:-0}"
+      GF_SLOW_FSYNC_STATS="$dir/fsync.stats")
   fi
   FSYNC_STATS=$dir/fsync.stats
   "start_$name" "$dir" "$@"
@@ -303,7 +304,8 @@ load() {
     'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')"
   if [ -n "$c0" ] && [ -n "$c1" ]; then
     LAST+=$(awk -v c="$((c1 - c0))" -v ns="$((n1 - n0))" -v n="${ok:-0}" 'BEGIN {
-      printf " fsync_calls=%d fsync_per_req=%s fsync_avg_us=%s", c, (n > 0 ? sprintf("%.3f", c / n) : "-"),
+      printf " fsync_calls=%d fsync_per_req=%s fsync_avg_us=%s", c,
+        (n > 0 ? sprintf("%.3f", c / n) : "-"),
         (c > 0 ? sprintf("%.0f", ns / c / 1000) : "-") }')
   fi
   echo "$tag $LAST" >>"$RESULTS"
@@ -312,7 +314,8 @@ load() {
 
 keep_result() {  # keep_result SERVER MODE
   local k
-  for k in rps p50_us p99_us max_us errors actions server_cpu_us_per_req fsync_per_req fsync_avg_us; do
+  for k in rps p50_us p99_us max_us errors actions server_cpu_us_per_req fsync_per_req \
+    fsync_avg_us; do
     R[$1,$2,$k]=$(field "$LAST" "$k")
   done
 }
@@ -370,7 +373,8 @@ if [ "$has_greyflux" = 1 ]; then
     X[fsync_off]=$LAST
     stop_server "$PID"
   fi
-  if [ -f "$SHIM" ] && USE_SHIM=1 SHIM_MS=$FSYNC_MS start greyflux "$TMP/gf-fsync-on" "$DELAY_LONG"; then
+  if [ -f "$SHIM" ] \
+    && USE_SHIM=1 SHIM_MS=$FSYNC_MS start greyflux "$TMP/gf-fsync-on" "$DELAY_LONG"; then
     load fsync-slow --mode new --duration "$DUR"
     X[fsync_on]=$LAST
     stop_server "$PID"
@@ -432,15 +436,16 @@ echo "delay ${DELAY_LONG} s for new/within, ${DELAY_SHORT} s for after; K=$K see
 echo "load average before $LOAD_BEFORE, after $(cut -d" " -f1-3 /proc/loadavg) (other processes" \
   "share the cores; cpu_us/rq = server CPU time per answered request is less sensitive to that)"
 if [ "$USE_SHIM" = 1 ]; then
-  echo "fsync/rq = fsync+fdatasync+msync(MS_SYNC) calls per answered request, fsync_us = their mean" \
+  echo "fsync/rq = fsync+fdatasync+msync(MS_SYNC) calls per answered request," \
+    "fsync_us = their mean" \
     "duration (counted by gf_slow_fsync preloaded at 0 ms delay into every server)"
 fi
 echo "postgrey $(dpkg-query -W -f='${Version}' postgrey 2>/dev/null || echo '?')," \
   "gross $(dpkg-query -W -f='${Version}' gross 2>/dev/null || echo '?')," \
   "greyflux $("$GREYFLUX" --version 2>/dev/null | head -1 || echo '?') (LMDB, sync on)"
 echo
-printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %8s %8s  %s\n' mode server req/s p50_us p99_us max_us errors cpu_us/rq fsync/rq fsync_us \
-  actions
+printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %8s %8s  %s\n' mode server req/s p50_us p99_us max_us \
+  errors cpu_us/rq fsync/rq fsync_us actions
 for m in new within after; do
   for s in "${SERVER_LIST[@]}"; do
     printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %8s %8s  %s\n' "$m" "$s" "${R[$s,$m,rps]:--}" \
@@ -486,10 +491,13 @@ if [ "$has_greyflux" = 1 ]; then
       echo "(c) greyflux LMDB after $n triplets: data.mdb $(ratio "${X[size_$n]}" "$n") B/triplet" \
         "(file ${X[size_$n]} B, allocated $(ratio "${X[du_$n]}" "$n") B/triplet)$tree"
     done
-    stored=$(($(field "${X[fill1]:-}" ok) + $(field "${X[fill2]:-ok=0}" ok)))
+    ok1=$(field "${X[fill1]:-}" ok) ok2=$(field "${X[fill2]:-}" ok)
+    stored=$((${ok1:-0} + ${ok2:-0}))
+    fill="$(field "${X[fill1]:-}" rps)"
+    [ -z "${X[fill2]:-}" ] || fill+=" then $(field "${X[fill2]}" rps)"
     echo "(c) greyflux RSS with $stored triplets stored: VmRSS ${X[rss]:-?} kB" \
       "(anon ${X[rss_anon]:-?} kB, file-backed incl. LMDB map ${X[rss_file]:-?} kB);" \
-      "fill rate $(field "${X[fill1]:-}" rps) then $(field "${X[fill2]:-}" rps) req/s at log level warn"
+      "fill rate $fill req/s at log level warn"
   fi
 fi
 echo

@@ -356,12 +356,28 @@ uint32_t perm22(uint64_t x) {
   return v;
 }
 
+// Maps 0..63 to 64 ordinary unicast first octets (20-50, 52-65, 67-79, 81-86). The gaps skip the
+// networks named in Debian's postgrey whitelist_clients (51.x, 66.x, 80.x, ...), so a `new`
+// request is never passed by a client whitelist and always reaches the triplet store.
+unsigned first_octet(unsigned i) {
+  if (i < 31) {
+    return 20 + i;
+  }
+  if (i < 45) {
+    return 52 + (i - 31);
+  }
+  if (i < 58) {
+    return 67 + (i - 45);
+  }
+  return 81 + (i - 58);
+}
+
 // Appends one Postfix-shaped RCPT-stage policy request for triplet (space, id) to out.
 // space separates triplet families (the per-run salt of mode new, the seed salt otherwise).
 void build_request(uint64_t space, uint64_t id, std::string& out) {
   const uint64_t h = mix64(space * 0x100000001b3ULL ^ id);
-  const uint32_t net = perm22(id + space);  // 2^22 distinct /24s in 16.0.0.0 - 79.255.255.0
-  const unsigned a = 16 + (net >> 16), b = (net >> 8) & 255, c = net & 255;
+  const uint32_t net = perm22(id + space);  // 2^22 distinct /24s
+  const unsigned a = first_octet(net >> 16), b = (net >> 8) & 255, c = net & 255;
   const unsigned d = 1 + static_cast<unsigned>(h % 254);
   char ip[32];
   std::snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a, b, c, d);
