@@ -7,7 +7,7 @@ build_pkgs=(
   cmake ninja-build ccache g++ pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
-  liblmdb-dev libpsl-dev publicsuffix libxxhash-dev
+  liblmdb-dev libpsl-dev publicsuffix libxxhash-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(postfix swaks procps iproute2 python3)

@@ -155,7 +155,7 @@ std::string format_value(const Value& v) {
       return out + "]";
     }
     std::string operator()(Millis d) const { return fmt::format("\"{}\"", format_duration(d)); }
-    std::string operator()(std::uint64_t n) const { return std::to_string(n); }
+    std::string operator()(std::uint64_t n) const { return fmt::format("\"{}\"", format_size(n)); }
     std::string operator()(std::int64_t n) const { return std::to_string(n); }
     std::string operator()(bool b) const { return b ? "true" : "false"; }
   };

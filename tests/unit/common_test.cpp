@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/common/ip.hpp"
+#include "core/common/pattern.hpp"
 #include "core/common/strings.hpp"
 #include "core/common/time.hpp"
 
@@ -30,6 +31,9 @@ TEST(Size, ParsesBinaryAndDecimalUnits) {
   EXPECT_EQ(parse_size("1GiB").value(), 1ULL << 30);
   EXPECT_EQ(parse_size("100KB").value(), 100'000u);
   EXPECT_FALSE(parse_size("12 furlongs").has_value());
+  EXPECT_EQ(format_size(65536), "64KiB");
+  EXPECT_EQ(format_size(1ULL << 30), "1GiB");
+  EXPECT_EQ(format_size(1000), "1000");
 }
 
 TEST(Date, FormatsRfc5322InUtc) {
@@ -81,6 +85,51 @@ TEST(Strings, SanitizeReplacesControlCharacters) {
   EXPECT_EQ(sanitize_line("a\nb\x01", 10), "a?b?");
   EXPECT_EQ(sanitize_line("abcdef", 3), "abc...");
   EXPECT_EQ(sanitize_line("j\xc3\xbcrgen\xff\xc3", 20), "j\xc3\xbcrgen??");
+}
+
+}  // namespace
+}  // namespace gf
+
+namespace gf {
+namespace {
+
+TEST(Pattern, TranslatesPostgreysPerlConstructs) {
+  EXPECT_EQ(perl_to_ere("^mail\\d+\\.telekom\\.de$").value(), "^mail[0-9]+\\.telekom\\.de$");
+  EXPECT_EQ(perl_to_ere("^(?:smtp\\w*|postfix)[0-9]+$").value(),
+            "^(smtp[[:alnum:]_]*|postfix)[0-9]+$");
+  EXPECT_EQ(perl_to_ere("^.*?.server$").value(), "^.*.server$");
+  EXPECT_FALSE(perl_to_ere("(a)\\1").has_value());
+  EXPECT_FALSE(perl_to_ere("(?=x)").has_value());
+  EXPECT_FALSE(perl_to_ere("[abc").has_value());
+}
+
+TEST(Pattern, MatchesCaseInsensitively) {
+  auto p = Pattern::compile("^mx\\d+\\.partner\\.example$").value();
+  EXPECT_TRUE(p.search("MX12.Partner.example"));
+  EXPECT_FALSE(p.search("mxa.partner.example"));
+  EXPECT_FALSE(Pattern::compile("(unclosed").has_value());
+}
+
+TEST(Pattern, PathologicalPatternsDoNotBacktrackExponentially) {
+  // (a+)+$ against a long run of a's followed by a non-match takes std::regex hours.
+  auto p = Pattern::compile("^(a+)+$").value();
+  EXPECT_FALSE(p.search(std::string(4000, 'a') + "!"));
+  auto q = Pattern::compile("(x+x+)+y").value();
+  EXPECT_FALSE(q.search(std::string(3000, 'x')));
+}
+
+TEST(Pattern, RejectsShapesThatWouldBlowUpTheCompiler) {
+  EXPECT_FALSE(Pattern::compile("e++++++++++++++++").has_value());  // found by fuzz_whitelist
+  EXPECT_FALSE(Pattern::compile("a**").has_value());
+  EXPECT_FALSE(Pattern::compile("((((((((((a))))))))))").has_value());
+  EXPECT_FALSE(Pattern::compile("a{1000}").has_value());
+  EXPECT_FALSE(Pattern::compile("(ab){3}").has_value());
+  EXPECT_FALSE(Pattern::compile("a{3}{3}").has_value());
+  EXPECT_FALSE(Pattern::compile("a{3,}").has_value());
+  EXPECT_FALSE(Pattern::compile("(a").has_value());
+  EXPECT_FALSE(Pattern::compile("a)").has_value());
+  EXPECT_TRUE(Pattern::compile("^\\d{1,3}\\.\\d{1,3}$").has_value());
+  EXPECT_TRUE(Pattern::compile("^(a|b)+c?$").value().search("ababc"));
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ bool all_digits_and_dots(std::string_view s, int& dots) {
   return true;
 }
 
-bool compile_regex(std::string_view entry, std::regex& out, std::string* why) {
+bool compile_regex(std::string_view entry, Pattern& out, std::string* why) {
   if (entry.size() < 3 || entry.front() != '/' || entry.back() != '/') {
     return false;
   }
@@ -37,15 +37,14 @@ bool compile_regex(std::string_view entry, std::regex& out, std::string* why) {
     }
     return false;
   }
-  try {
-    out = std::regex(std::string(body),
-                     std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
-  } catch (const std::regex_error& e) {
+  auto p = Pattern::compile(body);
+  if (!p) {
     if (why) {
-      *why = fmt::format("bad regex: {}", e.what());
+      *why = p.error().message;
     }
     return false;
   }
+  out = std::move(*p);
   return true;
 }
 
@@ -101,11 +100,11 @@ bool ClientWhitelist::add_entry(std::string_view entry, std::string* why) {
     return false;
   }
   if (entry.front() == '/' && entry.back() == '/' && entry.size() >= 3) {
-    std::regex re;
+    Pattern re;
     if (!compile_regex(entry, re, why)) {
       return false;
     }
-    regexes_.emplace_back(std::string(entry), std::move(re));
+    regexes_.push_back(std::move(re));
   } else {
     int dots = 0;
     std::string cidr_text(entry);
@@ -183,8 +182,8 @@ bool ClientWhitelist::matches(const IpAddress& ip, std::string_view client_name)
       rest.remove_prefix(dot + 1);
     }
   }
-  for (const auto& [text, re] : regexes_) {
-    if (std::regex_search(client_name.begin(), client_name.end(), re)) {
+  for (const Pattern& re : regexes_) {
+    if (re.search(client_name)) {
       return true;
     }
   }
@@ -203,11 +202,11 @@ bool RecipientWhitelist::add_entry(std::string_view entry, std::string* why) {
     return false;
   }
   if (entry.front() == '/' && entry.back() == '/' && entry.size() >= 3) {
-    std::regex re;
+    Pattern re;
     if (!compile_regex(entry, re, why)) {
       return false;
     }
-    regexes_.emplace_back(std::string(entry), std::move(re));
+    regexes_.push_back(std::move(re));
   } else {
     std::string lower = ascii_lower(entry);
     const std::size_t at = lower.find('@');
@@ -269,8 +268,8 @@ bool RecipientWhitelist::matches(std::string_view recipient) const {
       rest.remove_prefix(dot + 1);
     }
   }
-  for (const auto& [text, re] : regexes_) {
-    if (std::regex_search(rcpt, re)) {
+  for (const Pattern& re : regexes_) {
+    if (re.search(rcpt)) {
       return true;
     }
   }

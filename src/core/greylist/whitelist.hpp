@@ -11,16 +11,17 @@
 //   user@domain        that address (also user+ext@domain);  user@  that user at any domain
 //   domain             any address at that domain or below it
 // Lines that fit no form are reported as warnings and skipped, as postgrey does; a regex that
-// does not compile is a warning too. Host name entries never match the name "unknown", which
+// does not compile is a warning too. Regexes run on glibc's POSIX engine (see pattern.hpp), so
+// no pattern can make a request hang. Host name entries never match the name "unknown", which
 // Postfix sends when the client has no verified name.
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
 #include "core/common/ip.hpp"
+#include "core/common/pattern.hpp"
 
 namespace gf::greylist {
 
@@ -47,7 +48,7 @@ class ClientWhitelist {
   std::vector<std::string> entries_;  // as written, for listing and removal
   std::vector<Cidr> networks_;
   std::unordered_set<std::string> names_;  // lowercase host names and domain suffixes
-  std::vector<std::pair<std::string, std::regex>> regexes_;
+  std::vector<Pattern> regexes_;
 };
 
 class RecipientWhitelist {
@@ -65,7 +66,7 @@ class RecipientWhitelist {
   std::unordered_set<std::string> addresses_;  // user@domain
   std::unordered_set<std::string> users_;      // user (from "user@")
   std::unordered_set<std::string> domains_;    // domain suffixes
-  std::vector<std::pair<std::string, std::regex>> regexes_;
+  std::vector<Pattern> regexes_;
 };
 
 }  // namespace gf::greylist

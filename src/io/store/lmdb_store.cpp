@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 #include <cstring>
 
 namespace gf::io {
@@ -202,7 +204,15 @@ Result<void> LmdbStore::commit_batch(Batch& batch) {
   if (rc != 0) {
     return lmdb_error("write txn", rc);
   }
-  for (const auto& [key, rec] : batch) {
+  // Sorted keys make LMDB's inserts append-like and touch each page once.
+  std::vector<const Batch::value_type*> sorted;
+  sorted.reserve(batch.size());
+  for (const auto& entry : batch) {
+    sorted.push_back(&entry);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* entry : sorted) {
+    const auto& [key, rec] = *entry;
     MDB_val k = val(key);
     if (rec) {
       const std::string bytes = greylist::encode_record(*rec);
@@ -251,7 +261,7 @@ Result<std::size_t> LmdbStore::expire_step(const ExpiredFn& expired, std::size_t
     bool skip = false;
     {
       std::lock_guard lock(mu_);  // a newer pending write wins over the stored record
-      skip = pending_.count(key) != 0 || committing_.count(key) != 0;
+      skip = pending_.find(key) != pending_.end() || committing_.find(key) != committing_.end();
     }
     auto rec = greylist::decode_record(view(v));
     expire_cursor_.assign(key);
@@ -282,7 +292,6 @@ void LmdbStore::writer_loop() {
     const std::uint64_t ticket = flush_requested_;
     committing_.swap(pending_);
     const bool stop = stopping_;
-    Batch batch_copy;
     std::size_t n = committing_.size();
     lock.unlock();
     Result<void> ok;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,7 +65,14 @@ class LmdbStore final : public greylist::Store {
  private:
   LmdbStore() = default;
   void writer_loop();
-  Result<void> commit_batch(std::map<std::string, std::optional<greylist::Record>, std::less<>>& b);
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Pending writes are looked up on every request: a hash map, sorted only at commit time.
+  using Batch = std::unordered_map<std::string, std::optional<greylist::Record>, Hash,
+                                   std::equal_to<>>;
+  Result<void> commit_batch(Batch& b);
   Result<std::optional<greylist::Record>> read_committed(std::string_view key);
 
   MDB_env* env_ = nullptr;
@@ -74,7 +82,6 @@ class LmdbStore final : public greylist::Store {
   std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
   std::condition_variable committed_;
-  using Batch = std::map<std::string, std::optional<greylist::Record>, std::less<>>;
   Batch pending_;     // accepted, not yet handed to the writer
   Batch committing_;  // being committed right now
   std::uint64_t flush_requested_ = 0;

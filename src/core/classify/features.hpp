@@ -1,0 +1,58 @@
+#pragma once
+// Hashed feature vectors shared by the tokenizer and the models.
+//
+// A feature is a readable token string ("w:check", "url:dom:bit.ly", "o2:check channel") hashed
+// with XXH3-64 into a uint64 id. Models only see ids; TokenNames keeps a bounded side map from
+// id back to the readable string so that explanations (top_contributions) can be printed.
+//
+// Threading: values, no shared state. Error contract: nothing here fails.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace gf::classify {
+
+using FeatureId = std::uint64_t;
+
+struct Feature {
+  FeatureId id;
+  float value;  // occurrence count (before normalisation by a model)
+  bool operator==(const Feature&) const = default;
+};
+
+// Sorted by id, one entry per id. Produced by FeatureBuilder::finish().
+using FeatureVector = std::vector<Feature>;
+
+// Hash of a readable token name. Stable across runs and machines (XXH3-64, fixed seed); a change
+// here invalidates every stored model, so it is covered by kFeatureSchema.
+[[nodiscard]] FeatureId hash_feature(std::string_view name);
+
+// Sorts by id and merges duplicates by adding their values.
+void canonicalize(FeatureVector& features);
+
+// Bounded id -> name map; when full, the oldest remembered names are forgotten first.
+class TokenNames {
+ public:
+  explicit TokenNames(std::size_t capacity = std::size_t{1} << 16);
+  void remember(FeatureId id, std::string_view name);
+  [[nodiscard]] std::optional<std::string_view> find(FeatureId id) const;
+  [[nodiscard]] std::size_t size() const { return names_.size(); }
+
+ private:
+  std::size_t capacity_;
+  std::unordered_map<FeatureId, std::string> names_;
+  std::deque<FeatureId> order_;
+};
+
+// One feature's share of a score: positive pushes towards spam, negative towards ham.
+struct Contribution {
+  FeatureId id;
+  double weight;
+};
+
+}  // namespace gf::classify

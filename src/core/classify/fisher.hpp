@@ -1,0 +1,73 @@
+#pragma once
+// FisherModel: Robinson's token probabilities combined with Fisher's chi-square method, the
+// scheme bogofilter and SpamBayes use.
+//
+// Training counts, per feature id, the number of spam and ham messages it occurred in (once per
+// message whatever its count). Scoring computes for each feature
+//   p(w) = (s/Ns) / (s/Ns + h/Nh),   f(w) = (robs * robx + n * p(w)) / (robs + n),  n = s + h
+// keeps the features whose |f(w) - 0.5| >= min_dev (at most max_tokens of them, the most
+// extreme first), and combines them:
+//   S = 1 - chi2Q(-2 sum ln(1 - f), 2k),  H = 1 - chi2Q(-2 sum ln f, 2k),  score = (1 + S - H)/2
+// so a message with no strong evidence either way scores 0.5 ("unsure").
+//
+// Memory grows with the number of distinct features trained (16 bytes each in the serialised
+// form); prune() drops rare ones. Threading: a value; callers serialise access. Errors:
+// deserialize() validates and returns a Result; nothing else fails.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/classify/features.hpp"
+#include "core/common/result.hpp"
+
+namespace gf::classify {
+
+struct FisherOptions {
+  double robs = 1.0;             // strength of the prior for rare tokens (Robinson's s)
+  double robx = 0.5;             // prior probability of an unseen token (Robinson's x)
+  double min_dev = 0.1;          // ignore tokens whose f(w) is closer than this to 0.5
+  std::uint32_t max_tokens = 0;  // use only the most extreme N tokens (SpamBayes); 0 = all
+};
+
+class FisherModel {
+ public:
+  explicit FisherModel(FisherOptions options = {});
+
+  void train(const FeatureVector& features, bool is_spam);
+  // Undoes a previous train() with the same arguments (a reclassified message).
+  void forget(const FeatureVector& features, bool is_spam);
+  // Probability-like spam score in [0, 1]; 0.5 when nothing is known.
+  [[nodiscard]] double score(const FeatureVector& features) const;
+  // The n features with the largest |log(f / (1 - f))|, largest first; positive means spam.
+  [[nodiscard]] std::vector<Contribution> top_contributions(const FeatureVector& features,
+                                                            std::size_t n) const;
+  // Drops features seen in fewer than min_messages messages in total.
+  void prune(std::uint32_t min_messages);
+
+  [[nodiscard]] std::string serialize() const;
+  [[nodiscard]] static Result<FisherModel> deserialize(std::string_view bytes);
+
+  [[nodiscard]] const FisherOptions& options() const { return options_; }
+  [[nodiscard]] std::uint64_t spam_messages() const { return spam_messages_; }
+  [[nodiscard]] std::uint64_t ham_messages() const { return ham_messages_; }
+  [[nodiscard]] std::size_t features() const { return counts_.size(); }
+
+ private:
+  struct Counts {
+    std::uint32_t spam = 0;
+    std::uint32_t ham = 0;
+  };
+  // Robinson's f(w) for one feature, or a negative value if it is unknown.
+  [[nodiscard]] double token_probability(FeatureId id) const;
+  // The f(w) values that take part in a score, after min_dev and max_tokens.
+  [[nodiscard]] std::vector<double> evidence(const FeatureVector& features) const;
+
+  FisherOptions options_;
+  std::unordered_map<FeatureId, Counts> counts_;
+  std::uint64_t spam_messages_ = 0;
+  std::uint64_t ham_messages_ = 0;
+};
+
+}  // namespace gf::classify

@@ -1,0 +1,72 @@
+#pragma once
+// LogisticModel: online logistic regression over hashed features.
+//
+// Weights live in a fixed array of 2^hash_bits floats indexed by the low bits of the feature id
+// (memory is bounded whatever is trained: 2^20 floats = 4 MiB, twice that with AdaGrad state).
+// Each train() call is one stochastic gradient step on the log loss with per-feature AdaGrad
+// learning rates (or a 1/(1 + decay*t) schedule), a small L2 penalty on the touched weights,
+// and optional train-on-error: examples already classified with confidence beyond `confident`
+// are skipped, which keeps a long-running online model from over-fitting the easy cases.
+// Feature values are binarised (or log-scaled) and scaled to unit L2 norm, so long and short
+// comments move the weights by comparable amounts.
+//
+// Threading: a value; callers serialise access. Errors: deserialize() validates everything and
+// returns a Result; nothing else fails.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/classify/features.hpp"
+#include "core/common/result.hpp"
+
+namespace gf::classify {
+
+struct LogisticOptions {
+  int hash_bits = 20;          // 16..24
+  double learning_rate = 0.4;  // AdaGrad base rate, or the initial rate of the schedule
+  double decay = 1e-3;         // schedule without AdaGrad: rate / (1 + decay * updates)
+  double l2 = 1e-3;            // applied to the weights an example touches
+  double confident = 0.0;      // skip training when already this close to the label; 0 = never
+  bool adagrad = true;
+  bool binary = true;     // feature value 1 for presence; else log(1 + count)
+  bool normalize = true;  // scale each example's feature values to unit L2 norm
+};
+
+class LogisticModel {
+ public:
+  explicit LogisticModel(LogisticOptions options = {});
+
+  void train(const FeatureVector& features, bool is_spam);
+  // Probability of spam in [0, 1].
+  [[nodiscard]] double score(const FeatureVector& features) const;
+  // The n features with the largest |weight * value|, largest first; positive means spam.
+  [[nodiscard]] std::vector<Contribution> top_contributions(const FeatureVector& features,
+                                                            std::size_t n) const;
+
+  [[nodiscard]] std::string serialize() const;
+  [[nodiscard]] static Result<LogisticModel> deserialize(std::string_view bytes);
+
+  [[nodiscard]] const LogisticOptions& options() const { return options_; }
+  [[nodiscard]] std::uint64_t examples() const { return examples_; }
+  [[nodiscard]] std::uint64_t updates() const { return updates_; }
+
+ private:
+  struct Term {
+    std::size_t index;
+    double x;
+  };
+  [[nodiscard]] std::vector<Term> terms(const FeatureVector& features) const;
+  [[nodiscard]] double margin(const std::vector<Term>& terms) const;
+
+  LogisticOptions options_;
+  std::uint64_t mask_;
+  std::vector<float> weights_;
+  std::vector<float> accum_;  // AdaGrad sum of squared gradients (empty without AdaGrad)
+  double bias_ = 0.0;
+  double bias_accum_ = 0.0;
+  std::uint64_t examples_ = 0;
+  std::uint64_t updates_ = 0;
+};
+
+}  // namespace gf::classify

@@ -1,0 +1,220 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/classify/fisher.hpp"
+#include "core/classify/logistic.hpp"
+#include "core/classify/model_io.hpp"
+#include "core/classify/tokenizer.hpp"
+
+namespace gf::classify {
+namespace {
+
+struct Example {
+  std::string text;
+  bool spam;
+};
+
+// A separable toy corpus: spam and ham share filler words, only the topic words differ.
+std::vector<Example> toy_corpus() {
+  const std::vector<std::string> spam_words{"subscribe", "cheap", "followers", "click", "free"};
+  const std::vector<std::string> ham_words{"song", "beautiful", "voice", "chorus", "memories"};
+  const std::vector<std::string> filler{"the", "this", "is", "my", "so", "really", "video"};
+  std::vector<Example> out;
+  for (std::size_t i = 0; i < 40; ++i) {
+    std::string s = filler[i % filler.size()] + " " + spam_words[i % spam_words.size()] + " " +
+                    filler[(i + 3) % filler.size()] + " " + spam_words[(i + 2) % spam_words.size()];
+    std::string h = filler[(i + 1) % filler.size()] + " " + ham_words[i % ham_words.size()] + " " +
+                    filler[(i + 5) % filler.size()] + " " + ham_words[(i + 3) % ham_words.size()];
+    out.push_back({s, true});
+    out.push_back({h, false});
+  }
+  return out;
+}
+
+template <class Model>
+void train_toy(Model& model, int epochs) {
+  auto corpus = toy_corpus();
+  for (int e = 0; e < epochs; ++e) {
+    for (const auto& ex : corpus) {
+      model.train(tokenize(ex.text), ex.spam);
+    }
+  }
+}
+
+// Unseen phrasings of the toy topics land on the right side, `margin` away from 0.5.
+template <class Model>
+void expect_separates(const Model& model, double margin = 0.3) {
+  EXPECT_GT(model.score(tokenize("click here for free followers")), 0.5 + margin);
+  EXPECT_GT(model.score(tokenize("cheap subscribe")), 0.5 + margin);
+  EXPECT_LT(model.score(tokenize("what a beautiful voice")), 0.5 - margin);
+  EXPECT_LT(model.score(tokenize("this chorus brings memories")), 0.5 - margin);
+}
+
+TEST(Logistic, UntrainedScoresOneHalf) {
+  LogisticModel model;
+  EXPECT_DOUBLE_EQ(model.score(tokenize("anything at all")), 0.5);
+}
+
+TEST(Logistic, LearnsSeparableToySet) {
+  LogisticModel model;
+  train_toy(model, 20);
+  expect_separates(model);
+  EXPECT_EQ(model.examples(), 1600U);
+}
+
+TEST(Logistic, ScheduleWithoutAdagradAlsoLearns) {
+  LogisticOptions o;
+  o.adagrad = false;
+  o.learning_rate = 1.0;
+  LogisticModel model(o);
+  train_toy(model, 10);
+  expect_separates(model);
+}
+
+TEST(Logistic, TrainOnErrorSkipsConfidentExamples) {
+  LogisticOptions o;
+  o.confident = 0.1;
+  LogisticModel model(o);
+  train_toy(model, 20);
+  // Training stops once an example is within 0.1 of its label, so margins stay modest.
+  expect_separates(model, 0.15);
+  EXPECT_LT(model.updates(), model.examples());
+}
+
+TEST(Logistic, TopContributionsNameTheSpamWords) {
+  LogisticModel model;
+  train_toy(model, 3);
+  auto features = tokenize("the cheap video");
+  auto top = model.top_contributions(features, 3);
+  ASSERT_EQ(top.size(), 3U);
+  EXPECT_EQ(top[0].id, hash_feature("w:cheap"));
+  EXPECT_GT(top[0].weight, 0.0);
+  EXPECT_GE(std::abs(top[0].weight), std::abs(top[1].weight));
+  EXPECT_GE(std::abs(top[1].weight), std::abs(top[2].weight));
+}
+
+TEST(Fisher, UnknownTokensScoreOneHalf) {
+  FisherModel model;
+  EXPECT_DOUBLE_EQ(model.score(tokenize("anything")), 0.5);
+  train_toy(model, 1);
+  EXPECT_DOUBLE_EQ(model.score(tokenize("zzzz qqqq")), 0.5);
+}
+
+TEST(Fisher, LearnsSeparableToySet) {
+  FisherModel model;
+  train_toy(model, 1);
+  expect_separates(model);
+  EXPECT_EQ(model.spam_messages(), 40U);
+  EXPECT_EQ(model.ham_messages(), 40U);
+}
+
+TEST(Fisher, TopContributionsHaveTheRightSign) {
+  FisherModel model;
+  train_toy(model, 1);
+  auto top = model.top_contributions(tokenize("the beautiful video"), 1);
+  ASSERT_EQ(top.size(), 1U);
+  EXPECT_LT(top[0].weight, 0.0);
+}
+
+TEST(Fisher, ForgetUndoesTrain) {
+  FisherModel model;
+  train_toy(model, 1);
+  auto before = model.serialize();
+  auto f = tokenize("a brand new message about cheap stuff");
+  model.train(f, true);
+  model.forget(f, true);
+  EXPECT_EQ(model.serialize(), before);
+}
+
+TEST(Fisher, PruneDropsRareFeatures) {
+  FisherModel model;
+  train_toy(model, 1);
+  std::size_t all = model.features();
+  model.prune(3);
+  EXPECT_LT(model.features(), all);
+  EXPECT_GT(model.features(), 0U);
+}
+
+template <class Model>
+void expect_round_trip(const Model& model) {
+  auto bytes = model.serialize();
+  auto loaded = Model::deserialize(bytes);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  for (const auto& text : {"click here for free followers", "what a beautiful voice", "zz"}) {
+    EXPECT_DOUBLE_EQ(loaded->score(tokenize(text)), model.score(tokenize(text)));
+  }
+  EXPECT_EQ(loaded->serialize(), bytes);
+}
+
+TEST(Serialization, LogisticRoundTrip) {
+  LogisticModel model;
+  train_toy(model, 2);
+  expect_round_trip(model);
+  LogisticOptions plain;
+  plain.adagrad = false;
+  plain.binary = false;
+  plain.hash_bits = 16;
+  LogisticModel other(plain);
+  train_toy(other, 2);
+  expect_round_trip(other);
+}
+
+TEST(Serialization, FisherRoundTrip) {
+  FisherModel model;
+  train_toy(model, 1);
+  expect_round_trip(model);
+}
+
+template <class Model>
+void expect_rejects_corruption(const Model& model) {
+  const std::string bytes = model.serialize();
+  EXPECT_FALSE(Model::deserialize("").has_value());
+  EXPECT_FALSE(Model::deserialize("GFCM").has_value());
+  EXPECT_FALSE(Model::deserialize(bytes.substr(0, bytes.size() - 1)).has_value());
+  EXPECT_FALSE(Model::deserialize(bytes + "x").has_value());
+  // Every single-byte flip is caught (header fields or checksum).
+  for (std::size_t i = 0; i < bytes.size(); i += 1 + bytes.size() / 97) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x40);
+    EXPECT_FALSE(Model::deserialize(bad).has_value()) << "flip at " << i;
+  }
+}
+
+TEST(Serialization, LogisticRejectsCorruptInput) {
+  LogisticModel model;
+  train_toy(model, 1);
+  expect_rejects_corruption(model);
+  // A model of the other kind is refused.
+  FisherModel fisher;
+  EXPECT_FALSE(LogisticModel::deserialize(fisher.serialize()).has_value());
+}
+
+TEST(Serialization, FisherRejectsCorruptInput) {
+  FisherModel model;
+  train_toy(model, 1);
+  expect_rejects_corruption(model);
+  LogisticModel logistic;
+  auto r = FisherModel::deserialize(logistic.serialize());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::InvalidInput);
+}
+
+TEST(Serialization, ValidEnvelopeWithBadPayloadIsRejected) {
+  // A correct checksum does not make a payload valid: the models check their fields too.
+  EXPECT_FALSE(FisherModel::deserialize(frame(ModelKind::Fisher, "garbage")).has_value());
+  EXPECT_FALSE(LogisticModel::deserialize(frame(ModelKind::Logistic, "garbage")).has_value());
+  ByteWriter w;
+  w.f64(1.0);
+  w.f64(0.5);
+  w.f64(0.1);
+  w.u32(0);
+  w.u64(1);
+  w.u64(1);
+  w.u64(1'000'000'000'000ULL);  // claims far more entries than there are bytes
+  EXPECT_FALSE(FisherModel::deserialize(frame(ModelKind::Fisher, w.view())).has_value());
+}
+
+}  // namespace
+}  // namespace gf::classify
