@@ -315,7 +315,7 @@ load() {
 keep_result() {  # keep_result SERVER MODE
   local k
   for k in rps p50_us p99_us max_us errors actions server_cpu_us_per_req fsync_per_req \
-    fsync_avg_us; do
+    fsync_avg_us gen_cpu_us_per_req; do
     R[$1,$2,$k]=$(field "$LAST" "$k")
   done
 }
@@ -434,7 +434,8 @@ echo "greylisting anchors: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores shared
 echo "delay ${DELAY_LONG} s for new/within, ${DELAY_SHORT} s for after; K=$K seeded triplets;" \
   "auto-whitelisting off; decisions logged (greyflux log level info)"
 echo "load average before $LOAD_BEFORE, after $(cut -d" " -f1-3 /proc/loadavg) (other processes" \
-  "share the cores; cpu_us/rq = server CPU time per answered request is less sensitive to that)"
+  "share the cores; cpu_us/rq = server CPU time per answered request is less sensitive to that;" \
+  "gen_us/rq = the load generator's own CPU time per request, taken from the same cores)"
 if [ "$USE_SHIM" = 1 ]; then
   echo "fsync/rq = fsync+fdatasync+msync(MS_SYNC) calls per answered request," \
     "fsync_us = their mean" \
@@ -444,13 +445,14 @@ echo "postgrey $(dpkg-query -W -f='${Version}' postgrey 2>/dev/null || echo '?')
   "gross $(dpkg-query -W -f='${Version}' gross 2>/dev/null || echo '?')," \
   "greyflux $("$GREYFLUX" --version 2>/dev/null | head -1 || echo '?') (LMDB, sync on)"
 echo
-printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %8s %8s  %s\n' mode server req/s p50_us p99_us max_us \
-  errors cpu_us/rq fsync/rq fsync_us actions
+printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %9s %8s %8s  %s\n' mode server req/s p50_us p99_us \
+  max_us errors cpu_us/rq gen_us/rq fsync/rq fsync_us actions
 for m in new within after; do
   for s in "${SERVER_LIST[@]}"; do
-    printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %8s %8s  %s\n' "$m" "$s" "${R[$s,$m,rps]:--}" \
-      "${R[$s,$m,p50_us]:--}" "${R[$s,$m,p99_us]:--}" "${R[$s,$m,max_us]:--}" \
-      "${R[$s,$m,errors]:--}" "${R[$s,$m,server_cpu_us_per_req]:--}" \
+    printf '%-7s %-9s %8s %8s %8s %8s %6s %9s %9s %8s %8s  %s\n' "$m" "$s" \
+      "${R[$s,$m,rps]:--}" "${R[$s,$m,p50_us]:--}" "${R[$s,$m,p99_us]:--}" \
+      "${R[$s,$m,max_us]:--}" "${R[$s,$m,errors]:--}" "${R[$s,$m,server_cpu_us_per_req]:--}" \
+      "${R[$s,$m,gen_cpu_us_per_req]:--}" \
       "${R[$s,$m,fsync_per_req]:--}" "${R[$s,$m,fsync_avg_us]:--}" "${R[$s,$m,actions]:--}"
   done
 done
