@@ -32,6 +32,7 @@
 #   --triplets N       triplets for the storage measurement (default 1000000; 0 skips it)
 #   --rate R           open-loop rate for extra (a) (default 10000)
 #   --fsync-ms MS      delay of the slow-fsync shim (default 20)
+#   --fsync-rounds N   normal/slowed instance pairs for (b) (default 3)
 #   --keep             keep the temp directory (logs, stores) instead of deleting it
 #   --no-shim          do not preload gf_slow_fsync (at 0 ms) to count each server's fsyncs
 # The machine's cores are shared by the server and the generator; both are reported as measured.
@@ -45,7 +46,8 @@ die() {
 [ $# -ge 1 ] || die "usage: bash bench/greylist_anchors.sh BUILD_DIR [--quick] [options]"
 BUILD=$(cd "$1" && pwd) || die "no build dir $1"
 shift
-QUICK=0 KEEP=0 DUR="" CONNS=32 K="" SERVERS="" TRIPLETS=1000000 RATE=10000 FSYNC_MS=20 USE_SHIM=1
+QUICK=0 KEEP=0 DUR="" CONNS=32 K="" SERVERS="" TRIPLETS=1000000 RATE=10000
+FSYNC_MS=20 FSYNC_ROUNDS=3 USE_SHIM=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
     --triplets) TRIPLETS=$2; shift ;;
     --rate) RATE=$2; shift ;;
     --fsync-ms) FSYNC_MS=$2; shift ;;
+    --fsync-rounds) FSYNC_ROUNDS=$2; shift ;;
     *) die "unknown option $1" ;;
   esac
   shift
@@ -266,6 +269,11 @@ field() {  # field LINE KEY
   grep -oE "(^| )$2=[^ ]*" <<<"$1" | head -1 | cut -d= -f2- || true
 }
 
+ratio() {  # ratio A B -> A/B with 2 decimals, or - when missing
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a == "" || b == "" || b + 0 == 0) { print "-" } else { printf "%.2f", a / b } }'
+}
+
 # fsync_read: "calls real_ns slept_ns" from the shim's stats file of the current server.
 fsync_read() {
   if [ -f "$FSYNC_STATS" ]; then
@@ -367,33 +375,59 @@ if [ "$has_greyflux" = 1 ]; then
     stop_server "$PID"
   fi
 
+  # Fresh instances, normal and slowed alternately, FSYNC_ROUNDS times: on a shared machine one
+  # pair can differ by 2x from load alone, so the report gives every pair and the median ratio.
   log "== greyflux (b): closed loop, mode new, without and with the ${FSYNC_MS} ms fsync shim"
-  if start greyflux "$TMP/gf-fsync-off" "$DELAY_LONG"; then
-    load fsync-normal --mode new --duration "$DUR"
-    X[fsync_off]=$LAST
-    stop_server "$PID"
-  fi
-  if [ -f "$SHIM" ] \
-    && USE_SHIM=1 SHIM_MS=$FSYNC_MS start greyflux "$TMP/gf-fsync-on" "$DELAY_LONG"; then
-    load fsync-slow --mode new --duration "$DUR"
-    X[fsync_on]=$LAST
-    stop_server "$PID"
-    X[fsync_calls]=$(grep -o 'gf_slow_fsync: .*' "$TMP/gf-fsync-on/server.log" | tail -1 || true)
-  fi
+  X[fsync_pairs]="" X[fsync_ratios]="" X[fsync_calls]=""
+  for r in $(seq 1 "$FSYNC_ROUNDS"); do
+    off="" on=""
+    if start greyflux "$TMP/gf-fsync-off-$r" "$DELAY_LONG"; then
+      load "fsync-normal-$r" --mode new --duration "$DUR"
+      off=$(field "$LAST" rps)
+      stop_server "$PID"
+    fi
+    if [ -f "$SHIM" ] \
+      && USE_SHIM=1 SHIM_MS=$FSYNC_MS start greyflux "$TMP/gf-fsync-on-$r" "$DELAY_LONG"; then
+      load "fsync-slow-$r" --mode new --duration "$DUR"
+      on=$(field "$LAST" rps)
+      stop_server "$PID"
+      X[fsync_calls]+=" $(grep -o 'calls=[0-9]*' "$TMP/gf-fsync-on-$r/server.log" \
+        | tail -1 || true)"
+    fi
+    X[fsync_pairs]+=" ${off:--}/${on:--}"
+    X[fsync_ratios]+=" $(ratio "$on" "$off")"
+  done
 
   if [ "$TRIPLETS" -gt 0 ]; then
     log "== greyflux (c): storage after $SMALL_N and $TRIPLETS triplets (log level warn: size run)"
     if start greyflux "$TMP/gf-store" "$DELAY_LONG" warn; then
       store_dir=$TMP/gf-store/greylist.lmdb
-      # measure N: waits until data.mdb stops growing (group commits done), then records sizes.
-      measure() {
-        local n=$1 prev=-1 cur i
-        for i in $(seq 1 50); do
-          cur=$(stat -c %s "$store_dir/data.mdb")
-          [ "$cur" = "$prev" ] && break
-          prev=$cur
-          sleep 0.3
+      # settle N: waits until the committed store holds N triplets (mdb_stat), or without mdb_stat
+      # until data.mdb kept its size for 1 s; at most 60 s. Group commits lag the replies.
+      settle() {
+        local n=$1 i cur last="" stable=0 entries
+        for i in $(seq 1 240); do
+          if command -v mdb_stat >/dev/null; then
+            entries=$(mdb_stat -a "$store_dir" | awk '/Entries:/ { e += $NF } END { print e + 0 }')
+            [ "$entries" -lt "$n" ] || return 0
+          else
+            cur=$(stat -c %s "$store_dir/data.mdb")
+            if [ "$cur" = "$last" ]; then
+              stable=$((stable + 1))
+              [ "$stable" -lt 4 ] || return 0
+            else
+              stable=0
+            fi
+            last=$cur
+          fi
+          sleep 0.25
         done
+        log "greyflux store did not settle at $n triplets within 60 s"
+      }
+      # measure N: sizes once N triplets are committed.
+      measure() {
+        local n=$1
+        settle "$n"
         X[size_$n]=$(stat -c %s "$store_dir/data.mdb")
         X[du_$n]=$(du -B1 "$store_dir/data.mdb" | cut -f1)
         if command -v mdb_stat >/dev/null; then
@@ -422,11 +456,6 @@ if [ "$has_greyflux" = 1 ]; then
 fi
 
 # ---- report ------------------------------------------------------------------------------------
-
-ratio() {  # ratio A B -> A/B with 2 decimals, or - when missing
-  awk -v a="$1" -v b="$2" 'BEGIN {
-    if (a == "" || b == "" || b + 0 == 0) { print "-" } else { printf "%.2f", a / b } }'
-}
 
 echo
 echo "greylisting anchors: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores shared by server and" \
@@ -459,14 +488,19 @@ done
 
 if [ "$has_greyflux" = 1 ]; then
   echo
-  echo "ratios: greyflux req/s over anchor req/s (higher is better), anchor p99 over greyflux p99"
-  printf '%-7s %14s %14s %14s %14s\n' mode rps/postgrey rps/gross p99:postgrey p99:gross
+  echo "ratios (higher favours greyflux): greyflux req/s over anchor req/s; anchor p99 over"
+  echo "greyflux p99; anchor server CPU per request over greyflux's (the least load-sensitive)"
+  printf '%-7s %13s %13s %13s %13s %13s %13s\n' mode rps/postgrey rps/gross p99:postgrey \
+    p99:gross cpu:postgrey cpu:gross
+  server_cpu() { echo "${R[$1,$2,server_cpu_us_per_req]:-}"; }
   for m in new within after; do
-    printf '%-7s %14s %14s %14s %14s\n' "$m" \
+    printf '%-7s %13s %13s %13s %13s %13s %13s\n' "$m" \
       "$(ratio "${R[greyflux,$m,rps]:-}" "${R[postgrey,$m,rps]:-}")" \
       "$(ratio "${R[greyflux,$m,rps]:-}" "${R[gross,$m,rps]:-}")" \
       "$(ratio "${R[postgrey,$m,p99_us]:-}" "${R[greyflux,$m,p99_us]:-}")" \
-      "$(ratio "${R[gross,$m,p99_us]:-}" "${R[greyflux,$m,p99_us]:-}")"
+      "$(ratio "${R[gross,$m,p99_us]:-}" "${R[greyflux,$m,p99_us]:-}")" \
+      "$(ratio "$(server_cpu postgrey "$m")" "$(server_cpu greyflux "$m")")" \
+      "$(ratio "$(server_cpu gross "$m")" "$(server_cpu greyflux "$m")")"
   done
 
   echo
@@ -476,11 +510,12 @@ if [ "$has_greyflux" = 1 ]; then
     "(from send); p99 from schedule $(field "$l" p99_sched_us) us; unsent $(field "$l" unsent)," \
     "errors $(field "$l" errors)"
 
-  off=$(field "${X[fsync_off]:-}" rps) on=$(field "${X[fsync_on]:-}" rps)
-  echo "(b) greyflux closed loop, mode new: $off req/s normally, $on req/s with every fsync" \
-    "${FSYNC_MS} ms slower; ratio slow/normal = $(ratio "$on" "$off");" \
-    "p99 $(field "${X[fsync_off]:-}" p99_us) -> $(field "${X[fsync_on]:-}" p99_us) us;" \
-    "shim: ${X[fsync_calls]:-no report (shim not loaded?)}"
+  median=$(tr ' ' '\n' <<<"${X[fsync_ratios]}" | grep -E '^[0-9.]+$' | sort -n \
+    | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }' \
+    || true)
+  echo "(b) greyflux closed loop, mode new, req/s normal/with every fsync ${FSYNC_MS} ms slower," \
+    "$FSYNC_ROUNDS fresh pairs:${X[fsync_pairs]}; ratios slow/normal:${X[fsync_ratios]};" \
+    "median $median; fsync calls in the slowed runs:${X[fsync_calls]:- none counted}"
 
   if [ -n "${X[size_$SMALL_N]:-}" ]; then
     for n in $(printf '%s\n' "$SMALL_N" "$TRIPLETS" | sort -un); do
