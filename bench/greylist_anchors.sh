@@ -19,8 +19,16 @@
 #
 # greyflux extras: (a) p99 at a fixed open-loop rate (default 10,000 req/s), (b) throughput with
 # the gf_slow_fsync LD_PRELOAD shim (every fsync/fdatasync/msync(MS_SYNC) 20 ms slower) over
-# without, (c) LMDB bytes per stored triplet after N and after 1,000,000 triplets, and RSS with
-# 1,000,000 triplets stored.
+# without, as alternating fresh pairs, (c) LMDB bytes per stored triplet after N and after
+# 1,000,000 triplets, and RSS with 1,000,000 triplets stored.
+#
+# Measured per run: req/s, latency p50/p99/max from send to full reply, errors, the reply actions,
+# the server's CPU time per request (/proc/PID/stat, all threads), the generator's own CPU time
+# per request, and the server's fsync+fdatasync+msync(MS_SYNC) calls per request with their mean
+# duration. The counts come from gf_slow_fsync preloaded into every server at 0 ms delay (it only
+# counts; --no-shim turns it off). postgrey turns out to sync once per request, so its rate
+# follows the disk's fsync latency, which other load on a shared machine moves by 10x or more;
+# the CPU-per-request ratios are the comparison least affected by that.
 #
 # Usage: bash bench/greylist_anchors.sh BUILD_DIR [--quick] [options]
 #   BUILD_DIR holds greyflux and bench/gf_policy_load (and bench/libgf_slow_fsync.so).
