@@ -11,7 +11,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(postfix swaks procps iproute2 python3)
-bench_pkgs=(postgrey gross)
+bench_pkgs=(postgrey gross lmdb-utils)
 
 want=()
 [ $# -eq 0 ] && set -- build
