@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <vector>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 
@@ -44,6 +45,14 @@ class ReadTxn {
   int rc_ = 0;
 };
 
+std::atomic<std::uint64_t> g_next_store_id{1};
+
+struct ThreadTxn {
+  std::uint64_t store_id = 0;
+  MDB_txn* txn = nullptr;
+};
+thread_local ThreadTxn t_read_txn;
+
 }  // namespace
 
 Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
@@ -56,6 +65,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
   }
   std::unique_ptr<LmdbStore> s(new LmdbStore());
   s->opts_ = opts;
+  s->id_ = g_next_store_id++;
   s->expired_ = std::move(expired);
   int rc = mdb_env_create(&s->env_);
   if (rc != 0) {
@@ -98,9 +108,37 @@ LmdbStore::~LmdbStore() {
   if (writer_.joinable()) {
     writer_.join();
   }
+  {
+    std::lock_guard lock(txns_mu_);
+    for (MDB_txn* txn : thread_txns_) {
+      mdb_txn_abort(txn);
+    }
+  }
   if (env_ != nullptr) {
     mdb_env_close(env_);
   }
+}
+
+Result<MDB_txn*> LmdbStore::renew_thread_txn() {
+  ThreadTxn& cached = t_read_txn;
+  if (cached.store_id == id_ && cached.txn != nullptr) {
+    const int rc = mdb_txn_renew(cached.txn);
+    if (rc != 0) {
+      return lmdb_error("txn_renew", rc);
+    }
+    return cached.txn;
+  }
+  MDB_txn* txn = nullptr;
+  const int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) {
+    return lmdb_error("read txn", rc);
+  }
+  {
+    std::lock_guard lock(txns_mu_);
+    thread_txns_.push_back(txn);
+  }
+  cached = ThreadTxn{id_, txn};
+  return txn;
 }
 
 void LmdbStore::set_expired_fn(greylist::Store::ExpiredFn expired) {
@@ -109,20 +147,22 @@ void LmdbStore::set_expired_fn(greylist::Store::ExpiredFn expired) {
 }
 
 Result<std::optional<Record>> LmdbStore::read_committed(std::string_view key) {
-  ReadTxn txn(env_);
-  if (txn.rc() != 0) {
-    return lmdb_error("read txn", txn.rc());
+  auto txn = renew_thread_txn();
+  if (!txn) {
+    return tl::unexpected(txn.error());
   }
   MDB_val k = val(key);
   MDB_val v;
-  int rc = mdb_get(txn.get(), dbi_, &k, &v);
-  if (rc == MDB_NOTFOUND) {
-    return std::optional<Record>();
-  }
+  const int rc = mdb_get(*txn, dbi_, &k, &v);
   if (rc != 0) {
+    mdb_txn_reset(*txn);
+    if (rc == MDB_NOTFOUND) {
+      return std::optional<Record>();
+    }
     return lmdb_error("get", rc);
   }
-  auto rec = greylist::decode_record(view(v));
+  auto rec = greylist::decode_record(view(v));  // copies out before the reset below
+  mdb_txn_reset(*txn);
   if (!rec) {
     return std::optional<Record>();  // an unreadable record is treated as absent
   }

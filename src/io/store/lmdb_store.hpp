@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/common/time.hpp"
 #include "core/greylist/store.hpp"
@@ -74,8 +75,14 @@ class LmdbStore final : public greylist::Store {
                                    std::equal_to<>>;
   Result<void> commit_batch(Batch& b);
   Result<std::optional<greylist::Record>> read_committed(std::string_view key);
+  // The calling thread's read transaction, renewed (a cached handle keeps its reader slot, so a
+  // get() costs no lock and no allocation). Every handle is aborted in the destructor.
+  Result<MDB_txn*> renew_thread_txn();
 
   MDB_env* env_ = nullptr;
+  std::uint64_t id_ = 0;  // tells this store's cached read transactions from another's
+  std::mutex txns_mu_;
+  std::vector<MDB_txn*> thread_txns_;
   MDB_dbi dbi_ = 0;
   LmdbOptions opts_;
 
