@@ -375,6 +375,20 @@ has_greyflux=0
 for s in "${SERVER_LIST[@]}"; do [ "$s" = greyflux ] && has_greyflux=1; done
 
 declare -A X  # extra results
+FLOOR=$BUILD/bench/gf_policy_floor
+if [ -x "$FLOOR" ]; then
+  # The floor: a policy responder that does nothing but answer DUNNO. What it reaches here is
+  # what this machine's cores and loopback allow any policy server, greyflux included.
+  log "== floor: gf_policy_floor, closed loop and open loop at $RATE req/s"
+  PORT=$(free_port)
+  "$FLOOR" "$PORT" & PID=$!
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
+  load floor-closed --mode new --duration "$DUR"
+  X[floor_closed]=$LAST
+  load floor-rate --mode new --rate "$RATE" --duration "$DUR"
+  X[floor_rate]=$LAST
+  kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true
+fi
 if [ "$has_greyflux" = 1 ]; then
   log "== greyflux (a): open loop at $RATE req/s, mode new, log level info"
   if start greyflux "$TMP/gf-rate" "$DELAY_LONG"; then
@@ -512,6 +526,13 @@ if [ "$has_greyflux" = 1 ]; then
   done
 
   echo
+  if [ -n "${X[floor_closed]:-}" ]; then
+    echo "(floor) gf_policy_floor (answers DUNNO, no work): closed loop" \
+      "$(field "${X[floor_closed]}" rps) req/s; open loop at $RATE req/s: p50" \
+      "$(field "${X[floor_rate]}" p50_us) us, p99 $(field "${X[floor_rate]}" p99_us) us," \
+      "max $(field "${X[floor_rate]}" max_us) us; greyflux new-mode req/s over floor:" \
+      "$(ratio "${R[greyflux,new,rps]:-}" "$(field "${X[floor_closed]}" rps)")"
+  fi
   l=${X[rate_line]:-}
   echo "(a) greyflux open loop at $RATE req/s, mode new: achieved $(field "$l" rps) req/s," \
     "p50 $(field "$l" p50_us) us, p99 $(field "$l" p99_us) us, max $(field "$l" max_us) us" \
