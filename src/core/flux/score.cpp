@@ -54,7 +54,6 @@ Features features(std::string_view name, const NameState& s, TimePoint now,
   f.last_seen = s.last_seen_s;
   f.ips_dropped = s.ips_dropped;
   f.cname_targets = s.cname_targets;
-  f.ns_name_list = s.ns_names;
   const auto now_s = to_unix(now);
   const std::int64_t horizon = now_s - tracker.config().window.count();
   const bool use_asn = tracker.has_asn_data();
@@ -108,9 +107,17 @@ Features features(std::string_view name, const NameState& s, TimePoint now,
     f.ip_growth = static_cast<double>(s.new_ips_after_first) / (s.responses - 1);
   }
 
+  // Name servers: the name's own, or else those seen for its registrable domain (active checks
+  // and NS queries record them there).
+  const NameState* ns_state = &s;
+  if (s.ns_names.empty() && s.ns_ips.empty() && s.registrable_domain != name) {
+    if (const NameState* d = tracker.find(s.registrable_domain)) {
+      ns_state = d;
+    }
+  }
   std::vector<std::uint32_t> ns24;
   std::vector<std::uint64_t> nsnets;
-  for (const IpEntry& e : s.ns_ips) {
+  for (const IpEntry& e : ns_state->ns_ips) {
     if (static_cast<std::int64_t>(e.last_s) < horizon) {
       continue;
     }
@@ -120,8 +127,9 @@ Features features(std::string_view name, const NameState& s, TimePoint now,
   }
   f.ns_slash24 = count_distinct(ns24);
   f.ns_asns = count_distinct(nsnets);
-  f.ns_names = static_cast<std::uint32_t>(s.ns_names.size());
-  f.ns_changes = s.ns_changes;
+  f.ns_names = static_cast<std::uint32_t>(ns_state->ns_names.size());
+  f.ns_changes = ns_state->ns_changes;
+  f.ns_name_list = ns_state->ns_names;
 
   if (allow != nullptr) {
     f.allowlisted = allow->match(name);
