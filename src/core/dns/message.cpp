@@ -71,7 +71,14 @@ std::string_view to_string(ParseError e) {
 }
 
 void append_label_text(std::string& text, const std::uint8_t* label, std::size_t len) {
-  for (std::size_t i = 0; i < len; ++i) {
+  // Fast path: a label of lower-case letters, digits and hyphens is copied as it is.
+  std::size_t plain = 0;
+  while (plain < len && ((label[plain] >= 'a' && label[plain] <= 'z') ||
+                         (label[plain] >= '0' && label[plain] <= '9') || label[plain] == '-')) {
+    ++plain;
+  }
+  text.append(reinterpret_cast<const char*>(label), plain);
+  for (std::size_t i = plain; i < len; ++i) {
     std::uint8_t c = label[i];
     if (c >= 'A' && c <= 'Z') {
       c = static_cast<std::uint8_t>(c + 32);
@@ -185,7 +192,15 @@ ParseError parse_message_into(std::span<const std::uint8_t> bytes, Message& out)
   out.arcount = be16(h + 10);
 
   std::size_t pos = 12;
-  std::string scratch;
+  // Names already decoded in this message, by the offset they start at: an owner written as a
+  // pointer to one of them (the usual case: a pointer to the question name) is copied, not
+  // decoded again. Only successfully decoded names are entered, so the text is the same.
+  struct Known {
+    std::size_t offset;
+    std::ptrdiff_t record;  // index into out.records(), or -1 for the question name
+  };
+  Known known[8];
+  std::size_t n_known = 0;
   for (std::uint32_t i = 0; i < out.qdcount; ++i) {
     std::size_t next = 0;
     ParseError e = i == 0 ? read_name(bytes, pos, next, out.qname) : skip_name(bytes, pos, next);
@@ -196,6 +211,7 @@ ParseError parse_message_into(std::span<const std::uint8_t> bytes, Message& out)
       return ParseError::Truncated;
     }
     if (i == 0) {
+      known[n_known++] = {pos, -1};
       out.qtype = be16(bytes.data() + next);
       out.qclass = be16(bytes.data() + next + 2);
     }
@@ -239,9 +255,25 @@ ParseError parse_message_into(std::span<const std::uint8_t> bytes, Message& out)
     r.klass = klass;
     r.ttl_s = ttl;
     std::size_t ignored = 0;
-    e = read_name(bytes, owner_pos, ignored, r.owner);
-    if (e != ParseError::None) {
-      return e;
+    const std::string* cached = nullptr;
+    if (after_owner == owner_pos + 2 && (bytes[owner_pos] & 0xC0) == 0xC0) {
+      const std::size_t target = (std::size_t{bytes[owner_pos] & 0x3Fu} << 8) | bytes[owner_pos + 1];
+      for (std::size_t k = 0; k < n_known; ++k) {
+        if (known[k].offset == target) {
+          // Indexes stay valid when add_record() grows the vector; pointers would not.
+          cached = known[k].record < 0 ? &out.qname
+                                       : &out.records()[static_cast<std::size_t>(known[k].record)].target;
+          break;
+        }
+      }
+    }
+    if (cached != nullptr) {
+      r.owner.assign(*cached);
+    } else {
+      e = read_name(bytes, owner_pos, ignored, r.owner);
+      if (e != ParseError::None) {
+        return e;
+      }
     }
     if (type == kTypeA) {
       if (rdlen != 4) {
@@ -264,6 +296,9 @@ ParseError parse_message_into(std::span<const std::uint8_t> bytes, Message& out)
       }
       if (end != rdata + rdlen) {
         return ParseError::BadRdata;
+      }
+      if (n_known < 8) {
+        known[n_known++] = {rdata, static_cast<std::ptrdiff_t>(out.records().size() - 1)};
       }
     }
   }

@@ -34,6 +34,10 @@ Result<CheckStats> active_check(const std::vector<std::string>& names, flux::Ing
     if (int rc = ub_ctx_set_fwd(ctx.get(), o.forwarder.c_str()); rc != 0) {
       return fail(Errc::Config, "resolver '" + o.forwarder + "': " + ub_strerror(rc));
     }
+    // Let the configured resolver answer for the RFC 6761 test names instead of libunbound's
+    // built-in NXDOMAIN zone (lab and fixture zones live there). This finalises the context,
+    // so it comes after every option.
+    ub_ctx_zone_add(ctx.get(), "test.", "nodefault");
   }
   CheckStats st;
   std::uint32_t source_id = 0;
