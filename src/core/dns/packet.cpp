@@ -46,7 +46,7 @@ PacketStatus transport(std::uint8_t proto, std::span<const std::uint8_t> seg, bo
     if (out.sport != 53 && out.dport != 53) {
       return PacketStatus::NotDns;
     }
-    const std::size_t off = std::size_t{seg[12] >> 4} * 4;
+    const std::size_t off = static_cast<std::size_t>(seg[12] >> 4) * 4;
     if (off < 20 || off > seg.size()) {
       return short_capture ? PacketStatus::Truncated : PacketStatus::Malformed;
     }
