@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   tracker.for_each([&](const std::string& name, const gf::flux::NameState& s) {
-    (void)gf::flux::to_json(gf::flux::judge(gf::flux::features(name, s, gf::from_unix(s.last_seen_s), tracker, nullptr)));
+    (void)gf::flux::to_json(gf::flux::judge(
+        gf::flux::features(name, s, gf::from_unix(s.last_seen_s), tracker, nullptr)));
   });
   return 0;
 }

@@ -53,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string dnset = gf::flux::write_rbldnsd_dnset(in.names, "x");
   const std::string ipset = gf::flux::write_rbldnsd_ip4set(in.agent_ips, "x");
-  if (dnset.find("\ntest\n") == std::string::npos || ipset.find("\n127.0.0.2\n") == std::string::npos ||
+  if (dnset.find("\ntest\n") == std::string::npos ||
+      ipset.find("\n127.0.0.2\n") == std::string::npos ||
       ipset.find("\n127.0.0.1\n") != std::string::npos) {
     std::abort();
   }

@@ -13,10 +13,10 @@ namespace {
 
 constexpr std::uint32_t kResidentialAsnBase = 4200000000u;  // private-use 32-bit ASNs
 constexpr int kResidentialAsns = 600;
-constexpr std::uint32_t kAkamaiLikeAsn = 4200100001u;       // and +1
+constexpr std::uint32_t kAkamaiLikeAsn = 4200100001u;  // and +1
 constexpr std::uint32_t kAnycastAsn = 4200100010u;
-constexpr std::uint32_t kHosterAsnBase = 4200100020u;       // 16 hosters
-constexpr std::uint32_t kStaticAsnBase = 4200100040u;       // 3 TEST-NETs
+constexpr std::uint32_t kHosterAsnBase = 4200100020u;  // 16 hosters
+constexpr std::uint32_t kStaticAsnBase = 4200100040u;  // 3 TEST-NETs
 
 IpAddress v4(std::uint32_t a) {
   IpAddress ip;
@@ -73,7 +73,8 @@ std::string asn_table() {
                   "XB", "SYNTH-ANYCAST"});
   for (std::uint32_t b = 0; b < 16; ++b) {  // 172.16.0.0/12: 16 hosters
     const std::uint32_t s = (172u << 24) | ((16u + b) << 16);
-    rows.push_back({s, s + 65535, kHosterAsnBase + b, kCountries[b], fmt::format("SYNTH-HOSTER-{}", b)});
+    rows.push_back(
+        {s, s + 65535, kHosterAsnBase + b, kCountries[b], fmt::format("SYNTH-HOSTER-{}", b)});
   }
   const std::uint32_t nets[3] = {(192u << 24) | (0u << 16) | (2u << 8),
                                  (198u << 24) | (51u << 16) | (100u << 8),
@@ -89,8 +90,11 @@ std::string asn_table() {
   for (const Row& r : rows) {
     out += fmt::format("{}\t{}\t{}\t{}\t{}\n", ip4(r.start), ip4(r.end), r.asn, r.cc, r.name);
   }
-  out += fmt::format("2001:db8:cf00::\t2001:db8:cfff:ffff:ffff:ffff:ffff:ffff\t{}\tXB\tSYNTH-ANYCAST\n", kAnycastAsn);
-  out += fmt::format("2001:db8:a000::\t2001:db8:a0ff:ffff:ffff:ffff:ffff:ffff\t{}\tXA\tSYNTH-CDN\n", kAkamaiLikeAsn);
+  out += fmt::format(
+      "2001:db8:cf00::\t2001:db8:cfff:ffff:ffff:ffff:ffff:ffff\t{}\tXB\tSYNTH-ANYCAST\n",
+      kAnycastAsn);
+  out += fmt::format("2001:db8:a000::\t2001:db8:a0ff:ffff:ffff:ffff:ffff:ffff\t{}\tXA\tSYNTH-CDN\n",
+                     kAkamaiLikeAsn);
   return out;
 }
 
@@ -104,7 +108,9 @@ class Gen {
     return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng_);
   }
   double p() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
-  std::int64_t when() { return static_cast<std::int64_t>(u(0, static_cast<std::uint64_t>(o_.duration_s) * 1000000 - 1)); }
+  std::int64_t when() {
+    return static_cast<std::int64_t>(u(0, static_cast<std::uint64_t>(o_.duration_s) * 1000000 - 1));
+  }
   std::vector<std::int64_t> times(int n) {
     std::vector<std::int64_t> t(static_cast<std::size_t>(n));
     for (auto& x : t) {
@@ -113,8 +119,12 @@ class Gen {
     std::sort(t.begin(), t.end());
     return t;
   }
-  std::uint32_t residential() { return (10u << 24) | static_cast<std::uint32_t>(u(0, (1u << 24) - 1)); }
-  int lookups(int lo, int hi) { return static_cast<int>(u(static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi))); }
+  std::uint32_t residential() {
+    return (10u << 24) | static_cast<std::uint32_t>(u(0, (1u << 24) - 1));
+  }
+  int lookups(int lo, int hi) {
+    return static_cast<int>(u(static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)));
+  }
 
   void emit(std::int64_t t_us, const std::string& qname, std::uint16_t qtype,
             const std::vector<std::pair<std::string, std::uint32_t>>& cnames,  // (target, ttl)
@@ -174,7 +184,7 @@ void Gen::emit(std::int64_t t_us, const std::string& qname, std::uint16_t qtype,
 }
 
 void Gen::flux() {
-  const char* const words[] = {"secure", "login", "pharma", "replica", "bank", "update",
+  const char* const words[] = {"secure", "login",  "pharma", "replica", "bank", "update",
                                "verify", "casino", "loan",   "watch",   "deal", "pill"};
   std::vector<int> network_of(static_cast<std::size_t>(o_.flux_names));
   for (int n = 0; n < o_.flux_names; ++n) {
@@ -221,7 +231,9 @@ void Gen::flux() {
           alive.push_back(a);
         }
       }
-      const std::size_t k = std::min<std::size_t>(alive.size(), u(static_cast<std::uint64_t>(answer_lo), static_cast<std::uint64_t>(answer_hi)));
+      const std::size_t k = std::min<std::size_t>(
+          alive.size(),
+          u(static_cast<std::uint64_t>(answer_lo), static_cast<std::uint64_t>(answer_hi)));
       std::vector<IpAddress> addrs;
       std::vector<std::size_t> picked;
       while (picked.size() < k) {
@@ -261,7 +273,8 @@ void Gen::benign() {
     const std::string name = fmt::format("www.shop{}.example", idx);
     const std::string edge = i % 2 == 0 ? fmt::format("e{}.a.akamaiedge.net", idx)
                                         : fmt::format("e{}.edge.cdnlike{}.example", idx, i % 5);
-    w_.labels.push_back({name, false, i % 2 == 0 ? "cdn-akamai-like" : "cdn-akamai-like-unlisted", -1});
+    w_.labels.push_back(
+        {name, false, i % 2 == 0 ? "cdn-akamai-like" : "cdn-akamai-like-unlisted", -1});
     const int pool = lookups(20, 200);
     const int asns = p() < 0.5 ? 1 : 2;
     std::vector<std::uint32_t> edges;
@@ -270,7 +283,8 @@ void Gen::benign() {
       edges.push_back((100u << 24) | ((64u + b) << 16) | static_cast<std::uint32_t>(u(0, 65535)));
     }
     for (std::int64_t t : times(lookups(5, 60))) {
-      emit(t, name, dns::kTypeA, {{edge, 300}}, {v4(edges[u(0, edges.size() - 1)]), v4(edges[u(0, edges.size() - 1)])}, 20);
+      emit(t, name, dns::kTypeA, {{edge, 300}},
+           {v4(edges[u(0, edges.size() - 1)]), v4(edges[u(0, edges.size() - 1)])}, 20);
     }
   }
   // Cloudflare-like anycast: a stable pair of A and of AAAA, TTL 300, one ASN.
@@ -296,7 +310,9 @@ void Gen::benign() {
     const std::uint32_t base24 = static_cast<std::uint32_t>(u(0, 250));
     for (int k = 0; k < size; ++k) {
       const std::uint32_t h = k % 2 == 0 ? h1 : h2;
-      pool.push_back((172u << 24) | ((16u + h) << 16) | ((base24 + static_cast<std::uint32_t>(k / 40)) << 8) | static_cast<std::uint32_t>(k % 250 + 1));
+      pool.push_back((172u << 24) | ((16u + h) << 16) |
+                     ((base24 + static_cast<std::uint32_t>(k / 40)) << 8) |
+                     static_cast<std::uint32_t>(k % 250 + 1));
     }
     const std::uint32_t ttl = static_cast<std::uint32_t>(std::vector<int>{60, 120, 300}[u(0, 2)]);
     for (std::int64_t t : times(lookups(5, 60))) {
@@ -313,14 +329,17 @@ void Gen::benign() {
   {
     std::vector<std::uint32_t> volunteers;
     for (int k = 0; k < 2000; ++k) {
-      volunteers.push_back(k % 3 == 0 ? (172u << 24) | ((16u + static_cast<std::uint32_t>(u(0, 15))) << 16) | static_cast<std::uint32_t>(u(0, 65535))
+      volunteers.push_back(k % 3 == 0 ? (172u << 24) |
+                                            ((16u + static_cast<std::uint32_t>(u(0, 15))) << 16) |
+                                            static_cast<std::uint32_t>(u(0, 65535))
                                       : residential());
     }
-    const char* const zones[] = {"", "xa.", "xb.", "europe.", "debian.", "asia.", "north-america.",
-                                 "xc.", "xd.", "android.", "centos.", "ubuntu."};
+    const char* const zones[] = {
+        "",    "xa.", "xb.",      "europe.", "debian.", "asia.", "north-america.",
+        "xc.", "xd.", "android.", "centos.", "ubuntu."};
     for (int i = 0, n = share(0.02); i < n; ++i, ++idx) {
-      const std::string name = fmt::format("{}.{}pool.ntp.org", i % 4, zones[(i / 4) % 12]) +
-                               (i >= 48 ? "" : "");
+      const std::string name =
+          fmt::format("{}.{}pool.ntp.org", i % 4, zones[(i / 4) % 12]) + (i >= 48 ? "" : "");
       const std::string unique = i < 48 ? name : fmt::format("{}.xz{}.pool.ntp.org", i % 4, i);
       w_.labels.push_back({unique, false, "ntp-pool", -1});
       for (std::int64_t t : times(lookups(5, 60))) {
@@ -337,7 +356,8 @@ void Gen::benign() {
     const std::string name = fmt::format("mx{}.mailprov{}.example", i % 4, idx);
     w_.labels.push_back({name, false, "mail-provider", -1});
     const std::uint32_t h = static_cast<std::uint32_t>(u(0, 15));
-    const std::uint32_t base = (172u << 24) | ((16u + h) << 16) | (static_cast<std::uint32_t>(u(0, 255)) << 8);
+    const std::uint32_t base =
+        (172u << 24) | ((16u + h) << 16) | (static_cast<std::uint32_t>(u(0, 255)) << 8);
     const std::size_t k = u(2, 6);
     const std::uint32_t ttl = static_cast<std::uint32_t>(std::vector<int>{300, 900, 3600}[u(0, 2)]);
     for (std::int64_t t : times(lookups(2, 30))) {
@@ -367,7 +387,8 @@ void Gen::benign() {
     const std::string name = fmt::format("host{}.example", idx++);
     w_.labels.push_back({name, false, "static", -1});
     const std::uint32_t a = nets[u(0, 2)] + static_cast<std::uint32_t>(u(1, 254));
-    const std::uint32_t ttl = static_cast<std::uint32_t>(std::vector<int>{3600, 14400, 86400}[u(0, 2)]);
+    const std::uint32_t ttl =
+        static_cast<std::uint32_t>(std::vector<int>{3600, 14400, 86400}[u(0, 2)]);
     for (std::int64_t t : times(lookups(1, 20))) {
       emit(t, name, dns::kTypeA, {}, {v4(a)}, ttl);
     }

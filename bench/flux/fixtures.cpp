@@ -36,7 +36,8 @@ class Out {
   void put(const void* p, std::size_t n) { std::fwrite(p, 1, n, f_); }
   void put(const std::string& s) { put(s.data(), s.size()); }
   void be32(std::uint32_t v) {
-    const std::uint8_t b[4] = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+    const std::uint8_t b[4] = {static_cast<std::uint8_t>(v >> 24),
+                               static_cast<std::uint8_t>(v >> 16),
                                static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
     put(b, 4);
   }
@@ -100,7 +101,8 @@ std::vector<std::uint8_t> frame(bool ipv6, bool tcp, std::uint16_t cport, std::u
   if (tcp) {
     push16(f, static_cast<std::uint16_t>(seq >> 16));
     push16(f, static_cast<std::uint16_t>(seq));
-    f.insert(f.end(), {0, 0, 0, 1, 0x50, static_cast<std::uint8_t>(flags | 0x10), 0xff, 0xff, 0, 0, 0, 0});
+    f.insert(f.end(),
+             {0, 0, 0, 1, 0x50, static_cast<std::uint8_t>(flags | 0x10), 0xff, 0xff, 0, 0, 0, 0});
   } else {
     push16(f, static_cast<std::uint16_t>(8 + len));
     push16(f, 0);
@@ -147,7 +149,8 @@ class PcapWriter {
       record(t, frame(false, true, cport, isn + 1 + static_cast<std::uint32_t>(cut), 0x08,
                       data.data() + cut, data.size() - cut));
     }
-    record(t, frame(false, true, cport, isn + 1 + static_cast<std::uint32_t>(data.size()), 0x01, nullptr, 0));
+    record(t, frame(false, true, cport, isn + 1 + static_cast<std::uint32_t>(data.size()), 0x01,
+                    nullptr, 0));
   }
   void noise(std::int64_t t_us, std::uint64_t serial, const Event& e) {
     // A fragment, a frame cut by the snap length, and a garbage DNS payload.
@@ -173,10 +176,10 @@ class DnstapWriter {
   explicit DnstapWriter(const std::string& path) : out_(path) {
     static const char kType[] = "protobuf:dnstap.Dnstap";
     const std::uint32_t n = sizeof(kType) - 1;
-    out_.be32(0);           // escape: a control frame follows
+    out_.be32(0);  // escape: a control frame follows
     out_.be32(4 + 4 + 4 + n);
-    out_.be32(2);           // START
-    out_.be32(1);           // content type field
+    out_.be32(2);  // START
+    out_.be32(1);  // content type field
     out_.be32(n);
     out_.put(kType, n);
   }
@@ -191,7 +194,8 @@ class DnstapWriter {
     m.has_socket_family = 1;
     m.socket_family = DNSTAP__SOCKET_FAMILY__INET;
     m.has_socket_protocol = 1;
-    m.socket_protocol = e.transport == 2 ? DNSTAP__SOCKET_PROTOCOL__TCP : DNSTAP__SOCKET_PROTOCOL__UDP;
+    m.socket_protocol =
+        e.transport == 2 ? DNSTAP__SOCKET_PROTOCOL__TCP : DNSTAP__SOCKET_PROTOCOL__UDP;
     std::uint8_t qa[4] = {192, 0, 2, 100}, ra[4] = {192, 0, 2, 53};
     m.has_query_address = m.has_response_address = 1;
     m.query_address = {4, qa};
@@ -240,8 +244,9 @@ const char* qtype_name(std::uint16_t t) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: gf_flux_fixtures OUT_DIR [--seed N] [--flux-names N] "
-                         "[--benign-names N] [--networks N] [--bench-responses N]\n");
+    std::fprintf(stderr,
+                 "usage: gf_flux_fixtures OUT_DIR [--seed N] [--flux-names N] "
+                 "[--benign-names N] [--networks N] [--bench-responses N]\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -250,11 +255,16 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const std::uint64_t v = std::strtoull(argv[i + 1], nullptr, 10);
-    if (k == "--seed") o.seed = v;
-    else if (k == "--flux-names") o.flux_names = static_cast<int>(v);
-    else if (k == "--benign-names") o.benign_names = static_cast<int>(v);
-    else if (k == "--networks") o.flux_networks = static_cast<int>(std::max<std::uint64_t>(1, v));
-    else if (k == "--bench-responses") bench = v;
+    if (k == "--seed")
+      o.seed = v;
+    else if (k == "--flux-names")
+      o.flux_names = static_cast<int>(v);
+    else if (k == "--benign-names")
+      o.benign_names = static_cast<int>(v);
+    else if (k == "--networks")
+      o.flux_networks = static_cast<int>(std::max<std::uint64_t>(1, v));
+    else if (k == "--bench-responses")
+      bench = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -284,11 +294,15 @@ int main(int argc, char** argv) {
     Out json(dir + "/trace.zeek.json");
     tsv.put(
         "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
-        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\t"
-        "qclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\t"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_"
+        "id\trtt\tquery\t"
+        "qclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_"
+        "name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\t"
         "rejected\n"
-        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring\t"
-        "count\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\t"
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring"
+        "\t"
+        "count\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector["
+        "interval]\t"
         "bool\n");
     std::uint64_t serial = 0;
     for (const Event& e : w.events) {
@@ -306,25 +320,28 @@ int main(int argc, char** argv) {
       }
       const double ts = static_cast<double>(e.time_us) / 1e6;
       const std::string proto = e.transport == 2 ? "tcp" : "udp";
-      tsv.put(fmt::format("{:.6f}\tC{:x}\t192.0.2.100\t{}\t192.0.2.53\t53\t{}\t{}\t0.001\t{}\t1\tC_INTERNET\t"
-                          "{}\t{}\t0\tNOERROR\tF\tF\tT\tT\t0\t{}\t{}\tF\n",
-                          ts, serial, 1024 + serial % 60000, proto, serial & 0xFFFF, e.qname, e.qtype,
-                          qtype_name(e.qtype), zeek_list(e.answers), zeek_list(ttls)));
-      json.put(fmt::format(R"({{"ts":{:.6f},"uid":"C{:x}","id.orig_h":"192.0.2.100","id.orig_p":{},)"
-                           R"("id.resp_h":"192.0.2.53","id.resp_p":53,"proto":"{}","trans_id":{},)"
-                           R"("query":"{}","qclass":1,"qclass_name":"C_INTERNET","qtype":{},)"
-                           R"("qtype_name":"{}","rcode":0,"rcode_name":"NOERROR","AA":false,"TC":false,)"
-                           R"("RD":true,"RA":true,"Z":0,"answers":[{}],"TTLs":[{}],"rejected":false}})"
-                           "\n",
-                           ts, serial, 1024 + serial % 60000, proto, serial & 0xFFFF, e.qname, e.qtype,
-                           qtype_name(e.qtype), jans, jttl));
+      tsv.put(fmt::format(
+          "{:.6f}\tC{:x}\t192.0.2.100\t{}\t192.0.2.53\t53\t{}\t{}\t0.001\t{}\t1\tC_INTERNET\t"
+          "{}\t{}\t0\tNOERROR\tF\tF\tT\tT\t0\t{}\t{}\tF\n",
+          ts, serial, 1024 + serial % 60000, proto, serial & 0xFFFF, e.qname, e.qtype,
+          qtype_name(e.qtype), zeek_list(e.answers), zeek_list(ttls)));
+      json.put(
+          fmt::format(R"({{"ts":{:.6f},"uid":"C{:x}","id.orig_h":"192.0.2.100","id.orig_p":{},)"
+                      R"("id.resp_h":"192.0.2.53","id.resp_p":53,"proto":"{}","trans_id":{},)"
+                      R"("query":"{}","qclass":1,"qclass_name":"C_INTERNET","qtype":{},)"
+                      R"("qtype_name":"{}","rcode":0,"rcode_name":"NOERROR","AA":false,"TC":false,)"
+                      R"("RD":true,"RA":true,"Z":0,"answers":[{}],"TTLs":[{}],"rejected":false}})"
+                      "\n",
+                      ts, serial, 1024 + serial % 60000, proto, serial & 0xFFFF, e.qname, e.qtype,
+                      qtype_name(e.qtype), jans, jttl));
       ++serial;
     }
   }
   Out labels(dir + "/labels.tsv");
   labels.put("# name\tlabel\tkind\tnetwork\n");
   for (const auto& l : w.labels) {
-    labels.put(fmt::format("{}\t{}\t{}\t{}\n", l.name, l.flux ? "flux" : "benign", l.kind, l.network));
+    labels.put(
+        fmt::format("{}\t{}\t{}\t{}\n", l.name, l.flux ? "flux" : "benign", l.kind, l.network));
   }
   Out asn(dir + "/asn.tsv");
   asn.put(w.asn_tsv);

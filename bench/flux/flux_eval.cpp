@@ -49,8 +49,12 @@ struct Tally {
       }
     }
   }
-  double detection() const { return tp + fn == 0 ? 0 : 100.0 * static_cast<double>(tp) / static_cast<double>(tp + fn); }
-  double fpr() const { return fp + tn == 0 ? 0 : 100.0 * static_cast<double>(fp) / static_cast<double>(fp + tn); }
+  double detection() const {
+    return tp + fn == 0 ? 0 : 100.0 * static_cast<double>(tp) / static_cast<double>(tp + fn);
+  }
+  double fpr() const {
+    return fp + tn == 0 ? 0 : 100.0 * static_cast<double>(fp) / static_cast<double>(fp + tn);
+  }
 };
 
 std::string kinds(const Tally& t) {
@@ -96,7 +100,8 @@ int main(int argc, char** argv) {
     }
     auto c = split(line, '\t');
     if (c.size() >= 4) {
-      labels[std::string(c[0])] = {c[1] == "flux", std::string(c[2]), std::atoi(std::string(c[3]).c_str())};
+      labels[std::string(c[0])] = {c[1] == "flux", std::string(c[2]),
+                                   std::atoi(std::string(c[3]).c_str())};
     }
   }
   const auto asn = *flux::AsnTable::parse_tsv(*at);
@@ -124,7 +129,8 @@ int main(int argc, char** argv) {
       flux::Ingest ingest(tracker);
       const auto t0 = std::chrono::steady_clock::now();
       auto r = io::read_capture(dir + "/" + fit->second, ingest, 0);
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (!r) {
         std::fprintf(stderr, "%s\n", r.error().message.c_str());
         return 1;
@@ -147,7 +153,8 @@ int main(int argc, char** argv) {
           continue;
         }
         const auto v = flux::judge(flux::features(name, *s, from_unix(newest), tracker, &allow));
-        const auto v_noallow = flux::judge(flux::features(name, *s, from_unix(newest), tracker, nullptr));
+        const auto v_noallow =
+            flux::judge(flux::features(name, *s, from_unix(newest), tracker, nullptr));
         holz.add(label, v.holz.flux);
         naz.add(label, v.nazario.flux);
         comp.add(label, v.composite.flux);
@@ -187,10 +194,12 @@ int main(int argc, char** argv) {
         for (const auto& [n, l] : labels) {
           truth = std::max<std::size_t>(truth, static_cast<std::size_t>(l.network + 1));
         }
-        fmt::print("{:<10} networks: {} clusters for {} generated networks, purity {:.1f}%, "
-                   "{} names unseen in trace, ingest {:.2f}s ({})\n",
-                   fmt_name, nets.size(), truth, total ? 100.0 * static_cast<double>(majority) / static_cast<double>(total) : 0.0,
-                   unseen, secs, ingest.stats().summary());
+        fmt::print(
+            "{:<10} networks: {} clusters for {} generated networks, purity {:.1f}%, "
+            "{} names unseen in trace, ingest {:.2f}s ({})\n",
+            fmt_name, nets.size(), truth,
+            total ? 100.0 * static_cast<double>(majority) / static_cast<double>(total) : 0.0,
+            unseen, secs, ingest.stats().summary());
       }
     }
   }

@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
     flux::Ingest ingest(tracker);
     const auto t0 = std::chrono::steady_clock::now();
     auto res = io::read_pcap(path, ingest, 0);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!res) {
       std::fprintf(stderr, "%s\n", res.error().message.c_str());
       return 1;
@@ -76,12 +77,15 @@ int main(int argc, char** argv) {
       bytes += flux::Tracker::approx_bytes(n, s);
     });
   }
-  fmt::print("ingest: {} responses in {:.3f} s = {:.0f} responses/s (best of {}, one core, asn {})\n",
-             responses, best, static_cast<double>(responses) / best, repeat, asn ? "on" : "off");
-  fmt::print("memory: {} names, {:.0f} bytes/name (tracker accounting), peak RSS growth {:.0f} "
-             "bytes/name (first run: {} KiB -> {} KiB)\n",
-             names, names ? static_cast<double>(bytes) / static_cast<double>(names) : 0.0,
-             names ? static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(names) : 0.0,
-             rss_before, rss_after);
+  fmt::print(
+      "ingest: {} responses in {:.3f} s = {:.0f} responses/s (best of {}, one core, asn {})\n",
+      responses, best, static_cast<double>(responses) / best, repeat, asn ? "on" : "off");
+  fmt::print(
+      "memory: {} names, {:.0f} bytes/name (tracker accounting), peak RSS growth {:.0f} "
+      "bytes/name (first run: {} KiB -> {} KiB)\n",
+      names, names ? static_cast<double>(bytes) / static_cast<double>(names) : 0.0,
+      names ? static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(names)
+            : 0.0,
+      rss_before, rss_after);
   return 0;
 }

@@ -55,7 +55,8 @@ class ProgressBar {
     drawn_ = true;
     const int w = 30;
     const int fill = pct * w / 100;
-    std::fprintf(stderr, "\r[%s%s] %3d%% %s", std::string(static_cast<std::size_t>(fill), '#').c_str(),
+    std::fprintf(stderr, "\r[%s%s] %3d%% %s",
+                 std::string(static_cast<std::size_t>(fill), '#').c_str(),
                  std::string(static_cast<std::size_t>(w - fill), '.').c_str(), pct, label_.c_str());
     std::fflush(stderr);
   }
@@ -101,7 +102,8 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   } else {
     ctx->notes.push_back("asn: none (/16 networks stand in; verdicts are approximate)");
   }
-  const std::string allow_path = o.allowlist.empty() ? ctx->values.str("flux.allowlist") : o.allowlist;
+  const std::string allow_path =
+      o.allowlist.empty() ? ctx->values.str("flux.allowlist") : o.allowlist;
   if (!allow_path.empty() && allow_path != "none") {
     auto text = io::read_file(allow_path);
     if (!text) {
@@ -119,7 +121,8 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   flux::TrackerConfig tc;
   tc.window = std::chrono::duration_cast<Seconds>(ctx->values.duration("flux.window"));
   tc.idle_evict = std::chrono::duration_cast<Seconds>(ctx->values.duration("flux.idle_evict"));
-  tc.max_names = static_cast<std::size_t>(std::max<std::int64_t>(1, ctx->values.integer("flux.max_names")));
+  tc.max_names =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, ctx->values.integer("flux.max_names")));
   const io::PublicSuffixList* psl = ctx->psl.get();
   ctx->tracker = std::make_unique<flux::Tracker>(
       tc, ctx->asn.get(), [psl](std::string_view n) { return psl->registrable_domain(n); });
@@ -155,7 +158,8 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
     if (pick(v, o.scorer).flux) {
       flagged.push_back({v.features.name, v.features.addresses});
       rpz.names.push_back(v.features.name);
-      rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(), v.features.addresses.end());
+      rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
+                           v.features.addresses.end());
       if (v.features.ns_addresses >= 3) {
         rpz.nsdnames.insert(rpz.nsdnames.end(), v.features.ns_name_list.begin(),
                             v.features.ns_name_list.end());
@@ -175,7 +179,8 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
     }
     flux::RpzOptions ro;
     ro.origin = o.rpz_origin.empty() ? ctx.values.str("flux.rpz_origin") : o.rpz_origin;
-    ro.serial = flux::next_serial(previous, std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now()));
+    ro.serial = flux::next_serial(
+        previous, std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now()));
     ro.rpz_ip = o.rpz_ip;
     ro.rpz_nsdname = o.rpz_nsdname;
     ro.wildcard = !o.no_wildcard;
@@ -184,25 +189,31 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
       return 1;
     }
-    ctx.notes.push_back(fmt::format("rpz: {} serial {} ({} names, {} rpz-ip, {} rpz-nsdname, {} skipped)",
-                                    o.rpz, ro.serial, ws.names, ws.ips, ws.nsdnames, ws.skipped));
+    ctx.notes.push_back(
+        fmt::format("rpz: {} serial {} ({} names, {} rpz-ip, {} rpz-nsdname, {} skipped)", o.rpz,
+                    ro.serial, ws.names, ws.ips, ws.nsdnames, ws.skipped));
   }
   if (!o.dnset.empty()) {
-    if (auto w = io::write_file_atomic(o.dnset, flux::write_rbldnsd_dnset(rpz.names, "Fast-flux name (greyflux)")); !w) {
+    if (auto w = io::write_file_atomic(
+            o.dnset, flux::write_rbldnsd_dnset(rpz.names, "Fast-flux name (greyflux)"));
+        !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
       return 1;
     }
   }
   if (!o.ip4set.empty()) {
     std::size_t v6 = 0;
-    if (auto w = io::write_file_atomic(o.ip4set, flux::write_rbldnsd_ip4set(rpz.agent_ips, "Fast-flux agent (greyflux)", &v6)); !w) {
+    if (auto w = io::write_file_atomic(
+            o.ip4set, flux::write_rbldnsd_ip4set(rpz.agent_ips, "Fast-flux agent (greyflux)", &v6));
+        !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
       return 1;
     }
   }
 
   const auto& st = ctx.ingest->stats();
-  const std::size_t shown = o.all ? verdicts.size() : std::min(verdicts.size(), std::max(o.top, n_comp));
+  const std::size_t shown =
+      o.all ? verdicts.size() : std::min(verdicts.size(), std::max(o.top, n_comp));
   if (o.json) {
     std::string out = fmt::format(
         R"({{"inputs":{},"ingest":{{"frames":{},"messages":{},"responses":{},"observations":{},)"
@@ -307,7 +318,8 @@ int run_check(const FluxCli::Options& o) {
   }
   io::CheckOptions co;
   co.forwarder = o.resolver.empty() ? (*ctx)->values.str("flux.resolver") : o.resolver;
-  co.rounds = o.rounds > 0 ? o.rounds : static_cast<int>((*ctx)->values.integer("flux.check_rounds"));
+  co.rounds =
+      o.rounds > 0 ? o.rounds : static_cast<int>((*ctx)->values.integer("flux.check_rounds"));
   co.max_wait = std::chrono::duration_cast<Seconds>((*ctx)->values.duration("flux.check_max_wait"));
   if (!o.max_wait.empty()) {
     auto d = parse_duration(o.max_wait);
@@ -344,7 +356,8 @@ int run_check(const FluxCli::Options& o) {
     return 1;
   }
   (*ctx)->notes.push_back(fmt::format("check: {} rounds via {}, {} lookups, {} failed, waited {}s",
-                                      co.rounds, co.forwarder.empty() ? "full recursion" : co.forwarder,
+                                      co.rounds,
+                                      co.forwarder.empty() ? "full recursion" : co.forwarder,
                                       st->lookups, st->failures, st->waited.count()));
   std::vector<std::pair<std::string, std::string>> inputs;
   for (const auto& n : names) {
@@ -380,7 +393,8 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
     s->add_flag("--no-wildcard", o_.no_wildcard, "no *.name rules in the RPZ");
     s->add_option("--dnset", o_.dnset, "write an rbldnsd dnset of flux names");
     s->add_option("--ip4set", o_.ip4set, "write an rbldnsd ip4set of agent addresses");
-    s->add_option("--min-shared", o_.min_shared, "shared agents that join two names into one network")
+    s->add_option("--min-shared", o_.min_shared,
+                  "shared agents that join two names into one network")
         ->capture_default_str();
     s->add_flag("!--no-progress", o_.progress, "no progress display");
   };

@@ -6,7 +6,7 @@ Builder::Builder(std::uint16_t id, std::string_view qname, std::uint16_t qtype,
                  std::uint8_t rcode) {
   buf_.reserve(512);
   put16(id);
-  buf_.push_back(0x81);  // QR, RD
+  buf_.push_back(0x81);                                              // QR, RD
   buf_.push_back(static_cast<std::uint8_t>(0x80 | (rcode & 0x0F)));  // RA
   put16(1);
   put16(0);

@@ -57,15 +57,24 @@ bool plain_char(std::uint8_t c) {
 
 std::string_view to_string(ParseError e) {
   switch (e) {
-    case ParseError::None: return "ok";
-    case ParseError::Truncated: return "truncated";
-    case ParseError::BadPointer: return "bad_pointer";
-    case ParseError::CompressionLoop: return "compression_loop";
-    case ParseError::LabelTooLong: return "label_too_long";
-    case ParseError::NameTooLong: return "name_too_long";
-    case ParseError::BadRdata: return "bad_rdata";
-    case ParseError::NotResponse: return "not_response";
-    case ParseError::Count_: break;
+    case ParseError::None:
+      return "ok";
+    case ParseError::Truncated:
+      return "truncated";
+    case ParseError::BadPointer:
+      return "bad_pointer";
+    case ParseError::CompressionLoop:
+      return "compression_loop";
+    case ParseError::LabelTooLong:
+      return "label_too_long";
+    case ParseError::NameTooLong:
+      return "name_too_long";
+    case ParseError::BadRdata:
+      return "bad_rdata";
+    case ParseError::NotResponse:
+      return "not_response";
+    case ParseError::Count_:
+      break;
   }
   return "unknown";
 }
@@ -257,12 +266,14 @@ ParseError parse_message_into(std::span<const std::uint8_t> bytes, Message& out)
     std::size_t ignored = 0;
     const std::string* cached = nullptr;
     if (after_owner == owner_pos + 2 && (bytes[owner_pos] & 0xC0) == 0xC0) {
-      const std::size_t target = (std::size_t{bytes[owner_pos] & 0x3Fu} << 8) | bytes[owner_pos + 1];
+      const std::size_t target =
+          (std::size_t{bytes[owner_pos] & 0x3Fu} << 8) | bytes[owner_pos + 1];
       for (std::size_t k = 0; k < n_known; ++k) {
         if (known[k].offset == target) {
           // Indexes stay valid when add_record() grows the vector; pointers would not.
-          cached = known[k].record < 0 ? &out.qname
-                                       : &out.records()[static_cast<std::size_t>(known[k].record)].target;
+          cached = known[k].record < 0
+                       ? &out.qname
+                       : &out.records()[static_cast<std::size_t>(known[k].record)].target;
           break;
         }
       }

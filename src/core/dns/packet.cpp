@@ -138,8 +138,9 @@ PacketStatus by_version(std::span<const std::uint8_t> p, bool short_capture, Pac
     return PacketStatus::Truncated;
   }
   const int v = p[0] >> 4;
-  return v == 4 ? ipv4(p, short_capture, out) : v == 6 ? ipv6(p, short_capture, out)
-                                                        : PacketStatus::NotIp;
+  return v == 4   ? ipv4(p, short_capture, out)
+         : v == 6 ? ipv6(p, short_capture, out)
+                  : PacketStatus::NotIp;
 }
 
 }  // namespace

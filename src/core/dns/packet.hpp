@@ -52,7 +52,7 @@ class TcpReassembler {
   static constexpr std::size_t kMaxFlows = 4096;
   struct Stats {
     std::uint64_t messages = 0;
-    std::uint64_t gaps = 0;          // out-of-order or missing data: flow buffer dropped
+    std::uint64_t gaps = 0;  // out-of-order or missing data: flow buffer dropped
     std::uint64_t flows_evicted = 0;
   };
   using Sink = std::function<void(std::span<const std::uint8_t> message)>;

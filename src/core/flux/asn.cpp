@@ -57,8 +57,8 @@ Result<AsnTable> AsnTable::parse_tsv(std::string_view text) {
     }
   }
   if (t.ranges_.empty()) {
-    return fail(Errc::InvalidInput, fmt::format("no ASN ranges read ({} malformed lines)",
-                                                t.stats_.skipped_lines));
+    return fail(Errc::InvalidInput,
+                fmt::format("no ASN ranges read ({} malformed lines)", t.stats_.skipped_lines));
   }
   std::sort(t.ranges_.begin(), t.ranges_.end(),
             [](const Range& a, const Range& b) { return a.start < b.start; });

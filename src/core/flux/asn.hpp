@@ -19,7 +19,7 @@
 namespace gf::flux {
 
 struct AsnInfo {
-  std::uint32_t asn = 0;                   // 0: unknown or not routed
+  std::uint32_t asn = 0;                 // 0: unknown or not routed
   std::array<char, 2> country = {0, 0};  // ISO 3166 alpha-2, {0,0} when unknown
 };
 

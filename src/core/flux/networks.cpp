@@ -81,8 +81,7 @@ std::vector<FluxNetwork> cluster_networks(const std::vector<NamedAddresses>& nam
     out.push_back(std::move(n));
   }
   std::sort(out.begin(), out.end(), [](const FluxNetwork& a, const FluxNetwork& b) {
-    return a.names.size() != b.names.size() ? a.names.size() > b.names.size()
-                                            : a.names < b.names;
+    return a.names.size() != b.names.size() ? a.names.size() > b.names.size() : a.names < b.names;
   });
   return out;
 }

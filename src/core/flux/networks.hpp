@@ -17,8 +17,8 @@ struct NamedAddresses {
 };
 
 struct FluxNetwork {
-  std::vector<std::string> names;   // sorted
-  std::vector<IpAddress> agents;    // sorted, distinct
+  std::vector<std::string> names;  // sorted
+  std::vector<IpAddress> agents;   // sorted, distinct
 };
 
 inline constexpr std::size_t kWideAddress = 64;

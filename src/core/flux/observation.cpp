@@ -48,7 +48,8 @@ bool from_message(const dns::Message& msg, TimePoint time, std::uint32_t source_
             out.cname_chain.end()) {
       break;
     }
-    out.cname_ttl_s = out.cname_chain.empty() ? next->ttl_s : std::min(out.cname_ttl_s, next->ttl_s);
+    out.cname_ttl_s =
+        out.cname_chain.empty() ? next->ttl_s : std::min(out.cname_ttl_s, next->ttl_s);
     out.cname_chain.push_back(next->target);
     current = &out.cname_chain.back();
   }

@@ -91,8 +91,7 @@ Result<IpAddress> parse_rpz_ip_owner(std::string_view owner) {
     return fail(Errc::InvalidInput, "empty rpz-ip owner");
   }
   if (labels[0] == "32" && labels.size() == 5) {
-    const std::string text =
-        fmt::format("{}.{}.{}.{}", labels[4], labels[3], labels[2], labels[1]);
+    const std::string text = fmt::format("{}.{}.{}.{}", labels[4], labels[3], labels[2], labels[1]);
     return parse_ip(text);
   }
   if (labels[0] != "128" || labels.size() < 2 || labels.size() > 9) {
@@ -208,7 +207,8 @@ Result<ParsedRpz> parse_rpz(std::string_view text) {
     }
     // owner [ttl] [IN] TYPE rdata...
     std::size_t i = 1;
-    if (i < f.size() && std::all_of(f[i].begin(), f[i].end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (i < f.size() &&
+        std::all_of(f[i].begin(), f[i].end(), [](char c) { return c >= '0' && c <= '9'; })) {
       ++i;
     }
     if (i < f.size() && iequals(f[i], "IN")) {
@@ -222,7 +222,8 @@ Result<ParsedRpz> parse_rpz(std::string_view text) {
     if (iequals(type, "SOA")) {
       if (f.size() >= i + 4) {
         std::uint32_t serial = 0;
-        auto [ptr, ec] = std::from_chars(f[i + 3].data(), f[i + 3].data() + f[i + 3].size(), serial);
+        auto [ptr, ec] =
+            std::from_chars(f[i + 3].data(), f[i + 3].data() + f[i + 3].size(), serial);
         if (ec == std::errc()) {
           p.serial = serial;
         }

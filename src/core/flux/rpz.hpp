@@ -60,7 +60,8 @@ struct ParsedRpz {
 // ahead): the current Unix time when that is larger, previous + 1 otherwise.
 std::uint32_t next_serial(std::optional<std::uint32_t> previous, TimePoint now);
 
-// rpz-ip owner label sequence for a single address: "32.4.3.2.1.rpz-ip", "128.1.zz.db8.2001.rpz-ip".
+// rpz-ip owner label sequence for a single address: "32.4.3.2.1.rpz-ip",
+// "128.1.zz.db8.2001.rpz-ip".
 std::string rpz_ip_owner(const IpAddress& ip);
 [[nodiscard]] Result<IpAddress> parse_rpz_ip_owner(std::string_view owner);  // "...rpz-ip" part
 

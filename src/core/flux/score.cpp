@@ -44,8 +44,8 @@ void add(ScoreResult& r, std::string id, double w) {
 
 }  // namespace
 
-Features features(std::string_view name, const NameState& s, TimePoint now,
-                  const Tracker& tracker, const Allowlist* allow) {
+Features features(std::string_view name, const NameState& s, TimePoint now, const Tracker& tracker,
+                  const Allowlist* allow) {
   Features f;
   f.name = std::string(name);
   f.registrable_domain = s.registrable_domain;
@@ -90,8 +90,8 @@ Features features(std::string_view name, const NameState& s, TimePoint now,
   f.asns = count_distinct(nets);
   f.countries = count_distinct(cc);
   f.asn_approximate = !use_asn || unresolved > 0;
-  f.spread = f.unique_ips == 0 ? 0.0
-                               : static_cast<double>(f.v4_slash24 + f.v6_slash48) / f.unique_ips;
+  f.spread =
+      f.unique_ips == 0 ? 0.0 : static_cast<double>(f.v4_slash24 + f.v6_slash48) / f.unique_ips;
 
   if (s.ttl_count > 0) {
     std::vector<std::uint32_t> ttls(s.ttl_ring.begin(), s.ttl_ring.begin() + s.ttl_count);
@@ -122,7 +122,8 @@ Features features(std::string_view name, const NameState& s, TimePoint now,
       continue;
     }
     ++f.ns_addresses;
-    ns24.push_back(e.ip.is_v4() ? v4_prefix(e.ip, 24) : static_cast<std::uint32_t>(v6_prefix(e.ip, 48)));
+    ns24.push_back(e.ip.is_v4() ? v4_prefix(e.ip, 24)
+                                : static_cast<std::uint32_t>(v6_prefix(e.ip, 48)));
     nsnets.push_back(network_key(e, use_asn));
   }
   f.ns_slash24 = count_distinct(ns24);
@@ -232,8 +233,7 @@ ScoreResult score_composite(const Features& f) {
     add(r, "few_networks_many_addresses", -2.0);
   }
   if (f.cname_allowlisted) {
-    add(r, "cname_into:" + f.cname_allowlisted->category + ":" + f.cname_allowlisted->suffix,
-        -3.0);
+    add(r, "cname_into:" + f.cname_allowlisted->category + ":" + f.cname_allowlisted->suffix, -3.0);
   }
   r.flux = r.score >= r.threshold;
   return r;
@@ -254,11 +254,21 @@ std::string json_escape(std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c >= 0x7f) {
           out += fmt::format("\\u{:04x}", c);
@@ -308,11 +318,11 @@ std::string to_json(const Verdict& v, bool with_addresses) {
       R"("max_answers":{},"ip_growth":{:.2f},"spread":{:.2f},"ns_names":{},"ns_addresses":{},)"
       R"("ns_slash24":{},"ns_asns":{},"ns_changes":{},"first_seen":{},"last_seen":{},)"
       R"("addresses_dropped":{},"cname_targets":{},"name_servers":{}}})",
-      f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24,
-      f.v6_slash32, f.v6_slash48, f.asns, f.countries, f.ttl_min_s, f.ttl_median_s,
-      f.answers_per_response, f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses,
-      f.ns_slash24, f.ns_asns, f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped,
-      string_array(f.cname_targets), string_array(f.ns_name_list));
+      f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24, f.v6_slash32,
+      f.v6_slash48, f.asns, f.countries, f.ttl_min_s, f.ttl_median_s, f.answers_per_response,
+      f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses, f.ns_slash24, f.ns_asns,
+      f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped, string_array(f.cname_targets),
+      string_array(f.ns_name_list));
   if (with_addresses) {
     std::vector<std::string> ips;
     for (const auto& ip : f.addresses) {

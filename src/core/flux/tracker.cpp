@@ -134,7 +134,8 @@ void Tracker::add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, boo
     e.country = info.country;
   }
   s.ips.push_back(e);
-  if (s.ips.size() == kLinearMax + 1 || (!s.ip_index.empty() && s.ips.size() * 2 > s.ip_index.size())) {
+  if (s.ips.size() == kLinearMax + 1 ||
+      (!s.ip_index.empty() && s.ips.size() * 2 > s.ip_index.size())) {
     rebuild_index(s);
   } else if (!s.ip_index.empty()) {
     const std::size_t mask = s.ip_index.size() - 1;
@@ -170,8 +171,8 @@ void Tracker::observe(const Observation& obs) {
     }
     last_sweep_s_ = now_s;
   }
-  const bool address_query = obs.qtype == dns::kTypeA || obs.qtype == dns::kTypeAaaa ||
-                             obs.qtype == dns::kTypeAny;
+  const bool address_query =
+      obs.qtype == dns::kTypeA || obs.qtype == dns::kTypeAaaa || obs.qtype == dns::kTypeAny;
   if ((!address_query && obs.qtype != dns::kTypeNs) ||
       (obs.addresses.empty() && obs.ns_names.empty())) {
     ++stats_.ignored;
@@ -203,12 +204,13 @@ void Tracker::observe(const Observation& obs) {
     }
     ++s.responses;
     s.answers_total += obs.addresses.size();
-    s.max_answers = static_cast<std::uint16_t>(
-        std::min<std::size_t>(UINT16_MAX, std::max<std::size_t>(s.max_answers, obs.addresses.size())));
+    s.max_answers = static_cast<std::uint16_t>(std::min<std::size_t>(
+        UINT16_MAX, std::max<std::size_t>(s.max_answers, obs.addresses.size())));
     s.min_ttl_s = std::min(s.min_ttl_s, lowest);
     s.ttl_ring[s.ttl_pos] = lowest;
     s.ttl_pos = static_cast<std::uint8_t>((s.ttl_pos + 1) % s.ttl_ring.size());
-    s.ttl_count = static_cast<std::uint8_t>(std::min<std::size_t>(s.ttl_count + 1u, s.ttl_ring.size()));
+    s.ttl_count =
+        static_cast<std::uint8_t>(std::min<std::size_t>(s.ttl_count + 1u, s.ttl_ring.size()));
   } else {
     ++s.other_responses;
   }
@@ -256,9 +258,8 @@ std::size_t Tracker::evict_idle(TimePoint now) {
     return 0;
   }
   const std::uint32_t horizon = now_s - idle;
-  const std::size_t n = std::erase_if(names_, [&](const auto& kv) {
-    return kv.second.last_seen_s < horizon;
-  });
+  const std::size_t n =
+      std::erase_if(names_, [&](const auto& kv) { return kv.second.last_seen_s < horizon; });
   stats_.names_evicted_idle += n;
   return n;
 }

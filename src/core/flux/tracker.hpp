@@ -45,7 +45,8 @@ struct IpEntry {
 struct NameState {
   std::string registrable_domain;
   std::vector<IpEntry> ips;
-  std::vector<std::uint32_t> ip_index;  // open addressing over ips (slot = index + 1); empty when small
+  std::vector<std::uint32_t>
+      ip_index;  // open addressing over ips (slot = index + 1); empty when small
   std::vector<std::string> cname_targets;
   std::vector<std::string> ns_names;
   std::vector<IpEntry> ns_ips;

@@ -112,9 +112,10 @@ bool decode_dnstap_frame(std::span<const std::uint8_t> frame, flux::Ingest& inge
   const Dnstap__Message* m = d->message;
   if (d->type == DNSTAP__DNSTAP__TYPE__MESSAGE && m != nullptr && is_response(m->type) &&
       m->has_response_message) {
-    const std::int64_t sec = m->has_response_time_sec ? static_cast<std::int64_t>(m->response_time_sec)
-                             : m->has_query_time_sec  ? static_cast<std::int64_t>(m->query_time_sec)
-                                                      : 0;
+    const std::int64_t sec = m->has_response_time_sec
+                                 ? static_cast<std::int64_t>(m->response_time_sec)
+                             : m->has_query_time_sec ? static_cast<std::int64_t>(m->query_time_sec)
+                                                     : 0;
     ingest.on_dns({m->response_message.data, m->response_message.len}, from_unix(sec), source_id);
   }
   dnstap__dnstap__free_unpacked(d, nullptr);
@@ -129,7 +130,8 @@ Result<void> read_dnstap(const std::string& path, flux::Ingest& ingest, std::uin
     return fail(Errc::Io, path + ": " + std::strerror(errno));
   }
   struct stat st {};
-  const std::uint64_t total = ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  const std::uint64_t total =
+      ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   auto r = drain(src, ingest, source_id, progress, total);
   std::fclose(src.file);
   if (!r) {

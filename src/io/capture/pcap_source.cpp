@@ -55,7 +55,8 @@ Result<void> read_pcap(const std::string& path, flux::Ingest& ingest, std::uint3
     return fail(Errc::InvalidInput, path + ": " + err);
   }
   struct stat st {};
-  const std::uint64_t total = ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  const std::uint64_t total =
+      ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   return drain(p.get(), ingest, source_id, progress, total);
 }
 

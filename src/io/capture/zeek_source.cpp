@@ -1,9 +1,9 @@
 // Zeek dns.log: TSV with its "#separator"/"#fields" header, or JSON lines (one object a line).
 // A row becomes one flux::Observation: addresses among "answers" (with the TTL at the same
 // position), other answers as the CNAME chain (or NS names for an NS query).
-#include <boost/json.hpp>
 #include <sys/stat.h>
 
+#include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -116,13 +116,20 @@ void ZeekReader::tsv_line(std::string_view line) {
       for (std::size_t i = 1; i < parts.size(); ++i) {
         const int c = static_cast<int>(i - 1);
         const std::string_view f = parts[i];
-        if (f == "ts") col_ts_ = c;
-        else if (f == "query") col_query_ = c;
-        else if (f == "qtype") col_qtype_ = c;
-        else if (f == "rcode") col_rcode_ = c;
-        else if (f == "answers") col_answers_ = c;
-        else if (f == "TTLs") col_ttls_ = c;
-        else if (f == "TC") col_tc_ = c;
+        if (f == "ts")
+          col_ts_ = c;
+        else if (f == "query")
+          col_query_ = c;
+        else if (f == "qtype")
+          col_qtype_ = c;
+        else if (f == "rcode")
+          col_rcode_ = c;
+        else if (f == "answers")
+          col_answers_ = c;
+        else if (f == "TTLs")
+          col_ttls_ = c;
+        else if (f == "TC")
+          col_tc_ = c;
         fields_.emplace_back(f);
       }
     }
@@ -273,7 +280,8 @@ Result<void> read_zeek(const std::string& path, flux::Ingest& ingest, std::uint3
     return fail(Errc::Io, path + ": cannot open");
   }
   struct stat st {};
-  const std::uint64_t total = ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  const std::uint64_t total =
+      ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   ZeekReader reader(ingest, source_id);
   char* line = nullptr;
   std::size_t cap = 0;
@@ -304,12 +312,18 @@ Result<void> read_zeek(const std::string& path, flux::Ingest& ingest, std::uint3
 
 std::string_view to_string(CaptureFormat f) {
   switch (f) {
-    case CaptureFormat::Pcap: return "pcap";
-    case CaptureFormat::Pcapng: return "pcapng";
-    case CaptureFormat::Dnstap: return "dnstap";
-    case CaptureFormat::ZeekTsv: return "zeek-tsv";
-    case CaptureFormat::ZeekJson: return "zeek-json";
-    case CaptureFormat::Unknown: break;
+    case CaptureFormat::Pcap:
+      return "pcap";
+    case CaptureFormat::Pcapng:
+      return "pcapng";
+    case CaptureFormat::Dnstap:
+      return "dnstap";
+    case CaptureFormat::ZeekTsv:
+      return "zeek-tsv";
+    case CaptureFormat::ZeekJson:
+      return "zeek-json";
+    case CaptureFormat::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -354,10 +368,16 @@ Result<CaptureFormat> read_capture(const std::string& path, flux::Ingest& ingest
   Result<void> r;
   switch (fmt) {
     case CaptureFormat::Pcap:
-    case CaptureFormat::Pcapng: r = read_pcap(path, ingest, source_id, progress); break;
-    case CaptureFormat::Dnstap: r = read_dnstap(path, ingest, source_id, progress); break;
+    case CaptureFormat::Pcapng:
+      r = read_pcap(path, ingest, source_id, progress);
+      break;
+    case CaptureFormat::Dnstap:
+      r = read_dnstap(path, ingest, source_id, progress);
+      break;
     case CaptureFormat::ZeekTsv:
-    case CaptureFormat::ZeekJson: r = read_zeek(path, ingest, source_id, progress); break;
+    case CaptureFormat::ZeekJson:
+      r = read_zeek(path, ingest, source_id, progress);
+      break;
     case CaptureFormat::Unknown:
       return fail(Errc::InvalidInput,
                   path + ": unknown format (expected pcap, pcapng, dnstap or Zeek dns.log)");

@@ -62,17 +62,16 @@ flux::AsnInfo MmdbAsn::lookup(const IpAddress& ip) const {
       info.asn = static_cast<std::uint32_t>(d.uint64);
     }
   }
-  if (MMDB_get_value(&r.entry, &d, "country", "iso_code", nullptr) == MMDB_SUCCESS &&
-      d.has_data && d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size == 2) {
+  if (MMDB_get_value(&r.entry, &d, "country", "iso_code", nullptr) == MMDB_SUCCESS && d.has_data &&
+      d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size == 2) {
     info.country = {d.utf8_string[0], d.utf8_string[1]};
   }
   return info;
 }
 
 std::string MmdbAsn::describe() const {
-  return std::string("MaxMind DB ") + (impl_->db.metadata.database_type != nullptr
-                                           ? impl_->db.metadata.database_type
-                                           : "?") +
+  return std::string("MaxMind DB ") +
+         (impl_->db.metadata.database_type != nullptr ? impl_->db.metadata.database_type : "?") +
          " (" + impl_->path + ")";
 }
 

@@ -1,6 +1,8 @@
 // The flux adapters on small in-memory inputs: pcap (UDP/IPv4, UDP/IPv6, TCP split over two
 // segments, a fragment, a snap-length cut), Zeek TSV and JSON lines, format detection, the .mmdb
 // ASN reader on the tiny test database, and atomic file replacement.
+#include "io/capture/capture.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 
 #include "core/dns/builder.hpp"
 #include "core/flux/ingest.hpp"
-#include "io/capture/capture.hpp"
 #include "io/flux/files.hpp"
 #include "io/flux/mmdb_asn.hpp"
 
@@ -54,7 +55,8 @@ std::vector<std::uint8_t> frame(bool v6, bool tcp, const std::vector<std::uint8_
     put16(f, static_cast<std::uint16_t>(20 + l4));
     f.insert(f.end(), {0, 1});
     put16(f, frag);
-    f.insert(f.end(), {64, static_cast<std::uint8_t>(tcp ? 6 : 17), 0, 0, 192, 0, 2, 53, 192, 0, 2, 1});
+    f.insert(f.end(),
+             {64, static_cast<std::uint8_t>(tcp ? 6 : 17), 0, 0, 192, 0, 2, 53, 192, 0, 2, 1});
   }
   put16(f, 53);
   put16(f, 40000);
@@ -137,10 +139,13 @@ TEST(FluxCapture, ZeekTsvAndJson) {
   z.feed_line("#separator \\x09");
   z.feed_line("#set_separator\t,");
   z.feed_line("#fields\tts\tuid\tquery\tqtype\trcode\tTC\tanswers\tTTLs");
-  z.feed_line("1800000000.5\tC1\tWWW.Flux.Test\t1\t0\tF\tedge.flux.test,10.0.0.1,10.1.0.1\t60.0,30.0,30.0");
+  z.feed_line(
+      "1800000000.5\tC1\tWWW.Flux.Test\t1\t0\tF\tedge.flux.test,10.0.0.1,10.1.0.1\t60.0,30.0,30.0");
   z.feed_line("1800000001.0\tC2\tbroken.test\t1");  // wrong column count
-  z.feed_line(R"({"ts":1800000002.0,"query":"j.test","qtype":1,"rcode":0,"answers":["10.2.0.1"],"TTLs":[5.0]})");
-  z.feed_line(R"({"ts":"2027-01-15T08:00:00.000000Z","query":"iso.test","qtype_name":"A","answers":["10.3.0.1"],"TTLs":[5.0]})");
+  z.feed_line(
+      R"({"ts":1800000002.0,"query":"j.test","qtype":1,"rcode":0,"answers":["10.2.0.1"],"TTLs":[5.0]})");
+  z.feed_line(
+      R"({"ts":"2027-01-15T08:00:00.000000Z","query":"iso.test","qtype_name":"A","answers":["10.3.0.1"],"TTLs":[5.0]})");
   z.feed_line(R"({"ts": broken)");
   EXPECT_EQ(in.stats().observations, 3u);
   EXPECT_EQ(in.stats().bad_records, 2u);

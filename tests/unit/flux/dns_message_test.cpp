@@ -13,8 +13,9 @@ namespace {
 IpAddress ip(const char* s) { return *parse_ip(s); }
 
 std::vector<std::uint8_t> header(std::uint16_t qd, std::uint16_t an) {
-  return {0x12, 0x34, 0x81, 0x80, 0, static_cast<std::uint8_t>(qd), 0, static_cast<std::uint8_t>(an),
-          0, 0, 0, 0};
+  return {
+      0x12, 0x34, 0x81, 0x80, 0, static_cast<std::uint8_t>(qd), 0, static_cast<std::uint8_t>(an),
+      0,    0,    0,    0};
 }
 
 ParseError parse(const std::vector<std::uint8_t>& b) {
@@ -45,9 +46,7 @@ TEST(DnsMessage, BuilderRoundTrip) {
   EXPECT_EQ(m->records()[4].owner, "ns1.flux.example");
 }
 
-TEST(DnsMessage, TooShortIsTruncated) {
-  EXPECT_EQ(parse({1, 2, 3}), ParseError::Truncated);
-}
+TEST(DnsMessage, TooShortIsTruncated) { EXPECT_EQ(parse({1, 2, 3}), ParseError::Truncated); }
 
 TEST(DnsMessage, TruncatedRecordIsReported) {
   Builder b(1, "a.example", kTypeA);

@@ -116,10 +116,14 @@ TEST(Observation, CnameLoopEnds) {
 TEST(Tracker, CountsDiversityTtlAndGrowth) {
   SlashSixteenAsn asn;
   Tracker t({}, &asn, nullptr);
-  t.observe(obs(kT0, "flux.example", {"10.1.1.1", "10.2.1.1", "10.3.1.1", "10.4.1.1", "10.5.1.1"}, 180));
-  t.observe(obs(kT0 + 200, "flux.example", {"10.6.1.1", "10.7.1.1", "10.8.1.1", "10.1.1.1", "10.9.2.1"}, 120));
-  t.observe(obs(kT0 + 400, "flux.example", {"10.10.1.1", "10.11.1.1", "10.12.1.1", "10.13.1.1", "10.14.1.1"}, 300));
-  const Features f = features("flux.example", *t.find("flux.example"), from_unix(kT0 + 400), t, nullptr);
+  t.observe(
+      obs(kT0, "flux.example", {"10.1.1.1", "10.2.1.1", "10.3.1.1", "10.4.1.1", "10.5.1.1"}, 180));
+  t.observe(obs(kT0 + 200, "flux.example",
+                {"10.6.1.1", "10.7.1.1", "10.8.1.1", "10.1.1.1", "10.9.2.1"}, 120));
+  t.observe(obs(kT0 + 400, "flux.example",
+                {"10.10.1.1", "10.11.1.1", "10.12.1.1", "10.13.1.1", "10.14.1.1"}, 300));
+  const Features f =
+      features("flux.example", *t.find("flux.example"), from_unix(kT0 + 400), t, nullptr);
   EXPECT_EQ(f.responses, 3u);
   EXPECT_EQ(f.unique_ips, 14u);
   EXPECT_EQ(f.asns, 14u);
@@ -243,7 +247,8 @@ TEST(Score, CnameIntoCdnLowersTheScore) {
   SlashSixteenAsn asn;
   Tracker t({}, &asn, nullptr);
   auto allow = *Allowlist::parse("akamaiedge.net cdn\n");
-  Observation o = obs(kT0, "www.site.example", {"10.1.0.1", "10.2.0.1", "10.3.0.1", "10.4.0.1", "10.5.0.1", "10.6.0.1"}, 20);
+  Observation o = obs(kT0, "www.site.example",
+                      {"10.1.0.1", "10.2.0.1", "10.3.0.1", "10.4.0.1", "10.5.0.1", "10.6.0.1"}, 20);
   o.cname_chain = {"e5.a.akamaiedge.net"};
   o.cname_ttl_s = 300;
   t.observe(o);

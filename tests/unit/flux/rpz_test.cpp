@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/flux/rpz.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace gf;
 using namespace gf::flux;
@@ -78,4 +78,21 @@ TEST(Rbldnsd, Rfc5782TestEntries) {
   EXPECT_EQ(s.find("\n127.0.0.1\n"), std::string::npos);
   EXPECT_NE(s.find("\n192.0.2.9\n"), std::string::npos);
   EXPECT_EQ(v6, 1u);
+}
+
+#include "core/flux/lookup.hpp"
+
+TEST(FluxIndex, MatchesNamesBelowAndAgents) {
+  RpzContent c;
+  c.names = {"flux.example"};
+  c.agent_ips = {ip("10.1.2.3")};
+  FluxIndex idx;
+  idx.add(c);
+  ASSERT_TRUE(idx.match_host("WWW.Flux.Example."));
+  EXPECT_EQ(idx.match_host("a.b.flux.example")->name, "flux.example");
+  EXPECT_FALSE(idx.match_host("notflux.example"));
+  EXPECT_FALSE(idx.match_host("example"));
+  EXPECT_FALSE(idx.match_host("bad..name"));
+  EXPECT_TRUE(idx.is_agent(ip("10.1.2.3")));
+  EXPECT_FALSE(idx.is_agent(ip("10.1.2.4")));
 }
