@@ -9,9 +9,12 @@ build_pkgs=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   liblmdb-dev libpsl-dev publicsuffix libxxhash-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fast-flux detector: captures, dnstap (dnstap.proto from the Go package), ASN data, resolver
+  libpcap-dev libfstrm-dev libprotobuf-c-dev protobuf-c-compiler golang-github-dnstap-golang-dnstap-dev
+  libmaxminddb-dev libunbound-dev
 )
-test_pkgs=(postfix swaks procps iproute2 python3)
-bench_pkgs=(postgrey gross lmdb-utils)
+test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils)
+bench_pkgs=(postgrey gross lmdb-utils tshark)
 
 want=()
 [ $# -eq 0 ] && set -- build
@@ -38,5 +41,7 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # postfix asks debconf questions; answer them so the install never prompts.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# tshark (flux benchmark anchor) asks whether non-root users may capture; they may not.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

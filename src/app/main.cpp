@@ -8,6 +8,7 @@
 
 #include "app/config.hpp"
 #include "app/daemon.hpp"
+#include "app/flux_cli.hpp"
 #include "gf_version.hpp"
 
 namespace {
@@ -66,7 +67,13 @@ int main(int argc, char** argv) {
   CLI::App* stats = app.add_subcommand("stats", "print the daemon's counters");
   add_config(stats);
 
+  gf::app::FluxCli flux_cli(app, config);
+
   CLI11_PARSE(app, argc, argv);
+
+  if (flux_cli.parsed()) {
+    return flux_cli.run();
+  }
 
   if (serve->parsed()) {
     return gf::app::serve(config, overrides);

@@ -65,6 +65,21 @@ const std::vector<SettingDef>& settings_table() {
       {"log.level", T::String, "info", true,
        "trace, debug, info (one line per decision), warn, error, off"},
       {"log.file", T::String, "", false, "log file; empty = standard error"},
+      {"flux.asn_db", T::String, "", false,
+       "ASN data for the flux detector: iptoasn TSV or .mmdb (GeoLite2-ASN, DB-IP lite); "
+       "empty = /16 networks stand in and verdicts say \"approximate\""},
+      {"flux.allowlist", T::String, "data/flux-allowlist.txt", false,
+       "benign fluxy suffixes (CDNs, NTP pool, mail providers); empty = none"},
+      {"flux.window", T::Duration, "6h", false, "flux features look back this far"},
+      {"flux.idle_evict", T::Duration, "12h", false, "names unseen this long are forgotten"},
+      {"flux.max_names", T::Integer, "1000000", false,
+       "names tracked at most (the stalest eighth is dropped when full)"},
+      {"flux.rpz_origin", T::String, "rpz.greyflux.local", false, "origin of the written RPZ"},
+      {"flux.resolver", T::String, "", false,
+       "flux check forwards to this resolver (\"127.0.0.1@53\"); empty = full recursion"},
+      {"flux.check_rounds", T::Integer, "3", false, "flux check: lookups of each name"},
+      {"flux.check_max_wait", T::Duration, "10m", false,
+       "flux check: longest wait between rounds (TTL + 1 s otherwise)"},
   };
   return kTable;
 }
