@@ -93,10 +93,10 @@ Decision decide(const CommentRequest& r, const Analysis& a, const Signals& s,
   }
 
   if (r.user_agent.empty()) {
-    sym.push_back({"NO_USER_AGENT", 1.0, "no user_agent"});
+    sym.push_back({"NO_USER_AGENT", 0.8, "no user_agent"});
   }
   if (r.referrer.empty()) {
-    sym.push_back({"NO_REFERRER", 0.3, "no referrer"});
+    sym.push_back({"NO_REFERRER", 0.2, "no referrer"});
   }
   if (!r.user_role.empty()) {
     sym.push_back({"LOGGED_IN_USER", -2.0, fmt::format("user_role {}", sanitize_line(r.user_role, 40))});
