@@ -10,8 +10,8 @@ build_pkgs=(
   liblmdb-dev libpsl-dev publicsuffix libxxhash-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(postfix swaks procps iproute2 python3)
-bench_pkgs=(postgrey gross)
+test_pkgs=(postfix swaks procps iproute2 python3 libnet-akismet-perl)
+bench_pkgs=(postgrey gross wrk nginx-light)
 
 want=()
 [ $# -eq 0 ] && set -- build
@@ -23,6 +23,12 @@ for tier in "$@"; do
     *) echo "deps.sh: unknown tier '$tier' (build|test|bench)" >&2; exit 2 ;;
   esac
 done
+
+# The Akismet integration tests run npm clients: Debian's nodejs + npm, unless a node with npm
+# is already installed some other way.
+case " $* " in *" test "*|*" bench "*)
+  command -v npm >/dev/null || want+=(nodejs npm) ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

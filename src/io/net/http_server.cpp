@@ -126,9 +126,38 @@ awaitable<void> answer_and_close(beast::tcp_stream& stream, const HttpServerOpti
   }
 }
 
-awaitable<void> serve(std::shared_ptr<Impl> impl, beast::tcp_stream& stream,
+// A deadline for reading one request. Unlike tcp_stream's own expiry (which closes the socket),
+// it only cancels the pending read, so that the slow client can still be told 408.
+struct RequestDeadline {
+  explicit RequestDeadline(const std::shared_ptr<beast::tcp_stream>& s)
+      : timer(s->get_executor()), stream(s) {}
+  void arm(Millis after) {
+    fired = std::make_shared<bool>(false);
+    timer.expires_after(after);
+    timer.async_wait([weak = stream, f = fired](boost::system::error_code ec) {
+      if (ec) {
+        return;
+      }
+      *f = true;
+      if (auto s = weak.lock()) {
+        boost::system::error_code ignored;
+        s->socket().cancel(ignored);
+      }
+    });
+  }
+  void disarm() { timer.cancel(); }
+  bool expired() const { return fired && *fired; }
+
+  asio::steady_timer timer;
+  std::weak_ptr<beast::tcp_stream> stream;
+  std::shared_ptr<bool> fired;
+};
+
+awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_stream> sp,
                       std::shared_ptr<SessionCtl> ctl, const std::string& peer) {
   const HttpServerOptions& o = impl->opts;
+  beast::tcp_stream& stream = *sp;
+  RequestDeadline deadline(sp);
   beast::flat_buffer buf;
   while (!ctl->drain) {
     // 1. Wait for the first byte of the next request (keep-alive idle time).
@@ -150,7 +179,8 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, beast::tcp_stream& stream,
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
     parser.body_limit(o.body_limit);
-    stream.expires_after(o.request_timeout);
+    stream.expires_never();
+    deadline.arm(o.request_timeout);
     auto [hec, hn] = co_await http::async_read_header(stream, buf, parser, kNoThrow);
     if (!hec) {
       const auto& hdr = parser.get();
@@ -166,6 +196,10 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, beast::tcp_stream& stream,
     if (!rec && !parser.is_done()) {
       auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
       rec = bec;
+    }
+    deadline.disarm();
+    if (deadline.expired()) {
+      rec = beast::error::timeout;
     }
     if (rec) {
       if (rec == http::error::body_limit) {
@@ -247,7 +281,7 @@ awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket sock) {
     });
   }
   try {
-    co_await serve(impl, *stream, ctl, peer);
+    co_await serve(impl, stream, ctl, peer);
   } catch (const std::exception& e) {
     impl->warn_limited(fmt::format("connection {} failed: {}", peer, e.what()));
   }
