@@ -166,9 +166,6 @@ Result<Form> decode_form(std::string_view body, const FormLimits& limits, bool l
       return fail(Errc::InvalidInput, fmt::format("field '{}': {}", classify::sanitize_utf8(*name),
                                                   value.error().message));
     }
-    if (name->size() > limits.max_name_bytes) {
-      return fail(Errc::TooLarge, "form field name too long");
-    }
     if (name->find('\0') != std::string::npos) {
       return fail(Errc::InvalidInput, "NUL byte in a form field name");
     }
@@ -179,6 +176,10 @@ Result<Form> decode_form(std::string_view body, const FormLimits& limits, bool l
     if (!valid_utf8(*value)) {
       *value = latin1 ? latin1_to_utf8(*value) : classify::sanitize_utf8(*value);
       form.repaired = true;
+    }
+    // After repair: a name's length is that of the UTF-8 it is kept as.
+    if (name->size() > limits.max_name_bytes) {
+      return fail(Errc::TooLarge, "form field name too long");
     }
     form.fields.emplace_back(std::move(*name), std::move(*value));
     if (amp == body.size()) {
