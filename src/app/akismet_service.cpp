@@ -340,7 +340,7 @@ io::HttpResponse AkismetService::handle(const io::HttpRequest& req, std::int64_t
     case ak::Endpoint::VerifyKey:
       return verify(*form, req);
     case ak::Endpoint::CommentCheck:
-      return check(*form, req, now_s);
+      return check(std::move(*form), req, now_s);
     case ak::Endpoint::SubmitSpam:
       return submit(*form, req, true, now_s);
     case ak::Endpoint::SubmitHam:
@@ -368,7 +368,7 @@ io::HttpResponse AkismetService::verify(const ak::Form& form, const io::HttpRequ
   return to_http(ak::reply_valid());
 }
 
-io::HttpResponse AkismetService::check(const ak::Form& form, const io::HttpRequest& req,
+io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& req,
                                        std::int64_t now_s) {
   const std::string key = key_of(form, req);
   if (const std::string why = key_problem(key); !why.empty()) {
@@ -426,7 +426,7 @@ io::HttpResponse AkismetService::check(const ak::Form& form, const io::HttpReque
   rec.score = d.score;
   rec.key = key;
   rec.reasons = ak::format_symbols(d.symbols, 32);
-  rec.fields = form.fields;
+  rec.fields = std::move(form.fields);
   if (auto ok = kv_->put("c:" + guid, ak::encode_check(rec)); !ok) {
     ++counters_.store_errors;
   }

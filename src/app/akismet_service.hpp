@@ -96,8 +96,7 @@ class AkismetService {
  private:
   explicit AkismetService(const AkismetConfig& cfg);
   Result<void> load_model();
-  io::HttpResponse check(const akismet::Form& form, const io::HttpRequest& req,
-                         std::int64_t now_s);
+  io::HttpResponse check(akismet::Form&& form, const io::HttpRequest& req, std::int64_t now_s);
   io::HttpResponse submit(const akismet::Form& form, const io::HttpRequest& req, bool spam,
                           std::int64_t now_s);
   io::HttpResponse verify(const akismet::Form& form, const io::HttpRequest& req);

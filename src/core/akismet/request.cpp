@@ -123,7 +123,9 @@ CommentRequest comment_from_form(const Form& form) {
   if (const std::string* h = form.find("honeypot_field_name")) {
     honeypot_name = *h;
   }
-  for (const auto& [name, value] : form.fields) {
+  for (const auto& field_pair : form.fields) {
+    const std::string& name = field_pair.first;
+    const std::string& value = field_pair.second;
     auto set = [&](std::string& field) {
       if (field.empty()) {
         field = value;
