@@ -290,8 +290,8 @@ void AkismetService::add_reputation(const std::string& store_key, bool spam, std
 // what: 0 check ham, 1 check spam, 2 submit-spam, 3 submit-ham
 void AkismetService::count_usage(const std::string& key, const std::string& blog,
                                  std::int64_t now_s, int what) {
-  const std::string k = fmt::format("u:{}{}{}{}{}", key, kSep, ak::month_of(now_s), kSep,
-                                    site_name(blog));
+  const std::string k =
+      fmt::format("u:{}{}{}{}{}", key, kSep, ak::month_of(now_s), kSep, site_name(blog));
   auto ok = kv_->update(k, [&](std::optional<std::string_view> cur) {
     ak::SiteUsage u;
     if (cur) {
@@ -301,10 +301,18 @@ void AkismetService::count_usage(const std::string& key, const std::string& blog
     }
     ++u.api_calls;
     switch (what) {
-      case 0: ++u.ham; break;
-      case 1: ++u.spam; break;
-      case 2: ++u.missed_spam; break;
-      default: ++u.false_positives; break;
+      case 0:
+        ++u.ham;
+        break;
+      case 1:
+        ++u.spam;
+        break;
+      case 2:
+        ++u.missed_spam;
+        break;
+      default:
+        ++u.false_positives;
+        break;
     }
     return ak::encode_usage(u);
   });
@@ -439,8 +447,8 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
   return to_http(ak::reply_check(d, guid));
 }
 
-io::HttpResponse AkismetService::submit(const ak::Form& form, const io::HttpRequest& req,
-                                        bool spam, std::int64_t now_s) {
+io::HttpResponse AkismetService::submit(const ak::Form& form, const io::HttpRequest& req, bool spam,
+                                        std::int64_t now_s) {
   const std::string key = key_of(form, req);
   if (const std::string why = key_problem(key); !why.empty()) {
     ++counters_.invalid;

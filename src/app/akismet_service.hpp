@@ -110,8 +110,7 @@ class AkismetService {
   classify::FeatureVector features_of(const akismet::CommentRequest& r) const;
   akismet::Reputation reputation(const std::string& store_key);
   void add_reputation(const std::string& store_key, bool spam, std::int64_t now_s);
-  void count_usage(const std::string& key, const std::string& blog, std::int64_t now_s,
-                   int what);
+  void count_usage(const std::string& key, const std::string& blog, std::int64_t now_s, int what);
   void train_locked(const akismet::CommentRequest& r, bool spam);
 
   AkismetConfig cfg_;

@@ -65,8 +65,9 @@ Decision decide(const CommentRequest& r, const Analysis& a, const Signals& s,
     sym.push_back({"BBCODE_URL", 3.0, "BBCode [url] in a comment form that is not a forum"});
   }
   if (!r.honeypot_field_name.empty() && !trim_ws(r.honeypot_value).empty()) {
-    sym.push_back({"HONEYPOT_FILLED", o.discard_at,
-                   fmt::format("hidden field '{}' filled", sanitize_line(r.honeypot_field_name, 40))});
+    sym.push_back(
+        {"HONEYPOT_FILLED", o.discard_at,
+         fmt::format("hidden field '{}' filled", sanitize_line(r.honeypot_field_name, 40))});
   }
 
   // Time to submit: WordPress's ak_js is the page's clock (ms) when the form was shown.
@@ -99,7 +100,8 @@ Decision decide(const CommentRequest& r, const Analysis& a, const Signals& s,
     sym.push_back({"NO_REFERRER", 0.2, "no referrer"});
   }
   if (!r.user_role.empty()) {
-    sym.push_back({"LOGGED_IN_USER", -2.0, fmt::format("user_role {}", sanitize_line(r.user_role, 40))});
+    sym.push_back(
+        {"LOGGED_IN_USER", -2.0, fmt::format("user_role {}", sanitize_line(r.user_role, 40))});
   }
 
   reputation_symbols(sym, "IP", s.ip, 2.0, -1.0);
@@ -112,9 +114,9 @@ Decision decide(const CommentRequest& r, const Analysis& a, const Signals& s,
   }
   if (a.script != Script::Unknown && !a.blog_scripts.empty() &&
       std::find(a.blog_scripts.begin(), a.blog_scripts.end(), a.script) == a.blog_scripts.end()) {
-    sym.push_back({"LANGUAGE_MISMATCH", 1.5,
-                   fmt::format("{} text on a {} blog", to_string(a.script),
-                               sanitize_line(r.blog_lang, 40))});
+    sym.push_back(
+        {"LANGUAGE_MISMATCH", 1.5,
+         fmt::format("{} text on a {} blog", to_string(a.script), sanitize_line(r.blog_lang, 40))});
   }
   if (!s.fast_flux_domains.empty()) {
     sym.push_back({"FAST_FLUX_LINK", 4.0,

@@ -41,17 +41,17 @@ struct Signals {
   Reputation email;
   Reputation url;  // the worst of the author URL host and the link hosts
   Reputation text;
-  std::uint32_t text_sites = 1;                 // distinct blogs that sent this text, this one too
-  std::optional<double> text_probability;       // classifier P(spam); absent = cold start
-  std::vector<std::string> fast_flux_domains;   // flagged link domains (empty: no detector yet)
+  std::uint32_t text_sites = 1;                // distinct blogs that sent this text, this one too
+  std::optional<double> text_probability;      // classifier P(spam); absent = cold start
+  std::vector<std::string> fast_flux_domains;  // flagged link domains (empty: no detector yet)
 };
 
 struct DecisionOptions {
-  double bias = -1.0;          // prior: a comment with no evidence is ham
-  double threshold = 0.0;      // spam when the score is above
-  double discard_at = 8.0;     // X-akismet-pro-tip: discard at or above
-  double text_weight = 1.0;    // scale of the classifier's log-odds
-  double text_clamp = 6.0;     // |classifier log-odds| at most this
+  double bias = -1.0;        // prior: a comment with no evidence is ham
+  double threshold = 0.0;    // spam when the score is above
+  double discard_at = 8.0;   // X-akismet-pro-tip: discard at or above
+  double text_weight = 1.0;  // scale of the classifier's log-odds
+  double text_clamp = 6.0;   // |classifier log-odds| at most this
   std::int64_t fast_submit_s = 5;
 };
 
@@ -69,7 +69,6 @@ struct Decision {
                               const DecisionOptions& o = {});
 
 // "LINKS_MANY(2.50) TEXT_CLASSIFIER(-3.10)": the symbols, largest |weight| first.
-[[nodiscard]] std::string format_symbols(const std::vector<Symbol>& symbols,
-                                         std::size_t max = 12);
+[[nodiscard]] std::string format_symbols(const std::vector<Symbol>& symbols, std::size_t max = 12);
 
 }  // namespace gf::akismet

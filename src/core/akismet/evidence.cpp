@@ -14,8 +14,8 @@ namespace gf::akismet {
 namespace {
 
 Script script_of(std::int32_t cp) {
-  if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
-      (cp >= 0x1E00 && cp <= 0x1EFF)) {
+  if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+      (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x1E00 && cp <= 0x1EFF)) {
     return Script::Latin;
   }
   if (cp >= 0x400 && cp <= 0x52F) {
@@ -54,23 +54,23 @@ struct LangScript {
 // ISO 639-1 codes of common blog languages and the script each is written in (a language
 // written in two scripts is listed twice).
 constexpr std::array<LangScript, 52> kLangScripts{{
-    {"en", Script::Latin}, {"fr", Script::Latin},      {"de", Script::Latin},
-    {"es", Script::Latin}, {"it", Script::Latin},      {"pt", Script::Latin},
-    {"nl", Script::Latin}, {"sv", Script::Latin},      {"da", Script::Latin},
-    {"no", Script::Latin}, {"nb", Script::Latin},      {"nn", Script::Latin},
-    {"fi", Script::Latin}, {"pl", Script::Latin},      {"cs", Script::Latin},
-    {"sk", Script::Latin}, {"hu", Script::Latin},      {"ro", Script::Latin},
-    {"tr", Script::Latin}, {"id", Script::Latin},      {"ms", Script::Latin},
-    {"vi", Script::Latin}, {"ca", Script::Latin},      {"hr", Script::Latin},
-    {"sl", Script::Latin}, {"et", Script::Latin},      {"lv", Script::Latin},
-    {"lt", Script::Latin}, {"ga", Script::Latin},      {"eu", Script::Latin},
-    {"gl", Script::Latin}, {"is", Script::Latin},      {"sq", Script::Latin},
-    {"af", Script::Latin}, {"sw", Script::Latin},      {"tl", Script::Latin},
+    {"en", Script::Latin},    {"fr", Script::Latin},    {"de", Script::Latin},
+    {"es", Script::Latin},    {"it", Script::Latin},    {"pt", Script::Latin},
+    {"nl", Script::Latin},    {"sv", Script::Latin},    {"da", Script::Latin},
+    {"no", Script::Latin},    {"nb", Script::Latin},    {"nn", Script::Latin},
+    {"fi", Script::Latin},    {"pl", Script::Latin},    {"cs", Script::Latin},
+    {"sk", Script::Latin},    {"hu", Script::Latin},    {"ro", Script::Latin},
+    {"tr", Script::Latin},    {"id", Script::Latin},    {"ms", Script::Latin},
+    {"vi", Script::Latin},    {"ca", Script::Latin},    {"hr", Script::Latin},
+    {"sl", Script::Latin},    {"et", Script::Latin},    {"lv", Script::Latin},
+    {"lt", Script::Latin},    {"ga", Script::Latin},    {"eu", Script::Latin},
+    {"gl", Script::Latin},    {"is", Script::Latin},    {"sq", Script::Latin},
+    {"af", Script::Latin},    {"sw", Script::Latin},    {"tl", Script::Latin},
     {"ru", Script::Cyrillic}, {"uk", Script::Cyrillic}, {"bg", Script::Cyrillic},
     {"sr", Script::Cyrillic}, {"sr", Script::Latin},    {"be", Script::Cyrillic},
     {"mk", Script::Cyrillic}, {"kk", Script::Cyrillic}, {"el", Script::Greek},
-    {"ar", Script::Arabic}, {"fa", Script::Arabic},     {"ur", Script::Arabic},
-    {"he", Script::Hebrew}, {"zh", Script::Cjk},        {"ja", Script::Cjk},
+    {"ar", Script::Arabic},   {"fa", Script::Arabic},   {"ur", Script::Arabic},
+    {"he", Script::Hebrew},   {"zh", Script::Cjk},      {"ja", Script::Cjk},
     {"ko", Script::Hangul},
 }};
 
@@ -82,7 +82,8 @@ std::vector<Script> scripts_of_langs(std::string_view blog_lang) {
     if (item.empty()) {
       continue;
     }
-    const std::string code = ascii_lower(item.substr(0, std::min(item.find_first_of("_-"), item.size())));
+    const std::string code =
+        ascii_lower(item.substr(0, std::min(item.find_first_of("_-"), item.size())));
     bool found = false;
     for (const LangScript& ls : kLangScripts) {
       if (ls.lang == code) {
@@ -146,7 +147,8 @@ void find_bare_urls(std::string_view text, std::vector<std::string>& out) {
     if (cand == std::string::npos) {
       break;
     }
-    if (cand == h && (lower.compare(h, 7, "http://") == 0 || lower.compare(h, 8, "https://") == 0)) {
+    if (cand == h &&
+        (lower.compare(h, 7, "http://") == 0 || lower.compare(h, 8, "https://") == 0)) {
       start = h;
     } else if (cand == w && (w == 0 || !is_url_char(lower[w - 1]) || lower[w - 1] == '/')) {
       start = w;
@@ -174,17 +176,28 @@ void find_bare_urls(std::string_view text, std::vector<std::string>& out) {
 
 std::string_view to_string(Script s) {
   switch (s) {
-    case Script::Latin: return "latin";
-    case Script::Cyrillic: return "cyrillic";
-    case Script::Greek: return "greek";
-    case Script::Arabic: return "arabic";
-    case Script::Hebrew: return "hebrew";
-    case Script::Cjk: return "cjk";
-    case Script::Hangul: return "hangul";
-    case Script::Thai: return "thai";
-    case Script::Devanagari: return "devanagari";
-    case Script::Other: return "other";
-    case Script::Unknown: break;
+    case Script::Latin:
+      return "latin";
+    case Script::Cyrillic:
+      return "cyrillic";
+    case Script::Greek:
+      return "greek";
+    case Script::Arabic:
+      return "arabic";
+    case Script::Hebrew:
+      return "hebrew";
+    case Script::Cjk:
+      return "cjk";
+    case Script::Hangul:
+      return "hangul";
+    case Script::Thai:
+      return "thai";
+    case Script::Devanagari:
+      return "devanagari";
+    case Script::Other:
+      return "other";
+    case Script::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -335,7 +348,8 @@ std::uint32_t FloodTracker::observe(std::uint64_t text_hash, std::uint64_t blog_
   }
   std::vector<Seen>& seen = it->second;
   std::erase_if(seen, [&](const Seen& s) { return now_s - s.last_s > window_s_; });
-  auto same = std::find_if(seen.begin(), seen.end(), [&](const Seen& s) { return s.blog == blog_hash; });
+  auto same =
+      std::find_if(seen.begin(), seen.end(), [&](const Seen& s) { return s.blog == blog_hash; });
   if (same != seen.end()) {
     same->last_s = now_s;
   } else if (seen.size() < kMaxBlogsPerText) {

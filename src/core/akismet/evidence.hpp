@@ -20,7 +20,17 @@
 namespace gf::akismet {
 
 enum class Script : std::uint8_t {
-  Unknown, Latin, Cyrillic, Greek, Arabic, Hebrew, Cjk, Hangul, Thai, Devanagari, Other
+  Unknown,
+  Latin,
+  Cyrillic,
+  Greek,
+  Arabic,
+  Hebrew,
+  Cjk,
+  Hangul,
+  Thai,
+  Devanagari,
+  Other
 };
 [[nodiscard]] std::string_view to_string(Script s);
 
@@ -30,12 +40,12 @@ struct Analysis {
   bool author_has_link = false;
   bool author_has_email = false;
   bool bbcode_url = false;
-  Script script = Script::Unknown;  // dominant script of the body when clear, else Unknown
+  Script script = Script::Unknown;   // dominant script of the body when clear, else Unknown
   std::vector<Script> blog_scripts;  // scripts blog_lang is written in (empty: unknown)
-  std::string author_url_host;        // lower case, "www." dropped
-  std::string email;                  // lower case
-  std::uint64_t text_hash = 0;        // normalised body; 0 when too short to be telling
-  std::size_t text_chars = 0;         // code points of the normalised body
+  std::string author_url_host;       // lower case, "www." dropped
+  std::string email;                 // lower case
+  std::uint64_t text_hash = 0;       // normalised body; 0 when too short to be telling
+  std::size_t text_chars = 0;        // code points of the normalised body
 };
 
 [[nodiscard]] Analysis analyze(const CommentRequest& r);

@@ -76,13 +76,20 @@ Endpoint endpoint_of(std::string_view path) {
 
 std::string_view to_string(Endpoint e) {
   switch (e) {
-    case Endpoint::VerifyKey: return "verify-key";
-    case Endpoint::CommentCheck: return "comment-check";
-    case Endpoint::SubmitSpam: return "submit-spam";
-    case Endpoint::SubmitHam: return "submit-ham";
-    case Endpoint::KeySites: return "key-sites";
-    case Endpoint::UsageLimit: return "usage-limit";
-    case Endpoint::Unknown: break;
+    case Endpoint::VerifyKey:
+      return "verify-key";
+    case Endpoint::CommentCheck:
+      return "comment-check";
+    case Endpoint::SubmitSpam:
+      return "submit-spam";
+    case Endpoint::SubmitHam:
+      return "submit-ham";
+    case Endpoint::KeySites:
+      return "key-sites";
+    case Endpoint::UsageLimit:
+      return "usage-limit";
+    case Endpoint::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -103,9 +110,8 @@ std::string key_from_host(std::string_view host) {
   }
   const std::string_view label = host.substr(0, dot);
   const std::string_view after = host.substr(dot + 1);
-  if (after.empty() || std::all_of(host.begin(), host.end(), [](char c) {
-        return (c >= '0' && c <= '9') || c == '.';
-      })) {
+  if (after.empty() || std::all_of(host.begin(), host.end(),
+                                   [](char c) { return (c >= '0' && c <= '9') || c == '.'; })) {
     return {};  // IPv4 literal
   }
   return well_formed_key(label) ? std::string(label) : std::string();
@@ -184,11 +190,10 @@ Reply reply_http_error(int status, std::string_view text) {
 KeySitesQuery key_sites_query(const Form& form, std::string_view default_month) {
   KeySitesQuery q;
   const std::string_view month = form.get("month");
-  const bool month_ok = month.size() == 7 && month[4] == '-' &&
-                        std::all_of(month.begin(), month.begin() + 4, [](char c) {
-                          return c >= '0' && c <= '9';
-                        }) &&
-                        month[5] >= '0' && month[5] <= '1' && month[6] >= '0' && month[6] <= '9';
+  const bool month_ok =
+      month.size() == 7 && month[4] == '-' &&
+      std::all_of(month.begin(), month.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+      month[5] >= '0' && month[5] <= '1' && month[6] >= '0' && month[6] <= '9';
   q.month = month_ok ? std::string(month) : std::string(default_month);
   q.csv = ascii_lower(form.get("format")) == "csv";
   const std::string order = ascii_lower(form.get("order"));
@@ -230,14 +235,13 @@ Reply reply_key_sites(const KeySitesQuery& q, std::string_view key, std::vector<
   Reply r;
   if (q.csv) {
     r.content_type = "text/csv; charset=utf-8";
-    r.body = fmt::format("Active sites for {} during {} (limit:{}, offset: {}, total: {})\n",
-                         key, q.month, q.limit, q.offset, total);
+    r.body = fmt::format("Active sites for {} during {} (limit:{}, offset: {}, total: {})\n", key,
+                         q.month, q.limit, q.offset, total);
     r.body += "Site,Total API Calls,Spam,Ham,Missed Spam,False Positives,Is Revoked\n";
     for (std::size_t i = begin; i < end; ++i) {
       const SiteUsage& s = sites[i];
-      r.body += fmt::format("{},{},{},{},{},{},{}\n", csv_field(s.site), s.api_calls, s.spam,
-                            s.ham, s.missed_spam, s.false_positives,
-                            s.is_revoked ? "true" : "false");
+      r.body += fmt::format("{},{},{},{},{},{},{}\n", csv_field(s.site), s.api_calls, s.spam, s.ham,
+                            s.missed_spam, s.false_positives, s.is_revoked ? "true" : "false");
     }
     return r;
   }
@@ -289,11 +293,21 @@ std::string json_string(std::string_view s) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           out += fmt::format("\\u{:04x}", u);

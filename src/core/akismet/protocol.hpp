@@ -28,7 +28,13 @@ struct Reply {
 };
 
 enum class Endpoint : std::uint8_t {
-  VerifyKey, CommentCheck, SubmitSpam, SubmitHam, KeySites, UsageLimit, Unknown
+  VerifyKey,
+  CommentCheck,
+  SubmitSpam,
+  SubmitHam,
+  KeySites,
+  UsageLimit,
+  Unknown
 };
 
 // "/1.1/comment-check" (also "/1.2/...", a trailing '/' and a query are tolerated).
@@ -43,8 +49,7 @@ inline constexpr std::size_t kKeyLength = 12;
 [[nodiscard]] std::string key_from_host(std::string_view host);
 
 // The first required field that is empty, e.g. "blog" or "user_ip".
-[[nodiscard]] std::optional<std::string_view> missing_required(Endpoint e,
-                                                               const CommentRequest& r);
+[[nodiscard]] std::optional<std::string_view> missing_required(Endpoint e, const CommentRequest& r);
 
 inline constexpr std::string_view kThanks = "Thanks for making the web a better place.";
 

@@ -49,7 +49,7 @@ struct CheckRecord {
   bool is_test = false;
   double score = 0.0;
   std::string key;
-  std::string reasons;  // format_symbols()
+  std::string reasons;                                      // format_symbols()
   std::vector<std::pair<std::string, std::string>> fields;  // the form as received
 };
 [[nodiscard]] std::string encode_check(const CheckRecord& c);

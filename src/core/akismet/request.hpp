@@ -33,8 +33,8 @@ struct CommentRequest {
   std::string comment_author_email;
   std::string comment_author_url;
   std::string comment_content;
-  std::string comment_date_gmt;           // as sent
-  std::string comment_post_modified_gmt;  // as sent
+  std::string comment_date_gmt;                         // as sent
+  std::string comment_post_modified_gmt;                // as sent
   std::optional<std::int64_t> comment_date_s;           // parsed, Unix seconds
   std::optional<std::int64_t> comment_post_modified_s;  // parsed, Unix seconds
   std::string blog_lang;
@@ -45,7 +45,7 @@ struct CommentRequest {
   std::string honeypot_field_name;
   std::string honeypot_value;  // value of the field honeypot_field_name names
   std::vector<std::string> comment_context;
-  std::optional<std::int64_t> ak_js_ms;  // POST_ak_js / ak_js, when numeric
+  std::optional<std::int64_t> ak_js_ms;                    // POST_ak_js / ak_js, when numeric
   std::vector<std::pair<std::string, std::string>> extra;  // every other field, in order
   bool repaired_utf8 = false;
 };

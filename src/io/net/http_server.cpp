@@ -19,7 +19,10 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& io, HttpServerOptions o, HttpHandler h)
-      : ioc(io), opts(std::move(o)), handler(std::move(h)), acceptor_strand(asio::make_strand(io)) {}
+      : ioc(io),
+        opts(std::move(o)),
+        handler(std::move(h)),
+        acceptor_strand(asio::make_strand(io)) {}
 
   asio::io_context& ioc;
   HttpServerOptions opts;
@@ -104,8 +107,8 @@ HttpResponse error_response(int status, std::string_view text) {
 
 // Writes a final error answer, half-closes, and reads (discarding) what the client still sends
 // for a moment so that it sees the answer instead of a reset.
-awaitable<void> answer_and_close(beast::tcp_stream& stream, const HttpServerOptions& o,
-                                 int status, std::string_view text) {
+awaitable<void> answer_and_close(beast::tcp_stream& stream, const HttpServerOptions& o, int status,
+                                 std::string_view text) {
   auto res = make_response(o, status, 11, false, error_response(status, text));
   stream.expires_after(std::chrono::seconds(2));
   auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
@@ -312,8 +315,8 @@ awaitable<void> accept_loop(std::shared_ptr<Impl> impl, tcp::acceptor& acceptor)
     }
     if (static_cast<std::size_t>(impl->stats.active.load()) >= impl->opts.max_connections) {
       ++impl->stats.refused;
-      impl->warn_limited(fmt::format("refusing connection: {} open (max_connections)",
-                                     impl->stats.active.load()));
+      impl->warn_limited(
+          fmt::format("refusing connection: {} open (max_connections)", impl->stats.active.load()));
       boost::system::error_code ignored;
       sock.close(ignored);
       continue;

@@ -153,8 +153,8 @@ Result<void> LmdbKv::erase(std::string_view key) {
   return {};
 }
 
-Result<void> LmdbKv::update(
-    std::string_view key, const std::function<std::string(std::optional<std::string_view>)>& fn) {
+Result<void> LmdbKv::update(std::string_view key,
+                            const std::function<std::string(std::optional<std::string_view>)>& fn) {
   if (key.empty() || key.size() > 511) {
     return fail(Errc::InvalidInput, "key length out of range");
   }

@@ -41,8 +41,8 @@ struct KvOptions {
 
 struct KvRetention {
   std::string prefix;
-  std::size_t max_count = 0;                 // 0 = no count limit
-  std::function<std::string()> min_key;      // keys (after the prefix) below this go; may be empty
+  std::size_t max_count = 0;             // 0 = no count limit
+  std::function<std::string()> min_key;  // keys (after the prefix) below this go; may be empty
 };
 
 struct KvStats {

@@ -1,8 +1,9 @@
+#include "core/akismet/decision.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "core/akismet/decision.hpp"
 #include "core/akismet/evidence.hpp"
 
 namespace gf::akismet {
@@ -64,7 +65,8 @@ TEST(Decision, TestHooksAsAkismet) {
 TEST(Decision, ManyLinksAndBbcodeAreSpamWithoutTraining) {
   CommentRequest r = base();
   r.comment_content =
-      "cheap pills http://pills.example/a http://pills2.example/b <a href=\"http://c.example\">c</a> "
+      "cheap pills http://pills.example/a http://pills2.example/b <a "
+      "href=\"http://c.example\">c</a> "
       "[url=http://d.example]d[/url]";
   const Decision d = run(r);
   EXPECT_TRUE(has(d, "LINKS_MANY"));

@@ -1,6 +1,7 @@
+#include "core/akismet/protocol.hpp"
+
 #include <gtest/gtest.h>
 
-#include "core/akismet/protocol.hpp"
 #include "core/akismet/records.hpp"
 
 namespace gf::akismet {

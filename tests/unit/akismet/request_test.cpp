@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/akismet/request.hpp"
+
+#include <gtest/gtest.h>
 
 namespace gf::akismet {
 namespace {
