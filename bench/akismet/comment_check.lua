@@ -2,7 +2,7 @@
 -- over keep-alive connections. The key comes from GF_KEY; bodies rotate through 256 prepared
 -- requests (varied IPs, authors, texts with and without links) so that lookups and the
 -- classifier see varied input. done() prints one machine-readable line:
---   RESULT requests=N seconds=S rps=R p50_ms=A p99_ms=B errors=E non2xx=X
+--   RESULT requests=N seconds=S rps=R p50_ms=A p99_ms=B max_ms=M errors=E timeouts=T non2xx=X
 local key = os.getenv("GF_KEY") or "abcdefabcdef"
 local path = os.getenv("GF_PATH") or "/1.1/comment-check"
 
@@ -66,7 +66,9 @@ function done(summary, latency, requests_)
   local secs = summary.duration / 1e6
   local e = summary.errors
   io.write(string.format(
-    "RESULT requests=%d seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d\n",
+    "RESULT requests=%d seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.1f errors=%d " ..
+    "timeouts=%d non2xx=%d\n",
     summary.requests, secs, summary.requests / secs, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout, e.status))
+    latency:percentile(99) / 1000, latency.max / 1000, e.connect + e.read + e.write + e.timeout,
+    e.timeout, e.status))
 end

@@ -80,7 +80,7 @@ run_wrk() {  # URL PATH -> RESULT line
 }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
-echo "# $(nproc) cores; wrk -t$wthreads -c$conns -d${secs}s, keep-alive; greyflux $("$bin" --version | awk '{print $2}') defaults (2 io threads, LMDB sync, every check stored)"
+echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$wthreads -c$conns -d${secs}s, keep-alive; greyflux $("$bin" --version | awk '{print $2}') defaults (2 io threads, LMDB sync, every check stored)"
 # Warm-up (page cache, JIT-free but allocators and LMDB map).
 GF_KEY="$key" wrk -t1 -c8 -d2s -s "$here/comment_check.lua" "http://127.0.0.1:$gf_http/1.1/comment-check" >/dev/null
 # Training first, so that the comment-checks below run with the classifier (trained on both
@@ -95,10 +95,10 @@ fi
 g=$(run_wrk "http://127.0.0.1:$gf_http/1.1/comment-check" /1.1/comment-check)
 [ -n "${GF_PERF:-}" ] && wait "$perf_pid"
 n=$(run_wrk "http://127.0.0.1:$ng_port/1.1/comment-check" /1.1/comment-check)
-printf '%-34s %12s %10s %10s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" errors non2xx
-printf '%-34s %12s %10s %10s %8s %8s\n' "greyflux comment-check" "$(field "$g" rps)" "$(field "$g" p50_ms)" "$(field "$g" p99_ms)" "$(field "$g" errors)" "$(field "$g" non2xx)"
+printf '%-34s %12s %10s %10s %10s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" "max ms" errors non2xx
+printf '%-34s %12s %10s %10s %10s %8s %8s\n' "greyflux comment-check" "$(field "$g" rps)" "$(field "$g" p50_ms)" "$(field "$g" p99_ms)" "$(field "$g" max_ms)" "$(field "$g" errors)" "$(field "$g" non2xx)"
 printf '%-34s %12s %10s %10s %8s %8s\n' "nginx fixed \"false\" (anchor)" "$(field "$n" rps)" "$(field "$n" p50_ms)" "$(field "$n" p99_ms)" "$(field "$n" errors)" "$(field "$n" non2xx)"
-printf '%-34s %12s %10s %10s %8s %8s\n' "greyflux submit-spam (training)" "$(field "$s" rps)" "$(field "$s" p50_ms)" "$(field "$s" p99_ms)" "$(field "$s" errors)" "$(field "$s" non2xx)"
+printf '%-34s %12s %10s %10s %10s %8s %8s\n' "greyflux submit-spam (training)" "$(field "$s" rps)" "$(field "$s" p50_ms)" "$(field "$s" p99_ms)" "$(field "$s" max_ms)" "$(field "$s" errors)" "$(field "$s" non2xx)"
 python3 - "$(field "$g" rps)" "$(field "$n" rps)" <<'PY'
 import sys
 g, n = float(sys.argv[1]), float(sys.argv[2])
