@@ -97,7 +97,7 @@ g=$(run_wrk "http://127.0.0.1:$gf_http/1.1/comment-check" /1.1/comment-check)
 n=$(run_wrk "http://127.0.0.1:$ng_port/1.1/comment-check" /1.1/comment-check)
 printf '%-34s %12s %10s %10s %10s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" "max ms" errors non2xx
 printf '%-34s %12s %10s %10s %10s %8s %8s\n' "greyflux comment-check" "$(field "$g" rps)" "$(field "$g" p50_ms)" "$(field "$g" p99_ms)" "$(field "$g" max_ms)" "$(field "$g" errors)" "$(field "$g" non2xx)"
-printf '%-34s %12s %10s %10s %8s %8s\n' "nginx fixed \"false\" (anchor)" "$(field "$n" rps)" "$(field "$n" p50_ms)" "$(field "$n" p99_ms)" "$(field "$n" errors)" "$(field "$n" non2xx)"
+printf '%-34s %12s %10s %10s %10s %8s %8s\n' "nginx fixed \"false\" (anchor)" "$(field "$n" rps)" "$(field "$n" p50_ms)" "$(field "$n" p99_ms)" "$(field "$n" max_ms)" "$(field "$n" errors)" "$(field "$n" non2xx)"
 printf '%-34s %12s %10s %10s %10s %8s %8s\n' "greyflux submit-spam (training)" "$(field "$s" rps)" "$(field "$s" p50_ms)" "$(field "$s" p99_ms)" "$(field "$s" max_ms)" "$(field "$s" errors)" "$(field "$s" non2xx)"
 python3 - "$(field "$g" rps)" "$(field "$n" rps)" <<'PY'
 import sys
