@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/akismet_service.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"
 #include "app/flux_cli.hpp"
@@ -69,10 +70,29 @@ int main(int argc, char** argv) {
 
   gf::app::FluxCli flux_cli(app, config);
 
+  CLI::App* keys = app.add_subcommand("keys", "add|list|revoke comment API keys");
+  add_config(keys);
+  std::string blog;
+  keys->add_option("args", args, "add --blog URL | list | revoke KEY")->required();
+  keys->add_option("--blog", blog, "the site a new key is for");
+  CLI::App* akismet = app.add_subcommand("akismet", "show a stored comment check");
+  add_config(akismet);
+  akismet->add_option("args", args, "show GUID")->required();
+
+
   CLI11_PARSE(app, argc, argv);
 
   if (flux_cli.parsed()) {
     return flux_cli.run();
+  }
+
+  if (keys->parsed()) {
+    args.insert(args.begin(), "keys");
+    return gf::app::akismet_cli(config, overrides, args, blog);
+  }
+  if (akismet->parsed()) {
+    args.insert(args.begin(), "akismet");
+    return gf::app::akismet_cli(config, overrides, args, blog);
   }
 
   if (serve->parsed()) {
