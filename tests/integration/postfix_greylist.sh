@@ -194,6 +194,12 @@ whitelist_recipients = []
 [admin]
 socket = "$tmp/admin.sock"
 
+[http]
+listen = []
+
+[akismet]
+store_path = "$tmp/akismet.lmdb"
+
 [log]
 level = "info"
 file = "$tmp/greyflux.log"

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace gf::io {
 namespace {
@@ -51,9 +52,11 @@ class Txn {
 }  // namespace
 
 Result<std::unique_ptr<LmdbKv>> LmdbKv::open(const KvOptions& opts) {
-  if (::mkdir(opts.path.c_str(), 0750) != 0 && errno != EEXIST) {
-    return fail(Errc::Io, fmt::format("cannot create store directory {}: {}", opts.path,
-                                      std::strerror(errno)));
+  std::error_code ec;
+  std::filesystem::create_directories(opts.path, ec);
+  if (ec) {
+    return fail(Errc::Io,
+                fmt::format("cannot create store directory {}: {}", opts.path, ec.message()));
   }
   std::unique_ptr<LmdbKv> s(new LmdbKv());
   s->opts_ = opts;
