@@ -9,9 +9,10 @@ build_pkgs=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   liblmdb-dev libpsl-dev publicsuffix libxxhash-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgmime-3.0-dev zlib1g-dev
 )
-test_pkgs=(postfix swaks procps iproute2 python3)
-bench_pkgs=(postgrey gross)
+test_pkgs=(postfix swaks procps iproute2 python3 spamc spamd spamassassin)
+bench_pkgs=(postgrey gross bogofilter spamc spamd spamassassin npm)
 
 want=()
 [ $# -eq 0 ] && set -- build
