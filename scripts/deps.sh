@@ -12,7 +12,7 @@ build_pkgs=(
   libgmime-3.0-dev zlib1g-dev
 )
 test_pkgs=(postfix swaks procps iproute2 python3 spamc spamd spamassassin)
-bench_pkgs=(postgrey gross bogofilter spamc spamd spamassassin npm)
+bench_pkgs=(postgrey gross bogofilter spamc spamd spamassassin)  # plus npm (nodejs) for the corpus
 
 want=()
 [ $# -eq 0 ] && set -- build
