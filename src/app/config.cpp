@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "io/net/listen.hpp"
 
@@ -124,7 +125,7 @@ Result<void> validate(const Values& v) {
       return fail(Errc::Config, "policy.listen: " + spec.error().message);
     }
   }
-  return {};
+  return validate_spamd(v);
 }
 
 Result<std::string> read_file(const std::string& path) {

@@ -17,6 +17,7 @@
 
 #include "app/config.hpp"
 #include "app/engine.hpp"
+#include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "gf_version.hpp"
 #include "io/net/line_server.hpp"
@@ -212,6 +213,14 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     return 2;
   }
 
+  SpamdRuntime spamd_rt;  // the mail scanner, when spamd.listen is set
+  if (auto ok = spamd_rt.start(ioc, *values); !ok) {
+    spdlog::critical("{}", ok.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
+    return 2;
+  }
+
   // Expiry for the memory backend (LMDB sweeps in its writer thread).
   std::atomic<bool> stopping{false};
   asio::steady_timer expiry(ioc);
@@ -252,6 +261,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
             spdlog::warn("whitelist: {}", x);
           }
           eng.set_policy(*pol);
+          spamd_rt.reload(*fresh);
           spdlog::set_level(spdlog::level::from_str(fresh->str("log.level")));
           for (const SettingDef& d : settings_table()) {
             if (!d.reloadable && fresh->get(d.name) != values->get(d.name)) {
@@ -269,6 +279,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
       expiry.cancel();
       policy_server.drain();
       admin_server.drain();
+      spamd_rt.drain();
       // Connections get a few seconds to finish; then the loop is stopped regardless.
       hard_stop = std::thread([&] {
         std::unique_lock lock(done_mu);
@@ -304,7 +315,8 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   if (hard_stop.joinable()) {
     hard_stop.join();
   }
-  engine->reset();  // commits pending writes
+  spamd_rt.finish();  // saves the mail model if it changed
+  engine->reset();    // commits pending writes
   spdlog::info("greyflux stopped");
   spdlog::shutdown();
   return 0;

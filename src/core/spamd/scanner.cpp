@@ -10,6 +10,7 @@
 #include "core/classify/url_tokens.hpp"
 #include "core/common/strings.hpp"
 #include "core/mime/uri.hpp"
+#include "core/spamd/protocol.hpp"
 
 namespace gf::spamd {
 
@@ -198,15 +199,45 @@ void Scanner::count_uris(const mime::Message& m, bool is_spam, int delta) {
   }
 }
 
-void Scanner::learn(const mime::Message& m, bool is_spam) {
+std::uint64_t Scanner::fingerprint(const mime::Message& m) {
+  std::string key = m.message_id;
+  key += '\x1f';
+  key += m.subject;
+  key += '\x1f';
+  if (!m.from.empty()) {
+    key += m.from[0].addr;
+  }
+  key += '\x1f';
+  key.append(m.text.substr(0, 4096));
+  return classify::hash_feature(key);
+}
+
+bool Scanner::learn(const mime::Message& m, bool is_spam) {
+  const std::uint64_t fp = fingerprint(m);
+  if (auto it = seen_.find(fp); it != seen_.end()) {
+    if (it->second == is_spam) {
+      return false;
+    }
+    forget(m);
+  }
   const classify::FeatureVector f = mail_features(m, options_.tokenizer);
   logistic_.train(f, is_spam);
   fisher_.train(f, is_spam);
   ++(is_spam ? spam_learned_ : ham_learned_);
   count_uris(m, is_spam, +1);
+  if (seen_.size() < options_.max_seen) {
+    seen_.emplace(fp, is_spam);
+  }
+  return true;
 }
 
-void Scanner::forget(const mime::Message& m, bool was_spam) {
+bool Scanner::forget(const mime::Message& m) {
+  auto it = seen_.find(fingerprint(m));
+  if (it == seen_.end()) {
+    return false;
+  }
+  const bool was_spam = it->second;
+  seen_.erase(it);
   const classify::FeatureVector f = mail_features(m, options_.tokenizer);
   fisher_.forget(f, was_spam);
   // Logistic regression cannot subtract an example; a step towards the other label is the
@@ -217,6 +248,7 @@ void Scanner::forget(const mime::Message& m, bool was_spam) {
     --n;
   }
   count_uris(m, was_spam, -1);
+  return true;
 }
 
 std::string Scanner::serialize() const {
@@ -244,6 +276,11 @@ std::string Scanner::serialize() const {
     write_string(w, dom.substr(0, 65535));
     w.u32(c.spam);
     w.u32(c.ham);
+  }
+  w.u64(seen_.size());
+  for (const auto& [fp, spam] : seen_) {
+    w.u64(fp);
+    w.u8(spam ? 1 : 0);
   }
   return classify::frame(classify::ModelKind::MailScanner, w.view());
 }
@@ -323,6 +360,18 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
     }
     s.uris_.emplace(std::string(dom), c);
   }
+  if (!r.u64(count) || count > r.remaining() / 9) {
+    return fail(Errc::InvalidInput, "mail model: bad learned-message count");
+  }
+  s.seen_.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t fp = 0;
+    std::uint8_t spam_flag = 0;
+    if (!r.u64(fp) || !r.u8(spam_flag) || spam_flag > 1) {
+      return fail(Errc::InvalidInput, "mail model: bad learned-message record");
+    }
+    s.seen_.emplace(fp, spam_flag == 1);
+  }
   if (r.remaining() != 0) {
     return fail(Errc::InvalidInput, "mail model: trailing bytes");
   }
@@ -359,7 +408,7 @@ namespace {
 bool is_markup_header(std::string_view line) {
   static constexpr std::string_view kNames[] = {"x-spam-flag:", "x-spam-status:",
                                                 "x-spam-level:", "x-spam-checker-version:",
-                                                "x-spam-report:"};
+                                                "x-spam-report:", "x-spam-action:"};
   for (std::string_view n : kNames) {
     if (line.size() >= n.size() && iequals(line.substr(0, n.size()), n)) {
       return true;
@@ -389,7 +438,7 @@ std::string fold_list(const std::vector<Symbol>& symbols, std::string_view eol) 
 }  // namespace
 
 std::string rewrite_message(std::string_view raw, const Analysis& a,
-                            std::string_view checker_version) {
+                            std::string_view checker_version, std::string_view version) {
   // The header block ends at the first empty line.
   std::size_t body_start = std::string_view::npos;
   std::size_t header_end = raw.size();
@@ -408,13 +457,28 @@ std::string rewrite_message(std::string_view raw, const Analysis& a,
     pos = nl + 1;
   }
   const std::string_view header = raw.substr(0, header_end);
-  const std::string_view eol = header.find("\r\n") != std::string_view::npos ||
-                                       (header.empty() && raw.substr(0, 2) == "\r\n")
-                                   ? "\r\n"
-                                   : "\n";
+  const std::string_view eol =
+      raw.substr(0, std::max<std::size_t>(header_end, 2)).find("\r\n") != std::string_view::npos
+          ? "\r\n"
+          : "\n";
+  // Our markup first, as spamd puts it, then the original header without earlier X-Spam-*
+  // markup (and its continuation lines).
   std::string out;
   out.reserve(raw.size() + 256);
-  // Copy the header without earlier X-Spam-* markup (and their continuation lines).
+  out += fmt::format("X-Spam-Checker-Version: {}{}", checker_version, eol);
+  if (a.is_spam) {
+    out += fmt::format("X-Spam-Flag: YES{}", eol);
+  }
+  const int stars = a.score > 0 ? static_cast<int>(std::min(50.0, std::floor(a.score))) : 0;
+  out += fmt::format("X-Spam-Level: {}{}", std::string(static_cast<std::size_t>(stars), '*'), eol);
+  out += fmt::format("X-Spam-Status: {}, score={} required={:.1f} tests={}{}\tautolearn=no "
+                     "version={}{}",
+                     a.is_spam ? "Yes" : "No", score_text(a.score, a.required, a.is_spam),
+                     a.required, fold_list(a.symbols, eol), eol,
+                     version, eol);
+  if (!a.action.empty()) {
+    out += fmt::format("X-Spam-Action: {}{}", a.action, eol);
+  }
   bool skipping = false;
   pos = 0;
   while (pos < header.size()) {
@@ -430,18 +494,9 @@ std::string rewrite_message(std::string_view raw, const Analysis& a,
     }
     pos = end;
   }
-  if (!out.empty() && out.back() != '\n') {
+  if (out.back() != '\n') {
     out += eol;
   }
-  const std::string score = fmt::format("{:.1f}", a.score);
-  out += fmt::format("X-Spam-Checker-Version: {}{}", checker_version, eol);
-  if (a.is_spam) {
-    out += fmt::format("X-Spam-Flag: YES{}", eol);
-  }
-  const int stars = a.score > 0 ? static_cast<int>(std::min(50.0, std::floor(a.score))) : 0;
-  out += fmt::format("X-Spam-Level: {}{}", std::string(static_cast<std::size_t>(stars), '*'), eol);
-  out += fmt::format("X-Spam-Status: {}, score={} required={:.1f} tests={}{}", a.is_spam ? "Yes" : "No",
-                     score, a.required, fold_list(a.symbols, eol), eol);
   if (body_start == std::string_view::npos) {
     out += eol;
   } else {

@@ -11,7 +11,8 @@
 // weights; spam when score >= required_score (5.0 by default).
 // learn(message, spam) is TELL / `greyflux learn`: it trains the model and the spam-URI list;
 // forget() undoes a learn (Remove: local): exactly for the Fisher counts, as an opposite-label
-// step for logistic regression.
+// step for logistic regression. A record of learned-message fingerprints (as SpamAssassin's
+// bayes_seen) makes learning idempotent and lets forget() know the class learned.
 //
 // Threading: a value. scan() is const and may run on many threads at once; learn()/forget()
 // need exclusive access (the daemon keeps the scanner in a reader/writer lock). Errors:
@@ -42,6 +43,7 @@ struct Analysis {
   bool is_spam = false;
   double p_spam = -1.0;  // model probability, -1 when the model did not take part
   std::vector<std::string> evidence;  // strongest model features, "+w:viagra", "-h:from:..."
+  std::string action;  // set by the caller: "no action", "add header", "reject" (X-Spam-Action)
 };
 
 struct ScannerOptions {
@@ -53,6 +55,7 @@ struct ScannerOptions {
   std::uint64_t min_learned = 10;  // BAYES symbols need this many spam and ham learned
   std::uint32_t spam_uri_min = 2;  // spam messages that must carry a domain to list it
   std::size_t max_spam_uris = 200000;
+  std::size_t max_seen = 1000000;  // learned-message fingerprints kept (TELL Remove needs them)
   mime::Limits mime;
   // Symbol weights; a name missing here scores 0.
   std::map<std::string, double, std::less<>> weights;
@@ -77,8 +80,14 @@ class Scanner {
   [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false) const;
   // Model probability only (bulk classification, evaluation): no symbols.
   [[nodiscard]] double probability(const mime::Message& m) const;
-  void learn(const mime::Message& m, bool is_spam);
-  void forget(const mime::Message& m, bool was_spam);
+  // Returns false when the message was already learned as this class (nothing to do). A
+  // message learned before as the other class is forgotten first, as sa-learn does.
+  bool learn(const mime::Message& m, bool is_spam);
+  // Returns false when the message was never learned.
+  bool forget(const mime::Message& m);
+  // Identity of a message for the learned-message record: Message-ID, Subject, From and the
+  // start of the text.
+  [[nodiscard]] static std::uint64_t fingerprint(const mime::Message& m);
 
   [[nodiscard]] std::uint64_t spam_learned() const { return spam_learned_; }
   [[nodiscard]] std::uint64_t ham_learned() const { return ham_learned_; }
@@ -111,6 +120,7 @@ class Scanner {
   std::uint64_t spam_learned_ = 0;
   std::uint64_t ham_learned_ = 0;
   std::unordered_map<std::string, UriCounts> uris_;
+  std::unordered_map<std::uint64_t, bool> seen_;  // fingerprint -> learned as spam
 };
 
 // The registrable domains of a message's URIs (deduplicated).
@@ -121,7 +131,9 @@ class Scanner {
 
 // PROCESS: the message with X-Spam-Flag/-Level/-Status/-Checker-Version headers set (earlier
 // X-Spam-* markup removed), line endings as the message uses them.
+// Like spamd, the markup goes at the top of the header.
 [[nodiscard]] std::string rewrite_message(std::string_view raw, const Analysis& a,
-                                          std::string_view checker_version);
+                                          std::string_view checker_version,
+                                          std::string_view version);
 
 }  // namespace gf::spamd

@@ -84,9 +84,18 @@ TEST(Scanner, ForgetUndoesCountsAndUris) {
   s.learn(m, true);
   s.learn(mime::parse_message(spam_mail(2)), true);
   EXPECT_TRUE(s.uri_listed("prize-site.example"));
-  s.forget(m, true);
+  EXPECT_FALSE(s.learn(m, true));  // already learned
+  EXPECT_TRUE(s.forget(m));
+  EXPECT_FALSE(s.forget(m));  // no longer learned
   EXPECT_EQ(s.spam_learned(), 1U);
   EXPECT_FALSE(s.uri_listed("prize-site.example"));
+  // Relearning as the other class moves the message.
+  EXPECT_TRUE(s.learn(mime::parse_message(spam_mail(2)), false));
+  EXPECT_EQ(s.spam_learned(), 0U);
+  EXPECT_EQ(s.ham_learned(), 1U);
+  // Forgetting a message never learned leaves a loadable model.
+  EXPECT_FALSE(s.forget(mime::parse_message(ham_mail(5))));
+  EXPECT_TRUE(Scanner::deserialize(s.serialize(), default_scanner_options()));
 }
 
 TEST(Scanner, SerializeRoundTrip) {
@@ -126,24 +135,28 @@ TEST(Scanner, RewriteAddsHeadersAndDropsOldMarkup) {
   a.symbols = {{"GTUBE", 1000, ""}, {"BAYES_99", 6.5, ""}};
   const std::string raw =
       "Subject: x\r\nX-Spam-Status: No, score=0\r\n\tcontinued\r\nX-Spam-Flag: NO\r\n\r\nbody\r\n";
-  const std::string out = rewrite_message(raw, a, "greyflux 0.1.0 on test");
+  const std::string out = rewrite_message(raw, a, "greyflux 0.1.0 on test", "0.1.0");
   EXPECT_EQ(out,
-            "Subject: x\r\n"
             "X-Spam-Checker-Version: greyflux 0.1.0 on test\r\n"
             "X-Spam-Flag: YES\r\n"
             "X-Spam-Level: *******\r\n"
             "X-Spam-Status: Yes, score=7.3 required=5.0 tests=GTUBE,BAYES_99\r\n"
+            "\tautolearn=no version=0.1.0\r\n"
+            "Subject: x\r\n"
             "\r\nbody\r\n");
   a.is_spam = false;
   a.score = 0;
   a.symbols.clear();
-  EXPECT_EQ(rewrite_message("Subject: y\n\nb\n", a, "v"),
-            "Subject: y\nX-Spam-Checker-Version: v\nX-Spam-Level: \n"
-            "X-Spam-Status: No, score=0.0 required=5.0 tests=none\n\nb\n");
+  a.action = "no action";
+  EXPECT_EQ(rewrite_message("Subject: y\n\nb\n", a, "v", "1"),
+            "X-Spam-Checker-Version: v\nX-Spam-Level: \n"
+            "X-Spam-Status: No, score=0.0 required=5.0 tests=none\n\tautolearn=no version=1\n"
+            "X-Spam-Action: no action\nSubject: y\n\nb\n");
   // Headers only, no body.
-  EXPECT_EQ(rewrite_message("Subject: z", a, "v"),
-            "Subject: z\nX-Spam-Checker-Version: v\nX-Spam-Level: \n"
-            "X-Spam-Status: No, score=0.0 required=5.0 tests=none\n\n");
+  EXPECT_EQ(rewrite_message("Subject: z", a, "v", "1"),
+            "X-Spam-Checker-Version: v\nX-Spam-Level: \n"
+            "X-Spam-Status: No, score=0.0 required=5.0 tests=none\n\tautolearn=no version=1\n"
+            "X-Spam-Action: no action\nSubject: z\n\n");
 }
 
 TEST(Scanner, FeaturesCoverHeaders) {
