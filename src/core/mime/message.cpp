@@ -387,6 +387,12 @@ Message parse_message(std::string_view raw, const Limits& limits) {
   init_once();
   Message m;
   m.raw_bytes = raw.size();
+  // An mbox "From " envelope line (no colon after "From") is not part of the message.
+  if (raw.substr(0, 5) == "From ") {
+    const std::size_t nl = raw.find('\n');
+    raw = nl == std::string_view::npos ? std::string_view() : raw.substr(nl + 1);
+  }
+  m.head.assign(raw.substr(0, limits.head_bytes));
   // 8-bit bytes in the header block (before the first empty line).
   std::size_t hdr_end = raw.find("\n\n");
   const std::size_t crlf_end = raw.find("\r\n\r\n");

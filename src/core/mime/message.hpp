@@ -31,6 +31,7 @@ struct Limits {
   std::size_t max_text_bytes = 256 * 1024;  // UTF-8 body text kept for analysis
   std::size_t max_uris = 200;
   std::size_t max_received = 20;
+  std::size_t head_bytes = 4096;  // raw bytes kept in Message::head (byte n-gram features)
 };
 
 struct Address {
@@ -66,6 +67,7 @@ struct Message {
   bool has_text_html = false;
   bool header_8bit = false;  // raw 8-bit bytes in the header block
   std::size_t raw_bytes = 0;
+  std::string head;  // the first Limits::head_bytes bytes of the message, as received
 };
 
 [[nodiscard]] Message parse_message(std::string_view raw, const Limits& limits = {});

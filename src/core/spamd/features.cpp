@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/classify/tokenizer.hpp"
 #include "core/classify/url_tokens.hpp"
@@ -197,10 +198,35 @@ void mime_features(FeatureBuilder& b, const mime::Message& m) {
 
 }  // namespace
 
-classify::FeatureVector mail_features(const mime::Message& m,
-                                      const classify::TokenizerOptions& options,
+namespace {
+
+// Byte n-grams of the message's first bytes, hashed straight into ids (no names).
+void add_byte_ngrams(classify::FeatureVector& f, std::string_view head, std::size_t n) {
+  if (head.size() < n) {
+    return;
+  }
+  char key[16] = {'\x01', 'b', 'g'};
+  const std::size_t count = head.size() - n + 1;
+  f.reserve(f.size() + count);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::memcpy(key + 3, head.data() + i, n);
+    f.push_back(classify::Feature{classify::hash_feature(std::string_view(key, n + 3)), 1.0F});
+  }
+}
+
+}  // namespace
+
+classify::FeatureVector mail_features(const mime::Message& m, const ScannerOptions& so,
                                       classify::TokenNames* names,
                                       std::vector<std::string>* strings) {
+  if (!so.words) {
+    classify::FeatureVector f;
+    add_byte_ngrams(f, std::string_view(m.head).substr(0, so.ngram_bytes),
+                    std::clamp<std::size_t>(so.ngram_n, 1, 8));
+    classify::canonicalize(f);
+    return f;
+  }
+  const classify::TokenizerOptions& options = so.tokenizer;
   FeatureBuilder b(options);
   b.set_names(names);
   b.keep_token_strings(strings != nullptr);
@@ -227,7 +253,13 @@ classify::FeatureVector mail_features(const mime::Message& m,
   if (strings != nullptr) {
     *strings = b.token_strings();
   }
-  return b.finish();
+  classify::FeatureVector f = b.finish();
+  if (so.ngram_bytes > 0) {
+    add_byte_ngrams(f, std::string_view(m.head).substr(0, so.ngram_bytes),
+                    std::clamp<std::size_t>(so.ngram_n, 1, 8));
+    classify::canonicalize(f);
+  }
+  return f;
 }
 
 }  // namespace gf::spamd

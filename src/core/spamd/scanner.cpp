@@ -113,7 +113,7 @@ bool Scanner::uri_listed(std::string_view dom) const {
 }
 
 double Scanner::probability(const mime::Message& m) const {
-  return model_score(mail_features(m, options_.tokenizer));
+  return model_score(mail_features(m, options_));
 }
 
 Analysis Scanner::scan(const mime::Message& m, bool explain) const {
@@ -125,7 +125,7 @@ Analysis Scanner::scan(const mime::Message& m, bool explain) const {
   if (spam_learned_ >= options_.min_learned && ham_learned_ >= options_.min_learned) {
     classify::TokenNames names(4096);
     const classify::FeatureVector f =
-        mail_features(m, options_.tokenizer, explain ? &names : nullptr);
+        mail_features(m, options_, explain ? &names : nullptr);
     a.p_spam = model_score(f);
     for (const Band& b : kBands) {
       if (a.p_spam >= b.lo) {
@@ -220,7 +220,7 @@ bool Scanner::learn(const mime::Message& m, bool is_spam) {
     }
     forget(m);
   }
-  const classify::FeatureVector f = mail_features(m, options_.tokenizer);
+  const classify::FeatureVector f = mail_features(m, options_);
   logistic_.train(f, is_spam);
   fisher_.train(f, is_spam);
   ++(is_spam ? spam_learned_ : ham_learned_);
@@ -238,7 +238,7 @@ bool Scanner::forget(const mime::Message& m) {
   }
   const bool was_spam = it->second;
   seen_.erase(it);
-  const classify::FeatureVector f = mail_features(m, options_.tokenizer);
+  const classify::FeatureVector f = mail_features(m, options_);
   fisher_.forget(f, was_spam);
   // Logistic regression cannot subtract an example; a step towards the other label is the
   // closest undo it has.
@@ -263,6 +263,9 @@ std::string Scanner::serialize() const {
   w.u32(static_cast<std::uint32_t>(t.char_ngram_max));
   w.u64(t.max_input_bytes);
   w.u64(t.max_words);
+  w.u8(options_.words ? 1 : 0);
+  w.u32(options_.ngram_bytes);
+  w.u32(options_.ngram_n);
   w.u64(spam_learned_);
   w.u64(ham_learned_);
   const std::string lr = logistic_.serialize();
@@ -301,16 +304,21 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   std::uint64_t max_words = 0;
   std::uint64_t spam = 0;
   std::uint64_t ham = 0;
+  std::uint8_t words = 0;
+  std::uint32_t ngram_bytes = 0;
+  std::uint32_t ngram_n = 0;
   if (!r.u32(format) || format != kFormat || !r.u32(schema) ||
       schema != classify::kFeatureSchema) {
     return fail(Errc::InvalidInput, "mail model: unsupported format or feature schema");
   }
   if (!r.u8(flags) || !r.u32(window) || !r.u32(nmin) || !r.u32(nmax) || !r.u64(max_input) ||
-      !r.u64(max_words) || !r.u64(spam) || !r.u64(ham)) {
+      !r.u64(max_words) || !r.u8(words) || !r.u32(ngram_bytes) || !r.u32(ngram_n) ||
+      !r.u64(spam) || !r.u64(ham)) {
     return fail(Errc::InvalidInput, "mail model: truncated header");
   }
   if ((flags & ~31U) != 0 || window < 2 || window > 16 || nmin < 1 || nmin > nmax || nmax > 8 ||
-      max_input > (1U << 30) || max_words > (1U << 24)) {
+      max_input > (1U << 30) || max_words > (1U << 24) || words > 1 || ngram_n < 1 ||
+      ngram_n > 8 || ngram_bytes > (1U << 20)) {
     return fail(Errc::InvalidInput, "mail model: bad tokenizer settings");
   }
   auto& t = options.tokenizer;
@@ -324,6 +332,10 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   t.char_ngram_max = static_cast<int>(nmax);
   t.max_input_bytes = static_cast<std::size_t>(max_input);
   t.max_words = static_cast<std::size_t>(max_words);
+  options.words = words == 1;
+  options.ngram_bytes = ngram_bytes;
+  options.ngram_n = ngram_n;
+  options.mime.head_bytes = std::max<std::size_t>(options.mime.head_bytes, ngram_bytes);
   std::string_view lr_blob;
   std::string_view fi_blob;
   std::uint64_t n = 0;

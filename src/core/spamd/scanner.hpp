@@ -50,6 +50,9 @@ struct ScannerOptions {
   double required_score = 5.0;
   classify::Engine engine = classify::Engine::Logistic;
   classify::TokenizerOptions tokenizer;
+  bool words = true;               // header and body tokens through the tokenizer
+  std::uint32_t ngram_bytes = 0;   // byte n-grams of the first N bytes of the raw message; 0 = off
+  std::uint32_t ngram_n = 4;
   classify::LogisticOptions logistic;
   classify::FisherOptions fisher;
   std::uint64_t min_learned = 10;  // BAYES symbols need this many spam and ham learned
@@ -65,7 +68,7 @@ struct ScannerOptions {
 
 // Readable feature names of a message (tests, explanations); features() hashes them.
 [[nodiscard]] classify::FeatureVector mail_features(const mime::Message& m,
-                                                    const classify::TokenizerOptions& options,
+                                                    const ScannerOptions& options,
                                                     classify::TokenNames* names = nullptr,
                                                     std::vector<std::string>* strings = nullptr);
 

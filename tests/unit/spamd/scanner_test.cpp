@@ -165,7 +165,7 @@ TEST(Scanner, FeaturesCoverHeaders) {
       "Received: from mx.example.org (mx.example.org [192.0.2.1]) by mail.example.com with "
       "ESMTP\nFrom: Alice <alice@mail.example.org>\nReply-To: x@other.example\n"
       "Message-ID: <AB12.34@mail.example.org>\nX-Mailer: Foo Mailer 1.2\nSubject: Hi\n\nHello\n");
-  (void)mail_features(m, default_scanner_options().tokenizer, nullptr, &names);
+  (void)mail_features(m, default_scanner_options(), nullptr, &names);
   auto has = [&](std::string_view n) {
     return std::find(names.begin(), names.end(), n) != names.end();
   };
