@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "io/net/listen.hpp"
 
@@ -146,7 +147,7 @@ Result<void> validate(const Values& v) {
       return fail(Errc::Config, fmt::format("{}: must not be negative", name));
     }
   }
-  return {};
+  return validate_spamd(v);
 }
 
 Result<std::string> read_file(const std::string& path) {

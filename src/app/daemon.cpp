@@ -17,6 +17,7 @@
 #include "app/akismet_service.hpp"
 #include "app/config.hpp"
 #include "app/engine.hpp"
+#include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "gf_version.hpp"
 #include "io/net/http_server.hpp"
@@ -259,6 +260,14 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     }
   }
 
+  SpamdRuntime spamd_rt;  // the mail scanner, when spamd.listen is set
+  if (auto ok = spamd_rt.start(ioc, *values); !ok) {
+    spdlog::critical("{}", ok.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
+    return 2;
+  }
+
   // Expiry for the memory backend (LMDB sweeps in its writer thread).
   std::atomic<bool> stopping{false};
   asio::steady_timer expiry(ioc);
@@ -318,6 +327,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
             spdlog::warn("whitelist: {}", x);
           }
           eng.set_policy(*pol);
+          spamd_rt.reload(*fresh);
           spdlog::set_level(spdlog::level::from_str(fresh->str("log.level")));
           for (const SettingDef& d : settings_table()) {
             if (!d.reloadable && fresh->get(d.name) != values->get(d.name)) {
@@ -339,6 +349,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
         http_server->drain();
       }
       admin_server.drain();
+      spamd_rt.drain();
       // Connections get a few seconds to finish; then the loop is stopped regardless.
       hard_stop = std::thread([&] {
         std::unique_lock lock(done_mu);
@@ -380,8 +391,9 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     hard_stop.join();
   }
   http_server.reset();
-  akismet.reset();  // saves the model, commits pending writes
-  engine->reset();  // commits pending writes
+  akismet.reset();    // saves the model, commits pending writes
+  spamd_rt.finish();  // saves the mail model if it changed
+  engine->reset();    // commits pending writes
   spdlog::info("greyflux stopped");
   spdlog::shutdown();
   return 0;

@@ -10,6 +10,7 @@
 #include "app/config.hpp"
 #include "app/daemon.hpp"
 #include "app/flux_cli.hpp"
+#include "app/spamd_service.hpp"
 #include "gf_version.hpp"
 
 namespace {
@@ -79,6 +80,22 @@ int main(int argc, char** argv) {
   add_config(akismet);
   akismet->add_option("args", args, "show GUID")->required();
 
+  std::vector<std::string> learn_spam;
+  std::vector<std::string> learn_ham;
+  CLI::App* learn = app.add_subcommand(
+      "learn", "train the mail model (spamd.model) from files, directories or mbox files");
+  add_config(learn);
+  learn->add_option("--spam", learn_spam, "spam messages: FILE|DIR|MBOX (repeatable)");
+  learn->add_option("--ham", learn_ham, "ham messages: FILE|DIR|MBOX (repeatable)");
+  std::vector<std::string> classify_files;
+  bool classify_explain = false;
+  CLI::App* classify = app.add_subcommand(
+      "classify", "score messages with the mail model: one line each; exit 0 spam, 1 ham");
+  add_config(classify);
+  classify->add_option("files", classify_files, "FILE|DIR|MBOX, or - for standard input")
+      ->required();
+  classify->add_flag("--explain", classify_explain, "print each symbol and the model evidence");
+
 
   CLI11_PARSE(app, argc, argv);
 
@@ -93,6 +110,22 @@ int main(int argc, char** argv) {
   if (akismet->parsed()) {
     args.insert(args.begin(), "akismet");
     return gf::app::akismet_cli(config, overrides, args, blog);
+  }
+
+  if (learn->parsed() || classify->parsed()) {
+    auto values = gf::app::load_config(config, overrides);
+    if (!values) {
+      std::fprintf(stderr, "greyflux: %s\n", values.error().message.c_str());
+      return learn->parsed() ? 2 : 3;
+    }
+    if (learn->parsed()) {
+      if (learn_spam.empty() && learn_ham.empty()) {
+        std::fprintf(stderr, "greyflux learn: give --spam and/or --ham\n");
+        return 2;
+      }
+      return gf::app::learn_command(*values, learn_spam, learn_ham);
+    }
+    return gf::app::classify_command(*values, classify_files, classify_explain);
   }
 
   if (serve->parsed()) {
