@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 
 #include "app/config.hpp"
 #include "core/flux/allowlist.hpp"
@@ -16,6 +19,7 @@
 #include "core/flux/rpz.hpp"
 #include "core/flux/score.hpp"
 #include "io/capture/capture.hpp"
+#include "io/capture/dnstap_socket.hpp"
 #include "io/dns/psl.hpp"
 #include "io/flux/active_check.hpp"
 #include "io/flux/files.hpp"
@@ -130,46 +134,53 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   return ctx;
 }
 
-int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::string& inputs_json) {
-  std::vector<flux::Verdict> verdicts;
-  verdicts.reserve(ctx.tracker->size());
+struct Judged {
+  std::vector<flux::Verdict> verdicts;  // ranked by the chosen scorer
+  std::size_t n_comp = 0, n_holz = 0, n_naz = 0;
+  std::vector<flux::NamedAddresses> flagged;
+  flux::RpzContent rpz;
+};
+
+Judged judge_all(Context& ctx, const FluxCli::Options& o, TimePoint now) {
+  Judged j;
+  j.verdicts.reserve(ctx.tracker->size());
   const flux::Allowlist* allow = ctx.allow ? &*ctx.allow : nullptr;
   ctx.tracker->for_each([&](const std::string& name, const flux::NameState& s) {
     if (s.responses == 0) {
       return;  // NS-only state (a registrable domain seen through NS queries)
     }
-    verdicts.push_back(flux::judge(flux::features(name, s, now, *ctx.tracker, allow)));
+    j.verdicts.push_back(flux::judge(flux::features(name, s, now, *ctx.tracker, allow)));
   });
-  std::sort(verdicts.begin(), verdicts.end(), [&](const flux::Verdict& a, const flux::Verdict& b) {
-    const auto& sa = pick(a, o.scorer);
-    const auto& sb = pick(b, o.scorer);
-    if (sa.score != sb.score) {
-      return sa.score > sb.score;
-    }
-    return a.features.name < b.features.name;
-  });
-  std::size_t n_comp = 0, n_holz = 0, n_naz = 0;
-  std::vector<flux::NamedAddresses> flagged;
-  flux::RpzContent rpz;
-  for (const auto& v : verdicts) {
-    n_comp += v.composite.flux;
-    n_holz += v.holz.flux;
-    n_naz += v.nazario.flux;
+  std::sort(j.verdicts.begin(), j.verdicts.end(),
+            [&](const flux::Verdict& a, const flux::Verdict& b) {
+              const auto& sa = pick(a, o.scorer);
+              const auto& sb = pick(b, o.scorer);
+              if (sa.score != sb.score) {
+                return sa.score > sb.score;
+              }
+              return a.features.name < b.features.name;
+            });
+  for (const auto& v : j.verdicts) {
+    j.n_comp += v.composite.flux;
+    j.n_holz += v.holz.flux;
+    j.n_naz += v.nazario.flux;
     if (pick(v, o.scorer).flux) {
-      flagged.push_back({v.features.name, v.features.addresses});
-      rpz.names.push_back(v.features.name);
-      rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
-                           v.features.addresses.end());
+      j.flagged.push_back({v.features.name, v.features.addresses});
+      j.rpz.names.push_back(v.features.name);
+      j.rpz.agent_ips.insert(j.rpz.agent_ips.end(), v.features.addresses.begin(),
+                             v.features.addresses.end());
       if (v.features.ns_addresses >= 3) {
-        rpz.nsdnames.insert(rpz.nsdnames.end(), v.features.ns_name_list.begin(),
-                            v.features.ns_name_list.end());
+        j.rpz.nsdnames.insert(j.rpz.nsdnames.end(), v.features.ns_name_list.begin(),
+                              v.features.ns_name_list.end());
       }
     }
   }
-  rpz.normalise();
-  const auto networks = flux::cluster_networks(flagged, o.min_shared);
+  j.rpz.normalise();
+  return j;
+}
 
-  // Outputs for resolvers and DNSBL servers.
+// Writes the RPZ and rbldnsd files that were asked for; false (with a message) on failure.
+bool write_outputs(Context& ctx, const FluxCli::Options& o, const Judged& j, bool note) {
   if (!o.rpz.empty()) {
     std::optional<std::uint32_t> previous;
     if (auto old = io::read_file(o.rpz)) {
@@ -185,30 +196,44 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
     ro.rpz_nsdname = o.rpz_nsdname;
     ro.wildcard = !o.no_wildcard;
     flux::RpzWriteStats ws;
-    if (auto w = io::write_file_atomic(o.rpz, flux::write_rpz(rpz, ro, &ws)); !w) {
+    if (auto w = io::write_file_atomic(o.rpz, flux::write_rpz(j.rpz, ro, &ws)); !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
-      return 1;
+      return false;
     }
-    ctx.notes.push_back(
-        fmt::format("rpz: {} serial {} ({} names, {} rpz-ip, {} rpz-nsdname, {} skipped)", o.rpz,
-                    ro.serial, ws.names, ws.ips, ws.nsdnames, ws.skipped));
+    if (note) {
+      ctx.notes.push_back(
+          fmt::format("rpz: {} serial {} ({} names, {} rpz-ip, {} rpz-nsdname, {} skipped)", o.rpz,
+                      ro.serial, ws.names, ws.ips, ws.nsdnames, ws.skipped));
+    }
   }
   if (!o.dnset.empty()) {
     if (auto w = io::write_file_atomic(
-            o.dnset, flux::write_rbldnsd_dnset(rpz.names, "Fast-flux name (greyflux)"));
+            o.dnset, flux::write_rbldnsd_dnset(j.rpz.names, "Fast-flux name (greyflux)"));
         !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
-      return 1;
+      return false;
     }
   }
   if (!o.ip4set.empty()) {
     std::size_t v6 = 0;
     if (auto w = io::write_file_atomic(
-            o.ip4set, flux::write_rbldnsd_ip4set(rpz.agent_ips, "Fast-flux agent (greyflux)", &v6));
+            o.ip4set,
+            flux::write_rbldnsd_ip4set(j.rpz.agent_ips, "Fast-flux agent (greyflux)", &v6));
         !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
-      return 1;
+      return false;
     }
+  }
+  return true;
+}
+
+int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::string& inputs_json) {
+  Judged j = judge_all(ctx, o, now);
+  const auto& verdicts = j.verdicts;
+  const std::size_t n_comp = j.n_comp, n_holz = j.n_holz, n_naz = j.n_naz;
+  const auto networks = flux::cluster_networks(j.flagged, o.min_shared);
+  if (!write_outputs(ctx, o, j, true)) {
+    return 1;
   }
 
   const auto& st = ctx.ingest->stats();
@@ -367,6 +392,69 @@ int run_check(const FluxCli::Options& o) {
                 inputs_json(inputs));
 }
 
+std::atomic<bool> g_stop_listen{false};
+extern "C" void on_stop_signal(int) { g_stop_listen = true; }
+
+TimePoint wall_now() {
+  return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+}
+
+int run_listen(const FluxCli::Options& o) {
+  auto ctx = make_context(o);
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return 1;
+  }
+  Seconds every{60};
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  if (!o.duration.empty()) {
+    auto d = parse_duration(o.duration);
+    if (!d) {
+      std::fprintf(stderr, "--duration: %s\n", d.error().message.c_str());
+      return 2;
+    }
+    deadline = std::chrono::steady_clock::now() + *d;
+  }
+  if (!o.rpz_interval.empty()) {
+    auto d = parse_duration(o.rpz_interval);
+    if (!d || *d < std::chrono::seconds(1)) {
+      std::fprintf(stderr, "--rpz-interval: at least 1s\n");
+      return 2;
+    }
+    every = std::chrono::duration_cast<Seconds>(*d);
+  }
+  std::mutex lock;
+  io::DnstapListener listener(o.dnstap_socket, *(*ctx)->ingest, lock);
+  if (auto b = listener.bind(); !b) {
+    std::fprintf(stderr, "%s\n", b.error().message.c_str());
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  std::fprintf(stderr, "listening for dnstap on %s\n", o.dnstap_socket.c_str());
+  auto next_write = std::chrono::steady_clock::now() + every;
+  bool write_failed = false;
+  auto st = listener.run(g_stop_listen, deadline, [&] {
+    // Rewrite the RPZ (and rbldnsd files) while data streams in: the daemon-style use.
+    if (std::chrono::steady_clock::now() < next_write || write_failed) {
+      return;
+    }
+    next_write += every;
+    std::lock_guard<std::mutex> g(lock);
+    write_failed = !write_outputs(**ctx, o, judge_all(**ctx, o, wall_now()), false);
+  });
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+    return 1;
+  }
+  (*ctx)->notes.push_back(fmt::format("dnstap: {} connections, {} frames, {} undecodable",
+                                      st->connections, st->frames, st->bad_frames));
+  std::lock_guard<std::mutex> g(lock);
+  return report(**ctx, o, wall_now(), inputs_json({{o.dnstap_socket, "dnstap-socket"}}));
+}
+
 }  // namespace
 
 FluxCli::FluxCli(CLI::App& app, std::string default_config)
@@ -407,6 +495,13 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
   check_->add_option("--resolver", o_.resolver, "forward to ADDR[@PORT] (overrides flux.resolver)");
   check_->add_option("--rounds", o_.rounds, "lookups of each name (overrides flux.check_rounds)");
   check_->add_option("--max-wait", o_.max_wait, "longest wait between rounds, e.g. 30s");
+  listen_ = flux_->add_subcommand(
+      "listen", "collect dnstap from a unix socket (Unbound: dnstap-socket-path) until stopped");
+  common(listen_);
+  listen_->add_option("--dnstap-socket", o_.dnstap_socket, "unix socket to create")->required();
+  listen_->add_option("--duration", o_.duration, "stop after this long (default: SIGINT/SIGTERM)");
+  listen_->add_option("--rpz-interval", o_.rpz_interval,
+                      "rewrite the --rpz/--dnset/--ip4set outputs this often (default 60s)");
 }
 
 bool FluxCli::parsed() const { return flux_->parsed(); }
@@ -417,6 +512,9 @@ int FluxCli::run() {
   }
   if (check_->parsed()) {
     return run_check(o_);
+  }
+  if (listen_->parsed()) {
+    return run_listen(o_);
   }
   return 2;
 }

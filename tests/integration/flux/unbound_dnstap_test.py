@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""A running Unbound streams dnstap into `greyflux flux listen`, on loopback only.
+
+greyflux listens on a unix socket; Unbound (auth-zone fixture zones, free 127.0.0.1 port) logs
+client responses with dnstap to it; dig resolves a fluxing name (ten addresses in ten synthetic
+ASNs, TTL 1) and a stable one. While data streams in, greyflux rewrites its RPZ every second:
+the fluxing name must appear in it, and the final report (after SIGTERM) must flag that name
+and not the stable one.
+Usage: unbound_dnstap_test.py GREYFLUX GF_FLUX_FIXTURES
+Exit 77 (skipped) when unbound or dig is not installed.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    # Unbound binds UDP and TCP: find a port free for both.
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+
+
+def dig_status(port, name):
+    out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+time=2", "+tries=1", name, "A"],
+                         capture_output=True, text=True, timeout=20).stdout
+    for line in out.splitlines():
+        if "status:" in line:
+            return line.split("status:")[1].split(",")[0].strip()
+    return ""
+
+
+def wait_for(pred, seconds, what):
+    deadline = time.time() + seconds
+    while not pred():
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
+def main():
+    greyflux, fixtures = sys.argv[1:3]
+    unbound = shutil.which("unbound") or ("/usr/sbin/unbound" if os.path.exists("/usr/sbin/unbound") else None)
+    if unbound is None or shutil.which("dig") is None:
+        print("SKIP: unbound or dig not installed (bash scripts/deps.sh test)")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="gf-flux-tap-")
+    listen = ub = None
+    try:
+        subprocess.run([fixtures, tmp, "--flux-names", "1", "--benign-names", "1", "--networks", "1"],
+                       check=True, capture_output=True)
+        ips = [f"10.{i}.{i * 3}.{i * 5 + 1}" for i in range(1, 11)]
+        zone = ["$ORIGIN test.", "@ 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 1",
+                "@ 3600 IN NS ns.test.", "ns 3600 IN A 127.0.0.1", "stable 1 IN A 100.64.2.20"]
+        zone += [f"active-flux 1 IN A {ip}" for ip in ips]
+        open(os.path.join(tmp, "test.zone"), "w").write("\n".join(zone) + "\n")
+        sock = os.path.join(tmp, "dnstap.sock")
+        rpz = os.path.join(tmp, "live.rpz")
+        out = open(os.path.join(tmp, "listen.json"), "w")
+        err = open(os.path.join(tmp, "listen.err"), "w")
+        listen = subprocess.Popen([greyflux, "flux", "listen", "--dnstap-socket", sock,
+                                   "--duration", "90s", "--config", os.path.join(tmp, "none.toml"),
+                                   "--asn", os.path.join(tmp, "asn.tsv"), "--allowlist", "none",
+                                   "--rpz", rpz, "--rpz-interval", "1s", "--json", "--all",
+                                   "--no-progress"], stdout=out, stderr=err)
+        wait_for(lambda: os.path.exists(sock), 10, "the dnstap socket")
+        port = free_port()
+        conf = os.path.join(tmp, "unbound.conf")
+        open(conf, "w").write(f"""server:
+    interface: 127.0.0.1
+    port: {port}
+    do-ip6: no
+    do-daemonize: no
+    use-syslog: no
+    logfile: ""
+    chroot: ""
+    username: ""
+    directory: "{tmp}"
+    pidfile: "{tmp}/unbound.pid"
+    num-threads: 1
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    local-zone: "test." nodefault
+remote-control:
+    control-enable: no
+dnstap:
+    dnstap-enable: yes
+    dnstap-bidirectional: yes
+    dnstap-socket-path: "{sock}"
+    dnstap-send-identity: yes
+    dnstap-log-client-response-messages: yes
+auth-zone:
+    name: "test."
+    zonefile: "{tmp}/test.zone"
+    for-downstream: no
+    for-upstream: yes
+    fallback-enabled: no
+""")
+        log = open(os.path.join(tmp, "unbound.log"), "w")
+        ub = subprocess.Popen([unbound, "-d", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+        def unbound_up():
+            if ub.poll() is not None:
+                raise AssertionError("unbound exited: " + open(os.path.join(tmp, "unbound.log")).read())
+            return dig_status(port, "stable.test") == "NOERROR"
+        try:
+            wait_for(unbound_up, 30, "unbound")
+        except AssertionError:
+            print(open(os.path.join(tmp, "unbound.log")).read())
+            raise
+        for _ in range(3):
+            assert dig_status(port, "active-flux.test") == "NOERROR"
+            dig_status(port, "stable.test")
+            time.sleep(1.1)  # TTL 1: every answer is a fresh client response
+
+        def listed():
+            return os.path.exists(rpz) and "\nactive-flux.test CNAME .\n" in open(rpz).read()
+        wait_for(listed, 20, "the periodic RPZ rewrite to list active-flux.test")
+        listen.send_signal(signal.SIGTERM)
+        assert listen.wait(timeout=20) == 0, open(os.path.join(tmp, "listen.err")).read()
+        listen = None
+        report = json.loads(open(os.path.join(tmp, "listen.json")).read())
+        verdicts = {v["name"]: v for v in report["verdicts"]}
+        print("dnstap messages:", report["ingest"]["messages"], "names:", sorted(verdicts))
+        assert report["ingest"]["messages"] >= 6, report["ingest"]
+        assert verdicts["active-flux.test"]["flux"], verdicts["active-flux.test"]
+        assert verdicts["active-flux.test"]["features"]["asns"] == 10
+        assert not verdicts["stable.test"]["flux"]
+        print("1 passed, 0 failed")
+        return 0
+    finally:
+        for p in (listen, ub):
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
