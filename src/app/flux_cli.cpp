@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "app/config.hpp"
 #include "core/flux/allowlist.hpp"
@@ -20,6 +21,7 @@
 #include "core/flux/score.hpp"
 #include "io/capture/capture.hpp"
 #include "io/capture/dnstap_socket.hpp"
+#include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
 #include "io/flux/active_check.hpp"
 #include "io/flux/files.hpp"
@@ -423,36 +425,84 @@ int run_listen(const FluxCli::Options& o) {
     }
     every = std::chrono::duration_cast<Seconds>(*d);
   }
+  if (o.dnstap_socket.empty() && o.interface.empty()) {
+    std::fprintf(stderr, "flux listen: give --dnstap-socket PATH and/or --interface IFACE\n");
+    return 2;
+  }
   std::mutex lock;
-  io::DnstapListener listener(o.dnstap_socket, *(*ctx)->ingest, lock);
-  if (auto b = listener.bind(); !b) {
-    std::fprintf(stderr, "%s\n", b.error().message.c_str());
-    return 1;
+  std::unique_ptr<io::DnstapListener> listener;
+  if (!o.dnstap_socket.empty()) {
+    listener = std::make_unique<io::DnstapListener>(o.dnstap_socket, *(*ctx)->ingest, lock);
+    if (auto b = listener->bind(); !b) {
+      std::fprintf(stderr, "%s\n", b.error().message.c_str());
+      return 1;
+    }
+  }
+  std::unique_ptr<io::PcapLive> live;
+  if (!o.interface.empty()) {
+    live = std::make_unique<io::PcapLive>(o.interface, *(*ctx)->ingest, lock);
+    (*ctx)->ingest->set_dns_port(o.dns_port);
+    if (auto r = live->open("port " + std::to_string(o.dns_port)); !r) {
+      std::fprintf(stderr, "%s\n", r.error().message.c_str());
+      return 1;
+    }
   }
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
-  std::fprintf(stderr, "listening for dnstap on %s\n", o.dnstap_socket.c_str());
+  std::fprintf(stderr, "listening:%s%s%s%s\n", listener ? " dnstap on " : "",
+               o.dnstap_socket.c_str(), live ? " capture on " : "", o.interface.c_str());
   auto next_write = std::chrono::steady_clock::now() + every;
   bool write_failed = false;
-  auto st = listener.run(g_stop_listen, deadline, [&] {
-    // Rewrite the RPZ (and rbldnsd files) while data streams in: the daemon-style use.
+  // Rewrite the RPZ (and rbldnsd files) while data streams in: the daemon-style use.
+  auto tick = [&] {
     if (std::chrono::steady_clock::now() < next_write || write_failed) {
       return;
     }
     next_write += every;
     std::lock_guard<std::mutex> g(lock);
     write_failed = !write_outputs(**ctx, o, judge_all(**ctx, o, wall_now()), false);
-  });
-  if (!st) {
-    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+  };
+  Result<io::LiveStats> live_st = io::LiveStats{};
+  std::thread capture;
+  if (live) {
+    capture = std::thread([&] { live_st = live->run(g_stop_listen, deadline); });
+  }
+  Result<io::DnstapListenStats> st = io::DnstapListenStats{};
+  if (listener) {
+    st = listener->run(g_stop_listen, deadline, tick);
+  } else {
+    while (!g_stop_listen.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      tick();
+    }
+  }
+  g_stop_listen = true;
+  if (capture.joinable()) {
+    capture.join();
+  }
+  if (!st || !live_st) {
+    std::fprintf(stderr, "%s\n", (!st ? st.error() : live_st.error()).message.c_str());
     return 1;
   }
-  (*ctx)->notes.push_back(fmt::format("dnstap: {} connections, {} frames, {} undecodable",
-                                      st->connections, st->frames, st->bad_frames));
+  if (listener) {
+    (*ctx)->notes.push_back(fmt::format("dnstap: {} connections, {} frames, {} undecodable",
+                                        st->connections, st->frames, st->bad_frames));
+  }
+  if (live) {
+    (*ctx)->notes.push_back(fmt::format("capture {}: {} packets received, {} dropped by the kernel",
+                                        o.interface, live_st->received, live_st->dropped));
+  }
   std::lock_guard<std::mutex> g(lock);
-  return report(**ctx, o, wall_now(), inputs_json({{o.dnstap_socket, "dnstap-socket"}}));
+  std::vector<std::pair<std::string, std::string>> inputs;
+  if (listener) {
+    inputs.emplace_back(o.dnstap_socket, "dnstap-socket");
+  }
+  if (live) {
+    inputs.emplace_back(o.interface, "live-capture");
+  }
+  return report(**ctx, o, wall_now(), inputs_json(inputs));
 }
 
 }  // namespace
@@ -496,9 +546,13 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
   check_->add_option("--rounds", o_.rounds, "lookups of each name (overrides flux.check_rounds)");
   check_->add_option("--max-wait", o_.max_wait, "longest wait between rounds, e.g. 30s");
   listen_ = flux_->add_subcommand(
-      "listen", "collect dnstap from a unix socket (Unbound: dnstap-socket-path) until stopped");
+      "listen", "collect dnstap from a unix socket and/or capture live until stopped");
   common(listen_);
-  listen_->add_option("--dnstap-socket", o_.dnstap_socket, "unix socket to create")->required();
+  listen_->add_option("--dnstap-socket", o_.dnstap_socket, "unix socket to create for dnstap");
+  listen_->add_option("--interface,-i", o_.interface,
+                      "capture DNS live on this interface (needs CAP_NET_RAW)");
+  listen_->add_option("--dns-port", o_.dns_port, "server port of the captured DNS traffic")
+      ->capture_default_str();
   listen_->add_option("--duration", o_.duration, "stop after this long (default: SIGINT/SIGTERM)");
   listen_->add_option("--rpz-interval", o_.rpz_interval,
                       "rewrite the --rpz/--dnset/--ip4set outputs this often (default 60s)");

@@ -36,7 +36,8 @@ class FluxCli {
     int rounds = 0;
     std::string max_wait;
     // listen
-    std::string dnstap_socket, duration, rpz_interval;
+    std::string dnstap_socket, interface, duration, rpz_interval;
+    std::uint16_t dns_port = 53;
   };
 
  private:

@@ -58,7 +58,7 @@ def main():
         print("SKIP: unbound or dig not installed (bash scripts/deps.sh test)")
         return 77
     tmp = tempfile.mkdtemp(prefix="gf-flux-tap-")
-    listen = ub = None
+    listen = ub = live = None
     try:
         subprocess.run([fixtures, tmp, "--flux-names", "1", "--benign-names", "1", "--networks", "1"],
                        check=True, capture_output=True)
@@ -68,6 +68,7 @@ def main():
         zone += [f"active-flux 1 IN A {ip}" for ip in ips]
         open(os.path.join(tmp, "test.zone"), "w").write("\n".join(zone) + "\n")
         sock = os.path.join(tmp, "dnstap.sock")
+        port = free_port()
         rpz = os.path.join(tmp, "live.rpz")
         out = open(os.path.join(tmp, "listen.json"), "w")
         err = open(os.path.join(tmp, "listen.err"), "w")
@@ -77,7 +78,17 @@ def main():
                                    "--rpz", rpz, "--rpz-interval", "1s", "--json", "--all",
                                    "--no-progress"], stdout=out, stderr=err)
         wait_for(lambda: os.path.exists(sock), 10, "the dnstap socket")
-        port = free_port()
+        # A second collector captures the same answers live on the loopback interface (needs
+        # CAP_NET_RAW; without it that half of the test is reported as skipped).
+        live_out = open(os.path.join(tmp, "live.json"), "w")
+        live_err_path = os.path.join(tmp, "live.err")
+        live = subprocess.Popen([greyflux, "flux", "listen", "--interface", "lo", "--dns-port", str(port),
+                                 "--duration", "90s", "--config", os.path.join(tmp, "none.toml"),
+                                 "--asn", os.path.join(tmp, "asn.tsv"), "--allowlist", "none",
+                                 "--json", "--all", "--no-progress"],
+                                stdout=live_out, stderr=open(live_err_path, "w"))
+        wait_for(lambda: live.poll() is not None or "listening" in open(live_err_path).read(), 10,
+                 "the live capture")
         conf = os.path.join(tmp, "unbound.conf")
         open(conf, "w").write(f"""server:
     interface: 127.0.0.1
@@ -138,10 +149,24 @@ auth-zone:
         assert verdicts["active-flux.test"]["flux"], verdicts["active-flux.test"]
         assert verdicts["active-flux.test"]["features"]["asns"] == 10
         assert not verdicts["stable.test"]["flux"]
+        if live.poll() is None:
+            live.send_signal(signal.SIGTERM)
+            assert live.wait(timeout=20) == 0, open(live_err_path).read()
+            cap = json.loads(open(os.path.join(tmp, "live.json")).read())
+            lv = {v["name"]: v for v in cap["verdicts"]}
+            print("live capture on lo: responses", cap["ingest"]["responses"], "names:", sorted(lv))
+            assert lv["active-flux.test"]["flux"], lv["active-flux.test"]
+            assert not lv["stable.test"]["flux"]
+        else:
+            why = open(live_err_path).read().strip()
+            # Only missing capture rights may skip this half; any other exit is a failure.
+            assert "ermitted" in why or "ermission" in why, why
+            print("SKIP live capture:", why)
+        live = None
         print("1 passed, 0 failed")
         return 0
     finally:
-        for p in (listen, ub):
+        for p in (listen, live, ub):
             if p is not None and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 try:
