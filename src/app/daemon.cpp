@@ -17,6 +17,7 @@
 
 #include "app/config.hpp"
 #include "app/engine.hpp"
+#include "app/flux_service.hpp"
 #include "core/common/strings.hpp"
 #include "gf_version.hpp"
 #include "io/net/line_server.hpp"
@@ -129,6 +130,13 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     return 2;
   }
   Engine& eng = **engine;
+  auto flux = FluxService::start(*values);  // null unless a [flux] source is configured
+  if (!flux) {
+    spdlog::critical("flux: {}", flux.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: flux: %s\n", flux.error().message.c_str());
+    return 2;
+  }
 
   int threads = static_cast<int>(values->integer("policy.threads"));
   if (threads <= 0) {
@@ -304,6 +312,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   if (hard_stop.joinable()) {
     hard_stop.join();
   }
+  flux->reset();    // stops the flux sources, writes the RPZ a last time
   engine->reset();  // commits pending writes
   spdlog::info("greyflux stopped");
   spdlog::shutdown();

@@ -6,7 +6,9 @@ client responses with dnstap to it; dig resolves a fluxing name (ten addresses i
 ASNs, TTL 1) and a stable one. While data streams in, greyflux rewrites its RPZ every second:
 the fluxing name must appear in it, and the final report (after SIGTERM) must flag that name
 and not the stable one.
-Usage: unbound_dnstap_test.py GREYFLUX GF_FLUX_FIXTURES
+With "serve" as third argument the collector is the daemon (`greyflux serve` with `[flux]
+dnstap_socket` and `rpz_path`), which must list the name in its RPZ and exit 0 on SIGTERM.
+Usage: unbound_dnstap_test.py GREYFLUX GF_FLUX_FIXTURES [serve]
 Exit 77 (skipped) when unbound or dig is not installed.
 """
 import json
@@ -53,6 +55,7 @@ def wait_for(pred, seconds, what):
 
 def main():
     greyflux, fixtures = sys.argv[1:3]
+    serve = len(sys.argv) > 3 and sys.argv[3] == "serve"
     unbound = shutil.which("unbound") or ("/usr/sbin/unbound" if os.path.exists("/usr/sbin/unbound") else None)
     if unbound is None or shutil.which("dig") is None:
         print("SKIP: unbound or dig not installed (bash scripts/deps.sh test)")
@@ -72,23 +75,42 @@ def main():
         rpz = os.path.join(tmp, "live.rpz")
         out = open(os.path.join(tmp, "listen.json"), "w")
         err = open(os.path.join(tmp, "listen.err"), "w")
-        listen = subprocess.Popen([greyflux, "flux", "listen", "--dnstap-socket", sock,
-                                   "--duration", "90s", "--config", os.path.join(tmp, "none.toml"),
-                                   "--asn", os.path.join(tmp, "asn.tsv"), "--allowlist", "none",
-                                   "--rpz", rpz, "--rpz-interval", "1s", "--json", "--all",
-                                   "--no-progress"], stdout=out, stderr=err)
+        if serve:
+            cfg = os.path.join(tmp, "greyflux.toml")
+            open(cfg, "w").write(f"""[store]
+backend = "memory"
+[policy]
+listen = ["127.0.0.1:{free_port()}"]
+[admin]
+socket = "{tmp}/admin.sock"
+[flux]
+asn_db = "{tmp}/asn.tsv"
+allowlist = ""
+dnstap_socket = "{sock}"
+rpz_path = "{rpz}"
+rpz_interval = "1s"
+""")
+            listen = subprocess.Popen([greyflux, "serve", "--config", cfg], stdout=out, stderr=err)
+        else:
+            listen = subprocess.Popen([greyflux, "flux", "listen", "--dnstap-socket", sock,
+                                       "--duration", "90s", "--config", os.path.join(tmp, "none.toml"),
+                                       "--asn", os.path.join(tmp, "asn.tsv"), "--allowlist", "none",
+                                       "--rpz", rpz, "--rpz-interval", "1s", "--json", "--all",
+                                       "--no-progress"], stdout=out, stderr=err)
         wait_for(lambda: os.path.exists(sock), 10, "the dnstap socket")
         # A second collector captures the same answers live on the loopback interface (needs
         # CAP_NET_RAW; without it that half of the test is reported as skipped).
-        live_out = open(os.path.join(tmp, "live.json"), "w")
         live_err_path = os.path.join(tmp, "live.err")
-        live = subprocess.Popen([greyflux, "flux", "listen", "--interface", "lo", "--dns-port", str(port),
-                                 "--duration", "90s", "--config", os.path.join(tmp, "none.toml"),
-                                 "--asn", os.path.join(tmp, "asn.tsv"), "--allowlist", "none",
-                                 "--json", "--all", "--no-progress"],
-                                stdout=live_out, stderr=open(live_err_path, "w"))
-        wait_for(lambda: live.poll() is not None or "listening" in open(live_err_path).read(), 10,
-                 "the live capture")
+        if not serve:
+            live_out = open(os.path.join(tmp, "live.json"), "w")
+            live = subprocess.Popen([greyflux, "flux", "listen", "--interface", "lo",
+                                     "--dns-port", str(port), "--duration", "90s",
+                                     "--config", os.path.join(tmp, "none.toml"),
+                                     "--asn", os.path.join(tmp, "asn.tsv"), "--allowlist", "none",
+                                     "--json", "--all", "--no-progress"],
+                                    stdout=live_out, stderr=open(live_err_path, "w"))
+            wait_for(lambda: live.poll() is not None or "listening" in open(live_err_path).read(),
+                     10, "the live capture")
         conf = os.path.join(tmp, "unbound.conf")
         open(conf, "w").write(f"""server:
     interface: 127.0.0.1
@@ -139,6 +161,17 @@ auth-zone:
         def listed():
             return os.path.exists(rpz) and "\nactive-flux.test CNAME .\n" in open(rpz).read()
         wait_for(listed, 20, "the periodic RPZ rewrite to list active-flux.test")
+        if serve:
+            serial1 = int(open(rpz).read().split(" SOA ")[1].split()[2])
+            wait_for(lambda: int(open(rpz).read().split(" SOA ")[1].split()[2]) > serial1, 10,
+                     "a later RPZ rewrite with a higher serial")
+            assert "stable.test CNAME" not in open(rpz).read()
+            listen.send_signal(signal.SIGTERM)
+            assert listen.wait(timeout=20) == 0, open(os.path.join(tmp, "listen.err")).read()
+            listen = None
+            print("greyflux serve: RPZ lists active-flux.test, serial increased past", serial1)
+            print("1 passed, 0 failed")
+            return 0
         listen.send_signal(signal.SIGTERM)
         assert listen.wait(timeout=20) == 0, open(os.path.join(tmp, "listen.err")).read()
         listen = None
