@@ -239,8 +239,10 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
   }
 
   const auto& st = ctx.ingest->stats();
+  // Every name the chosen scorer flags is listed (they rank first), then the top benign ones.
+  const std::size_t n_chosen = o.scorer == "holz" ? n_holz : o.scorer == "nazario" ? n_naz : n_comp;
   const std::size_t shown =
-      o.all ? verdicts.size() : std::min(verdicts.size(), std::max(o.top, n_comp));
+      o.all ? verdicts.size() : std::min(verdicts.size(), std::max(o.top, n_chosen));
   if (o.json) {
     std::string out = fmt::format(
         R"({{"inputs":{},"ingest":{{"frames":{},"messages":{},"responses":{},"observations":{},)"
@@ -274,9 +276,15 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
   std::printf("# ingest: %s\n", st.summary().c_str());
   std::printf("# %zu names; flagged: composite %zu, holz %zu, nazario %zu; %zu flux networks\n",
               verdicts.size(), n_comp, n_holz, n_naz, networks.size());
-  std::printf("%-7s %6s %8s %3s %5s %5s %5s %6s %6s %s\n", "VERDICT", "SCORE", "HOLZ", "NAZ",
-              "ASNS", "IPS", "/24", "TTL", "GROWTH", "NAME");
-  for (std::size_t i = 0; i < shown; ++i) {
+  if (o.explain) {
+    for (std::size_t i = 0; i < shown; ++i) {
+      std::printf("%s\n", flux::to_text_line(verdicts[i]).c_str());
+    }
+  } else {
+    std::printf("%-7s %6s %8s %3s %5s %5s %5s %6s %6s %s\n", "VERDICT", "SCORE", "HOLZ", "NAZ",
+                "ASNS", "IPS", "/24", "TTL", "GROWTH", "NAME");
+  }
+  for (std::size_t i = 0; i < shown && !o.explain; ++i) {
     const auto& v = verdicts[i];
     const auto& f = v.features;
     std::printf("%-7s %6.1f %7.1f%s %2.0f%s %4u%s %5u %5u %6u %6.2f %s%s\n",
@@ -518,6 +526,7 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
     s->add_option("--set", o_.overrides, "override a setting: section.key=value (repeatable)");
     s->add_flag("--json", o_.json, "machine-readable output");
     s->add_flag("--all", o_.all, "list every name, not only the top ones");
+    s->add_flag("--explain", o_.explain, "one line per name with its features and fired rules");
     s->add_option("--top", o_.top, "names listed (flagged ones always are)")->capture_default_str();
     s->add_option("--asn", o_.asn, "ASN data: iptoasn TSV or .mmdb (overrides flux.asn_db)");
     s->add_option("--allowlist", o_.allowlist, "allowlist file, or \"none\"");

@@ -25,6 +25,7 @@ class FluxCli {
     std::vector<std::string> inputs;  // files (scan) or names (check)
     bool json = false;
     bool all = false;
+    bool explain = false;
     std::size_t top = 25;
     std::string asn, allowlist, scorer = "composite";
     std::string rpz, rpz_origin, dnset, ip4set;
