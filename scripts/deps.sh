@@ -12,9 +12,12 @@ build_pkgs=(
   # fast-flux detector: captures, dnstap (dnstap.proto from the Go package), ASN data, resolver
   libpcap-dev libfstrm-dev libprotobuf-c-dev protobuf-c-compiler golang-github-dnstap-golang-dnstap-dev
   libmaxminddb-dev libunbound-dev
+  # mail scanner
+  libgmime-3.0-dev zlib1g-dev
 )
-test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils)
-bench_pkgs=(postgrey gross tshark)
+test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
+  spamassassin)
+bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin)
 
 want=()
 [ $# -eq 0 ] && set -- build
@@ -26,6 +29,12 @@ for tier in "$@"; do
     *) echo "deps.sh: unknown tier '$tier' (build|test|bench)" >&2; exit 2 ;;
   esac
 done
+
+# The Akismet integration tests run npm clients: Debian's nodejs + npm, unless a node with npm
+# is already installed some other way.
+case " $* " in *" test "*|*" bench "*)
+  command -v npm >/dev/null || want+=(nodejs npm) ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "app/akismet_service.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"
 #include "app/flux_cli.hpp"
+#include "app/spamd_service.hpp"
 #include "gf_version.hpp"
 
 namespace {
@@ -69,10 +71,61 @@ int main(int argc, char** argv) {
 
   gf::app::FluxCli flux_cli(app, config);
 
+  CLI::App* keys = app.add_subcommand("keys", "add|list|revoke comment API keys");
+  add_config(keys);
+  std::string blog;
+  keys->add_option("args", args, "add --blog URL | list | revoke KEY")->required();
+  keys->add_option("--blog", blog, "the site a new key is for");
+  CLI::App* akismet = app.add_subcommand("akismet", "show a stored comment check");
+  add_config(akismet);
+  akismet->add_option("args", args, "show GUID")->required();
+
+  std::vector<std::string> learn_spam;
+  std::vector<std::string> learn_ham;
+  CLI::App* learn = app.add_subcommand(
+      "learn", "train the mail model (spamd.model) from files, directories or mbox files");
+  add_config(learn);
+  learn->add_option("--spam", learn_spam, "spam messages: FILE|DIR|MBOX (repeatable)");
+  learn->add_option("--ham", learn_ham, "ham messages: FILE|DIR|MBOX (repeatable)");
+  std::vector<std::string> classify_files;
+  bool classify_explain = false;
+  CLI::App* classify = app.add_subcommand(
+      "classify", "score messages with the mail model: one line each; exit 0 spam, 1 ham");
+  add_config(classify);
+  classify->add_option("files", classify_files, "FILE|DIR|MBOX, or - for standard input")
+      ->required();
+  classify->add_flag("--explain", classify_explain, "print each symbol and the model evidence");
+
+
   CLI11_PARSE(app, argc, argv);
 
   if (flux_cli.parsed()) {
     return flux_cli.run();
+  }
+
+  if (keys->parsed()) {
+    args.insert(args.begin(), "keys");
+    return gf::app::akismet_cli(config, overrides, args, blog);
+  }
+  if (akismet->parsed()) {
+    args.insert(args.begin(), "akismet");
+    return gf::app::akismet_cli(config, overrides, args, blog);
+  }
+
+  if (learn->parsed() || classify->parsed()) {
+    auto values = gf::app::load_config(config, overrides);
+    if (!values) {
+      std::fprintf(stderr, "greyflux: %s\n", values.error().message.c_str());
+      return learn->parsed() ? 2 : 3;
+    }
+    if (learn->parsed()) {
+      if (learn_spam.empty() && learn_ham.empty()) {
+        std::fprintf(stderr, "greyflux learn: give --spam and/or --ham\n");
+        return 2;
+      }
+      return gf::app::learn_command(*values, learn_spam, learn_ham);
+    }
+    return gf::app::classify_command(*values, classify_files, classify_explain);
   }
 
   if (serve->parsed()) {

@@ -15,7 +15,7 @@
 
 namespace gf::classify {
 
-enum class ModelKind : std::uint8_t { Logistic = 1, Fisher = 2, Classifier = 3 };
+enum class ModelKind : std::uint8_t { Logistic = 1, Fisher = 2, Classifier = 3, MailScanner = 4 };
 
 class ByteWriter {
  public:

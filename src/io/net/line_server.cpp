@@ -94,6 +94,25 @@ awaitable<void> watchdog(const Clock::time_point& deadline) {
   }
 }
 
+// Half-closes and discards the rest of the client's input (bounded by bytes; the session's
+// watchdog bounds the time).
+template <class Socket>
+awaitable<void> linger(Impl& impl, Socket& sock, std::vector<char>& chunk) {
+  boost::system::error_code ec;
+  sock.shutdown(asio::socket_base::shutdown_send, ec);
+  if (ec) {
+    co_return;
+  }
+  std::size_t discarded = 0;
+  while (discarded < impl.opts.linger_bytes) {
+    auto [rec, n] = co_await sock.async_read_some(asio::buffer(chunk), kNoThrow);
+    if (rec) {
+      co_return;
+    }
+    discarded += n;
+  }
+}
+
 template <class Socket>
 awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> sock,
                            std::shared_ptr<SessionCtl> ctl, Clock::time_point& deadline,
@@ -105,6 +124,13 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     ctl->in_read = true;
     auto [ec, n] = co_await sock->async_read_some(asio::buffer(chunk), kNoThrow);
     ctl->in_read = false;
+    if (ec == asio::error::eof && impl->opts.on_eof) {
+      impl->opts.on_eof(in, out, peer);
+      if (!out.empty()) {
+        co_await asio::async_write(*sock, asio::buffer(out), kNoThrow);
+      }
+      co_return;
+    }
     if (ec) {
       co_return;  // peer closed, reset, or drained
     }
@@ -119,6 +145,9 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
       }
     }
     if (fr.status == FrameStatus::Close) {
+      if (impl->opts.linger_close) {
+        co_await linger(*impl, *sock, chunk);
+      }
       if (!fr.close_reason.empty()) {
         ++impl->stats.closed_bad_input;
         std::uint64_t suppressed = 0;

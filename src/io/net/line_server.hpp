@@ -10,6 +10,13 @@
 // Idle connections are closed after `idle_timeout`; over `max_connections` new connections are
 // closed at once. drain() stops accepting and closes every connection once its pending reply is
 // written, so SIGTERM never cuts an answer in half.
+//
+// Request/response protocols that end a request with the client's half-close (spamd without
+// Content-length) set `on_eof`: it sees the buffered bytes once more when the peer stops
+// sending, and what it appends to `out` is written before the connection closes. With
+// `linger_close`, a Close first shuts down the sending side (the client reads the reply to its
+// end) and then discards what the client still sends, up to `linger_bytes` or the idle timeout,
+// so a reply to an over-long request is not lost to a TCP reset.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -39,6 +46,9 @@ struct FrameResult {
 using FrameFn =
     std::function<FrameResult(std::string& in, std::string& out, const std::string& peer)>;
 
+// Called once when the peer half-closes; the connection closes after `out` is written.
+using EofFn = std::function<void(std::string& in, std::string& out, const std::string& peer)>;
+
 struct LineServerOptions {
   std::string name;  // for logs: "policy", "admin"
   std::vector<ListenSpec> listen;
@@ -46,6 +56,9 @@ struct LineServerOptions {
   std::size_t max_connections = 10000;
   std::size_t read_chunk = 16 * 1024;
   unsigned unix_mode = 0666;
+  EofFn on_eof;               // empty: end of input simply closes
+  bool linger_close = false;  // see above
+  std::size_t linger_bytes = 64 * 1024 * 1024;
 };
 
 struct LineServerStats {

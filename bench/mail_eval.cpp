@@ -1,0 +1,296 @@
+// gf_mail_eval: the mail scanner on a labelled corpus (the SpamAssassin public corpus, prepared
+// by bench/spamd_eval.sh), with the split protocols of the issue and in-process throughput.
+//
+// usage: gf_mail_eval MANIFEST [--configs all|default] [--threads N]
+// MANIFEST lines: PATH \t spam|ham \t half(train|test) \t fold(0-4) \t chrono(train|test)
+//
+// For each model configuration and protocol it trains a fresh Scanner on the training messages
+// (the two classes interleaved in manifest order, each message once) and scores the test
+// messages: FP and FN at the default threshold (the full symbol score >= required_score, what
+// spamc -c would report), and 1-AUC of the model probability. Throughput figures: parsing +
+// training (one thread, as the daemon's TELL path), parsing + scanning (1 and N threads).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/mime/message.hpp"
+#include "core/spamd/scanner.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using gf::spamd::Scanner;
+using gf::spamd::ScannerOptions;
+
+struct Item {
+  std::string path;
+  std::string raw;
+  bool spam = false;
+  bool half_train = false;
+  int fold = 0;
+  bool chrono_train = false;
+  gf::mime::Message msg;
+};
+
+struct Config {
+  std::string name;
+  ScannerOptions options;
+};
+
+std::vector<Config> configs(bool all) {
+  std::vector<Config> out;
+  ScannerOptions base = gf::spamd::default_scanner_options();
+  out.push_back({"default", base});
+  if (!all) {
+    return out;
+  }
+  const char* spec = std::getenv("GF_EVAL_SWEEP");
+  auto add = [&](const char* name, auto mutate) {
+    ScannerOptions o = base;
+    mutate(o);
+    out.push_back({name, o});
+  };
+  if (spec == nullptr) {
+    add("logistic words (1 pass)", [](ScannerOptions& o) {
+      o.engine = gf::classify::Engine::Logistic; o.words = true; o.ngram_bytes = 0; o.logistic.confident = 0; });
+    add("fisher words", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher; });
+    add("blend words", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Blend; });
+    return out;
+  }
+  add("lr words toe0.1", [](ScannerOptions& o) { o.logistic.confident = 0.1; o.ngram_bytes = 0; });
+  add("lr words nonorm r0.02", [](ScannerOptions& o) { o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.ngram_bytes = 0; });
+  add("lr words nonorm r0.02 toe", [](ScannerOptions& o) { o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.logistic.confident = 0.1; o.ngram_bytes = 0; });
+  add("lr 4g3000 norm toe", [](ScannerOptions& o) { o.words = false; o.ngram_bytes = 3000; o.logistic.confident = 0.1; });
+  add("lr 4g3000 nonorm r0.02 toe", [](ScannerOptions& o) { o.words = false; o.ngram_bytes = 3000; o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.logistic.confident = 0.1; });
+  add("lr words+4g3000 toe", [](ScannerOptions& o) { o.ngram_bytes = 3000; o.logistic.confident = 0.1; });
+  add("lr words+4g3000 nonorm r0.02 toe", [](ScannerOptions& o) { o.ngram_bytes = 3000; o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.logistic.confident = 0.1; });
+  return out;
+}
+
+double auc(std::vector<std::pair<double, bool>> v) {
+  std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  double rank_sum = 0;
+  std::size_t pos = 0;
+  std::size_t npos = 0;
+  std::size_t i = 0;
+  while (i < v.size()) {
+    std::size_t j = i;
+    while (j < v.size() && v[j].first == v[i].first) {
+      ++j;
+    }
+    const double avg_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
+    for (std::size_t k = i; k < j; ++k) {
+      if (v[k].second) {
+        rank_sum += avg_rank;
+        ++pos;
+      } else {
+        ++npos;
+      }
+    }
+    i = j;
+  }
+  if (pos == 0 || npos == 0) {
+    return 0.5;
+  }
+  return (rank_sum - static_cast<double>(pos) * (pos + 1) / 2.0) /
+         (static_cast<double>(pos) * static_cast<double>(npos));
+}
+
+struct Tally {
+  std::size_t spam = 0, ham = 0, fp = 0, fn = 0;
+  std::vector<std::pair<double, bool>> p;
+  void add(const gf::spamd::Analysis& a, bool is_spam) {
+    (is_spam ? spam : ham)++;
+    if (a.is_spam && !is_spam) {
+      ++fp;
+    }
+    if (!a.is_spam && is_spam) {
+      ++fn;
+    }
+    p.emplace_back(a.p_spam, is_spam);
+  }
+  void print(const std::string& config, const std::string& proto) const {
+    std::printf("%-30s %-8s %5zu %5zu  FP %5.2f%% (%3zu)  FN %5.2f%% (%3zu)  1-AUC %.3f%%\n",
+                config.c_str(), proto.c_str(), ham, spam, 100.0 * fp / std::max<std::size_t>(ham, 1),
+                fp, 100.0 * fn / std::max<std::size_t>(spam, 1), fn, 100.0 * (1.0 - auc(p)));
+    if (std::getenv("GF_EVAL_CUTS") != nullptr) {
+      std::printf("%40s", "model-only FP/FN at P >");
+      for (double cut : {0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99}) {
+        std::size_t cfp = 0;
+        std::size_t cfn = 0;
+        for (const auto& [prob, is_spam] : p) {
+          cfp += (prob > cut && !is_spam) ? 1 : 0;
+          cfn += (prob <= cut && is_spam) ? 1 : 0;
+        }
+        std::printf("  %.2f: %.2f/%.2f", cut, 100.0 * cfp / std::max<std::size_t>(ham, 1),
+                    100.0 * cfn / std::max<std::size_t>(spam, 1));
+      }
+      std::printf("\n");
+    }
+  }
+};
+
+// Trains on `train` with the classes interleaved in their original order.
+void train(Scanner& s, const std::vector<const Item*>& items) {
+  std::vector<const Item*> sp;
+  std::vector<const Item*> hm;
+  for (const Item* it : items) {
+    (it->spam ? sp : hm).push_back(it);
+  }
+  std::size_t si = 0;
+  std::size_t hi = 0;
+  while (si < sp.size() || hi < hm.size()) {
+    const bool take_spam = hi >= hm.size() || (si < sp.size() && si * hm.size() <= hi * sp.size());
+    if (take_spam) {
+      s.learn(sp[si++]->msg, true);
+    } else {
+      s.learn(hm[hi++]->msg, false);
+    }
+  }
+}
+
+template <class TrainPred, class TestPred>
+void run(const Config& c, const std::string& proto, const std::vector<Item>& items, Tally& t,
+         TrainPred is_train, TestPred is_test) {
+  Scanner s(c.options);
+  std::vector<const Item*> tr;
+  for (const Item& it : items) {
+    if (is_train(it)) {
+      tr.push_back(&it);
+    }
+  }
+  train(s, tr);
+  for (const Item& it : items) {
+    if (is_test(it)) {
+      t.add(s.scan(it.msg), it.spam);
+    }
+  }
+  (void)proto;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: gf_mail_eval MANIFEST [--configs all|default] [--threads N]\n");
+    return 2;
+  }
+  bool all = true;
+  bool speed_only = false;
+  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--configs") == 0) {
+      all = std::strcmp(argv[i + 1], "all") == 0;
+    } else if (std::strcmp(argv[i], "--speed-only") == 0) {
+      speed_only = std::strcmp(argv[i + 1], "1") == 0;
+    } else if (std::strcmp(argv[i], "--threads") == 0) {
+      threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    }
+  }
+  std::vector<Item> items;
+  {
+    std::ifstream man(argv[1]);
+    std::string line;
+    while (std::getline(man, line)) {
+      std::istringstream ls(line);
+      Item it;
+      std::string label, half, fold, chrono;
+      if (!std::getline(ls, it.path, '\t') || !std::getline(ls, label, '\t') ||
+          !std::getline(ls, half, '\t') || !std::getline(ls, fold, '\t') ||
+          !std::getline(ls, chrono, '\t')) {
+        continue;
+      }
+      it.spam = label == "spam";
+      it.half_train = half == "train";
+      it.fold = std::atoi(fold.c_str());
+      it.chrono_train = chrono == "train";
+      std::ifstream f(it.path, std::ios::binary);
+      std::ostringstream ss;
+      ss << f.rdbuf();
+      it.raw = ss.str();
+      items.push_back(std::move(it));
+    }
+  }
+  std::size_t bytes = 0;
+  for (const Item& it : items) {
+    bytes += it.raw.size();
+  }
+  std::printf("corpus: %zu messages, %.1f MB\n", items.size(), bytes / 1e6);
+
+  // Throughput: parse + learn, one thread (the model is one writer).
+  {
+    Scanner s;
+    const auto t0 = Clock::now();
+    for (const Item& it : items) {
+      s.learn(gf::mime::parse_message(it.raw), it.spam);
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("training (parse + learn, 1 thread): %zu msg in %.2f s = %.0f msg/s\n",
+                items.size(), secs, items.size() / secs);
+    // Bulk classification: parse + scan with the trained model, 1 and N threads.
+    for (unsigned n : {1U, threads}) {
+      std::atomic<std::size_t> next{0};
+      std::atomic<std::size_t> spam{0};
+      const int rounds = 2;
+      const auto c0 = Clock::now();
+      std::vector<std::thread> pool;
+      for (unsigned k = 0; k < n; ++k) {
+        pool.emplace_back([&] {
+          std::size_t i;
+          while ((i = next++) < items.size() * rounds) {
+            const auto a = s.scan(gf::mime::parse_message(items[i % items.size()].raw));
+            if (a.is_spam) {
+              ++spam;
+            }
+          }
+        });
+      }
+      for (auto& t : pool) {
+        t.join();
+      }
+      const double cs = std::chrono::duration<double>(Clock::now() - c0).count();
+      std::printf("bulk classification (parse + scan, %u thread%s): %zu msg in %.2f s = %.0f msg/s\n",
+                  n, n == 1 ? "" : "s", items.size() * rounds, cs, items.size() * rounds / cs);
+      if (n == threads) {
+        break;
+      }
+    }
+  }
+
+  if (speed_only) {
+    return 0;
+  }
+  // Parse once for the protocols (the features depend only on the message).
+  for (Item& it : items) {
+    it.msg = gf::mime::parse_message(it.raw);
+  }
+  std::printf("\n%-30s %-8s %5s %5s  %s\n", "model", "protocol", "ham", "spam",
+              "at required_score 5.0; 1-AUC of the model probability");
+  for (const Config& c : configs(all)) {
+    Tally half;
+    run(c, "half", items, half, [](const Item& i) { return i.half_train; },
+        [](const Item& i) { return !i.half_train; });
+    half.print(c.name, "half");
+    Tally folds;
+    for (int f = 0; f < 5; ++f) {
+      run(c, "5-fold", items, folds, [f](const Item& i) { return i.fold != f; },
+          [f](const Item& i) { return i.fold == f; });
+    }
+    folds.print(c.name, "5-fold");
+    Tally chrono;
+    run(c, "chrono", items, chrono, [](const Item& i) { return i.chrono_train; },
+        [](const Item& i) { return !i.chrono_train; });
+    chrono.print(c.name, "chrono");
+    std::fflush(stdout);
+  }
+  return 0;
+}

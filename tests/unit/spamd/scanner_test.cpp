@@ -1,0 +1,183 @@
+#include "core/spamd/scanner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/spamd/protocol.hpp"
+
+namespace gf::spamd {
+namespace {
+
+bool has_symbol(const Analysis& a, std::string_view name) {
+  for (const Symbol& s : a.symbols) {
+    if (s.name == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string spam_mail(int i) {
+  return "From: Winner <promo" + std::to_string(i) +
+         "@lottery-prizes.example>\nSubject: You WON $1,000,000 claim now\n"
+         "Content-Type: text/html\n\n<html><p>Claim your prize money now! Click "
+         "<a href=\"http://claim.prize-site.example/win?id=" +
+         std::to_string(i) + "\">here</a> cheap pills viagra casino bonus</p></html>\n";
+}
+
+std::string ham_mail(int i) {
+  return "From: Carol <carol@university.example.edu>\nSubject: Meeting notes " +
+         std::to_string(i) +
+         "\nMessage-ID: <" + std::to_string(i) +
+         "@university.example.edu>\n\nHi team, attached are the notes from "
+         "the seminar on compilers. Let's discuss the parser design on Thursday.\n";
+}
+
+Scanner trained() {
+  Scanner s;
+  for (int i = 0; i < 30; ++i) {
+    s.learn(mime::parse_message(spam_mail(i)), true);
+    s.learn(mime::parse_message(ham_mail(i)), false);
+  }
+  return s;
+}
+
+TEST(Scanner, GtubeIsSpamWithoutTraining) {
+  Scanner s;
+  const std::string raw = "Subject: test\n\nThis is the GTUBE, the\n" + std::string(kGtube) + "\n";
+  Analysis a = s.scan(mime::parse_message(raw));
+  EXPECT_TRUE(a.is_spam);
+  EXPECT_TRUE(has_symbol(a, "GTUBE"));
+  EXPECT_GE(a.score, 1000.0);
+}
+
+TEST(Scanner, PlainNoteIsHam) {
+  Scanner s;
+  Analysis a = s.scan(mime::parse_message("Subject: lunch\n\nLunch at noon?\n"));
+  EXPECT_FALSE(a.is_spam);
+  EXPECT_TRUE(a.symbols.empty());
+  EXPECT_EQ(a.p_spam, -1.0);  // too little learned for BAYES symbols
+}
+
+TEST(Scanner, LearnsAndExplains) {
+  Scanner s = trained();
+  EXPECT_EQ(s.spam_learned(), 30U);
+  Analysis spam = s.scan(mime::parse_message(spam_mail(99)), true);
+  EXPECT_TRUE(spam.is_spam) << spam.score;
+  EXPECT_GT(spam.p_spam, 0.9);
+  EXPECT_TRUE(has_symbol(spam, "URI_LOCAL_SPAM"));
+  EXPECT_TRUE(has_symbol(spam, "MIME_HTML_ONLY"));
+  EXPECT_FALSE(spam.evidence.empty());
+  Analysis ham = s.scan(mime::parse_message(ham_mail(99)));
+  EXPECT_FALSE(ham.is_spam) << ham.score;
+  EXPECT_LT(ham.p_spam, 0.1);
+  const std::string report = format_report(spam, "Claim your prize");
+  EXPECT_NE(report.find("BAYES_"), std::string::npos);
+  EXPECT_NE(report.find("URI_LOCAL_SPAM"), std::string::npos);
+  EXPECT_TRUE(s.uri_listed("prize-site.example"));
+}
+
+TEST(Scanner, ForgetUndoesCountsAndUris) {
+  Scanner s;
+  const mime::Message m = mime::parse_message(spam_mail(1));
+  s.learn(m, true);
+  s.learn(mime::parse_message(spam_mail(2)), true);
+  EXPECT_TRUE(s.uri_listed("prize-site.example"));
+  EXPECT_FALSE(s.learn(m, true));  // already learned
+  EXPECT_TRUE(s.forget(m));
+  EXPECT_FALSE(s.forget(m));  // no longer learned
+  EXPECT_EQ(s.spam_learned(), 1U);
+  EXPECT_FALSE(s.uri_listed("prize-site.example"));
+  // Relearning as the other class moves the message.
+  EXPECT_TRUE(s.learn(mime::parse_message(spam_mail(2)), false));
+  EXPECT_EQ(s.spam_learned(), 0U);
+  EXPECT_EQ(s.ham_learned(), 1U);
+  // Forgetting a message never learned leaves a loadable model.
+  EXPECT_FALSE(s.forget(mime::parse_message(ham_mail(5))));
+  EXPECT_TRUE(Scanner::deserialize(s.serialize(), default_scanner_options()));
+}
+
+TEST(Scanner, SerializeRoundTrip) {
+  Scanner s = trained();
+  const std::string blob = s.serialize();
+  auto back = Scanner::deserialize(blob, default_scanner_options());
+  ASSERT_TRUE(back) << back.error().message;
+  const mime::Message m = mime::parse_message(spam_mail(7));
+  EXPECT_DOUBLE_EQ(back->scan(m).score, s.scan(m).score);
+  EXPECT_EQ(back->spam_uri_count(), s.spam_uri_count());
+  for (std::size_t cut : {std::size_t{0}, std::size_t{10}, blob.size() / 2, blob.size() - 1}) {
+    EXPECT_FALSE(Scanner::deserialize(blob.substr(0, cut), default_scanner_options()));
+  }
+  std::string flipped = blob;
+  flipped[flipped.size() / 3] ^= 1;
+  EXPECT_FALSE(Scanner::deserialize(flipped, default_scanner_options()));
+}
+
+TEST(Scanner, MalformedAndBomb) {
+  Scanner s;
+  Analysis a = s.scan(mime::parse_message(
+      "Content-Type: multipart/mixed\n\n--x\nContent-Type: text/plain\n\nhi\n--x--\n"));
+  EXPECT_TRUE(has_symbol(a, "MIME_MALFORMED"));
+  std::string bomb = "Content-Type: multipart/mixed; boundary=b\n\n";
+  for (int i = 0; i < 1000; ++i) {
+    bomb += "--b\nContent-Type: text/plain\n\nx\n";
+  }
+  bomb += "--b--\n";
+  a = s.scan(mime::parse_message(bomb));
+  EXPECT_TRUE(has_symbol(a, "MIME_BOMB"));
+}
+
+TEST(Scanner, RewriteAddsHeadersAndDropsOldMarkup) {
+  Analysis a;
+  a.is_spam = true;
+  a.score = 7.34;
+  a.symbols = {{"GTUBE", 1000, ""}, {"BAYES_99", 6.5, ""}};
+  const std::string raw =
+      "Subject: x\r\nX-Spam-Status: No, score=0\r\n\tcontinued\r\nX-Spam-Flag: NO\r\n\r\nbody\r\n";
+  const std::string out = rewrite_message(raw, a, "greyflux 0.1.0 on test", "0.1.0");
+  EXPECT_EQ(out,
+            "X-Spam-Checker-Version: greyflux 0.1.0 on test\r\n"
+            "X-Spam-Flag: YES\r\n"
+            "X-Spam-Level: *******\r\n"
+            "X-Spam-Status: Yes, score=7.3 required=5.0 tests=GTUBE,BAYES_99\r\n"
+            "\tautolearn=no version=0.1.0\r\n"
+            "Subject: x\r\n"
+            "\r\nbody\r\n");
+  a.is_spam = false;
+  a.score = 0;
+  a.symbols.clear();
+  a.action = "no action";
+  EXPECT_EQ(rewrite_message("Subject: y\n\nb\n", a, "v", "1"),
+            "X-Spam-Checker-Version: v\nX-Spam-Level: \n"
+            "X-Spam-Status: No, score=0.0 required=5.0 tests=none\n\tautolearn=no version=1\n"
+            "X-Spam-Action: no action\nSubject: y\n\nb\n");
+  // Headers only, no body.
+  EXPECT_EQ(rewrite_message("Subject: z", a, "v", "1"),
+            "X-Spam-Checker-Version: v\nX-Spam-Level: \n"
+            "X-Spam-Status: No, score=0.0 required=5.0 tests=none\n\tautolearn=no version=1\n"
+            "X-Spam-Action: no action\nSubject: z\n\n");
+}
+
+TEST(Scanner, FeaturesCoverHeaders) {
+  std::vector<std::string> names;
+  const mime::Message m = mime::parse_message(
+      "Received: from mx.example.org (mx.example.org [192.0.2.1]) by mail.example.com with "
+      "ESMTP\nFrom: Alice <alice@mail.example.org>\nReply-To: x@other.example\n"
+      "Message-ID: <AB12.34@mail.example.org>\nX-Mailer: Foo Mailer 1.2\nSubject: Hi\n\nHello\n");
+  (void)mail_features(m, default_scanner_options(), nullptr, &names);
+  auto has = [&](std::string_view n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  EXPECT_TRUE(has("h:rcvd0:from:example.org"));
+  EXPECT_TRUE(has("h:rcvd0:ip16:192.0"));
+  EXPECT_TRUE(has("h:fromdom:example.org"));
+  EXPECT_TRUE(has("h:replytodom:other.example"));
+  EXPECT_TRUE(has("h:replyto:differs"));
+  EXPECT_TRUE(has("h:mid:shape:A9.9"));
+  EXPECT_TRUE(has("h:mid:from-domain"));
+  EXPECT_TRUE(has("h:mailer/t:foo mailer "));
+}
+
+}  // namespace
+}  // namespace gf::spamd
