@@ -210,8 +210,12 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     hopts.request_timeout = values->duration("http.request_timeout");
     hopts.max_connections = static_cast<std::size_t>(values->integer("http.max_connections"));
     AkismetService* svc_ptr = akismet.get();
+    const FluxService* flux_ptr = flux->get();
     http_server = std::make_unique<io::HttpServer>(
-        ioc, hopts, [svc_ptr](const io::HttpRequest& r) {
+        ioc, hopts, [svc_ptr, flux_ptr](const io::HttpRequest& r) {
+          if (r.path.starts_with("/api/v1/flux/")) {
+            return FluxService::handle_http(flux_ptr, r);
+          }
           return svc_ptr->handle(r, to_unix(wall_now()));
         });
   }

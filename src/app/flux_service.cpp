@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/dns/message.hpp"
 #include "core/flux/allowlist.hpp"
 #include "core/flux/ingest.hpp"
 #include "core/flux/rpz.hpp"
@@ -174,6 +175,47 @@ FluxService::~FluxService() {
   }
   impl_->publish();
   spdlog::info("flux: stopped ({})", impl_->ingest->stats().summary());
+}
+
+io::HttpResponse FluxService::handle_http(const FluxService* service, const io::HttpRequest& req) {
+  io::HttpResponse r;
+  r.content_type = "application/json";
+  auto error = [&](int status, std::string_view what) {
+    r.status = status;
+    r.body = "{\"error\":\"" + flux::json_escape(what) + "\"}\n";
+    return r;
+  };
+  if (req.method != "GET" && req.method != "HEAD") {
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return error(405, "method not allowed");
+  }
+  if (service == nullptr) {
+    return error(503, "flux detection is off: set [flux] dnstap_socket or interface");
+  }
+  constexpr std::string_view kPrefix = "/api/v1/flux/";
+  auto name = dns::canonical_name(std::string_view(req.path).substr(kPrefix.size()));
+  if (!name || name->empty()) {
+    return error(400, "not a domain name");
+  }
+  Impl& m = *service->impl_;
+  const TimePoint now = std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+  {
+    std::lock_guard<std::mutex> g(m.lock);
+    if (const flux::NameState* s = m.tracker->find(*name); s != nullptr && s->responses > 0) {
+      const auto v =
+          flux::judge(flux::features(*name, *s, now, *m.tracker, m.allow ? &*m.allow : nullptr));
+      r.body = flux::to_json(v, true) + "\n";
+      return r;
+    }
+  }
+  if (auto hit = service->index()->match_host(*name)) {
+    r.body = "{\"name\":\"" + flux::json_escape(*name) + "\",\"flux\":true,\"listed_as\":\"" +
+             flux::json_escape(hit->name) + "\",\"score\":" + std::to_string(hit->score) + "}\n";
+    return r;
+  }
+  r.status = 404;
+  r.body = "{\"name\":\"" + flux::json_escape(*name) + "\",\"flux\":false,\"tracked\":false}\n";
+  return r;
 }
 
 std::shared_ptr<const flux::FluxIndex> FluxService::index() const {

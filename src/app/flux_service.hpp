@@ -15,6 +15,7 @@
 #include "app/settings.hpp"
 #include "core/common/result.hpp"
 #include "core/flux/lookup.hpp"
+#include "io/net/http_server.hpp"
 
 namespace gf::app {
 
@@ -27,6 +28,11 @@ class FluxService {
   FluxService& operator=(const FluxService&) = delete;
 
   std::shared_ptr<const flux::FluxIndex> index() const;
+
+  // GET /api/v1/flux/NAME: 200 with the JSON verdict of a tracked name (or of the listed flux
+  // name it lies below), 404 for a name never seen, 405 for other methods, 400 for a bad name.
+  // `service` may be null (no [flux] source configured): 503. Thread-safe, short lock only.
+  static io::HttpResponse handle_http(const FluxService* service, const io::HttpRequest& req);
 
  private:
   struct Impl;

@@ -77,10 +77,15 @@ def main():
         err = open(os.path.join(tmp, "listen.err"), "w")
         if serve:
             cfg = os.path.join(tmp, "greyflux.toml")
+            http_port = free_port()
             open(cfg, "w").write(f"""[store]
 backend = "memory"
 [policy]
 listen = ["127.0.0.1:{free_port()}"]
+[http]
+listen = ["127.0.0.1:{http_port}"]
+[akismet]
+store_path = "{tmp}/akismet.lmdb"
 [admin]
 socket = "{tmp}/admin.sock"
 [flux]
@@ -166,6 +171,26 @@ auth-zone:
             wait_for(lambda: int(open(rpz).read().split(" SOA ")[1].split()[2]) > serial1, 10,
                      "a later RPZ rewrite with a higher serial")
             assert "stable.test CNAME" not in open(rpz).read()
+            # The verdict over HTTP: GET /api/v1/flux/NAME.
+            import urllib.error
+            import urllib.request
+
+            def get(name):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/v1/flux/{name}",
+                                                timeout=10) as resp:
+                        return resp.status, json.loads(resp.read())
+                except urllib.error.HTTPError as e:
+                    return e.code, json.loads(e.read())
+            status, body = get("active-flux.test")
+            assert status == 200 and body["flux"] and body["features"]["asns"] == 10, (status, body)
+            status, body = get("www.active-flux.test")
+            assert status == 200 and body["listed_as"] == "active-flux.test", (status, body)
+            status, body = get("stable.test")
+            assert status == 200 and not body["flux"], (status, body)
+            status, body = get("never-seen.test")
+            assert status == 404 and not body["flux"], (status, body)
+            print("HTTP: GET /api/v1/flux/active-flux.test -> 200 flux, never-seen.test -> 404")
             listen.send_signal(signal.SIGTERM)
             assert listen.wait(timeout=20) == 0, open(os.path.join(tmp, "listen.err")).read()
             listen = None
