@@ -19,6 +19,7 @@
 // Threading: handle() is safe from any thread. Errors: handle() never throws for bad input
 // (Akismet-style replies); open() returns a Result (startup error).
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "core/akismet/decision.hpp"
+#include "core/flux/lookup.hpp"
 #include "core/akismet/evidence.hpp"
 #include "core/akismet/form.hpp"
 #include "core/classify/classifier.hpp"
@@ -91,6 +93,11 @@ class AkismetService {
   [[nodiscard]] Result<void> save_model();
   [[nodiscard]] Result<void> flush();
   AkismetCounters& counters() { return counters_; }
+
+  // The fast-flux detector's current index (may return null). Set once, before serving: link
+  // and author-URL hosts it flags become the FAST_FLUX_LINK symbol.
+  using FluxLookup = std::function<std::shared_ptr<const flux::FluxIndex>()>;
+  void set_flux_lookup(FluxLookup lookup) { flux_lookup_ = std::move(lookup); }
   [[nodiscard]] std::string stats_text();
 
  private:
@@ -126,6 +133,7 @@ class AkismetService {
   std::mutex flood_mu_;
   akismet::FloodTracker flood_;
   AkismetCounters counters_;
+  FluxLookup flux_lookup_;
 };
 
 }  // namespace gf::app

@@ -200,6 +200,10 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
       return 2;
     }
     akismet = std::move(*svc);
+    if (const FluxService* fs = flux->get(); fs != nullptr) {
+      // Links to names the fast-flux detector flags are spam evidence in comment checks.
+      akismet->set_flux_lookup([fs] { return fs->index(); });
+    }
     io::HttpServerOptions hopts;
     hopts.name = "http";
     for (const std::string& l : values->list("http.listen")) {

@@ -95,6 +95,10 @@ dnstap_socket = "{sock}"
 rpz_path = "{rpz}"
 rpz_interval = "1s"
 """)
+            keys = subprocess.run([greyflux, "keys", "add", "--blog", "https://blog.test",
+                                   "--config", cfg], capture_output=True, text=True, timeout=30)
+            assert keys.returncode == 0, keys.stderr
+            api_key = keys.stdout.strip()
             listen = subprocess.Popen([greyflux, "serve", "--config", cfg], stdout=out, stderr=err)
         else:
             listen = subprocess.Popen([greyflux, "flux", "listen", "--dnstap-socket", sock,
@@ -191,6 +195,24 @@ auth-zone:
             status, body = get("never-seen.test")
             assert status == 404 and not body["flux"], (status, body)
             print("HTTP: GET /api/v1/flux/active-flux.test -> 200 flux, never-seen.test -> 404")
+            # A comment linking to the flux name carries the fast-flux symbol; one linking to a
+            # stable name does not.
+            import urllib.parse
+
+            def comment_reasons(link):
+                form = urllib.parse.urlencode({
+                    "api_key": api_key, "blog": "https://blog.test", "user_ip": "192.0.2.55",
+                    "comment_type": "comment", "comment_author": "Pat",
+                    "comment_content": f"Nice post, see http://{link}/page for more"}).encode()
+                req = urllib.request.Request(f"http://127.0.0.1:{http_port}/1.1/comment-check",
+                                             data=form, method="POST")
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    return resp.headers.get("X-Greyflux-Reasons", ""), resp.read().decode()
+            reasons, verdict = comment_reasons("www.active-flux.test")
+            assert "FAST_FLUX_LINK" in reasons and verdict == "true", (reasons, verdict)
+            reasons, verdict = comment_reasons("stable.test")
+            assert "FAST_FLUX_LINK" not in reasons, reasons
+            print("comment-check: a link to the flux name -> FAST_FLUX_LINK, spam")
             listen.send_signal(signal.SIGTERM)
             assert listen.wait(timeout=20) == 0, open(os.path.join(tmp, "listen.err")).read()
             listen = None
