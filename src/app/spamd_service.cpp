@@ -12,6 +12,7 @@
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <boost/asio.hpp>
 
@@ -294,6 +295,40 @@ void SpamdService::learn(std::string_view raw, bool is_spam) {
   dirty_ = true;
 }
 
+std::size_t SpamdService::learn_bulk(
+    const std::vector<std::pair<const std::string*, bool>>& messages, unsigned threads) {
+  threads = std::max(1U, threads);
+  constexpr std::size_t kBatch = 512;
+  std::size_t learned = 0;
+  std::vector<spamd::Scanner::Prepared> prepared(kBatch);
+  for (std::size_t base = 0; base < messages.size(); base += kBatch) {
+    const std::size_t n = std::min(kBatch, messages.size() - base);
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      std::size_t i;
+      while ((i = next++) < n) {
+        const mime::Message m = mime::parse_message(*messages[base + i].first);
+        std::shared_lock lock(mu_);
+        prepared[i] = scanner_.prepare(m);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+      pool.emplace_back(work);
+    }
+    work();
+    for (auto& t : pool) {
+      t.join();
+    }
+    std::unique_lock lock(mu_);
+    for (std::size_t i = 0; i < n; ++i) {
+      learned += scanner_.learn(prepared[i], messages[base + i].second) ? 1 : 0;
+    }
+  }
+  dirty_ = true;
+  return learned;
+}
+
 spamd::Analysis SpamdService::check(std::string_view raw, bool explain) const {
   const mime::Message m = mime::parse_message(raw);
   std::shared_lock lock(mu_);
@@ -485,6 +520,8 @@ int learn_command(const Values& v, const std::vector<std::string>& spam,
   }
   const auto start = std::chrono::steady_clock::now();
   const std::size_t total = s.size() + h.size();
+  std::vector<std::pair<const std::string*, bool>> order;
+  order.reserve(total);
   std::size_t si = 0;
   std::size_t hi = 0;
   while (si < s.size() || hi < h.size()) {
@@ -492,11 +529,12 @@ int learn_command(const Values& v, const std::vector<std::string>& spam,
     const bool take_spam =
         hi >= h.size() || (si < s.size() && si * h.size() <= hi * s.size());
     if (take_spam) {
-      (*svc)->learn(s[si++], true);
+      order.emplace_back(&s[si++], true);
     } else {
-      (*svc)->learn(h[hi++], false);
+      order.emplace_back(&h[hi++], false);
     }
   }
+  (*svc)->learn_bulk(order, std::max(1U, std::thread::hardware_concurrency()));
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (auto ok = (*svc)->save(); !ok) {

@@ -55,6 +55,10 @@ class SpamdService {
 
   // Bulk paths used by the CLI and benchmarks.
   void learn(std::string_view raw, bool is_spam);
+  // Learns many messages in the given order: parsing and feature extraction run on `threads`
+  // threads, training on one. Returns how many were learned (not already known).
+  std::size_t learn_bulk(const std::vector<std::pair<const std::string*, bool>>& messages,
+                         unsigned threads);
   [[nodiscard]] spamd::Analysis check(std::string_view raw, bool explain) const;
   [[nodiscard]] Result<void> save();
   [[nodiscard]] const SpamdCounters& counters() const { return counters_; }

@@ -193,8 +193,8 @@ Analysis Scanner::scan(const mime::Message& m, bool explain) const {
   return a;
 }
 
-void Scanner::count_uris(const mime::Message& m, bool is_spam, int delta) {
-  for (const std::string& dom : uri_domains(m)) {
+void Scanner::count_uris(const std::vector<std::string>& domains, bool is_spam, int delta) {
+  for (const std::string& dom : domains) {
     auto it = uris_.find(dom);
     if (it == uris_.end()) {
       if (delta < 0 || uris_.size() >= options_.max_spam_uris) {
@@ -224,42 +224,47 @@ std::uint64_t Scanner::fingerprint(const mime::Message& m) {
   return classify::hash_feature(key);
 }
 
-bool Scanner::learn(const mime::Message& m, bool is_spam) {
-  const std::uint64_t fp = fingerprint(m);
-  if (auto it = seen_.find(fp); it != seen_.end()) {
+Scanner::Prepared Scanner::prepare(const mime::Message& m) const {
+  return Prepared{fingerprint(m), mail_features(m, options_), uri_domains(m)};
+}
+
+bool Scanner::learn(const mime::Message& m, bool is_spam) { return learn(prepare(m), is_spam); }
+
+bool Scanner::learn(const Prepared& p, bool is_spam) {
+  if (auto it = seen_.find(p.fingerprint); it != seen_.end()) {
     if (it->second == is_spam) {
       return false;
     }
-    forget(m);
+    forget(p);
   }
-  const classify::FeatureVector f = mail_features(m, options_);
-  logistic_.train(f, is_spam);
-  fisher_.train(f, is_spam);
+  logistic_.train(p.features, is_spam);
+  fisher_.train(p.features, is_spam);
   ++(is_spam ? spam_learned_ : ham_learned_);
-  count_uris(m, is_spam, +1);
+  count_uris(p.uri_domains, is_spam, +1);
   if (seen_.size() < options_.max_seen) {
-    seen_.emplace(fp, is_spam);
+    seen_.emplace(p.fingerprint, is_spam);
   }
   return true;
 }
 
-bool Scanner::forget(const mime::Message& m) {
-  auto it = seen_.find(fingerprint(m));
+bool Scanner::forget(const mime::Message& m) { return forget(prepare(m)); }
+
+bool Scanner::forget(const Prepared& p) {
+  auto it = seen_.find(p.fingerprint);
   if (it == seen_.end()) {
     return false;
   }
   const bool was_spam = it->second;
   seen_.erase(it);
-  const classify::FeatureVector f = mail_features(m, options_);
-  fisher_.forget(f, was_spam);
+  fisher_.forget(p.features, was_spam);
   // Logistic regression cannot subtract an example; a step towards the other label is the
   // closest undo it has.
-  logistic_.train(f, !was_spam);
+  logistic_.train(p.features, !was_spam);
   std::uint64_t& n = was_spam ? spam_learned_ : ham_learned_;
   if (n > 0) {
     --n;
   }
-  count_uris(m, was_spam, -1);
+  count_uris(p.uri_domains, was_spam, -1);
   return true;
 }
 

@@ -83,6 +83,16 @@ class Scanner {
   [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false) const;
   // Model probability only (bulk classification, evaluation): no symbols.
   [[nodiscard]] double probability(const mime::Message& m) const;
+  // What learning needs from a message, computed without touching the model (so bulk learning
+  // can prepare messages on several threads and train on one).
+  struct Prepared {
+    std::uint64_t fingerprint = 0;
+    classify::FeatureVector features;
+    std::vector<std::string> uri_domains;
+  };
+  [[nodiscard]] Prepared prepare(const mime::Message& m) const;
+  bool learn(const Prepared& p, bool is_spam);
+
   // Returns false when the message was already learned as this class (nothing to do). A
   // message learned before as the other class is forgotten first, as sa-learn does.
   bool learn(const mime::Message& m, bool is_spam);
@@ -115,7 +125,8 @@ class Scanner {
   [[nodiscard]] double model_score(const classify::FeatureVector& f) const;
   [[nodiscard]] double weight(std::string_view name) const;
   void add_symbol(Analysis& a, std::string name, std::string description) const;
-  void count_uris(const mime::Message& m, bool is_spam, int delta);
+  void count_uris(const std::vector<std::string>& domains, bool is_spam, int delta);
+  bool forget(const Prepared& p);
 
   ScannerOptions options_;
   classify::LogisticModel logistic_;
