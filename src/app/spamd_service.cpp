@@ -557,8 +557,8 @@ int classify_command(const Values& v, const std::vector<std::string>& files, boo
     return 3;
   }
   int rc = 0;
-  std::size_t count = 0;
-  bool last_spam = false;
+  std::vector<std::string> names;
+  std::vector<std::string> raws;
   for (const auto& f : files) {
     auto msgs = read_messages(f);
     if (!msgs) {
@@ -567,22 +567,40 @@ int classify_command(const Values& v, const std::vector<std::string>& files, boo
       continue;
     }
     for (std::size_t i = 0; i < msgs->size(); ++i) {
-      const spamd::Analysis a = (*svc)->check((*msgs)[i], explain);
-      const std::string name = msgs->size() == 1 ? f : fmt::format("{}#{}", f, i + 1);
-      std::printf("%s %s score=%.1f/%.1f p=%.4f tests=%s\n", name.c_str(),
-                  a.is_spam ? "S" : "H", a.score, a.required, a.p_spam, symbol_list(a).c_str());
-      if (explain) {
-        std::fputs(spamd::format_report(a, "").c_str(), stdout);
-      }
-      last_spam = a.is_spam;
-      ++count;
+      names.push_back(msgs->size() == 1 ? f : fmt::format("{}#{}", f, i + 1));
+      raws.push_back(std::move((*msgs)[i]));
+    }
+  }
+  // Scanning is read-only: every core takes messages; output stays in input order.
+  std::vector<spamd::Analysis> results(raws.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    std::size_t i;
+    while ((i = next++) < raws.size()) {
+      results[i] = (*svc)->check(raws[i], explain);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::max(1U, std::thread::hardware_concurrency()); ++t) {
+    pool.emplace_back(work);
+  }
+  work();
+  for (auto& t : pool) {
+    t.join();
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const spamd::Analysis& a = results[i];
+    std::printf("%s %s score=%.1f/%.1f p=%.4f tests=%s\n", names[i].c_str(), a.is_spam ? "S" : "H",
+                a.score, a.required, a.p_spam, symbol_list(a).c_str());
+    if (explain) {
+      std::fputs(spamd::format_report(a, "").c_str(), stdout);
     }
   }
   if (rc != 0) {
     return rc;
   }
-  if (count == 1) {
-    return last_spam ? 0 : 1;
+  if (results.size() == 1) {
+    return results[0].is_spam ? 0 : 1;
   }
   return 0;
 }
