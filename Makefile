@@ -28,6 +28,7 @@ test: deps-test build
 bench: build
 	bash scripts/deps.sh bench
 	bash bench/greylist_anchors.sh $(BUILD_DIR)
+	bash bench/akismet/run.sh $(BUILD_DIR)/greyflux
 
 bench-spamd: build
 	bash scripts/deps.sh bench

@@ -340,6 +340,8 @@ struct Spec {
   cl::ClassifierOptions options;
   bool author = false;  // add the AUTHOR field under its prefix
   int epochs = 1;       // passes over the training folds in protocol (a)
+  int bag = 1;          // protocol (a): average the log-odds of this many models, each trained
+                        // on its own shuffle of the training folds
 };
 
 using FeatureCache = std::map<std::string, std::vector<cl::FeatureVector>>;
@@ -392,25 +394,36 @@ LovoResult leave_one_video_out(const Spec& s, const std::vector<Comment>& all,
   std::vector<double> pooled_scores;
   std::vector<bool> pooled_labels;
   for (int fold = 0; fold < 5; ++fold) {
-    auto model = make_model(s, all, cache);
-    std::vector<std::size_t> train;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      if (all[i].video != fold) {
-        train.push_back(i);
+    std::vector<std::unique_ptr<Model>> models;
+    for (int b = 0; b < std::max(1, s.bag); ++b) {
+      auto model = make_model(s, all, cache);
+      std::vector<std::size_t> train;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (all[i].video != fold) {
+          train.push_back(i);
+        }
       }
-    }
-    std::mt19937_64 rng(0x5eed + static_cast<unsigned>(fold));  // fixed: runs are reproducible
-    for (int e = 0; e < s.epochs; ++e) {
-      std::shuffle(train.begin(), train.end(), rng);
-      for (auto i : train) {
-        model->train(i, all[i].spam);
+      // Fixed seeds: runs are reproducible (bag member 0 is the single-model run).
+      std::mt19937_64 rng(0x5eed + static_cast<unsigned>(fold) + 1000u * static_cast<unsigned>(b));
+      for (int e = 0; e < s.epochs; ++e) {
+        std::shuffle(train.begin(), train.end(), rng);
+        for (auto i : train) {
+          model->train(i, all[i].spam);
+        }
       }
+      models.push_back(std::move(model));
     }
     std::vector<double> scores;
     std::vector<bool> labels;
     for (std::size_t i = 0; i < all.size(); ++i) {
       if (all[i].video == fold) {
-        scores.push_back(model->score(i));
+        double logit = 0;
+        for (const auto& m : models) {
+          const double p = std::clamp(m->score(i), 1e-12, 1 - 1e-12);
+          logit += std::log(p / (1 - p));
+        }
+        logit /= static_cast<double>(models.size());
+        scores.push_back(models.size() == 1 ? models[0]->score(i) : 1 / (1 + std::exp(-logit)));
         labels.push_back(all[i].spam);
       }
     }
@@ -529,17 +542,18 @@ std::vector<Spec> report_specs() {
 // Grid used while choosing the default; prints one pooled line per configuration.
 std::vector<Spec> sweep_specs() {
   std::vector<Spec> specs;
-  for (int window : {4, 5}) {
-    for (double confident : {0.0, 0.05, 0.1, 0.2}) {
-      for (double rate : {0.4, 0.6}) {
+  // Bagging (variance reduction) x OSB window x character n-grams.
+  for (int bag : {1, 5}) {
+    for (int window : {4, 5}) {
+      for (bool ngrams : {false, true}) {
         Spec l;
-        l.name = "lr osb" + std::to_string(window) + " conf" +
-                 std::to_string(confident).substr(0, 4) + " r" + std::to_string(rate).substr(0, 3);
+        l.name = "lr bag" + std::to_string(bag) + " osb" + std::to_string(window) +
+                 (ngrams ? " +chr3-5" : "");
         l.options.engine = cl::Engine::Logistic;
         l.options.tokenizer.osb_window = window;
-        l.options.logistic.learning_rate = rate;
-        l.options.logistic.confident = confident;
+        l.options.tokenizer.char_ngrams = ngrams;
         l.epochs = 5;
+        l.bag = bag;
         specs.push_back(l);
       }
     }

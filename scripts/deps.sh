@@ -9,10 +9,15 @@ build_pkgs=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   liblmdb-dev libpsl-dev publicsuffix libxxhash-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fast-flux detector: captures, dnstap (dnstap.proto from the Go package), ASN data, resolver
+  libpcap-dev libfstrm-dev libprotobuf-c-dev protobuf-c-compiler golang-github-dnstap-golang-dnstap-dev
+  libmaxminddb-dev libunbound-dev
+  # mail scanner
   libgmime-3.0-dev zlib1g-dev
 )
-test_pkgs=(postfix swaks procps iproute2 python3 spamc spamd spamassassin)
-bench_pkgs=(postgrey gross bogofilter spamc spamd spamassassin)  # plus npm (nodejs) for the corpus
+test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
+  spamassassin)
+bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin)
 
 want=()
 [ $# -eq 0 ] && set -- build
@@ -24,6 +29,12 @@ for tier in "$@"; do
     *) echo "deps.sh: unknown tier '$tier' (build|test|bench)" >&2; exit 2 ;;
   esac
 done
+
+# The Akismet integration tests run npm clients: Debian's nodejs + npm, unless a node with npm
+# is already installed some other way.
+case " $* " in *" test "*|*" bench "*)
+  command -v npm >/dev/null || want+=(nodejs npm) ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
@@ -39,5 +50,7 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # postfix asks debconf questions; answer them so the install never prompts.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# tshark (flux benchmark anchor) asks whether non-root users may capture; they may not.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

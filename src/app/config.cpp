@@ -125,6 +125,28 @@ Result<void> validate(const Values& v) {
       return fail(Errc::Config, "policy.listen: " + spec.error().message);
     }
   }
+  for (const std::string& l : v.list("http.listen")) {
+    auto spec = io::parse_listen(l);
+    if (!spec) {
+      return fail(Errc::Config, "http.listen: " + spec.error().message);
+    }
+    if (spec->is_unix) {
+      return fail(Errc::Config, "http.listen: unix sockets are not supported");
+    }
+  }
+  if (v.size("http.max_body") < 4096) {
+    return fail(Errc::Config, "http.max_body: must be at least 4KiB");
+  }
+  for (auto name : {"http.max_connections", "akismet.max_checks"}) {
+    if (v.integer(name) < 1) {
+      return fail(Errc::Config, fmt::format("{}: must be at least 1", name));
+    }
+  }
+  for (auto name : {"akismet.usage_limit", "akismet.min_training"}) {
+    if (v.integer(name) < 0) {
+      return fail(Errc::Config, fmt::format("{}: must not be negative", name));
+    }
+  }
   return validate_spamd(v);
 }
 

@@ -1,6 +1,5 @@
 #include "app/daemon.hpp"
 
-#include <spdlog/async.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,11 +14,13 @@
 #include <cstring>
 #include <thread>
 
+#include "app/akismet_service.hpp"
 #include "app/config.hpp"
 #include "app/engine.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "gf_version.hpp"
+#include "io/net/http_server.hpp"
 #include "io/net/line_server.hpp"
 
 namespace gf::app {
@@ -84,12 +85,17 @@ std::vector<io::ListenSpec> listen_specs(const Values& v) {
 }  // namespace
 
 void setup_logging(const std::string& level, const std::string& file) {
-  spdlog::init_thread_pool(1 << 16, 1);
+  // Synchronous sinks on fully buffered streams: a decision line costs a formatted fwrite into
+  // a buffer, not a thread wake-up (an async queue signals its thread once per line, which at
+  // 50,000 decisions a second costs more than the decisions). Buffers are flushed every second
+  // and at once for warnings and errors.
   std::shared_ptr<spdlog::logger> logger;
   if (file.empty()) {
-    logger = spdlog::create_async<spdlog::sinks::stderr_sink_mt>("greyflux");
+    static char buf[1 << 16];
+    std::setvbuf(stderr, buf, _IOFBF, sizeof buf);
+    logger = spdlog::stderr_logger_mt("greyflux");
   } else {
-    logger = spdlog::create_async<spdlog::sinks::basic_file_sink_mt>("greyflux", file);
+    logger = spdlog::basic_logger_mt("greyflux", file);
   }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %L %v");
   logger->set_level(spdlog::level::from_str(level));
@@ -174,6 +180,34 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
         return {};
       });
 
+  // The Akismet-compatible comment API (off when http.listen is empty).
+  std::unique_ptr<AkismetService> akismet;
+  std::unique_ptr<io::HttpServer> http_server;
+  if (!values->list("http.listen").empty()) {
+    auto svc = AkismetService::open(akismet_config(*values));
+    if (!svc) {
+      spdlog::critical("{}", svc.error().message);
+      spdlog::shutdown();
+      std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
+      return 2;
+    }
+    akismet = std::move(*svc);
+    io::HttpServerOptions hopts;
+    hopts.name = "http";
+    for (const std::string& l : values->list("http.listen")) {
+      hopts.listen.push_back(*io::parse_listen(l));  // validated with the config
+    }
+    hopts.body_limit = values->size("http.max_body");
+    hopts.idle_timeout = values->duration("http.idle_timeout");
+    hopts.request_timeout = values->duration("http.request_timeout");
+    hopts.max_connections = static_cast<std::size_t>(values->integer("http.max_connections"));
+    AkismetService* svc_ptr = akismet.get();
+    http_server = std::make_unique<io::HttpServer>(
+        ioc, hopts, [svc_ptr](const io::HttpRequest& r) {
+          return svc_ptr->handle(r, to_unix(wall_now()));
+        });
+  }
+
   io::LineServer* policy_ptr = &policy_server;
   io::LineServerOptions aopts;
   aopts.name = "admin";
@@ -186,7 +220,8 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   }
   io::LineServer admin_server(
       ioc, aopts,
-      [&eng, policy_ptr](std::string& in, std::string& out, const std::string&) -> io::FrameResult {
+      [&eng, policy_ptr, ak = akismet.get()](std::string& in, std::string& out,
+                                             const std::string&) -> io::FrameResult {
         const std::size_t nl = in.find('\n');
         if (nl == std::string::npos) {
           if (in.size() > 4096) {
@@ -197,6 +232,9 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
         const std::string line = in.substr(0, nl);
         spdlog::info("admin: {}", sanitize_line(line, 200));
         out = eng.admin(line, &policy_ptr->stats());
+        if (ak != nullptr && trim_ws(line) == "stats" && out.starts_with("ok\n")) {
+          out += ak->stats_text();
+        }
         return {io::FrameStatus::Close, ""};
       });
 
@@ -211,6 +249,15 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     spdlog::shutdown();
     std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
     return 2;
+  }
+
+  if (http_server) {
+    if (auto ok = http_server->start(); !ok) {
+      spdlog::critical("{}", ok.error().message);
+      spdlog::shutdown();
+      std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
+      return 2;
+    }
   }
 
   SpamdRuntime spamd_rt;  // the mail scanner, when spamd.listen is set
@@ -236,6 +283,25 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   };
   if (values->str("store.backend") == "memory") {
     schedule_expiry();
+  }
+
+  // The learned comment model is snapshotted now and then (feedback itself is logged at once).
+  asio::steady_timer model_saver(ioc);
+  std::function<void()> schedule_model_save = [&] {
+    model_saver.expires_after(values->duration("akismet.model_save_interval"));
+    model_saver.async_wait([&](boost::system::error_code ec) {
+      if (ec || stopping) {
+        return;
+      }
+      // Off the io threads' critical path would be nicer; the snapshot is a few MiB copy.
+      if (auto ok = akismet->save_model(); !ok) {
+        spdlog::error("akismet: cannot save the model: {}", ok.error().message);
+      }
+      schedule_model_save();
+    });
+  };
+  if (akismet) {
+    schedule_model_save();
   }
 
   std::mutex done_mu;
@@ -277,7 +343,11 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
       spdlog::info("signal {}: draining connections", sig);
       stopping = true;
       expiry.cancel();
+      model_saver.cancel();
       policy_server.drain();
+      if (http_server) {
+        http_server->drain();
+      }
       admin_server.drain();
       spamd_rt.drain();
       // Connections get a few seconds to finish; then the loop is stopped regardless.
@@ -296,7 +366,12 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   for (const auto& l : popts.listen) {
     where += (where.empty() ? "" : ", ") + l.to_string();
   }
-  spdlog::info("greyflux {} ready: policy on {}, store {} at {}, {} threads", kVersion, where,
+  std::string http_where;
+  for (const std::string& l : values->list("http.listen")) {
+    http_where += (http_where.empty() ? "" : ", ") + l;
+  }
+  spdlog::info("greyflux {} ready: policy on {}, comment API on {}, store {} at {}, {} threads",
+               kVersion, where, http_where.empty() ? "(off)" : http_where,
                values->str("store.backend"), values->str("store.path"), threads);
 
   std::vector<std::thread> pool;
@@ -315,6 +390,8 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   if (hard_stop.joinable()) {
     hard_stop.join();
   }
+  http_server.reset();
+  akismet.reset();    // saves the model, commits pending writes
   spamd_rt.finish();  // saves the mail model if it changed
   engine->reset();    // commits pending writes
   spdlog::info("greyflux stopped");

@@ -71,7 +71,6 @@ std::string fields_of(std::string_view key) {
 Result<std::unique_ptr<Engine>> Engine::open(const Values& v,
                                              std::shared_ptr<const greylist::Policy> policy) {
   std::unique_ptr<Engine> e(new Engine());
-  e->policy_ = policy;
   e->expiry_settings_ = policy->settings;
   if (v.str("store.backend") == "memory") {
     e->store_ = std::make_unique<greylist::MemoryStore>();
@@ -116,30 +115,19 @@ Engine::~Engine() {
 }
 
 greylist::Decision Engine::check(const policy::Request& req, TimePoint now) {
-  greylist::Decision d;
-  {
-    std::lock_guard lock(mu_);
-    d = greylist_->check(req, now);
-  }
+  greylist::Decision d = greylist_->check(req, now);  // thread-safe, no engine-wide lock
   ++counters_.requests;
   ++counters_.by_reason[static_cast<std::size_t>(d.reason)];
   return d;
 }
 
 void Engine::set_policy(std::shared_ptr<const greylist::Policy> policy) {
-  {
-    std::lock_guard lock(mu_);
-    policy_ = policy;
-    greylist_->set_policy(policy);
-  }
+  greylist_->set_policy(policy);
   std::lock_guard lock(settings_mu_);
   expiry_settings_ = policy->settings;
 }
 
-std::shared_ptr<const greylist::Policy> Engine::policy() {
-  std::lock_guard lock(mu_);
-  return policy_;
-}
+std::shared_ptr<const greylist::Policy> Engine::policy() { return greylist_->policy(); }
 
 void Engine::expire_step(TimePoint now) {
   if (lmdb_ != nullptr) {
@@ -159,12 +147,7 @@ void Engine::expire_step(TimePoint now) {
 
 std::string Engine::admin(std::string_view line, const io::LineServerStats* policy_stats) {
   const std::vector<std::string> words = words_of(line);
-  // Only whitelist commands touch the greylist object; listings read the thread-safe store
-  // without holding up requests.
-  if (!words.empty() && words[0] == "whitelist") {
-    std::lock_guard lock(mu_);
-    return admin_locked(words, policy_stats);
-  }
+  // The greylist and the store are thread-safe: admin commands run beside requests.
   return admin_locked(words, policy_stats);
 }
 
@@ -228,16 +211,18 @@ std::string Engine::admin_locked(const std::vector<std::string>& w, const io::Li
   }
   if (word(0) == "whitelist" && word(1) == "list") {
     std::string out = "ok\n";
-    for (const auto& e : policy_->clients.entries()) {
+    const auto pol = greylist_->policy();
+    const auto dyn = greylist_->dynamic_lists();
+    for (const auto& e : pol->clients.entries()) {
       out += "client\tfile\t" + e + "\n";
     }
-    for (const auto& e : greylist_->dynamic_clients().entries()) {
+    for (const auto& e : dyn->clients.entries()) {
       out += "client\tadmin\t" + e + "\n";
     }
-    for (const auto& e : policy_->recipients.entries()) {
+    for (const auto& e : pol->recipients.entries()) {
       out += "recipient\tfile\t" + e + "\n";
     }
-    for (const auto& e : greylist_->dynamic_recipients().entries()) {
+    for (const auto& e : dyn->recipients.entries()) {
       out += "recipient\tadmin\t" + e + "\n";
     }
     return out;

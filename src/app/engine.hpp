@@ -55,12 +55,10 @@ class Engine {
   std::string admin_locked(const std::vector<std::string>& words,
                            const io::LineServerStats* policy_stats);
 
-  std::mutex mu_;  // guards greylist_ and settings_ (the greylist is not thread-safe)
   std::unique_ptr<greylist::Store> store_;
   io::LmdbStore* lmdb_ = nullptr;  // the same object as store_ when the backend is LMDB
   std::unique_ptr<io::PublicSuffixList> psl_;
   std::unique_ptr<greylist::Greylist> greylist_;
-  std::shared_ptr<const greylist::Policy> policy_;
   std::mutex settings_mu_;  // guards expiry_settings_, read by the store's writer thread
   greylist::Settings expiry_settings_;
   Counters counters_;

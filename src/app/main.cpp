@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "app/akismet_service.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"
+#include "app/flux_cli.hpp"
 #include "app/spamd_service.hpp"
 #include "gf_version.hpp"
 
@@ -67,6 +69,17 @@ int main(int argc, char** argv) {
   CLI::App* stats = app.add_subcommand("stats", "print the daemon's counters");
   add_config(stats);
 
+  gf::app::FluxCli flux_cli(app, config);
+
+  CLI::App* keys = app.add_subcommand("keys", "add|list|revoke comment API keys");
+  add_config(keys);
+  std::string blog;
+  keys->add_option("args", args, "add --blog URL | list | revoke KEY")->required();
+  keys->add_option("--blog", blog, "the site a new key is for");
+  CLI::App* akismet = app.add_subcommand("akismet", "show a stored comment check");
+  add_config(akismet);
+  akismet->add_option("args", args, "show GUID")->required();
+
   std::vector<std::string> learn_spam;
   std::vector<std::string> learn_ham;
   CLI::App* learn = app.add_subcommand(
@@ -83,7 +96,21 @@ int main(int argc, char** argv) {
       ->required();
   classify->add_flag("--explain", classify_explain, "print each symbol and the model evidence");
 
+
   CLI11_PARSE(app, argc, argv);
+
+  if (flux_cli.parsed()) {
+    return flux_cli.run();
+  }
+
+  if (keys->parsed()) {
+    args.insert(args.begin(), "keys");
+    return gf::app::akismet_cli(config, overrides, args, blog);
+  }
+  if (akismet->parsed()) {
+    args.insert(args.begin(), "akismet");
+    return gf::app::akismet_cli(config, overrides, args, blog);
+  }
 
   if (learn->parsed() || classify->parsed()) {
     auto values = gf::app::load_config(config, overrides);

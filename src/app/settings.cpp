@@ -60,6 +60,29 @@ const std::vector<SettingDef>& settings_table() {
       {"greylist.header", T::String, "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d",
        true, "header prepended on the first pass: %t seconds, %v version, %h host, %d date"},
       {"greylist.hostname", T::String, "", true, "host name in the header; empty = this host"},
+      {"http.listen", T::StringList, "[\"127.0.0.1:8080\"]", false,
+       "Akismet-compatible comment API listeners: \"HOST:PORT\" or \"[::1]:PORT\"; [] = off"},
+      {"http.max_body", T::Size, "2MiB", false,
+       "largest request body; a larger one is answered 413 and the connection closed"},
+      {"http.idle_timeout", T::Duration, "60s", false,
+       "close a keep-alive HTTP connection that sends nothing for this long"},
+      {"http.request_timeout", T::Duration, "10s", false,
+       "a request must arrive in full within this (slow clients get 408)"},
+      {"http.max_connections", T::Integer, "10000", false,
+       "open HTTP connections at most; further ones are closed at once"},
+      {"akismet.store_path", T::String, "var/akismet.lmdb", false,
+       "LMDB directory of the comment API: keys, usage, reputation, stored checks, model"},
+      {"akismet.map_size", T::Size, "4GiB", false, "largest size that LMDB file may grow to"},
+      {"akismet.check_retention", T::Duration, "30d", false,
+       "stored checks (guid, verdict, reasons, fields) are kept this long"},
+      {"akismet.max_checks", T::Integer, "1000000", false,
+       "stored checks kept at most (the oldest go first); also bounds the training log"},
+      {"akismet.usage_limit", T::Integer, "0", false,
+       "API calls per key and month reported by usage-limit; 0 = none"},
+      {"akismet.min_training", T::Integer, "10", false,
+       "spam and ham reports each before the text classifier has a say (heuristics only before)"},
+      {"akismet.model_save_interval", T::Duration, "30s", false,
+       "how often the learned model is written to the store (feedback is logged at once)"},
       {"spamd.listen", T::StringList, "[]", false,
        "spamd-protocol (spamc) listeners: \"127.0.0.1:783\", \"[::1]:783\" or \"unix:PATH\"; "
        "empty = the mail scanner is off"},
@@ -69,9 +92,12 @@ const std::vector<SettingDef>& settings_table() {
        "score at which a message is spam (Spam: True, X-Spam-Flag: YES)"},
       {"spamd.reject_score", T::String, "15.0", true,
        "score at which X-Spam-Action says \"reject\" (between the two: \"add header\")"},
-      {"spamd.engine", T::String, "logistic", false,
+      {"spamd.engine", T::String, "blend", false,
        "mail model: \"logistic\", \"fisher\" or \"blend\" (a new model only; a saved one keeps "
        "its own)"},
+      {"spamd.flux_rpz", T::String, "", true,
+       "RPZ zone written by the fast-flux detector (greyflux flux scan); a URI under one of its "
+       "names fires URI_FLUX. Empty = off; re-read on SIGHUP"},
       {"spamd.allow_tell", T::Bool, "true", true,
        "accept TELL (spamc -L/-C) learning requests from every client of the listeners"},
       {"spamd.max_message", T::Size, "10MiB", true,
@@ -87,6 +113,21 @@ const std::vector<SettingDef>& settings_table() {
       {"log.level", T::String, "info", true,
        "trace, debug, info (one line per decision), warn, error, off"},
       {"log.file", T::String, "", false, "log file; empty = standard error"},
+      {"flux.asn_db", T::String, "", false,
+       "ASN data for the flux detector: iptoasn TSV or .mmdb (GeoLite2-ASN, DB-IP lite); "
+       "empty = /16 networks stand in and verdicts say \"approximate\""},
+      {"flux.allowlist", T::String, "data/flux-allowlist.txt", false,
+       "benign fluxy suffixes (CDNs, NTP pool, mail providers); empty = none"},
+      {"flux.window", T::Duration, "6h", false, "flux features look back this far"},
+      {"flux.idle_evict", T::Duration, "12h", false, "names unseen this long are forgotten"},
+      {"flux.max_names", T::Integer, "1000000", false,
+       "names tracked at most (the stalest eighth is dropped when full)"},
+      {"flux.rpz_origin", T::String, "rpz.greyflux.local", false, "origin of the written RPZ"},
+      {"flux.resolver", T::String, "", false,
+       "flux check forwards to this resolver (\"127.0.0.1@53\"); empty = full recursion"},
+      {"flux.check_rounds", T::Integer, "3", false, "flux check: lookups of each name"},
+      {"flux.check_max_wait", T::Duration, "10m", false,
+       "flux check: longest wait between rounds (TTL + 1 s otherwise)"},
   };
   return kTable;
 }
@@ -177,7 +218,7 @@ std::string format_value(const Value& v) {
       return out + "]";
     }
     std::string operator()(Millis d) const { return fmt::format("\"{}\"", format_duration(d)); }
-    std::string operator()(std::uint64_t n) const { return std::to_string(n); }
+    std::string operator()(std::uint64_t n) const { return fmt::format("\"{}\"", format_size(n)); }
     std::string operator()(std::int64_t n) const { return std::to_string(n); }
     std::string operator()(bool b) const { return b ? "true" : "false"; }
   };

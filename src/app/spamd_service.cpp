@@ -17,6 +17,7 @@
 #include <boost/asio.hpp>
 
 #include "core/common/strings.hpp"
+#include "core/flux/rpz.hpp"
 #include "gf_version.hpp"
 #include "io/net/listen.hpp"
 
@@ -98,6 +99,10 @@ std::string symbol_list(const spamd::Analysis& a) {
 
 }  // namespace
 
+namespace {
+Result<std::shared_ptr<const flux::FluxIndex>> load_flux(const std::string& path);
+}  // namespace
+
 Result<void> validate_spamd(const Values& v) {
   for (const std::string& l : v.list("spamd.listen")) {
     if (auto spec = io::parse_listen(l); !spec) {
@@ -154,12 +159,49 @@ Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
     }
     scanner = std::move(*loaded);
   }
+  auto flux_names = load_flux(v.str("spamd.flux_rpz"));
+  if (!flux_names) {
+    return tl::unexpected(flux_names.error());
+  }
   std::unique_ptr<SpamdService> svc(new SpamdService(std::move(scanner), path, host_name()));
   svc->reload(v);
   return svc;
 }
 
+namespace {
+
+// The fast-flux names of an RPZ zone file; empty path = off.
+Result<std::shared_ptr<const flux::FluxIndex>> load_flux(const std::string& path) {
+  if (path.empty()) {
+    return std::shared_ptr<const flux::FluxIndex>();
+  }
+  auto text = read_whole(path);
+  if (!text) {
+    return tl::unexpected(text.error());
+  }
+  auto zone = flux::parse_rpz(*text);
+  if (!zone) {
+    return fail(Errc::Config, fmt::format("spamd.flux_rpz {}: {}", path, zone.error().message));
+  }
+  auto index = std::make_shared<flux::FluxIndex>();
+  index->add(zone->content);
+  return std::shared_ptr<const flux::FluxIndex>(std::move(index));
+}
+
+}  // namespace
+
+std::shared_ptr<const flux::FluxIndex> SpamdService::flux() const {
+  std::lock_guard lock(flux_mu_);
+  return flux_;
+}
+
 void SpamdService::reload(const Values& v) {
+  if (auto f = load_flux(v.str("spamd.flux_rpz")); f) {
+    std::lock_guard lock(flux_mu_);
+    flux_ = *f;
+  } else {
+    spdlog::error("spamd: {} (keeping the previous flux names)", f.error().message);
+  }
   allow_tell_ = v.boolean("spamd.allow_tell");
   max_message_ = v.size("spamd.max_message");
   if (auto r = parse_score(v, "spamd.reject_score")) {
@@ -255,9 +297,10 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
   const mime::Message m = mime::parse_message(req.message);
   const bool explain = req.method == Method::Report || req.method == Method::ReportIfSpam;
   spamd::Analysis a;
+  const auto flux_names = flux();
   {
     std::shared_lock lock(mu_);
-    a = scanner_.scan(m, explain);
+    a = scanner_.scan(m, explain, flux_names.get());
   }
   a.action = a.score >= reject_score_.load() ? "reject" : a.is_spam ? "add header" : "no action";
   spamd::Verdict v;
@@ -331,8 +374,9 @@ std::size_t SpamdService::learn_bulk(
 
 spamd::Analysis SpamdService::check(std::string_view raw, bool explain) const {
   const mime::Message m = mime::parse_message(raw);
+  const auto flux_names = flux();
   std::shared_lock lock(mu_);
-  return scanner_.scan(m, explain);
+  return scanner_.scan(m, explain, flux_names.get());
 }
 
 std::uint64_t SpamdService::spam_learned() const {

@@ -13,6 +13,7 @@
 // reply line and one rate-limited log line; a model file that cannot be read is a startup error.
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -70,6 +71,10 @@ class SpamdService {
   io::FrameResult step(std::string& in, std::string& out, const std::string& peer, bool eof);
   std::string answer(const spamd::Request& req, const std::string& peer);
 
+  std::shared_ptr<const flux::FluxIndex> flux() const;
+
+  mutable std::mutex flux_mu_;
+  std::shared_ptr<const flux::FluxIndex> flux_;  // names for URI_FLUX; null = off
   mutable std::shared_mutex mu_;
   spamd::Scanner scanner_;
   std::string model_path_;

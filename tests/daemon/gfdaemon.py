@@ -84,6 +84,10 @@ path = "{self.tmp}/db"
 commit_interval = "20ms"
 [policy]
 listen = ["127.0.0.1:{self.port}", "unix:{self.unix}"]
+[http]
+listen=[]
+[akismet]
+store_path = "{self.tmp}/akismet"
 [admin]
 socket = "{self.admin}"
 [log]

@@ -31,6 +31,9 @@ TEST(Size, ParsesBinaryAndDecimalUnits) {
   EXPECT_EQ(parse_size("1GiB").value(), 1ULL << 30);
   EXPECT_EQ(parse_size("100KB").value(), 100'000u);
   EXPECT_FALSE(parse_size("12 furlongs").has_value());
+  EXPECT_EQ(format_size(65536), "64KiB");
+  EXPECT_EQ(format_size(1ULL << 30), "1GiB");
+  EXPECT_EQ(format_size(1000), "1000");
 }
 
 TEST(Date, FormatsRfc5322InUtc) {
@@ -113,6 +116,20 @@ TEST(Pattern, PathologicalPatternsDoNotBacktrackExponentially) {
   EXPECT_FALSE(p.search(std::string(4000, 'a') + "!"));
   auto q = Pattern::compile("(x+x+)+y").value();
   EXPECT_FALSE(q.search(std::string(3000, 'x')));
+}
+
+TEST(Pattern, RejectsShapesThatWouldBlowUpTheCompiler) {
+  EXPECT_FALSE(Pattern::compile("e++++++++++++++++").has_value());  // found by fuzz_whitelist
+  EXPECT_FALSE(Pattern::compile("a**").has_value());
+  EXPECT_FALSE(Pattern::compile("((((((((((a))))))))))").has_value());
+  EXPECT_FALSE(Pattern::compile("a{1000}").has_value());
+  EXPECT_FALSE(Pattern::compile("(ab){3}").has_value());
+  EXPECT_FALSE(Pattern::compile("a{3}{3}").has_value());
+  EXPECT_FALSE(Pattern::compile("a{3,}").has_value());
+  EXPECT_FALSE(Pattern::compile("(a").has_value());
+  EXPECT_FALSE(Pattern::compile("a)").has_value());
+  EXPECT_TRUE(Pattern::compile("^\\d{1,3}\\.\\d{1,3}$").has_value());
+  EXPECT_TRUE(Pattern::compile("^(a|b)+c?$").value().search("ababc"));
 }
 
 }  // namespace

@@ -88,9 +88,9 @@ TEST(PolicyRequest, RejectsGarbageLines) {
   EXPECT_EQ(r.status, ParseStatus::Error);
   EXPECT_NE(r.error.find("malformed"), std::string::npos);
   EXPECT_EQ(parse_request("=value\n\n", Limits{}).status, ParseStatus::Error);
-  EXPECT_EQ(
-      parse_request(std::string("request=smtpd_access_policy\nx=a\0b\n\n", 41), Limits{}).status,
-      ParseStatus::Error);
+  static constexpr char kNul[] = "request=smtpd_access_policy\nx=a\0b\n\n";
+  EXPECT_EQ(parse_request(std::string(kNul, sizeof kNul - 1), Limits{}).status,
+            ParseStatus::Error);
 }
 
 TEST(PolicyRequest, EnforcesTheSizeLimitBeforeTheBlankLineArrives) {

@@ -32,11 +32,13 @@ std::string sanitize_utf8(std::string_view bytes) {
 }
 
 std::string normalize(std::string_view bytes) {
-  // ASCII fast path: NFKC, LUMP and STRIPNA leave printable ASCII and controls unchanged and
-  // case folding lowercases; only NUL is dropped (as sanitize_utf8 does). Mail is mostly ASCII.
+  // Fast path: for ASCII, NFKC is the identity, IGNORE/LUMP/STRIPNA change nothing and case
+  // folding is lower-casing; only NUL is dropped, as sanitize_utf8 does. Most comments are
+  // ASCII, and this skips two passes and an allocation in utf8proc (tested equal to the full
+  // path for every ASCII byte in tokenizer_test).
   bool ascii = true;
-  for (unsigned char c : bytes) {
-    if (c >= 0x80) {
+  for (char c : bytes) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
       ascii = false;
       break;
     }
@@ -44,13 +46,18 @@ std::string normalize(std::string_view bytes) {
   if (ascii) {
     std::string out;
     out.reserve(bytes.size());
-    for (unsigned char c : bytes) {
-      if (c != 0) {
-        out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c));
+    for (char c : bytes) {
+      if (c == '\0') {
+        continue;
       }
+      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
     }
     return out;
   }
+  return normalize_full(bytes);
+}
+
+std::string normalize_full(std::string_view bytes) {
   std::string clean = sanitize_utf8(bytes);
   if (clean.empty()) {
     return clean;

@@ -17,6 +17,8 @@ namespace gf::classify {
 
 // sanitize_utf8 + NFKC + case fold + ignorables removed + punctuation lumped.
 [[nodiscard]] std::string normalize(std::string_view bytes);
+// The same without the ASCII fast path (always through utf8proc); for tests.
+[[nodiscard]] std::string normalize_full(std::string_view bytes);
 
 // Decodes the code point at s[i] (s must be valid UTF-8, e.g. the output of sanitize_utf8),
 // advancing i. Returns U+FFFD and advances one byte on malformed input, so loops terminate.

@@ -14,6 +14,14 @@ Result<std::string> perl_to_ere(std::string_view p) {
   std::string out;
   out.reserve(p.size() + 16);
   bool in_class = false;
+  // Bounds that keep glibc's regcomp small: it copies the syntax tree for every repetition, so
+  // stacked quantifiers, deep groups and large counts would cost exponential memory.
+  constexpr int kMaxDepth = 8;
+  constexpr int kMaxCount = 50;
+  enum class Prev { Start, Atom, Quantifier, GroupClose, GroupOpen };
+  Prev prev = Prev::Start;
+  int depth = 0;
+  auto bad = [](const char* why) { return fail(Errc::InvalidInput, why); };
   for (std::size_t i = 0; i < p.size(); ++i) {
     const char c = p[i];
     if (c == '\0') {
@@ -39,6 +47,7 @@ Result<std::string> perl_to_ere(std::string_view p) {
       }
       if (c == ']') {
         in_class = false;
+        prev = Prev::Atom;
       }
       out += c;
       continue;
@@ -96,23 +105,79 @@ Result<std::string> perl_to_ere(std::string_view p) {
         } else if (i + 1 < p.size() && p[i + 1] == '?') {
           return fail(Errc::InvalidInput, "unsupported (? group (only (?:...) is supported)");
         }
+        if (++depth > kMaxDepth) {
+          return bad("groups nested too deeply");
+        }
         out += '(';
-        break;
+        prev = Prev::GroupOpen;
+        continue;
+      case ')':
+        if (--depth < 0) {
+          return bad("unbalanced )");
+        }
+        out += ')';
+        prev = Prev::GroupClose;
+        continue;
       case '*':
       case '+':
       case '?':
-      case '}':
+        if (prev == Prev::Quantifier || prev == Prev::Start || prev == Prev::GroupOpen) {
+          return bad("a quantifier must follow a character, class or group, once");
+        }
         out += c;
         if (i + 1 < p.size() && p[i + 1] == '?') {
           ++i;  // lazy quantifier: same match set
         }
-        break;
+        prev = Prev::Quantifier;
+        continue;
+      case '|':
+      case '^':
+        out += c;
+        prev = Prev::Start;
+        continue;
+      case '{': {
+        const std::size_t close = p.find('}', i);
+        if (close == std::string_view::npos) {
+          return bad("unterminated {");
+        }
+        if (prev != Prev::Atom) {
+          return bad("{n,m} may follow only a character or class");
+        }
+        const std::string_view body = p.substr(i + 1, close - i - 1);
+        int n = 0;
+        for (char d : body) {
+          if (d == ',') {
+            n = 0;
+          } else if (d >= '0' && d <= '9') {
+            n = n * 10 + (d - '0');
+            if (n > kMaxCount) {
+              return bad("repetition count over 50");
+            }
+          } else {
+            return bad("bad {n,m} repetition");
+          }
+        }
+        if (body.empty() || body.back() == ',') {
+          return bad("{n,m} needs an upper bound");
+        }
+        out.append(p.substr(i, close - i + 1));
+        i = close;
+        if (i + 1 < p.size() && p[i + 1] == '?') {
+          ++i;
+        }
+        prev = Prev::Quantifier;
+        continue;
+      }
       default:
         out += c;
     }
+    prev = Prev::Atom;
   }
   if (in_class) {
     return fail(Errc::InvalidInput, "unterminated [ class");
+  }
+  if (depth != 0) {
+    return bad("unbalanced (");
   }
   return out;
 }

@@ -68,6 +68,16 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 std::string sanitize_line(std::string_view s, std::size_t max_len) {
   // Keeps valid UTF-8 (SMTPUTF8 addresses), replaces control characters and invalid bytes.
+  if (s.size() <= max_len) {
+    bool plain = true;  // the common case: printable ASCII, copied as it is
+    for (char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      plain &= u >= 0x20 && u < 0x7f;
+    }
+    if (plain) {
+      return std::string(s);
+    }
+  }
   std::string out;
   out.reserve(std::min(s.size(), max_len));
   std::size_t i = 0;

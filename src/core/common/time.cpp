@@ -120,6 +120,17 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   return n * mult;
 }
 
+std::string format_size(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"TiB", "GiB", "MiB", "KiB"};
+  for (int i = 0; i < 4; ++i) {
+    const std::uint64_t unit = 1ULL << (10 * (4 - i));
+    if (bytes != 0 && bytes % unit == 0) {
+      return fmt::format("{}{}", bytes / unit, kUnits[i]);
+    }
+  }
+  return std::to_string(bytes);
+}
+
 std::string format_rfc5322_utc(TimePoint t) {
   return fmt::format("{:%a, %d %b %Y %H:%M:%S} +0000", fmt::gmtime(std::time_t(to_unix(t))));
 }

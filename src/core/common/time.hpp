@@ -22,6 +22,9 @@ std::string format_duration(Millis d);
 // Parses "64KiB", "1GiB", "512MiB", "100KB" (decimal) or a bare byte count.
 [[nodiscard]] Result<std::uint64_t> parse_size(std::string_view text);
 
+// Formats the largest exact binary unit: 65536 -> "64KiB", 1000 -> "1000".
+std::string format_size(std::uint64_t bytes);
+
 // RFC 5322 style date in UTC, e.g. "Tue, 24 Nov 2026 18:43:38 +0000".
 std::string format_rfc5322_utc(TimePoint t);
 

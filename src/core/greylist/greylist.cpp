@@ -146,15 +146,39 @@ bool is_expired(std::string_view k, const Record& rec, TimePoint now, const Sett
 }
 
 Greylist::Greylist(std::shared_ptr<const Policy> policy, Store& store, RegistrableDomainFn regdom)
-    : policy_(std::move(policy)), store_(store), regdom_(std::move(regdom)) {}
+    : policy_(std::move(policy)),
+      dyn_(std::make_shared<DynamicLists>()),
+      store_(store),
+      regdom_(std::move(regdom)) {}
 
-void Greylist::set_policy(std::shared_ptr<const Policy> policy) { policy_ = std::move(policy); }
+void Greylist::set_policy(std::shared_ptr<const Policy> policy) {
+  std::lock_guard lock(snap_mu_);
+  policy_ = std::move(policy);
+}
 
-Decision Greylist::store_failure(const Error& e) const {
+std::shared_ptr<const Policy> Greylist::policy() const {
+  std::lock_guard lock(snap_mu_);
+  return policy_;
+}
+
+std::shared_ptr<const Greylist::DynamicLists> Greylist::dynamic_lists() const {
+  std::lock_guard lock(snap_mu_);
+  return dyn_;
+}
+
+template <class Edit>
+void Greylist::edit_dynamic(Edit edit) {
+  auto copy = std::make_shared<DynamicLists>(*dynamic_lists());
+  edit(*copy);
+  std::lock_guard lock(snap_mu_);
+  dyn_ = std::move(copy);
+}
+
+Decision Greylist::store_failure(const Settings& s, const Error& e) const {
   Decision d;
   d.reason = Reason::StoreFailure;
   d.error = e.message;
-  if (policy_->settings.defer_on_store_failure) {
+  if (s.defer_on_store_failure) {
     d.action = Action::Defer;
     d.reply = "DEFER 4.3.0 Greylisting is temporarily unavailable, try again later";
   } else {
@@ -164,8 +188,8 @@ Decision Greylist::store_failure(const Error& e) const {
   return d;
 }
 
-Decision Greylist::defer(const policy::Request& req, Reason reason, std::int64_t wait_s) const {
-  const Settings& s = policy_->settings;
+Decision Greylist::defer(const Settings& s, const policy::Request& req, Reason reason,
+                         std::int64_t wait_s) const {
   std::string text = s.text;
   replace_all(text, "%s", std::to_string(wait_s));
   replace_all(text, "%r", address_domain(ascii_lower(req.recipient)));
@@ -185,6 +209,7 @@ bool Greylist::new_instance(const std::string& instance) {
   if (instance.empty()) {
     return true;  // clients other than Postfix (Exim) send none
   }
+  std::lock_guard lock(inst_mu_);
   if (instances_.count(instance) != 0) {
     return false;
   }
@@ -197,13 +222,12 @@ bool Greylist::new_instance(const std::string& instance) {
   return true;
 }
 
-Decision Greylist::pass(const policy::Request& req, Reason reason, std::int64_t delayed_s,
-                        TimePoint now) {
+Decision Greylist::pass(const Settings& s, const policy::Request& req, Reason reason,
+                        std::int64_t delayed_s, TimePoint now) {
   Decision d;
   d.reason = reason;
   d.delay_s = delayed_s;
   if (reason != Reason::Known && new_instance(req.instance)) {
-    const Settings& s = policy_->settings;
     std::string header = s.header;
     replace_all(header, "%t", std::to_string(delayed_s));
     replace_all(header, "%v", kVersion);
@@ -262,12 +286,19 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   if (!ip) {
     return Decision{Action::Dunno, Reason::BadClientAddress, "DUNNO", 0, ip.error().message};
   }
-  const Policy& pol = *policy_;
+  std::shared_ptr<const Policy> pol_ptr;
+  std::shared_ptr<const DynamicLists> dyn;
+  {
+    std::lock_guard lock(snap_mu_);
+    pol_ptr = policy_;
+    dyn = dyn_;
+  }
+  const Policy& pol = *pol_ptr;
   const Settings& s = pol.settings;
-  if (pol.clients.matches(*ip, req.client_name) || dyn_clients_.matches(*ip, req.client_name)) {
+  if (pol.clients.matches(*ip, req.client_name) || dyn->clients.matches(*ip, req.client_name)) {
     return Decision{Action::Dunno, Reason::ClientWhitelist, "DUNNO", 0, {}};
   }
-  if (pol.recipients.matches(req.recipient) || dyn_recipients_.matches(req.recipient)) {
+  if (pol.recipients.matches(req.recipient) || dyn->recipients.matches(req.recipient)) {
     return Decision{Action::Dunno, Reason::RecipientWhitelist, "DUNNO", 0, {}};
   }
 
@@ -275,7 +306,7 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   const std::string client_key = key::client(net);
   auto client_awl = auto_whitelisted(client_key, s.auto_whitelist_after, now);
   if (!client_awl) {
-    return store_failure(client_awl.error());
+    return store_failure(s, client_awl.error());
   }
   if (*client_awl) {
     return Decision{Action::Dunno, Reason::ClientAutoWhitelist, "DUNNO", 0, {}};
@@ -287,7 +318,7 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   if (!sender_domain.empty()) {
     auto domain_awl = auto_whitelisted(domain_key, s.domain_auto_whitelist_after, now);
     if (!domain_awl) {
-      return store_failure(domain_awl.error());
+      return store_failure(s, domain_awl.error());
     }
     if (*domain_awl) {
       return Decision{Action::Dunno, Reason::DomainAutoWhitelist, "DUNNO", 0, {}};
@@ -298,7 +329,7 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   const std::string tkey = key::triplet(net, sender, rcpt);
   auto found = store_.get(tkey);
   if (!found) {
-    return store_failure(found.error());
+    return store_failure(s, found.error());
   }
   const std::uint32_t t = secs(now);
   Record rec = found->value_or(Record{t, t, 0, 0});
@@ -307,10 +338,10 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
     if (t >= rec.last_s + kRefreshLastAfter || rec.last_s > t) {
       rec.last_s = t;
       if (auto ok = store_.put(tkey, rec); !ok) {
-        return store_failure(ok.error());
+        return store_failure(s, ok.error());
       }
     }
-    return pass(req, Reason::Known, 0, now);
+    return pass(s, req, Reason::Known, 0, now);
   }
 
   Reason reason = known ? Reason::EarlyRetry : Reason::New;
@@ -330,7 +361,7 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
       const std::string pkey = key::pooled(sender, rcpt, regdom);
       auto pooled = store_.get(pkey);
       if (!pooled) {
-        return store_failure(pooled.error());
+        return store_failure(s, pooled.error());
       }
       if (*pooled && t >= (*pooled)->first_s && t - (*pooled)->first_s <= s.retry_window.count()) {
         const std::int64_t pooled_waited = static_cast<std::int64_t>(t) - (*pooled)->first_s;
@@ -339,7 +370,7 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
           pooled_pass = true;
         }
       } else if (auto ok = store_.put(pkey, Record{t, t, 0, 0}); !ok) {
-        return store_failure(ok.error());
+        return store_failure(s, ok.error());
       }
     }
   }
@@ -348,10 +379,10 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
     if (!known || reason == Reason::RetryWindowExpired || t >= rec.last_s + kRefreshLastAfter) {
       rec.last_s = t;
       if (auto ok = store_.put(tkey, rec); !ok) {
-        return store_failure(ok.error());
+        return store_failure(s, ok.error());
       }
     }
-    return defer(req, reason, s.delay.count() - waited);
+    return defer(s, req, reason, s.delay.count() - waited);
   }
 
   // First pass of this triplet.
@@ -359,11 +390,11 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   rec.count = 1;
   rec.counted_s = t;
   if (auto ok = store_.put(tkey, rec); !ok) {
-    return store_failure(ok.error());
+    return store_failure(s, ok.error());
   }
   if (s.auto_whitelist_after > 0) {
     if (auto ok = count_pass(client_key, now, /*hourly=*/true); !ok) {
-      return store_failure(ok.error());
+      return store_failure(s, ok.error());
     }
   }
   if (s.domain_auto_whitelist_after > 0 && !sender_domain.empty()) {
@@ -371,18 +402,18 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
     const std::string skey = key::sender(sender, net);
     auto seen = store_.get(skey);
     if (!seen) {
-      return store_failure(seen.error());
+      return store_failure(s, seen.error());
     }
     if (!*seen) {
       if (auto ok = store_.put(skey, Record{t, t, 1, t}); !ok) {
-        return store_failure(ok.error());
+        return store_failure(s, ok.error());
       }
       if (auto ok = count_pass(domain_key, now, /*hourly=*/false); !ok) {
-        return store_failure(ok.error());
+        return store_failure(s, ok.error());
       }
     }
   }
-  return pass(req, pooled_pass ? Reason::PooledPassed : Reason::Passed, waited, now);
+  return pass(s, req, pooled_pass ? Reason::PooledPassed : Reason::Passed, waited, now);
 }
 
 Result<void> Greylist::load_dynamic_whitelists() {
@@ -401,8 +432,11 @@ Result<void> Greylist::load_dynamic_whitelists() {
   if (!ok) {
     return ok;
   }
-  dyn_clients_ = std::move(clients);
-  dyn_recipients_ = std::move(recipients);
+  std::lock_guard admin(admin_mu_);
+  edit_dynamic([&](DynamicLists& d) {
+    d.clients = std::move(clients);
+    d.recipients = std::move(recipients);
+  });
   return {};
 }
 
@@ -416,8 +450,11 @@ Result<void> Greylist::add_client_whitelist(std::string_view entry) {
   if (auto ok = store_.put(key::whitelist_client(trim_ws(entry)), Record{}); !ok) {
     return ok;
   }
-  dyn_clients_.remove_entry(entry);
-  dyn_clients_.add_entry(entry);
+  std::lock_guard admin(admin_mu_);
+  edit_dynamic([&](DynamicLists& d) {
+    d.clients.remove_entry(entry);
+    d.clients.add_entry(entry);
+  });
   return {};
 }
 
@@ -426,7 +463,10 @@ Result<bool> Greylist::remove_client_whitelist(std::string_view entry) {
   if (!erased) {
     return erased;
   }
-  return dyn_clients_.remove_entry(entry) || *erased;
+  std::lock_guard admin(admin_mu_);
+  bool removed = false;
+  edit_dynamic([&](DynamicLists& d) { removed = d.clients.remove_entry(entry); });
+  return removed || *erased;
 }
 
 Result<void> Greylist::add_recipient_whitelist(std::string_view entry) {
@@ -439,8 +479,11 @@ Result<void> Greylist::add_recipient_whitelist(std::string_view entry) {
   if (auto ok = store_.put(key::whitelist_recipient(trim_ws(entry)), Record{}); !ok) {
     return ok;
   }
-  dyn_recipients_.remove_entry(entry);
-  dyn_recipients_.add_entry(entry);
+  std::lock_guard admin(admin_mu_);
+  edit_dynamic([&](DynamicLists& d) {
+    d.recipients.remove_entry(entry);
+    d.recipients.add_entry(entry);
+  });
   return {};
 }
 
@@ -449,7 +492,10 @@ Result<bool> Greylist::remove_recipient_whitelist(std::string_view entry) {
   if (!erased) {
     return erased;
   }
-  return dyn_recipients_.remove_entry(entry) || *erased;
+  std::lock_guard admin(admin_mu_);
+  bool removed = false;
+  edit_dynamic([&](DynamicLists& d) { removed = d.recipients.remove_entry(entry); });
+  return removed || *erased;
 }
 
 }  // namespace gf::greylist

@@ -15,11 +15,16 @@
 //   already passed                             -> DUNNO
 // Every store error becomes the configured failure answer (DUNNO by default, or DEFER).
 //
-// Threading: not thread-safe; the adapter serialises calls. Time comes in as `now`.
+// Threading: check() may run on many threads at once. The policy and the admin whitelist
+// entries are immutable snapshots swapped under a short lock; the message-instance set has its
+// own lock; the store is thread-safe. Two concurrent first attempts of one triplet both record
+// it (the later write wins, seconds apart at most), which changes no decision that matters.
+// Time comes in as `now`.
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -111,7 +116,7 @@ class Greylist {
   Decision check(const policy::Request& req, TimePoint now);
 
   void set_policy(std::shared_ptr<const Policy> policy);
-  const std::shared_ptr<const Policy>& policy() const { return policy_; }
+  std::shared_ptr<const Policy> policy() const;
 
   // Admin-added whitelist entries, kept in the store so they survive restarts.
   Result<void> load_dynamic_whitelists();
@@ -119,22 +124,32 @@ class Greylist {
   Result<bool> remove_client_whitelist(std::string_view entry);
   Result<void> add_recipient_whitelist(std::string_view entry);
   Result<bool> remove_recipient_whitelist(std::string_view entry);
-  const ClientWhitelist& dynamic_clients() const { return dyn_clients_; }
-  const RecipientWhitelist& dynamic_recipients() const { return dyn_recipients_; }
+  struct DynamicLists {
+    ClientWhitelist clients;
+    RecipientWhitelist recipients;
+  };
+  std::shared_ptr<const DynamicLists> dynamic_lists() const;
 
  private:
-  Decision store_failure(const Error& e) const;
-  Decision defer(const policy::Request& req, Reason reason, std::int64_t wait_s) const;
-  Decision pass(const policy::Request& req, Reason reason, std::int64_t delayed_s, TimePoint now);
+  Decision store_failure(const Settings& s, const Error& e) const;
+  Decision defer(const Settings& s, const policy::Request& req, Reason reason,
+                 std::int64_t wait_s) const;
+  Decision pass(const Settings& s, const policy::Request& req, Reason reason,
+                std::int64_t delayed_s, TimePoint now);
   bool new_instance(const std::string& instance);
   Result<bool> auto_whitelisted(const std::string& k, std::uint32_t after, TimePoint now);
   Result<void> count_pass(const std::string& k, TimePoint now, bool hourly);
+  // Applies `edit` to a copy of the admin lists and publishes the copy.
+  template <class Edit>
+  void edit_dynamic(Edit edit);
 
+  mutable std::mutex snap_mu_;  // guards policy_ and dyn_ (the pointers, not what they hold)
   std::shared_ptr<const Policy> policy_;
+  std::shared_ptr<const DynamicLists> dyn_;
+  std::mutex admin_mu_;  // serialises admin edits of the dynamic lists
   Store& store_;
   RegistrableDomainFn regdom_;
-  ClientWhitelist dyn_clients_;
-  RecipientWhitelist dyn_recipients_;
+  std::mutex inst_mu_;  // guards instance_order_ and instances_
   // The last message instances that got an X-Greylist header, so that a message with several
   // recipients gets one header (Postfix asks once per recipient).
   std::deque<std::string> instance_order_;

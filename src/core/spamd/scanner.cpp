@@ -71,7 +71,8 @@ ScannerOptions default_scanner_options() {
       {"BAYES_95", 6.5},       {"BAYES_80", 6.0},       {"BAYES_60", 5.5},
       {"BAYES_55", 5.0},       {"BAYES_45", 3.0},       {"BAYES_40", 1.0},
       {"BAYES_20", 0.0},       {"BAYES_05", -1.0},      {"BAYES_00", -2.0},
-      {"URI_LOCAL_SPAM", 2.0}, {"MIME_HTML_ONLY", 0.5}, {"MIME_MALFORMED", 0.5},
+      {"URI_LOCAL_SPAM", 2.0}, {"URI_FLUX", 4.0},      {"MIME_HTML_ONLY", 0.5},
+      {"MIME_MALFORMED", 0.5},
       {"MIME_BOMB", 3.0},      {"HEADER_8BIT", 0.2},
   };
   return o;
@@ -128,7 +129,7 @@ double Scanner::probability(const mime::Message& m) const {
   return model_score(mail_features(m, options_));
 }
 
-Analysis Scanner::scan(const mime::Message& m, bool explain) const {
+Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxIndex* flux) const {
   Analysis a;
   a.required = options_.required_score;
   if (m.text.find(kGtube) != std::string::npos) {
@@ -165,6 +166,20 @@ Analysis Scanner::scan(const mime::Message& m, bool explain) const {
       add_symbol(a, "URI_LOCAL_SPAM",
                  fmt::format("URI domain {} is on the local spam-URI list", sanitize_line(dom, 80)));
       break;
+    }
+  }
+  if (flux != nullptr && flux->names() > 0) {
+    for (const std::string& u : m.uris) {
+      const std::string host = mime::uri_host(u);
+      if (host.empty()) {
+        continue;
+      }
+      if (auto hit = flux->match_host(host)) {
+        add_symbol(a, "URI_FLUX",
+                   fmt::format("URI host {} is under the fast-flux name {}",
+                               sanitize_line(host, 80), sanitize_line(hit->name, 80)));
+        break;
+      }
     }
   }
   if (m.has_text_html && !m.has_text_plain) {
@@ -280,6 +295,7 @@ std::string Scanner::serialize() const {
   w.u32(static_cast<std::uint32_t>(t.char_ngram_max));
   w.u64(t.max_input_bytes);
   w.u64(t.max_words);
+  w.u8(static_cast<std::uint8_t>(options_.engine));
   w.u8(options_.words ? 1 : 0);
   w.u32(options_.ngram_bytes);
   w.u32(options_.ngram_n);
@@ -322,6 +338,7 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   std::uint64_t spam = 0;
   std::uint64_t ham = 0;
   std::uint8_t words = 0;
+  std::uint8_t engine = 0;
   std::uint32_t ngram_bytes = 0;
   std::uint32_t ngram_n = 0;
   if (!r.u32(format) || format != kFormat || !r.u32(schema) ||
@@ -329,7 +346,7 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
     return fail(Errc::InvalidInput, "mail model: unsupported format or feature schema");
   }
   if (!r.u8(flags) || !r.u32(window) || !r.u32(nmin) || !r.u32(nmax) || !r.u64(max_input) ||
-      !r.u64(max_words) || !r.u8(words) || !r.u32(ngram_bytes) || !r.u32(ngram_n) ||
+      !r.u64(max_words) || !r.u8(engine) || engine < 1 || engine > 3 || !r.u8(words) || !r.u32(ngram_bytes) || !r.u32(ngram_n) ||
       !r.u64(spam) || !r.u64(ham)) {
     return fail(Errc::InvalidInput, "mail model: truncated header");
   }
@@ -349,6 +366,7 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   t.char_ngram_max = static_cast<int>(nmax);
   t.max_input_bytes = static_cast<std::size_t>(max_input);
   t.max_words = static_cast<std::size_t>(max_words);
+  options.engine = static_cast<classify::Engine>(engine);  // a saved model keeps its engine
   options.words = words == 1;
   options.ngram_bytes = ngram_bytes;
   options.ngram_n = ngram_n;

@@ -7,7 +7,7 @@
 //  ->  the mail model's P(spam) (its own model, separate from the comment model)  ->  named
 // symbols, each with a weight and a one-line explanation: BAYES_xx probability bands, GTUBE,
 // URI_LOCAL_SPAM (a URI's registrable domain is in the spam-URI list learned from spam
-// feedback), MIME_HTML_ONLY, MIME_MALFORMED, MIME_BOMB, HEADER_8BIT  ->  score = sum of the
+// feedback), URI_FLUX (a URI host is a name the fast-flux detector flagged), MIME_HTML_ONLY, MIME_MALFORMED, MIME_BOMB, HEADER_8BIT  ->  score = sum of the
 // weights; spam when score >= required_score (5.0 by default).
 // learn(message, spam) is TELL / `greyflux learn`: it trains the model and the spam-URI list;
 // forget() undoes a learn (Remove: local): exactly for the Fisher counts, as an opposite-label
@@ -26,6 +26,7 @@
 
 #include "core/classify/classifier.hpp"
 #include "core/common/result.hpp"
+#include "core/flux/lookup.hpp"
 #include "core/mime/message.hpp"
 
 namespace gf::spamd {
@@ -80,7 +81,10 @@ class Scanner {
  public:
   explicit Scanner(ScannerOptions options = default_scanner_options());
 
-  [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false) const;
+  // `flux` (optional, not owned): names the fast-flux detector flagged; a URI host under one
+  // of them fires URI_FLUX.
+  [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false,
+                              const flux::FluxIndex* flux = nullptr) const;
   // Model probability only (bulk classification, evaluation): no symbols.
   [[nodiscard]] double probability(const mime::Message& m) const;
   // What learning needs from a message, computed without touching the model (so bulk learning

@@ -4,8 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
+#include <atomic>
 #include <cstring>
+#include <filesystem>
 
 namespace gf::io {
 namespace {
@@ -41,16 +45,27 @@ class ReadTxn {
   int rc_ = 0;
 };
 
+std::atomic<std::uint64_t> g_next_store_id{1};
+
+struct ThreadTxn {
+  std::uint64_t store_id = 0;
+  MDB_txn* txn = nullptr;
+};
+thread_local ThreadTxn t_read_txn;
+
 }  // namespace
 
 Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
                                                    greylist::Store::ExpiredFn expired) {
-  if (::mkdir(opts.path.c_str(), 0750) != 0 && errno != EEXIST) {
-    return fail(Errc::Io, fmt::format("cannot create store directory {}: {}", opts.path,
-                                      std::strerror(errno)));
+  std::error_code ec;
+  std::filesystem::create_directories(opts.path, ec);
+  if (ec) {
+    return fail(Errc::Io,
+                fmt::format("cannot create store directory {}: {}", opts.path, ec.message()));
   }
   std::unique_ptr<LmdbStore> s(new LmdbStore());
   s->opts_ = opts;
+  s->id_ = g_next_store_id++;
   s->expired_ = std::move(expired);
   int rc = mdb_env_create(&s->env_);
   if (rc != 0) {
@@ -93,9 +108,37 @@ LmdbStore::~LmdbStore() {
   if (writer_.joinable()) {
     writer_.join();
   }
+  {
+    std::lock_guard lock(txns_mu_);
+    for (MDB_txn* txn : thread_txns_) {
+      mdb_txn_abort(txn);
+    }
+  }
   if (env_ != nullptr) {
     mdb_env_close(env_);
   }
+}
+
+Result<MDB_txn*> LmdbStore::renew_thread_txn() {
+  ThreadTxn& cached = t_read_txn;
+  if (cached.store_id == id_ && cached.txn != nullptr) {
+    const int rc = mdb_txn_renew(cached.txn);
+    if (rc != 0) {
+      return lmdb_error("txn_renew", rc);
+    }
+    return cached.txn;
+  }
+  MDB_txn* txn = nullptr;
+  const int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) {
+    return lmdb_error("read txn", rc);
+  }
+  {
+    std::lock_guard lock(txns_mu_);
+    thread_txns_.push_back(txn);
+  }
+  cached = ThreadTxn{id_, txn};
+  return txn;
 }
 
 void LmdbStore::set_expired_fn(greylist::Store::ExpiredFn expired) {
@@ -104,20 +147,22 @@ void LmdbStore::set_expired_fn(greylist::Store::ExpiredFn expired) {
 }
 
 Result<std::optional<Record>> LmdbStore::read_committed(std::string_view key) {
-  ReadTxn txn(env_);
-  if (txn.rc() != 0) {
-    return lmdb_error("read txn", txn.rc());
+  auto txn = renew_thread_txn();
+  if (!txn) {
+    return tl::unexpected(txn.error());
   }
   MDB_val k = val(key);
   MDB_val v;
-  int rc = mdb_get(txn.get(), dbi_, &k, &v);
-  if (rc == MDB_NOTFOUND) {
-    return std::optional<Record>();
-  }
+  const int rc = mdb_get(*txn, dbi_, &k, &v);
   if (rc != 0) {
+    mdb_txn_reset(*txn);
+    if (rc == MDB_NOTFOUND) {
+      return std::optional<Record>();
+    }
     return lmdb_error("get", rc);
   }
-  auto rec = greylist::decode_record(view(v));
+  auto rec = greylist::decode_record(view(v));  // copies out before the reset below
+  mdb_txn_reset(*txn);
   if (!rec) {
     return std::optional<Record>();  // an unreadable record is treated as absent
   }
@@ -202,7 +247,15 @@ Result<void> LmdbStore::commit_batch(Batch& batch) {
   if (rc != 0) {
     return lmdb_error("write txn", rc);
   }
-  for (const auto& [key, rec] : batch) {
+  // Sorted keys make LMDB's inserts append-like and touch each page once.
+  std::vector<const Batch::value_type*> sorted;
+  sorted.reserve(batch.size());
+  for (const auto& entry : batch) {
+    sorted.push_back(&entry);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* entry : sorted) {
+    const auto& [key, rec] = *entry;
     MDB_val k = val(key);
     if (rec) {
       const std::string bytes = greylist::encode_record(*rec);
@@ -251,7 +304,7 @@ Result<std::size_t> LmdbStore::expire_step(const ExpiredFn& expired, std::size_t
     bool skip = false;
     {
       std::lock_guard lock(mu_);  // a newer pending write wins over the stored record
-      skip = pending_.count(key) != 0 || committing_.count(key) != 0;
+      skip = pending_.find(key) != pending_.end() || committing_.find(key) != committing_.end();
     }
     auto rec = greylist::decode_record(view(v));
     expire_cursor_.assign(key);
@@ -282,7 +335,6 @@ void LmdbStore::writer_loop() {
     const std::uint64_t ticket = flush_requested_;
     committing_.swap(pending_);
     const bool stop = stopping_;
-    Batch batch_copy;
     std::size_t n = committing_.size();
     lock.unlock();
     Result<void> ok;

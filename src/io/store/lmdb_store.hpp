@@ -15,11 +15,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/common/time.hpp"
 #include "core/greylist/store.hpp"
@@ -64,17 +66,29 @@ class LmdbStore final : public greylist::Store {
  private:
   LmdbStore() = default;
   void writer_loop();
-  Result<void> commit_batch(std::map<std::string, std::optional<greylist::Record>, std::less<>>& b);
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Pending writes are looked up on every request: a hash map, sorted only at commit time.
+  using Batch = std::unordered_map<std::string, std::optional<greylist::Record>, Hash,
+                                   std::equal_to<>>;
+  Result<void> commit_batch(Batch& b);
   Result<std::optional<greylist::Record>> read_committed(std::string_view key);
+  // The calling thread's read transaction, renewed (a cached handle keeps its reader slot, so a
+  // get() costs no lock and no allocation). Every handle is aborted in the destructor.
+  Result<MDB_txn*> renew_thread_txn();
 
   MDB_env* env_ = nullptr;
+  std::uint64_t id_ = 0;  // tells this store's cached read transactions from another's
+  std::mutex txns_mu_;
+  std::vector<MDB_txn*> thread_txns_;
   MDB_dbi dbi_ = 0;
   LmdbOptions opts_;
 
   std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
   std::condition_variable committed_;
-  using Batch = std::map<std::string, std::optional<greylist::Record>, std::less<>>;
   Batch pending_;     // accepted, not yet handed to the writer
   Batch committing_;  // being committed right now
   std::uint64_t flush_requested_ = 0;

@@ -104,6 +104,10 @@ model = "{self.model}"
 {extra}
 [admin]
 socket = "{self.tmp}/admin.sock"
+[http]
+listen = []
+[akismet]
+store_path = "{self.tmp}/akismet.lmdb"
 [log]
 level = "info"
 """)

@@ -24,6 +24,18 @@ std::string dump(const std::vector<std::string>& tokens) {
   return out;
 }
 
+TEST(Normalize, AsciiFastPathEqualsUtf8proc) {
+  std::string all;
+  for (int c = 0; c < 128; ++c) {
+    const std::string one(1, static_cast<char>(c));
+    EXPECT_EQ(normalize(one), normalize_full(one)) << c;
+    all += one;
+  }
+  EXPECT_EQ(normalize(all), normalize_full(all));
+  EXPECT_EQ(normalize("Check OUT my Channel!!! http://Bit.LY/x"),
+            normalize_full("Check OUT my Channel!!! http://Bit.LY/x"));
+}
+
 TEST(Normalize, FullwidthBecomesAscii) {
   // "ＦＲＥＥ" in fullwidth Latin letters.
   EXPECT_EQ(normalize("\xEF\xBC\xA6\xEF\xBC\xB2\xEF\xBC\xA5\xEF\xBC\xA5"), "free");

@@ -1,0 +1,424 @@
+#include "app/flux_cli.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "app/config.hpp"
+#include "core/flux/allowlist.hpp"
+#include "core/flux/ingest.hpp"
+#include "core/flux/networks.hpp"
+#include "core/flux/rpz.hpp"
+#include "core/flux/score.hpp"
+#include "io/capture/capture.hpp"
+#include "io/dns/psl.hpp"
+#include "io/flux/active_check.hpp"
+#include "io/flux/files.hpp"
+#include "io/flux/mmdb_asn.hpp"
+
+namespace gf::app {
+namespace {
+
+bool file_exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::uint64_t file_size(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+// A progress bar on standard error for big inputs, only on a terminal.
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, bool enabled) : label_(std::move(label)), enabled_(enabled) {}
+  ~ProgressBar() {
+    if (drawn_) {
+      std::fputs("\r\033[K", stderr);
+    }
+  }
+  void update(std::uint64_t done, std::uint64_t total) {
+    if (!enabled_ || total == 0) {
+      return;
+    }
+    const int pct = static_cast<int>(std::min<std::uint64_t>(100, done * 100 / total));
+    if (pct == last_) {
+      return;
+    }
+    last_ = pct;
+    drawn_ = true;
+    const int w = 30;
+    const int fill = pct * w / 100;
+    std::fprintf(stderr, "\r[%s%s] %3d%% %s",
+                 std::string(static_cast<std::size_t>(fill), '#').c_str(),
+                 std::string(static_cast<std::size_t>(w - fill), '.').c_str(), pct, label_.c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  int last_ = -1;
+};
+
+const flux::ScoreResult& pick(const flux::Verdict& v, const std::string& scorer) {
+  return scorer == "holz" ? v.holz : scorer == "nazario" ? v.nazario : v.composite;
+}
+
+struct Context {
+  Values values;
+  std::unique_ptr<flux::AsnSource> asn;
+  std::optional<flux::Allowlist> allow;
+  std::unique_ptr<io::PublicSuffixList> psl;
+  std::unique_ptr<flux::Tracker> tracker;
+  std::unique_ptr<flux::Ingest> ingest;
+  std::vector<std::string> notes;
+};
+
+Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
+  auto ctx = std::make_unique<Context>();
+  if (file_exists(o.config)) {
+    auto v = load_config(o.config, o.overrides);
+    if (!v) {
+      return tl::unexpected(v.error());
+    }
+    ctx->values = std::move(*v);
+  }
+  const std::string asn_path = o.asn.empty() ? ctx->values.str("flux.asn_db") : o.asn;
+  if (!asn_path.empty()) {
+    auto a = io::open_asn_source(asn_path);
+    if (!a) {
+      return tl::unexpected(a.error());
+    }
+    ctx->asn = std::move(*a);
+    ctx->notes.push_back("asn: " + ctx->asn->describe());
+  } else {
+    ctx->notes.push_back("asn: none (/16 networks stand in; verdicts are approximate)");
+  }
+  const std::string allow_path =
+      o.allowlist.empty() ? ctx->values.str("flux.allowlist") : o.allowlist;
+  if (!allow_path.empty() && allow_path != "none") {
+    auto text = io::read_file(allow_path);
+    if (!text) {
+      if (!o.allowlist.empty()) {
+        return tl::unexpected(text.error());
+      }
+      ctx->notes.push_back("allowlist: " + text.error().message + " (none used)");
+    } else {
+      auto a = flux::Allowlist::parse(*text);
+      ctx->notes.push_back(fmt::format("allowlist: {} ({} suffixes)", allow_path, a->size()));
+      ctx->allow = std::move(*a);
+    }
+  }
+  ctx->psl = std::make_unique<io::PublicSuffixList>();
+  flux::TrackerConfig tc;
+  tc.window = std::chrono::duration_cast<Seconds>(ctx->values.duration("flux.window"));
+  tc.idle_evict = std::chrono::duration_cast<Seconds>(ctx->values.duration("flux.idle_evict"));
+  tc.max_names =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, ctx->values.integer("flux.max_names")));
+  const io::PublicSuffixList* psl = ctx->psl.get();
+  ctx->tracker = std::make_unique<flux::Tracker>(
+      tc, ctx->asn.get(), [psl](std::string_view n) { return psl->registrable_domain(n); });
+  ctx->ingest = std::make_unique<flux::Ingest>(*ctx->tracker);
+  return ctx;
+}
+
+int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::string& inputs_json) {
+  std::vector<flux::Verdict> verdicts;
+  verdicts.reserve(ctx.tracker->size());
+  const flux::Allowlist* allow = ctx.allow ? &*ctx.allow : nullptr;
+  ctx.tracker->for_each([&](const std::string& name, const flux::NameState& s) {
+    if (s.responses == 0) {
+      return;  // NS-only state (a registrable domain seen through NS queries)
+    }
+    verdicts.push_back(flux::judge(flux::features(name, s, now, *ctx.tracker, allow)));
+  });
+  std::sort(verdicts.begin(), verdicts.end(), [&](const flux::Verdict& a, const flux::Verdict& b) {
+    const auto& sa = pick(a, o.scorer);
+    const auto& sb = pick(b, o.scorer);
+    if (sa.score != sb.score) {
+      return sa.score > sb.score;
+    }
+    return a.features.name < b.features.name;
+  });
+  std::size_t n_comp = 0, n_holz = 0, n_naz = 0;
+  std::vector<flux::NamedAddresses> flagged;
+  flux::RpzContent rpz;
+  for (const auto& v : verdicts) {
+    n_comp += v.composite.flux;
+    n_holz += v.holz.flux;
+    n_naz += v.nazario.flux;
+    if (pick(v, o.scorer).flux) {
+      flagged.push_back({v.features.name, v.features.addresses});
+      rpz.names.push_back(v.features.name);
+      rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
+                           v.features.addresses.end());
+      if (v.features.ns_addresses >= 3) {
+        rpz.nsdnames.insert(rpz.nsdnames.end(), v.features.ns_name_list.begin(),
+                            v.features.ns_name_list.end());
+      }
+    }
+  }
+  rpz.normalise();
+  const auto networks = flux::cluster_networks(flagged, o.min_shared);
+
+  // Outputs for resolvers and DNSBL servers.
+  if (!o.rpz.empty()) {
+    std::optional<std::uint32_t> previous;
+    if (auto old = io::read_file(o.rpz)) {
+      if (auto parsed = flux::parse_rpz(*old)) {
+        previous = parsed->serial;
+      }
+    }
+    flux::RpzOptions ro;
+    ro.origin = o.rpz_origin.empty() ? ctx.values.str("flux.rpz_origin") : o.rpz_origin;
+    ro.serial = flux::next_serial(
+        previous, std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now()));
+    ro.rpz_ip = o.rpz_ip;
+    ro.rpz_nsdname = o.rpz_nsdname;
+    ro.wildcard = !o.no_wildcard;
+    flux::RpzWriteStats ws;
+    if (auto w = io::write_file_atomic(o.rpz, flux::write_rpz(rpz, ro, &ws)); !w) {
+      std::fprintf(stderr, "%s\n", w.error().message.c_str());
+      return 1;
+    }
+    ctx.notes.push_back(
+        fmt::format("rpz: {} serial {} ({} names, {} rpz-ip, {} rpz-nsdname, {} skipped)", o.rpz,
+                    ro.serial, ws.names, ws.ips, ws.nsdnames, ws.skipped));
+  }
+  if (!o.dnset.empty()) {
+    if (auto w = io::write_file_atomic(
+            o.dnset, flux::write_rbldnsd_dnset(rpz.names, "Fast-flux name (greyflux)"));
+        !w) {
+      std::fprintf(stderr, "%s\n", w.error().message.c_str());
+      return 1;
+    }
+  }
+  if (!o.ip4set.empty()) {
+    std::size_t v6 = 0;
+    if (auto w = io::write_file_atomic(
+            o.ip4set, flux::write_rbldnsd_ip4set(rpz.agent_ips, "Fast-flux agent (greyflux)", &v6));
+        !w) {
+      std::fprintf(stderr, "%s\n", w.error().message.c_str());
+      return 1;
+    }
+  }
+
+  const auto& st = ctx.ingest->stats();
+  const std::size_t shown =
+      o.all ? verdicts.size() : std::min(verdicts.size(), std::max(o.top, n_comp));
+  if (o.json) {
+    std::string out = fmt::format(
+        R"({{"inputs":{},"ingest":{{"frames":{},"messages":{},"responses":{},"observations":{},)"
+        R"("parse_errors":{},"bad_records":{},"fragments":{},"truncated":{},"tc":{}}},)"
+        R"("names":{},"flagged":{{"composite":{},"holz":{},"nazario":{}}},"scorer":"{}","verdicts":[)",
+        inputs_json, st.frames, st.messages, st.responses, st.observations, st.parse_error_total(),
+        st.bad_records, st.packet_status[static_cast<int>(dns::PacketStatus::Fragment)],
+        st.packet_status[static_cast<int>(dns::PacketStatus::Truncated)], st.tc_responses,
+        verdicts.size(), n_comp, n_holz, n_naz, o.scorer);
+    for (std::size_t i = 0; i < shown; ++i) {
+      out += (i ? "," : "") + flux::to_json(verdicts[i], true);
+    }
+    out += "],\"networks\":[";
+    for (std::size_t i = 0; i < networks.size(); ++i) {
+      std::string names, agents;
+      for (const auto& n : networks[i].names) {
+        names += (names.empty() ? "\"" : ",\"") + flux::json_escape(n) + "\"";
+      }
+      for (const auto& a : networks[i].agents) {
+        agents += (agents.empty() ? "\"" : ",\"") + to_string(a) + "\"";
+      }
+      out += fmt::format(R"({}{{"names":[{}],"agents":[{}]}})", i ? "," : "", names, agents);
+    }
+    out += "]}\n";
+    std::fputs(out.c_str(), stdout);
+    return 0;
+  }
+  for (const auto& n : ctx.notes) {
+    std::printf("# %s\n", n.c_str());
+  }
+  std::printf("# ingest: %s\n", st.summary().c_str());
+  std::printf("# %zu names; flagged: composite %zu, holz %zu, nazario %zu; %zu flux networks\n",
+              verdicts.size(), n_comp, n_holz, n_naz, networks.size());
+  std::printf("%-7s %6s %8s %3s %5s %5s %5s %6s %6s %s\n", "VERDICT", "SCORE", "HOLZ", "NAZ",
+              "ASNS", "IPS", "/24", "TTL", "GROWTH", "NAME");
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& v = verdicts[i];
+    const auto& f = v.features;
+    std::printf("%-7s %6.1f %7.1f%s %2.0f%s %4u%s %5u %5u %6u %6.2f %s%s\n",
+                pick(v, o.scorer).flux ? "FLUX" : "benign", v.composite.score, v.holz.score,
+                v.holz.flux ? "!" : " ", v.nazario.score, v.nazario.flux ? "!" : " ", f.asns,
+                f.asn_approximate ? "~" : " ", f.unique_ips, f.v4_slash24 + f.v6_slash48,
+                f.ttl_median_s, f.ip_growth, f.name.c_str(),
+                f.allowlisted ? (" (allowlisted: " + f.allowlisted->suffix + ")").c_str() : "");
+  }
+  if (shown < verdicts.size()) {
+    std::printf("# %zu more benign names (--all shows them)\n", verdicts.size() - shown);
+  }
+  std::size_t shown_nets = 0;
+  for (const auto& net : networks) {
+    if (shown_nets++ == 10) {
+      std::printf("# ... %zu more networks (--json lists all)\n", networks.size() - 10);
+      break;
+    }
+    std::printf("# network %zu: %zu names, %zu agents: %s%s\n", shown_nets, net.names.size(),
+                net.agents.size(), net.names.front().c_str(), net.names.size() > 1 ? ", ..." : "");
+  }
+  return 0;
+}
+
+std::string inputs_json(const std::vector<std::pair<std::string, std::string>>& in) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    out += fmt::format(R"({}{{"input":"{}","format":"{}"}})", i ? "," : "",
+                       flux::json_escape(in[i].first), in[i].second);
+  }
+  return out + "]";
+}
+
+int run_scan(const FluxCli::Options& o) {
+  auto ctx = make_context(o);
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return 1;
+  }
+  std::vector<std::pair<std::string, std::string>> inputs;
+  const bool tty = o.progress && ::isatty(2) == 1;
+  for (std::size_t i = 0; i < o.inputs.size(); ++i) {
+    const std::string& path = o.inputs[i];
+    ProgressBar bar(path, tty && file_size(path) > (8u << 20));
+    auto r = io::read_capture(path, *(*ctx)->ingest, static_cast<std::uint32_t>(i),
+                              [&](std::uint64_t d, std::uint64_t t) { bar.update(d, t); });
+    if (!r) {
+      std::fprintf(stderr, "%s\n", r.error().message.c_str());
+      return 1;
+    }
+    inputs.emplace_back(path, std::string(io::to_string(*r)));
+  }
+  // The window ends at the newest record of the inputs, not at the wall clock.
+  std::uint32_t newest = 0;
+  (*ctx)->tracker->for_each([&](const std::string&, const flux::NameState& s) {
+    newest = std::max(newest, s.last_seen_s);
+  });
+  return report(**ctx, o, from_unix(newest), inputs_json(inputs));
+}
+
+int run_check(const FluxCli::Options& o) {
+  auto ctx = make_context(o);
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return 1;
+  }
+  io::CheckOptions co;
+  co.forwarder = o.resolver.empty() ? (*ctx)->values.str("flux.resolver") : o.resolver;
+  co.rounds =
+      o.rounds > 0 ? o.rounds : static_cast<int>((*ctx)->values.integer("flux.check_rounds"));
+  co.max_wait = std::chrono::duration_cast<Seconds>((*ctx)->values.duration("flux.check_max_wait"));
+  if (!o.max_wait.empty()) {
+    auto d = parse_duration(o.max_wait);
+    if (!d) {
+      std::fprintf(stderr, "--max-wait: %s\n", d.error().message.c_str());
+      return 1;
+    }
+    co.max_wait = std::chrono::duration_cast<Seconds>(*d);
+  }
+  const io::PublicSuffixList* psl = (*ctx)->psl.get();
+  co.registrable = [psl](std::string_view n) { return psl->registrable_domain(n); };
+  std::vector<std::string> names;
+  for (const auto& n : o.inputs) {
+    auto c = dns::canonical_name(n);
+    if (!c || c->empty()) {
+      std::fprintf(stderr, "'%s' is not a domain name\n", n.c_str());
+      return 2;
+    }
+    names.push_back(*c);
+  }
+  const bool tty = o.progress && ::isatty(2) == 1;
+  co.progress = [tty](int round, int rounds, const std::string& what) {
+    if (tty) {
+      std::fprintf(stderr, "\r\033[K[round %d/%d] %s", round, rounds, what.c_str());
+      std::fflush(stderr);
+    }
+  };
+  auto st = io::active_check(names, *(*ctx)->ingest, co);
+  if (tty) {
+    std::fputs("\r\033[K", stderr);
+  }
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+    return 1;
+  }
+  (*ctx)->notes.push_back(fmt::format("check: {} rounds via {}, {} lookups, {} failed, waited {}s",
+                                      co.rounds,
+                                      co.forwarder.empty() ? "full recursion" : co.forwarder,
+                                      st->lookups, st->failures, st->waited.count()));
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto& n : names) {
+    inputs.emplace_back(n, "active");
+  }
+  return report(**ctx, o, std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now()),
+                inputs_json(inputs));
+}
+
+}  // namespace
+
+FluxCli::FluxCli(CLI::App& app, std::string default_config)
+    : default_config_(std::move(default_config)) {
+  o_.config = default_config_;
+  flux_ = app.add_subcommand("flux", "fast-flux detection: scan captures, check names");
+  flux_->require_subcommand(1);
+  auto common = [this](CLI::App* s) {
+    s->add_option("--config,-c", o_.config, "config file (TOML); built-in defaults when absent")
+        ->capture_default_str();
+    s->add_option("--set", o_.overrides, "override a setting: section.key=value (repeatable)");
+    s->add_flag("--json", o_.json, "machine-readable output");
+    s->add_flag("--all", o_.all, "list every name, not only the top ones");
+    s->add_option("--top", o_.top, "names listed (flagged ones always are)")->capture_default_str();
+    s->add_option("--asn", o_.asn, "ASN data: iptoasn TSV or .mmdb (overrides flux.asn_db)");
+    s->add_option("--allowlist", o_.allowlist, "allowlist file, or \"none\"");
+    s->add_option("--scorer", o_.scorer, "verdict used for outputs: composite|holz|nazario")
+        ->check(CLI::IsMember({"composite", "holz", "nazario"}))
+        ->capture_default_str();
+    s->add_option("--rpz", o_.rpz, "write a response policy zone here (atomically)");
+    s->add_option("--rpz-origin", o_.rpz_origin, "RPZ origin (overrides flux.rpz_origin)");
+    s->add_flag("--rpz-ip", o_.rpz_ip, "add rpz-ip rules for agent addresses");
+    s->add_flag("--rpz-nsdname", o_.rpz_nsdname, "add rpz-nsdname rules for double-flux servers");
+    s->add_flag("--no-wildcard", o_.no_wildcard, "no *.name rules in the RPZ");
+    s->add_option("--dnset", o_.dnset, "write an rbldnsd dnset of flux names");
+    s->add_option("--ip4set", o_.ip4set, "write an rbldnsd ip4set of agent addresses");
+    s->add_option("--min-shared", o_.min_shared,
+                  "shared agents that join two names into one network")
+        ->capture_default_str();
+    s->add_flag("!--no-progress", o_.progress, "no progress display");
+  };
+  scan_ = flux_->add_subcommand("scan", "read pcap, pcapng, dnstap or Zeek dns.log files");
+  common(scan_);
+  scan_->add_option("files", o_.inputs, "capture files")->required();
+  check_ = flux_->add_subcommand("check", "resolve names repeatedly (libunbound) and judge them");
+  common(check_);
+  check_->add_option("names", o_.inputs, "domain names")->required();
+  check_->add_option("--resolver", o_.resolver, "forward to ADDR[@PORT] (overrides flux.resolver)");
+  check_->add_option("--rounds", o_.rounds, "lookups of each name (overrides flux.check_rounds)");
+  check_->add_option("--max-wait", o_.max_wait, "longest wait between rounds, e.g. 30s");
+}
+
+bool FluxCli::parsed() const { return flux_->parsed(); }
+
+int FluxCli::run() {
+  if (scan_->parsed()) {
+    return run_scan(o_);
+  }
+  if (check_->parsed()) {
+    return run_check(o_);
+  }
+  return 2;
+}
+
+}  // namespace gf::app

@@ -1,0 +1,352 @@
+#include "core/flux/score.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace gf::flux {
+namespace {
+
+template <class T>
+std::uint32_t count_distinct(std::vector<T>& v) {
+  std::sort(v.begin(), v.end());
+  return static_cast<std::uint32_t>(std::unique(v.begin(), v.end()) - v.begin());
+}
+
+std::uint32_t v4_prefix(const IpAddress& ip, int bits) {
+  std::uint32_t a = (std::uint32_t{ip.bytes[12]} << 24) | (std::uint32_t{ip.bytes[13]} << 16) |
+                    (std::uint32_t{ip.bytes[14]} << 8) | ip.bytes[15];
+  return bits == 0 ? 0 : a >> (32 - bits);
+}
+
+std::uint64_t v6_prefix(const IpAddress& ip, int bits) {
+  std::uint64_t hi = 0;
+  for (int i = 0; i < 8; ++i) {
+    hi = (hi << 8) | ip.bytes[i];
+  }
+  return hi >> (64 - bits);
+}
+
+// An ASN, or a stand-in key for its network when the address has none.
+std::uint64_t network_key(const IpEntry& e, bool use_asn) {
+  if (use_asn && e.asn != 0) {
+    return e.asn;
+  }
+  return e.ip.is_v4() ? (1ull << 40) | v4_prefix(e.ip, 16) : (2ull << 40) ^ v6_prefix(e.ip, 32);
+}
+
+void add(ScoreResult& r, std::string id, double w) {
+  r.score += w;
+  r.fired.push_back({std::move(id), w});
+}
+
+}  // namespace
+
+Features features(std::string_view name, const NameState& s, TimePoint now, const Tracker& tracker,
+                  const Allowlist* allow) {
+  Features f;
+  f.name = std::string(name);
+  f.registrable_domain = s.registrable_domain;
+  f.responses = s.responses;
+  f.first_seen = s.first_seen_s;
+  f.last_seen = s.last_seen_s;
+  f.ips_dropped = s.ips_dropped;
+  f.cname_targets = s.cname_targets;
+  const auto now_s = to_unix(now);
+  const std::int64_t horizon = now_s - tracker.config().window.count();
+  const bool use_asn = tracker.has_asn_data();
+
+  std::vector<std::uint32_t> p16, p24;
+  std::vector<std::uint64_t> p32, p48, nets;
+  std::vector<std::uint16_t> cc;
+  std::size_t unresolved = 0;
+  for (const IpEntry& e : s.ips) {
+    if (static_cast<std::int64_t>(e.last_s) < horizon) {
+      continue;
+    }
+    f.addresses.push_back(e.ip);
+    if (e.ip.is_v4()) {
+      ++f.unique_v4;
+      p16.push_back(v4_prefix(e.ip, 16));
+      p24.push_back(v4_prefix(e.ip, 24));
+    } else {
+      ++f.unique_v6;
+      p32.push_back(v6_prefix(e.ip, 32));
+      p48.push_back(v6_prefix(e.ip, 48));
+    }
+    nets.push_back(network_key(e, use_asn));
+    unresolved += (use_asn && e.asn == 0) ? 1 : 0;
+    if (e.country[0] != 0) {
+      cc.push_back(static_cast<std::uint16_t>((e.country[0] << 8) | e.country[1]));
+    }
+  }
+  f.unique_ips = f.unique_v4 + f.unique_v6;
+  f.v4_slash16 = count_distinct(p16);
+  f.v4_slash24 = count_distinct(p24);
+  f.v6_slash32 = count_distinct(p32);
+  f.v6_slash48 = count_distinct(p48);
+  f.asns = count_distinct(nets);
+  f.countries = count_distinct(cc);
+  f.asn_approximate = !use_asn || unresolved > 0;
+  f.spread =
+      f.unique_ips == 0 ? 0.0 : static_cast<double>(f.v4_slash24 + f.v6_slash48) / f.unique_ips;
+
+  if (s.ttl_count > 0) {
+    std::vector<std::uint32_t> ttls(s.ttl_ring.begin(), s.ttl_ring.begin() + s.ttl_count);
+    std::sort(ttls.begin(), ttls.end());
+    f.ttl_median_s = ttls[ttls.size() / 2];
+    f.ttl_min_s = s.min_ttl_s;
+  }
+  f.max_answers = s.max_answers;
+  if (s.responses > 0) {
+    f.answers_per_response = static_cast<double>(s.answers_total) / s.responses;
+  }
+  if (s.responses > 1) {
+    f.ip_growth = static_cast<double>(s.new_ips_after_first) / (s.responses - 1);
+  }
+
+  // Name servers: the name's own, or else those seen for its registrable domain (active checks
+  // and NS queries record them there).
+  const NameState* ns_state = &s;
+  if (s.ns_names.empty() && s.ns_ips.empty() && s.registrable_domain != name) {
+    if (const NameState* d = tracker.find(s.registrable_domain)) {
+      ns_state = d;
+    }
+  }
+  std::vector<std::uint32_t> ns24;
+  std::vector<std::uint64_t> nsnets;
+  for (const IpEntry& e : ns_state->ns_ips) {
+    if (static_cast<std::int64_t>(e.last_s) < horizon) {
+      continue;
+    }
+    ++f.ns_addresses;
+    ns24.push_back(e.ip.is_v4() ? v4_prefix(e.ip, 24)
+                                : static_cast<std::uint32_t>(v6_prefix(e.ip, 48)));
+    nsnets.push_back(network_key(e, use_asn));
+  }
+  f.ns_slash24 = count_distinct(ns24);
+  f.ns_asns = count_distinct(nsnets);
+  f.ns_names = static_cast<std::uint32_t>(ns_state->ns_names.size());
+  f.ns_changes = ns_state->ns_changes;
+  f.ns_name_list = ns_state->ns_names;
+
+  if (allow != nullptr) {
+    f.allowlisted = allow->match(name);
+    for (const std::string& c : s.cname_targets) {
+      if (!f.cname_allowlisted) {
+        f.cname_allowlisted = allow->match(c);
+      }
+    }
+  }
+  return f;
+}
+
+ScoreResult score_holz(const Features& f) {
+  ScoreResult r{"holz", 0, 142.38, false, {}};
+  add(r, "nA", 1.32 * f.unique_ips);
+  add(r, "nASN", 18.54 * f.asns);
+  add(r, "nNS", 0.0 * f.ns_names);
+  r.flux = r.score > r.threshold;
+  return r;
+}
+
+ScoreResult score_nazario(const Features& f) {
+  ScoreResult r{"nazario", 0, 4, false, {}};
+  if (f.ttl_min_s <= 1800 && f.responses > 0) {
+    add(r, "ttl_at_most_1800s", 1);
+  }
+  if (f.max_answers >= 5) {
+    add(r, "5plus_records_in_one_answer", 1);
+  }
+  if (f.unique_ips >= 10) {
+    add(r, "10plus_addresses", 1);
+  }
+  if (f.v4_slash16 + f.v6_slash32 >= 5) {
+    add(r, "5plus_slash16", 1);
+  }
+  if (f.asns >= 5) {
+    add(r, "5plus_asns", 1);
+  }
+  if (f.responses >= 2 && f.ip_growth >= 1.0) {
+    add(r, "address_growth", 1);
+  }
+  if (f.unique_ips >= 3 && f.spread >= 0.9) {
+    add(r, "one_address_per_slash24", 1);
+  }
+  if (f.countries >= 3) {
+    add(r, "3plus_countries", 1);
+  }
+  if (f.ns_slash24 >= 3 || f.ns_changes >= 2) {
+    add(r, "name_servers_flux", 1);
+  }
+  r.flux = r.score > r.threshold;
+  return r;
+}
+
+ScoreResult score_composite(const Features& f) {
+  ScoreResult r{"composite", 0, 5.0, false, {}};
+  if (f.allowlisted) {
+    add(r, "allowlisted:" + f.allowlisted->category + ":" + f.allowlisted->suffix, -100);
+    return r;
+  }
+  if (f.unique_ips == 0) {
+    return r;
+  }
+  const double networks = f.asns;
+  // Many networks behind one name is the core of fast flux; a CDN or round robin stays in few.
+  const double asn_points = 2.5 * std::clamp((networks - 1.0) / 5.0, 0.0, 1.0);
+  if (asn_points > 0) {
+    add(r, f.asn_approximate ? "network_diversity_approx" : "asn_diversity", asn_points);
+  }
+  if (f.unique_ips >= 4) {
+    const double spread_points = 1.5 * std::clamp((f.spread - 0.5) / 0.5, 0.0, 1.0);
+    if (spread_points > 0) {
+      add(r, "slash24_spread", spread_points);
+    }
+  }
+  if (f.unique_ips >= 4 && networks / f.unique_ips >= 0.5) {
+    add(r, "one_network_per_address", 1.0);
+  }
+  if (f.ttl_median_s <= 300) {
+    add(r, "ttl_le_300s", 1.0);
+  } else if (f.ttl_median_s <= 900) {
+    add(r, "ttl_le_900s", 0.5);
+  } else if (f.ttl_median_s >= 3600) {
+    add(r, "ttl_ge_1h", -1.0);
+  }
+  if (f.answers_per_response >= 4.0) {
+    add(r, "4plus_answers", 0.5);
+  }
+  if (f.responses >= 2) {
+    if (f.ip_growth >= 1.0) {
+      add(r, "address_churn", 1.0);
+    } else if (f.ip_growth >= 0.3) {
+      add(r, "address_churn_low", 0.5);
+    }
+  }
+  if (f.ns_addresses >= 3 && f.ns_asns >= 3) {
+    add(r, "double_flux", 1.0);
+  }
+  if (f.unique_ips >= 8 && networks <= 2) {
+    add(r, "few_networks_many_addresses", -2.0);
+  }
+  if (f.cname_allowlisted) {
+    add(r, "cname_into:" + f.cname_allowlisted->category + ":" + f.cname_allowlisted->suffix, -3.0);
+  }
+  r.flux = r.score >= r.threshold;
+  return r;
+}
+
+Verdict judge(Features f) {
+  Verdict v;
+  v.holz = score_holz(f);
+  v.nazario = score_nazario(f);
+  v.composite = score_composite(f);
+  v.features = std::move(f);
+  return v;
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string score_json(const ScoreResult& r) {
+  std::string out = fmt::format(R"({{"score":{:.2f},"threshold":{},"flux":{},"rules":[)", r.score,
+                                r.threshold, r.flux ? "true" : "false");
+  for (std::size_t i = 0; i < r.fired.size(); ++i) {
+    out += fmt::format(R"({}{{"id":"{}","points":{:.2f}}})", i ? "," : "",
+                       json_escape(r.fired[i].id), r.fired[i].weight);
+  }
+  return out + "]}";
+}
+
+std::string string_array(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    out += fmt::format(R"({}"{}")", i ? "," : "", json_escape(v[i]));
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string to_json(const Verdict& v, bool with_addresses) {
+  const Features& f = v.features;
+  std::string out = fmt::format(
+      R"({{"name":"{}","registrable_domain":"{}","flux":{},"approximate":{},"allowlisted":{},)",
+      json_escape(f.name), json_escape(f.registrable_domain), v.flux() ? "true" : "false",
+      f.asn_approximate ? "true" : "false",
+      f.allowlisted ? "\"" + json_escape(f.allowlisted->suffix) + "\"" : std::string("null"));
+  out += fmt::format(R"("scores":{{"composite":{},"holz":{},"nazario":{}}},)",
+                     score_json(v.composite), score_json(v.holz), score_json(v.nazario));
+  out += fmt::format(
+      R"("features":{{"responses":{},"unique_ips":{},"unique_v4":{},"unique_v6":{},)"
+      R"("v4_slash16":{},"v4_slash24":{},"v6_slash32":{},"v6_slash48":{},"asns":{},)"
+      R"("countries":{},"ttl_min_s":{},"ttl_median_s":{},"answers_per_response":{:.2f},)"
+      R"("max_answers":{},"ip_growth":{:.2f},"spread":{:.2f},"ns_names":{},"ns_addresses":{},)"
+      R"("ns_slash24":{},"ns_asns":{},"ns_changes":{},"first_seen":{},"last_seen":{},)"
+      R"("addresses_dropped":{},"cname_targets":{},"name_servers":{}}})",
+      f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24, f.v6_slash32,
+      f.v6_slash48, f.asns, f.countries, f.ttl_min_s, f.ttl_median_s, f.answers_per_response,
+      f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses, f.ns_slash24, f.ns_asns,
+      f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped, string_array(f.cname_targets),
+      string_array(f.ns_name_list));
+  if (with_addresses) {
+    std::vector<std::string> ips;
+    for (const auto& ip : f.addresses) {
+      ips.push_back(to_string(ip));
+    }
+    out += ",\"addresses\":" + string_array(ips);
+  }
+  return out + "}";
+}
+
+std::string to_text_line(const Verdict& v) {
+  const Features& f = v.features;
+  std::string rules;
+  for (const Rule& r : v.composite.fired) {
+    rules += fmt::format("{}{}{:+.1f}", rules.empty() ? "" : ",", r.id, r.weight);
+  }
+  return fmt::format(
+      "{} {} score={:.1f}/{} holz={:.1f}{} nazario={}{} {}={} ips={} /24={} ttl={}s "
+      "answers={:.1f} growth={:.2f} ns_ips={} responses={}{} rules={}",
+      v.flux() ? "flux" : "benign", f.name, v.composite.score, v.composite.threshold, v.holz.score,
+      v.holz.flux ? "!" : "", v.nazario.score, v.nazario.flux ? "!" : "",
+      f.asn_approximate ? "nets~" : "asns", f.asns, f.unique_ips, f.v4_slash24 + f.v6_slash48,
+      f.ttl_median_s, f.answers_per_response, f.ip_growth, f.ns_addresses, f.responses,
+      f.asn_approximate ? " approximate" : "", rules.empty() ? "-" : rules);
+}
+
+}  // namespace gf::flux

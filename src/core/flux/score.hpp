@@ -1,0 +1,86 @@
+#pragma once
+// Features of a tracked name, the three scorers side by side, and the explanation of a verdict.
+//
+//   holz       f = 1.32*nA + 18.54*nASN + 0*nNS, flux when f > 142.38 (Holz et al., NDSS 2008:
+//              unique A records, their ASNs and NS records over the observed lookups)
+//   nazario    nine one-point heuristics after Nazario & Holz (MALWARE 2008), flux above 4
+//   composite  the default: weighted evidence (ASN and /24 spread, TTL, churn, answer size,
+//              double flux) minus benign signs (few networks behind many addresses, a CNAME into
+//              a listed CDN); a name on the allowlist is never flux
+//
+// Every ScoreResult lists the rules that fired with their weights, so each verdict can be
+// explained as JSON (to_json) or as one text line (to_text_line). Pure functions of the
+// features; no clock (features() takes `now`).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/common/time.hpp"
+#include "core/flux/allowlist.hpp"
+#include "core/flux/tracker.hpp"
+
+namespace gf::flux {
+
+struct Features {
+  std::string name;
+  std::string registrable_domain;
+  std::uint32_t responses = 0;
+  std::uint32_t unique_v4 = 0, unique_v6 = 0, unique_ips = 0;
+  std::uint32_t v4_slash16 = 0, v4_slash24 = 0, v6_slash32 = 0, v6_slash48 = 0;
+  std::uint32_t asns = 0;  // distinct ASNs, or distinct /16 (v4) and /32 (v6) when approximate
+  bool asn_approximate = true;
+  std::uint32_t countries = 0;  // 0 when the ASN source has no country data
+  std::uint32_t ttl_min_s = 0, ttl_median_s = 0;
+  double answers_per_response = 0;
+  std::uint32_t max_answers = 0;
+  double ip_growth = 0;  // new addresses per response after the first
+  double spread = 0;     // distinct /24 (v4) and /48 (v6) networks per address
+  std::uint32_t ns_names = 0, ns_addresses = 0, ns_slash24 = 0, ns_asns = 0, ns_changes = 0;
+  std::int64_t first_seen = 0, last_seen = 0;  // Unix seconds
+  std::uint32_t ips_dropped = 0;
+  std::vector<std::string> cname_targets;
+  std::optional<AllowlistMatch> allowlisted;        // the name itself
+  std::optional<AllowlistMatch> cname_allowlisted;  // a CNAME target
+  std::vector<IpAddress> addresses;                 // in the window, for networks and RPZ
+  std::vector<std::string> ns_name_list;
+};
+
+// Summarises `state` over the tracker's window ending at `now`. `allow` may be null.
+Features features(std::string_view name, const NameState& state, TimePoint now,
+                  const Tracker& tracker, const Allowlist* allow);
+
+struct Rule {
+  std::string id;  // "asn_diversity"
+  double weight;   // points it added (negative for benign evidence)
+};
+
+struct ScoreResult {
+  std::string_view scorer;
+  double score = 0;
+  double threshold = 0;
+  bool flux = false;
+  std::vector<Rule> fired;
+};
+
+ScoreResult score_holz(const Features& f);
+ScoreResult score_nazario(const Features& f);
+ScoreResult score_composite(const Features& f);
+
+struct Verdict {
+  Features features;
+  ScoreResult holz, nazario, composite;
+  bool flux() const { return composite.flux; }
+};
+
+Verdict judge(Features f);
+
+// {"name":...,"flux":true,"approximate":false,"scores":{...},"features":{...}}
+std::string to_json(const Verdict& v, bool with_addresses = false);
+// "flux flux.example score=8.5/5 holz=812.3 nazario=7 asns=61 ips=112 ttl=180s ... rules=a,b"
+std::string to_text_line(const Verdict& v);
+
+std::string json_escape(std::string_view s);
+
+}  // namespace gf::flux

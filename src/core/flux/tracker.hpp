@@ -1,0 +1,128 @@
+#pragma once
+// Per-name state over a sliding window, fed with observations, bounded in memory.
+//
+// Flow: a source calls observe() for every response (single-threaded: the caller owns the
+// tracker; the daemon wraps it in a Guarded<>). Addresses are kept with their first and last
+// sighting and their ASN, looked up once when the address is first seen for that name.
+// features() summarises a name over the window ending at `now`; scoring and explanation live in
+// score.hpp. Time is passed in with each observation; nothing here reads a clock.
+//
+// Memory bounds: at most max_ips_per_name addresses (then further ones are counted, not kept),
+// max_ns_per_name NS names and addresses, 4 CNAME targets and a 16-sample TTL ring per name;
+// at most max_names names (the stalest eighth is evicted when full), and names not seen for
+// idle_evict are dropped by the periodic sweep that observe() runs as time advances.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/common/ip.hpp"
+#include "core/common/time.hpp"
+#include "core/flux/asn.hpp"
+#include "core/flux/observation.hpp"
+
+namespace gf::flux {
+
+struct TrackerConfig {
+  Seconds window{std::chrono::hours(6)};       // features look this far back
+  Seconds idle_evict{std::chrono::hours(12)};  // names unseen this long are dropped
+  std::size_t max_names = 1'000'000;
+  std::size_t max_ips_per_name = 2048;
+  std::size_t max_ns_per_name = 32;
+};
+
+struct IpEntry {
+  IpAddress ip;
+  std::uint32_t asn = 0;
+  std::uint32_t first_s = 0;  // Unix seconds
+  std::uint32_t last_s = 0;
+  std::array<char, 2> country = {0, 0};
+};
+
+struct NameState {
+  std::string registrable_domain;
+  std::vector<IpEntry> ips;
+  std::vector<std::uint32_t>
+      ip_index;  // open addressing over ips (slot = index + 1); empty when small
+  std::vector<std::string> cname_targets;
+  std::vector<std::string> ns_names;
+  std::vector<IpEntry> ns_ips;
+  std::array<std::uint32_t, 16> ttl_ring{};  // lowest TTL of each of the last 16 responses
+  std::uint8_t ttl_count = 0;
+  std::uint8_t ttl_pos = 0;
+  std::uint16_t max_answers = 0;
+  std::uint32_t min_ttl_s = UINT32_MAX;
+  std::uint32_t responses = 0;          // responses with at least one address
+  std::uint32_t other_responses = 0;    // NXDOMAIN, empty answers, NS-only
+  std::uint64_t answers_total = 0;      // addresses summed over responses
+  std::uint32_t first_answer_size = 0;  // distinct addresses in the first response
+  std::uint32_t new_ips_after_first = 0;
+  std::uint32_t ips_dropped = 0;  // over max_ips_per_name
+  std::uint32_t ns_changes = 0;   // responses that brought an NS name not seen before
+  std::uint32_t first_seen_s = 0;
+  std::uint32_t last_seen_s = 0;
+  std::uint32_t last_prune_s = 0;
+  std::uint32_t sources_mask = 0;  // bit (source_id % 32) of every reporting source
+};
+
+struct TrackerStats {
+  std::uint64_t observations = 0;
+  std::uint64_t ignored = 0;  // not A/AAAA/ANY/NS, or nothing to learn
+  std::uint64_t names_created = 0;
+  std::uint64_t names_evicted_idle = 0;
+  std::uint64_t names_evicted_full = 0;
+  std::uint64_t ips_dropped = 0;
+};
+
+class Tracker {
+ public:
+  // `asn` may be null (then /16 networks stand in for ASNs); `registrable` maps a name to its
+  // registrable domain (libpsl in production) and may be empty (then the last two labels).
+  using RegistrableFn = std::function<std::string(std::string_view)>;
+  Tracker(TrackerConfig config, const AsnSource* asn, RegistrableFn registrable);
+
+  void observe(const Observation& obs);
+  // Drops names idle for config.idle_evict; returns how many. observe() calls it as time passes.
+  std::size_t evict_idle(TimePoint now);
+
+  const NameState* find(std::string_view name) const;
+  std::size_t size() const { return names_.size(); }
+  const TrackerStats& stats() const { return stats_; }
+  const TrackerConfig& config() const { return config_; }
+  bool has_asn_data() const { return asn_ != nullptr; }
+
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [name, state] : names_) {
+      f(name, state);
+    }
+  }
+
+  // Heap bytes held for one name (key, state, vectors): for the memory-per-name benchmark.
+  static std::size_t approx_bytes(const std::string& name, const NameState& s);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  NameState& state_for(const Observation& obs, std::uint32_t now_s);
+  void add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, bool& is_new);
+  void prune(NameState& s, std::uint32_t now_s);
+  void evict_stalest();
+
+  TrackerConfig config_;
+  const AsnSource* asn_;
+  RegistrableFn registrable_;
+  std::unordered_map<std::string, NameState, Hash, std::equal_to<>> names_;
+  TrackerStats stats_;
+  std::uint32_t last_sweep_s_ = 0;
+};
+
+// Last two labels: the registrable domain when no public suffix list is at hand.
+std::string naive_registrable_domain(std::string_view name);
+
+}  // namespace gf::flux

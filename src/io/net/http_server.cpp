@@ -1,0 +1,399 @@
+#include "io/net/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <unordered_map>
+
+namespace gf::io {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using asio::awaitable;
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io, HttpServerOptions o, HttpHandler h)
+      : ioc(io),
+        opts(std::move(o)),
+        handler(std::move(h)),
+        acceptor_strand(asio::make_strand(io)) {}
+
+  asio::io_context& ioc;
+  HttpServerOptions opts;
+  HttpHandler handler;
+  HttpServerStats stats;
+  asio::strand<asio::io_context::executor_type> acceptor_strand;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::uint16_t> bound_ports;
+
+  std::mutex mu;  // guards closers, next_id, draining
+  std::unordered_map<std::uint64_t, std::function<void()>> closers;
+  std::uint64_t next_id = 0;
+  bool draining = false;
+
+  std::mutex log_mu;
+  std::chrono::steady_clock::time_point last_log{};
+  std::uint64_t suppressed = 0;
+
+  void warn_limited(const std::string& msg) {
+    std::lock_guard lock(log_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_log < std::chrono::seconds(1)) {
+      ++suppressed;
+      return;
+    }
+    spdlog::warn("{}: {}{}", opts.name, msg,
+                 suppressed ? fmt::format(" ({} similar suppressed)", suppressed) : "");
+    last_log = now;
+    suppressed = 0;
+  }
+};
+
+namespace {
+
+using Impl = HttpServer::Impl;
+
+struct SessionCtl {
+  bool drain = false;    // touched only on the session's strand
+  bool waiting = false;  // idle, waiting for the next request
+};
+
+// Splits an origin-form or absolute-form target into host (absolute form only), path, query.
+void split_target(std::string_view target, std::string& host, std::string& path,
+                  std::string& query) {
+  std::string_view t = target;
+  if (t.starts_with("http://") || t.starts_with("https://") || t.starts_with("HTTP://") ||
+      t.starts_with("HTTPS://")) {
+    t.remove_prefix(t.find("://") + 3);
+    const std::size_t slash = t.find_first_of("/?");
+    host.assign(t.substr(0, slash));
+    t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
+  }
+  const std::size_t q = t.find('?');
+  path.assign(t.substr(0, q));
+  if (path.empty()) {
+    path = "/";
+  }
+  query.assign(q == std::string_view::npos ? std::string_view() : t.substr(q + 1));
+}
+
+http::response<http::string_body> make_response(const HttpServerOptions& o, int status,
+                                                unsigned version, bool keep_alive,
+                                                HttpResponse&& r) {
+  http::response<http::string_body> res{static_cast<http::status>(status), version};
+  res.set(http::field::server, o.server_header);
+  res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) {
+    res.insert(k, v);
+  }
+  res.body() = std::move(r.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse error_response(int status, std::string_view text) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::string(text);
+  return r;
+}
+
+// Writes a final error answer, half-closes, and reads (discarding) what the client still sends
+// for a moment so that it sees the answer instead of a reset.
+awaitable<void> answer_and_close(beast::tcp_stream& stream, const HttpServerOptions& o, int status,
+                                 std::string_view text) {
+  auto res = make_response(o, status, 11, false, error_response(status, text));
+  stream.expires_after(std::chrono::seconds(2));
+  auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
+  if (wec) {
+    co_return;
+  }
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 16384> sink{};
+  std::size_t drained = 0;
+  stream.expires_after(std::chrono::seconds(1));
+  while (drained < 4u * 1024 * 1024) {
+    auto [rec, rn] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+    if (rec) {
+      break;
+    }
+    drained += rn;
+  }
+}
+
+// A deadline for reading one request. Unlike tcp_stream's own expiry (which closes the socket),
+// it only cancels the pending read, so that the slow client can still be told 408.
+struct RequestDeadline {
+  explicit RequestDeadline(const std::shared_ptr<beast::tcp_stream>& s)
+      : timer(s->get_executor()), stream(s) {}
+  void arm(Millis after) {
+    fired = std::make_shared<bool>(false);
+    timer.expires_after(after);
+    timer.async_wait([weak = stream, f = fired](boost::system::error_code ec) {
+      if (ec) {
+        return;
+      }
+      *f = true;
+      if (auto s = weak.lock()) {
+        boost::system::error_code ignored;
+        s->socket().cancel(ignored);
+      }
+    });
+  }
+  void disarm() { timer.cancel(); }
+  bool expired() const { return fired && *fired; }
+
+  asio::steady_timer timer;
+  std::weak_ptr<beast::tcp_stream> stream;
+  std::shared_ptr<bool> fired;
+};
+
+awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_stream> sp,
+                      std::shared_ptr<SessionCtl> ctl, const std::string& peer) {
+  const HttpServerOptions& o = impl->opts;
+  beast::tcp_stream& stream = *sp;
+  RequestDeadline deadline(sp);
+  beast::flat_buffer buf;
+  while (!ctl->drain) {
+    // 1. Wait for the first byte of the next request (keep-alive idle time).
+    if (buf.size() == 0) {
+      ctl->waiting = true;
+      stream.expires_after(o.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buf.prepare(16384), kNoThrow);
+      ctl->waiting = false;
+      if (ec == beast::error::timeout) {
+        ++impl->stats.closed_idle;
+        co_return;
+      }
+      if (ec) {
+        co_return;  // closed by the peer, reset, or drained
+      }
+      buf.commit(n);
+    }
+    // 2. The whole request within request_timeout.
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
+    parser.body_limit(o.body_limit);
+    stream.expires_never();
+    deadline.arm(o.request_timeout);
+    auto [hec, hn] = co_await http::async_read_header(stream, buf, parser, kNoThrow);
+    if (!hec) {
+      const auto& hdr = parser.get();
+      if (beast::iequals(hdr[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, hdr.version()};
+        auto [cec, cn] = co_await http::async_write(stream, cont, kNoThrow);
+        if (cec) {
+          co_return;
+        }
+      }
+    }
+    boost::system::error_code rec = hec;
+    if (!rec && !parser.is_done()) {
+      auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
+      rec = bec;
+    }
+    deadline.disarm();
+    if (deadline.expired()) {
+      rec = beast::error::timeout;
+    }
+    if (rec) {
+      if (rec == http::error::body_limit) {
+        ++impl->stats.bad_requests;
+        impl->warn_limited(fmt::format("413 to {}: body over {} bytes", peer, o.body_limit));
+        co_await answer_and_close(stream, o, 413, "Request Entity Too Large");
+      } else if (rec == http::error::header_limit) {
+        ++impl->stats.bad_requests;
+        impl->warn_limited(fmt::format("431 to {}: header over {} bytes", peer, o.header_limit));
+        co_await answer_and_close(stream, o, 431, "Request Header Fields Too Large");
+      } else if (rec == beast::error::timeout) {
+        ++impl->stats.timeouts;
+        impl->warn_limited(fmt::format("408 to {}: request not complete within {}", peer,
+                                       format_duration(o.request_timeout)));
+        co_await answer_and_close(stream, o, 408, "Request Timeout");
+      } else if (rec == http::error::end_of_stream || rec == asio::error::eof ||
+                 rec == asio::error::connection_reset || rec == asio::error::operation_aborted ||
+                 rec == http::error::partial_message) {
+        // The client went away mid-request.
+      } else {
+        ++impl->stats.bad_requests;
+        impl->warn_limited(fmt::format("400 to {}: {}", peer, rec.message()));
+        co_await answer_and_close(stream, o, 400, "Bad Request");
+      }
+      co_return;
+    }
+    // 3. Answer.
+    http::request<http::string_body> req = parser.release();
+    HttpRequest hr;
+    hr.method = std::string(req.method_string());
+    split_target(req.target(), hr.host, hr.path, hr.query);
+    if (hr.host.empty()) {
+      hr.host = std::string(req[http::field::host]);
+    }
+    hr.content_type = std::string(req[http::field::content_type]);
+    hr.user_agent = std::string(req[http::field::user_agent]);
+    hr.body = std::move(req.body());
+    hr.peer = peer;
+    ++impl->stats.requests;
+    HttpResponse answer = impl->handler(hr);
+    const bool keep = req.keep_alive() && !ctl->drain;
+    auto res = make_response(o, answer.status, req.version(), keep, std::move(answer));
+    stream.expires_after(o.request_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
+    if (wec || !keep) {
+      co_return;
+    }
+  }
+}
+
+std::string peer_name(const tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) {
+    return "tcp:?";
+  }
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket sock) {
+  const std::string peer = peer_name(sock);
+  boost::system::error_code nd;
+  sock.set_option(tcp::no_delay(true), nd);
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
+  auto ctl = std::make_shared<SessionCtl>();
+  auto ex = stream->get_executor();
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(impl->mu);
+    ctl->drain = impl->draining;
+    id = ++impl->next_id;
+    impl->closers.emplace(id, [weak = std::weak_ptr<beast::tcp_stream>(stream), ctl, ex] {
+      asio::post(ex, [weak, ctl] {
+        ctl->drain = true;
+        if (auto s = weak.lock(); s && ctl->waiting) {
+          s->cancel();
+        }
+      });
+    });
+  }
+  try {
+    co_await serve(impl, stream, ctl, peer);
+  } catch (const std::exception& e) {
+    impl->warn_limited(fmt::format("connection {} failed: {}", peer, e.what()));
+  }
+  boost::system::error_code ec;
+  stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream->socket().close(ec);
+  {
+    std::lock_guard lock(impl->mu);
+    impl->closers.erase(id);
+  }
+  --impl->stats.active;
+}
+
+awaitable<void> accept_loop(std::shared_ptr<Impl> impl, tcp::acceptor& acceptor) {
+  asio::steady_timer backoff(impl->acceptor_strand);
+  while (acceptor.is_open()) {
+    auto strand = asio::make_strand(impl->ioc);
+    tcp::socket sock(strand);
+    auto [ec] = co_await acceptor.async_accept(sock, kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        co_return;
+      }
+      impl->warn_limited(fmt::format("accept failed: {}", ec.message()));
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kNoThrow);
+      continue;
+    }
+    if (static_cast<std::size_t>(impl->stats.active.load()) >= impl->opts.max_connections) {
+      ++impl->stats.refused;
+      impl->warn_limited(
+          fmt::format("refusing connection: {} open (max_connections)", impl->stats.active.load()));
+      boost::system::error_code ignored;
+      sock.close(ignored);
+      continue;
+    }
+    ++impl->stats.accepted;
+    ++impl->stats.active;
+    asio::co_spawn(strand, session(impl, std::move(sock)), asio::detached);
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& ioc, HttpServerOptions opts, HttpHandler handler)
+    : impl_(std::make_shared<Impl>(ioc, std::move(opts), std::move(handler))) {}
+
+HttpServer::~HttpServer() = default;
+
+const HttpServerStats& HttpServer::stats() const { return impl_->stats; }
+
+std::vector<std::uint16_t> HttpServer::ports() const { return impl_->bound_ports; }
+
+Result<void> HttpServer::start() {
+  for (const ListenSpec& spec : impl_->opts.listen) {
+    if (spec.is_unix) {
+      return fail(Errc::Config, fmt::format("{}: unix sockets are not supported for HTTP ({})",
+                                            impl_->opts.name, spec.to_string()));
+    }
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(spec.host, ec), spec.port);
+    auto acc = std::make_unique<tcp::acceptor>(impl_->acceptor_strand);
+    if (!ec) {
+      acc->open(ep.protocol(), ec);
+    }
+    if (!ec) {
+      acc->set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec && ep.address().is_v6()) {
+      acc->set_option(asio::ip::v6_only(true), ec);
+    }
+    if (!ec) {
+      acc->bind(ep, ec);
+    }
+    if (!ec) {
+      acc->listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      return fail(Errc::Io, fmt::format("{}: cannot listen on {}: {}", impl_->opts.name,
+                                        spec.to_string(), ec.message()));
+    }
+    impl_->bound_ports.push_back(acc->local_endpoint(ec).port());
+    impl_->acceptors.push_back(std::move(acc));
+  }
+  for (auto& acc : impl_->acceptors) {
+    asio::co_spawn(impl_->acceptor_strand, accept_loop(impl_, *acc), asio::detached);
+  }
+  return {};
+}
+
+void HttpServer::drain() {
+  auto impl = impl_;
+  asio::post(impl->acceptor_strand, [impl] {
+    boost::system::error_code ec;
+    for (auto& acc : impl->acceptors) {
+      acc->close(ec);
+    }
+  });
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(impl->mu);
+    impl->draining = true;
+    for (auto& [id, closer] : impl->closers) {
+      closers.push_back(closer);
+    }
+  }
+  for (auto& c : closers) {
+    c();
+  }
+}
+
+}  // namespace gf::io

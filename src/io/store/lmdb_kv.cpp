@@ -1,0 +1,434 @@
+#include "io/store/lmdb_kv.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace gf::io {
+namespace {
+
+tl::unexpected<Error> lmdb_error(const char* what, int rc) {
+  return fail(Errc::StoreFailure, fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
+}
+
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+
+std::string_view view(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+class Txn {
+ public:
+  Txn(MDB_env* env, bool read_only) {
+    rc_ = mdb_txn_begin(env, nullptr, read_only ? MDB_RDONLY : 0, &txn_);
+    if (rc_ != 0) {
+      txn_ = nullptr;
+    }
+  }
+  ~Txn() {
+    if (txn_ != nullptr) {
+      mdb_txn_abort(txn_);
+    }
+  }
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  int rc() const { return rc_; }
+  MDB_txn* get() const { return txn_; }
+  int commit() {
+    const int rc = mdb_txn_commit(txn_);
+    txn_ = nullptr;
+    return rc;
+  }
+
+ private:
+  MDB_txn* txn_ = nullptr;
+  int rc_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LmdbKv>> LmdbKv::open(const KvOptions& opts) {
+  std::error_code ec;
+  std::filesystem::create_directories(opts.path, ec);
+  if (ec) {
+    return fail(Errc::Io,
+                fmt::format("cannot create store directory {}: {}", opts.path, ec.message()));
+  }
+  std::unique_ptr<LmdbKv> s(new LmdbKv());
+  s->opts_ = opts;
+  int rc = mdb_env_create(&s->env_);
+  if (rc != 0) {
+    return lmdb_error("env_create", rc);
+  }
+  mdb_env_set_mapsize(s->env_, opts.map_size);
+  mdb_env_set_maxreaders(s->env_, 512);
+  rc = mdb_env_open(s->env_, opts.path.c_str(), MDB_NOTLS | (opts.sync ? 0 : MDB_NOSYNC), 0640);
+  if (rc != 0) {
+    return fail(Errc::StoreFailure,
+                fmt::format("cannot open LMDB store at {}: {}", opts.path, mdb_strerror(rc)));
+  }
+  int dead = 0;
+  mdb_reader_check(s->env_, &dead);
+  Txn txn(s->env_, false);
+  if (txn.rc() != 0) {
+    return lmdb_error("txn_begin", txn.rc());
+  }
+  rc = mdb_dbi_open(txn.get(), nullptr, 0, &s->dbi_);
+  if (rc != 0) {
+    return lmdb_error("dbi_open", rc);
+  }
+  rc = txn.commit();
+  if (rc != 0) {
+    return lmdb_error("commit", rc);
+  }
+  if (opts.writer_thread) {
+    s->writer_ = std::thread([p = s.get()] { p->writer_loop(); });
+  }
+  return s;
+}
+
+LmdbKv::~LmdbKv() {
+  {
+    std::unique_lock lock(mu_);
+    stopping_ = true;
+    if (!opts_.writer_thread) {
+      (void)commit_now(lock);
+    }
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) {
+    writer_.join();
+  }
+  if (env_ != nullptr) {
+    mdb_env_close(env_);
+  }
+}
+
+Result<std::optional<std::string>> LmdbKv::read_committed(std::string_view key) {
+  Txn txn(env_, true);
+  if (txn.rc() != 0) {
+    return lmdb_error("read txn", txn.rc());
+  }
+  MDB_val k = val(key);
+  MDB_val v;
+  const int rc = mdb_get(txn.get(), dbi_, &k, &v);
+  if (rc == MDB_NOTFOUND) {
+    return std::optional<std::string>();
+  }
+  if (rc != 0) {
+    return lmdb_error("get", rc);
+  }
+  return std::optional<std::string>(std::string(view(v)));
+}
+
+Result<std::optional<std::string>> LmdbKv::get(std::string_view key) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      return it->second;
+    }
+    if (auto it = committing_.find(key); it != committing_.end()) {
+      return it->second;
+    }
+  }
+  return read_committed(key);
+}
+
+Result<void> LmdbKv::put(std::string_view key, std::string value) {
+  if (key.empty() || key.size() > 511) {
+    return fail(Errc::InvalidInput, "key length out of range");
+  }
+  std::lock_guard lock(mu_);
+  if (last_commit_failed_) {
+    return fail(Errc::StoreFailure, last_error_);
+  }
+  pending_.insert_or_assign(std::string(key), std::optional<std::string>(std::move(value)));
+  return {};
+}
+
+Result<void> LmdbKv::erase(std::string_view key) {
+  std::lock_guard lock(mu_);
+  pending_.insert_or_assign(std::string(key), std::nullopt);
+  return {};
+}
+
+Result<void> LmdbKv::update(std::string_view key,
+                            const std::function<std::string(std::optional<std::string_view>)>& fn) {
+  if (key.empty() || key.size() > 511) {
+    return fail(Errc::InvalidInput, "key length out of range");
+  }
+  std::lock_guard lock(mu_);
+  if (last_commit_failed_) {
+    return fail(Errc::StoreFailure, last_error_);
+  }
+  std::optional<std::string> current;
+  if (auto it = pending_.find(key); it != pending_.end()) {
+    current = it->second;
+  } else if (auto it2 = committing_.find(key); it2 != committing_.end()) {
+    current = it2->second;
+  } else {
+    auto r = read_committed(key);
+    if (!r) {
+      return tl::unexpected(r.error());
+    }
+    current = std::move(*r);
+  }
+  std::string next = current ? fn(std::string_view(*current)) : fn(std::nullopt);
+  pending_.insert_or_assign(std::string(key), std::optional<std::string>(std::move(next)));
+  return {};
+}
+
+Result<void> LmdbKv::scan(
+    std::string_view prefix,
+    const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+  if (auto ok = flush(); !ok) {
+    return ok;
+  }
+  Txn txn(env_, true);
+  if (txn.rc() != 0) {
+    return lmdb_error("read txn", txn.rc());
+  }
+  MDB_cursor* cur = nullptr;
+  int rc = mdb_cursor_open(txn.get(), dbi_, &cur);
+  if (rc != 0) {
+    return lmdb_error("cursor", rc);
+  }
+  MDB_val k = val(prefix);
+  MDB_val v;
+  rc = mdb_cursor_get(cur, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  while (rc == 0 && view(k).starts_with(prefix)) {
+    if (!fn(view(k), view(v))) {
+      break;
+    }
+    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cur);
+  return {};
+}
+
+Result<void> LmdbKv::commit_now(std::unique_lock<std::mutex>& lock) {
+  Batch batch;
+  batch.swap(pending_);
+  lock.unlock();
+  Result<void> ok = batch.empty() ? Result<void>() : commit_batch(batch);
+  lock.lock();
+  if (!ok) {
+    last_commit_failed_ = true;
+    last_error_ = ok.error().message;
+  }
+  return ok;
+}
+
+Result<void> LmdbKv::flush() {
+  std::unique_lock lock(mu_);
+  if (!opts_.writer_thread) {
+    return commit_now(lock);
+  }
+  const std::uint64_t ticket = ++flush_requested_;
+  wake_.notify_all();
+  committed_.wait(lock, [&] { return flush_done_ >= ticket || stopping_; });
+  if (last_commit_failed_) {
+    return fail(Errc::StoreFailure, last_error_);
+  }
+  return {};
+}
+
+Result<void> LmdbKv::commit_batch(const Batch& batch) {
+  Txn txn(env_, false);
+  if (txn.rc() != 0) {
+    return lmdb_error("write txn", txn.rc());
+  }
+  std::vector<std::string> prefixes;
+  {
+    std::lock_guard lock(mu_);
+    for (const Rule& r : rules_) {
+      prefixes.push_back(r.rule.prefix);
+    }
+  }
+  std::vector<std::size_t> added(prefixes.size(), 0);
+  std::vector<std::size_t> removed(prefixes.size(), 0);
+  for (const auto& [key, value] : batch) {
+    MDB_val k = val(key);
+    int rc = 0;
+    bool is_new = false;
+    bool was_deleted = false;
+    if (value) {
+      MDB_val v = val(*value);
+      rc = mdb_put(txn.get(), dbi_, &k, &v, MDB_NOOVERWRITE);
+      if (rc == MDB_KEYEXIST) {
+        v = val(*value);
+        rc = mdb_put(txn.get(), dbi_, &k, &v, 0);
+      } else if (rc == 0) {
+        is_new = true;
+      }
+    } else {
+      rc = mdb_del(txn.get(), dbi_, &k, nullptr);
+      if (rc == MDB_NOTFOUND) {
+        rc = 0;
+      } else if (rc == 0) {
+        was_deleted = true;
+      }
+    }
+    if (rc != 0) {
+      return lmdb_error("put", rc);
+    }
+    for (std::size_t i = 0; i < prefixes.size(); ++i) {
+      if (key.starts_with(prefixes[i])) {
+        added[i] += is_new ? 1 : 0;
+        removed[i] += was_deleted ? 1 : 0;
+      }
+    }
+  }
+  const int rc = txn.commit();
+  if (rc != 0) {
+    return lmdb_error("commit", rc);
+  }
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < prefixes.size() && i < rules_.size(); ++i) {
+    rules_[i].count = rules_[i].count + added[i] - std::min(rules_[i].count + added[i], removed[i]);
+  }
+  return {};
+}
+
+Result<void> LmdbKv::add_retention(KvRetention rule) {
+  std::size_t n = 0;
+  auto ok = scan(rule.prefix, [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  if (!ok) {
+    return ok;
+  }
+  std::lock_guard lock(mu_);
+  rules_.push_back(Rule{std::move(rule), n});
+  return {};
+}
+
+std::size_t LmdbKv::retained_count(std::string_view prefix) {
+  std::lock_guard lock(mu_);
+  for (const Rule& r : rules_) {
+    if (r.rule.prefix == prefix) {
+      return r.count;
+    }
+  }
+  return 0;
+}
+
+void LmdbKv::apply_retention() {
+  std::vector<Rule> rules;
+  {
+    std::lock_guard lock(mu_);
+    rules = rules_;
+  }
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const KvRetention& r = rules[i].rule;
+    const std::string min_key = r.min_key ? r.prefix + r.min_key() : std::string();
+    std::size_t count = rules[i].count;
+    Txn txn(env_, false);
+    if (txn.rc() != 0) {
+      return;
+    }
+    MDB_cursor* cur = nullptr;
+    if (mdb_cursor_open(txn.get(), dbi_, &cur) != 0) {
+      return;
+    }
+    MDB_val k = val(r.prefix);
+    MDB_val v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    std::size_t removed = 0;
+    constexpr std::size_t kBudget = 20000;
+    while (rc == 0 && removed < kBudget && view(k).starts_with(r.prefix)) {
+      const bool over = r.max_count > 0 && count > r.max_count;
+      const bool old = !min_key.empty() && view(k) < std::string_view(min_key);
+      if (!over && !old) {
+        break;
+      }
+      bool skip = false;
+      {
+        std::lock_guard lock(mu_);
+        skip = pending_.count(view(k)) != 0;
+      }
+      if (!skip && mdb_cursor_del(cur, 0) == 0) {
+        ++removed;
+        --count;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+        if (rc == MDB_NOTFOUND || rc == EINVAL) {
+          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        continue;
+      }
+      rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (removed > 0 && txn.commit() == 0) {
+      std::lock_guard lock(mu_);
+      rules_[i].count -= std::min(rules_[i].count, removed);
+      stats_.trimmed += removed;
+    }
+  }
+}
+
+void LmdbKv::writer_loop() {
+  std::unique_lock lock(mu_);
+  auto next_trim = std::chrono::steady_clock::now();
+  while (true) {
+    wake_.wait_for(lock, opts_.commit_interval,
+                   [&] { return stopping_ || flush_requested_ > flush_done_; });
+    const std::uint64_t ticket = flush_requested_;
+    committing_.swap(pending_);
+    const bool stop = stopping_;
+    const std::size_t n = committing_.size();
+    lock.unlock();
+    Result<void> ok;
+    if (n > 0) {
+      ok = commit_batch(committing_);
+    }
+    if (!stop && std::chrono::steady_clock::now() >= next_trim) {
+      apply_retention();
+      next_trim = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    }
+    lock.lock();
+    if (n > 0) {
+      if (ok) {
+        ++stats_.commits;
+        stats_.records_written += n;
+        last_commit_failed_ = false;
+      } else {
+        ++stats_.commit_failures;
+        if (!last_commit_failed_) {
+          spdlog::error("akismet store: commit of {} records failed: {}", n, ok.error().message);
+        }
+        last_commit_failed_ = true;
+        last_error_ = ok.error().message;
+      }
+    }
+    committing_.clear();
+    flush_done_ = ticket;
+    committed_.notify_all();
+    if (stop) {
+      return;
+    }
+  }
+}
+
+KvStats LmdbKv::stats() {
+  KvStats s;
+  {
+    std::lock_guard lock(mu_);
+    s = stats_;
+  }
+  MDB_stat st;
+  Txn txn(env_, true);
+  if (txn.rc() == 0 && mdb_stat(txn.get(), dbi_, &st) == 0) {
+    s.entries = st.ms_entries;
+    s.map_used_bytes = static_cast<std::uint64_t>(st.ms_psize) *
+                       (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+  }
+  return s;
+}
+
+}  // namespace gf::io

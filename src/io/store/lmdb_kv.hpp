@@ -1,0 +1,114 @@
+#pragma once
+// LmdbKv: a byte-string key/value store on its own LMDB environment, with the same group commit
+// as LmdbStore, for the comment API (keys, usage, reputation, stored checks, training log and
+// the model). It is a separate environment (own directory) so that the greylist Store port and
+// its on-disk format stay untouched.
+//
+// Writes land in a pending map; one writer thread commits it as one transaction every
+// `commit_interval` (requests never wait for fsync; after kill -9 at most one interval of
+// writes is lost, and LMDB is never left corrupt). update() is an atomic read-modify-write
+// within this process (counters). Retention rules trim a key prefix whose keys sort oldest
+// first (stored checks): at most `max_count` entries, none below `min_key()`; the writer thread
+// applies them after each commit, a bounded number of deletions at a time.
+//
+// Threading: every method is safe from any thread; other processes (the `greyflux keys` CLI)
+// may open the same environment. Errors: Result (StoreFailure) from every operation.
+#include <lmdb.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/common/time.hpp"
+
+namespace gf::io {
+
+struct KvOptions {
+  std::string path;
+  std::uint64_t map_size = 4ULL << 30;
+  Millis commit_interval{100};
+  bool sync = true;
+  bool writer_thread = true;  // false for short-lived CLI use: flush() commits inline
+};
+
+struct KvRetention {
+  std::string prefix;
+  std::size_t max_count = 0;             // 0 = no count limit
+  std::function<std::string()> min_key;  // keys (after the prefix) below this go; may be empty
+};
+
+struct KvStats {
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+  std::uint64_t records_written = 0;
+  std::uint64_t trimmed = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t map_used_bytes = 0;
+};
+
+class LmdbKv {
+ public:
+  static Result<std::unique_ptr<LmdbKv>> open(const KvOptions& opts);
+  ~LmdbKv();
+
+  [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key);
+  [[nodiscard]] Result<void> put(std::string_view key, std::string value);
+  [[nodiscard]] Result<void> erase(std::string_view key);
+  // Atomic (in this process) read-modify-write; `fn` gets the current value or nullopt and
+  // returns the new one.
+  [[nodiscard]] Result<void> update(
+      std::string_view key, const std::function<std::string(std::optional<std::string_view>)>& fn);
+  // Visits committed entries under `prefix` in key order after committing what is pending;
+  // `fn` returns false to stop.
+  [[nodiscard]] Result<void> scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn);
+  [[nodiscard]] Result<void> flush();
+
+  // Adds a retention rule; counts the prefix's entries once (call at startup).
+  [[nodiscard]] Result<void> add_retention(KvRetention rule);
+  KvStats stats();
+  // Entries currently under a retention rule's prefix.
+  std::size_t retained_count(std::string_view prefix);
+
+ private:
+  LmdbKv() = default;
+  using Batch = std::map<std::string, std::optional<std::string>, std::less<>>;
+  void writer_loop();
+  Result<void> commit_batch(const Batch& batch);
+  void apply_retention();
+  Result<std::optional<std::string>> read_committed(std::string_view key);
+  Result<void> commit_now(std::unique_lock<std::mutex>& lock);
+
+  MDB_env* env_ = nullptr;
+  MDB_dbi dbi_ = 0;
+  KvOptions opts_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable committed_;
+  Batch pending_;
+  Batch committing_;
+  std::uint64_t flush_requested_ = 0;
+  std::uint64_t flush_done_ = 0;
+  bool stopping_ = false;
+  bool last_commit_failed_ = false;
+  std::string last_error_;
+  struct Rule {
+    KvRetention rule;
+    std::size_t count = 0;
+  };
+  std::vector<Rule> rules_;
+  KvStats stats_;
+  std::thread writer_;
+};
+
+}  // namespace gf::io

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""The comment API end to end on loopback: Akismet's exact replies, key places, keep-alive,
+proxies, usage endpoints, bad input (413, broken form encoding, invalid UTF-8, a 1 MB comment,
+missing fields, slow clients), kill -9 without losing stored checks or feedback.
+
+Usage: http_test.py GREYFLUX_BINARY
+"""
+import json
+import signal
+import socket
+import sys
+import time
+import unittest
+import urllib.parse
+
+from gfakismet import COMMENT, AkismetDaemon
+
+BINARY = sys.argv[1]
+
+
+class HttpTest(unittest.TestCase):
+    def setUp(self):
+        self.d = AkismetDaemon(BINARY, sets=["http.request_timeout=1s", "http.max_body=1200KiB",
+                                             "akismet.min_training=2"]).start()
+        self.key = self.d.add_key()
+
+    def tearDown(self):
+        self.d.stop(signal.SIGKILL)
+
+    def check(self, **extra):
+        fields = dict(COMMENT, api_key=self.key)
+        fields.update(extra)
+        return self.d.post("/1.1/comment-check", fields)
+
+    def test_verify_key_and_error_replies_are_akismets(self):
+        self.assertEqual(self.d.post("/1.1/verify-key", {"key": self.key, "blog": "b"})[2], "valid")
+        st, h, body = self.d.post("/1.1/verify-key", {"key": "abcdefabcdef", "blog": "b"})
+        self.assertEqual((st, body), (200, "invalid"))
+        self.assertIn("x-akismet-debug-help", h)
+        st, h, body = self.d.post("/1.1/comment-check", {"blog": "b", "user_ip": "192.0.2.1"})
+        self.assertEqual((st, body, h["x-akismet-debug-help"]), (200, "invalid",
+                                                                 'Empty "api_key" value'))
+        st, h, body = self.d.post("/1.1/comment-check", {"api_key": self.key, "user_ip": "1.2.3.4"})
+        self.assertEqual((st, body), (200, "Missing required field: blog."))
+        st, h, body = self.d.post("/1.1/submit-spam", {"api_key": self.key, "blog": "b"})
+        self.assertEqual(body, "Missing required field: user_ip.")
+        st, h, body = self.d.post("/1.1/nothing", {})
+        self.assertEqual(st, 404)
+
+    def test_check_verdicts_guid_and_pro_tip(self):
+        st, h, body = self.check(comment_author="viagra-test-123")
+        self.assertEqual((st, body, h.get("x-akismet-pro-tip")), (200, "true", "discard"))
+        self.assertRegex(h["x-akismet-guid"], r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-")
+        st, h, body = self.check()
+        self.assertEqual(body, "false")
+        self.assertIn("x-akismet-guid", h)
+        self.assertNotIn("x-akismet-pro-tip", h)
+        st, h, body = self.check(comment_author_email="akismet-guaranteed-spam@example.com")
+        self.assertEqual(body, "true")
+        st, h, body = self.check(comment_author="akismet-guaranteed-spam", user_role="administrator")
+        self.assertEqual(body, "true")  # the spam hook wins, as documented order
+        st, h, body = self.check(user_role="administrator", comment_content="http://a.example "
+                                 "http://b.example http://c.example http://d.example")
+        self.assertEqual(body, "false")
+        # Cold start: heuristics alone, reasons explained.
+        st, h, body = self.check(comment_content="[url=http://pills.example]pills[/url] "
+                                 "http://a.example http://b.example http://c.example",
+                                 comment_author="www.pills.example")
+        self.assertEqual(body, "true")
+        self.assertIn("BBCODE_URL", h["x-greyflux-reasons"])
+        self.assertIn("AUTHOR_HAS_LINK", h["x-greyflux-reasons"])
+        # The stored check can be reviewed.
+        self.d.stop()
+        out = self.d.cli("akismet", "show", h["x-akismet-guid"])
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rec = json.loads(out.stdout)
+        self.assertEqual(rec["verdict"], "spam")
+        self.assertEqual(rec["fields"]["comment_author"], "www.pills.example")
+        self.assertIn("BBCODE_URL", rec["reasons"])
+
+    def test_key_in_host_with_and_without_port_and_through_a_proxy(self):
+        fields = dict(COMMENT, comment_author="viagra-test-123")
+        for host in (f"{self.key}.rest.akismet.com", f"{self.key}.localhost:{self.d.http_port}"):
+            self.assertEqual(self.d.post("/1.1/comment-check", fields, host=host)[2], "true")
+        # Absolute URI, as a client sends it to an HTTP proxy.
+        body = urllib.parse.urlencode(fields)
+        c = self.d.conn()
+        c.request("POST", f"http://{self.key}.rest.akismet.com/1.1/comment-check", body=body,
+                  headers={"Host": f"{self.key}.rest.akismet.com",
+                           "Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(c.getresponse().read(), b"true")
+        c.close()
+
+    def test_keep_alive_serves_many_requests_on_one_connection(self):
+        c = self.d.conn()
+        for _ in range(50):
+            st, h, body = self.d.post("/1.1/comment-check", dict(COMMENT, api_key=self.key), conn=c)
+            self.assertEqual((st, body), (200, "false"))
+        c.close()
+
+    def test_usage_limit_and_key_sites(self):
+        for _ in range(3):
+            self.check()
+        self.check(blog="https://other.example", comment_author="viagra-test-123")
+        self.d.post("/1.1/submit-ham", dict(COMMENT, api_key=self.key))
+        c = self.d.conn()
+        c.request("GET", f"/1.2/usage-limit?api_key={self.key}")
+        usage = json.loads(c.getresponse().read())
+        self.assertEqual(usage, {"limit": "none", "usage": 5, "percentage": "0.00",
+                                 "throttled": False})
+        c.request("GET", f"/1.2/key-sites?api_key={self.key}")
+        sites = json.loads(c.getresponse().read())
+        month = [k for k in sites if k not in ("limit", "offset", "total")][0]
+        self.assertEqual(sites["total"], 2)
+        top = sites[month][0]
+        self.assertEqual((top["site"], top["api_calls"], top["ham"], top["false_positives"]),
+                         ("https://blog.example", "4", "3", "1"))
+        c.request("GET", f"/1.2/key-sites?api_key={self.key}&format=csv&order=spam")
+        csv = c.getresponse().read().decode()
+        self.assertTrue(csv.startswith(f"Active sites for {self.key} during {month}"), csv)
+        self.assertIn("https://other.example,1,1,0,0,0,false", csv)
+        c.close()
+
+    def test_revoked_key_is_invalid(self):
+        self.assertEqual(self.d.cli("keys", "revoke", self.key).returncode, 0)
+        self.assertEqual(self.d.post("/1.1/verify-key", {"key": self.key, "blog": "b"})[2],
+                         "invalid")
+        listing = self.d.cli("keys", "list").stdout
+        self.assertIn(f"{self.key}\thttps://blog.example", listing)
+        self.assertIn("revoked", listing)
+
+    def test_bad_input(self):
+        # Over the body limit: 413, and the server keeps serving.
+        st, h, body = self.d.post("/1.1/comment-check", body="a" * (1300 * 1024))
+        self.assertEqual(st, 413)
+        # Broken form encoding: Akismet-style invalid with a reason.
+        st, h, body = self.d.post("/1.1/comment-check", body=f"api_key={self.key}&blog=%ZZ")
+        self.assertEqual((st, body), (200, "invalid"))
+        self.assertIn("decode", h["x-akismet-debug-help"])
+        # Invalid UTF-8 is repaired, not refused; Latin-1 blogs are read as Latin-1.
+        raw = f"api_key={self.key}&blog=b&user_ip=192.0.2.1&user_agent=x&referrer=y" \
+              "&comment_content=caf%E9+%FF%FE"
+        st, h, body = self.d.post("/1.1/comment-check", body=raw)
+        self.assertEqual((st, body), (200, "false"))
+        st, h, body = self.d.post("/1.1/comment-check", body=raw + "&blog_charset=ISO-8859-1")
+        self.assertEqual((st, body), (200, "false"))
+        # A 1 MB comment is checked.
+        st, h, body = self.check(comment_content="word " * 200000)
+        self.assertEqual(st, 200)
+        self.assertIn(body, ("true", "false"))
+        # Garbage instead of HTTP: 400 on that connection only.
+        s = socket.create_connection(("127.0.0.1", self.d.http_port), timeout=5)
+        s.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
+        self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 400"))
+        s.close()
+        self.assertEqual(self.check()[2], "false")
+
+    def test_slow_client_times_out_while_others_are_served(self):
+        slow = socket.create_connection(("127.0.0.1", self.d.http_port), timeout=5)
+        slow.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
+        t0 = time.time()
+        while time.time() - t0 < 0.5:
+            self.assertEqual(self.check()[2], "false")
+        answer = slow.recv(100)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408"), answer)
+        self.assertLess(time.time() - t0, 4)
+        slow.close()
+        idle = socket.create_connection(("127.0.0.1", self.d.http_port), timeout=5)
+        idle.sendall(b"POST /1.1/verify-key HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nkey")
+        self.assertIn(b"invalid", idle.recv(1000))
+        idle.close()
+
+    def test_kill_9_keeps_checks_and_feedback(self):
+        guids = [self.check(comment_content=f"comment number {i} about bread baking")[1]
+                 ["x-akismet-guid"] for i in range(20)]
+        spam = dict(COMMENT, api_key=self.key, comment_author="Seller",
+                    comment_content="cheap replica watches and pills for sale, visit our shop")
+        for i in range(3):
+            self.assertEqual(self.d.post("/1.1/submit-spam", dict(spam, user_ip=f"203.0.113.{i}"))[2],
+                             "Thanks for making the web a better place.")
+            self.assertEqual(self.d.post("/1.1/submit-ham", dict(COMMENT, api_key=self.key,
+                                         user_ip=f"192.0.2.{50 + i}",
+                                         comment_content=f"Thanks for the recipe number {i}"))[2],
+                             "Thanks for making the web a better place.")
+        # is_test never trains.
+        self.d.post("/1.1/submit-spam", dict(spam, is_test="1"))
+        time.sleep(0.2)  # more than the 20 ms commit interval: everything above is committed
+        self.d.stop(signal.SIGKILL)
+        for g in guids:
+            self.assertEqual(self.d.cli("akismet", "show", g).returncode, 0, g)
+        self.d.start()
+        self.assertTrue(self.d.wait_log("model trained on 3 spam and 3 ham (6 replayed"),
+                        self.d.log_text()[-2000:])
+        st, h, body = self.d.post("/1.1/comment-check", dict(spam, user_ip="198.51.100.200",
+                                                             comment_author_email="x@y.example"))
+        self.assertEqual(body, "true")
+        self.assertIn("TEXT_CLASSIFIER", h["x-greyflux-reasons"])
+        self.assertIn("TEXT_REPORTED_SPAM", h["x-greyflux-reasons"])
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]], verbosity=2)

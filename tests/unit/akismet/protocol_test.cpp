@@ -1,0 +1,139 @@
+#include "core/akismet/protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/akismet/records.hpp"
+
+namespace gf::akismet {
+namespace {
+
+std::string header(const Reply& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) {
+      return v;
+    }
+  }
+  return "<none>";
+}
+
+TEST(Protocol, Endpoints) {
+  EXPECT_EQ(endpoint_of("/1.1/verify-key"), Endpoint::VerifyKey);
+  EXPECT_EQ(endpoint_of("/1.1/comment-check"), Endpoint::CommentCheck);
+  EXPECT_EQ(endpoint_of("/1.1/submit-spam/"), Endpoint::SubmitSpam);
+  EXPECT_EQ(endpoint_of("/1.1/submit-ham?x=1"), Endpoint::SubmitHam);
+  EXPECT_EQ(endpoint_of("/1.2/key-sites"), Endpoint::KeySites);
+  EXPECT_EQ(endpoint_of("/1.2/usage-limit"), Endpoint::UsageLimit);
+  EXPECT_EQ(endpoint_of("/1.1/nope"), Endpoint::Unknown);
+  EXPECT_EQ(endpoint_of("/"), Endpoint::Unknown);
+}
+
+TEST(Protocol, KeyFromHost) {
+  EXPECT_EQ(key_from_host("abcdef123456.rest.akismet.com"), "abcdef123456");
+  EXPECT_EQ(key_from_host("abcdef123456.localhost:8080"), "abcdef123456");
+  EXPECT_EQ(key_from_host("rest.akismet.com"), "");
+  EXPECT_EQ(key_from_host("127.0.0.1:8080"), "");
+  EXPECT_EQ(key_from_host("[::1]:8080"), "");
+  EXPECT_EQ(key_from_host("localhost"), "");
+  EXPECT_EQ(key_from_host("abcdef12345.x"), "");  // 11 characters
+}
+
+TEST(Protocol, RequiredFields) {
+  CommentRequest r;
+  EXPECT_EQ(missing_required(Endpoint::CommentCheck, r), "blog");
+  r.blog = "https://b.example";
+  EXPECT_EQ(missing_required(Endpoint::CommentCheck, r), "user_ip");
+  EXPECT_EQ(missing_required(Endpoint::VerifyKey, r), std::nullopt);
+  r.user_ip = "192.0.2.1";
+  EXPECT_EQ(missing_required(Endpoint::SubmitSpam, r), std::nullopt);
+}
+
+TEST(Protocol, ExactBodies) {
+  EXPECT_EQ(reply_valid().body, "valid");
+  const Reply inv = reply_invalid("Empty \"api_key\" value");
+  EXPECT_EQ(inv.status, 200);
+  EXPECT_EQ(inv.body, "invalid");
+  EXPECT_EQ(header(inv, "X-akismet-debug-help"), "Empty \"api_key\" value");
+  EXPECT_EQ(reply_missing_field("blog").body, "Missing required field: blog.");
+  EXPECT_EQ(reply_thanks().body, "Thanks for making the web a better place.");
+  Decision spam;
+  spam.spam = true;
+  spam.discard = true;
+  const Reply c = reply_check(spam, "guid-1");
+  EXPECT_EQ(c.body, "true");
+  EXPECT_EQ(header(c, "X-akismet-guid"), "guid-1");
+  EXPECT_EQ(header(c, "X-akismet-pro-tip"), "discard");
+  const Reply h = reply_check(Decision{}, "guid-2");
+  EXPECT_EQ(h.body, "false");
+  EXPECT_EQ(header(h, "X-akismet-pro-tip"), "<none>");
+}
+
+TEST(Protocol, KeySitesJsonAndCsv) {
+  Form f = decode_form("month=2026-11&order=spam&limit=1").value();
+  KeySitesQuery q = key_sites_query(f, "2026-10");
+  EXPECT_EQ(q.month, "2026-11");
+  std::vector<SiteUsage> sites{{"https://a.example", 10, 1, 9, 0, 0, false},
+                               {"https://b.example", 5, 4, 1, 1, 0, false}};
+  Reply j = reply_key_sites(q, "abcdefabcdef", sites);
+  EXPECT_EQ(j.body,
+            "{\"2026-11\":[{\"site\":\"https://b.example\",\"api_calls\":\"5\",\"spam\":\"4\","
+            "\"ham\":\"1\",\"missed_spam\":\"1\",\"false_positives\":\"0\",\"is_revoked\":false}],"
+            "\"limit\":1,\"offset\":0,\"total\":2}");
+  q = key_sites_query(decode_form("format=csv&month=bad").value(), "2026-10");
+  EXPECT_EQ(q.month, "2026-10");
+  Reply c = reply_key_sites(q, "abcdefabcdef", sites);
+  EXPECT_EQ(c.body,
+            "Active sites for abcdefabcdef during 2026-10 (limit:500, offset: 0, total: 2)\n"
+            "Site,Total API Calls,Spam,Ham,Missed Spam,False Positives,Is Revoked\n"
+            "https://a.example,10,1,9,0,0,false\nhttps://b.example,5,4,1,1,0,false\n");
+}
+
+TEST(Protocol, UsageLimit) {
+  EXPECT_EQ(reply_usage_limit(0, 7).body,
+            "{\"limit\":\"none\",\"usage\":7,\"percentage\":\"0.00\",\"throttled\":false}");
+  EXPECT_EQ(reply_usage_limit(1000, 250).body,
+            "{\"limit\":1000,\"usage\":250,\"percentage\":\"25.00\",\"throttled\":false}");
+}
+
+TEST(Protocol, MonthOf) {
+  EXPECT_EQ(month_of(0), "1970-01");
+  EXPECT_EQ(month_of(1795600000), "2026-11");
+  EXPECT_EQ(month_of(951868800), "2000-03");
+}
+
+TEST(Records, RoundTripAndRejectGarbage) {
+  KeyRecord k{"https://b.example", 1795600000, true};
+  auto k2 = decode_key(encode_key(k));
+  ASSERT_TRUE(k2);
+  EXPECT_EQ(k2->blog, k.blog);
+  EXPECT_TRUE(k2->revoked);
+  EXPECT_FALSE(decode_key(""));
+  EXPECT_FALSE(decode_key(encode_key(k) + "x"));
+
+  ReputationRecord rep{3, 1, 99};
+  EXPECT_EQ(decode_reputation(encode_reputation(rep))->spam, 3u);
+  EXPECT_FALSE(decode_reputation("\x01\x02"));
+
+  SiteUsage u{"", 7, 3, 4, 1, 2, false};
+  EXPECT_EQ(decode_usage(encode_usage(u))->false_positives, 2u);
+
+  CheckRecord c;
+  c.kind = 's';
+  c.time_s = 5;
+  c.spam = true;
+  c.score = 2.5;
+  c.key = "abcdefabcdef";
+  c.reasons = "LINKS_MANY(2.50)";
+  c.fields = {{"blog", "https://b.example"}, {"comment_content", "x\"y"}};
+  auto c2 = decode_check(encode_check(c));
+  ASSERT_TRUE(c2);
+  EXPECT_EQ(c2->fields, c.fields);
+  EXPECT_EQ(c2->kind, 's');
+  const std::string enc = encode_check(c);
+  for (std::size_t n = 0; n < enc.size(); ++n) {
+    EXPECT_FALSE(decode_check(enc.substr(0, n))) << n;
+  }
+  EXPECT_NE(check_to_json("g", c).find("\"comment_content\":\"x\\\"y\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gf::akismet
