@@ -143,7 +143,7 @@ struct Tally {
                 fp, 100.0 * fn / std::max<std::size_t>(spam, 1), fn, 100.0 * (1.0 - auc(p)));
     if (std::getenv("GF_EVAL_CUTS") != nullptr) {
       std::printf("%40s", "model-only FP/FN at P >");
-      for (double cut : {0.2, 0.4, 0.5, 0.6, 0.8, 0.95, 0.99}) {
+      for (double cut : {0.4, 0.45, 0.5, 0.55, 0.6, 0.8, 0.95}) {
         std::size_t cfp = 0;
         std::size_t cfn = 0;
         for (const auto& [prob, is_spam] : p) {

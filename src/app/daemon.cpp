@@ -180,6 +180,8 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
         return {};
       });
 
+  SpamdRuntime spamd_rt;  // the mail scanner, when spamd.listen is set (started below)
+
   // The Akismet-compatible comment API (off when http.listen is empty).
   std::unique_ptr<AkismetService> akismet;
   std::unique_ptr<io::HttpServer> http_server;
@@ -203,7 +205,10 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     hopts.max_connections = static_cast<std::size_t>(values->integer("http.max_connections"));
     AkismetService* svc_ptr = akismet.get();
     http_server = std::make_unique<io::HttpServer>(
-        ioc, hopts, [svc_ptr](const io::HttpRequest& r) {
+        ioc, hopts, [svc_ptr, &spamd_rt](const io::HttpRequest& r) {
+          if (auto mail = spamd_rt.http(r)) {  // Rspamd's /checkv2 and /ping
+            return std::move(*mail);
+          }
           return svc_ptr->handle(r, to_unix(wall_now()));
         });
   }
@@ -260,7 +265,6 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     }
   }
 
-  SpamdRuntime spamd_rt;  // the mail scanner, when spamd.listen is set
   if (auto ok = spamd_rt.start(ioc, *values); !ok) {
     spdlog::critical("{}", ok.error().message);
     spdlog::shutdown();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/json.hpp>
 
 #include "core/common/strings.hpp"
 #include "core/flux/rpz.hpp"
@@ -336,6 +338,60 @@ void SpamdService::learn(std::string_view raw, bool is_spam) {
   std::unique_lock lock(mu_);
   scanner_.learn(m, is_spam);
   dirty_ = true;
+}
+
+io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
+  io::HttpResponse res;
+  res.content_type = "application/json";
+  if (req.method != "POST") {
+    res.status = 405;
+    res.body = R"({"error":"use POST with the message as the body"})";
+    return res;
+  }
+  if (req.body.empty()) {
+    res.status = 400;
+    res.body = R"({"error":"empty message"})";
+    return res;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const mime::Message m = mime::parse_message(req.body);
+  spamd::Analysis a;
+  const auto flux_names = flux();
+  {
+    std::shared_lock lock(mu_);
+    a = scanner_.scan(m, true, flux_names.get());
+  }
+  a.action = a.score >= reject_score_.load() ? "reject" : a.is_spam ? "add header" : "no action";
+  ++counters_.checked;
+  if (a.is_spam) {
+    ++counters_.spam;
+  }
+  boost::json::object symbols;
+  for (const auto& sym : a.symbols) {
+    symbols[sym.name] = boost::json::object{{"name", sym.name},
+                                            {"score", sym.score},
+                                            {"metric_score", sym.score},
+                                            {"description", sym.description}};
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  boost::json::object out{
+      {"is_skipped", false},
+      {"score", std::round(a.score * 100.0) / 100.0},
+      {"required_score", a.required},
+      {"action", a.action},
+      {"thresholds",
+       boost::json::object{{"reject", reject_score_.load()}, {"add header", a.required}}},
+      {"symbols", std::move(symbols)},
+      {"messages", boost::json::object{}},
+      {"message-id", m.message_id},
+      {"time_real", secs},
+  };
+  res.body = boost::json::serialize(out);
+  spdlog::info("spamd: checkv2 {} score={:.1f}/{:.1f} action={} symbols={} size={} peer={}",
+               a.is_spam ? "spam" : "ham", a.score, a.required, a.action, symbol_list(a),
+               req.body.size(), req.peer);
+  return res;
 }
 
 std::size_t SpamdService::learn_bulk(
@@ -704,6 +760,21 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v) 
   spdlog::info("spamd: listening on {}; mail model {} ({} spam, {} ham learned)", where,
                v.str("spamd.model"), s->spam_learned(), s->ham_learned());
   return {};
+}
+
+std::optional<io::HttpResponse> SpamdRuntime::http(const io::HttpRequest& req) {
+  if (!impl_->svc) {
+    return std::nullopt;
+  }
+  if (req.path == "/checkv2") {
+    return impl_->svc->checkv2(req);
+  }
+  if (req.path == "/ping" && req.method == "GET") {
+    io::HttpResponse res;
+    res.body = "pong\r\n";
+    return res;
+  }
+  return std::nullopt;
 }
 
 void SpamdRuntime::reload(const Values& v) {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "app/settings.hpp"
 #include "core/spamd/protocol.hpp"
 #include "core/spamd/scanner.hpp"
+#include "io/net/http_server.hpp"
 #include "io/net/line_server.hpp"
 
 namespace boost::asio {
@@ -48,6 +50,10 @@ class SpamdService {
   io::FrameResult on_frame(std::string& in, std::string& out, const std::string& peer);
   void on_eof(std::string& in, std::string& out, const std::string& peer);
   io::LineServerOptions server_options(const Values& v) const;
+
+  // Rspamd's HTTP API on the [http] listener: POST /checkv2 (the message is the body; reply
+  // JSON with action, score, required_score, symbols) and GET /ping.
+  [[nodiscard]] io::HttpResponse checkv2(const io::HttpRequest& req);
 
   // Applies the reloadable settings (threshold, reject score, allow_tell, max_message).
   void reload(const Values& v);
@@ -93,6 +99,8 @@ class SpamdRuntime {
   ~SpamdRuntime();
   [[nodiscard]] Result<void> start(boost::asio::io_context& ioc, const Values& v);
   void reload(const Values& v);  // SIGHUP
+  // Answers the Rspamd endpoints when the scanner runs; nullopt for any other request.
+  [[nodiscard]] std::optional<io::HttpResponse> http(const io::HttpRequest& req);
   void drain();                  // SIGTERM: stop accepting, finish open requests
   void finish();                 // after the loop: save the model if it changed
 
