@@ -4,7 +4,7 @@ BUILD_DIR := build/$(PRESET)
 CONFIG ?= etc/greyflux.toml
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-test build run test bench fuzz clean format
+.PHONY: all deps deps-test build run test bench bench-spamd fuzz clean format
 
 all: build
 
@@ -29,6 +29,10 @@ bench: build
 	bash scripts/deps.sh bench
 	bash bench/greylist_anchors.sh $(BUILD_DIR)
 	bash bench/akismet/run.sh $(BUILD_DIR)/greyflux
+
+bench-spamd: build
+	bash scripts/deps.sh bench
+	python3 bench/spamd_eval.py $(BUILD_DIR)
 
 fuzz:
 	cmake --preset fuzz >/dev/null

@@ -66,13 +66,32 @@ std::vector<Config> configs(bool all) {
     add("blend words", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Blend; });
     return out;
   }
-  add("lr words toe0.1", [](ScannerOptions& o) { o.logistic.confident = 0.1; o.ngram_bytes = 0; });
-  add("lr words nonorm r0.02", [](ScannerOptions& o) { o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.ngram_bytes = 0; });
-  add("lr words nonorm r0.02 toe", [](ScannerOptions& o) { o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.logistic.confident = 0.1; o.ngram_bytes = 0; });
-  add("lr 4g3000 norm toe", [](ScannerOptions& o) { o.words = false; o.ngram_bytes = 3000; o.logistic.confident = 0.1; });
-  add("lr 4g3000 nonorm r0.02 toe", [](ScannerOptions& o) { o.words = false; o.ngram_bytes = 3000; o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.logistic.confident = 0.1; });
-  add("lr words+4g3000 toe", [](ScannerOptions& o) { o.ngram_bytes = 3000; o.logistic.confident = 0.1; });
-  add("lr words+4g3000 nonorm r0.02 toe", [](ScannerOptions& o) { o.ngram_bytes = 3000; o.logistic.normalize = false; o.logistic.learning_rate = 0.02; o.logistic.confident = 0.1; });
+  const std::string sweep = spec;
+  if (sweep == "noosb") {
+    auto fisher_bogo = [](ScannerOptions& o) {
+      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; o.tokenizer.osb = false; };
+    add("blend no-osb toe", [&](ScannerOptions& o) { fisher_bogo(o); o.engine = gf::classify::Engine::Blend; o.logistic.confident = 0.1; });
+    add("blend2 no-osb toe", [&](ScannerOptions& o) { fisher_bogo(o); o.fisher.robs = 0.1; o.fisher.min_dev = 0.2; o.engine = gf::classify::Engine::Blend; o.logistic.confident = 0.1; });
+    add("blend2 no-osb", [&](ScannerOptions& o) { fisher_bogo(o); o.fisher.robs = 0.1; o.fisher.min_dev = 0.2; o.engine = gf::classify::Engine::Blend; });
+    if (std::getenv("GF_EVAL_SHORT") != nullptr) { return out; }
+    add("lr no-osb", [&](ScannerOptions& o) { o.tokenizer.osb = false; });
+    add("lr no-osb toe r1.0", [&](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.1; o.logistic.learning_rate = 1.0; });
+    add("lr no-osb toe0.2", [&](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.2; });
+    add("fisher no-osb robs0.1 md0.2", [&](ScannerOptions& o) { fisher_bogo(o); o.engine = gf::classify::Engine::Fisher; o.fisher.robs = 0.1; o.fisher.min_dev = 0.2; });
+    add("lr no-osb toe +4g", [&](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.1; o.ngram_bytes = 3000; });
+  }
+  if (sweep == "fisher") {
+    add("fisher bogo params", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher;
+      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; });
+    add("fisher bogo params +4g", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher;
+      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; o.ngram_bytes = 3000; });
+    add("fisher bogo no-osb", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher;
+      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; o.tokenizer.osb = false; });
+    add("fisher 4g only", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher; o.words = false; o.ngram_bytes = 3000;
+      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; });
+    add("lr 4g only toe", [](ScannerOptions& o) { o.words = false; o.ngram_bytes = 3000; o.logistic.confident = 0.1; });
+    add("lr words no-osb toe", [](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.1; });
+  }
   return out;
 }
 
@@ -124,7 +143,7 @@ struct Tally {
                 fp, 100.0 * fn / std::max<std::size_t>(spam, 1), fn, 100.0 * (1.0 - auc(p)));
     if (std::getenv("GF_EVAL_CUTS") != nullptr) {
       std::printf("%40s", "model-only FP/FN at P >");
-      for (double cut : {0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99}) {
+      for (double cut : {0.4, 0.45, 0.5, 0.55, 0.6, 0.8, 0.95}) {
         std::size_t cfp = 0;
         std::size_t cfn = 0;
         for (const auto& [prob, is_spam] : p) {
@@ -280,6 +299,9 @@ int main(int argc, char** argv) {
     run(c, "half", items, half, [](const Item& i) { return i.half_train; },
         [](const Item& i) { return !i.half_train; });
     half.print(c.name, "half");
+    if (std::getenv("GF_EVAL_HALF_ONLY") != nullptr) {
+      continue;
+    }
     Tally folds;
     for (int f = 0; f < 5; ++f) {
       run(c, "5-fold", items, folds, [f](const Item& i) { return i.fold != f; },

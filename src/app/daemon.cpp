@@ -188,6 +188,8 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
         return {};
       });
 
+  SpamdRuntime spamd_rt;  // the mail scanner, when spamd.listen is set (started below)
+
   // The Akismet-compatible comment API (off when http.listen is empty).
   std::unique_ptr<AkismetService> akismet;
   std::unique_ptr<io::HttpServer> http_server;
@@ -216,7 +218,10 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     AkismetService* svc_ptr = akismet.get();
     const FluxService* flux_ptr = flux->get();
     http_server = std::make_unique<io::HttpServer>(
-        ioc, hopts, [svc_ptr, flux_ptr](const io::HttpRequest& r) {
+        ioc, hopts, [svc_ptr, flux_ptr, &spamd_rt](const io::HttpRequest& r) {
+          if (auto mail = spamd_rt.http(r)) {  // Rspamd's /checkv2 and /ping
+            return std::move(*mail);
+          }
           if (r.path.starts_with("/api/v1/flux/")) {
             return FluxService::handle_http(flux_ptr, r);
           }
@@ -276,7 +281,6 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     }
   }
 
-  SpamdRuntime spamd_rt;  // the mail scanner, when spamd.listen is set
   if (auto ok = spamd_rt.start(ioc, *values); !ok) {
     spdlog::critical("{}", ok.error().message);
     spdlog::shutdown();

@@ -92,9 +92,12 @@ const std::vector<SettingDef>& settings_table() {
        "score at which a message is spam (Spam: True, X-Spam-Flag: YES)"},
       {"spamd.reject_score", T::String, "15.0", true,
        "score at which X-Spam-Action says \"reject\" (between the two: \"add header\")"},
-      {"spamd.engine", T::String, "logistic", false,
+      {"spamd.engine", T::String, "blend", false,
        "mail model: \"logistic\", \"fisher\" or \"blend\" (a new model only; a saved one keeps "
        "its own)"},
+      {"spamd.flux_rpz", T::String, "", true,
+       "RPZ zone written by the fast-flux detector (greyflux flux scan); a URI under one of its "
+       "names fires URI_FLUX. Empty = off; re-read on SIGHUP"},
       {"spamd.allow_tell", T::Bool, "true", true,
        "accept TELL (spamc -L/-C) learning requests from every client of the listeners"},
       {"spamd.max_message", T::Size, "10MiB", true,

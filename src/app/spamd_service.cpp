@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,10 +13,13 @@
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/json.hpp>
 
 #include "core/common/strings.hpp"
+#include "core/flux/rpz.hpp"
 #include "gf_version.hpp"
 #include "io/net/listen.hpp"
 
@@ -97,6 +101,10 @@ std::string symbol_list(const spamd::Analysis& a) {
 
 }  // namespace
 
+namespace {
+Result<std::shared_ptr<const flux::FluxIndex>> load_flux(const std::string& path);
+}  // namespace
+
 Result<void> validate_spamd(const Values& v) {
   for (const std::string& l : v.list("spamd.listen")) {
     if (auto spec = io::parse_listen(l); !spec) {
@@ -153,12 +161,49 @@ Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
     }
     scanner = std::move(*loaded);
   }
+  auto flux_names = load_flux(v.str("spamd.flux_rpz"));
+  if (!flux_names) {
+    return tl::unexpected(flux_names.error());
+  }
   std::unique_ptr<SpamdService> svc(new SpamdService(std::move(scanner), path, host_name()));
   svc->reload(v);
   return svc;
 }
 
+namespace {
+
+// The fast-flux names of an RPZ zone file; empty path = off.
+Result<std::shared_ptr<const flux::FluxIndex>> load_flux(const std::string& path) {
+  if (path.empty()) {
+    return std::shared_ptr<const flux::FluxIndex>();
+  }
+  auto text = read_whole(path);
+  if (!text) {
+    return tl::unexpected(text.error());
+  }
+  auto zone = flux::parse_rpz(*text);
+  if (!zone) {
+    return fail(Errc::Config, fmt::format("spamd.flux_rpz {}: {}", path, zone.error().message));
+  }
+  auto index = std::make_shared<flux::FluxIndex>();
+  index->add(zone->content);
+  return std::shared_ptr<const flux::FluxIndex>(std::move(index));
+}
+
+}  // namespace
+
+std::shared_ptr<const flux::FluxIndex> SpamdService::flux() const {
+  std::lock_guard lock(flux_mu_);
+  return flux_;
+}
+
 void SpamdService::reload(const Values& v) {
+  if (auto f = load_flux(v.str("spamd.flux_rpz")); f) {
+    std::lock_guard lock(flux_mu_);
+    flux_ = *f;
+  } else {
+    spdlog::error("spamd: {} (keeping the previous flux names)", f.error().message);
+  }
   allow_tell_ = v.boolean("spamd.allow_tell");
   max_message_ = v.size("spamd.max_message");
   if (auto r = parse_score(v, "spamd.reject_score")) {
@@ -254,9 +299,10 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
   const mime::Message m = mime::parse_message(req.message);
   const bool explain = req.method == Method::Report || req.method == Method::ReportIfSpam;
   spamd::Analysis a;
+  const auto flux_names = flux();
   {
     std::shared_lock lock(mu_);
-    a = scanner_.scan(m, explain);
+    a = scanner_.scan(m, explain, flux_names.get());
   }
   a.action = a.score >= reject_score_.load() ? "reject" : a.is_spam ? "add header" : "no action";
   spamd::Verdict v;
@@ -294,10 +340,99 @@ void SpamdService::learn(std::string_view raw, bool is_spam) {
   dirty_ = true;
 }
 
+io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
+  io::HttpResponse res;
+  res.content_type = "application/json";
+  if (req.method != "POST") {
+    res.status = 405;
+    res.body = R"({"error":"use POST with the message as the body"})";
+    return res;
+  }
+  if (req.body.empty()) {
+    res.status = 400;
+    res.body = R"({"error":"empty message"})";
+    return res;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const mime::Message m = mime::parse_message(req.body);
+  spamd::Analysis a;
+  const auto flux_names = flux();
+  {
+    std::shared_lock lock(mu_);
+    a = scanner_.scan(m, true, flux_names.get());
+  }
+  a.action = a.score >= reject_score_.load() ? "reject" : a.is_spam ? "add header" : "no action";
+  ++counters_.checked;
+  if (a.is_spam) {
+    ++counters_.spam;
+  }
+  boost::json::object symbols;
+  for (const auto& sym : a.symbols) {
+    symbols[sym.name] = boost::json::object{{"name", sym.name},
+                                            {"score", sym.score},
+                                            {"metric_score", sym.score},
+                                            {"description", sym.description}};
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  boost::json::object out{
+      {"is_skipped", false},
+      {"score", std::round(a.score * 100.0) / 100.0},
+      {"required_score", a.required},
+      {"action", a.action},
+      {"thresholds",
+       boost::json::object{{"reject", reject_score_.load()}, {"add header", a.required}}},
+      {"symbols", std::move(symbols)},
+      {"messages", boost::json::object{}},
+      {"message-id", m.message_id},
+      {"time_real", secs},
+  };
+  res.body = boost::json::serialize(out);
+  spdlog::info("spamd: checkv2 {} score={:.1f}/{:.1f} action={} symbols={} size={} peer={}",
+               a.is_spam ? "spam" : "ham", a.score, a.required, a.action, symbol_list(a),
+               req.body.size(), req.peer);
+  return res;
+}
+
+std::size_t SpamdService::learn_bulk(
+    const std::vector<std::pair<const std::string*, bool>>& messages, unsigned threads) {
+  threads = std::max(1U, threads);
+  constexpr std::size_t kBatch = 512;
+  std::size_t learned = 0;
+  std::vector<spamd::Scanner::Prepared> prepared(kBatch);
+  for (std::size_t base = 0; base < messages.size(); base += kBatch) {
+    const std::size_t n = std::min(kBatch, messages.size() - base);
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      std::size_t i;
+      while ((i = next++) < n) {
+        const mime::Message m = mime::parse_message(*messages[base + i].first);
+        std::shared_lock lock(mu_);
+        prepared[i] = scanner_.prepare(m);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+      pool.emplace_back(work);
+    }
+    work();
+    for (auto& t : pool) {
+      t.join();
+    }
+    std::unique_lock lock(mu_);
+    for (std::size_t i = 0; i < n; ++i) {
+      learned += scanner_.learn(prepared[i], messages[base + i].second) ? 1 : 0;
+    }
+  }
+  dirty_ = true;
+  return learned;
+}
+
 spamd::Analysis SpamdService::check(std::string_view raw, bool explain) const {
   const mime::Message m = mime::parse_message(raw);
+  const auto flux_names = flux();
   std::shared_lock lock(mu_);
-  return scanner_.scan(m, explain);
+  return scanner_.scan(m, explain, flux_names.get());
 }
 
 std::uint64_t SpamdService::spam_learned() const {
@@ -485,6 +620,8 @@ int learn_command(const Values& v, const std::vector<std::string>& spam,
   }
   const auto start = std::chrono::steady_clock::now();
   const std::size_t total = s.size() + h.size();
+  std::vector<std::pair<const std::string*, bool>> order;
+  order.reserve(total);
   std::size_t si = 0;
   std::size_t hi = 0;
   while (si < s.size() || hi < h.size()) {
@@ -492,11 +629,12 @@ int learn_command(const Values& v, const std::vector<std::string>& spam,
     const bool take_spam =
         hi >= h.size() || (si < s.size() && si * h.size() <= hi * s.size());
     if (take_spam) {
-      (*svc)->learn(s[si++], true);
+      order.emplace_back(&s[si++], true);
     } else {
-      (*svc)->learn(h[hi++], false);
+      order.emplace_back(&h[hi++], false);
     }
   }
+  (*svc)->learn_bulk(order, std::max(1U, std::thread::hardware_concurrency()));
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (auto ok = (*svc)->save(); !ok) {
@@ -519,8 +657,8 @@ int classify_command(const Values& v, const std::vector<std::string>& files, boo
     return 3;
   }
   int rc = 0;
-  std::size_t count = 0;
-  bool last_spam = false;
+  std::vector<std::string> names;
+  std::vector<std::string> raws;
   for (const auto& f : files) {
     auto msgs = read_messages(f);
     if (!msgs) {
@@ -529,22 +667,40 @@ int classify_command(const Values& v, const std::vector<std::string>& files, boo
       continue;
     }
     for (std::size_t i = 0; i < msgs->size(); ++i) {
-      const spamd::Analysis a = (*svc)->check((*msgs)[i], explain);
-      const std::string name = msgs->size() == 1 ? f : fmt::format("{}#{}", f, i + 1);
-      std::printf("%s %s score=%.1f/%.1f p=%.4f tests=%s\n", name.c_str(),
-                  a.is_spam ? "S" : "H", a.score, a.required, a.p_spam, symbol_list(a).c_str());
-      if (explain) {
-        std::fputs(spamd::format_report(a, "").c_str(), stdout);
-      }
-      last_spam = a.is_spam;
-      ++count;
+      names.push_back(msgs->size() == 1 ? f : fmt::format("{}#{}", f, i + 1));
+      raws.push_back(std::move((*msgs)[i]));
+    }
+  }
+  // Scanning is read-only: every core takes messages; output stays in input order.
+  std::vector<spamd::Analysis> results(raws.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    std::size_t i;
+    while ((i = next++) < raws.size()) {
+      results[i] = (*svc)->check(raws[i], explain);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::max(1U, std::thread::hardware_concurrency()); ++t) {
+    pool.emplace_back(work);
+  }
+  work();
+  for (auto& t : pool) {
+    t.join();
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const spamd::Analysis& a = results[i];
+    std::printf("%s %s score=%.1f/%.1f p=%.4f tests=%s\n", names[i].c_str(), a.is_spam ? "S" : "H",
+                a.score, a.required, a.p_spam, symbol_list(a).c_str());
+    if (explain) {
+      std::fputs(spamd::format_report(a, "").c_str(), stdout);
     }
   }
   if (rc != 0) {
     return rc;
   }
-  if (count == 1) {
-    return last_spam ? 0 : 1;
+  if (results.size() == 1) {
+    return results[0].is_spam ? 0 : 1;
   }
   return 0;
 }
@@ -604,6 +760,21 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v) 
   spdlog::info("spamd: listening on {}; mail model {} ({} spam, {} ham learned)", where,
                v.str("spamd.model"), s->spam_learned(), s->ham_learned());
   return {};
+}
+
+std::optional<io::HttpResponse> SpamdRuntime::http(const io::HttpRequest& req) {
+  if (!impl_->svc) {
+    return std::nullopt;
+  }
+  if (req.path == "/checkv2") {
+    return impl_->svc->checkv2(req);
+  }
+  if (req.path == "/ping" && req.method == "GET") {
+    io::HttpResponse res;
+    res.body = "pong\r\n";
+    return res;
+  }
+  return std::nullopt;
 }
 
 void SpamdRuntime::reload(const Values& v) {

@@ -13,6 +13,8 @@
 // reply line and one rate-limited log line; a model file that cannot be read is a startup error.
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "app/settings.hpp"
 #include "core/spamd/protocol.hpp"
 #include "core/spamd/scanner.hpp"
+#include "io/net/http_server.hpp"
 #include "io/net/line_server.hpp"
 
 namespace boost::asio {
@@ -48,6 +51,10 @@ class SpamdService {
   void on_eof(std::string& in, std::string& out, const std::string& peer);
   io::LineServerOptions server_options(const Values& v) const;
 
+  // Rspamd's HTTP API on the [http] listener: POST /checkv2 (the message is the body; reply
+  // JSON with action, score, required_score, symbols) and GET /ping.
+  [[nodiscard]] io::HttpResponse checkv2(const io::HttpRequest& req);
+
   // Applies the reloadable settings (threshold, reject score, allow_tell, max_message).
   void reload(const Values& v);
   // Writes the model file if it changed since the last save (atomically: temp file + rename).
@@ -55,6 +62,10 @@ class SpamdService {
 
   // Bulk paths used by the CLI and benchmarks.
   void learn(std::string_view raw, bool is_spam);
+  // Learns many messages in the given order: parsing and feature extraction run on `threads`
+  // threads, training on one. Returns how many were learned (not already known).
+  std::size_t learn_bulk(const std::vector<std::pair<const std::string*, bool>>& messages,
+                         unsigned threads);
   [[nodiscard]] spamd::Analysis check(std::string_view raw, bool explain) const;
   [[nodiscard]] Result<void> save();
   [[nodiscard]] const SpamdCounters& counters() const { return counters_; }
@@ -66,6 +77,10 @@ class SpamdService {
   io::FrameResult step(std::string& in, std::string& out, const std::string& peer, bool eof);
   std::string answer(const spamd::Request& req, const std::string& peer);
 
+  std::shared_ptr<const flux::FluxIndex> flux() const;
+
+  mutable std::mutex flux_mu_;
+  std::shared_ptr<const flux::FluxIndex> flux_;  // names for URI_FLUX; null = off
   mutable std::shared_mutex mu_;
   spamd::Scanner scanner_;
   std::string model_path_;
@@ -84,6 +99,8 @@ class SpamdRuntime {
   ~SpamdRuntime();
   [[nodiscard]] Result<void> start(boost::asio::io_context& ioc, const Values& v);
   void reload(const Values& v);  // SIGHUP
+  // Answers the Rspamd endpoints when the scanner runs; nullopt for any other request.
+  [[nodiscard]] std::optional<io::HttpResponse> http(const io::HttpRequest& req);
   void drain();                  // SIGTERM: stop accepting, finish open requests
   void finish();                 // after the loop: save the model if it changed
 

@@ -26,9 +26,10 @@ struct Band {
 constexpr Band kBands[] = {
     {0.999, "BAYES_999", "99.9 to 100%"}, {0.99, "BAYES_99", "99 to 99.9%"},
     {0.95, "BAYES_95", "95 to 99%"},      {0.80, "BAYES_80", "80 to 95%"},
-    {0.60, "BAYES_60", "60 to 80%"},      {0.40, "BAYES_50", "40 to 60%"},
-    {0.20, "BAYES_40", "20 to 40%"},      {0.05, "BAYES_20", "5 to 20%"},
-    {0.01, "BAYES_05", "1 to 5%"},        {0.0, "BAYES_00", "0 to 1%"},
+    {0.60, "BAYES_60", "60 to 80%"},      {0.55, "BAYES_55", "55 to 60%"},
+    {0.45, "BAYES_50", "45 to 55% (unsure)"}, {0.20, "BAYES_40", "20 to 45%"},
+    {0.05, "BAYES_20", "5 to 20%"},       {0.01, "BAYES_05", "1 to 5%"},
+    {0.0, "BAYES_00", "0 to 1%"},
 };
 
 constexpr std::string_view kBombDefects[] = {"too-many-parts", "too-deep", "nesting-overflow",
@@ -41,7 +42,7 @@ bool in(std::string_view x, const auto& list) {
   return std::find(std::begin(list), std::end(list), x) != std::end(list);
 }
 
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: engine and n-gram settings stored
 
 void write_string(classify::ByteWriter& w, std::string_view s) {
   w.u16(static_cast<std::uint16_t>(s.size()));
@@ -51,16 +52,28 @@ void write_string(classify::ByteWriter& w, std::string_view s) {
 }  // namespace
 
 ScannerOptions default_scanner_options() {
+  // Chosen on the SpamAssassin corpus (docs/mail-scanner.md): word and header tokens without
+  // OSB pairs (correlated evidence hurt both models), the mean of logistic regression trained
+  // on error (margin 0.1) and Robinson/Fisher counts with bogofilter-like priors.
   ScannerOptions o;
+  o.engine = classify::Engine::Blend;
+  o.tokenizer.osb = false;
   o.tokenizer.max_input_bytes = 32 * 1024;
   o.tokenizer.max_words = 2000;
+  o.logistic.confident = 0.1;
+  o.fisher.robs = 0.1;
+  o.fisher.robx = 0.52;
+  o.fisher.min_dev = 0.2;
+  // The model alone says spam from P = 0.55 (BAYES_55 and up reach 5.0): 0.45-0.55 is
+  // "unsure" (a short message with little evidence lands there) and needs another symbol.
   o.weights = {
-      {"GTUBE", 1000.0},        {"BAYES_999", 7.5},    {"BAYES_99", 6.5},
-      {"BAYES_95", 5.5},        {"BAYES_80", 4.0},     {"BAYES_60", 2.5},
-      {"BAYES_50", 1.0},        {"BAYES_40", 0.0},     {"BAYES_20", -0.5},
-      {"BAYES_05", -1.0},       {"BAYES_00", -2.0},    {"URI_LOCAL_SPAM", 3.0},
-      {"MIME_HTML_ONLY", 0.5},  {"MIME_MALFORMED", 0.5}, {"MIME_BOMB", 3.0},
-      {"HEADER_8BIT", 0.2},
+      {"GTUBE", 1000.0},       {"BAYES_999", 8.0},      {"BAYES_99", 7.0},
+      {"BAYES_95", 6.5},       {"BAYES_80", 6.0},       {"BAYES_60", 5.5},
+      {"BAYES_55", 5.0},       {"BAYES_50", 3.0},       {"BAYES_40", 1.0},
+      {"BAYES_20", 0.0},       {"BAYES_05", -1.0},      {"BAYES_00", -2.0},
+      {"URI_LOCAL_SPAM", 2.0}, {"URI_FLUX", 4.0},      {"MIME_HTML_ONLY", 0.5},
+      {"MIME_MALFORMED", 0.5},
+      {"MIME_BOMB", 3.0},      {"HEADER_8BIT", 0.2},
   };
   return o;
 }
@@ -116,14 +129,14 @@ double Scanner::probability(const mime::Message& m) const {
   return model_score(mail_features(m, options_));
 }
 
-Analysis Scanner::scan(const mime::Message& m, bool explain) const {
+Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxIndex* flux) const {
   Analysis a;
   a.required = options_.required_score;
   if (m.text.find(kGtube) != std::string::npos) {
     add_symbol(a, "GTUBE", "the GTUBE test string (anti-spam test message)");
   }
   if (spam_learned_ >= options_.min_learned && ham_learned_ >= options_.min_learned) {
-    classify::TokenNames names(4096);
+    classify::TokenNames names(explain ? 65536 : 1);
     const classify::FeatureVector f =
         mail_features(m, options_, explain ? &names : nullptr);
     a.p_spam = model_score(f);
@@ -155,6 +168,20 @@ Analysis Scanner::scan(const mime::Message& m, bool explain) const {
       break;
     }
   }
+  if (flux != nullptr && flux->names() > 0) {
+    for (const std::string& u : m.uris) {
+      const std::string host = mime::uri_host(u);
+      if (host.empty()) {
+        continue;
+      }
+      if (auto hit = flux->match_host(host)) {
+        add_symbol(a, "URI_FLUX",
+                   fmt::format("URI host {} is under the fast-flux name {}",
+                               sanitize_line(host, 80), sanitize_line(hit->name, 80)));
+        break;
+      }
+    }
+  }
   if (m.has_text_html && !m.has_text_plain) {
     add_symbol(a, "MIME_HTML_ONLY", "message has only an HTML text part");
   }
@@ -181,8 +208,8 @@ Analysis Scanner::scan(const mime::Message& m, bool explain) const {
   return a;
 }
 
-void Scanner::count_uris(const mime::Message& m, bool is_spam, int delta) {
-  for (const std::string& dom : uri_domains(m)) {
+void Scanner::count_uris(const std::vector<std::string>& domains, bool is_spam, int delta) {
+  for (const std::string& dom : domains) {
     auto it = uris_.find(dom);
     if (it == uris_.end()) {
       if (delta < 0 || uris_.size() >= options_.max_spam_uris) {
@@ -212,42 +239,47 @@ std::uint64_t Scanner::fingerprint(const mime::Message& m) {
   return classify::hash_feature(key);
 }
 
-bool Scanner::learn(const mime::Message& m, bool is_spam) {
-  const std::uint64_t fp = fingerprint(m);
-  if (auto it = seen_.find(fp); it != seen_.end()) {
+Scanner::Prepared Scanner::prepare(const mime::Message& m) const {
+  return Prepared{fingerprint(m), mail_features(m, options_), uri_domains(m)};
+}
+
+bool Scanner::learn(const mime::Message& m, bool is_spam) { return learn(prepare(m), is_spam); }
+
+bool Scanner::learn(const Prepared& p, bool is_spam) {
+  if (auto it = seen_.find(p.fingerprint); it != seen_.end()) {
     if (it->second == is_spam) {
       return false;
     }
-    forget(m);
+    forget(p);
   }
-  const classify::FeatureVector f = mail_features(m, options_);
-  logistic_.train(f, is_spam);
-  fisher_.train(f, is_spam);
+  logistic_.train(p.features, is_spam);
+  fisher_.train(p.features, is_spam);
   ++(is_spam ? spam_learned_ : ham_learned_);
-  count_uris(m, is_spam, +1);
+  count_uris(p.uri_domains, is_spam, +1);
   if (seen_.size() < options_.max_seen) {
-    seen_.emplace(fp, is_spam);
+    seen_.emplace(p.fingerprint, is_spam);
   }
   return true;
 }
 
-bool Scanner::forget(const mime::Message& m) {
-  auto it = seen_.find(fingerprint(m));
+bool Scanner::forget(const mime::Message& m) { return forget(prepare(m)); }
+
+bool Scanner::forget(const Prepared& p) {
+  auto it = seen_.find(p.fingerprint);
   if (it == seen_.end()) {
     return false;
   }
   const bool was_spam = it->second;
   seen_.erase(it);
-  const classify::FeatureVector f = mail_features(m, options_);
-  fisher_.forget(f, was_spam);
+  fisher_.forget(p.features, was_spam);
   // Logistic regression cannot subtract an example; a step towards the other label is the
   // closest undo it has.
-  logistic_.train(f, !was_spam);
+  logistic_.train(p.features, !was_spam);
   std::uint64_t& n = was_spam ? spam_learned_ : ham_learned_;
   if (n > 0) {
     --n;
   }
-  count_uris(m, was_spam, -1);
+  count_uris(p.uri_domains, was_spam, -1);
   return true;
 }
 
@@ -263,6 +295,7 @@ std::string Scanner::serialize() const {
   w.u32(static_cast<std::uint32_t>(t.char_ngram_max));
   w.u64(t.max_input_bytes);
   w.u64(t.max_words);
+  w.u8(static_cast<std::uint8_t>(options_.engine));
   w.u8(options_.words ? 1 : 0);
   w.u32(options_.ngram_bytes);
   w.u32(options_.ngram_n);
@@ -305,6 +338,7 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   std::uint64_t spam = 0;
   std::uint64_t ham = 0;
   std::uint8_t words = 0;
+  std::uint8_t engine = 0;
   std::uint32_t ngram_bytes = 0;
   std::uint32_t ngram_n = 0;
   if (!r.u32(format) || format != kFormat || !r.u32(schema) ||
@@ -312,7 +346,7 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
     return fail(Errc::InvalidInput, "mail model: unsupported format or feature schema");
   }
   if (!r.u8(flags) || !r.u32(window) || !r.u32(nmin) || !r.u32(nmax) || !r.u64(max_input) ||
-      !r.u64(max_words) || !r.u8(words) || !r.u32(ngram_bytes) || !r.u32(ngram_n) ||
+      !r.u64(max_words) || !r.u8(engine) || engine < 1 || engine > 3 || !r.u8(words) || !r.u32(ngram_bytes) || !r.u32(ngram_n) ||
       !r.u64(spam) || !r.u64(ham)) {
     return fail(Errc::InvalidInput, "mail model: truncated header");
   }
@@ -332,6 +366,7 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   t.char_ngram_max = static_cast<int>(nmax);
   t.max_input_bytes = static_cast<std::size_t>(max_input);
   t.max_words = static_cast<std::size_t>(max_words);
+  options.engine = static_cast<classify::Engine>(engine);  // a saved model keeps its engine
   options.words = words == 1;
   options.ngram_bytes = ngram_bytes;
   options.ngram_n = ngram_n;

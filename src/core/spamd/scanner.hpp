@@ -7,7 +7,7 @@
 //  ->  the mail model's P(spam) (its own model, separate from the comment model)  ->  named
 // symbols, each with a weight and a one-line explanation: BAYES_xx probability bands, GTUBE,
 // URI_LOCAL_SPAM (a URI's registrable domain is in the spam-URI list learned from spam
-// feedback), MIME_HTML_ONLY, MIME_MALFORMED, MIME_BOMB, HEADER_8BIT  ->  score = sum of the
+// feedback), URI_FLUX (a URI host is a name the fast-flux detector flagged), MIME_HTML_ONLY, MIME_MALFORMED, MIME_BOMB, HEADER_8BIT  ->  score = sum of the
 // weights; spam when score >= required_score (5.0 by default).
 // learn(message, spam) is TELL / `greyflux learn`: it trains the model and the spam-URI list;
 // forget() undoes a learn (Remove: local): exactly for the Fisher counts, as an opposite-label
@@ -26,6 +26,7 @@
 
 #include "core/classify/classifier.hpp"
 #include "core/common/result.hpp"
+#include "core/flux/lookup.hpp"
 #include "core/mime/message.hpp"
 
 namespace gf::spamd {
@@ -80,9 +81,22 @@ class Scanner {
  public:
   explicit Scanner(ScannerOptions options = default_scanner_options());
 
-  [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false) const;
+  // `flux` (optional, not owned): names the fast-flux detector flagged; a URI host under one
+  // of them fires URI_FLUX.
+  [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false,
+                              const flux::FluxIndex* flux = nullptr) const;
   // Model probability only (bulk classification, evaluation): no symbols.
   [[nodiscard]] double probability(const mime::Message& m) const;
+  // What learning needs from a message, computed without touching the model (so bulk learning
+  // can prepare messages on several threads and train on one).
+  struct Prepared {
+    std::uint64_t fingerprint = 0;
+    classify::FeatureVector features;
+    std::vector<std::string> uri_domains;
+  };
+  [[nodiscard]] Prepared prepare(const mime::Message& m) const;
+  bool learn(const Prepared& p, bool is_spam);
+
   // Returns false when the message was already learned as this class (nothing to do). A
   // message learned before as the other class is forgotten first, as sa-learn does.
   bool learn(const mime::Message& m, bool is_spam);
@@ -115,7 +129,8 @@ class Scanner {
   [[nodiscard]] double model_score(const classify::FeatureVector& f) const;
   [[nodiscard]] double weight(std::string_view name) const;
   void add_symbol(Analysis& a, std::string name, std::string description) const;
-  void count_uris(const mime::Message& m, bool is_spam, int delta);
+  void count_uris(const std::vector<std::string>& domains, bool is_spam, int delta);
+  bool forget(const Prepared& p);
 
   ScannerOptions options_;
   classify::LogisticModel logistic_;

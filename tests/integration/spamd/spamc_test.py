@@ -106,6 +106,35 @@ def zlib_tests(gf):
     check(out.startswith(b"SPAMD/1.0 65 "), f"zlib bomb -> EX_DATAERR ({out[:60]!r})")
 
 
+def checkv2_tests(binary):
+    """Rspamd's HTTP API on the [http] listener: POST /checkv2 and GET /ping."""
+    import json
+    import urllib.error
+    import urllib.request
+    gf = Greyflux(binary, http=True).start()
+    try:
+        base = f"http://127.0.0.1:{gf.http_port}"
+        req = urllib.request.Request(base + "/checkv2", data=SPAM_MAIL.encode(), method="POST",
+                                     headers={"From": "promo@lottery.example", "IP": "192.0.2.1"})
+        reply = json.load(urllib.request.urlopen(req, timeout=10))
+        check(reply["action"] == "reject" and reply["score"] >= 1000 and
+              reply["required_score"] == 5.0 and "GTUBE" in reply["symbols"] and
+              reply["symbols"]["GTUBE"]["score"] == 1000, f"checkv2 GTUBE -> reject ({reply['action']})")
+        req = urllib.request.Request(base + "/checkv2", data=HAM_MAIL.encode(), method="POST")
+        reply = json.load(urllib.request.urlopen(req, timeout=10))
+        check(reply["action"] == "no action" and reply["score"] < 5 and
+              reply["message-id"] == "lunch-1@example.org", f"checkv2 note -> no action ({reply})")
+        pong = urllib.request.urlopen(base + "/ping", timeout=10).read()
+        check(pong == b"pong\r\n", "GET /ping -> pong")
+        try:
+            urllib.request.urlopen(base + "/checkv2", timeout=10)
+            check(False, "GET /checkv2 refused")
+        except urllib.error.HTTPError as e:
+            check(e.code == 405, f"GET /checkv2 -> {e.code}")
+    finally:
+        gf.cleanup()
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -178,6 +207,7 @@ def main():
         print("spamc not installed (bash scripts/deps.sh test)")
         return 77
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    checkv2_tests(binary)
     gf = Greyflux(binary, extra='timeout = "5s"\nmax_message = "10MiB"').start()
     try:
         spamc_tests(gf)

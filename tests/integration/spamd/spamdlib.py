@@ -86,13 +86,14 @@ def wait_port(port, proc, timeout=60.0):
 
 
 class Greyflux:
-    def __init__(self, binary, extra=""):
+    def __init__(self, binary, extra="", http=False):
         self.binary = binary
         self.tmp = tempfile.mkdtemp(prefix="gf-spamd-")
         self.port = free_port()
         self.unix = os.path.join(self.tmp, "spamd.sock")
         self.model = os.path.join(self.tmp, "mail.model")
         self.config = os.path.join(self.tmp, "greyflux.toml")
+        self.http_port = free_port() if http else 0
         with open(self.config, "w") as f:
             f.write(f"""[store]
 backend = "memory"
@@ -105,7 +106,7 @@ model = "{self.model}"
 [admin]
 socket = "{self.tmp}/admin.sock"
 [http]
-listen = []
+listen = [{f'"127.0.0.1:{self.http_port}"' if self.http_port else ""}]
 [akismet]
 store_path = "{self.tmp}/akismet.lmdb"
 [log]

@@ -78,6 +78,22 @@ TEST(Scanner, LearnsAndExplains) {
   EXPECT_TRUE(s.uri_listed("prize-site.example"));
 }
 
+TEST(Scanner, FluxUri) {
+  Scanner s;
+  flux::FluxIndex index;
+  flux::RpzContent zone;
+  zone.names = {"flux.example"};
+  index.add(zone);
+  const mime::Message m = mime::parse_message(
+      "Subject: x\n\nVisit http://a.b.flux.example/path and http://fine.example/\n");
+  Analysis a = s.scan(m, false, &index);
+  EXPECT_TRUE(has_symbol(a, "URI_FLUX"));
+  EXPECT_FALSE(has_symbol(s.scan(m), "URI_FLUX"));
+  EXPECT_FALSE(has_symbol(
+      s.scan(mime::parse_message("Subject: x\n\nhttp://notflux.example/\n"), false, &index),
+      "URI_FLUX"));
+}
+
 TEST(Scanner, ForgetUndoesCountsAndUris) {
   Scanner s;
   const mime::Message m = mime::parse_message(spam_mail(1));
@@ -106,6 +122,12 @@ TEST(Scanner, SerializeRoundTrip) {
   const mime::Message m = mime::parse_message(spam_mail(7));
   EXPECT_DOUBLE_EQ(back->scan(m).score, s.scan(m).score);
   EXPECT_EQ(back->spam_uri_count(), s.spam_uri_count());
+  // The engine is the model's, not the caller's.
+  ScannerOptions other = default_scanner_options();
+  other.engine = classify::Engine::Fisher;
+  auto kept = Scanner::deserialize(blob, other);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->options().engine, s.options().engine);
   for (std::size_t cut : {std::size_t{0}, std::size_t{10}, blob.size() / 2, blob.size() - 1}) {
     EXPECT_FALSE(Scanner::deserialize(blob.substr(0, cut), default_scanner_options()));
   }
