@@ -405,9 +405,9 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
   if (flux_lookup_) {
     if (const auto index = flux_lookup_(); index) {
       const auto flagged = [&](const std::string& h) {
-        if (index->match_host(h) && std::find(s.fast_flux_domains.begin(),
-                                               s.fast_flux_domains.end(),
-                                               h) == s.fast_flux_domains.end()) {
+        if (index->match_host(h) &&
+            std::find(s.fast_flux_domains.begin(), s.fast_flux_domains.end(), h) ==
+                s.fast_flux_domains.end()) {
           s.fast_flux_domains.push_back(h);
         }
       };

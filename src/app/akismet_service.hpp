@@ -19,8 +19,8 @@
 // Threading: handle() is safe from any thread. Errors: handle() never throws for bad input
 // (Akismet-style replies); open() returns a Result (startup error).
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -28,12 +28,12 @@
 #include <vector>
 
 #include "core/akismet/decision.hpp"
-#include "core/flux/lookup.hpp"
 #include "core/akismet/evidence.hpp"
 #include "core/akismet/form.hpp"
 #include "core/classify/classifier.hpp"
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
+#include "core/flux/lookup.hpp"
 #include "io/net/http_server.hpp"
 
 namespace gf::io {

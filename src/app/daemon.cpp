@@ -281,7 +281,11 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     }
   }
 
-  if (auto ok = spamd_rt.start(ioc, *values); !ok) {
+  SpamdService::FluxLookup mail_flux;
+  if (const FluxService* fs = flux->get(); fs != nullptr) {
+    mail_flux = [fs] { return fs->index(); };  // URI_FLUX from the live detector
+  }
+  if (auto ok = spamd_rt.start(ioc, *values, std::move(mail_flux)); !ok) {
     spdlog::critical("{}", ok.error().message);
     spdlog::shutdown();
     std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());

@@ -78,6 +78,7 @@ def main():
         if serve:
             cfg = os.path.join(tmp, "greyflux.toml")
             http_port = free_port()
+            spamd_port = free_port()
             open(cfg, "w").write(f"""[store]
 backend = "memory"
 [policy]
@@ -86,6 +87,9 @@ listen = ["127.0.0.1:{free_port()}"]
 listen = ["127.0.0.1:{http_port}"]
 [akismet]
 store_path = "{tmp}/akismet.lmdb"
+[spamd]
+listen = ["127.0.0.1:{spamd_port}"]
+model = "{tmp}/mail.model"
 [admin]
 socket = "{tmp}/admin.sock"
 [flux]
@@ -213,6 +217,23 @@ auth-zone:
             reasons, verdict = comment_reasons("stable.test")
             assert "FAST_FLUX_LINK" not in reasons, reasons
             print("comment-check: a link to the flux name -> FAST_FLUX_LINK, spam")
+            # The mail scanner sees the same live index: a URI to the flux name fires URI_FLUX.
+            import socket
+
+            def mail_symbols(link):
+                msg = ("From: a@sender.test\r\nTo: b@example.test\r\nSubject: hi\r\n\r\n"
+                       f"Look at http://{link}/offer today.\r\n").encode()
+                with socket.create_connection(("127.0.0.1", spamd_port), timeout=10) as c:
+                    c.sendall(b"SYMBOLS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(msg) + msg)
+                    c.shutdown(socket.SHUT_WR)
+                    reply = b""
+                    while chunk := c.recv(65536):
+                        reply += chunk
+                return reply.decode(errors="replace")
+            reply = mail_symbols("www.active-flux.test")
+            assert reply.startswith("SPAMD/1.1 0 EX_OK") and "URI_FLUX" in reply, reply
+            assert "URI_FLUX" not in mail_symbols("stable.test")
+            print("spamd SYMBOLS: a URI to the flux name -> URI_FLUX")
             listen.send_signal(signal.SIGTERM)
             assert listen.wait(timeout=20) == 0, open(os.path.join(tmp, "listen.err")).read()
             listen = None
