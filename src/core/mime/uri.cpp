@@ -101,7 +101,8 @@ std::string uri_host(std::string_view uri) {
   while (!rest.empty() && rest.back() == '.') {
     rest.remove_suffix(1);
   }
-  if (rest.empty() || rest.size() > 253) {
+  if (rest.empty() || rest.size() > 253 || rest.front() == '.' ||
+      rest.find("..") != std::string_view::npos) {
     return {};
   }
   for (unsigned char c : rest) {
@@ -138,13 +139,14 @@ void extract_uris(std::string_view text, std::vector<std::string>& out, std::siz
     if (uri.size() <= scheme) {
       continue;
     }
-    std::string host = uri_host(uri);
-    if (host.empty() || host.find('.') == std::string::npos) {
-      continue;
-    }
     std::string value(uri);
     if (scheme == 4) {  // "www." without a scheme
       value = "http://" + value;
+    }
+    // The host of the URI as it will be reported (found by fuzz_uri: "www.h;://.b/").
+    const std::string host = uri_host(value);
+    if (host.empty() || host.find('.') == std::string::npos) {
+      continue;
     }
     if (seen.insert(value).second) {
       out.push_back(std::move(value));

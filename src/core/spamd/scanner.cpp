@@ -58,8 +58,8 @@ ScannerOptions default_scanner_options() {
   ScannerOptions o;
   o.engine = classify::Engine::Blend;
   o.tokenizer.osb = false;
-  o.tokenizer.max_input_bytes = 32 * 1024;
-  o.tokenizer.max_words = 2000;
+  o.tokenizer.max_input_bytes = 16 * 1024;  // 16 KiB / 1,000 words: as accurate as 32 KiB /
+  o.tokenizer.max_words = 1000;              // 2,000 on the corpus, and cheaper
   o.logistic.confident = 0.1;
   o.fisher.robs = 0.1;
   o.fisher.robx = 0.52;

@@ -178,6 +178,12 @@ TEST(Uri, HostAndHref) {
   EXPECT_EQ(uri_host("http://[2001:db8::1]/x"), "2001:db8::1");
   EXPECT_EQ(uri_host("mailto:a@b.example.org?subject=x"), "b.example.org");
   EXPECT_EQ(uri_host("http://bad host/"), "");
+  EXPECT_EQ(uri_host("http://.b/"), "");
+  EXPECT_EQ(uri_host("http://a..b/"), "");
+  // Found by fuzz_uri: the host must be the one of the reported (scheme-prefixed) URI.
+  for (const auto& u : extract_uris(std::string("htt. ai??ht??\0\0\0\0/www.h;://.b/", 31))) {
+    EXPECT_FALSE(uri_host(u).empty()) << u;
+  }
   EXPECT_EQ(normalize_href(" \"//cdn.example.net/x\" "), "http://cdn.example.net/x");
   EXPECT_EQ(normalize_href("javascript:alert(1)"), "");
   EXPECT_EQ(normalize_href("/relative/path"), "");
