@@ -36,7 +36,7 @@ bench-spamd: build
 
 fuzz:
 	cmake --preset fuzz >/dev/null
-	cmake --build build/fuzz -j $(JOBS)
+	cmake --build build/fuzz -j $(JOBS) --target fuzzers
 
 format:
 	find src tests fuzz bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
