@@ -80,6 +80,12 @@ std::vector<Config> configs(bool all) {
     add("fisher no-osb robs0.1 md0.2", [&](ScannerOptions& o) { fisher_bogo(o); o.engine = gf::classify::Engine::Fisher; o.fisher.robs = 0.1; o.fisher.min_dev = 0.2; });
     add("lr no-osb toe +4g", [&](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.1; o.ngram_bytes = 3000; });
   }
+  if (sweep == "fn") {
+    add("blend +4g3000", [](ScannerOptions& o) { o.ngram_bytes = 3000; });
+    add("blend lr rate 0.8", [](ScannerOptions& o) { o.logistic.learning_rate = 0.8; });
+    add("blend toe 0.2", [](ScannerOptions& o) { o.logistic.confident = 0.2; });
+    add("blend fisher md 0.1", [](ScannerOptions& o) { o.fisher.min_dev = 0.1; });
+  }
   if (sweep == "size") {
     add("16KiB 1000 words", [](ScannerOptions& o) { o.tokenizer.max_input_bytes = 16 * 1024; o.tokenizer.max_words = 1000; });
     add("8KiB 600 words", [](ScannerOptions& o) { o.tokenizer.max_input_bytes = 8 * 1024; o.tokenizer.max_words = 600; });
