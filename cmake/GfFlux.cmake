@@ -33,5 +33,17 @@ target_link_libraries(gf_dnstap_pb PUBLIC PkgConfig::PROTOBUF_C)
 set_target_properties(gf_dnstap_pb PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_compile_options(gf_dnstap_pb PRIVATE -w)
 
-target_link_libraries(greyflux_io PUBLIC gf_dnstap_pb PkgConfig::PCAP PkgConfig::FSTRM
-                                         PkgConfig::MAXMINDDB gf_unbound)
+# The flux adapters (src/io/capture, src/io/flux) form their own library, so that the flux fuzz
+# targets link them without the Asio servers of greyflux_io; greyflux_io re-exports it.
+get_target_property(GF_IO_ALL greyflux_io SOURCES)
+set(GF_FLUX_IO_SOURCES ${GF_IO_ALL})
+list(FILTER GF_FLUX_IO_SOURCES INCLUDE REGEX "src/io/(capture|flux)/")
+list(FILTER GF_IO_ALL EXCLUDE REGEX "src/io/(capture|flux)/")
+set_property(TARGET greyflux_io PROPERTY SOURCES ${GF_IO_ALL})
+add_library(greyflux_flux_io STATIC ${GF_FLUX_IO_SOURCES})
+target_include_directories(greyflux_flux_io PUBLIC src)
+target_include_directories(greyflux_flux_io SYSTEM PUBLIC ${Boost_INCLUDE_DIRS})
+target_link_libraries(greyflux_flux_io PUBLIC greyflux_core Boost::json gf_dnstap_pb PkgConfig::PCAP
+                                              PkgConfig::FSTRM PkgConfig::MAXMINDDB gf_unbound
+                                              Threads::Threads)
+target_link_libraries(greyflux_io PUBLIC greyflux_flux_io)

@@ -402,6 +402,23 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
   for (std::size_t i = 0; i < a.link_hosts.size() && hosts.size() < 5; ++i) {
     hosts.push_back(a.link_hosts[i]);
   }
+  if (flux_lookup_) {
+    if (const auto index = flux_lookup_(); index) {
+      const auto flagged = [&](const std::string& h) {
+        if (index->match_host(h) &&
+            std::find(s.fast_flux_domains.begin(), s.fast_flux_domains.end(), h) ==
+                s.fast_flux_domains.end()) {
+          s.fast_flux_domains.push_back(h);
+        }
+      };
+      if (!a.author_url_host.empty()) {
+        flagged(a.author_url_host);
+      }
+      for (const std::string& h : a.link_hosts) {
+        flagged(h);
+      }
+    }
+  }
   for (const std::string& h : hosts) {
     const ak::Reputation rep = reputation("r:u:" + h);
     if (rep.spam > s.url.spam || (s.url.spam == 0 && rep.ham > s.url.ham)) {

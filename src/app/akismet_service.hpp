@@ -20,6 +20,7 @@
 // (Akismet-style replies); open() returns a Result (startup error).
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -32,6 +33,7 @@
 #include "core/classify/classifier.hpp"
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
+#include "core/flux/lookup.hpp"
 #include "io/net/http_server.hpp"
 
 namespace gf::io {
@@ -91,6 +93,11 @@ class AkismetService {
   [[nodiscard]] Result<void> save_model();
   [[nodiscard]] Result<void> flush();
   AkismetCounters& counters() { return counters_; }
+
+  // The fast-flux detector's current index (may return null). Set once, before serving: link
+  // and author-URL hosts it flags become the FAST_FLUX_LINK symbol.
+  using FluxLookup = std::function<std::shared_ptr<const flux::FluxIndex>()>;
+  void set_flux_lookup(FluxLookup lookup) { flux_lookup_ = std::move(lookup); }
   [[nodiscard]] std::string stats_text();
 
  private:
@@ -126,6 +133,7 @@ class AkismetService {
   std::mutex flood_mu_;
   akismet::FloodTracker flood_;
   AkismetCounters counters_;
+  FluxLookup flux_lookup_;
 };
 
 }  // namespace gf::app

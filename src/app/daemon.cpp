@@ -17,6 +17,7 @@
 #include "app/akismet_service.hpp"
 #include "app/config.hpp"
 #include "app/engine.hpp"
+#include "app/flux_service.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "gf_version.hpp"
@@ -136,6 +137,13 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     return 2;
   }
   Engine& eng = **engine;
+  auto flux = FluxService::start(*values);  // null unless a [flux] source is configured
+  if (!flux) {
+    spdlog::critical("flux: {}", flux.error().message);
+    spdlog::shutdown();
+    std::fprintf(stderr, "greyflux: flux: %s\n", flux.error().message.c_str());
+    return 2;
+  }
 
   int threads = static_cast<int>(values->integer("policy.threads"));
   if (threads <= 0) {
@@ -194,6 +202,10 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
       return 2;
     }
     akismet = std::move(*svc);
+    if (const FluxService* fs = flux->get(); fs != nullptr) {
+      // Links to names the fast-flux detector flags are spam evidence in comment checks.
+      akismet->set_flux_lookup([fs] { return fs->index(); });
+    }
     io::HttpServerOptions hopts;
     hopts.name = "http";
     for (const std::string& l : values->list("http.listen")) {
@@ -204,10 +216,14 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     hopts.request_timeout = values->duration("http.request_timeout");
     hopts.max_connections = static_cast<std::size_t>(values->integer("http.max_connections"));
     AkismetService* svc_ptr = akismet.get();
+    const FluxService* flux_ptr = flux->get();
     http_server = std::make_unique<io::HttpServer>(
-        ioc, hopts, [svc_ptr, &spamd_rt](const io::HttpRequest& r) {
+        ioc, hopts, [svc_ptr, flux_ptr, &spamd_rt](const io::HttpRequest& r) {
           if (auto mail = spamd_rt.http(r)) {  // Rspamd's /checkv2 and /ping
             return std::move(*mail);
+          }
+          if (r.path.starts_with("/api/v1/flux/")) {
+            return FluxService::handle_http(flux_ptr, r);
           }
           return svc_ptr->handle(r, to_unix(wall_now()));
         });
@@ -265,7 +281,11 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     }
   }
 
-  if (auto ok = spamd_rt.start(ioc, *values); !ok) {
+  SpamdService::FluxLookup mail_flux;
+  if (const FluxService* fs = flux->get(); fs != nullptr) {
+    mail_flux = [fs] { return fs->index(); };  // URI_FLUX from the live detector
+  }
+  if (auto ok = spamd_rt.start(ioc, *values, std::move(mail_flux)); !ok) {
     spdlog::critical("{}", ok.error().message);
     spdlog::shutdown();
     std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
@@ -397,6 +417,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   http_server.reset();
   akismet.reset();    // saves the model, commits pending writes
   spamd_rt.finish();  // saves the mail model if it changed
+  flux->reset();      // stops the flux sources, writes the RPZ a last time
   engine->reset();    // commits pending writes
   spdlog::info("greyflux stopped");
   spdlog::shutdown();

@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "app/config.hpp"
 #include "core/flux/allowlist.hpp"
@@ -16,6 +20,8 @@
 #include "core/flux/rpz.hpp"
 #include "core/flux/score.hpp"
 #include "io/capture/capture.hpp"
+#include "io/capture/dnstap_socket.hpp"
+#include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
 #include "io/flux/active_check.hpp"
 #include "io/flux/files.hpp"
@@ -130,46 +136,53 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   return ctx;
 }
 
-int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::string& inputs_json) {
-  std::vector<flux::Verdict> verdicts;
-  verdicts.reserve(ctx.tracker->size());
+struct Judged {
+  std::vector<flux::Verdict> verdicts;  // ranked by the chosen scorer
+  std::size_t n_comp = 0, n_holz = 0, n_naz = 0;
+  std::vector<flux::NamedAddresses> flagged;
+  flux::RpzContent rpz;
+};
+
+Judged judge_all(Context& ctx, const FluxCli::Options& o, TimePoint now) {
+  Judged j;
+  j.verdicts.reserve(ctx.tracker->size());
   const flux::Allowlist* allow = ctx.allow ? &*ctx.allow : nullptr;
   ctx.tracker->for_each([&](const std::string& name, const flux::NameState& s) {
     if (s.responses == 0) {
       return;  // NS-only state (a registrable domain seen through NS queries)
     }
-    verdicts.push_back(flux::judge(flux::features(name, s, now, *ctx.tracker, allow)));
+    j.verdicts.push_back(flux::judge(flux::features(name, s, now, *ctx.tracker, allow)));
   });
-  std::sort(verdicts.begin(), verdicts.end(), [&](const flux::Verdict& a, const flux::Verdict& b) {
-    const auto& sa = pick(a, o.scorer);
-    const auto& sb = pick(b, o.scorer);
-    if (sa.score != sb.score) {
-      return sa.score > sb.score;
-    }
-    return a.features.name < b.features.name;
-  });
-  std::size_t n_comp = 0, n_holz = 0, n_naz = 0;
-  std::vector<flux::NamedAddresses> flagged;
-  flux::RpzContent rpz;
-  for (const auto& v : verdicts) {
-    n_comp += v.composite.flux;
-    n_holz += v.holz.flux;
-    n_naz += v.nazario.flux;
+  std::sort(j.verdicts.begin(), j.verdicts.end(),
+            [&](const flux::Verdict& a, const flux::Verdict& b) {
+              const auto& sa = pick(a, o.scorer);
+              const auto& sb = pick(b, o.scorer);
+              if (sa.score != sb.score) {
+                return sa.score > sb.score;
+              }
+              return a.features.name < b.features.name;
+            });
+  for (const auto& v : j.verdicts) {
+    j.n_comp += v.composite.flux;
+    j.n_holz += v.holz.flux;
+    j.n_naz += v.nazario.flux;
     if (pick(v, o.scorer).flux) {
-      flagged.push_back({v.features.name, v.features.addresses});
-      rpz.names.push_back(v.features.name);
-      rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
-                           v.features.addresses.end());
+      j.flagged.push_back({v.features.name, v.features.addresses});
+      j.rpz.names.push_back(v.features.name);
+      j.rpz.agent_ips.insert(j.rpz.agent_ips.end(), v.features.addresses.begin(),
+                             v.features.addresses.end());
       if (v.features.ns_addresses >= 3) {
-        rpz.nsdnames.insert(rpz.nsdnames.end(), v.features.ns_name_list.begin(),
-                            v.features.ns_name_list.end());
+        j.rpz.nsdnames.insert(j.rpz.nsdnames.end(), v.features.ns_name_list.begin(),
+                              v.features.ns_name_list.end());
       }
     }
   }
-  rpz.normalise();
-  const auto networks = flux::cluster_networks(flagged, o.min_shared);
+  j.rpz.normalise();
+  return j;
+}
 
-  // Outputs for resolvers and DNSBL servers.
+// Writes the RPZ and rbldnsd files that were asked for; false (with a message) on failure.
+bool write_outputs(Context& ctx, const FluxCli::Options& o, const Judged& j, bool note) {
   if (!o.rpz.empty()) {
     std::optional<std::uint32_t> previous;
     if (auto old = io::read_file(o.rpz)) {
@@ -185,35 +198,51 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
     ro.rpz_nsdname = o.rpz_nsdname;
     ro.wildcard = !o.no_wildcard;
     flux::RpzWriteStats ws;
-    if (auto w = io::write_file_atomic(o.rpz, flux::write_rpz(rpz, ro, &ws)); !w) {
+    if (auto w = io::write_file_atomic(o.rpz, flux::write_rpz(j.rpz, ro, &ws)); !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
-      return 1;
+      return false;
     }
-    ctx.notes.push_back(
-        fmt::format("rpz: {} serial {} ({} names, {} rpz-ip, {} rpz-nsdname, {} skipped)", o.rpz,
-                    ro.serial, ws.names, ws.ips, ws.nsdnames, ws.skipped));
+    if (note) {
+      ctx.notes.push_back(
+          fmt::format("rpz: {} serial {} ({} names, {} rpz-ip, {} rpz-nsdname, {} skipped)", o.rpz,
+                      ro.serial, ws.names, ws.ips, ws.nsdnames, ws.skipped));
+    }
   }
   if (!o.dnset.empty()) {
     if (auto w = io::write_file_atomic(
-            o.dnset, flux::write_rbldnsd_dnset(rpz.names, "Fast-flux name (greyflux)"));
+            o.dnset, flux::write_rbldnsd_dnset(j.rpz.names, "Fast-flux name (greyflux)"));
         !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
-      return 1;
+      return false;
     }
   }
   if (!o.ip4set.empty()) {
     std::size_t v6 = 0;
     if (auto w = io::write_file_atomic(
-            o.ip4set, flux::write_rbldnsd_ip4set(rpz.agent_ips, "Fast-flux agent (greyflux)", &v6));
+            o.ip4set,
+            flux::write_rbldnsd_ip4set(j.rpz.agent_ips, "Fast-flux agent (greyflux)", &v6));
         !w) {
       std::fprintf(stderr, "%s\n", w.error().message.c_str());
-      return 1;
+      return false;
     }
+  }
+  return true;
+}
+
+int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::string& inputs_json) {
+  Judged j = judge_all(ctx, o, now);
+  const auto& verdicts = j.verdicts;
+  const std::size_t n_comp = j.n_comp, n_holz = j.n_holz, n_naz = j.n_naz;
+  const auto networks = flux::cluster_networks(j.flagged, o.min_shared);
+  if (!write_outputs(ctx, o, j, true)) {
+    return 1;
   }
 
   const auto& st = ctx.ingest->stats();
+  // Every name the chosen scorer flags is listed (they rank first), then the top benign ones.
+  const std::size_t n_chosen = o.scorer == "holz" ? n_holz : o.scorer == "nazario" ? n_naz : n_comp;
   const std::size_t shown =
-      o.all ? verdicts.size() : std::min(verdicts.size(), std::max(o.top, n_comp));
+      o.all ? verdicts.size() : std::min(verdicts.size(), std::max(o.top, n_chosen));
   if (o.json) {
     std::string out = fmt::format(
         R"({{"inputs":{},"ingest":{{"frames":{},"messages":{},"responses":{},"observations":{},)"
@@ -247,9 +276,15 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
   std::printf("# ingest: %s\n", st.summary().c_str());
   std::printf("# %zu names; flagged: composite %zu, holz %zu, nazario %zu; %zu flux networks\n",
               verdicts.size(), n_comp, n_holz, n_naz, networks.size());
-  std::printf("%-7s %6s %8s %3s %5s %5s %5s %6s %6s %s\n", "VERDICT", "SCORE", "HOLZ", "NAZ",
-              "ASNS", "IPS", "/24", "TTL", "GROWTH", "NAME");
-  for (std::size_t i = 0; i < shown; ++i) {
+  if (o.explain) {
+    for (std::size_t i = 0; i < shown; ++i) {
+      std::printf("%s\n", flux::to_text_line(verdicts[i]).c_str());
+    }
+  } else {
+    std::printf("%-7s %6s %8s %3s %5s %5s %5s %6s %6s %s\n", "VERDICT", "SCORE", "HOLZ", "NAZ",
+                "ASNS", "IPS", "/24", "TTL", "GROWTH", "NAME");
+  }
+  for (std::size_t i = 0; i < shown && !o.explain; ++i) {
     const auto& v = verdicts[i];
     const auto& f = v.features;
     std::printf("%-7s %6.1f %7.1f%s %2.0f%s %4u%s %5u %5u %6u %6.2f %s%s\n",
@@ -367,6 +402,117 @@ int run_check(const FluxCli::Options& o) {
                 inputs_json(inputs));
 }
 
+std::atomic<bool> g_stop_listen{false};
+extern "C" void on_stop_signal(int) { g_stop_listen = true; }
+
+TimePoint wall_now() {
+  return std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+}
+
+int run_listen(const FluxCli::Options& o) {
+  auto ctx = make_context(o);
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return 1;
+  }
+  Seconds every{60};
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  if (!o.duration.empty()) {
+    auto d = parse_duration(o.duration);
+    if (!d) {
+      std::fprintf(stderr, "--duration: %s\n", d.error().message.c_str());
+      return 2;
+    }
+    deadline = std::chrono::steady_clock::now() + *d;
+  }
+  if (!o.rpz_interval.empty()) {
+    auto d = parse_duration(o.rpz_interval);
+    if (!d || *d < std::chrono::seconds(1)) {
+      std::fprintf(stderr, "--rpz-interval: at least 1s\n");
+      return 2;
+    }
+    every = std::chrono::duration_cast<Seconds>(*d);
+  }
+  if (o.dnstap_socket.empty() && o.interface.empty()) {
+    std::fprintf(stderr, "flux listen: give --dnstap-socket PATH and/or --interface IFACE\n");
+    return 2;
+  }
+  std::mutex lock;
+  std::unique_ptr<io::DnstapListener> listener;
+  if (!o.dnstap_socket.empty()) {
+    listener = std::make_unique<io::DnstapListener>(o.dnstap_socket, *(*ctx)->ingest, lock);
+    if (auto b = listener->bind(); !b) {
+      std::fprintf(stderr, "%s\n", b.error().message.c_str());
+      return 1;
+    }
+  }
+  std::unique_ptr<io::PcapLive> live;
+  if (!o.interface.empty()) {
+    live = std::make_unique<io::PcapLive>(o.interface, *(*ctx)->ingest, lock);
+    (*ctx)->ingest->set_dns_port(o.dns_port);
+    if (auto r = live->open("port " + std::to_string(o.dns_port)); !r) {
+      std::fprintf(stderr, "%s\n", r.error().message.c_str());
+      return 1;
+    }
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  std::fprintf(stderr, "listening:%s%s%s%s\n", listener ? " dnstap on " : "",
+               o.dnstap_socket.c_str(), live ? " capture on " : "", o.interface.c_str());
+  auto next_write = std::chrono::steady_clock::now() + every;
+  bool write_failed = false;
+  // Rewrite the RPZ (and rbldnsd files) while data streams in: the daemon-style use.
+  auto tick = [&] {
+    if (std::chrono::steady_clock::now() < next_write || write_failed) {
+      return;
+    }
+    next_write += every;
+    std::lock_guard<std::mutex> g(lock);
+    write_failed = !write_outputs(**ctx, o, judge_all(**ctx, o, wall_now()), false);
+  };
+  Result<io::LiveStats> live_st = io::LiveStats{};
+  std::thread capture;
+  if (live) {
+    capture = std::thread([&] { live_st = live->run(g_stop_listen, deadline); });
+  }
+  Result<io::DnstapListenStats> st = io::DnstapListenStats{};
+  if (listener) {
+    st = listener->run(g_stop_listen, deadline, tick);
+  } else {
+    while (!g_stop_listen.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      tick();
+    }
+  }
+  g_stop_listen = true;
+  if (capture.joinable()) {
+    capture.join();
+  }
+  if (!st || !live_st) {
+    std::fprintf(stderr, "%s\n", (!st ? st.error() : live_st.error()).message.c_str());
+    return 1;
+  }
+  if (listener) {
+    (*ctx)->notes.push_back(fmt::format("dnstap: {} connections, {} frames, {} undecodable",
+                                        st->connections, st->frames, st->bad_frames));
+  }
+  if (live) {
+    (*ctx)->notes.push_back(fmt::format("capture {}: {} packets received, {} dropped by the kernel",
+                                        o.interface, live_st->received, live_st->dropped));
+  }
+  std::lock_guard<std::mutex> g(lock);
+  std::vector<std::pair<std::string, std::string>> inputs;
+  if (listener) {
+    inputs.emplace_back(o.dnstap_socket, "dnstap-socket");
+  }
+  if (live) {
+    inputs.emplace_back(o.interface, "live-capture");
+  }
+  return report(**ctx, o, wall_now(), inputs_json(inputs));
+}
+
 }  // namespace
 
 FluxCli::FluxCli(CLI::App& app, std::string default_config)
@@ -380,6 +526,7 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
     s->add_option("--set", o_.overrides, "override a setting: section.key=value (repeatable)");
     s->add_flag("--json", o_.json, "machine-readable output");
     s->add_flag("--all", o_.all, "list every name, not only the top ones");
+    s->add_flag("--explain", o_.explain, "one line per name with its features and fired rules");
     s->add_option("--top", o_.top, "names listed (flagged ones always are)")->capture_default_str();
     s->add_option("--asn", o_.asn, "ASN data: iptoasn TSV or .mmdb (overrides flux.asn_db)");
     s->add_option("--allowlist", o_.allowlist, "allowlist file, or \"none\"");
@@ -407,6 +554,17 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
   check_->add_option("--resolver", o_.resolver, "forward to ADDR[@PORT] (overrides flux.resolver)");
   check_->add_option("--rounds", o_.rounds, "lookups of each name (overrides flux.check_rounds)");
   check_->add_option("--max-wait", o_.max_wait, "longest wait between rounds, e.g. 30s");
+  listen_ = flux_->add_subcommand(
+      "listen", "collect dnstap from a unix socket and/or capture live until stopped");
+  common(listen_);
+  listen_->add_option("--dnstap-socket", o_.dnstap_socket, "unix socket to create for dnstap");
+  listen_->add_option("--interface,-i", o_.interface,
+                      "capture DNS live on this interface (needs CAP_NET_RAW)");
+  listen_->add_option("--dns-port", o_.dns_port, "server port of the captured DNS traffic")
+      ->capture_default_str();
+  listen_->add_option("--duration", o_.duration, "stop after this long (default: SIGINT/SIGTERM)");
+  listen_->add_option("--rpz-interval", o_.rpz_interval,
+                      "rewrite the --rpz/--dnset/--ip4set outputs this often (default 60s)");
 }
 
 bool FluxCli::parsed() const { return flux_->parsed(); }
@@ -417,6 +575,9 @@ int FluxCli::run() {
   }
   if (check_->parsed()) {
     return run_check(o_);
+  }
+  if (listen_->parsed()) {
+    return run_listen(o_);
   }
   return 2;
 }

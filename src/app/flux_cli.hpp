@@ -1,8 +1,10 @@
 #pragma once
-// `greyflux flux scan FILE...` and `greyflux flux check NAME...`: the fast-flux detector from the
-// command line. Both feed a flux::Tracker (scan from capture files, check from repeated
-// libunbound lookups), judge every name with the three scorers, print a ranked table or JSON,
-// cluster flagged names into networks and optionally write an RPZ and rbldnsd files.
+// `greyflux flux scan FILE...`, `greyflux flux check NAME...` and `greyflux flux listen
+// --dnstap-socket PATH`: the fast-flux detector from the command line. All three feed a
+// flux::Tracker (scan from capture files, check from repeated libunbound lookups), judge every name
+// with the three scorers, print a ranked table or JSON, cluster flagged names into networks and
+// optionally write an RPZ and rbldnsd files (`listen` rewrites them periodically while a resolver
+// streams dnstap into it).
 #include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@ class FluxCli {
     std::vector<std::string> inputs;  // files (scan) or names (check)
     bool json = false;
     bool all = false;
+    bool explain = false;
     std::size_t top = 25;
     std::string asn, allowlist, scorer = "composite";
     std::string rpz, rpz_origin, dnset, ip4set;
@@ -33,12 +36,16 @@ class FluxCli {
     std::string resolver;
     int rounds = 0;
     std::string max_wait;
+    // listen
+    std::string dnstap_socket, interface, duration, rpz_interval;
+    std::uint16_t dns_port = 53;
   };
 
  private:
   CLI::App* flux_ = nullptr;
   CLI::App* scan_ = nullptr;
   CLI::App* check_ = nullptr;
+  CLI::App* listen_ = nullptr;
   std::string default_config_;
   Options o_;
 };

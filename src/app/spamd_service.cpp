@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
+#include <boost/asio.hpp>
+#include <boost/json.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,9 +16,6 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
-
-#include <boost/asio.hpp>
-#include <boost/json.hpp>
 
 #include "core/common/strings.hpp"
 #include "core/flux/rpz.hpp"
@@ -156,8 +155,7 @@ Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
     }
     auto loaded = spamd::Scanner::deserialize(*bytes, opts);
     if (!loaded) {
-      return fail(Errc::Config,
-                  fmt::format("mail model {}: {}", path, loaded.error().message));
+      return fail(Errc::Config, fmt::format("mail model {}: {}", path, loaded.error().message));
     }
     scanner = std::move(*loaded);
   }
@@ -193,6 +191,11 @@ Result<std::shared_ptr<const flux::FluxIndex>> load_flux(const std::string& path
 }  // namespace
 
 std::shared_ptr<const flux::FluxIndex> SpamdService::flux() const {
+  if (flux_lookup_) {
+    if (auto live = flux_lookup_(); live) {
+      return live;
+    }
+  }
   std::lock_guard lock(flux_mu_);
   return flux_;
 }
@@ -233,8 +236,7 @@ io::LineServerOptions SpamdService::server_options(const Values& v) const {
   return o;
 }
 
-io::FrameResult SpamdService::on_frame(std::string& in, std::string& out,
-                                       const std::string& peer) {
+io::FrameResult SpamdService::on_frame(std::string& in, std::string& out, const std::string& peer) {
   return step(in, out, peer, false);
 }
 
@@ -328,11 +330,12 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
-  spdlog::info("spamd: {} {} score={:.1f}/{:.1f} p={:.3f} symbols={} size={} user={} peer={} "
-               "mid=<{}> time={}us",
-               spamd::to_string(req.method), a.is_spam ? "spam" : "ham", a.score, a.required,
-               a.p_spam, symbol_list(a), req.message.size(), sanitize_line(req.user, 64), peer,
-               sanitize_line(m.message_id, 120), us);
+  spdlog::info(
+      "spamd: {} {} score={:.1f}/{:.1f} p={:.3f} symbols={} size={} user={} peer={} "
+      "mid=<{}> time={}us",
+      spamd::to_string(req.method), a.is_spam ? "spam" : "ham", a.score, a.required, a.p_spam,
+      symbol_list(a), req.message.size(), sanitize_line(req.user, 64), peer,
+      sanitize_line(m.message_id, 120), us);
   return spamd::format_reply(req, v);
 }
 
@@ -476,7 +479,8 @@ Result<void> SpamdService::save() {
   fs::rename(tmp, target, ec);
   if (ec) {
     dirty_ = true;
-    return fail(Errc::Io, fmt::format("cannot rename {} to {}: {}", tmp, model_path_, ec.message()));
+    return fail(Errc::Io,
+                fmt::format("cannot rename {} to {}: {}", tmp, model_path_, ec.message()));
   }
   return {};
 }
@@ -629,8 +633,7 @@ int learn_command(const Values& v, const std::vector<std::string>& spam,
   std::size_t hi = 0;
   while (si < s.size() || hi < h.size()) {
     // Keep the running proportions equal.
-    const bool take_spam =
-        hi >= h.size() || (si < s.size() && si * h.size() <= hi * s.size());
+    const bool take_spam = hi >= h.size() || (si < s.size() && si * h.size() <= hi * s.size());
     if (take_spam) {
       order.emplace_back(&s[si++], true);
     } else {
@@ -644,12 +647,12 @@ int learn_command(const Values& v, const std::vector<std::string>& spam,
     std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
     return 2;
   }
-  std::printf("learned %zu spam and %zu ham in %.2f s (%.0f msg/s); model now has %llu spam, "
-              "%llu ham: %s\n",
-              s.size(), h.size(), secs, secs > 0 ? static_cast<double>(total) / secs : 0.0,
-              static_cast<unsigned long long>((*svc)->spam_learned()),
-              static_cast<unsigned long long>((*svc)->ham_learned()),
-              v.str("spamd.model").c_str());
+  std::printf(
+      "learned %zu spam and %zu ham in %.2f s (%.0f msg/s); model now has %llu spam, "
+      "%llu ham: %s\n",
+      s.size(), h.size(), secs, secs > 0 ? static_cast<double>(total) / secs : 0.0,
+      static_cast<unsigned long long>((*svc)->spam_learned()),
+      static_cast<unsigned long long>((*svc)->ham_learned()), v.str("spamd.model").c_str());
   return 0;
 }
 
@@ -732,7 +735,8 @@ struct SpamdRuntime::Impl {
 SpamdRuntime::SpamdRuntime() : impl_(std::make_unique<Impl>()) {}
 SpamdRuntime::~SpamdRuntime() = default;
 
-Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v) {
+Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v,
+                                 SpamdService::FluxLookup flux) {
   if (v.list("spamd.listen").empty()) {
     return {};
   }
@@ -742,6 +746,9 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v) 
   }
   impl_->svc = std::move(*svc);
   SpamdService* s = impl_->svc.get();
+  if (flux) {
+    s->set_flux_lookup(std::move(flux));
+  }
   io::LineServerOptions o = s->server_options(v);
   o.on_eof = [s](std::string& in, std::string& out, const std::string& peer) {
     s->on_eof(in, out, peer);

@@ -12,6 +12,7 @@
 // Threading: on_frame/on_eof run on many io threads at once. Errors: protocol errors become one
 // reply line and one rate-limited log line; a model file that cannot be read is a startup error.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -69,6 +70,10 @@ class SpamdService {
   [[nodiscard]] spamd::Analysis check(std::string_view raw, bool explain) const;
   [[nodiscard]] Result<void> save();
   [[nodiscard]] const SpamdCounters& counters() const { return counters_; }
+  // The running fast-flux detector's index, preferred over spamd.flux_rpz when it returns one.
+  // Set once, before serving.
+  using FluxLookup = std::function<std::shared_ptr<const flux::FluxIndex>()>;
+  void set_flux_lookup(FluxLookup lookup) { flux_lookup_ = std::move(lookup); }
   [[nodiscard]] std::uint64_t spam_learned() const;
   [[nodiscard]] std::uint64_t ham_learned() const;
 
@@ -81,6 +86,7 @@ class SpamdService {
 
   mutable std::mutex flux_mu_;
   std::shared_ptr<const flux::FluxIndex> flux_;  // names for URI_FLUX; null = off
+  FluxLookup flux_lookup_;
   mutable std::shared_mutex mu_;
   spamd::Scanner scanner_;
   std::string model_path_;
@@ -97,12 +103,14 @@ class SpamdRuntime {
  public:
   SpamdRuntime();
   ~SpamdRuntime();
-  [[nodiscard]] Result<void> start(boost::asio::io_context& ioc, const Values& v);
+  // `flux` (may be empty): the daemon's live fast-flux index, for URI_FLUX.
+  [[nodiscard]] Result<void> start(boost::asio::io_context& ioc, const Values& v,
+                                   SpamdService::FluxLookup flux = {});
   void reload(const Values& v);  // SIGHUP
   // Answers the Rspamd endpoints when the scanner runs; nullopt for any other request.
   [[nodiscard]] std::optional<io::HttpResponse> http(const io::HttpRequest& req);
-  void drain();                  // SIGTERM: stop accepting, finish open requests
-  void finish();                 // after the loop: save the model if it changed
+  void drain();   // SIGTERM: stop accepting, finish open requests
+  void finish();  // after the loop: save the model if it changed
 
  private:
   struct Impl;

@@ -1,6 +1,7 @@
 """End-to-end tests of `greyflux serve` on loopback: protocol, bad input, reload, drain,
 durability across kill -9, admin commands, store failure. Usage: daemon_test.py GREYFLUX_BINARY"""
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -89,6 +90,31 @@ class DaemonTest(unittest.TestCase):
         self.assertTrue(all(c.closed_by_peer(timeout=4) for c in idle[:20]))
         c = Conn(d.port)
         self.assertTrue(c.ask().startswith("action="))
+        self.assertEqual(d.stop(), 0)
+
+    def test_thousands_of_idle_connections_are_closed_while_others_are_served(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = min(hard, 8192)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        n = min(3000, want - 200)
+        d = self.daemon("policy.idle_timeout=2s")
+        idle = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(n)]
+        live = Conn(d.port)
+        for i in range(100):
+            self.assertTrue(live.ask(recipient=f"x{i}@example.org").startswith("action="))
+        deadline = time.time() + 10
+        closed = 0
+        for s in idle:
+            s.settimeout(max(0.01, deadline - time.time()))
+            try:
+                if s.recv(1) == b"":
+                    closed += 1
+            except (socket.timeout, ConnectionResetError):
+                pass
+            s.close()
+        self.assertEqual(closed, n)
+        fresh = Conn(d.port)
+        self.assertTrue(fresh.ask().startswith("action="))
         self.assertEqual(d.stop(), 0)
 
     def test_sighup_reloads_and_a_bad_config_keeps_the_old_one(self):

@@ -26,19 +26,25 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-}  // namespace
-
-Result<Millis> parse_duration(std::string_view text) {
+// Splits "300s" into 300 and "s"; false when there is no leading number.
+bool split_number_unit(std::string_view text, std::uint64_t& n, std::string_view& unit) {
   std::string_view s = trim(text);
   std::size_t split = 0;
   while (split < s.size() && s[split] >= '0' && s[split] <= '9') {
     ++split;
   }
+  unit = trim(s.substr(split));
+  return parse_number(s.substr(0, split), n);
+}
+
+}  // namespace
+
+Result<Millis> parse_duration(std::string_view text) {
   std::uint64_t n = 0;
-  if (!parse_number(s.substr(0, split), n)) {
+  std::string_view unit;
+  if (!split_number_unit(text, n, unit)) {
     return fail(Errc::Config, fmt::format("'{}' is not a duration (e.g. 300s, 5m, 2d)", text));
   }
-  std::string_view unit = s.substr(split);
   std::uint64_t ms_per_unit = 0;
   if (unit.empty() || unit == "s") {
     ms_per_unit = 1000;
@@ -84,16 +90,11 @@ std::string format_duration(Millis d) {
 }
 
 Result<std::uint64_t> parse_size(std::string_view text) {
-  std::string_view s = trim(text);
-  std::size_t split = 0;
-  while (split < s.size() && s[split] >= '0' && s[split] <= '9') {
-    ++split;
-  }
   std::uint64_t n = 0;
-  if (!parse_number(s.substr(0, split), n)) {
+  std::string_view unit;
+  if (!split_number_unit(text, n, unit)) {
     return fail(Errc::Config, fmt::format("'{}' is not a size (e.g. 64KiB, 1GiB)", text));
   }
-  std::string_view unit = trim(s.substr(split));
   std::uint64_t mult = 0;
   if (unit.empty() || unit == "B") {
     mult = 1;

@@ -16,14 +16,14 @@ inline std::uint32_t be32(const std::uint8_t* p) {
 constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 PacketStatus transport(std::uint8_t proto, std::span<const std::uint8_t> seg, bool short_capture,
-                       PacketInfo& out) {
+                       PacketInfo& out, std::uint16_t port) {
   if (proto == 17) {
     if (seg.size() < 8) {
       return short_capture ? PacketStatus::Truncated : PacketStatus::Malformed;
     }
     out.sport = be16(seg.data());
     out.dport = be16(seg.data() + 2);
-    if (out.sport != 53 && out.dport != 53) {
+    if (out.sport != port && out.dport != port) {
       return PacketStatus::NotDns;
     }
     const std::size_t ulen = be16(seg.data() + 4);
@@ -43,7 +43,7 @@ PacketStatus transport(std::uint8_t proto, std::span<const std::uint8_t> seg, bo
     }
     out.sport = be16(seg.data());
     out.dport = be16(seg.data() + 2);
-    if (out.sport != 53 && out.dport != 53) {
+    if (out.sport != port && out.dport != port) {
       return PacketStatus::NotDns;
     }
     const std::size_t off = static_cast<std::size_t>(seg[12] >> 4) * 4;
@@ -59,7 +59,8 @@ PacketStatus transport(std::uint8_t proto, std::span<const std::uint8_t> seg, bo
   return PacketStatus::NotDns;
 }
 
-PacketStatus ipv4(std::span<const std::uint8_t> p, bool short_capture, PacketInfo& out) {
+PacketStatus ipv4(std::span<const std::uint8_t> p, bool short_capture, PacketInfo& out,
+                  std::uint16_t port) {
   if (p.size() < 20) {
     return short_capture ? PacketStatus::Truncated : PacketStatus::Malformed;
   }
@@ -82,10 +83,11 @@ PacketStatus ipv4(std::span<const std::uint8_t> p, bool short_capture, PacketInf
   std::memcpy(out.src.bytes.data() + 12, p.data() + 12, 4);
   std::memcpy(out.dst.bytes.data(), kMapped, 12);
   std::memcpy(out.dst.bytes.data() + 12, p.data() + 16, 4);
-  return transport(p[9], p.subspan(ihl, total - ihl), short_capture, out);
+  return transport(p[9], p.subspan(ihl, total - ihl), short_capture, out, port);
 }
 
-PacketStatus ipv6(std::span<const std::uint8_t> p, bool short_capture, PacketInfo& out) {
+PacketStatus ipv6(std::span<const std::uint8_t> p, bool short_capture, PacketInfo& out,
+                  std::uint16_t port) {
   if (p.size() < 40) {
     return short_capture ? PacketStatus::Truncated : PacketStatus::Malformed;
   }
@@ -119,34 +121,35 @@ PacketStatus ipv6(std::span<const std::uint8_t> p, bool short_capture, PacketInf
       return PacketStatus::Malformed;
     }
   }
-  return transport(next, p.subspan(off, end - off), short_capture, out);
+  return transport(next, p.subspan(off, end - off), short_capture, out, port);
 }
 
 PacketStatus by_ethertype(std::uint16_t type, std::span<const std::uint8_t> p, bool short_capture,
-                          PacketInfo& out) {
+                          PacketInfo& out, std::uint16_t port) {
   if (type == 0x0800) {
-    return ipv4(p, short_capture, out);
+    return ipv4(p, short_capture, out, port);
   }
   if (type == 0x86DD) {
-    return ipv6(p, short_capture, out);
+    return ipv6(p, short_capture, out, port);
   }
   return PacketStatus::NotIp;
 }
 
-PacketStatus by_version(std::span<const std::uint8_t> p, bool short_capture, PacketInfo& out) {
+PacketStatus by_version(std::span<const std::uint8_t> p, bool short_capture, PacketInfo& out,
+                        std::uint16_t port) {
   if (p.empty()) {
     return PacketStatus::Truncated;
   }
   const int v = p[0] >> 4;
-  return v == 4   ? ipv4(p, short_capture, out)
-         : v == 6 ? ipv6(p, short_capture, out)
+  return v == 4   ? ipv4(p, short_capture, out, port)
+         : v == 6 ? ipv6(p, short_capture, out, port)
                   : PacketStatus::NotIp;
 }
 
 }  // namespace
 
 PacketStatus decode_packet(std::uint32_t link, std::span<const std::uint8_t> f,
-                           std::uint32_t wire_length, PacketInfo& out) {
+                           std::uint32_t wire_length, PacketInfo& out, std::uint16_t port) {
   out = PacketInfo{};
   const bool short_capture = wire_length > f.size();
   switch (link) {
@@ -163,29 +166,29 @@ PacketStatus decode_packet(std::uint32_t link, std::span<const std::uint8_t> f,
         }
         type = be16(f.data() + off);
       }
-      return by_ethertype(type, f.subspan(off + 2), short_capture, out);
+      return by_ethertype(type, f.subspan(off + 2), short_capture, out, port);
     }
     case kLinkRaw:
     case kLinkRawAlt:
     case kLinkIpv4:
     case kLinkIpv6:
-      return by_version(f, short_capture, out);
+      return by_version(f, short_capture, out, port);
     case kLinkNull:
     case kLinkLoop:
       if (f.size() < 4) {
         return PacketStatus::Truncated;
       }
-      return by_version(f.subspan(4), short_capture, out);
+      return by_version(f.subspan(4), short_capture, out, port);
     case kLinkLinuxSll:
       if (f.size() < 16) {
         return PacketStatus::Truncated;
       }
-      return by_ethertype(be16(f.data() + 14), f.subspan(16), short_capture, out);
+      return by_ethertype(be16(f.data() + 14), f.subspan(16), short_capture, out, port);
     case kLinkLinuxSll2:
       if (f.size() < 20) {
         return PacketStatus::Truncated;
       }
-      return by_ethertype(be16(f.data()), f.subspan(20), short_capture, out);
+      return by_ethertype(be16(f.data()), f.subspan(20), short_capture, out, port);
     default:
       return PacketStatus::UnsupportedLink;
   }

@@ -44,8 +44,9 @@ inline constexpr std::uint32_t kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 101,
                                kLinkLoop = 108, kLinkLinuxSll = 113, kLinkLinuxSll2 = 276,
                                kLinkIpv4 = 228, kLinkIpv6 = 229;
 
+// `dns_port` is the server port that marks DNS (53; a lab resolver may use another).
 PacketStatus decode_packet(std::uint32_t link_type, std::span<const std::uint8_t> frame,
-                           std::uint32_t wire_length, PacketInfo& out);
+                           std::uint32_t wire_length, PacketInfo& out, std::uint16_t dns_port = 53);
 
 class TcpReassembler {
  public:

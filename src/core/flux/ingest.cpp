@@ -52,20 +52,20 @@ void Ingest::on_packet(std::uint32_t link_type, std::span<const std::uint8_t> fr
                        std::uint32_t wire_length, TimePoint time, std::uint32_t source_id) {
   ++stats_.frames;
   dns::PacketInfo p;
-  const dns::PacketStatus st = dns::decode_packet(link_type, frame, wire_length, p);
+  const dns::PacketStatus st = dns::decode_packet(link_type, frame, wire_length, p, dns_port_);
   ++stats_.packet_status[static_cast<std::size_t>(st)];
   if (st != dns::PacketStatus::Ok) {
     return;
   }
   if (!p.tcp) {
-    if (p.sport == 53) {
+    if (p.sport == dns_port_) {
       on_dns(p.payload, time, source_id);
     } else {
       ++stats_.queries;  // client-to-server datagram
     }
     return;
   }
-  if (p.sport != 53) {
+  if (p.sport != dns_port_) {
     return;  // client side of a TCP connection: queries only
   }
   tcp_.feed(p, [&](std::span<const std::uint8_t> m) { on_dns(m, time, source_id); });

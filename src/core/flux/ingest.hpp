@@ -44,6 +44,8 @@ class Ingest {
   void on_dns(std::span<const std::uint8_t> message, TimePoint time, std::uint32_t source_id);
   void on_observation(const Observation& obs);
   void count_bad_record() { ++stats_.bad_records; }
+  // The server port that marks DNS in captured frames (53 unless a lab resolver uses another).
+  void set_dns_port(std::uint16_t port) { dns_port_ = port; }
 
   const IngestStats& stats() const { return stats_; }
   const dns::TcpReassembler& tcp() const { return tcp_; }
@@ -55,6 +57,7 @@ class Ingest {
   Observation obs_;
   dns::TcpReassembler tcp_;
   IngestStats stats_;
+  std::uint16_t dns_port_ = 53;
 };
 
 }  // namespace gf::flux

@@ -76,34 +76,57 @@ std::vector<ParseWarning> add_lines(std::string_view text, std::string_view sour
   return warnings;
 }
 
-template <class T>
-bool erase_entry(std::vector<T>& v, const T& value) {
-  auto it = std::find(v.begin(), v.end(), value);
-  if (it == v.end()) {
+// The front both entry forms share: trims, rejects blank or spaced entries, compiles a /regex/.
+enum class Front { Bad, Regex, Plain };
+Front read_front(std::string_view& entry, Pattern& re, std::string* why) {
+  entry = trim_ws(entry);
+  if (entry.empty() || has_space(entry)) {
+    return Front::Bad;
+  }
+  if (entry.size() >= 3 && entry.front() == '/' && entry.back() == '/') {
+    return compile_regex(entry, re, why) ? Front::Regex : Front::Bad;
+  }
+  return Front::Plain;
+}
+
+// Removal rebuilds the list from the remaining entries: an admin action, rare and small.
+template <class List>
+bool remove_and_rebuild(List& list, std::string_view entry) {
+  std::vector<std::string> kept = list.entries();
+  auto it = std::find(kept.begin(), kept.end(), std::string(trim_ws(entry)));
+  if (it == kept.end()) {
     return false;
   }
-  v.erase(it);
+  kept.erase(it);
+  List rebuilt;
+  for (const std::string& e : kept) {
+    rebuilt.add_entry(e);
+  }
+  list = std::move(rebuilt);
   return true;
+}
+
+template <class List>
+std::vector<ParseWarning> add_text_to(List& list, std::string_view text, std::string_view source) {
+  return add_lines(text, source, [&list](std::string_view e, std::string* why) {
+    return list.add_entry(e, why);
+  });
 }
 
 }  // namespace
 
 std::vector<ParseWarning> ClientWhitelist::add_text(std::string_view text,
                                                     std::string_view source) {
-  return add_lines(text, source,
-                   [this](std::string_view e, std::string* why) { return add_entry(e, why); });
+  return add_text_to(*this, text, source);
 }
 
 bool ClientWhitelist::add_entry(std::string_view entry, std::string* why) {
-  entry = trim_ws(entry);
-  if (entry.empty() || has_space(entry)) {
+  Pattern re;
+  const Front front = read_front(entry, re, why);
+  if (front == Front::Bad) {
     return false;
   }
-  if (entry.front() == '/' && entry.back() == '/' && entry.size() >= 3) {
-    Pattern re;
-    if (!compile_regex(entry, re, why)) {
-      return false;
-    }
+  if (front == Front::Regex) {
     regexes_.push_back(std::move(re));
   } else {
     int dots = 0;
@@ -146,17 +169,7 @@ bool ClientWhitelist::add_entry(std::string_view entry, std::string* why) {
 }
 
 bool ClientWhitelist::remove_entry(std::string_view entry) {
-  std::string e(trim_ws(entry));
-  if (!erase_entry(entries_, e)) {
-    return false;
-  }
-  // Rebuild from the remaining entries: removal is an admin action, rare and small.
-  ClientWhitelist rebuilt;
-  for (const std::string& kept : entries_) {
-    rebuilt.add_entry(kept);
-  }
-  *this = std::move(rebuilt);
-  return true;
+  return remove_and_rebuild(*this, entry);
 }
 
 bool ClientWhitelist::matches(const IpAddress& ip, std::string_view client_name) const {
@@ -192,20 +205,16 @@ bool ClientWhitelist::matches(const IpAddress& ip, std::string_view client_name)
 
 std::vector<ParseWarning> RecipientWhitelist::add_text(std::string_view text,
                                                        std::string_view source) {
-  return add_lines(text, source,
-                   [this](std::string_view e, std::string* why) { return add_entry(e, why); });
+  return add_text_to(*this, text, source);
 }
 
 bool RecipientWhitelist::add_entry(std::string_view entry, std::string* why) {
-  entry = trim_ws(entry);
-  if (entry.empty() || has_space(entry)) {
+  Pattern re;
+  const Front front = read_front(entry, re, why);
+  if (front == Front::Bad) {
     return false;
   }
-  if (entry.front() == '/' && entry.back() == '/' && entry.size() >= 3) {
-    Pattern re;
-    if (!compile_regex(entry, re, why)) {
-      return false;
-    }
+  if (front == Front::Regex) {
     regexes_.push_back(std::move(re));
   } else {
     std::string lower = ascii_lower(entry);
@@ -226,16 +235,7 @@ bool RecipientWhitelist::add_entry(std::string_view entry, std::string* why) {
 }
 
 bool RecipientWhitelist::remove_entry(std::string_view entry) {
-  std::string e(trim_ws(entry));
-  if (!erase_entry(entries_, e)) {
-    return false;
-  }
-  RecipientWhitelist rebuilt;
-  for (const std::string& kept : entries_) {
-    rebuilt.add_entry(kept);
-  }
-  *this = std::move(rebuilt);
-  return true;
+  return remove_and_rebuild(*this, entry);
 }
 
 bool RecipientWhitelist::matches(std::string_view recipient) const {

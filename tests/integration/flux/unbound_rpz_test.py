@@ -25,9 +25,17 @@ import time
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    # Unbound binds UDP and TCP: find a port free for both.
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
 
 
 def dig(port, name, qtype="A"):
@@ -152,7 +160,7 @@ auth-zone:
             subprocess.run([checkconf, conf], check=True, capture_output=True)
         log = open(os.path.join(tmp, "unbound.log"), "w")
         proc = subprocess.Popen([unbound, "-d", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
+        deadline = time.time() + 30
         while True:  # ready when the CDN name answers
             status, _ = dig(port, cdn_name)
             if status == "NOERROR":

@@ -1,0 +1,108 @@
+// Stateful fuzzer for the flux tracker: the input is a sequence of actions (observe a response
+// for one of 40 names with up to 12 addresses from a small pool, let time pass, evict, judge a
+// name) run against small bounds. Checked after every action: the name and address bounds hold,
+// every judged name gives consistent features, and the text and JSON explanations are produced.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "core/flux/score.hpp"
+#include "core/flux/tracker.hpp"
+
+namespace {
+
+class Bytes {
+ public:
+  Bytes(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
+  bool empty() const { return i_ >= n_; }
+  std::uint8_t next() { return i_ < n_ ? d_[i_++] : 0; }
+
+ private:
+  const std::uint8_t* d_;
+  std::size_t n_;
+  std::size_t i_ = 0;
+};
+
+gf::IpAddress pool_address(std::uint8_t k, bool v6) {
+  auto ip = gf::parse_ip(v6 ? "2001:db8::" + std::to_string(k)
+                            : "10." + std::to_string(k % 7) + "." + std::to_string(k) + ".1");
+  return *ip;
+}
+
+class EveryOtherAsn final : public gf::flux::AsnSource {
+ public:
+  gf::flux::AsnInfo lookup(const gf::IpAddress& ip) const override {
+    return {ip.bytes[14] % 2 == 0 ? 0u : 64496u + ip.bytes[14] % 5, {'X', 'A'}};
+  }
+  std::string describe() const override { return "fuzz"; }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  gf::flux::TrackerConfig cfg;
+  cfg.window = gf::Seconds(600);
+  cfg.idle_evict = gf::Seconds(1200);
+  cfg.max_names = 16;
+  cfg.max_ips_per_name = 24;
+  cfg.max_ns_per_name = 4;
+  static const EveryOtherAsn asn;
+  Bytes in(data, size);
+  gf::flux::Tracker tracker(cfg, in.next() % 2 ? &asn : nullptr, nullptr);
+  std::int64_t now = 1'800'000'000;
+  gf::flux::Observation o;
+  while (!in.empty()) {
+    const std::uint8_t op = in.next() % 4;
+    if (op == 0 || op == 1) {
+      o.clear();
+      o.time = gf::from_unix(now);
+      o.qname = "n" + std::to_string(in.next() % 40) + ".example";
+      o.qtype = in.next() % 3 == 0 ? 28 : (in.next() % 5 == 0 ? 2 : 1);
+      const int n = in.next() % 13;
+      for (int i = 0; i < n; ++i) {
+        const std::uint8_t k = in.next();
+        o.addresses.push_back(
+            {pool_address(k, k > 200), static_cast<std::uint32_t>(in.next()) * 7});
+      }
+      if (in.next() % 4 == 0) {
+        o.ns_names = {"ns1.example", "ns" + std::to_string(in.next() % 9) + ".example"};
+        o.ns_addresses = {pool_address(in.next(), false)};
+      }
+      if (in.next() % 6 == 0) {
+        o.cname_chain = {"edge" + std::to_string(in.next() % 3) + ".cdn.example"};
+        o.cname_ttl_s = in.next();
+      }
+      tracker.observe(o);
+    } else if (op == 2) {
+      now += static_cast<std::int64_t>(in.next()) * 17;
+      if (in.next() % 3 == 0) {
+        tracker.evict_idle(gf::from_unix(now));
+      }
+    } else {
+      const std::string name = "n" + std::to_string(in.next() % 40) + ".example";
+      if (const auto* s = tracker.find(name)) {
+        const auto v =
+            gf::flux::judge(gf::flux::features(name, *s, gf::from_unix(now), tracker, nullptr));
+        const auto& f = v.features;
+        if (f.unique_ips != f.unique_v4 + f.unique_v6 || f.asns > f.unique_ips ||
+            f.v4_slash24 > f.unique_v4 || f.v4_slash16 > f.v4_slash24 ||
+            f.addresses.size() != f.unique_ips ||
+            (f.responses > 0 && f.ttl_min_s > f.ttl_median_s)) {
+          std::abort();
+        }
+        (void)gf::flux::to_json(v, true);
+        (void)gf::flux::to_text_line(v);
+      }
+    }
+    if (tracker.size() > cfg.max_names) {
+      std::abort();
+    }
+    tracker.for_each([&](const std::string&, const gf::flux::NameState& s) {
+      if (s.ips.size() > cfg.max_ips_per_name || s.ns_ips.size() > cfg.max_ns_per_name ||
+          s.ns_names.size() > cfg.max_ns_per_name || s.cname_targets.size() > 4) {
+        std::abort();
+      }
+    });
+  }
+  return 0;
+}
