@@ -85,7 +85,6 @@ std::vector<Config> configs(bool all) {
     add("blend lr rate 0.8", [](ScannerOptions& o) { o.logistic.learning_rate = 0.8; });
     add("blend toe 0.2", [](ScannerOptions& o) { o.logistic.confident = 0.2; });
     add("blend fisher md 0.1", [](ScannerOptions& o) { o.fisher.min_dev = 0.1; });
-    add("blend char ngrams", [](ScannerOptions& o) { o.tokenizer.char_ngrams = true; });
   }
   if (sweep == "size") {
     add("16KiB 1000 words", [](ScannerOptions& o) { o.tokenizer.max_input_bytes = 16 * 1024; o.tokenizer.max_words = 1000; });

@@ -102,6 +102,9 @@ const std::vector<SettingDef>& settings_table() {
        "accept TELL (spamc -L/-C) learning requests from every client of the listeners"},
       {"spamd.max_message", T::Size, "10MiB", true,
        "largest message (after zlib inflation); bigger gets an EX_DATAERR reply"},
+      {"spamd.max_buffered", T::Size, "256MiB", false,
+       "request bytes held over all spamd connections at most; beyond it a connection gets "
+       "EX_TEMPFAIL (75) and is closed"},
       {"spamd.timeout", T::Duration, "30s", false,
        "close a spamd connection that sends nothing for this long"},
       {"spamd.max_connections", T::Integer, "1000", false,

@@ -228,6 +228,9 @@ io::LineServerOptions SpamdService::server_options(const Values& v) const {
   o.max_connections = static_cast<std::size_t>(v.integer("spamd.max_connections"));
   o.read_chunk = 64 * 1024;
   o.linger_close = true;
+  o.max_buffered_total = v.size("spamd.max_buffered");
+  o.over_budget_reply = fmt::format("SPAMD/1.0 {} Service busy: too much data in flight\r\n",
+                                    static_cast<int>(spamd::ExitCode::TempFail));
   // Discarding what an over-limit client still sends is bounded by spamd.timeout, not bytes.
   o.linger_bytes = std::size_t{1} << 40;
   return o;

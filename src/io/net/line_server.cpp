@@ -120,6 +120,13 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
   std::string in;
   std::string out;
   std::vector<char> chunk(impl->opts.read_chunk);
+  // Bytes of `in` counted in stats.buffered; given back however the loop ends.
+  std::int64_t counted = 0;
+  struct Uncount {
+    Impl& impl;
+    std::int64_t& counted;
+    ~Uncount() { impl.stats.buffered -= counted; }
+  } uncount{*impl, counted};
   while (!ctl->drain) {
     ctl->in_read = true;
     auto [ec, n] = co_await sock->async_read_some(asio::buffer(chunk), kNoThrow);
@@ -136,7 +143,28 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     }
     deadline = Clock::now() + impl->opts.idle_timeout;
     in.append(chunk.data(), n);
+    if (impl->opts.max_buffered_total > 0) {
+      const auto now_total = impl->stats.buffered += static_cast<std::int64_t>(n);
+      counted += static_cast<std::int64_t>(n);
+      if (now_total > static_cast<std::int64_t>(impl->opts.max_buffered_total)) {
+        ++impl->stats.over_budget;
+        if (!impl->opts.over_budget_reply.empty()) {
+          co_await asio::async_write(*sock, asio::buffer(impl->opts.over_budget_reply), kNoThrow);
+        }
+        std::uint64_t suppressed = 0;
+        if (impl->bad_input_log.allow(suppressed)) {
+          spdlog::warn("{}: closing {}: {} bytes buffered over all connections (limit {})",
+                       impl->opts.name, peer, now_total, impl->opts.max_buffered_total);
+        }
+        co_return;
+      }
+    }
     const FrameResult fr = impl->frame(in, out, peer);
+    if (impl->opts.max_buffered_total > 0) {
+      const auto held = static_cast<std::int64_t>(in.size());
+      impl->stats.buffered += held - counted;
+      counted = held;
+    }
     if (!out.empty()) {
       auto [wec, wn] = co_await asio::async_write(*sock, asio::buffer(out), kNoThrow);
       out.clear();

@@ -57,6 +57,11 @@ struct LineServerOptions {
   std::size_t read_chunk = 16 * 1024;
   unsigned unix_mode = 0666;
   EofFn on_eof;               // empty: end of input simply closes
+  // Bytes buffered across all connections at most (0 = no limit); a read that would go over it
+  // gets `over_budget_reply` and its connection is closed, so many large uploads at once cannot
+  // exhaust memory.
+  std::size_t max_buffered_total = 0;
+  std::string over_budget_reply;
   bool linger_close = false;  // see above
   std::size_t linger_bytes = 64 * 1024 * 1024;
 };
@@ -67,6 +72,8 @@ struct LineServerStats {
   std::atomic<std::uint64_t> closed_bad_input{0};
   std::atomic<std::uint64_t> closed_idle{0};
   std::atomic<std::int64_t> active{0};
+  std::atomic<std::int64_t> buffered{0};        // bytes held in connection buffers now
+  std::atomic<std::uint64_t> over_budget{0};    // connections closed by max_buffered_total
 };
 
 class LineServer {

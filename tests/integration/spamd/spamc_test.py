@@ -201,6 +201,36 @@ def bad_input_tests(gf):
     check(gf.proc.poll() is None, "daemon still running")
 
 
+def budget_tests(binary):
+    """Many large uploads at once hit spamd.max_buffered, not the machine's memory."""
+    gf = Greyflux(binary, extra='max_buffered = "4MiB"').start()
+    try:
+        socks = []
+        replies = []
+        for _ in range(4):
+            s = socket.create_connection(("127.0.0.1", gf.port))
+            s.settimeout(10)
+            s.sendall(b"CHECK SPAMC/1.5\r\nContent-length: 5000000\r\n\r\n")
+            try:
+                s.sendall(b"x" * 1500000)
+            except OSError:
+                pass
+            socks.append(s)
+        for s in socks:
+            try:
+                replies.append(s.recv(200))
+            except (socket.timeout, OSError):
+                replies.append(b"")
+            s.close()
+        busy = sum(1 for r in replies if r.startswith(b"SPAMD/1.0 75 "))
+        check(busy >= 1, f"over max_buffered -> EX_TEMPFAIL ({busy} of 4 refused)")
+        rc, out = spamc(gf, ["-c"], SPAM_MAIL)
+        check(rc == 1, "served again once the uploads are gone")
+    finally:
+        gf.cleanup()
+
+
+
 def main():
     binary = sys.argv[1]
     if shutil.which("spamc") is None:
@@ -208,6 +238,7 @@ def main():
         return 77
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
     checkv2_tests(binary)
+    budget_tests(binary)
     gf = Greyflux(binary, extra='timeout = "5s"\nmax_message = "10MiB"').start()
     try:
         spamc_tests(gf)
