@@ -106,6 +106,30 @@ bool remove_and_rebuild(List& list, std::string_view entry) {
   return true;
 }
 
+// True when `name` (lowercase) or one of its parent domains is in `set`.
+bool name_or_parent_in(const std::unordered_set<std::string>& set, std::string_view name) {
+  while (!name.empty()) {
+    if (set.count(std::string(name)) != 0) {
+      return true;
+    }
+    const std::size_t dot = name.find('.');
+    if (dot == std::string_view::npos) {
+      return false;
+    }
+    name.remove_prefix(dot + 1);
+  }
+  return false;
+}
+
+bool any_pattern_matches(const std::vector<Pattern>& patterns, std::string_view text) {
+  for (const Pattern& re : patterns) {
+    if (re.search(text)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 template <class List>
 std::vector<ParseWarning> add_text_to(List& list, std::string_view text, std::string_view source) {
   return add_lines(text, source, [&list](std::string_view e, std::string* why) {
@@ -181,26 +205,10 @@ bool ClientWhitelist::matches(const IpAddress& ip, std::string_view client_name)
   if (client_name.empty() || client_name == "unknown") {
     return false;
   }
-  if (!names_.empty()) {
-    std::string name = ascii_lower(client_name);
-    std::string_view rest = name;
-    while (!rest.empty()) {
-      if (names_.count(std::string(rest)) != 0) {
-        return true;
-      }
-      const std::size_t dot = rest.find('.');
-      if (dot == std::string_view::npos) {
-        break;
-      }
-      rest.remove_prefix(dot + 1);
-    }
+  if (!names_.empty() && name_or_parent_in(names_, ascii_lower(client_name))) {
+    return true;
   }
-  for (const Pattern& re : regexes_) {
-    if (re.search(client_name)) {
-      return true;
-    }
-  }
-  return false;
+  return any_pattern_matches(regexes_, client_name);
 }
 
 std::vector<ParseWarning> RecipientWhitelist::add_text(std::string_view text,
@@ -256,24 +264,11 @@ bool RecipientWhitelist::matches(std::string_view recipient) const {
         }
       }
     }
-    std::string_view rest = domain;
-    while (!rest.empty()) {
-      if (domains_.count(std::string(rest)) != 0) {
-        return true;
-      }
-      const std::size_t dot = rest.find('.');
-      if (dot == std::string_view::npos) {
-        break;
-      }
-      rest.remove_prefix(dot + 1);
-    }
-  }
-  for (const Pattern& re : regexes_) {
-    if (re.search(rcpt)) {
+    if (name_or_parent_in(domains_, domain)) {
       return true;
     }
   }
-  return false;
+  return any_pattern_matches(regexes_, rcpt);
 }
 
 }  // namespace gf::greylist
