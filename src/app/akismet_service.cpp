@@ -610,15 +610,23 @@ Result<std::string> AkismetService::list_keys() {
   return out;
 }
 
-Result<void> AkismetService::revoke_key(std::string_view key) {
-  auto v = kv_->get("k:" + std::string(key));
+Result<std::string> AkismetService::get_existing(const std::string& key, std::string missing) {
+  auto v = kv_->get(key);
   if (!v) {
     return tl::unexpected(v.error());
   }
   if (!*v) {
-    return fail(Errc::NotFound, fmt::format("no key {}", key));
+    return fail(Errc::NotFound, std::move(missing));
   }
-  auto rec = ak::decode_key(**v);
+  return std::move(**v);
+}
+
+Result<void> AkismetService::revoke_key(std::string_view key) {
+  auto v = get_existing("k:" + std::string(key), fmt::format("no key {}", key));
+  if (!v) {
+    return tl::unexpected(v.error());
+  }
+  auto rec = ak::decode_key(*v);
   if (!rec) {
     return tl::unexpected(rec.error());
   }
@@ -630,14 +638,11 @@ Result<void> AkismetService::revoke_key(std::string_view key) {
 }
 
 Result<std::string> AkismetService::show_check(std::string_view guid) {
-  auto v = kv_->get("c:" + std::string(guid));
+  auto v = get_existing("c:" + std::string(guid), fmt::format("no stored check {}", guid));
   if (!v) {
     return tl::unexpected(v.error());
   }
-  if (!*v) {
-    return fail(Errc::NotFound, fmt::format("no stored check {}", guid));
-  }
-  auto rec = ak::decode_check(**v);
+  auto rec = ak::decode_check(*v);
   if (!rec) {
     return tl::unexpected(rec.error());
   }

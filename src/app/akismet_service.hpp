@@ -103,6 +103,8 @@ class AkismetService {
  private:
   explicit AkismetService(const AkismetConfig& cfg);
   Result<void> load_model();
+  // The stored value of `key`, or NotFound with `missing` as the message.
+  Result<std::string> get_existing(const std::string& key, std::string missing);
   io::HttpResponse check(akismet::Form&& form, const io::HttpRequest& req, std::int64_t now_s);
   io::HttpResponse submit(const akismet::Form& form, const io::HttpRequest& req, bool spam,
                           std::int64_t now_s);
