@@ -15,6 +15,13 @@ bool uses_fisher(Engine e) { return e == Engine::Fisher || e == Engine::Blend; }
 constexpr std::uint32_t kMaxWindow = 16;
 constexpr std::uint32_t kMaxNgram = 8;
 
+bool read_blob(ByteReader& r, std::string_view& blob) {
+  std::uint64_t size = 0;
+  return r.u64(size) && size <= r.remaining() && r.bytes(static_cast<std::size_t>(size), blob);
+}
+
+}  // namespace
+
 void write_tokenizer(ByteWriter& w, const TokenizerOptions& t) {
   w.u8(static_cast<std::uint8_t>((t.osb ? 1 : 0) | (t.char_ngrams ? 2 : 0) | (t.shape ? 4 : 0) |
                                  (t.length ? 8 : 0) | (t.stems ? 16 : 0)));
@@ -52,13 +59,6 @@ bool read_tokenizer(ByteReader& r, TokenizerOptions& t) {
   t.max_words = static_cast<std::size_t>(max_words);
   return true;
 }
-
-bool read_blob(ByteReader& r, std::string_view& blob) {
-  std::uint64_t size = 0;
-  return r.u64(size) && size <= r.remaining() && r.bytes(static_cast<std::size_t>(size), blob);
-}
-
-}  // namespace
 
 ClassifierOptions default_classifier_options() { return ClassifierOptions{}; }
 

@@ -18,10 +18,16 @@
 #include "core/classify/features.hpp"
 #include "core/classify/fisher.hpp"
 #include "core/classify/logistic.hpp"
+#include "core/classify/model_io.hpp"
 #include "core/classify/tokenizer.hpp"
 #include "core/common/result.hpp"
 
 namespace gf::classify {
+
+// The tokenizer-settings block of a stored model, shared by the comment and the mail model.
+void write_tokenizer(ByteWriter& w, const TokenizerOptions& t);
+// False when the block is cut short or a setting is out of range; `t` is then unspecified.
+[[nodiscard]] bool read_tokenizer(ByteReader& r, TokenizerOptions& t);
 
 enum class Engine : std::uint8_t {
   Logistic = 1,  // online logistic regression

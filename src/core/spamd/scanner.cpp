@@ -24,11 +24,16 @@ struct Band {
 
 // SpamAssassin's BAYES_* band names; the weights are greyflux's own (default_scanner_options).
 constexpr Band kBands[] = {
-    {0.999, "BAYES_999", "99.9 to 100%"}, {0.99, "BAYES_99", "99 to 99.9%"},
-    {0.95, "BAYES_95", "95 to 99%"},      {0.80, "BAYES_80", "80 to 95%"},
-    {0.60, "BAYES_60", "60 to 80%"},      {0.55, "BAYES_55", "55 to 60%"},
-    {0.45, "BAYES_50", "45 to 55% (unsure)"}, {0.20, "BAYES_40", "20 to 45%"},
-    {0.05, "BAYES_20", "5 to 20%"},       {0.01, "BAYES_05", "1 to 5%"},
+    {0.999, "BAYES_999", "99.9 to 100%"},
+    {0.99, "BAYES_99", "99 to 99.9%"},
+    {0.95, "BAYES_95", "95 to 99%"},
+    {0.80, "BAYES_80", "80 to 95%"},
+    {0.60, "BAYES_60", "60 to 80%"},
+    {0.55, "BAYES_55", "55 to 60%"},
+    {0.45, "BAYES_50", "45 to 55% (unsure)"},
+    {0.20, "BAYES_40", "20 to 45%"},
+    {0.05, "BAYES_20", "5 to 20%"},
+    {0.01, "BAYES_05", "1 to 5%"},
     {0.0, "BAYES_00", "0 to 1%"},
 };
 
@@ -59,7 +64,7 @@ ScannerOptions default_scanner_options() {
   o.engine = classify::Engine::Blend;
   o.tokenizer.osb = false;
   o.tokenizer.max_input_bytes = 16 * 1024;  // 16 KiB / 1,000 words: as accurate as 32 KiB /
-  o.tokenizer.max_words = 1000;              // 2,000 on the corpus, and cheaper
+  o.tokenizer.max_words = 1000;             // 2,000 on the corpus, and cheaper
   o.logistic.confident = 0.1;
   o.fisher.robs = 0.1;
   o.fisher.robx = 0.52;
@@ -67,13 +72,12 @@ ScannerOptions default_scanner_options() {
   // The model alone says spam from P = 0.55 (BAYES_55 and up reach 5.0): 0.45-0.55 is
   // "unsure" (a short message with little evidence lands there) and needs another symbol.
   o.weights = {
-      {"GTUBE", 1000.0},       {"BAYES_999", 8.0},      {"BAYES_99", 7.0},
-      {"BAYES_95", 6.5},       {"BAYES_80", 6.0},       {"BAYES_60", 5.5},
-      {"BAYES_55", 5.0},       {"BAYES_50", 3.0},       {"BAYES_40", 1.0},
-      {"BAYES_20", 0.0},       {"BAYES_05", -1.0},      {"BAYES_00", -2.0},
-      {"URI_LOCAL_SPAM", 2.0}, {"URI_FLUX", 4.0},      {"MIME_HTML_ONLY", 0.5},
-      {"MIME_MALFORMED", 0.5},
-      {"MIME_BOMB", 3.0},      {"HEADER_8BIT", 0.2},
+      {"GTUBE", 1000.0},       {"BAYES_999", 8.0}, {"BAYES_99", 7.0},
+      {"BAYES_95", 6.5},       {"BAYES_80", 6.0},  {"BAYES_60", 5.5},
+      {"BAYES_55", 5.0},       {"BAYES_50", 3.0},  {"BAYES_40", 1.0},
+      {"BAYES_20", 0.0},       {"BAYES_05", -1.0}, {"BAYES_00", -2.0},
+      {"URI_LOCAL_SPAM", 2.0}, {"URI_FLUX", 4.0},  {"MIME_HTML_ONLY", 0.5},
+      {"MIME_MALFORMED", 0.5}, {"MIME_BOMB", 3.0}, {"HEADER_8BIT", 0.2},
   };
   return o;
 }
@@ -137,8 +141,7 @@ Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxInd
   }
   if (spam_learned_ >= options_.min_learned && ham_learned_ >= options_.min_learned) {
     classify::TokenNames names(explain ? 65536 : 1);
-    const classify::FeatureVector f =
-        mail_features(m, options_, explain ? &names : nullptr);
+    const classify::FeatureVector f = mail_features(m, options_, explain ? &names : nullptr);
     a.p_spam = model_score(f);
     for (const Band& b : kBands) {
       if (a.p_spam >= b.lo) {
@@ -156,15 +159,16 @@ Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxInd
       }
       for (const auto& c : top) {
         auto name = names.find(c.id);
-        a.evidence.push_back(fmt::format("{}{}", c.weight >= 0 ? '+' : '-',
-                                         name ? sanitize_line(*name, 60) : "?"));
+        a.evidence.push_back(
+            fmt::format("{}{}", c.weight >= 0 ? '+' : '-', name ? sanitize_line(*name, 60) : "?"));
       }
     }
   }
   for (const std::string& dom : uri_domains(m)) {
     if (uri_listed(dom)) {
-      add_symbol(a, "URI_LOCAL_SPAM",
-                 fmt::format("URI domain {} is on the local spam-URI list", sanitize_line(dom, 80)));
+      add_symbol(
+          a, "URI_LOCAL_SPAM",
+          fmt::format("URI domain {} is on the local spam-URI list", sanitize_line(dom, 80)));
       break;
     }
   }
@@ -287,14 +291,7 @@ std::string Scanner::serialize() const {
   classify::ByteWriter w;
   w.u32(kFormat);
   w.u32(classify::kFeatureSchema);
-  const auto& t = options_.tokenizer;
-  w.u8(static_cast<std::uint8_t>((t.osb ? 1 : 0) | (t.char_ngrams ? 2 : 0) | (t.shape ? 4 : 0) |
-                                 (t.length ? 8 : 0) | (t.stems ? 16 : 0)));
-  w.u32(static_cast<std::uint32_t>(t.osb_window));
-  w.u32(static_cast<std::uint32_t>(t.char_ngram_min));
-  w.u32(static_cast<std::uint32_t>(t.char_ngram_max));
-  w.u64(t.max_input_bytes);
-  w.u64(t.max_words);
+  classify::write_tokenizer(w, options_.tokenizer);
   w.u8(static_cast<std::uint8_t>(options_.engine));
   w.u8(options_.words ? 1 : 0);
   w.u32(options_.ngram_bytes);
@@ -329,43 +326,27 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   classify::ByteReader r(*payload);
   std::uint32_t format = 0;
   std::uint32_t schema = 0;
-  std::uint8_t flags = 0;
-  std::uint32_t window = 0;
-  std::uint32_t nmin = 0;
-  std::uint32_t nmax = 0;
-  std::uint64_t max_input = 0;
-  std::uint64_t max_words = 0;
   std::uint64_t spam = 0;
   std::uint64_t ham = 0;
   std::uint8_t words = 0;
   std::uint8_t engine = 0;
   std::uint32_t ngram_bytes = 0;
   std::uint32_t ngram_n = 0;
-  if (!r.u32(format) || format != kFormat || !r.u32(schema) ||
-      schema != classify::kFeatureSchema) {
+  if (!r.u32(format) || format != kFormat || !r.u32(schema) || schema != classify::kFeatureSchema) {
     return fail(Errc::InvalidInput, "mail model: unsupported format or feature schema");
   }
-  if (!r.u8(flags) || !r.u32(window) || !r.u32(nmin) || !r.u32(nmax) || !r.u64(max_input) ||
-      !r.u64(max_words) || !r.u8(engine) || engine < 1 || engine > 3 || !r.u8(words) || !r.u32(ngram_bytes) || !r.u32(ngram_n) ||
-      !r.u64(spam) || !r.u64(ham)) {
+  auto& t = options.tokenizer;
+  if (!classify::read_tokenizer(r, t)) {
+    return fail(Errc::InvalidInput, "mail model: bad tokenizer settings");
+  }
+  if (!r.u8(engine) || engine < 1 || engine > 3 || !r.u8(words) || !r.u32(ngram_bytes) ||
+      !r.u32(ngram_n) || !r.u64(spam) || !r.u64(ham)) {
     return fail(Errc::InvalidInput, "mail model: truncated header");
   }
-  if ((flags & ~31U) != 0 || window < 2 || window > 16 || nmin < 1 || nmin > nmax || nmax > 8 ||
-      max_input > (1U << 30) || max_words > (1U << 24) || words > 1 || ngram_n < 1 ||
+  if (t.max_input_bytes > (1U << 30) || t.max_words > (1U << 24) || words > 1 || ngram_n < 1 ||
       ngram_n > 8 || ngram_bytes > (1U << 20)) {
     return fail(Errc::InvalidInput, "mail model: bad tokenizer settings");
   }
-  auto& t = options.tokenizer;
-  t.osb = (flags & 1U) != 0;
-  t.char_ngrams = (flags & 2U) != 0;
-  t.shape = (flags & 4U) != 0;
-  t.length = (flags & 8U) != 0;
-  t.stems = (flags & 16U) != 0;
-  t.osb_window = static_cast<int>(window);
-  t.char_ngram_min = static_cast<int>(nmin);
-  t.char_ngram_max = static_cast<int>(nmax);
-  t.max_input_bytes = static_cast<std::size_t>(max_input);
-  t.max_words = static_cast<std::size_t>(max_words);
   options.engine = static_cast<classify::Engine>(engine);  // a saved model keeps its engine
   options.words = words == 1;
   options.ngram_bytes = ngram_bytes;
@@ -428,8 +409,8 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
 std::string format_report(const Analysis& a, std::string_view preview) {
   std::string out = fmt::format(
       "Content analysis by greyflux: {} ({:.1f} points, {:.1f} required)\n\n",
-      a.is_spam ? "this message looks like spam" : "this message does not look like spam",
-      a.score, a.required);
+      a.is_spam ? "this message looks like spam" : "this message does not look like spam", a.score,
+      a.required);
   if (!preview.empty()) {
     out += fmt::format("Content preview:  {}\n\n", preview);
   }
@@ -437,8 +418,7 @@ std::string format_report(const Analysis& a, std::string_view preview) {
       " pts rule name              description\n"
       "---- ---------------------- --------------------------------------------------\n";
   for (const Symbol& s : a.symbols) {
-    out += fmt::format("{:>4} {:<22} {}\n", fmt::format("{:.1f}", s.score), s.name,
-                       s.description);
+    out += fmt::format("{:>4} {:<22} {}\n", fmt::format("{:.1f}", s.score), s.name, s.description);
   }
   if (!a.evidence.empty()) {
     out += "                            strongest model features:";
@@ -453,9 +433,9 @@ std::string format_report(const Analysis& a, std::string_view preview) {
 namespace {
 
 bool is_markup_header(std::string_view line) {
-  static constexpr std::string_view kNames[] = {"x-spam-flag:", "x-spam-status:",
-                                                "x-spam-level:", "x-spam-checker-version:",
-                                                "x-spam-report:", "x-spam-action:"};
+  static constexpr std::string_view kNames[] = {
+      "x-spam-flag:",   "x-spam-status:", "x-spam-level:", "x-spam-checker-version:",
+      "x-spam-report:", "x-spam-action:"};
   for (std::string_view n : kNames) {
     if (line.size() >= n.size() && iequals(line.substr(0, n.size()), n)) {
       return true;
@@ -518,11 +498,11 @@ std::string rewrite_message(std::string_view raw, const Analysis& a,
   }
   const int stars = a.score > 0 ? static_cast<int>(std::min(50.0, std::floor(a.score))) : 0;
   out += fmt::format("X-Spam-Level: {}{}", std::string(static_cast<std::size_t>(stars), '*'), eol);
-  out += fmt::format("X-Spam-Status: {}, score={} required={:.1f} tests={}{}\tautolearn=no "
-                     "version={}{}",
-                     a.is_spam ? "Yes" : "No", score_text(a.score, a.required, a.is_spam),
-                     a.required, fold_list(a.symbols, eol), eol,
-                     version, eol);
+  out += fmt::format(
+      "X-Spam-Status: {}, score={} required={:.1f} tests={}{}\tautolearn=no "
+      "version={}{}",
+      a.is_spam ? "Yes" : "No", score_text(a.score, a.required, a.is_spam), a.required,
+      fold_list(a.symbols, eol), eol, version, eol);
   if (!a.action.empty()) {
     out += fmt::format("X-Spam-Action: {}{}", a.action, eol);
   }
