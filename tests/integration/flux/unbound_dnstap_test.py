@@ -22,35 +22,7 @@ import tempfile
 import time
 
 
-def free_port():
-    # Unbound binds UDP and TCP: find a port free for both.
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-
-
-def dig_status(port, name):
-    out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+time=2", "+tries=1", name, "A"],
-                         capture_output=True, text=True, timeout=20).stdout
-    for line in out.splitlines():
-        if "status:" in line:
-            return line.split("status:")[1].split(",")[0].strip()
-    return ""
-
-
-def wait_for(pred, seconds, what):
-    deadline = time.time() + seconds
-    while not pred():
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
+from fluxlib import dig, free_port, wait_for
 
 
 def main():
@@ -160,15 +132,15 @@ auth-zone:
         def unbound_up():
             if ub.poll() is not None:
                 raise AssertionError("unbound exited: " + open(os.path.join(tmp, "unbound.log")).read())
-            return dig_status(port, "stable.test") == "NOERROR"
+            return dig(port, "stable.test")[0] == "NOERROR"
         try:
             wait_for(unbound_up, 30, "unbound")
         except AssertionError:
             print(open(os.path.join(tmp, "unbound.log")).read())
             raise
         for _ in range(3):
-            assert dig_status(port, "active-flux.test") == "NOERROR"
-            dig_status(port, "stable.test")
+            assert dig(port, "active-flux.test")[0] == "NOERROR"
+            dig(port, "stable.test")
             time.sleep(1.1)  # TTL 1: every answer is a fresh client response
 
         def listed():
