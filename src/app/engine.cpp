@@ -278,6 +278,7 @@ std::string Engine::admin_locked(const std::vector<std::string>& w, const io::Li
       out += fmt::format("store.bytes_used\t{}\n", s.map_used_bytes);
       out += fmt::format("store.commits\t{}\n", s.commits);
       out += fmt::format("store.commit_failures\t{}\n", s.commit_failures);
+      out += fmt::format("store.writer_promotions\t{}\n", s.writer_promotions);
       out += fmt::format("store.records_written\t{}\n", s.records_written);
       out += fmt::format("store.expired\t{}\n", s.expired);
     }

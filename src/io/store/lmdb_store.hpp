@@ -6,7 +6,8 @@
 // writer thread commits as a single transaction every `commit_interval` (group commit), so
 // neither a request nor its latency waits for fsync. After kill -9 at most the writes of the
 // last interval are lost; LMDB's copy-on-write B-tree is never left corrupt.
-// The writer thread also runs the incremental expiry sweep between commits.
+// The writer thread also runs the incremental expiry sweep between commits. It runs at idle
+// priority (never preempting a request) unless it falls behind; see writer_loop().
 //
 // Threading: get/put/erase/scan are safe from any thread. Other processes (the admin CLI when
 // the daemon is down) may open the same environment; LMDB serialises writers between them.
@@ -34,6 +35,7 @@ struct LmdbOptions {
   Millis commit_interval{100};
   bool sync = true;                  // fsync each commit (off only for tests on throwaway data)
   std::size_t expire_budget = 2000;  // records examined per sweep step
+  bool background_writer = true;     // writer at idle priority unless it falls behind
 };
 
 struct StoreStats {
@@ -43,6 +45,7 @@ struct StoreStats {
   std::uint64_t expired = 0;
   std::uint64_t entries = 0;
   std::uint64_t map_used_bytes = 0;
+  std::uint64_t writer_promotions = 0;  // rounds the idle-priority writer ran late and was raised
 };
 
 class LmdbStore final : public greylist::Store {

@@ -1,0 +1,19 @@
+#include "io/sys/thread_priority.hpp"
+
+#include <sched.h>
+
+namespace gf::io {
+
+bool ThreadPriority::set_background(bool background) {
+  if (background == background_) {
+    return true;
+  }
+  sched_param param{};
+  if (::sched_setscheduler(0, background ? SCHED_IDLE : SCHED_OTHER, &param) != 0) {
+    return false;
+  }
+  background_ = background;
+  return true;
+}
+
+}  // namespace gf::io
