@@ -22,6 +22,7 @@
 #include "core/common/strings.hpp"
 #include "gf_version.hpp"
 #include "io/net/http_server.hpp"
+#include "io/net/io_pool.hpp"
 #include "io/net/line_server.hpp"
 
 namespace gf::app {
@@ -149,7 +150,9 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   if (threads <= 0) {
     threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
-  asio::io_context ioc(threads);
+  io::IoPool pool(threads);  // one io_context per thread; connections spread over them
+  asio::io_context& ioc = pool.main();
+  const auto pick_context = [&pool]() -> asio::io_context& { return pool.next(); };
 
   policy::Limits limits;
   limits.max_request_bytes = values->size("policy.max_request");
@@ -160,6 +163,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   popts.listen = listen_specs(*values);
   popts.idle_timeout = values->duration("policy.idle_timeout");
   popts.max_connections = static_cast<std::size_t>(values->integer("policy.max_connections"));
+  popts.connection_context = pick_context;
   io::LineServer policy_server(
       ioc, popts,
       [&eng, &store_warn, limits](std::string& in, std::string& out,
@@ -215,6 +219,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     hopts.idle_timeout = values->duration("http.idle_timeout");
     hopts.request_timeout = values->duration("http.request_timeout");
     hopts.max_connections = static_cast<std::size_t>(values->integer("http.max_connections"));
+    hopts.connection_context = pick_context;
     AkismetService* svc_ptr = akismet.get();
     const FluxService* flux_ptr = flux->get();
     http_server = std::make_unique<io::HttpServer>(
@@ -285,7 +290,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   if (const FluxService* fs = flux->get(); fs != nullptr) {
     mail_flux = [fs] { return fs->index(); };  // URI_FLUX from the live detector
   }
-  if (auto ok = spamd_rt.start(ioc, *values, std::move(mail_flux)); !ok) {
+  if (auto ok = spamd_rt.start(ioc, pick_context, *values, std::move(mail_flux)); !ok) {
     spdlog::critical("{}", ok.error().message);
     spdlog::shutdown();
     std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
@@ -379,7 +384,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
         std::unique_lock lock(done_mu);
         if (!done_cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
           spdlog::warn("drain timed out; stopping");
-          ioc.stop();
+          pool.stop();
         }
       });
     });
@@ -398,14 +403,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
                kVersion, where, http_where.empty() ? "(off)" : http_where,
                values->str("store.backend"), values->str("store.path"), threads);
 
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) {
-    pool.emplace_back([&ioc] { ioc.run(); });
-  }
-  ioc.run();
-  for (auto& t : pool) {
-    t.join();
-  }
+  pool.run();
   {
     std::lock_guard lock(done_mu);
     done = true;

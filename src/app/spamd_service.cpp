@@ -735,8 +735,9 @@ struct SpamdRuntime::Impl {
 SpamdRuntime::SpamdRuntime() : impl_(std::make_unique<Impl>()) {}
 SpamdRuntime::~SpamdRuntime() = default;
 
-Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v,
-                                 SpamdService::FluxLookup flux) {
+Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
+                                 std::function<boost::asio::io_context&()> connection_context,
+                                 const Values& v, SpamdService::FluxLookup flux) {
   if (v.list("spamd.listen").empty()) {
     return {};
   }
@@ -750,6 +751,7 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc, const Values& v,
     s->set_flux_lookup(std::move(flux));
   }
   io::LineServerOptions o = s->server_options(v);
+  o.connection_context = std::move(connection_context);
   o.on_eof = [s](std::string& in, std::string& out, const std::string& peer) {
     s->on_eof(in, out, peer);
   };

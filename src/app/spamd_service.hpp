@@ -103,9 +103,11 @@ class SpamdRuntime {
  public:
   SpamdRuntime();
   ~SpamdRuntime();
-  // `flux` (may be empty): the daemon's live fast-flux index, for URI_FLUX.
-  [[nodiscard]] Result<void> start(boost::asio::io_context& ioc, const Values& v,
-                                   SpamdService::FluxLookup flux = {});
+  // Listeners and timers live on `ioc`, connections where `connection_context` says (empty:
+  // on strands of `ioc`). `flux` (may be empty): the daemon's live fast-flux index, for URI_FLUX.
+  [[nodiscard]] Result<void> start(boost::asio::io_context& ioc,
+                                   std::function<boost::asio::io_context&()> connection_context,
+                                   const Values& v, SpamdService::FluxLookup flux = {});
   void reload(const Values& v);  // SIGHUP
   // Answers the Rspamd endpoints when the scanner runs; nullopt for any other request.
   [[nodiscard]] std::optional<io::HttpResponse> http(const io::HttpRequest& req);

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "io/net/connection_executor.hpp"
+
 namespace gf::io {
 
 namespace asio = boost::asio;
@@ -301,8 +303,8 @@ awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket sock) {
 awaitable<void> accept_loop(std::shared_ptr<Impl> impl, tcp::acceptor& acceptor) {
   asio::steady_timer backoff(impl->acceptor_strand);
   while (acceptor.is_open()) {
-    auto strand = asio::make_strand(impl->ioc);
-    tcp::socket sock(strand);
+    const asio::any_io_executor ex = connection_executor(impl->opts.connection_context, impl->ioc);
+    tcp::socket sock(ex);
     auto [ec] = co_await acceptor.async_accept(sock, kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
@@ -323,7 +325,7 @@ awaitable<void> accept_loop(std::shared_ptr<Impl> impl, tcp::acceptor& acceptor)
     }
     ++impl->stats.accepted;
     ++impl->stats.active;
-    asio::co_spawn(strand, session(impl, std::move(sock)), asio::detached);
+    asio::co_spawn(ex, session(impl, std::move(sock)), asio::detached);
   }
 }
 

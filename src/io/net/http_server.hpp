@@ -62,6 +62,8 @@ struct HttpServerOptions {
   Millis request_timeout{std::chrono::seconds(10)};
   std::size_t max_connections = 10000;
   std::string server_header = "greyflux";
+  // As LineServerOptions::connection_context: where a new connection lives (one thread each).
+  std::function<boost::asio::io_context&()> connection_context;
 };
 
 struct HttpServerStats {

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "io/net/connection_executor.hpp"
+
 namespace gf::io {
 
 namespace asio = boost::asio;
@@ -240,8 +242,8 @@ awaitable<void> accept_loop(std::shared_ptr<Impl> impl, Acceptor& acceptor) {
   using Socket = typename Acceptor::protocol_type::socket;
   asio::steady_timer backoff(impl->acceptor_strand);
   while (acceptor.is_open()) {
-    auto strand = asio::make_strand(impl->ioc);
-    Socket sock(strand);
+    const asio::any_io_executor ex = connection_executor(impl->opts.connection_context, impl->ioc);
+    Socket sock(ex);
     auto [ec] = co_await acceptor.async_accept(sock, kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
@@ -269,7 +271,7 @@ awaitable<void> accept_loop(std::shared_ptr<Impl> impl, Acceptor& acceptor) {
     }
     ++impl->stats.accepted;
     ++impl->stats.active;
-    asio::co_spawn(strand, session<Socket>(impl, std::move(sock)), asio::detached);
+    asio::co_spawn(ex, session<Socket>(impl, std::move(sock)), asio::detached);
   }
 }
 

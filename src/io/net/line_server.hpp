@@ -64,6 +64,9 @@ struct LineServerOptions {
   std::string over_budget_reply;
   bool linger_close = false;  // see above
   std::size_t linger_bytes = 64 * 1024 * 1024;
+  // Where a new connection lives (IoPool::next); each context it returns must be run by one
+  // thread. Empty: on a strand of the server's own context.
+  std::function<boost::asio::io_context&()> connection_context;
 };
 
 struct LineServerStats {
