@@ -153,7 +153,7 @@ struct Tally {
                 fp, 100.0 * fn / std::max<std::size_t>(spam, 1), fn, 100.0 * (1.0 - auc(p)));
     if (std::getenv("GF_EVAL_CUTS") != nullptr) {
       std::printf("%40s", "model-only FP/FN at P >");
-      for (double cut : {0.4, 0.45, 0.5, 0.55, 0.6, 0.8, 0.95}) {
+      for (double cut : {0.3, 0.35, 0.4, 0.42, 0.45, 0.48, 0.5}) {
         std::size_t cfp = 0;
         std::size_t cfn = 0;
         for (const auto& [prob, is_spam] : p) {
@@ -200,7 +200,13 @@ void run(const Config& c, const std::string& proto, const std::vector<Item>& ite
   train(s, tr);
   for (const Item& it : items) {
     if (is_test(it)) {
-      t.add(s.scan(it.msg), it.spam);
+      const auto a = s.scan(it.msg);
+      if (std::getenv("GF_EVAL_MISSES") != nullptr && proto == "half" && a.is_spam != it.spam) {
+        std::string syms;
+        for (const auto& h : a.symbols) { syms += h.name + ","; }
+        std::printf("MISS %s %s p=%.3f score=%.1f %s\n", it.spam ? "spam" : "ham", it.path.c_str(), a.p_spam, a.score, syms.c_str());
+      }
+      t.add(a, it.spam);
     }
   }
   (void)proto;

@@ -1,5 +1,8 @@
 #include "core/classify/normalize.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <utf8proc.h>
 
 #include <cstdlib>
@@ -13,6 +16,13 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 std::string sanitize_utf8(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
+  // ASCII is valid UTF-8 byte by byte: only NUL is dropped (as the loop below does).
+  if (std::all_of(bytes.begin(), bytes.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    std::copy_if(bytes.begin(), bytes.end(), std::back_inserter(out),
+                 [](char c) { return c != '\0'; });
+    return out;
+  }
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(bytes.data());
   std::size_t i = 0;
   while (i < bytes.size()) {

@@ -101,6 +101,23 @@ std::string bracket_ip16(std::string_view h) {
 
 void received_features(FeatureBuilder& b, const mime::Message& m) {
   b.add_raw("h:rcvd:n:" + bucket(m.received.size()));
+  // The words of every hop: the bottom hops are the sender's side, where ratware leaves its
+  // marks (forged hops "with NNFMP", dates like "Jul, 29 2002 11:53:58 AM"). On the corpus this
+  // cut missed spam from 4.1% to 3.5% at the old cut, 1-AUC unchanged (docs/mail-scanner.md).
+  for (const std::string& hop : m.received) {
+    b.add_text(hop, "rcvdw");
+  }
+  // The two oldest hops below the three newest: the HELO shape and protocol the origin used.
+  const std::size_t k = m.received.size();
+  for (std::size_t i = k > 3 ? std::max<std::size_t>(3, k - 2) : k; i < k; ++i) {
+    const std::string h = ascii_lower(m.received[i]);
+    if (auto from = word_after(h, "from "); !from.empty()) {
+      b.add_raw("h:rcvdlast:from-shape:" + shape(from, 12));
+    }
+    if (auto with = word_after(h, "with "); !with.empty()) {
+      b.add_raw("h:rcvdlast:with:" + std::string(with.substr(0, 16)));
+    }
+  }
   const std::size_t n = std::min<std::size_t>(m.received.size(), 3);
   for (std::size_t i = 0; i < n; ++i) {
     const std::string h = ascii_lower(m.received[i]);
