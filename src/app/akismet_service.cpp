@@ -659,6 +659,7 @@ std::string AkismetService::stats_text() {
   out += fmt::format("akismet.invalid\t{}\n", counters_.invalid.load());
   out += fmt::format("akismet.store_errors\t{}\n", counters_.store_errors.load());
   out += fmt::format("akismet.checks_stored\t{}\n", kv_->retained_count("c:"));
+  out += fmt::format("akismet.store_writer_promotions\t{}\n", kv_->stats().writer_promotions);
   return out;
 }
 

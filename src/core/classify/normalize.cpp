@@ -87,10 +87,9 @@ std::string normalize_full(std::string_view bytes) {
   return out;
 }
 
-std::int32_t next_code_point(std::string_view s, std::size_t& i) {
-  if (static_cast<unsigned char>(s[i]) < 0x80) {
-    return static_cast<unsigned char>(s[i++]);  // ASCII fast path, same as utf8proc_iterate
-  }
+namespace detail {
+
+std::int32_t next_code_point_multibyte(std::string_view s, std::size_t& i) {
   utf8proc_int32_t cp = 0;
   auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
                             static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
@@ -102,41 +101,17 @@ std::int32_t next_code_point(std::string_view s, std::size_t& i) {
   return cp;
 }
 
-namespace {
-
-CharClass classify_slow(std::int32_t cp);
-
-// The ASCII classes, computed once from utf8proc so both paths agree by construction.
-struct AsciiClasses {
-  CharClass cls[128];
-  bool upper[128];
-  AsciiClasses() {
-    for (int c = 0; c < 128; ++c) {
-      cls[c] = classify_slow(c);
-      upper[c] = utf8proc_category(c) == UTF8PROC_CATEGORY_LU ||
-                 utf8proc_category(c) == UTF8PROC_CATEGORY_LT;
-    }
+AsciiTable::AsciiTable() {
+  for (int c = 0; c < 128; ++c) {
+    cls[c] = classify_non_ascii(c);  // the utf8proc classification, valid for any code point
+    upper[c] = utf8proc_category(c) == UTF8PROC_CATEGORY_LU ||
+               utf8proc_category(c) == UTF8PROC_CATEGORY_LT;
   }
-};
-
-// Built during static initialisation (utf8proc's tables are constant data), so lookups need
-// no initialisation guard.
-const AsciiClasses kAsciiClasses;
-
-inline const AsciiClasses& ascii_classes() { return kAsciiClasses; }
-
-}  // namespace
-
-CharClass classify_code_point(std::int32_t cp) {
-  if (cp >= 0 && cp < 128) {
-    return ascii_classes().cls[cp];
-  }
-  return classify_slow(cp);
 }
 
-namespace {
+const AsciiTable kAsciiTable;
 
-CharClass classify_slow(std::int32_t cp) {
+CharClass classify_non_ascii(std::int32_t cp) {
   switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
@@ -179,11 +154,11 @@ CharClass classify_slow(std::int32_t cp) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 bool is_upper(std::int32_t cp) {
   if (cp >= 0 && cp < 128) {
-    return ascii_classes().upper[cp];
+    return detail::kAsciiTable.upper[cp];
   }
   return utf8proc_category(cp) == UTF8PROC_CATEGORY_LU ||
          utf8proc_category(cp) == UTF8PROC_CATEGORY_LT;

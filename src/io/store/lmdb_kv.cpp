@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/sys/thread_priority.hpp"
+
 namespace gf::io {
 namespace {
 
@@ -373,11 +375,15 @@ void LmdbKv::apply_retention() {
 }
 
 void LmdbKv::writer_loop() {
+  RoundPriority priority(opts_.commit_interval);  // as LmdbStore's writer: idle unless behind
   std::unique_lock lock(mu_);
   auto next_trim = std::chrono::steady_clock::now();
   while (true) {
     wake_.wait_for(lock, opts_.commit_interval,
                    [&] { return stopping_ || flush_requested_ > flush_done_; });
+    if (priority.begin_round()) {
+      ++stats_.writer_promotions;
+    }
     const std::uint64_t ticket = flush_requested_;
     committing_.swap(pending_);
     const bool stop = stopping_;
@@ -406,12 +412,16 @@ void LmdbKv::writer_loop() {
         last_error_ = ok.error().message;
       }
     }
-    committing_.clear();
+    Batch done;  // freed below, outside mu_, which readers take
+    done.swap(committing_);
     flush_done_ = ticket;
     committed_.notify_all();
     if (stop) {
       return;
     }
+    lock.unlock();
+    done = Batch();
+    lock.lock();
   }
 }
 

@@ -52,6 +52,7 @@ struct KvStats {
   std::uint64_t trimmed = 0;
   std::uint64_t entries = 0;
   std::uint64_t map_used_bytes = 0;
+  std::uint64_t writer_promotions = 0;  // rounds the idle-priority writer ran late and was raised
 };
 
 class LmdbKv {

@@ -16,4 +16,13 @@ bool ThreadPriority::set_background(bool background) {
   return true;
 }
 
+bool RoundPriority::begin_round() {
+  const auto now = std::chrono::steady_clock::now();
+  const bool behind = now - last_round_ > 2 * interval_;
+  last_round_ = now;
+  const bool promoted = behind && priority_.background();
+  priority_.set_background(!behind);
+  return promoted;
+}
+
 }  // namespace gf::io

@@ -5,6 +5,8 @@
 // bursts (a group commit, an expiry sweep) cannot preempt an io thread and show up as a latency
 // tail. A thread that must still keep up (the store writer: at most one commit interval of writes
 // may be lost) switches itself back to normal priority when it notices it has fallen behind.
+#include <chrono>
+
 namespace gf::io {
 
 class ThreadPriority {
@@ -16,6 +18,21 @@ class ThreadPriority {
 
  private:
   bool background_ = false;
+};
+
+// For a writer thread that runs a round (a group commit) every `interval`: idle priority while
+// rounds start on time; a round that starts more than two intervals after the previous one means
+// the cores are saturated, and runs at normal priority so the writer catches up.
+class RoundPriority {
+ public:
+  explicit RoundPriority(std::chrono::milliseconds interval) : interval_(interval) {}
+  // Call when a round starts. True when this round was raised from idle to normal priority.
+  bool begin_round();
+
+ private:
+  ThreadPriority priority_;
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_round_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace gf::io
