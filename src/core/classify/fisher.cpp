@@ -128,7 +128,7 @@ std::vector<Contribution> FisherModel::top_contributions(const FeatureVector& fe
 }
 
 void FisherModel::prune(std::uint32_t min_messages) {
-  std::erase_if(counts_, [min_messages](const auto& kv) {
+  boost::unordered::erase_if(counts_, [min_messages](const auto& kv) {
     return static_cast<std::uint64_t>(kv.second.spam) + kv.second.ham < min_messages;
   });
 }

@@ -13,10 +13,10 @@
 // Memory grows with the number of distinct features trained (16 bytes each in the serialised
 // form); prune() drops rare ones. Threading: a value; callers serialise access. Errors:
 // deserialize() validates and returns a Result; nothing else fails.
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/classify/features.hpp"
@@ -64,8 +64,17 @@ class FisherModel {
   // The f(w) values that take part in a score, after min_dev and max_tokens.
   [[nodiscard]] std::vector<double> evidence(const FeatureVector& features) const;
 
+  // Feature ids are already hashes (xxHash): used as they are, without Boost's extra mixing.
+  struct IdHash {
+    using is_avalanching = void;
+    std::size_t operator()(FeatureId id) const noexcept { return static_cast<std::size_t>(id); }
+  };
+
   FisherOptions options_;
-  std::unordered_map<FeatureId, Counts> counts_;
+  // Open addressing: a score looks up every feature of a message in this, the model's largest
+  // table. Against std::unordered_map's node chains, whole-message bulk classification of the
+  // mail corpus went from 4,945-5,080 to 6,020-6,143 msg/s (2 threads, bench/mail_eval.cpp).
+  boost::unordered_flat_map<FeatureId, Counts, IdHash> counts_;
   std::uint64_t spam_messages_ = 0;
   std::uint64_t ham_messages_ = 0;
 };
