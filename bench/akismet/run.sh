@@ -4,7 +4,8 @@
 # then submit-spam training against greyflux. Everything on 127.0.0.1, free ports, temp dirs.
 # Prints checks/s, p50/p99 and greyflux/nginx ratios.
 # Usage: bench/akismet/run.sh [GREYFLUX_BINARY] [SECONDS] [CONNECTIONS] [WRK_THREADS]
-# Needs: wrk, nginx (scripts/deps.sh bench).
+# Needs: wrk, nginx (scripts/deps.sh bench). GF_PERF=FILE records the server with perf during
+# the comment-check phase (GF_PERF_CG='--call-graph dwarf' for user-space call graphs).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../build/release/greyflux}"
@@ -89,7 +90,7 @@ s=$(run_wrk "http://127.0.0.1:$gf_http/1.1/submit-spam" /1.1/submit-spam)
 GF_KEY="$key" GF_PATH=/1.1/submit-ham wrk -t1 -c4 -d1s -s "$here/comment_check.lua" \
   "http://127.0.0.1:$gf_http/1.1/submit-ham" >/dev/null
 if [ -n "${GF_PERF:-}" ]; then
-  perf record -F 999 -g -p "$gf_pid" -o "$GF_PERF" -- sleep "$secs" >/dev/null 2>&1 &
+  perf record -F 999 ${GF_PERF_CG:--g} -p "$gf_pid" -o "$GF_PERF" -- sleep "$secs" >/dev/null 2>&1 &
   perf_pid=$!
 fi
 g=$(run_wrk "http://127.0.0.1:$gf_http/1.1/comment-check" /1.1/comment-check)

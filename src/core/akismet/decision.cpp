@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 
 #include "core/common/strings.hpp"
@@ -151,7 +152,8 @@ std::string format_symbols(const std::vector<Symbol>& symbols, std::size_t max) 
   });
   std::string out;
   for (std::size_t i = 0; i < order.size() && i < max; ++i) {
-    out += fmt::format("{}{}({:.2f})", out.empty() ? "" : " ", order[i]->name, order[i]->weight);
+    fmt::format_to(std::back_inserter(out), "{}{}({:.2f})", i == 0 ? "" : " ", order[i]->name,
+                   order[i]->weight);
   }
   return out;
 }
