@@ -48,6 +48,20 @@ std::vector<int> thread_policies() {
   return out;
 }
 
+TEST(RoundPriority, ARoundOnTimeStaysIdleALateRoundIsRaised) {
+  std::thread t([] {
+    RoundPriority p(std::chrono::milliseconds(20));
+    EXPECT_FALSE(p.begin_round());  // on time: idle
+    EXPECT_EQ(::sched_getscheduler(0), SCHED_IDLE);
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // > 2 intervals late
+    EXPECT_TRUE(p.begin_round());
+    EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);
+    EXPECT_FALSE(p.begin_round());  // back on time: idle again, not a new promotion
+    EXPECT_EQ(::sched_getscheduler(0), SCHED_IDLE);
+  });
+  t.join();
+}
+
 TEST(ThreadPriority, TheLmdbWriterRunsAtIdlePriority) {
   char tmpl[] = "/tmp/gf-prio-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
