@@ -84,6 +84,9 @@ Result<void> validate(const Values& v) {
   if (!in(v.str("store.backend"), {"lmdb", "memory"})) {
     return fail(Errc::Config, "store.backend: must be \"lmdb\" or \"memory\"");
   }
+  if (!in(v.str("greylist.flux_agents"), {"defer", "reject", "off"})) {
+    return fail(Errc::Config, "greylist.flux_agents: must be \"defer\", \"reject\" or \"off\"");
+  }
   if (!in(v.str("policy.on_store_failure"), {"dunno", "defer"})) {
     return fail(Errc::Config, "policy.on_store_failure: must be \"dunno\" or \"defer\"");
   }
@@ -242,6 +245,10 @@ Result<std::shared_ptr<const greylist::Policy>> build_policy(const Values& v,
     s.hostname = ::gethostname(host, sizeof host - 1) == 0 ? host : "localhost";
   }
   s.defer_on_store_failure = v.str("policy.on_store_failure") == "defer";
+  const std::string agents = v.str("greylist.flux_agents");
+  s.flux_agents = agents == "reject" ? greylist::Settings::FluxAgents::Reject
+                  : agents == "off"  ? greylist::Settings::FluxAgents::Off
+                                     : greylist::Settings::FluxAgents::Defer;
 
   auto load = [&](const std::string& file, auto& list) -> Result<void> {
     auto text = read_file(file);

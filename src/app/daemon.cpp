@@ -146,6 +146,14 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     return 2;
   }
 
+  if (const FluxService* fs = flux->get(); fs != nullptr) {
+    // A client the detector saw serving a flux name is an infected host (greylist.flux_agents).
+    eng.set_flux_agents([fs](const IpAddress& ip) {
+      const auto index = fs->index();
+      return index && index->is_agent(ip);
+    });
+  }
+
   int threads = static_cast<int>(values->integer("policy.threads"));
   if (threads <= 0) {
     threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

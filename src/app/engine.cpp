@@ -121,6 +121,10 @@ greylist::Decision Engine::check(const policy::Request& req, TimePoint now) {
   return d;
 }
 
+void Engine::set_flux_agents(greylist::FluxAgentFn is_agent) {
+  greylist_->set_flux_agents(std::move(is_agent));
+}
+
 void Engine::set_policy(std::shared_ptr<const greylist::Policy> policy) {
   greylist_->set_policy(policy);
   std::lock_guard lock(settings_mu_);

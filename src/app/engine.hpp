@@ -39,6 +39,8 @@ class Engine {
 
   greylist::Decision check(const policy::Request& req, TimePoint now);
   void set_policy(std::shared_ptr<const greylist::Policy> policy);
+  // The fast-flux detector's agent test (greylist.flux_agents); call before serving.
+  void set_flux_agents(greylist::FluxAgentFn is_agent);
   std::shared_ptr<const greylist::Policy> policy();
 
   // Runs one admin command line ("greylist list", "whitelist add client 192.0.2.0/24", ...).

@@ -54,6 +54,10 @@ const std::vector<SettingDef>& settings_table() {
       {"greylist.whitelist_recipients", T::StringList, "[]", true,
        "postgrey-format recipient whitelist files (a missing *.local file is skipped)"},
       {"greylist.action", T::String, "DEFER_IF_PERMIT", true, "Postfix action for a deferral"},
+      {"greylist.flux_agents", T::String, "defer", true,
+       "clients the fast-flux detector saw serving a flux name (infected hosts): \"defer\" = "
+       "always greylisted, never passed by retrying or auto-whitelisted; \"reject\" = 554 "
+       "reject; \"off\". Whitelists still apply. Needs a [flux] source"},
       {"greylist.text", T::String,
        "Greylisted, see https://greyflux.org/greylisting.html?domain=%r", true,
        "deferral text: %s = seconds left, %r = recipient domain"},

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 #include "core/common/strings.hpp"
 #include "core/common/time.hpp"
@@ -43,6 +44,10 @@ ScenarioResult run_scenario(std::string_view script, bool strict) {
   greylist::Greylist gl(policy, store, [&regdoms](std::string_view host) {
     auto it = regdoms.find(std::string(host));
     return it == regdoms.end() ? std::string() : it->second;
+  });
+  std::set<std::string> flux_agents;  // FLUX_AGENT lines, as the detector would report them
+  gl.set_flux_agents([&flux_agents](const IpAddress& ip) {
+    return flux_agents.contains(to_string(ip));
   });
   TimePoint now = from_unix(1'700'000'000);
   Decision last;
@@ -89,6 +94,10 @@ ScenarioResult run_scenario(std::string_view script, bool strict) {
           s.pooled_senders = v == "true";
         } else if (k == "on_store_failure") {
           s.defer_on_store_failure = v == "defer";
+        } else if (k == "flux_agents" && (v == "defer" || v == "reject" || v == "off")) {
+          s.flux_agents = v == "reject" ? greylist::Settings::FluxAgents::Reject
+                          : v == "off"  ? greylist::Settings::FluxAgents::Off
+                                        : greylist::Settings::FluxAgents::Defer;
         } else {
           failure(fmt::format("bad SET {}={}", k, v));
         }
@@ -104,6 +113,12 @@ ScenarioResult run_scenario(std::string_view script, bool strict) {
         failure("bad recipient whitelist entry");
       }
       republish();
+    } else if (cmd == "FLUX_AGENT") {
+      if (auto ip = parse_ip(rest); ip) {
+        flux_agents.insert(to_string(*ip));
+      } else {
+        failure("FLUX_AGENT needs an IP address");
+      }
     } else if (cmd == "REGDOM") {
       auto parts = split(rest, ' ');
       if (parts.size() == 2) {

@@ -5,6 +5,8 @@
 //   SET delay=300 retry_window=2d auto_whitelist_after=5 pooled_senders=false
 //   WHITELIST_CLIENT 192.0.2.0/24          WHITELIST_RECIPIENT postmaster@
 //   REGDOM mail.example.net example.net    (what the registrable-domain lookup answers)
+//   FLUX_AGENT 198.51.100.7                 (the fast-flux detector saw it serving a flux name;
+//                                            SET flux_agents=defer|reject|off says what follows)
 //   REQUEST client_address=192.0.2.1 sender=a@b.example recipient=c@d.example instance=m1
 //   EXPECT action=DEFER_IF_PERMIT reason=new delay=300 reply~=4.2.0^Greylisted  ('^' = space)
 //   TIME_PASSES 5m

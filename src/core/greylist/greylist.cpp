@@ -69,6 +69,8 @@ const char* to_string(Action a) {
       return "greylist";
     case Action::Prepend:
       return "pass";
+    case Action::Reject:
+      return "reject";
   }
   return "?";
 }
@@ -99,6 +101,8 @@ const char* to_string(Reason r) {
       return "pooled-sender-passed";
     case Reason::Known:
       return "triplet-known";
+    case Reason::FluxAgent:
+      return "flux-agent";
     case Reason::StoreFailure:
       return "store-failure";
   }
@@ -300,6 +304,18 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   }
   if (pol.recipients.matches(req.recipient) || dyn->recipients.matches(req.recipient)) {
     return Decision{Action::Dunno, Reason::RecipientWhitelist, "DUNNO", 0, {}};
+  }
+  // Before the auto-whitelists and the triplet: an infected host never earns a pass by retrying.
+  if (s.flux_agents != Settings::FluxAgents::Off && flux_agent_ && flux_agent_(*ip)) {
+    if (s.flux_agents == Settings::FluxAgents::Reject) {
+      return Decision{Action::Reject, Reason::FluxAgent,
+                      "REJECT 5.7.1 client host serves a fast-flux network", 0, {}};
+    }
+    // Same status-code rule as every deferral (4.2.0 when Postfix sends etrn_domain).
+    return Decision{Action::Defer, Reason::FluxAgent,
+                    s.action + (req.has_etrn_domain ? " 4.2.0" : "") +
+                        " Greylisted: client host serves a fast-flux network",
+                    0, {}};
   }
 
   const std::string net = network_key(*ip, s.ipv4_prefix, s.ipv6_prefix);

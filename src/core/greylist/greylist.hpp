@@ -2,7 +2,9 @@
 // The greylist state machine: one Postfix policy request in, one decision out.
 //
 // Flow of check(): not at RCPT -> DUNNO; bad client address -> DUNNO; client or recipient
-// whitelisted (files or admin-added entries) -> DUNNO; client network auto-whitelisted, or
+// whitelisted (files or admin-added entries) -> DUNNO; client seen serving a fast-flux network
+// (an infected host, as the injected flux-agent test says) -> always deferred, or rejected, as
+// `flux_agents` says, however often it retries; client network auto-whitelisted, or
 // (sender domain, client network) auto-whitelisted -> DUNNO; otherwise the triplet
 // (client network, normalised sender, recipient) is looked up:
 //   new, or seen less than `delay` ago        -> DEFER_IF_PERMIT (an early retry keeps the
@@ -29,6 +31,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "core/common/ip.hpp"
 #include "core/common/time.hpp"
 #include "core/greylist/store.hpp"
 #include "core/greylist/whitelist.hpp"
@@ -52,6 +55,9 @@ struct Settings {
   std::string header = "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d";
   std::string hostname = "localhost";
   bool defer_on_store_failure = false;
+  // Clients the fast-flux detector saw in the answers of a flux domain (infected hosts).
+  enum class FluxAgents { Off, Defer, Reject };
+  FluxAgents flux_agents = FluxAgents::Defer;
 };
 
 // What the adapter needs besides Settings; reloadable as one immutable value.
@@ -61,7 +67,7 @@ struct Policy {
   RecipientWhitelist recipients;
 };
 
-enum class Action { Dunno, Defer, Prepend };
+enum class Action { Dunno, Defer, Prepend, Reject };
 
 enum class Reason {
   NotRcpt,
@@ -76,7 +82,8 @@ enum class Reason {
   Passed,
   PooledPassed,
   Known,
-  StoreFailure,
+  FluxAgent,
+  StoreFailure,  // keep last: counters are sized by it
 };
 
 const char* to_string(Action a);
@@ -93,6 +100,10 @@ struct Decision {
 // Returns the registrable domain of a host name ("mail-a.outbound.protection.outlook.com" ->
 // "outlook.com"), or "" when it has none. Injected so the core needs no public suffix file.
 using RegistrableDomainFn = std::function<std::string(std::string_view host)>;
+
+// True when the fast-flux detector saw `ip` serving a flux name. Injected (the detector's index
+// is swapped while the daemon runs); empty = no detector.
+using FluxAgentFn = std::function<bool(const IpAddress& ip)>;
 
 // Store key layout: one letter for the kind, ':' and fields joined by kKeySep.
 inline constexpr char kKeySep = '\x1f';
@@ -116,6 +127,8 @@ class Greylist {
   Decision check(const policy::Request& req, TimePoint now);
 
   void set_policy(std::shared_ptr<const Policy> policy);
+  // Call before check() runs on other threads (the daemon wires it at start-up).
+  void set_flux_agents(FluxAgentFn is_agent) { flux_agent_ = std::move(is_agent); }
   std::shared_ptr<const Policy> policy() const;
 
   // Admin-added whitelist entries, kept in the store so they survive restarts.
@@ -149,6 +162,7 @@ class Greylist {
   std::mutex admin_mu_;  // serialises admin edits of the dynamic lists
   Store& store_;
   RegistrableDomainFn regdom_;
+  FluxAgentFn flux_agent_;
   std::mutex inst_mu_;  // guards instance_order_ and instances_
   // The last message instances that got an X-Greylist header, so that a message with several
   // recipients gets one header (Postfix asks once per recipient).

@@ -51,10 +51,11 @@ def main():
             cfg = os.path.join(tmp, "greyflux.toml")
             http_port = free_port()
             spamd_port = free_port()
+            policy_port = free_port()
             open(cfg, "w").write(f"""[store]
 backend = "memory"
 [policy]
-listen = ["127.0.0.1:{free_port()}"]
+listen = ["127.0.0.1:{policy_port}"]
 [http]
 listen = ["127.0.0.1:{http_port}"]
 [akismet]
@@ -206,6 +207,26 @@ auth-zone:
             assert reply.startswith("SPAMD/1.1 0 EX_OK") and "URI_FLUX" in reply, reply
             assert "URI_FLUX" not in mail_symbols("stable.test")
             print("spamd SYMBOLS: a URI to the flux name -> URI_FLUX")
+            # Greylisting: a client address the flux name resolved to is an infected host and is
+            # deferred as such (greylist.flux_agents = "defer", the default); another is not.
+
+            def policy_reply(client):
+                req = ("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                       f"client_address={client}\nclient_name=unknown\n"
+                       "sender=a@sender.test\nrecipient=b@example.test\ninstance=i1\n\n")
+                with socket.create_connection(("127.0.0.1", policy_port), timeout=10) as c:
+                    c.sendall(req.encode())
+                    reply = b""
+                    while not reply.endswith(b"\n\n"):
+                        chunk = c.recv(4096)
+                        assert chunk, reply
+                        reply += chunk
+                return reply.decode()
+            reply = policy_reply(ips[0])
+            assert reply.startswith("action=DEFER_IF_PERMIT") and "fast-flux" in reply, reply
+            reply = policy_reply("100.64.2.20")
+            assert reply.startswith("action=DEFER_IF_PERMIT") and "fast-flux" not in reply, reply
+            print(f"policy: client {ips[0]} (an address of the flux name) -> deferred as a flux agent")
             listen.send_signal(signal.SIGTERM)
             assert listen.wait(timeout=20) == 0, open(os.path.join(tmp, "listen.err")).read()
             listen = None
