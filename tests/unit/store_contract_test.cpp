@@ -187,3 +187,31 @@ TEST(LmdbStore, ReportsMapFullAsAStoreFailureNotACrash) {
 
 }  // namespace
 }  // namespace gf::greylist
+
+namespace gf::greylist {
+namespace {
+
+// Reads from one thread that alternate between two stores keep one reader slot per store (a
+// single per-thread cache slot would begin a new transaction on every switch and run out of
+// LMDB's 512 reader slots).
+TEST(LmdbStore, AlternatingReadsOfTwoStoresFromOneThreadKeepOneReaderSlotEach) {
+  LmdbFactory fa;  // each with a directory of its own
+  LmdbFactory fb;
+  auto sa = fa.make();
+  auto sb = fb.make();
+  ASSERT_TRUE(sa->put("t:a", Record{1, 2, 3, 4}).has_value());
+  ASSERT_TRUE(sb->put("t:b", Record{5, 6, 7, 8}).has_value());
+  ASSERT_TRUE(sa->flush().has_value());
+  ASSERT_TRUE(sb->flush().has_value());
+  for (int i = 0; i < 2000; ++i) {
+    auto ra = sa->get("t:a");
+    auto rb = sb->get("t:b");
+    ASSERT_TRUE(ra.has_value() && rb.has_value()) << "read " << i;
+    ASSERT_TRUE(ra->has_value() && rb->has_value()) << "read " << i;
+    EXPECT_EQ((*ra)->count, 3u);
+    EXPECT_EQ((*rb)->count, 7u);
+  }
+}
+
+}  // namespace
+}  // namespace gf::greylist

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -87,6 +88,7 @@ Result<std::unique_ptr<LmdbKv>> LmdbKv::open(const KvOptions& opts) {
   if (rc != 0) {
     return lmdb_error("commit", rc);
   }
+  s->readers_.attach(s->env_);
   if (opts.writer_thread) {
     s->writer_ = std::thread([p = s.get()] { p->writer_loop(); });
   }
@@ -105,26 +107,30 @@ LmdbKv::~LmdbKv() {
   if (writer_.joinable()) {
     writer_.join();
   }
+  readers_.close();
   if (env_ != nullptr) {
     mdb_env_close(env_);
   }
 }
 
 Result<std::optional<std::string>> LmdbKv::read_committed(std::string_view key) {
-  Txn txn(env_, true);
-  if (txn.rc() != 0) {
-    return lmdb_error("read txn", txn.rc());
+  auto txn = readers_.renew();
+  if (!txn) {
+    return tl::unexpected(txn.error());
   }
   MDB_val k = val(key);
   MDB_val v;
-  const int rc = mdb_get(txn.get(), dbi_, &k, &v);
+  const int rc = mdb_get(*txn, dbi_, &k, &v);
+  Result<std::optional<std::string>> out;
   if (rc == MDB_NOTFOUND) {
-    return std::optional<std::string>();
+    out = std::optional<std::string>();
+  } else if (rc != 0) {
+    out = lmdb_error("get", rc);
+  } else {
+    out = std::optional<std::string>(std::string(view(v)));  // copied before the reset
   }
-  if (rc != 0) {
-    return lmdb_error("get", rc);
-  }
-  return std::optional<std::string>(std::string(view(v)));
+  mdb_txn_reset(*txn);
+  return out;
 }
 
 Result<std::optional<std::string>> LmdbKv::get(std::string_view key) {
@@ -253,7 +259,15 @@ Result<void> LmdbKv::commit_batch(const Batch& batch) {
   }
   std::vector<std::size_t> added(prefixes.size(), 0);
   std::vector<std::size_t> removed(prefixes.size(), 0);
-  for (const auto& [key, value] : batch) {
+  // In key order, so LMDB's inserts are append-like and touch each page once.
+  std::vector<const Batch::value_type*> sorted;
+  sorted.reserve(batch.size());
+  for (const auto& entry : batch) {
+    sorted.push_back(&entry);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* entry : sorted) {
+    const auto& [key, value] = *entry;
     MDB_val k = val(key);
     int rc = 0;
     bool is_new = false;

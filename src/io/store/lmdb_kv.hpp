@@ -18,7 +18,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,6 +28,8 @@
 
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
+#include "io/store/lmdb_readers.hpp"
+#include "io/store/string_hash.hpp"
 
 namespace gf::io {
 
@@ -82,7 +84,10 @@ class LmdbKv {
 
  private:
   LmdbKv() = default;
-  using Batch = std::map<std::string, std::optional<std::string>, std::less<>>;
+  // Looked up by every get() under mu_: a hash map (a std::map's string compares kept mu_ held
+  // long enough to be the comment API's most contended lock); sorted only at commit time.
+  using Batch = std::unordered_map<std::string, std::optional<std::string>, StringHash,
+                                   std::equal_to<>>;
   void writer_loop();
   Result<void> commit_batch(const Batch& batch);
   void apply_retention();
@@ -90,6 +95,7 @@ class LmdbKv {
   Result<void> commit_now(std::unique_lock<std::mutex>& lock);
 
   MDB_env* env_ = nullptr;
+  ThreadReaders readers_;  // per-thread read transactions: a get() takes no LMDB lock
   MDB_dbi dbi_ = 0;
   KvOptions opts_;
 

@@ -47,14 +47,6 @@ class ReadTxn {
   int rc_ = 0;
 };
 
-std::atomic<std::uint64_t> g_next_store_id{1};
-
-struct ThreadTxn {
-  std::uint64_t store_id = 0;
-  MDB_txn* txn = nullptr;
-};
-thread_local ThreadTxn t_read_txn;
-
 }  // namespace
 
 Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
@@ -67,7 +59,6 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
   }
   std::unique_ptr<LmdbStore> s(new LmdbStore());
   s->opts_ = opts;
-  s->id_ = g_next_store_id++;
   s->expired_ = std::move(expired);
   int rc = mdb_env_create(&s->env_);
   if (rc != 0) {
@@ -97,6 +88,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
   if (rc != 0) {
     return lmdb_error("commit", rc);
   }
+  s->readers_.attach(s->env_);
   s->writer_ = std::thread([p = s.get()] { p->writer_loop(); });
   return s;
 }
@@ -110,37 +102,10 @@ LmdbStore::~LmdbStore() {
   if (writer_.joinable()) {
     writer_.join();
   }
-  {
-    std::lock_guard lock(txns_mu_);
-    for (MDB_txn* txn : thread_txns_) {
-      mdb_txn_abort(txn);
-    }
-  }
+  readers_.close();
   if (env_ != nullptr) {
     mdb_env_close(env_);
   }
-}
-
-Result<MDB_txn*> LmdbStore::renew_thread_txn() {
-  ThreadTxn& cached = t_read_txn;
-  if (cached.store_id == id_ && cached.txn != nullptr) {
-    const int rc = mdb_txn_renew(cached.txn);
-    if (rc != 0) {
-      return lmdb_error("txn_renew", rc);
-    }
-    return cached.txn;
-  }
-  MDB_txn* txn = nullptr;
-  const int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
-  if (rc != 0) {
-    return lmdb_error("read txn", rc);
-  }
-  {
-    std::lock_guard lock(txns_mu_);
-    thread_txns_.push_back(txn);
-  }
-  cached = ThreadTxn{id_, txn};
-  return txn;
 }
 
 void LmdbStore::set_expired_fn(greylist::Store::ExpiredFn expired) {
@@ -149,7 +114,7 @@ void LmdbStore::set_expired_fn(greylist::Store::ExpiredFn expired) {
 }
 
 Result<std::optional<Record>> LmdbStore::read_committed(std::string_view key) {
-  auto txn = renew_thread_txn();
+  auto txn = readers_.renew();
   if (!txn) {
     return tl::unexpected(txn.error());
   }

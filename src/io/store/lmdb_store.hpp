@@ -26,6 +26,8 @@
 
 #include "core/common/time.hpp"
 #include "core/greylist/store.hpp"
+#include "io/store/lmdb_readers.hpp"
+#include "io/store/string_hash.hpp"
 
 namespace gf::io {
 
@@ -69,23 +71,14 @@ class LmdbStore final : public greylist::Store {
  private:
   LmdbStore() = default;
   void writer_loop();
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   // Pending writes are looked up on every request: a hash map, sorted only at commit time.
-  using Batch = std::unordered_map<std::string, std::optional<greylist::Record>, Hash,
+  using Batch = std::unordered_map<std::string, std::optional<greylist::Record>, StringHash,
                                    std::equal_to<>>;
   Result<void> commit_batch(Batch& b);
   Result<std::optional<greylist::Record>> read_committed(std::string_view key);
-  // The calling thread's read transaction, renewed (a cached handle keeps its reader slot, so a
-  // get() costs no lock and no allocation). Every handle is aborted in the destructor.
-  Result<MDB_txn*> renew_thread_txn();
 
   MDB_env* env_ = nullptr;
-  std::uint64_t id_ = 0;  // tells this store's cached read transactions from another's
-  std::mutex txns_mu_;
-  std::vector<MDB_txn*> thread_txns_;
+  ThreadReaders readers_;  // per-thread read transactions: a get() takes no LMDB lock
   MDB_dbi dbi_ = 0;
   LmdbOptions opts_;
 
