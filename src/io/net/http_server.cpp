@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "io/net/connection_executor.hpp"
+#include "io/net/connection_registry.hpp"
 
 namespace gf::io {
 
@@ -34,10 +35,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::uint16_t> bound_ports;
 
-  std::mutex mu;  // guards closers, next_id, draining
-  std::unordered_map<std::uint64_t, std::function<void()>> closers;
-  std::uint64_t next_id = 0;
-  bool draining = false;
+  ConnectionRegistry connections;
 
   std::mutex log_mu;
   std::chrono::steady_clock::time_point last_log{};
@@ -271,20 +269,18 @@ awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket sock) {
   auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
   auto ctl = std::make_shared<SessionCtl>();
   auto ex = stream->get_executor();
-  std::uint64_t id = 0;
-  {
-    std::lock_guard lock(impl->mu);
-    ctl->drain = impl->draining;
-    id = ++impl->next_id;
-    impl->closers.emplace(id, [weak = std::weak_ptr<beast::tcp_stream>(stream), ctl, ex] {
-      asio::post(ex, [weak, ctl] {
-        ctl->drain = true;
-        if (auto s = weak.lock(); s && ctl->waiting) {
-          s->cancel();
-        }
-      });
-    });
-  }
+  bool draining_now = false;
+  const std::uint64_t id = impl->connections.add(
+      [weak = std::weak_ptr<beast::tcp_stream>(stream), ctl, ex] {
+        asio::post(ex, [weak, ctl] {
+          ctl->drain = true;
+          if (auto s = weak.lock(); s && ctl->waiting) {
+            s->cancel();
+          }
+        });
+      },
+      draining_now);
+  ctl->drain = draining_now;
   try {
     co_await serve(impl, stream, ctl, peer);
   } catch (const std::exception& e) {
@@ -293,10 +289,7 @@ awaitable<void> session(std::shared_ptr<Impl> impl, tcp::socket sock) {
   boost::system::error_code ec;
   stream->socket().shutdown(tcp::socket::shutdown_both, ec);
   stream->socket().close(ec);
-  {
-    std::lock_guard lock(impl->mu);
-    impl->closers.erase(id);
-  }
+  impl->connections.remove(id);
   --impl->stats.active;
 }
 
@@ -385,17 +378,7 @@ void HttpServer::drain() {
       acc->close(ec);
     }
   });
-  std::vector<std::function<void()>> closers;
-  {
-    std::lock_guard lock(impl->mu);
-    impl->draining = true;
-    for (auto& [id, closer] : impl->closers) {
-      closers.push_back(closer);
-    }
-  }
-  for (auto& c : closers) {
-    c();
-  }
+  impl->connections.drain();
 }
 
 }  // namespace gf::io

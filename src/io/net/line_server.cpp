@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "io/net/connection_executor.hpp"
+#include "io/net/connection_registry.hpp"
 
 namespace gf::io {
 
@@ -65,21 +66,7 @@ struct LineServer::Impl : std::enable_shared_from_this<LineServer::Impl> {
   RateLimit accept_error_log;
   RateLimit bad_input_log;
 
-  std::mutex mu;  // guards closers, next_id, draining
-  std::unordered_map<std::uint64_t, std::function<void()>> closers;
-  std::uint64_t next_id = 0;
-  bool draining = false;
-
-  std::uint64_t add_closer(std::function<void()> closer, bool& draining_now) {
-    std::lock_guard lock(mu);
-    draining_now = draining;
-    closers.emplace(++next_id, std::move(closer));
-    return next_id;
-  }
-  void remove_closer(std::uint64_t id) {
-    std::lock_guard lock(mu);
-    closers.erase(id);
-  }
+  ConnectionRegistry connections;
 };
 
 namespace {
@@ -209,7 +196,7 @@ awaitable<void> session(std::shared_ptr<Impl> impl, Socket raw) {
   const std::string peer = peer_name(*sock);
   auto ex = sock->get_executor();
   bool draining_now = false;
-  const std::uint64_t id = impl->add_closer(
+  const std::uint64_t id = impl->connections.add(
       [weak = std::weak_ptr<Socket>(sock), ctl, ex] {
         asio::post(ex, [weak, ctl] {
           ctl->drain = true;
@@ -233,7 +220,7 @@ awaitable<void> session(std::shared_ptr<Impl> impl, Socket raw) {
   }
   boost::system::error_code ec;
   sock->close(ec);
-  impl->remove_closer(id);
+  impl->connections.remove(id);
   --impl->stats.active;
 }
 
@@ -351,17 +338,7 @@ void LineServer::drain() {
       acc->close(ec);
     }
   });
-  std::vector<std::function<void()>> closers;
-  {
-    std::lock_guard lock(impl->mu);
-    impl->draining = true;
-    for (auto& [id, closer] : impl->closers) {
-      closers.push_back(closer);
-    }
-  }
-  for (auto& c : closers) {
-    c();
-  }
+  impl->connections.drain();
 }
 
 }  // namespace gf::io

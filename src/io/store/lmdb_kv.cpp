@@ -259,14 +259,7 @@ Result<void> LmdbKv::commit_batch(const Batch& batch) {
   }
   std::vector<std::size_t> added(prefixes.size(), 0);
   std::vector<std::size_t> removed(prefixes.size(), 0);
-  // In key order, so LMDB's inserts are append-like and touch each page once.
-  std::vector<const Batch::value_type*> sorted;
-  sorted.reserve(batch.size());
-  for (const auto& entry : batch) {
-    sorted.push_back(&entry);
-  }
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : sorted) {
+  for (const auto* entry : sorted_by_key(batch)) {
     const auto& [key, value] = *entry;
     MDB_val k = val(key);
     int rc = 0;

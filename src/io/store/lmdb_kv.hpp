@@ -29,7 +29,7 @@
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
 #include "io/store/lmdb_readers.hpp"
-#include "io/store/string_hash.hpp"
+#include "io/store/pending_writes.hpp"
 
 namespace gf::io {
 

@@ -214,14 +214,7 @@ Result<void> LmdbStore::commit_batch(Batch& batch) {
   if (rc != 0) {
     return lmdb_error("write txn", rc);
   }
-  // Sorted keys make LMDB's inserts append-like and touch each page once.
-  std::vector<const Batch::value_type*> sorted;
-  sorted.reserve(batch.size());
-  for (const auto& entry : batch) {
-    sorted.push_back(&entry);
-  }
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : sorted) {
+  for (const auto* entry : sorted_by_key(batch)) {
     const auto& [key, rec] = *entry;
     MDB_val k = val(key);
     if (rec) {

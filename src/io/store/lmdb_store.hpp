@@ -27,7 +27,7 @@
 #include "core/common/time.hpp"
 #include "core/greylist/store.hpp"
 #include "io/store/lmdb_readers.hpp"
-#include "io/store/string_hash.hpp"
+#include "io/store/pending_writes.hpp"
 
 namespace gf::io {
 
