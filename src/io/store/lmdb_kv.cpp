@@ -418,6 +418,8 @@ void LmdbKv::writer_loop() {
         last_commit_failed_ = true;
         last_error_ = ok.error().message;
       }
+    } else {
+      last_commit_failed_ = false;  // nothing pending: take writes again (as LmdbStore does)
     }
     Batch done;  // freed below, outside mu_, which readers take
     done.swap(committing_);
