@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "io/sys/thread_priority.hpp"
 
 namespace gf::io {
 namespace {
@@ -89,24 +88,18 @@ Result<std::unique_ptr<LmdbKv>> LmdbKv::open(const KvOptions& opts) {
     return lmdb_error("commit", rc);
   }
   s->readers_.attach(s->env_);
+  LmdbKv* p = s.get();
+  s->commits_.init("akismet store", opts.commit_interval,
+                   [p](const Batch& batch) { return p->commit_batch(batch); });
   if (opts.writer_thread) {
-    s->writer_ = std::thread([p = s.get()] { p->writer_loop(); });
+    s->commits_.start_writer([p] { p->apply_retention(); }, std::chrono::milliseconds(500),
+                             /*background=*/true);
   }
   return s;
 }
 
 LmdbKv::~LmdbKv() {
-  {
-    std::unique_lock lock(mu_);
-    stopping_ = true;
-    if (!opts_.writer_thread) {
-      (void)commit_now(lock);
-    }
-  }
-  wake_.notify_all();
-  if (writer_.joinable()) {
-    writer_.join();
-  }
+  commits_.stop();  // commits what is pending (the writer's last round, or inline)
   readers_.close();
   if (env_ != nullptr) {
     mdb_env_close(env_);
@@ -135,12 +128,9 @@ Result<std::optional<std::string>> LmdbKv::read_committed(std::string_view key) 
 
 Result<std::optional<std::string>> LmdbKv::get(std::string_view key) {
   {
-    std::lock_guard lock(mu_);
-    if (auto it = pending_.find(key); it != pending_.end()) {
-      return it->second;
-    }
-    if (auto it = committing_.find(key); it != committing_.end()) {
-      return it->second;
+    auto lock = commits_.lock();
+    if (const std::optional<std::string>* staged = commits_.find(key)) {
+      return *staged;
     }
   }
   return read_committed(key);
@@ -150,18 +140,13 @@ Result<void> LmdbKv::put(std::string_view key, std::string value) {
   if (key.empty() || key.size() > 511) {
     return fail(Errc::InvalidInput, "key length out of range");
   }
-  std::lock_guard lock(mu_);
-  if (last_commit_failed_) {
-    return fail(Errc::StoreFailure, last_error_);
-  }
-  pending_.insert_or_assign(std::string(key), std::optional<std::string>(std::move(value)));
-  return {};
+  auto lock = commits_.lock();
+  return commits_.stage(key, std::move(value));
 }
 
 Result<void> LmdbKv::erase(std::string_view key) {
-  std::lock_guard lock(mu_);
-  pending_.insert_or_assign(std::string(key), std::nullopt);
-  return {};
+  auto lock = commits_.lock();
+  return commits_.stage(key, std::nullopt, /*always=*/true);
 }
 
 Result<void> LmdbKv::update(std::string_view key,
@@ -169,15 +154,13 @@ Result<void> LmdbKv::update(std::string_view key,
   if (key.empty() || key.size() > 511) {
     return fail(Errc::InvalidInput, "key length out of range");
   }
-  std::lock_guard lock(mu_);
-  if (last_commit_failed_) {
-    return fail(Errc::StoreFailure, last_error_);
+  auto lock = commits_.lock();
+  if (auto ok = commits_.writable(); !ok) {
+    return ok;
   }
   std::optional<std::string> current;
-  if (auto it = pending_.find(key); it != pending_.end()) {
-    current = it->second;
-  } else if (auto it2 = committing_.find(key); it2 != committing_.end()) {
-    current = it2->second;
+  if (const std::optional<std::string>* staged = commits_.find(key)) {
+    current = *staged;
   } else {
     auto r = read_committed(key);
     if (!r) {
@@ -186,8 +169,7 @@ Result<void> LmdbKv::update(std::string_view key,
     current = std::move(*r);
   }
   std::string next = current ? fn(std::string_view(*current)) : fn(std::nullopt);
-  pending_.insert_or_assign(std::string(key), std::optional<std::string>(std::move(next)));
-  return {};
+  return commits_.stage(key, std::move(next));
 }
 
 Result<void> LmdbKv::scan(
@@ -218,32 +200,7 @@ Result<void> LmdbKv::scan(
   return {};
 }
 
-Result<void> LmdbKv::commit_now(std::unique_lock<std::mutex>& lock) {
-  Batch batch;
-  batch.swap(pending_);
-  lock.unlock();
-  Result<void> ok = batch.empty() ? Result<void>() : commit_batch(batch);
-  lock.lock();
-  if (!ok) {
-    last_commit_failed_ = true;
-    last_error_ = ok.error().message;
-  }
-  return ok;
-}
-
-Result<void> LmdbKv::flush() {
-  std::unique_lock lock(mu_);
-  if (!opts_.writer_thread) {
-    return commit_now(lock);
-  }
-  const std::uint64_t ticket = ++flush_requested_;
-  wake_.notify_all();
-  committed_.wait(lock, [&] { return flush_done_ >= ticket || stopping_; });
-  if (last_commit_failed_) {
-    return fail(Errc::StoreFailure, last_error_);
-  }
-  return {};
-}
+Result<void> LmdbKv::flush() { return commits_.flush(); }
 
 Result<void> LmdbKv::commit_batch(const Batch& batch) {
   Txn txn(env_, false);
@@ -252,7 +209,7 @@ Result<void> LmdbKv::commit_batch(const Batch& batch) {
   }
   std::vector<std::string> prefixes;
   {
-    std::lock_guard lock(mu_);
+    auto lock = commits_.lock();
     for (const Rule& r : rules_) {
       prefixes.push_back(r.rule.prefix);
     }
@@ -296,7 +253,7 @@ Result<void> LmdbKv::commit_batch(const Batch& batch) {
   if (rc != 0) {
     return lmdb_error("commit", rc);
   }
-  std::lock_guard lock(mu_);
+  auto lock = commits_.lock();
   for (std::size_t i = 0; i < prefixes.size() && i < rules_.size(); ++i) {
     rules_[i].count = rules_[i].count + added[i] - std::min(rules_[i].count + added[i], removed[i]);
   }
@@ -312,13 +269,13 @@ Result<void> LmdbKv::add_retention(KvRetention rule) {
   if (!ok) {
     return ok;
   }
-  std::lock_guard lock(mu_);
+  auto lock = commits_.lock();
   rules_.push_back(Rule{std::move(rule), n});
   return {};
 }
 
 std::size_t LmdbKv::retained_count(std::string_view prefix) {
-  std::lock_guard lock(mu_);
+  auto lock = commits_.lock();
   for (const Rule& r : rules_) {
     if (r.rule.prefix == prefix) {
       return r.count;
@@ -330,7 +287,7 @@ std::size_t LmdbKv::retained_count(std::string_view prefix) {
 void LmdbKv::apply_retention() {
   std::vector<Rule> rules;
   {
-    std::lock_guard lock(mu_);
+    auto lock = commits_.lock();
     rules = rules_;
   }
   for (std::size_t i = 0; i < rules.size(); ++i) {
@@ -358,8 +315,8 @@ void LmdbKv::apply_retention() {
       }
       bool skip = false;
       {
-        std::lock_guard lock(mu_);
-        skip = pending_.count(view(k)) != 0;
+        auto lock = commits_.lock();
+        skip = commits_.pending_contains(view(k));
       }
       if (!skip && mdb_cursor_del(cur, 0) == 0) {
         ++removed;
@@ -374,71 +331,23 @@ void LmdbKv::apply_retention() {
     }
     mdb_cursor_close(cur);
     if (removed > 0 && txn.commit() == 0) {
-      std::lock_guard lock(mu_);
+      auto lock = commits_.lock();
       rules_[i].count -= std::min(rules_[i].count, removed);
-      stats_.trimmed += removed;
+      trimmed_ += removed;
     }
-  }
-}
-
-void LmdbKv::writer_loop() {
-  RoundPriority priority(opts_.commit_interval);  // as LmdbStore's writer: idle unless behind
-  std::unique_lock lock(mu_);
-  auto next_trim = std::chrono::steady_clock::now();
-  while (true) {
-    wake_.wait_for(lock, opts_.commit_interval,
-                   [&] { return stopping_ || flush_requested_ > flush_done_; });
-    if (priority.begin_round()) {
-      ++stats_.writer_promotions;
-    }
-    const std::uint64_t ticket = flush_requested_;
-    committing_.swap(pending_);
-    const bool stop = stopping_;
-    const std::size_t n = committing_.size();
-    lock.unlock();
-    Result<void> ok;
-    if (n > 0) {
-      ok = commit_batch(committing_);
-    }
-    if (!stop && std::chrono::steady_clock::now() >= next_trim) {
-      apply_retention();
-      next_trim = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    }
-    lock.lock();
-    if (n > 0) {
-      if (ok) {
-        ++stats_.commits;
-        stats_.records_written += n;
-        last_commit_failed_ = false;
-      } else {
-        ++stats_.commit_failures;
-        if (!last_commit_failed_) {
-          spdlog::error("akismet store: commit of {} records failed: {}", n, ok.error().message);
-        }
-        last_commit_failed_ = true;
-        last_error_ = ok.error().message;
-      }
-    } else {
-      last_commit_failed_ = false;  // nothing pending: take writes again (as LmdbStore does)
-    }
-    Batch done;  // freed below, outside mu_, which readers take
-    done.swap(committing_);
-    flush_done_ = ticket;
-    committed_.notify_all();
-    if (stop) {
-      return;
-    }
-    lock.unlock();
-    done = Batch();
-    lock.lock();
   }
 }
 
 KvStats LmdbKv::stats() {
   KvStats s;
   {
-    std::lock_guard lock(mu_);
-    s = stats_;
+    auto lock = commits_.lock();
+    const CommitCounters& c = commits_.counters();
+    s.commits = c.commits;
+    s.commit_failures = c.commit_failures;
+    s.records_written = c.records_written;
+    s.writer_promotions = c.writer_promotions;
+    s.trimmed = trimmed_;
   }
   MDB_stat st;
   Txn txn(env_, true);

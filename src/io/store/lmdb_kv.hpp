@@ -1,6 +1,6 @@
 #pragma once
-// LmdbKv: a byte-string key/value store on its own LMDB environment, with the same group commit
-// as LmdbStore, for the comment API (keys, usage, reputation, stored checks, training log and
+// LmdbKv: a byte-string key/value store on its own LMDB environment, with the group commit it
+// shares with LmdbStore (io/store/group_commit.hpp), for the comment API (keys, usage, reputation, stored checks, training log and
 // the model). It is a separate environment (own directory) so that the greylist Store port and
 // its on-disk format stay untouched.
 //
@@ -15,21 +15,16 @@
 // may open the same environment. Errors: Result (StoreFailure) from every operation.
 #include <lmdb.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <unordered_map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
+#include "io/store/group_commit.hpp"
 #include "io/store/lmdb_readers.hpp"
-#include "io/store/pending_writes.hpp"
 
 namespace gf::io {
 
@@ -84,38 +79,23 @@ class LmdbKv {
 
  private:
   LmdbKv() = default;
-  // Looked up by every get() under mu_: a hash map (a std::map's string compares kept mu_ held
-  // long enough to be the comment API's most contended lock); sorted only at commit time.
-  using Batch = std::unordered_map<std::string, std::optional<std::string>, StringHash,
-                                   std::equal_to<>>;
-  void writer_loop();
+  using Batch = GroupCommit<std::string>::Batch;
   Result<void> commit_batch(const Batch& batch);
   void apply_retention();
   Result<std::optional<std::string>> read_committed(std::string_view key);
-  Result<void> commit_now(std::unique_lock<std::mutex>& lock);
 
   MDB_env* env_ = nullptr;
   ThreadReaders readers_;  // per-thread read transactions: a get() takes no LMDB lock
   MDB_dbi dbi_ = 0;
   KvOptions opts_;
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::condition_variable committed_;
-  Batch pending_;
-  Batch committing_;
-  std::uint64_t flush_requested_ = 0;
-  std::uint64_t flush_done_ = 0;
-  bool stopping_ = false;
-  bool last_commit_failed_ = false;
-  std::string last_error_;
+  GroupCommit<std::string> commits_;  // its lock() also guards the members below
   struct Rule {
     KvRetention rule;
     std::size_t count = 0;
   };
   std::vector<Rule> rules_;
-  KvStats stats_;
-  std::thread writer_;
+  std::uint64_t trimmed_ = 0;
 };
 
 }  // namespace gf::io

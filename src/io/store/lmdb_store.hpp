@@ -6,28 +6,22 @@
 // writer thread commits as a single transaction every `commit_interval` (group commit), so
 // neither a request nor its latency waits for fsync. After kill -9 at most the writes of the
 // last interval are lost; LMDB's copy-on-write B-tree is never left corrupt.
-// The writer thread also runs the incremental expiry sweep between commits. It runs at idle
-// priority (never preempting a request) unless it falls behind; see writer_loop().
+// The writer thread (io/store/group_commit.hpp, shared with LmdbKv) also runs the incremental
+// expiry sweep between commits. It runs at idle priority (never preempting a request) unless it
+// falls behind.
 //
 // Threading: get/put/erase/scan are safe from any thread. Other processes (the admin CLI when
 // the daemon is down) may open the same environment; LMDB serialises writers between them.
 #include <lmdb.h>
 
-#include <atomic>
-#include <condition_variable>
-#include <map>
-#include <unordered_map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "core/common/time.hpp"
 #include "core/greylist/store.hpp"
+#include "io/store/group_commit.hpp"
 #include "io/store/lmdb_readers.hpp"
-#include "io/store/pending_writes.hpp"
 
 namespace gf::io {
 
@@ -70,32 +64,20 @@ class LmdbStore final : public greylist::Store {
 
  private:
   LmdbStore() = default;
-  void writer_loop();
-  // Pending writes are looked up on every request: a hash map, sorted only at commit time.
-  using Batch = std::unordered_map<std::string, std::optional<greylist::Record>, StringHash,
-                                   std::equal_to<>>;
-  Result<void> commit_batch(Batch& b);
+  using Batch = GroupCommit<greylist::Record>::Batch;
+  Result<void> commit_batch(const Batch& b);
   Result<std::optional<greylist::Record>> read_committed(std::string_view key);
+  void expiry_chore();  // the writer's incremental expiry sweep, once a second
 
   MDB_env* env_ = nullptr;
   ThreadReaders readers_;  // per-thread read transactions: a get() takes no LMDB lock
   MDB_dbi dbi_ = 0;
   LmdbOptions opts_;
 
-  std::mutex mu_;  // guards everything below
-  std::condition_variable wake_;
-  std::condition_variable committed_;
-  Batch pending_;     // accepted, not yet handed to the writer
-  Batch committing_;  // being committed right now
-  std::uint64_t flush_requested_ = 0;
-  std::uint64_t flush_done_ = 0;
-  bool stopping_ = false;
-  bool last_commit_failed_ = false;
-  std::string last_error_;
+  GroupCommit<greylist::Record> commits_;  // its lock() also guards the members below
   greylist::Store::ExpiredFn expired_;
-  std::string expire_cursor_;
-  StoreStats stats_;
-  std::thread writer_;
+  std::uint64_t expired_count_ = 0;
+  std::string expire_cursor_;  // the sweep's position; used by the writer thread only
 };
 
 }  // namespace gf::io

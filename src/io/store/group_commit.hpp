@@ -1,0 +1,229 @@
+#pragma once
+// Group commit, shared by LmdbStore (greylist records) and LmdbKv (comment API bytes).
+//
+// Writes are staged in a pending map under one mutex; a writer thread swaps that map out every
+// `interval` (or when flush() asks) and commits it without the lock, so no request waits for
+// fsync and after kill -9 at most one interval of writes is lost. Reads look in the pending and
+// the committing map before going to the database. After a commit the writer runs the owner's
+// chore (expiry sweep, retention trim) at most every `chore_every`.
+//
+// A failed commit drops its batch and makes stage() refuse writes with the commit's error until
+// a round finds nothing pending, so a store that cannot write (map full, disk error) answers
+// "store failure" at once and tries again one interval later.
+//
+// The writer runs at idle priority unless it falls behind (RoundPriority). Without a writer
+// thread (short-lived CLI use) flush() and stop() commit on the calling thread.
+//
+// Threading: every member is safe from any thread; find(), pending_contains(), writable(),
+// stage() and counters() need
+// the lock from lock(), which also guards what the owner keeps beside it (its stats, rules).
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "core/common/result.hpp"
+#include "core/common/time.hpp"
+#include "io/store/pending_writes.hpp"
+#include "io/sys/thread_priority.hpp"
+
+namespace gf::io {
+
+struct CommitCounters {
+  std::uint64_t commits = 0;
+  std::uint64_t commit_failures = 0;
+  std::uint64_t records_written = 0;
+  std::uint64_t writer_promotions = 0;  // rounds the idle-priority writer ran late and was raised
+};
+
+template <class Value>
+class GroupCommit {
+ public:
+  using Batch = std::unordered_map<std::string, std::optional<Value>, StringHash, std::equal_to<>>;
+  using CommitFn = std::function<Result<void>(const Batch&)>;  // runs without the lock
+  using ChoreFn = std::function<void()>;                       // runs without the lock
+
+  GroupCommit() = default;
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+  ~GroupCommit() { stop(); }
+
+  // `name` prefixes the commit-failure log line ("store", "akismet store").
+  void init(std::string name, Millis interval, CommitFn commit) {
+    name_ = std::move(name);
+    interval_ = interval;
+    commit_ = std::move(commit);
+  }
+
+  void start_writer(ChoreFn chore, Millis chore_every, bool background) {
+    chore_ = std::move(chore);
+    chore_every_ = chore_every;
+    background_ = background;
+    writer_ = std::thread([this] { writer_loop(); });
+  }
+
+  // Commits what is pending (the writer's last round, or inline) and stops the writer.
+  void stop() {
+    std::unique_lock lock(mu_);
+    if (stopping_) {
+      return;
+    }
+    stopping_ = true;
+    if (!writer_.joinable()) {
+      (void)commit_inline(lock);
+      return;
+    }
+    lock.unlock();
+    wake_.notify_all();
+    writer_.join();
+  }
+
+  [[nodiscard]] std::unique_lock<std::mutex> lock() { return std::unique_lock(mu_); }
+
+  // The not-yet-committed write of `key` (nullopt inside: a pending erase), or nullptr.
+  [[nodiscard]] const std::optional<Value>* find(std::string_view key) const {
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      return &it->second;
+    }
+    if (auto it = committing_.find(key); it != committing_.end()) {
+      return &it->second;
+    }
+    return nullptr;
+  }
+  [[nodiscard]] bool pending_contains(std::string_view key) const {
+    return pending_.find(key) != pending_.end();
+  }
+
+  // A store failure while the last commit failed (and no empty round has passed since).
+  [[nodiscard]] Result<void> writable() const {
+    if (last_commit_failed_) {
+      return fail(Errc::StoreFailure, last_error_);
+    }
+    return {};
+  }
+
+  // Stages a write (nullopt = erase). Refused while not writable(), unless `always`.
+  Result<void> stage(std::string_view key, std::optional<Value> value, bool always = false) {
+    if (!always) {
+      if (auto ok = writable(); !ok) {
+        return ok;
+      }
+    }
+    pending_.insert_or_assign(std::string(key), std::move(value));
+    return {};
+  }
+
+  // Waits until everything staged before the call is committed (or commits it inline).
+  Result<void> flush() {
+    std::unique_lock lock(mu_);
+    if (!writer_.joinable()) {
+      return commit_inline(lock);
+    }
+    const std::uint64_t ticket = ++flush_requested_;
+    wake_.notify_all();
+    committed_.wait(lock, [&] { return flush_done_ >= ticket || stopping_; });
+    if (last_commit_failed_) {
+      return fail(Errc::StoreFailure, last_error_);
+    }
+    return {};
+  }
+
+  // Needs the lock.
+  [[nodiscard]] const CommitCounters& counters() const { return counters_; }
+
+ private:
+  Result<void> commit_inline(std::unique_lock<std::mutex>& lock) {
+    Batch batch;
+    batch.swap(pending_);
+    lock.unlock();
+    Result<void> ok = batch.empty() ? Result<void>() : commit_(batch);
+    lock.lock();
+    if (!ok) {
+      last_commit_failed_ = true;
+      last_error_ = ok.error().message;
+    }
+    return ok;
+  }
+
+  void writer_loop() {
+    RoundPriority priority(interval_);
+    std::unique_lock lock(mu_);
+    auto next_chore = std::chrono::steady_clock::now();
+    while (true) {
+      wake_.wait_for(lock, interval_, [&] { return stopping_ || flush_requested_ > flush_done_; });
+      if (background_ && priority.begin_round()) {
+        ++counters_.writer_promotions;
+      }
+      const std::uint64_t ticket = flush_requested_;
+      committing_.swap(pending_);
+      const bool stop = stopping_;
+      const std::size_t n = committing_.size();
+      lock.unlock();
+      Result<void> ok;
+      if (n > 0) {
+        ok = commit_(committing_);
+      }
+      if (!stop && chore_ && std::chrono::steady_clock::now() >= next_chore) {
+        chore_();
+        next_chore = std::chrono::steady_clock::now() + chore_every_;
+      }
+      lock.lock();
+      if (n > 0) {
+        if (ok) {
+          ++counters_.commits;
+          counters_.records_written += n;
+          last_commit_failed_ = false;
+        } else {
+          ++counters_.commit_failures;
+          if (!last_commit_failed_) {
+            spdlog::error("{}: commit of {} records failed: {}", name_, n, ok.error().message);
+          }
+          last_commit_failed_ = true;
+          last_error_ = ok.error().message;
+        }
+      } else {
+        last_commit_failed_ = false;  // nothing pending: take writes again
+      }
+      Batch done;  // its nodes are freed below, outside mu_, which every read takes
+      done.swap(committing_);
+      flush_done_ = ticket;
+      committed_.notify_all();
+      if (stop) {
+        return;
+      }
+      lock.unlock();
+      done = Batch();
+      lock.lock();
+    }
+  }
+
+  std::string name_;
+  Millis interval_{100};
+  CommitFn commit_;
+  ChoreFn chore_;
+  Millis chore_every_{1000};
+  bool background_ = true;
+
+  std::mutex mu_;  // guards everything below (and what the owner keeps under lock())
+  std::condition_variable wake_;
+  std::condition_variable committed_;
+  Batch pending_;     // accepted, not yet handed to the writer
+  Batch committing_;  // being committed right now
+  std::uint64_t flush_requested_ = 0;
+  std::uint64_t flush_done_ = 0;
+  bool stopping_ = false;
+  bool last_commit_failed_ = false;
+  std::string last_error_;
+  CommitCounters counters_;
+  std::thread writer_;
+};
+
+}  // namespace gf::io
