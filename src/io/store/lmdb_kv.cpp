@@ -342,20 +342,10 @@ KvStats LmdbKv::stats() {
   KvStats s;
   {
     auto lock = commits_.lock();
-    const CommitCounters& c = commits_.counters();
-    s.commits = c.commits;
-    s.commit_failures = c.commit_failures;
-    s.records_written = c.records_written;
-    s.writer_promotions = c.writer_promotions;
+    static_cast<CommitCounters&>(s) = commits_.counters();
     s.trimmed = trimmed_;
   }
-  MDB_stat st;
-  Txn txn(env_, true);
-  if (txn.rc() == 0 && mdb_stat(txn.get(), dbi_, &st) == 0) {
-    s.entries = st.ms_entries;
-    s.map_used_bytes = static_cast<std::uint64_t>(st.ms_psize) *
-                       (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
-  }
+  static_cast<DbUsage&>(s) = db_usage(env_, dbi_);
   return s;
 }
 

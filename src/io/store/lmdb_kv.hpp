@@ -42,14 +42,8 @@ struct KvRetention {
   std::function<std::string()> min_key;  // keys (after the prefix) below this go; may be empty
 };
 
-struct KvStats {
-  std::uint64_t commits = 0;
-  std::uint64_t commit_failures = 0;
-  std::uint64_t records_written = 0;
+struct KvStats : CommitCounters, DbUsage {
   std::uint64_t trimmed = 0;
-  std::uint64_t entries = 0;
-  std::uint64_t map_used_bytes = 0;
-  std::uint64_t writer_promotions = 0;  // rounds the idle-priority writer ran late and was raised
 };
 
 class LmdbKv {

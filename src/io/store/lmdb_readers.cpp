@@ -17,6 +17,22 @@ thread_local std::vector<std::pair<std::uint64_t, MDB_txn*>> t_txns;
 
 }  // namespace
 
+DbUsage db_usage(MDB_env* env, MDB_dbi dbi) {
+  DbUsage u;
+  MDB_txn* txn = nullptr;
+  if (mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) != 0) {
+    return u;
+  }
+  MDB_stat st;
+  if (mdb_stat(txn, dbi, &st) == 0) {
+    u.entries = st.ms_entries;
+    u.map_used_bytes = static_cast<std::uint64_t>(st.ms_psize) *
+                       (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+  }
+  mdb_txn_abort(txn);
+  return u;
+}
+
 ThreadReaders::ThreadReaders() : id_(g_next_id++) {}
 
 ThreadReaders::~ThreadReaders() { close(); }

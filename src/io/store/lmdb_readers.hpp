@@ -20,6 +20,13 @@
 
 namespace gf::io {
 
+// Entries and bytes of B-tree pages of the main database (for stats); zeros if unreadable.
+struct DbUsage {
+  std::uint64_t entries = 0;
+  std::uint64_t map_used_bytes = 0;
+};
+DbUsage db_usage(MDB_env* env, MDB_dbi dbi);
+
 class ThreadReaders {
  public:
   ThreadReaders();

@@ -285,20 +285,10 @@ StoreStats LmdbStore::stats() {
   StoreStats s;
   {
     auto lock = commits_.lock();
-    const CommitCounters& c = commits_.counters();
-    s.commits = c.commits;
-    s.commit_failures = c.commit_failures;
-    s.records_written = c.records_written;
-    s.writer_promotions = c.writer_promotions;
+    static_cast<CommitCounters&>(s) = commits_.counters();
     s.expired = expired_count_;
   }
-  MDB_stat st;
-  ReadTxn txn(env_);
-  if (txn.rc() == 0 && mdb_stat(txn.get(), dbi_, &st) == 0) {
-    s.entries = st.ms_entries;
-    s.map_used_bytes = static_cast<std::uint64_t>(st.ms_psize) *
-                       (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
-  }
+  static_cast<DbUsage&>(s) = db_usage(env_, dbi_);
   return s;
 }
 

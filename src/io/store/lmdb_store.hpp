@@ -34,14 +34,8 @@ struct LmdbOptions {
   bool background_writer = true;     // writer at idle priority unless it falls behind
 };
 
-struct StoreStats {
-  std::uint64_t commits = 0;
-  std::uint64_t commit_failures = 0;
-  std::uint64_t records_written = 0;
+struct StoreStats : CommitCounters, DbUsage {
   std::uint64_t expired = 0;
-  std::uint64_t entries = 0;
-  std::uint64_t map_used_bytes = 0;
-  std::uint64_t writer_promotions = 0;  // rounds the idle-priority writer ran late and was raised
 };
 
 class LmdbStore final : public greylist::Store {
