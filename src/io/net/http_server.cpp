@@ -10,6 +10,7 @@
 
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
+#include "io/net/tcp_listen.hpp"
 
 namespace gf::io {
 
@@ -339,30 +340,13 @@ Result<void> HttpServer::start() {
       return fail(Errc::Config, fmt::format("{}: unix sockets are not supported for HTTP ({})",
                                             impl_->opts.name, spec.to_string()));
     }
+    auto acc = listen_tcp(impl_->acceptor_strand, spec, impl_->opts.name);
+    if (!acc) {
+      return tl::unexpected(acc.error());
+    }
     boost::system::error_code ec;
-    tcp::endpoint ep(asio::ip::make_address(spec.host, ec), spec.port);
-    auto acc = std::make_unique<tcp::acceptor>(impl_->acceptor_strand);
-    if (!ec) {
-      acc->open(ep.protocol(), ec);
-    }
-    if (!ec) {
-      acc->set_option(asio::socket_base::reuse_address(true), ec);
-    }
-    if (!ec && ep.address().is_v6()) {
-      acc->set_option(asio::ip::v6_only(true), ec);
-    }
-    if (!ec) {
-      acc->bind(ep, ec);
-    }
-    if (!ec) {
-      acc->listen(asio::socket_base::max_listen_connections, ec);
-    }
-    if (ec) {
-      return fail(Errc::Io, fmt::format("{}: cannot listen on {}: {}", impl_->opts.name,
-                                        spec.to_string(), ec.message()));
-    }
-    impl_->bound_ports.push_back(acc->local_endpoint(ec).port());
-    impl_->acceptors.push_back(std::move(acc));
+    impl_->bound_ports.push_back((*acc)->local_endpoint(ec).port());
+    impl_->acceptors.push_back(std::move(*acc));
   }
   for (auto& acc : impl_->acceptors) {
     asio::co_spawn(impl_->acceptor_strand, accept_loop(impl_, *acc), asio::detached);

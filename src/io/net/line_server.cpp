@@ -11,6 +11,7 @@
 
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
+#include "io/net/tcp_listen.hpp"
 
 namespace gf::io {
 
@@ -294,28 +295,11 @@ Result<void> LineServer::start() {
       ::chmod(spec.path.c_str(), impl_->opts.unix_mode);
       impl_->unix_acceptors.push_back(std::move(acc));
     } else {
-      asio::ip::tcp::endpoint ep(asio::ip::make_address(spec.host, ec), spec.port);
-      auto acc = std::make_unique<asio::ip::tcp::acceptor>(impl_->acceptor_strand);
-      if (!ec) {
-        acc->open(ep.protocol(), ec);
+      auto acc = listen_tcp(impl_->acceptor_strand, spec, impl_->opts.name);
+      if (!acc) {
+        return tl::unexpected(acc.error());
       }
-      if (!ec) {
-        acc->set_option(asio::socket_base::reuse_address(true), ec);
-      }
-      if (!ec && ep.address().is_v6()) {
-        acc->set_option(asio::ip::v6_only(true), ec);
-      }
-      if (!ec) {
-        acc->bind(ep, ec);
-      }
-      if (!ec) {
-        acc->listen(asio::socket_base::max_listen_connections, ec);
-      }
-      if (ec) {
-        return fail(Errc::Io, fmt::format("{}: cannot listen on {}: {}", impl_->opts.name,
-                                          spec.to_string(), ec.message()));
-      }
-      impl_->tcp_acceptors.push_back(std::move(acc));
+      impl_->tcp_acceptors.push_back(std::move(*acc));
     }
   }
   for (auto& acc : impl_->tcp_acceptors) {
