@@ -11,8 +11,11 @@
 // a round finds nothing pending, so a store that cannot write (map full, disk error) answers
 // "store failure" at once and tries again one interval later.
 //
-// The writer runs at idle priority unless it falls behind (RoundPriority). Without a writer
-// thread (short-lived CLI use) flush() and stop() commit on the calling thread.
+// The commit transaction itself (LMDB's page writes and fsync, the burst that used to preempt io
+// threads) runs at idle priority unless the writer fell behind (RoundPriority); everything that
+// holds the lock, and the chore, runs at normal priority, so a request never waits for a starved
+// lock holder. Without a writer thread (short-lived CLI use) flush() and stop() commit on the
+// calling thread.
 //
 // Threading: every member is safe from any thread; find(), pending_contains(), writable(),
 // stage() and counters() need
@@ -41,7 +44,7 @@ struct CommitCounters {
   std::uint64_t commits = 0;
   std::uint64_t commit_failures = 0;
   std::uint64_t records_written = 0;
-  std::uint64_t writer_promotions = 0;  // rounds the idle-priority writer ran late and was raised
+  std::uint64_t writer_promotions = 0;  // late rounds, whose commit ran at normal priority
 };
 
 template <class Value>
@@ -159,7 +162,7 @@ class GroupCommit {
     auto next_chore = std::chrono::steady_clock::now();
     while (true) {
       wake_.wait_for(lock, interval_, [&] { return stopping_ || flush_requested_ > flush_done_; });
-      if (background_ && priority.begin_round()) {
+      if (priority.begin_round() && background_) {
         ++counters_.writer_promotions;
       }
       const std::uint64_t ticket = flush_requested_;
@@ -169,7 +172,8 @@ class GroupCommit {
       lock.unlock();
       Result<void> ok;
       if (n > 0) {
-        ok = commit_(committing_);
+        ok = background_ ? priority.run_idle([&] { return commit_(committing_); })
+                         : commit_(committing_);
       }
       if (!stop && chore_ && std::chrono::steady_clock::now() >= next_chore) {
         chore_();

@@ -31,7 +31,7 @@ struct LmdbOptions {
   Millis commit_interval{100};
   bool sync = true;                  // fsync each commit (off only for tests on throwaway data)
   std::size_t expire_budget = 2000;  // records examined per sweep step
-  bool background_writer = true;     // writer at idle priority unless it falls behind
+  bool background_writer = true;     // commits at idle priority unless the writer falls behind
 };
 
 struct StoreStats : CommitCounters, DbUsage {

@@ -18,11 +18,9 @@ bool ThreadPriority::set_background(bool background) {
 
 bool RoundPriority::begin_round() {
   const auto now = std::chrono::steady_clock::now();
-  const bool behind = now - last_round_ > 2 * interval_;
+  late_ = now - last_round_ > 2 * interval_;
   last_round_ = now;
-  const bool promoted = behind && priority_.background();
-  priority_.set_background(!behind);
-  return promoted;
+  return late_;
 }
 
 }  // namespace gf::io

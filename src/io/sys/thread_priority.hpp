@@ -1,10 +1,10 @@
 #pragma once
 // Scheduling class of the calling thread, for background work that must never delay a request.
 //
-// A background thread (SCHED_IDLE) runs only on a core no request-serving thread wants, so its
-// bursts (a group commit, an expiry sweep) cannot preempt an io thread and show up as a latency
-// tail. A thread that must still keep up (the store writer: at most one commit interval of writes
-// may be lost) switches itself back to normal priority when it notices it has fallen behind.
+// Work at idle priority (SCHED_IDLE) runs only on a core no request-serving thread wants, so its
+// bursts (a group commit) cannot preempt an io thread and show up as a latency tail. Work that
+// must still keep up (at most one commit interval of writes may be lost) runs at normal priority
+// when its thread notices it has fallen behind.
 #include <chrono>
 
 namespace gf::io {
@@ -20,19 +20,32 @@ class ThreadPriority {
   bool background_ = false;
 };
 
-// For a writer thread that runs a round (a group commit) every `interval`: idle priority while
-// rounds start on time; a round that starts more than two intervals after the previous one means
-// the cores are saturated, and runs at normal priority so the writer catches up.
+// For a writer thread that runs a round (a group commit) every `interval`. The round's heavy
+// part runs at idle priority through run_idle(), unless the round started more than two
+// intervals after the previous one (the cores are saturated; the writer must catch up).
+// Only lock-free work may go through run_idle(): a starved idle thread holding a lock that an
+// io thread waits for would stall requests for as long as other work keeps the cores busy.
 class RoundPriority {
  public:
   explicit RoundPriority(std::chrono::milliseconds interval) : interval_(interval) {}
-  // Call when a round starts. True when this round was raised from idle to normal priority.
+  // Call when a round starts. True when this round is late (and so runs at normal priority).
   bool begin_round();
+  // Runs `work` at idle priority unless the round is late; normal priority again afterwards.
+  template <class Work>
+  decltype(auto) run_idle(Work&& work) {
+    struct Restore {
+      ThreadPriority& p;
+      ~Restore() { p.set_background(false); }
+    } restore{priority_};
+    priority_.set_background(!late_);
+    return work();
+  }
 
  private:
   ThreadPriority priority_;
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point last_round_ = std::chrono::steady_clock::now();
+  bool late_ = false;
 };
 
 }  // namespace gf::io
