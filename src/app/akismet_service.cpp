@@ -35,9 +35,23 @@ std::string make_guid(std::int64_t ms) {
   const std::uint64_t a = rng();
   const std::uint64_t b = rng();
   const auto t = static_cast<std::uint64_t>(ms);
-  return fmt::format("{:08x}-{:04x}-7{:03x}-{:04x}-{:012x}", (t >> 16) & 0xffffffffULL,
-                     t & 0xffffULL, a & 0xfffULL, 0x8000ULL | ((a >> 12) & 0x3fffULL),
-                     b & 0xffffffffffffULL);
+  // "{:08x}-{:04x}-7{:03x}-{:04x}-{:012x}" of (t >> 16, t & 0xffff, a's 12 bits, the variant
+  // and a's next 14 bits, b's 48 bits), written by hand: it runs on every check.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string g(36, '-');
+  const auto put = [&](std::size_t at, std::uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      g[at + static_cast<std::size_t>(i)] = kHex[v & 15];
+      v >>= 4;
+    }
+  };
+  put(0, (t >> 16) & 0xffffffffULL, 8);
+  put(9, t & 0xffffULL, 4);
+  g[14] = '7';
+  put(15, a & 0xfffULL, 3);
+  put(19, 0x8000ULL | ((a >> 12) & 0x3fffULL), 4);
+  put(24, b & 0xffffffffffffULL, 12);
+  return g;
 }
 
 std::string guid_floor(std::int64_t ms) {
@@ -234,21 +248,29 @@ std::string AkismetService::key_of(const ak::Form& form, const io::HttpRequest& 
 }
 
 std::string AkismetService::key_problem(const std::string& key) {
-  if (key.empty()) {
-    return "Empty \"api_key\" value";
-  }
-  if (!ak::well_formed_key(key)) {
-    return "Invalid API key: keys are 12 letters or digits";
+  if (key.empty() || !ak::well_formed_key(key)) {
+    return key_record_problem(key, std::nullopt);
   }
   auto rec = kv_->get("k:" + key);
   if (!rec) {
     ++counters_.store_errors;
     return "Temporary store failure; please retry";
   }
-  if (!*rec) {
+  return key_record_problem(key, *rec);
+}
+
+std::string AkismetService::key_record_problem(const std::string& key,
+                                               const std::optional<std::string>& rec) {
+  if (key.empty()) {
+    return "Empty \"api_key\" value";
+  }
+  if (!ak::well_formed_key(key)) {
+    return "Invalid API key: keys are 12 letters or digits";
+  }
+  if (!rec) {
     return "Invalid API key. Create one with `greyflux keys add --blog URL`";
   }
-  auto k = ak::decode_key(**rec);
+  auto k = ak::decode_key(*rec);
   if (!k) {
     return "Invalid API key";
   }
@@ -258,17 +280,20 @@ std::string AkismetService::key_problem(const std::string& key) {
   return {};
 }
 
-ak::Reputation AkismetService::reputation(const std::string& store_key) {
-  auto v = kv_->get(store_key);
-  if (!v || !*v) {
+namespace {
+
+ak::Reputation reputation_of(const std::optional<std::string>& stored) {
+  if (!stored) {
     return {};
   }
-  auto r = ak::decode_reputation(**v);
+  auto r = ak::decode_reputation(*stored);
   if (!r) {
     return {};
   }
   return ak::Reputation{r->spam, r->ham};
 }
+
+}  // namespace
 
 void AkismetService::add_reputation(const std::string& store_key, bool spam, std::int64_t now_s) {
   auto ok = kv_->update(store_key, [&](std::optional<std::string_view> cur) {
@@ -287,35 +312,51 @@ void AkismetService::add_reputation(const std::string& store_key, bool spam, std
   }
 }
 
+namespace {
+
+// The usage record of a key, month and site.
+std::string usage_key(const std::string& key, std::string_view blog, std::int64_t now_s) {
+  std::string k = "u:";
+  k += key;
+  k += kSep;
+  k += ak::month_of(now_s);
+  k += kSep;
+  k += site_name(blog);
+  return k;
+}
+
 // what: 0 check ham, 1 check spam, 2 submit-spam, 3 submit-ham
+std::string bump_usage(std::optional<std::string_view> cur, int what) {
+  ak::SiteUsage u;
+  if (cur) {
+    if (auto d = ak::decode_usage(*cur)) {
+      u = *d;
+    }
+  }
+  ++u.api_calls;
+  switch (what) {
+    case 0:
+      ++u.ham;
+      break;
+    case 1:
+      ++u.spam;
+      break;
+    case 2:
+      ++u.missed_spam;
+      break;
+    default:
+      ++u.false_positives;
+      break;
+  }
+  return ak::encode_usage(u);
+}
+
+}  // namespace
+
 void AkismetService::count_usage(const std::string& key, const std::string& blog,
                                  std::int64_t now_s, int what) {
-  const std::string k =
-      fmt::format("u:{}{}{}{}{}", key, kSep, ak::month_of(now_s), kSep, site_name(blog));
-  auto ok = kv_->update(k, [&](std::optional<std::string_view> cur) {
-    ak::SiteUsage u;
-    if (cur) {
-      if (auto d = ak::decode_usage(*cur)) {
-        u = *d;
-      }
-    }
-    ++u.api_calls;
-    switch (what) {
-      case 0:
-        ++u.ham;
-        break;
-      case 1:
-        ++u.spam;
-        break;
-      case 2:
-        ++u.missed_spam;
-        break;
-      default:
-        ++u.false_positives;
-        break;
-    }
-    return ak::encode_usage(u);
-  });
+  auto ok = kv_->update(usage_key(key, blog, now_s),
+                        [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
   if (!ok) {
     ++counters_.store_errors;
   }
@@ -379,28 +420,52 @@ io::HttpResponse AkismetService::verify(const ak::Form& form, const io::HttpRequ
 io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& req,
                                        std::int64_t now_s) {
   const std::string key = key_of(form, req);
-  if (const std::string why = key_problem(key); !why.empty()) {
+  if (key.empty() || !ak::well_formed_key(key)) {
+    ++counters_.invalid;
+    return to_http(ak::reply_invalid(key_record_problem(key, std::nullopt)));
+  }
+  const ak::CommentRequest r = ak::comment_from_form(form);
+  const ak::Analysis a = ak::analyze(r);
+  // One read of everything stored that this check needs: the key, then the reputation of the
+  // IP, the e-mail, the author URL and link hosts (at most five), and the exact text.
+  std::vector<std::string> reads;
+  reads.reserve(9);
+  reads.push_back("k:" + key);
+  reads.push_back("r:i:" + r.user_ip);
+  reads.push_back(a.email.empty() ? std::string() : "r:e:" + a.email);
+  if (!a.author_url_host.empty()) {
+    reads.push_back("r:u:" + a.author_url_host);
+  }
+  for (std::size_t i = 0; i < a.link_hosts.size() && reads.size() < 8; ++i) {
+    reads.push_back("r:u:" + a.link_hosts[i]);
+  }
+  const std::size_t text_at = reads.size();
+  if (a.text_hash != 0) {
+    reads.push_back(fmt::format("r:t:{:016x}", a.text_hash));
+  }
+  auto stored = kv_->get_many(reads);
+  if (!stored) {
+    ++counters_.store_errors;
+    ++counters_.invalid;
+    return to_http(ak::reply_invalid("Temporary store failure; please retry"));
+  }
+  if (const std::string why = key_record_problem(key, (*stored)[0]); !why.empty()) {
     ++counters_.invalid;
     return to_http(ak::reply_invalid(why));
   }
-  const ak::CommentRequest r = ak::comment_from_form(form);
   if (auto missing = ak::missing_required(ak::Endpoint::CommentCheck, r)) {
     ++counters_.invalid;
     return to_http(ak::reply_missing_field(*missing));
   }
-  const ak::Analysis a = ak::analyze(r);
   ak::Signals s;
   s.now_s = now_s;
-  s.ip = reputation("r:i:" + r.user_ip);
-  if (!a.email.empty()) {
-    s.email = reputation("r:e:" + a.email);
-  }
-  std::vector<std::string> hosts;
-  if (!a.author_url_host.empty()) {
-    hosts.push_back(a.author_url_host);
-  }
-  for (std::size_t i = 0; i < a.link_hosts.size() && hosts.size() < 5; ++i) {
-    hosts.push_back(a.link_hosts[i]);
+  s.ip = reputation_of((*stored)[1]);
+  s.email = reputation_of((*stored)[2]);
+  for (std::size_t i = 3; i < text_at; ++i) {
+    const ak::Reputation rep = reputation_of((*stored)[i]);
+    if (rep.spam > s.url.spam || (s.url.spam == 0 && rep.ham > s.url.ham)) {
+      s.url = rep;
+    }
   }
   if (flux_lookup_) {
     if (const auto index = flux_lookup_(); index) {
@@ -419,14 +484,8 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
       }
     }
   }
-  for (const std::string& h : hosts) {
-    const ak::Reputation rep = reputation("r:u:" + h);
-    if (rep.spam > s.url.spam || (s.url.spam == 0 && rep.ham > s.url.ham)) {
-      s.url = rep;
-    }
-  }
   if (a.text_hash != 0) {
-    s.text = reputation(fmt::format("r:t:{:016x}", a.text_hash));
+    s.text = reputation_of((*stored)[text_at]);
     const std::uint64_t blog_hash = classify::hash_feature(site_name(r.blog));
     std::lock_guard lock(flood_mu_);
     s.text_sites = r.is_test || !r.recheck_reason.empty()
@@ -452,10 +511,13 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
   rec.key = key;
   rec.reasons = ak::format_symbols(d.symbols, 32);
   rec.fields = std::move(form.fields);
-  if (auto ok = kv_->put("c:" + guid, ak::encode_check(rec)); !ok) {
+  const int what = d.spam ? 1 : 0;
+  if (auto ok = kv_->put_and_update(
+          "c:" + guid, ak::encode_check(rec), usage_key(key, r.blog, now_s),
+          [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
+      !ok) {
     ++counters_.store_errors;
   }
-  count_usage(key, r.blog, now_s, d.spam ? 1 : 0);
   ++counters_.checks;
   ++(d.spam ? counters_.spam : counters_.ham);
   if (spdlog::should_log(spdlog::level::debug)) {  // the arguments cost two copies per check
@@ -463,7 +525,7 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
                   d.spam ? "spam" : "ham", d.score, sanitize_line(r.blog, 100),
                   sanitize_line(r.user_ip, 64), rec.reasons);
   }
-  return to_http(ak::reply_check(d, guid));
+  return to_http(ak::reply_check(d, guid, rec.reasons));
 }
 
 io::HttpResponse AkismetService::submit(const ak::Form& form, const io::HttpRequest& req, bool spam,

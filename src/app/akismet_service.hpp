@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -115,9 +116,11 @@ class AkismetService {
                                std::int64_t now_s);
   // Empty when the key is good; else the Akismet debug-help text.
   std::string key_problem(const std::string& key);
+  // The same for a key record already read (nullopt: no such key).
+  static std::string key_record_problem(const std::string& key,
+                                        const std::optional<std::string>& rec);
   std::string key_of(const akismet::Form& form, const io::HttpRequest& req) const;
   classify::FeatureVector features_of(const akismet::CommentRequest& r) const;
-  akismet::Reputation reputation(const std::string& store_key);
   void add_reputation(const std::string& store_key, bool spam, std::int64_t now_s);
   void count_usage(const std::string& key, const std::string& blog, std::int64_t now_s, int what);
   void train_locked(const akismet::CommentRequest& r, bool spam);

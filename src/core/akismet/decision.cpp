@@ -151,9 +151,15 @@ std::string format_symbols(const std::vector<Symbol>& symbols, std::size_t max) 
     return std::fabs(x->weight) > std::fabs(y->weight);
   });
   std::string out;
+  out.reserve(std::min(order.size(), max) * 24);
   for (std::size_t i = 0; i < order.size() && i < max; ++i) {
-    fmt::format_to(std::back_inserter(out), "{}{}({:.2f})", i == 0 ? "" : " ", order[i]->name,
-                   order[i]->weight);
+    if (i != 0) {
+      out.push_back(' ');
+    }
+    out += order[i]->name;
+    out.push_back('(');
+    append_fixed2(out, order[i]->weight);
+    out.push_back(')');
   }
   return out;
 }

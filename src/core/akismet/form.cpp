@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/classify/normalize.hpp"
 
 namespace gf::akismet {
@@ -40,24 +43,33 @@ std::string_view Form::get(std::string_view name) const {
 Result<std::string> percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) {
-        return fail(Errc::InvalidInput, "truncated %-escape");
-      }
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) {
-        return fail(Errc::InvalidInput, fmt::format("bad %-escape at byte {}", i));
-      }
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // Copy the run of bytes that need no decoding in one go.
+    std::size_t run = i;
+    while (run < s.size() && s[run] != '%' && !(plus_is_space && s[run] == '+')) {
+      ++run;
     }
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) {
+      break;
+    }
+    if (s[i] == '+') {
+      out.push_back(' ');
+      ++i;
+      continue;
+    }
+    if (i + 2 >= s.size()) {
+      return fail(Errc::InvalidInput, "truncated %-escape");
+    }
+    const int hi = hex_value(s[i + 1]);
+    const int lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) {
+      return fail(Errc::InvalidInput, fmt::format("bad %-escape at byte {}", i));
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 3;
   }
   return out;
 }
@@ -66,6 +78,18 @@ bool valid_utf8(std::string_view s) {
   std::size_t i = 0;
   const std::size_t n = s.size();
   while (i < n) {
+    // ASCII eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & 0x8080808080808080ULL) != 0) {
+        break;
+      }
+      i += 8;
+    }
+    if (i >= n) {
+      break;
+    }
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       ++i;

@@ -160,16 +160,31 @@ Reply reply_missing_field(std::string_view field) {
 }
 
 Reply reply_check(const Decision& d, std::string_view guid) {
+  return reply_check(d, guid, format_symbols(d.symbols, kReplySymbols));
+}
+
+Reply reply_check(const Decision& d, std::string_view guid, std::string_view reasons) {
+  // The header carries the first kReplySymbols of `reasons` (entries are separated by spaces;
+  // symbol names have none).
+  std::size_t cut = 0;
+  for (std::size_t n = 0; cut < reasons.size(); ++cut) {
+    if (reasons[cut] == ' ' && ++n == kReplySymbols) {
+      break;
+    }
+  }
+  reasons = reasons.substr(0, cut);
   Reply r;
   r.body = d.spam ? "true" : "false";
+  r.headers.reserve(4);
   r.headers.emplace_back("X-akismet-guid", std::string(guid));
   if (d.discard) {
     r.headers.emplace_back("X-akismet-pro-tip", "discard");
   }
-  r.headers.emplace_back("X-Greyflux-Score", fmt::format("{:.2f}", d.score));
-  const std::string reasons = format_symbols(d.symbols);
+  std::string score;
+  append_fixed2(score, d.score);
+  r.headers.emplace_back("X-Greyflux-Score", std::move(score));
   if (!reasons.empty()) {
-    r.headers.emplace_back("X-Greyflux-Reasons", reasons);
+    r.headers.emplace_back("X-Greyflux-Reasons", std::string(reasons));
   }
   return r;
 }
@@ -285,7 +300,17 @@ std::string month_of(std::int64_t unix_s) {
   const unsigned mp = (5 * doy + 2) / 153;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2 ? 1 : 0;
-  return fmt::format("{:04}-{:02}", y, m);
+  if (y < 0 || y > 9999) {
+    return fmt::format("{:04}-{:02}", y, m);
+  }
+  std::string out = std::to_string(y);
+  while (out.size() < 4) {
+    out.insert(out.begin(), '0');
+  }
+  out.push_back('-');
+  out.push_back(static_cast<char>('0' + m / 10));
+  out.push_back(static_cast<char>('0' + m % 10));
+  return out;
 }
 
 std::string json_string(std::string_view s) {

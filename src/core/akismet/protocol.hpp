@@ -56,7 +56,12 @@ inline constexpr std::string_view kThanks = "Thanks for making the web a better 
 [[nodiscard]] Reply reply_valid();
 [[nodiscard]] Reply reply_invalid(std::string_view debug_help);
 [[nodiscard]] Reply reply_missing_field(std::string_view field);
+// Symbols named in the X-Greyflux-Reasons header (the stored check keeps more).
+inline constexpr std::size_t kReplySymbols = 12;
 [[nodiscard]] Reply reply_check(const Decision& d, std::string_view guid);
+// The same with the symbols already formatted (format_symbols() with at least kReplySymbols).
+[[nodiscard]] Reply reply_check(const Decision& d, std::string_view guid,
+                                std::string_view reasons);
 [[nodiscard]] Reply reply_thanks();
 [[nodiscard]] Reply reply_http_error(int status, std::string_view text);
 

@@ -1,5 +1,8 @@
 #include "core/common/strings.hpp"
 
+#include <cmath>
+#include <cstdint>
+
 namespace gf {
 
 std::string ascii_lower(std::string_view s) {
@@ -113,6 +116,35 @@ std::string sanitize_line(std::string_view s, std::size_t max_len) {
     }
   }
   return out;
+}
+
+void append_fixed2(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "nan";
+    return;
+  }
+  if (!(std::fabs(v) < 1e15)) {
+    out += v < 0 ? "-inf" : "inf";
+    return;
+  }
+  const double scaled = std::round(std::fabs(v) * 100.0);
+  auto cents = static_cast<std::uint64_t>(scaled);
+  if (v < 0 && cents != 0) {
+    out.push_back('-');
+  }
+  char buf[24];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  const std::uint64_t frac = cents % 100;
+  std::uint64_t whole = cents / 100;
+  *--p = static_cast<char>('0' + frac % 10);
+  *--p = static_cast<char>('0' + frac / 10);
+  *--p = '.';
+  do {
+    *--p = static_cast<char>('0' + whole % 10);
+    whole /= 10;
+  } while (whole != 0);
+  out.append(p, end);
 }
 
 }  // namespace gf

@@ -136,6 +136,47 @@ Result<std::optional<std::string>> LmdbKv::get(std::string_view key) {
   return read_committed(key);
 }
 
+Result<std::vector<std::optional<std::string>>> LmdbKv::get_many(
+    const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> out(keys.size());
+  std::vector<bool> staged(keys.size(), false);
+  bool any_unstaged = false;
+  {
+    auto lock = commits_.lock();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (const std::optional<std::string>* v = commits_.find(keys[i])) {
+        out[i] = *v;
+        staged[i] = true;
+      } else {
+        any_unstaged = true;
+      }
+    }
+  }
+  if (!any_unstaged) {
+    return out;
+  }
+  auto txn = readers_.renew();
+  if (!txn) {
+    return tl::unexpected(txn.error());
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (staged[i] || keys[i].empty() || keys[i].size() > 511) {
+      continue;  // LMDB's key limit: such a key cannot have been stored
+    }
+    MDB_val k = val(keys[i]);
+    MDB_val v;
+    const int rc = mdb_get(*txn, dbi_, &k, &v);
+    if (rc == 0) {
+      out[i] = std::string(view(v));
+    } else if (rc != MDB_NOTFOUND) {
+      mdb_txn_reset(*txn);
+      return lmdb_error("get", rc);
+    }
+  }
+  mdb_txn_reset(*txn);
+  return out;
+}
+
 Result<void> LmdbKv::put(std::string_view key, std::string value) {
   if (key.empty() || key.size() > 511) {
     return fail(Errc::InvalidInput, "key length out of range");
@@ -149,12 +190,27 @@ Result<void> LmdbKv::erase(std::string_view key) {
   return commits_.stage(key, std::nullopt, /*always=*/true);
 }
 
-Result<void> LmdbKv::update(std::string_view key,
-                            const std::function<std::string(std::optional<std::string_view>)>& fn) {
+Result<void> LmdbKv::update(std::string_view key, const UpdateFn& fn) {
   if (key.empty() || key.size() > 511) {
     return fail(Errc::InvalidInput, "key length out of range");
   }
   auto lock = commits_.lock();
+  return update_locked(key, fn);
+}
+
+Result<void> LmdbKv::put_and_update(std::string_view put_key, std::string value,
+                                    std::string_view update_key, const UpdateFn& fn) {
+  if (put_key.empty() || put_key.size() > 511 || update_key.empty() || update_key.size() > 511) {
+    return fail(Errc::InvalidInput, "key length out of range");
+  }
+  auto lock = commits_.lock();
+  if (auto ok = commits_.stage(put_key, std::move(value)); !ok) {
+    return ok;
+  }
+  return update_locked(update_key, fn);
+}
+
+Result<void> LmdbKv::update_locked(std::string_view key, const UpdateFn& fn) {
   if (auto ok = commits_.writable(); !ok) {
     return ok;
   }

@@ -52,12 +52,20 @@ class LmdbKv {
   ~LmdbKv();
 
   [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key);
+  // get() of several keys with one trip through the lock and one read transaction (the
+  // comment-check reads its key and up to eight reputation records at once).
+  [[nodiscard]] Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys);
   [[nodiscard]] Result<void> put(std::string_view key, std::string value);
   [[nodiscard]] Result<void> erase(std::string_view key);
   // Atomic (in this process) read-modify-write; `fn` gets the current value or nullopt and
   // returns the new one.
-  [[nodiscard]] Result<void> update(
-      std::string_view key, const std::function<std::string(std::optional<std::string_view>)>& fn);
+  using UpdateFn = std::function<std::string(std::optional<std::string_view>)>;
+  [[nodiscard]] Result<void> update(std::string_view key, const UpdateFn& fn);
+  // put(put_key, value) and update(update_key, fn) under one lock (a comment-check's stored
+  // record and its usage counter). Either may be staged without the other if the second fails.
+  [[nodiscard]] Result<void> put_and_update(std::string_view put_key, std::string value,
+                                            std::string_view update_key, const UpdateFn& fn);
   // Visits committed entries under `prefix` in key order after committing what is pending;
   // `fn` returns false to stop.
   [[nodiscard]] Result<void> scan(
@@ -77,6 +85,7 @@ class LmdbKv {
   Result<void> commit_batch(const Batch& batch);
   void apply_retention();
   Result<std::optional<std::string>> read_committed(std::string_view key);
+  Result<void> update_locked(std::string_view key, const UpdateFn& fn);  // under the lock
 
   MDB_env* env_ = nullptr;
   ThreadReaders readers_;  // per-thread read transactions: a get() takes no LMDB lock
