@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <cstdio>
+#include <limits>
 
 #include "core/common/ip.hpp"
 #include "core/common/pattern.hpp"
@@ -7,6 +9,27 @@
 
 namespace gf {
 namespace {
+
+TEST(Strings, AppendFixed2MatchesPrintf) {
+  for (double v : {0.0, -0.0, 0.004, 0.005, -0.004, 1.0, -1.5, 2.675, 3.14159, -6.0, 123456.789,
+                   0.995, 99.999, -99.994}) {
+    std::string got;
+    append_fixed2(got, v);
+    char want[64];
+    std::snprintf(want, sizeof want, "%.2f", v);
+    if (std::string(want) == "-0.00") {
+      EXPECT_EQ(got, "0.00") << v;  // no negative zero in the reasons
+    } else {
+      EXPECT_EQ(got, want) << v;
+    }
+  }
+  std::string s = "x=";
+  append_fixed2(s, std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(s, "x=nan");
+  s.clear();
+  append_fixed2(s, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(s, "-inf");
+}
 
 TEST(Duration, ParsesUnits) {
   EXPECT_EQ(parse_duration("300s").value(), Millis(300'000));

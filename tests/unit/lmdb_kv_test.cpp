@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -32,6 +33,53 @@ TEST(LmdbKv, AcceptsWritesAgainAfterAFailedCommit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // empty rounds pass
     EXPECT_TRUE(kv->put("small", "1").has_value());
     EXPECT_TRUE(kv->get("small").has_value());  // reads keep working
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LmdbKv, GetManyReadsStagedAndCommittedValuesInOneCall) {
+  char tmpl[] = "/tmp/gf-kv-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  {
+    KvOptions o;
+    o.path = dir + "/kv";
+    o.commit_interval = Millis(1000);
+    o.sync = false;
+    auto kv = LmdbKv::open(o).value();
+    ASSERT_TRUE(kv->put("committed", "c").has_value());
+    ASSERT_TRUE(kv->flush().has_value());
+    ASSERT_TRUE(kv->put("staged", "s").has_value());  // still pending (1 s interval)
+    const std::string too_long(600, 'k');             // over LMDB's key limit: never stored
+    auto got = kv->get_many({"committed", "absent", "staged", too_long, ""}).value();
+    ASSERT_EQ(got.size(), 5u);
+    EXPECT_EQ(got[0], std::optional<std::string>("c"));
+    EXPECT_EQ(got[1], std::nullopt);
+    EXPECT_EQ(got[2], std::optional<std::string>("s"));
+    EXPECT_EQ(got[3], std::nullopt);
+    EXPECT_EQ(got[4], std::nullopt);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LmdbKv, PutAndUpdateStagesBothWrites) {
+  char tmpl[] = "/tmp/gf-kv-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  {
+    KvOptions o;
+    o.path = dir + "/kv";
+    o.commit_interval = Millis(1);
+    o.sync = false;
+    auto kv = LmdbKv::open(o).value();
+    const auto bump = [](std::optional<std::string_view> cur) {
+      return std::to_string(cur ? std::stoi(std::string(*cur)) + 1 : 1);
+    };
+    ASSERT_TRUE(kv->put_and_update("record:1", "a", "count", bump).has_value());
+    ASSERT_TRUE(kv->flush().has_value());  // the second update reads the committed value
+    ASSERT_TRUE(kv->put_and_update("record:2", "b", "count", bump).has_value());
+    EXPECT_EQ(kv->get("count").value(), std::optional<std::string>("2"));
+    EXPECT_EQ(kv->get("record:1").value(), std::optional<std::string>("a"));
+    EXPECT_EQ(kv->get("record:2").value(), std::optional<std::string>("b"));
+    EXPECT_FALSE(kv->put_and_update("", "x", "count", bump).has_value());
   }
   std::filesystem::remove_all(dir);
 }

@@ -1,7 +1,7 @@
 #include "core/common/strings.hpp"
 
-#include <cmath>
-#include <cstdint>
+#include <charconv>
+#include <system_error>
 
 namespace gf {
 
@@ -119,32 +119,20 @@ std::string sanitize_line(std::string_view s, std::size_t max_len) {
 }
 
 void append_fixed2(std::string& out, double v) {
-  if (std::isnan(v)) {
+  if (v == 0) {
+    v = 0;  // no "-0.00"
+  }
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
+  if (ec != std::errc()) {
     out += "nan";
     return;
   }
-  if (!(std::fabs(v) < 1e15)) {
-    out += v < 0 ? "-inf" : "inf";
-    return;
+  std::string_view text(buf, static_cast<std::size_t>(end - buf));
+  if (text == "-0.00") {
+    text = "0.00";
   }
-  const double scaled = std::round(std::fabs(v) * 100.0);
-  auto cents = static_cast<std::uint64_t>(scaled);
-  if (v < 0 && cents != 0) {
-    out.push_back('-');
-  }
-  char buf[24];
-  char* end = buf + sizeof buf;
-  char* p = end;
-  const std::uint64_t frac = cents % 100;
-  std::uint64_t whole = cents / 100;
-  *--p = static_cast<char>('0' + frac % 10);
-  *--p = static_cast<char>('0' + frac / 10);
-  *--p = '.';
-  do {
-    *--p = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
-  out.append(p, end);
+  out += text;
 }
 
 }  // namespace gf

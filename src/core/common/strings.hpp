@@ -13,8 +13,8 @@ bool ends_with_label(std::string_view name, std::string_view suffix);  // "a.b.c
 std::vector<std::string_view> split(std::string_view s, char sep);
 // Replaces control characters (and anything that would break a one-line log or reply).
 std::string sanitize_line(std::string_view s, std::size_t max_len = 512);
-// Appends `v` with two decimals, as printf's "%.2f" for finite values of magnitude below 1e15
-// (half away from zero); other values are appended as "nan", "inf" or "-inf".
+// Appends `v` with two decimals exactly as printf's "%.2f" (std::to_chars), except that a value
+// that rounds to zero is "0.00", never "-0.00".
 void append_fixed2(std::string& out, double v);
 
 }  // namespace gf

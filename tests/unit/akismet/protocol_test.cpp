@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/akismet/records.hpp"
 
 namespace gf::akismet {
@@ -65,6 +67,24 @@ TEST(Protocol, ExactBodies) {
   const Reply h = reply_check(Decision{}, "guid-2");
   EXPECT_EQ(h.body, "false");
   EXPECT_EQ(header(h, "X-akismet-pro-tip"), "<none>");
+}
+
+TEST(Protocol, CheckReplyNamesAtMostTwelveSymbolsWithTwoDecimals) {
+  Decision d;
+  d.spam = true;
+  d.score = -0.125;  // an exact tie: printf's "%.2f" rounds it to even
+  for (int i = 0; i < 20; ++i) {
+    d.symbols.push_back({"S" + std::to_string(i), 20.0 - i, ""});
+  }
+  const std::string stored = format_symbols(d.symbols, 32);
+  const Reply r = reply_check(d, "g", stored);
+  EXPECT_EQ(header(r, "X-Greyflux-Score"), "-0.12");
+  const std::string reasons = header(r, "X-Greyflux-Reasons");
+  EXPECT_EQ(std::count(reasons.begin(), reasons.end(), '('), 12);
+  EXPECT_TRUE(reasons.starts_with("S0(20.00) S1(19.00) "));
+  EXPECT_TRUE(reasons.ends_with("S11(9.00)"));
+  EXPECT_EQ(reply_check(d, "g").headers, r.headers);  // the same as formatting inside
+  EXPECT_EQ(std::count(stored.begin(), stored.end(), '('), 20);
 }
 
 TEST(Protocol, KeySitesJsonAndCsv) {
