@@ -584,10 +584,21 @@ void dump_errors(const Spec& s, const std::vector<Comment>& all) {
   }
 }
 
+// The default before character n-grams (kept as the anchor of the change): words, stems, OSB,
+// URL and shape features; L2 1e-3; content only, as it was measured.
+cl::ClassifierOptions previous_default_options() {
+  cl::ClassifierOptions o = cl::default_classifier_options();
+  o.tokenizer.text_ngrams = false;
+  o.logistic.ngram_weight = 0.0;
+  o.logistic.l2 = 1e-3;
+  return o;
+}
+
 // Per-comment cost of the production path: Classifier::features() of content + author, then
-// score(), with a default classifier trained on every comment. Single thread, best of 5 runs.
-void time_scoring(const std::vector<Comment>& all) {
-  cl::Classifier c(cl::default_classifier_options());
+// score(), with a classifier trained on every comment. Single thread, best of 5 runs.
+void time_scoring(const std::vector<Comment>& all, const cl::ClassifierOptions& options,
+                  const char* label) {
+  cl::Classifier c(options);
   auto fields = [&](const Comment& cm) {
     cl::CommentFields f;
     f.content = cm.content;
@@ -615,8 +626,8 @@ void time_scoring(const std::vector<Comment>& all) {
     const std::chrono::duration<double, std::nano> dt = std::chrono::steady_clock::now() - t0;
     best = std::min(best, dt.count() / (5.0 * static_cast<double>(all.size())));
   }
-  std::printf("features+score: %.2f us per comment (mean %.0f bytes, %.0f features; sink %.1f)\n",
-              best / 1000.0, static_cast<double>(bytes) / static_cast<double>(all.size()),
+  std::printf("%-18s features+score: %.2f us per comment (mean %.0f bytes, %.0f features; sink %.1f)\n",
+              label, best / 1000.0, static_cast<double>(bytes) / static_cast<double>(all.size()),
               static_cast<double>(nfeatures) / static_cast<double>(all.size()), sink);
 }
 
@@ -631,16 +642,6 @@ void print_row(const std::string& model, const char* protocol, const std::string
                const Metrics& m) {
   std::printf("%-34s %-8s %-10s %5zu %7.2f%% %7.2f%% %7.2f%% %7.4f\n", model.c_str(), protocol,
               fold.c_str(), m.n, 100 * m.accuracy, 100 * m.fpr, 100 * m.recall, m.auc);
-}
-
-// The default before character n-grams (kept as the anchor of the change): words, stems, OSB,
-// URL and shape features; L2 1e-3; content only, as it was measured.
-cl::ClassifierOptions previous_default_options() {
-  cl::ClassifierOptions o = cl::default_classifier_options();
-  o.tokenizer.text_ngrams = false;
-  o.logistic.ngram_weight = 0.0;
-  o.logistic.l2 = 1e-3;
-  return o;
 }
 
 std::vector<Spec> report_specs() {
@@ -787,7 +788,8 @@ int main(int argc, char** argv) {
   FeatureCache cache;
 
   if (timing) {
-    time_scoring(all);
+    time_scoring(all, previous_default_options(), "previous default");
+    time_scoring(all, cl::default_classifier_options(), "DEFAULT");
     return 0;
   }
   if (errors >= 0) {
