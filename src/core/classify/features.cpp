@@ -14,6 +14,10 @@ FeatureId hash_feature(std::string_view name) {
   return XXH3_64bits_withSeed(name.data(), name.size(), kFeatureSeed);
 }
 
+FeatureId hash_ngram(std::string_view gram, FeatureId seed) {
+  return XXH3_64bits_withSeed(gram.data(), gram.size(), seed);
+}
+
 void canonicalize(FeatureVector& features) {
   std::sort(features.begin(), features.end(),
             [](const Feature& a, const Feature& b) { return a.id < b.id; });

@@ -19,9 +19,17 @@ namespace gf::classify {
 
 using FeatureId = std::uint64_t;
 
+// Which family a feature belongs to; a model may scale the families separately (see
+// LogisticOptions::ngram_weight). Stored in what would otherwise be padding.
+enum class FeatureGroup : std::uint8_t {
+  Token = 0,      // words, stems, OSB pairs, URLs, shapes, everything named
+  CharNgram = 1,  // character n-grams of the text (TokenizerOptions::text_ngrams)
+};
+
 struct Feature {
   FeatureId id;
   float value;  // occurrence count (before normalisation by a model)
+  FeatureGroup group = FeatureGroup::Token;
   bool operator==(const Feature&) const = default;
 };
 
@@ -31,6 +39,9 @@ using FeatureVector = std::vector<Feature>;
 // Hash of a readable token name. Stable across runs and machines (XXH3-64, fixed seed); a change
 // here invalidates every stored model, so it is covered by kFeatureSchema.
 [[nodiscard]] FeatureId hash_feature(std::string_view name);
+// Hash of a character n-gram under `seed` (the hash of its field's "c:" prefix); no string is
+// built. Covered by kFeatureSchema like hash_feature().
+[[nodiscard]] FeatureId hash_ngram(std::string_view gram, FeatureId seed);
 
 // Sorts by id and merges duplicates by adding their values.
 void canonicalize(FeatureVector& features);

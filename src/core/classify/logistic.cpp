@@ -1,6 +1,7 @@
 #include "core/classify/logistic.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/classify/model_io.hpp"
@@ -12,7 +13,9 @@ namespace {
 constexpr int kMinBits = 16;
 constexpr int kMaxBits = 24;
 constexpr double kAdagradEpsilon = 1e-6;
-constexpr double kMaxMargin = 35.0;  // keeps exp() finite; probabilities saturate long before
+constexpr double kMaxMargin = 35.0;
+constexpr unsigned kNgramWeightFlag = 8;
+constexpr double kMaxNgramWeight = 16.0;  // keeps exp() finite; probabilities saturate long before
 
 double sigmoid(double z) {
   z = std::clamp(z, -kMaxMargin, kMaxMargin);
@@ -23,6 +26,8 @@ bool finite(double v) { return std::isfinite(v); }
 
 LogisticOptions sanitize(LogisticOptions o) {
   o.hash_bits = std::clamp(o.hash_bits, kMinBits, kMaxBits);
+  o.ngram_weight = std::isfinite(o.ngram_weight) ? std::clamp(o.ngram_weight, 0.0, kMaxNgramWeight)
+                                                 : 0.0;
   return o;
 }
 
@@ -37,20 +42,36 @@ LogisticModel::LogisticModel(LogisticOptions options)
 std::vector<LogisticModel::Term> LogisticModel::terms(const FeatureVector& features) const {
   std::vector<Term> out;
   out.reserve(features.size());
-  double norm = 0.0;
+  const bool split = options_.normalize && options_.ngram_weight > 0.0;
+  std::array<double, 2> norm{0.0, 0.0};  // [0] tokens (or all), [1] character n-grams
+  std::size_t ngrams = 0;
   for (const auto& f : features) {
     if (f.value <= 0.0F) {
       continue;
     }
     double x = options_.binary ? 1.0 : std::log1p(static_cast<double>(f.value));
+    const bool ngram = split && f.group == FeatureGroup::CharNgram;
     out.push_back(Term{static_cast<std::size_t>(f.id & mask_), x});
-    norm += x * x;
+    norm[ngram ? 1 : 0] += x * x;
+    ngrams += ngram ? 1 : 0;
   }
-  if (options_.normalize && norm > 0.0) {
-    double scale = 1.0 / std::sqrt(norm);
+  if (!options_.normalize) {
+    return out;
+  }
+  const double token_scale = norm[0] > 0.0 ? 1.0 / std::sqrt(norm[0]) : 0.0;
+  const double ngram_scale = norm[1] > 0.0 ? options_.ngram_weight / std::sqrt(norm[1]) : 0.0;
+  if (ngrams == 0) {
     for (auto& t : out) {
-      t.x *= scale;
+      t.x *= token_scale;
     }
+    return out;
+  }
+  std::size_t k = 0;
+  for (const auto& f : features) {
+    if (f.value <= 0.0F) {
+      continue;
+    }
+    out[k++].x *= f.group == FeatureGroup::CharNgram ? ngram_scale : token_scale;
   }
   return out;
 }
@@ -123,8 +144,11 @@ std::vector<Contribution> LogisticModel::top_contributions(const FeatureVector& 
 std::string LogisticModel::serialize() const {
   ByteWriter w;
   w.u8(static_cast<std::uint8_t>(options_.hash_bits));
+  // Flag 8 (added with ngram_weight) means an f64 ngram_weight follows bias_accum; without it
+  // the bytes are those of the original format, which deserialize() still reads.
+  const bool split = options_.ngram_weight != 0.0;
   w.u8(static_cast<std::uint8_t>((options_.adagrad ? 1 : 0) | (options_.binary ? 2 : 0) |
-                                 (options_.normalize ? 4 : 0)));
+                                 (options_.normalize ? 4 : 0) | (split ? kNgramWeightFlag : 0)));
   w.f64(options_.learning_rate);
   w.f64(options_.decay);
   w.f64(options_.l2);
@@ -133,6 +157,9 @@ std::string LogisticModel::serialize() const {
   w.u64(updates_);
   w.f64(bias_);
   w.f64(bias_accum_);
+  if (split) {
+    w.f64(options_.ngram_weight);
+  }
   std::uint32_t nonzero = 0;
   for (std::size_t i = 0; i < weights_.size(); ++i) {
     nonzero += (weights_[i] != 0.0F || (!accum_.empty() && accum_[i] != 0.0F)) ? 1 : 0;
@@ -164,13 +191,15 @@ Result<LogisticModel> LogisticModel::deserialize(std::string_view bytes) {
   std::uint32_t nonzero = 0;
   if (!r.u8(bits) || !r.u8(flags) || !r.f64(o.learning_rate) || !r.f64(o.decay) || !r.f64(o.l2) ||
       !r.f64(o.confident) || !r.u64(examples) || !r.u64(updates) || !r.f64(bias) ||
-      !r.f64(bias_accum) || !r.u32(nonzero)) {
+      !r.f64(bias_accum) || ((flags & kNgramWeightFlag) != 0 && !r.f64(o.ngram_weight)) ||
+      !r.u32(nonzero)) {
     return fail(Errc::InvalidInput, "logistic: truncated header");
   }
-  if (bits < kMinBits || bits > kMaxBits || (flags & ~7U) != 0) {
+  if (bits < kMinBits || bits > kMaxBits || (flags & ~(7U | kNgramWeightFlag)) != 0) {
     return fail(Errc::InvalidInput, "logistic: bad hash size or flags");
   }
   if (!finite(o.learning_rate) || !finite(o.decay) || !finite(o.l2) || !finite(o.confident) ||
+      !finite(o.ngram_weight) || o.ngram_weight < 0.0 || o.ngram_weight > kMaxNgramWeight ||
       !finite(bias) || !finite(bias_accum) || bias_accum < 0.0 || updates > examples) {
     return fail(Errc::InvalidInput, "logistic: bad parameters");
   }

@@ -31,6 +31,10 @@ struct LogisticOptions {
   bool adagrad = true;
   bool binary = true;     // feature value 1 for presence; else log(1 + count)
   bool normalize = true;  // scale each example's feature values to unit L2 norm
+  // With normalize: character n-grams (FeatureGroup::CharNgram) are normalised on their own to
+  // this L2 norm, the other features to 1 (a union of two unit-norm vectors, the usual way to
+  // combine word and character features). 0 = one norm over all features, as before.
+  double ngram_weight = 0.0;
 };
 
 class LogisticModel {

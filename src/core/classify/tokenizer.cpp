@@ -216,6 +216,9 @@ void FeatureBuilder::add_text(std::string_view text, std::string_view field) {
     emit_text_shape(clean);
   }
   std::string norm = normalize(clean);
+  if (options_.text_ngrams) {
+    emit_text_ngrams(norm);
+  }
   process_chunks(split_whitespace(norm));
   for (std::size_t l = 0; l < html.links.size() && l < kMaxLinks; ++l) {
     emit("html:link");
@@ -496,6 +499,52 @@ void FeatureBuilder::emit_text_shape(std::string_view text) {
   constexpr std::size_t kMinLettersForCaps = 4;
   if (letters >= kMinLettersForCaps) {
     emit(upper == letters ? std::string("caps:all") : bucket_name("caps:", upper * 4 / letters));
+  }
+}
+
+void FeatureBuilder::emit_text_ngrams(std::string_view norm) {
+  // The n-gram text: letters, marks and digits as they are; every run of anything else (space,
+  // punctuation, symbols) becomes one space; a space at each end frames the first and last word.
+  std::string& text = gram_text_;
+  std::vector<std::uint32_t>& starts = gram_starts_;  // byte offset of each code point
+  text.assign(1, ' ');
+  starts.assign(1, 0);
+  for (std::size_t i = 0; i < norm.size();) {
+    const std::size_t at = i;
+    const CharClass cls = classify_code_point(next_code_point(norm, i));
+    if (cls == CharClass::Letter || cls == CharClass::Mark || cls == CharClass::Digit) {
+      starts.push_back(static_cast<std::uint32_t>(text.size()));
+      text.append(norm.substr(at, i - at));
+    } else if (text.back() != ' ') {
+      starts.push_back(static_cast<std::uint32_t>(text.size()));
+      text.push_back(' ');
+    }
+  }
+  if (text.back() != ' ') {
+    starts.push_back(static_cast<std::uint32_t>(text.size()));
+    text.push_back(' ');
+  }
+  starts.push_back(static_cast<std::uint32_t>(text.size()));  // end sentinel
+  const std::size_t points = starts.size() - 1;
+  // The seed carries the field prefix, so "author" n-grams are their own features.
+  const FeatureId seed = hash_feature(prefix_ + "c:");
+  const auto lo = static_cast<std::size_t>(std::max(options_.text_ngram_min, 1));
+  const auto hi = static_cast<std::size_t>(std::max(options_.text_ngram_max, 1));
+  for (std::size_t n = lo; n <= hi && n <= points; ++n) {
+    for (std::size_t s = 0; s + n <= points; ++s) {
+      const std::string_view gram(text.data() + starts[s], starts[s + n] - starts[s]);
+      features_.push_back(Feature{hash_ngram(gram, seed), 1.0F, FeatureGroup::CharNgram});
+      if (names_ != nullptr || keep_strings_) {
+        std::string name = prefix_ + "c:";
+        name.append(gram);
+        if (names_ != nullptr) {
+          names_->remember(features_.back().id, name);
+        }
+        if (keep_strings_) {
+          strings_.push_back(std::move(name));
+        }
+      }
+    }
   }
 }
 

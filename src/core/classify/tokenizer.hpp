@@ -33,6 +33,12 @@ struct TokenizerOptions {
   bool char_ngrams = false;  // character n-grams inside words
   int char_ngram_min = 3;
   int char_ngram_max = 5;
+  // Character n-grams of the whole normalised text (words and the single spaces between them,
+  // so they span word boundaries), hashed straight from the text without building strings.
+  // Values are occurrence counts, as for every token. The mail scanner leaves this off.
+  bool text_ngrams = false;
+  int text_ngram_min = 3;
+  int text_ngram_max = 5;
   bool shape = true;   // capitals, digit-shape and link-count features
   bool length = true;  // text length and word count buckets
   std::size_t max_input_bytes = 64 * 1024;
@@ -73,6 +79,7 @@ class FeatureBuilder {
   void emit_shape(std::string_view chunk);
   void emit_text_shape(std::string_view text);
   void emit_word_features();
+  void emit_text_ngrams(std::string_view norm);
 
   TokenizerOptions options_;
   TokenNames* names_ = nullptr;
@@ -82,6 +89,8 @@ class FeatureBuilder {
   std::size_t urls_ = 0;
   FeatureVector features_;
   std::vector<std::string> strings_;
+  std::string gram_text_;                  // scratch for emit_text_ngrams
+  std::vector<std::uint32_t> gram_starts_;  // scratch for emit_text_ngrams
 };
 
 // One-call helpers for a single body text.

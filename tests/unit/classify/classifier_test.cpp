@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "core/classify/model_io.hpp"
 
@@ -107,6 +108,84 @@ TEST(Classifier, RejectsCorruptOrForeignBytes) {
   EXPECT_FALSE(Classifier::deserialize(LogisticModel().serialize()).has_value());
   // A well-framed payload whose engine byte is unknown.
   EXPECT_FALSE(Classifier::deserialize(frame(ModelKind::Classifier, "\x09")).has_value());
+}
+
+TEST(Classifier, DefaultUsesTextNgramsAndRoundTripsThem) {
+  Classifier c;
+  ASSERT_TRUE(c.options().tokenizer.text_ngrams);
+  train_toy(c, 3);
+  const auto fv = body(c, "subscribe to my channel");
+  EXPECT_TRUE(std::any_of(fv.begin(), fv.end(),
+                          [](const Feature& f) { return f.group == FeatureGroup::CharNgram; }));
+  const auto bytes = c.serialize();
+  auto loaded = Classifier::deserialize(bytes);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  const auto& t = loaded->options().tokenizer;
+  EXPECT_TRUE(t.text_ngrams);
+  EXPECT_EQ(t.text_ngram_min, c.options().tokenizer.text_ngram_min);
+  EXPECT_EQ(t.text_ngram_max, c.options().tokenizer.text_ngram_max);
+  EXPECT_DOUBLE_EQ(loaded->options().logistic.ngram_weight, c.options().logistic.ngram_weight);
+  EXPECT_DOUBLE_EQ(loaded->score(fv), c.score(fv));
+  EXPECT_EQ(loaded->serialize(), bytes);
+}
+
+// A tokenizer block as written before text n-grams existed: 29 bytes, flags below 32.
+TEST(Classifier, ReadsTheTokenizerBlockBeforeTextNgrams) {
+  TokenizerOptions old;
+  old.text_ngrams = false;
+  ByteWriter w;
+  write_tokenizer(w, old);
+  ASSERT_EQ(w.view().size(), 29U) << "the layout without text n-grams must not change";
+  ByteWriter legacy;
+  legacy.u8(1 | 4 | 8 | 16);  // osb, shape, length, stems
+  legacy.u32(5);
+  legacy.u32(3);
+  legacy.u32(5);
+  legacy.u64(64 * 1024);
+  legacy.u64(1000);
+  EXPECT_EQ(w.view(), legacy.view());
+  ByteReader r(legacy.view());
+  TokenizerOptions t;
+  t.text_ngrams = true;  // must be cleared by the reader
+  ASSERT_TRUE(read_tokenizer(r, t));
+  EXPECT_FALSE(t.text_ngrams);
+  EXPECT_TRUE(t.osb);
+  EXPECT_EQ(r.remaining(), 0U);
+  // A whole stored classifier of that era: the same block inside the envelope, loadable, and
+  // scoring without n-grams.
+  ClassifierOptions o;
+  o.tokenizer = old;
+  o.logistic.ngram_weight = 0.0;
+  Classifier c(o);
+  train_toy(c, 3);
+  auto loaded = Classifier::deserialize(c.serialize());
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_FALSE(loaded->options().tokenizer.text_ngrams);
+  const auto fv = body(*loaded, "subscribe to my channel");
+  EXPECT_FALSE(std::any_of(fv.begin(), fv.end(),
+                           [](const Feature& f) { return f.group == FeatureGroup::CharNgram; }));
+  EXPECT_DOUBLE_EQ(loaded->score(fv), c.score(fv));
+}
+
+TEST(Classifier, RejectsBadTextNgramRanges) {
+  TokenizerOptions t;
+  t.text_ngrams = true;
+  for (auto [lo, hi] : {std::pair{0, 3}, std::pair{4, 3}, std::pair{3, 9}}) {
+    t.text_ngram_min = lo;
+    t.text_ngram_max = hi;
+    ByteWriter w;
+    write_tokenizer(w, t);
+    ByteReader r(w.view());
+    TokenizerOptions out;
+    EXPECT_FALSE(read_tokenizer(r, out)) << lo << ".." << hi;
+  }
+  ByteWriter cut;
+  t.text_ngram_min = 3;
+  t.text_ngram_max = 5;
+  write_tokenizer(cut, t);
+  ByteReader r(std::string_view(cut.view()).substr(0, cut.view().size() - 4));
+  TokenizerOptions out;
+  EXPECT_FALSE(read_tokenizer(r, out));
 }
 
 }  // namespace

@@ -216,5 +216,89 @@ TEST(Serialization, ValidEnvelopeWithBadPayloadIsRejected) {
   EXPECT_FALSE(FisherModel::deserialize(frame(ModelKind::Fisher, w.view())).has_value());
 }
 
+// Marks the features of `v` whose ids are odd as character n-grams (a stand-in for the
+// tokenizer's text n-grams).
+FeatureVector with_ngram_group(FeatureVector v) {
+  for (auto& f : v) {
+    f.group = (f.id & 1U) != 0 ? FeatureGroup::CharNgram : FeatureGroup::Token;
+  }
+  return v;
+}
+
+TEST(Logistic, NgramWeightZeroKeepsOneNormOverAllFeatures) {
+  LogisticModel flat;
+  LogisticModel grouped;  // ngram_weight 0: groups are ignored
+  for (const auto& ex : toy_corpus()) {
+    flat.train(tokenize(ex.text), ex.spam);
+    grouped.train(with_ngram_group(tokenize(ex.text)), ex.spam);
+  }
+  const auto probe = tokenize("click here for free followers");
+  EXPECT_DOUBLE_EQ(grouped.score(with_ngram_group(probe)), flat.score(probe));
+}
+
+TEST(Logistic, NgramWeightScalesOnlyTheNgramBlock) {
+  LogisticOptions split;
+  split.ngram_weight = 0.7;
+  LogisticModel a;
+  LogisticModel b(split);
+  for (const auto& ex : toy_corpus()) {
+    a.train(tokenize(ex.text), ex.spam);
+    b.train(tokenize(ex.text), ex.spam);  // no n-grams: the token block alone, norm 1
+  }
+  const auto probe = tokenize("cheap subscribe");
+  EXPECT_DOUBLE_EQ(b.score(probe), a.score(probe));
+  // With n-grams present the two blocks are normalised apart, so the scores now differ.
+  LogisticModel c(split);
+  LogisticModel d;
+  for (const auto& ex : toy_corpus()) {
+    c.train(with_ngram_group(tokenize(ex.text)), ex.spam);
+    d.train(with_ngram_group(tokenize(ex.text)), ex.spam);
+  }
+  EXPECT_NE(c.score(with_ngram_group(probe)), d.score(with_ngram_group(probe)));
+  expect_separates(c, 0.2);
+}
+
+TEST(Serialization, LogisticRoundTripKeepsNgramWeight) {
+  LogisticOptions o;
+  o.ngram_weight = 0.7;
+  LogisticModel model(o);
+  for (const auto& ex : toy_corpus()) {
+    model.train(with_ngram_group(tokenize(ex.text)), ex.spam);
+  }
+  auto loaded = LogisticModel::deserialize(model.serialize());
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_DOUBLE_EQ(loaded->options().ngram_weight, 0.7);
+  const auto probe = with_ngram_group(tokenize("cheap subscribe"));
+  EXPECT_DOUBLE_EQ(loaded->score(probe), model.score(probe));
+  EXPECT_EQ(loaded->serialize(), model.serialize());
+}
+
+// The payload layout from before ngram_weight existed (flags 1|2|4 only, no weight field):
+// models stored then must still load, with ngram_weight 0.
+TEST(Serialization, LogisticReadsTheFormatBeforeNgramWeight) {
+  ByteWriter w;
+  w.u8(16);         // hash bits
+  w.u8(1 | 2 | 4);  // adagrad, binary, normalize
+  w.f64(0.4);       // learning rate
+  w.f64(1e-3);      // decay
+  w.f64(1e-3);      // l2
+  w.f64(0.0);       // confident
+  w.u64(3);         // examples
+  w.u64(3);         // updates
+  w.f64(0.25);      // bias
+  w.f64(1.0);       // bias AdaGrad sum
+  w.u32(1);         // one weight
+  w.u32(hash_feature("w:cheap") & 0xFFFF);
+  w.f32(2.0F);
+  w.f32(4.0F);
+  auto loaded = LogisticModel::deserialize(frame(ModelKind::Logistic, w.view()));
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(loaded->options().ngram_weight, 0.0);
+  EXPECT_EQ(loaded->examples(), 3U);
+  EXPECT_GT(loaded->score(tokenize("cheap")), 0.5);
+  // An unchanged model is written back in the same layout.
+  EXPECT_EQ(loaded->serialize(), frame(ModelKind::Logistic, w.view()));
+}
+
 }  // namespace
 }  // namespace gf::classify

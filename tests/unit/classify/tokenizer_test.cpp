@@ -246,5 +246,82 @@ TEST(TokenNames, IsBoundedAndForgetsOldest) {
   EXPECT_EQ(*names.find(3), "three");
 }
 
+TokenizerOptions with_text_ngrams() {
+  TokenizerOptions o;
+  o.text_ngrams = true;
+  o.text_ngram_min = 3;
+  o.text_ngram_max = 5;
+  return o;
+}
+
+// The character n-gram features of a text, as a sorted id list.
+std::vector<FeatureId> ngram_ids(std::string_view text, const TokenizerOptions& o) {
+  std::vector<FeatureId> out;
+  for (const auto& f : tokenize(text, o)) {
+    if (f.group == FeatureGroup::CharNgram) {
+      out.push_back(f.id);
+    }
+  }
+  return out;
+}
+
+TEST(TextNgrams, OffByDefaultSoTheMailModelIsUnchanged) {
+  const auto tokens = token_strings("Check out my channel!!! http://bit.ly/x", TokenizerOptions{});
+  EXPECT_FALSE(std::any_of(tokens.begin(), tokens.end(),
+                           [](const std::string& t) { return t.starts_with("c:"); }))
+      << dump(tokens);
+  for (const auto& f : tokenize("Check out my channel", TokenizerOptions{})) {
+    EXPECT_EQ(f.group, FeatureGroup::Token);
+  }
+}
+
+TEST(TextNgrams, SpanWordBoundariesWithOneSpace) {
+  const auto tokens = token_strings("Check my  channel", with_text_ngrams());
+  EXPECT_TRUE(has(tokens, "c: ch")) << dump(tokens);   // start of the first word
+  EXPECT_TRUE(has(tokens, "c:eck")) << dump(tokens);   // inside a word
+  EXPECT_TRUE(has(tokens, "c:k my")) << dump(tokens);  // across a boundary
+  EXPECT_TRUE(has(tokens, "c:my ch")) << dump(tokens);  // two spaces became one
+  EXPECT_TRUE(has(tokens, "c:nel ")) << dump(tokens);  // end of the last word
+  EXPECT_FALSE(has(tokens, "c:ch")) << dump(tokens);   // shorter than text_ngram_min
+  EXPECT_FALSE(has(tokens, "c:check ")) << dump(tokens);  // longer than text_ngram_max
+  EXPECT_TRUE(has(tokens, "w:check")) << dump(tokens);  // the word features are still there
+}
+
+TEST(TextNgrams, StableAcrossUnicodeNormalisationAndPunctuation) {
+  const auto o = with_text_ngrams();
+  const auto plain = ngram_ids("free money", o);
+  ASSERT_FALSE(plain.empty());
+  // Fullwidth "ＦＲＥＥ", capitals, a zero-width space and a run of punctuation.
+  EXPECT_EQ(ngram_ids("\xEF\xBC\xA6\xEF\xBC\xB2\xEF\xBC\xA5\xEF\xBC\xA5 MONEY", o), plain);
+  EXPECT_EQ(ngram_ids("Free!!! \xE2\x80\x8B  ...money", o), plain);
+  EXPECT_NE(ngram_ids("free honey", o), plain);
+}
+
+TEST(TextNgrams, NonAsciiGramsCountCodePoints) {
+  const auto tokens = token_strings("\xC3\xA9t\xC3\xA9", with_text_ngrams());  // "été"
+  EXPECT_TRUE(has(tokens, "c:\xC3\xA9t\xC3\xA9")) << dump(tokens);      // 3 code points
+  EXPECT_TRUE(has(tokens, "c: \xC3\xA9t\xC3\xA9 ")) << dump(tokens);   // 5 with the frame
+}
+
+TEST(TextNgrams, HashedNamesMatchTheirIdsAndFieldsAreSeparate) {
+  FeatureBuilder b(with_text_ngrams());
+  TokenNames names;
+  b.set_names(&names);
+  b.add_text("cheap followers");
+  const auto body = b.finish();
+  const auto gram = std::find_if(body.begin(), body.end(), [&](const Feature& f) {
+    return f.group == FeatureGroup::CharNgram && names.find(f.id) == std::string_view("c:eap");
+  });
+  ASSERT_NE(gram, body.end());
+  EXPECT_EQ(gram->id, hash_ngram("eap", hash_feature("c:")));
+  b.add_text("cheap followers", "author");
+  const auto author = b.finish();
+  EXPECT_EQ(std::count(author.begin(), author.end(), *gram), 0)
+      << "author n-grams must not share ids with body n-grams";
+  EXPECT_TRUE(std::any_of(author.begin(), author.end(), [](const Feature& f) {
+    return f.id == hash_ngram("eap", hash_feature("author/c:"));
+  }));
+}
+
 }  // namespace
 }  // namespace gf::classify
