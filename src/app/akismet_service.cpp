@@ -216,20 +216,9 @@ classify::FeatureVector AkismetService::features_of(const ak::CommentRequest& r)
   f.author = r.comment_author;
   f.author_email = r.comment_author_email;
   f.author_url = r.comment_author_url;
-  classify::FeatureVector v = classifier_.features(f);
-  if (!r.comment_context.empty() || !r.comment_type.empty()) {
-    classify::FeatureBuilder b(classifier_.options().tokenizer);
-    for (const std::string& c : r.comment_context) {
-      b.add_token("context", c);
-    }
-    if (!r.comment_type.empty()) {
-      b.add_token("comment_type", r.comment_type);
-    }
-    classify::FeatureVector extra = b.finish();
-    v.insert(v.end(), extra.begin(), extra.end());
-    classify::canonicalize(v);
-  }
-  return v;
+  f.context = r.comment_context;
+  f.comment_type = r.comment_type;
+  return classifier_.features(f);
 }
 
 void AkismetService::train_locked(const ak::CommentRequest& r, bool spam) {

@@ -112,6 +112,12 @@ FeatureVector Classifier::features(const CommentFields& fields, TokenNames* name
   if (!fields.author_url.empty()) {
     builder.add_text(fields.author_url, "author_url");
   }
+  for (const std::string& c : fields.context) {
+    builder.add_token("context", c);
+  }
+  if (!fields.comment_type.empty()) {
+    builder.add_token("comment_type", fields.comment_type);
+  }
   return builder.finish();
 }
 

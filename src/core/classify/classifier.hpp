@@ -11,6 +11,7 @@
 // Threading: a value; callers serialise access (score is const and may run concurrently with
 // other const calls). Errors: deserialize() returns a Result; nothing else fails.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,8 @@ struct CommentFields {
   std::string_view author;
   std::string_view author_email;
   std::string_view author_url;
+  std::span<const std::string> context;  // comment_context[] values, one token each
+  std::string_view comment_type;          // one token
 };
 
 class Classifier {
