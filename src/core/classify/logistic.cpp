@@ -85,7 +85,29 @@ double LogisticModel::margin(const std::vector<Term>& ts) const {
 }
 
 double LogisticModel::score(const FeatureVector& features) const {
-  return sigmoid(margin(terms(features)));
+  // margin(terms(features)) in one pass and without a vector: each block's sum of weights is
+  // scaled by its norm at the end (checks call this; train() needs the terms themselves).
+  const bool split = options_.normalize && options_.ngram_weight > 0.0;
+  std::array<double, 2> sum{0.0, 0.0};
+  std::array<double, 2> norm{0.0, 0.0};
+  for (const auto& f : features) {
+    if (f.value <= 0.0F) {
+      continue;
+    }
+    const double x = options_.binary ? 1.0 : std::log1p(static_cast<double>(f.value));
+    const std::size_t block = split && f.group == FeatureGroup::CharNgram ? 1 : 0;
+    sum[block] += static_cast<double>(weights_[static_cast<std::size_t>(f.id & mask_)]) * x;
+    norm[block] += x * x;
+  }
+  double z = bias_;
+  if (!options_.normalize) {
+    z += sum[0] + sum[1];
+  } else {
+    const double token_scale = norm[0] > 0.0 ? 1.0 / std::sqrt(norm[0]) : 0.0;
+    const double ngram_scale = norm[1] > 0.0 ? options_.ngram_weight / std::sqrt(norm[1]) : 0.0;
+    z += sum[0] * token_scale + sum[1] * ngram_scale;
+  }
+  return sigmoid(z);
 }
 
 void LogisticModel::train(const FeatureVector& features, bool is_spam) {

@@ -168,18 +168,23 @@ std::string light_stem(std::string_view word) {
 
 }  // namespace
 
-FeatureBuilder::FeatureBuilder(TokenizerOptions options) : options_(options) {}
+FeatureBuilder::FeatureBuilder(TokenizerOptions options) : options_(options) {
+  features_.reserve(512);  // a comment's features, without regrowing
+}
 
 void FeatureBuilder::emit(std::string_view name) {
-  std::string full = prefix_;
-  full.append(name);
+  std::string_view full = name;
+  if (!prefix_.empty()) {
+    name_buf_.assign(prefix_).append(name);  // reused: no allocation per feature
+    full = name_buf_;
+  }
   FeatureId id = hash_feature(full);
   features_.push_back(Feature{id, 1.0F});
   if (names_ != nullptr) {
     names_->remember(id, full);
   }
   if (keep_strings_) {
-    strings_.push_back(std::move(full));
+    strings_.emplace_back(full);
   }
 }
 
@@ -559,10 +564,16 @@ void FeatureBuilder::emit_word_features() {
   }
   if (options_.osb) {
     auto window = static_cast<std::size_t>(std::max(options_.osb_window, 2));
+    std::string& name = pair_buf_;  // reused: no allocation per pair
     for (std::size_t i = 0; i < words_.size(); ++i) {
       for (std::size_t d = 1; d < window && i + d < words_.size(); ++d) {
-        std::string name = "o";
-        name.append(std::to_string(d)).append(":").append(words_[i]).append(" ");
+        name.assign("o");
+        if (d < 10) {
+          name.push_back(static_cast<char>('0' + d));
+        } else {
+          name.append(std::to_string(d));
+        }
+        name.append(":").append(words_[i]).append(" ");
         emit(name.append(words_[i + d]));
       }
     }
@@ -573,7 +584,7 @@ void FeatureBuilder::emit_word_features() {
 
 FeatureVector FeatureBuilder::finish() {
   FeatureVector out = std::move(features_);
-  features_.clear();
+  features_ = FeatureVector();
   strings_.clear();
   canonicalize(out);
   return out;

@@ -84,7 +84,9 @@ class FeatureBuilder {
   TokenizerOptions options_;
   TokenNames* names_ = nullptr;
   bool keep_strings_ = false;
-  std::string prefix_;  // "field/" or ""
+  std::string prefix_;    // "field/" or ""
+  std::string name_buf_;  // emit(): prefix + name
+  std::string pair_buf_;  // emit_word_features(): an OSB pair's name
   std::vector<std::string> words_;
   std::size_t urls_ = 0;
   FeatureVector features_;
