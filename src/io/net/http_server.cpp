@@ -99,6 +99,69 @@ http::response<http::string_body> make_response(const HttpServerOptions& o, int 
   return res;
 }
 
+// A header value on one line: CR, LF and other control bytes become spaces.
+void append_header_value(std::string& out, std::string_view v) {
+  for (char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? ' ' : c);
+  }
+}
+
+// The answer as bytes on the wire, the same as make_response() serialised by Beast (status
+// line, Server, Content-Type, the handler's headers, Content-Length, Connection), built by hand
+// so that the common small answer needs no serializer.
+std::string wire_response(const HttpServerOptions& o, int status, unsigned version,
+                          bool keep_alive, const HttpResponse& r) {
+  std::string out;
+  out.reserve(160 + r.body.size() + r.headers.size() * 48);
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out.push_back(' ');
+  const auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: ";
+  append_header_value(out, o.server_header);
+  out += "\r\nContent-Type: ";
+  append_header_value(out, r.content_type);
+  for (const auto& [k, v] : r.headers) {
+    out += "\r\n";
+    append_header_value(out, k);
+    out += ": ";
+    append_header_value(out, v);
+  }
+  out += "\r\nContent-Length: ";
+  out += std::to_string(r.body.size());
+  if (version == 10 && keep_alive) {
+    out += "\r\nConnection: keep-alive";
+  } else if (version != 10 && !keep_alive) {
+    out += "\r\nConnection: close";
+  }
+  out += "\r\n\r\n";
+  out += r.body;
+  return out;
+}
+
+// Writes what the socket takes right away without waiting (the usual case for a small answer
+// to a client that reads); returns the number of bytes written.
+std::size_t write_now(tcp::socket& s, std::string_view bytes) {
+  boost::system::error_code ec;
+  if (!s.non_blocking()) {
+    s.non_blocking(true, ec);
+    if (ec) {
+      return 0;
+    }
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const std::size_t n = s.write_some(asio::buffer(bytes.data() + done, bytes.size() - done), ec);
+    if (ec) {
+      break;
+    }
+    done += n;
+  }
+  return done;
+}
+
 HttpResponse error_response(int status, std::string_view text) {
   HttpResponse r;
   r.status = status;
@@ -179,31 +242,47 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
       }
       buf.commit(n);
     }
-    // 2. The whole request within request_timeout.
+    // 2. The whole request within request_timeout. A request that is already in the buffer
+    //    (a keep-alive client sends each in one segment) is parsed here, with no timer.
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
     parser.body_limit(o.body_limit);
-    stream.expires_never();
-    deadline.arm(o.request_timeout);
-    auto [hec, hn] = co_await http::async_read_header(stream, buf, parser, kNoThrow);
-    if (!hec) {
-      const auto& hdr = parser.get();
-      if (beast::iequals(hdr[http::field::expect], "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, hdr.version()};
-        auto [cec, cn] = co_await http::async_write(stream, cont, kNoThrow);
-        if (cec) {
-          co_return;
-        }
+    parser.eager(true);
+    boost::system::error_code rec;
+    while (buf.size() > 0 && !parser.is_done()) {
+      const std::size_t used = parser.put(buf.data(), rec);
+      buf.consume(used);
+      if (rec == http::error::need_more) {
+        rec = {};
+        break;
+      }
+      if (rec || used == 0) {
+        break;
       }
     }
-    boost::system::error_code rec = hec;
     if (!rec && !parser.is_done()) {
-      auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
-      rec = bec;
-    }
-    deadline.disarm();
-    if (deadline.expired()) {
-      rec = beast::error::timeout;
+      stream.expires_never();
+      deadline.arm(o.request_timeout);
+      if (!parser.is_header_done()) {
+        auto [hec, hn] = co_await http::async_read_header(stream, buf, parser, kNoThrow);
+        rec = hec;
+      }
+      if (!rec && !parser.is_done()) {
+        const auto& hdr = parser.get();
+        if (beast::iequals(hdr[http::field::expect], "100-continue")) {
+          http::response<http::empty_body> cont{http::status::continue_, hdr.version()};
+          auto [cec, cn] = co_await http::async_write(stream, cont, kNoThrow);
+          if (cec) {
+            co_return;
+          }
+        }
+        auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
+        rec = bec;
+      }
+      deadline.disarm();
+      if (deadline.expired()) {
+        rec = beast::error::timeout;
+      }
     }
     if (rec) {
       if (rec == http::error::body_limit) {
@@ -245,10 +324,18 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
     ++impl->stats.requests;
     HttpResponse answer = impl->handler(hr);
     const bool keep = req.keep_alive() && !ctl->drain;
-    auto res = make_response(o, answer.status, req.version(), keep, std::move(answer));
-    stream.expires_after(o.request_timeout);
-    auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
-    if (wec || !keep) {
+    const std::string wire = wire_response(o, answer.status, req.version(), keep, answer);
+    const std::size_t sent = write_now(stream.socket(), wire);
+    if (sent < wire.size()) {
+      // The client is not reading fast enough: wait for it, within request_timeout.
+      stream.expires_after(o.request_timeout);
+      auto [wec, wn] = co_await asio::async_write(
+          stream, asio::buffer(wire.data() + sent, wire.size() - sent), kNoThrow);
+      if (wec) {
+        co_return;
+      }
+    }
+    if (!keep) {
       co_return;
     }
   }

@@ -155,6 +155,68 @@ class HttpTest(unittest.TestCase):
         s.close()
         self.assertEqual(self.check()[2], "false")
 
+    def raw(self, data, expect_answers, pause=None, then=b""):
+        """Sends raw bytes (optionally more after a pause), reads until `expect_answers` HTTP
+        answers have fully arrived or the server closes; returns the bytes."""
+        s = socket.create_connection(("127.0.0.1", self.d.http_port), timeout=5)
+        s.sendall(data)
+        if pause is not None:
+            time.sleep(pause)
+            s.sendall(then)
+        got = b""
+        while got.count(b"HTTP/1.") < expect_answers or not got.endswith((b"true", b"false",
+                                                                          b"valid", b"invalid")):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        return got
+
+    def form_request(self, fields, version="1.1", extra=""):
+        body = urllib.parse.urlencode(fields).encode()
+        head = (f"POST /1.1/comment-check HTTP/{version}\r\nHost: x\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\n{extra}"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        return head, body
+
+    def test_pipelined_split_http10_and_expect_continue(self):
+        fields = dict(COMMENT, api_key=self.key)
+        head, body = self.form_request(fields)
+        # Two requests in one segment: two answers, in order, on one connection.
+        got = self.raw(head + body + head + body, 2)
+        self.assertEqual(got.count(b"HTTP/1.1 200 OK"), 2, got)
+        self.assertEqual(got.count(b"X-akismet-guid:"), 2, got)
+        # A request split mid-body over two segments is waited for and answered.
+        got = self.raw(head + body[:10], 1, pause=0.2, then=body[10:])
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 OK"), got)
+        self.assertTrue(got.endswith(b"false"), got)
+        # HTTP/1.0 without keep-alive: a 1.0 answer, and the server closes the connection.
+        head10, body10 = self.form_request(fields, version="1.0")
+        got = self.raw(head10 + body10, 1)
+        self.assertTrue(got.startswith(b"HTTP/1.0 200 OK"), got)
+        self.assertNotIn(b"Connection: close", got)  # 1.0 closes by default
+        # Expect: 100-continue: the interim answer comes before the body is sent.
+        headc, bodyc = self.form_request(fields, extra="Expect: 100-continue\r\n")
+        s = socket.create_connection(("127.0.0.1", self.d.http_port), timeout=5)
+        s.sendall(headc)
+        self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 100 Continue"))
+        s.sendall(bodyc)
+        got = b""
+        while not got.endswith((b"true", b"false")):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 OK"), got)
+        s.close()
+        # A header value that would split the answer is kept on one line.
+        st, h, body = self.d.post("/1.1/comment-check",
+                                  body=f"api_key={self.key}&blog=b&%0D%0AX-Injected:+1=%ZZ")
+        self.assertEqual((st, body), (200, "invalid"))
+        self.assertIn("X-Injected", h["x-akismet-debug-help"])
+        self.assertNotIn("x-injected", h)
+
     def test_slow_client_times_out_while_others_are_served(self):
         slow = socket.create_connection(("127.0.0.1", self.d.http_port), timeout=5)
         slow.sendall(b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
