@@ -362,10 +362,11 @@ io::HttpResponse AkismetService::handle(const io::HttpRequest& req, std::int64_t
     r.headers.emplace_back("Allow", get_ok ? "GET, POST" : "POST");
     return to_http(std::move(r));
   }
-  std::string text = req.body;
+  std::string joined;  // body and query together, only when there is a query
   if (!req.query.empty()) {
-    text = text.empty() ? req.query : text + "&" + req.query;
+    joined = req.body.empty() ? req.query : req.body + "&" + req.query;
   }
+  const std::string_view text = req.query.empty() ? std::string_view(req.body) : joined;
   auto form = ak::decode_form(text, cfg_.form);
   if (form && form->repaired && ak::is_latin1_charset(form->get("blog_charset"))) {
     form = ak::decode_form(text, cfg_.form, true);
