@@ -14,6 +14,8 @@ build_pkgs=(
   libmaxminddb-dev libunbound-dev
   # mail scanner
   libgmime-3.0-dev zlib1g-dev
+  # allocator of the daemon binary
+  libjemalloc-dev
 )
 test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
   spamassassin)
