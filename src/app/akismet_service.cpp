@@ -217,9 +217,8 @@ Result<void> AkismetService::load_site_models(std::uint64_t& replay_from) {
     SiteModel& m = sites_[site];
     if (!c) {
       // Start this site empty and retrain it from every training record still kept.
-      spdlog::warn("akismet: site model snapshot of {} unreadable ({}); rebuilding it from the "
-                   "training log",
-                   sanitize_line(site, 100), c.error().message);
+      spdlog::warn("akismet: site model snapshot of {} unreadable ({}); rebuilding it from {}",
+                   sanitize_line(site, 100), c.error().message, "the training log");
       replay_from = 0;
       ++rebuilt;
       return true;
@@ -316,9 +315,8 @@ AkismetService::SiteModel* AkismetService::site_locked(const std::string& site, 
   if (sites_.size() >= cfg_.max_site_models) {
     if (!site_limit_logged_) {
       site_limit_logged_ = true;
-      spdlog::warn("akismet: max_site_models ({}) reached; {} and later new sites get no model "
-                   "of their own",
-                   cfg_.max_site_models, sanitize_line(site, 100));
+      spdlog::warn("akismet: max_site_models ({}) reached; {} and later new sites get {}",
+                   cfg_.max_site_models, sanitize_line(site, 100), "no model of their own");
     }
     return nullptr;
   }

@@ -49,11 +49,11 @@ struct Signals {
 };
 
 struct DecisionOptions {
-  double bias = -1.0;        // prior: a comment with no evidence is ham
-  double threshold = 0.0;    // spam when the score is above
-  double discard_at = 8.0;   // X-akismet-pro-tip: discard at or above
-  double text_weight = 1.0;  // scale of the classifier's log-odds
-  double text_clamp = 6.0;   // |classifier log-odds| at most this (each model's)
+  double bias = -1.0;                 // prior: a comment with no evidence is ham
+  double threshold = 0.0;             // spam when the score is above
+  double discard_at = 8.0;            // X-akismet-pro-tip: discard at or above
+  double text_weight = 1.0;           // scale of the classifier's log-odds
+  double text_clamp = 6.0;            // |classifier log-odds| at most this (each model's)
   classify::SiteCombineOptions site;  // how a site model's opinion joins the deployment's
   std::int64_t fast_submit_s = 5;
 };
