@@ -1,6 +1,6 @@
 // gf_comment_eval: evaluates the comment classifier on the YouTube Spam Collection (TubeSpam).
 //
-// Usage: gf_comment_eval [DATA_DIR] [--sweep | --time | --errors MODEL_INDEX]
+// Usage: gf_comment_eval [DATA_DIR] [--sweep | --site-sweep | --time | --errors MODEL_INDEX]
 //   DATA_DIR defaults to ../shared/data/youtube-spam-collection-v1 relative to the repository
 //   (this file's ../..), read at run time; the data never enters the repository.
 //
@@ -41,6 +41,7 @@
 #include "core/classify/classifier.hpp"
 #include "core/classify/fisher.hpp"
 #include "core/classify/logistic.hpp"
+#include "core/classify/site_model.hpp"
 #include "core/classify/tokenizer.hpp"
 
 namespace {
@@ -324,19 +325,81 @@ class PlainNaiveBayes final : public Model {
   std::array<double, 2> docs_per_class_{0, 0};
 };
 
-// Any Classifier configuration over features computed once per comment.
+constexpr std::size_t kMinTraining = 10;  // akismet.min_training default
+
+// Per-site models as app/akismet_service keeps them with `[akismet] site_models = true`: each
+// video is a site with its own Classifier (cl::site_classifier_options(), or `hash_bits`),
+// trained on that site's feedback; it has a say once it has seen kMinTraining spam and ham.
+struct SiteSpec {
+  bool on = false;
+  cl::SiteCombineOptions combine;
+  int hash_bits = cl::kSiteHashBits;
+};
+
+class SiteModels {
+ public:
+  SiteModels(const std::vector<Comment>& all, const std::vector<cl::FeatureVector>& features,
+             const SiteSpec& spec)
+      : all_(all), features_(features), spec_(spec) {}
+  void train(std::size_t i, bool spam) {
+    if (!spec_.on) {
+      return;
+    }
+    auto it = sites_.find(all_[i].video);
+    if (it == sites_.end()) {
+      cl::ClassifierOptions o = cl::site_classifier_options();
+      o.logistic.hash_bits = spec_.hash_bits;
+      it = sites_.emplace(all_[i].video, Site{cl::Classifier(o)}).first;
+    }
+    it->second.classifier.train(features_[i], spam);
+    ++(spam ? it->second.spam : it->second.ham);
+  }
+  // The site model's P(spam) for comment i, when its site model has a say.
+  [[nodiscard]] std::optional<double> score(std::size_t i) const {
+    auto it = sites_.find(all_[i].video);
+    if (it == sites_.end() || it->second.spam < kMinTraining || it->second.ham < kMinTraining) {
+      return std::nullopt;
+    }
+    return it->second.classifier.score(features_[i]);
+  }
+  [[nodiscard]] const SiteSpec& spec() const { return spec_; }
+
+ private:
+  struct Site {
+    cl::Classifier classifier;
+    std::size_t spam = 0;
+    std::size_t ham = 0;
+  };
+  const std::vector<Comment>& all_;
+  const std::vector<cl::FeatureVector>& features_;
+  SiteSpec spec_;
+  std::map<int, Site> sites_;
+};
+
+// Any Classifier configuration over features computed once per comment; with site models, the
+// deployment model combined with the comment's site model by cl::combined_probability() (the
+// production rule; its log-odds clamp is left wide here so that it does not tie scores).
 class ClassifierModel final : public Model {
  public:
-  ClassifierModel(const std::vector<cl::FeatureVector>& features, cl::ClassifierOptions o)
-      : features_(features), classifier_(o) {}
-  void train(std::size_t i, bool spam) override { classifier_.train(features_[i], spam); }
+  ClassifierModel(const std::vector<Comment>& all, const std::vector<cl::FeatureVector>& features,
+                  cl::ClassifierOptions o, const SiteSpec& site)
+      : features_(features), classifier_(o), sites_(all, features, site) {}
+  void train(std::size_t i, bool spam) override {
+    classifier_.train(features_[i], spam);
+    sites_.train(i, spam);
+  }
   [[nodiscard]] double score(std::size_t i) const override {
-    return classifier_.score(features_[i]);
+    const double p = classifier_.score(features_[i]);
+    if (!sites_.spec().on) {
+      return p;
+    }
+    return cl::combined_probability(p, sites_.score(i), sites_.spec().combine, 30.0);
   }
 
  private:
   const std::vector<cl::FeatureVector>& features_;
   cl::Classifier classifier_;
+  SiteModels sites_;
 };
 
 // The verdict a site gets from comment-check: akismet::analyze() + akismet::decide() with the
@@ -348,12 +411,16 @@ class ClassifierModel final : public Model {
 // referrer stand in for what every real WordPress request carries (otherwise NO_USER_AGENT and
 // NO_REFERRER would fire on every comment). The score is sigmoid(decision score - threshold),
 // so "> 0.5" is exactly decide()'s verdict.
+// With site models, each video is a site (its own blog URL, so TEXT_ON_MANY_SITES stays off
+// as before: the flood tracker is not modelled) and decide() gets the site model's P(spam).
 class DecisionModel final : public Model {
  public:
-  static constexpr std::size_t kMinTraining = 10;  // akismet.min_training default
   DecisionModel(const std::vector<Comment>& all, const std::vector<cl::FeatureVector>& features,
-                cl::ClassifierOptions o)
-      : features_(features), classifier_(o), reported_(all.size(), false) {
+                cl::ClassifierOptions o, const SiteSpec& site)
+      : features_(features),
+        classifier_(o),
+        sites_(all, features, site),
+        reported_(all.size(), false) {
     for (const auto& c : all) {
       gf::akismet::CommentRequest r;
       r.blog = "https://blog.example.org/";
@@ -368,6 +435,7 @@ class DecisionModel final : public Model {
   }
   void train(std::size_t i, bool spam) override {
     classifier_.train(features_[i], spam);
+    sites_.train(i, spam);
     ++(spam ? spam_ : ham_);
     if (reported_[i]) {
       return;  // later passes over the same training comments: reputation counts feedback once
@@ -398,8 +466,10 @@ class DecisionModel final : public Model {
     }
     if (spam_ >= kMinTraining && ham_ >= kMinTraining) {
       sig.text_probability = classifier_.score(features_[i]);
+      sig.site_probability = sites_.score(i);
     }
-    const gf::akismet::DecisionOptions o;
+    gf::akismet::DecisionOptions o;
+    o.site = sites_.spec().combine;
     const auto d = gf::akismet::decide(requests_[i], a, sig, o);
     return 1.0 / (1.0 + std::exp(-(d.score - o.threshold)));
   }
@@ -408,6 +478,7 @@ class DecisionModel final : public Model {
   static void bump(gf::akismet::Reputation& r, bool spam) { ++(spam ? r.spam : r.ham); }
   const std::vector<cl::FeatureVector>& features_;
   cl::Classifier classifier_;
+  SiteModels sites_;
   std::vector<gf::akismet::CommentRequest> requests_;
   std::vector<gf::akismet::Analysis> analyses_;
   std::vector<bool> reported_;
@@ -427,6 +498,8 @@ struct Spec {
   unsigned seed = 0;    // protocol (a): shuffle seed offset (0 = the reported runs)
   int bag = 1;          // protocol (a): average the log-odds of this many models, each trained
                         // on its own shuffle of the training folds
+  SiteSpec site;        // per-site models (protocol (b) only: in (a) the test site is unseen,
+                        // its model never trained, so the rows would equal the ones without)
 };
 
 using FeatureCache = std::map<std::string, std::vector<cl::FeatureVector>>;
@@ -466,9 +539,9 @@ std::unique_ptr<Model> make_model(const Spec& s, const std::vector<Comment>& all
     return std::make_unique<PlainNaiveBayes>(all);
   }
   if (s.decision) {
-    return std::make_unique<DecisionModel>(all, features_for(s, all, cache), s.options);
+    return std::make_unique<DecisionModel>(all, features_for(s, all, cache), s.options, s.site);
   }
-  return std::make_unique<ClassifierModel>(features_for(s, all, cache), s.options);
+  return std::make_unique<ClassifierModel>(all, features_for(s, all, cache), s.options, s.site);
 }
 
 struct LovoResult {
@@ -687,6 +760,54 @@ std::vector<Spec> report_specs() {
   return specs;
 }
 
+// Protocol (b) only, next to the DEFAULT rows: every video is a site with its own model.
+std::vector<Spec> site_specs() {
+  std::vector<Spec> specs;
+  Spec def;
+  def.name = "DEFAULT + site models";
+  def.options = cl::default_classifier_options();
+  def.author = true;
+  def.site.on = true;
+  specs.push_back(def);
+  Spec verdict = def;
+  verdict.name = "DEFAULT + decide() + site models";
+  verdict.decision = true;
+  specs.push_back(verdict);
+  return specs;
+}
+
+// The candidates behind the site-model rule and table size (docs/akismet.md): online rows.
+std::vector<Spec> site_sweep_specs() {
+  std::vector<Spec> specs;
+  auto add = [&](const std::string& name, double dw, double sw, int bits, bool decision) {
+    Spec l;
+    l.name = name;
+    l.options = cl::default_classifier_options();
+    l.author = true;
+    l.decision = decision;
+    l.site.on = sw != 0.0 || dw != 1.0;
+    l.site.combine = {dw, sw};
+    l.site.hash_bits = bits;
+    specs.push_back(l);
+  };
+  for (bool decision : {false, true}) {
+    const std::string d = decision ? " +decide" : "";
+    add("deployment only" + d, 1.0, 0.0, 16, decision);
+    add("mean of log-odds" + d, 0.5, 0.5, 16, decision);
+    add("site only" + d, 0.0, 1.0, 16, decision);
+    for (double w : {0.25, 0.5, 0.75, 1.0}) {
+      char name[64];
+      std::snprintf(name, sizeof name, "deployment + %.2f site%s", w, d.c_str());
+      add(name, 1.0, w, 16, decision);
+    }
+    for (int bits : {14, 18, 20}) {
+      add("deployment + 0.50 site, " + std::to_string(bits) + " bits" + d, 1.0, 0.5, bits,
+          decision);
+    }
+  }
+  return specs;
+}
+
 // The grid behind the default (docs/classifier.md); one pooled LOVO line (and with --seeds N
 // the mean over N shuffle seeds) plus the online line per configuration. Every configuration
 // passes comment_author, as production does, unless its name says "content".
@@ -752,6 +873,7 @@ std::filesystem::path default_data_dir() {
 int main(int argc, char** argv) {
   std::filesystem::path dir = default_data_dir();
   bool sweep = false;
+  bool site_sweep = false;
   bool timing = false;
   unsigned seeds = 1;  // --sweep: also report the mean over this many shuffle seeds
   int errors = -1;  // index into report_specs()
@@ -761,12 +883,15 @@ int main(int argc, char** argv) {
       sweep = true;
     } else if (arg == "--seeds" && a + 1 < argc) {
       seeds = static_cast<unsigned>(std::max(1, std::atoi(argv[++a])));
+    } else if (arg == "--site-sweep") {
+      site_sweep = true;
     } else if (arg == "--time") {
       timing = true;
     } else if (arg == "--errors" && a + 1 < argc) {
       errors = std::atoi(argv[++a]);
     } else if (arg == "-h" || arg == "--help") {
-      std::printf("usage: %s [DATA_DIR] [--sweep | --time | --errors MODEL_INDEX]\n", argv[0]);
+      std::printf("usage: %s [DATA_DIR] [--sweep | --site-sweep | --time | --errors MODEL_INDEX]\n",
+                  argv[0]);
       return 0;
     } else {
       dir = arg;
@@ -795,6 +920,13 @@ int main(int argc, char** argv) {
   if (errors >= 0) {
     auto specs = report_specs();
     dump_errors(specs.at(std::min(static_cast<std::size_t>(errors), specs.size() - 1)), all);
+    return 0;
+  }
+  if (site_sweep) {
+    print_header();
+    for (const auto& s : site_sweep_specs()) {
+      print_row(s.name, "online", "ALL", online(s, all, order, cache));
+    }
     return 0;
   }
   if (sweep) {
@@ -841,6 +973,11 @@ int main(int argc, char** argv) {
     print_row(s.name, "online", "ALL", online(s, all, order, cache));
     std::printf("\n");
     std::fflush(stdout);
+  }
+  std::printf("per-site models (each video a site; protocol (b) only: in (a) the test video is\n"
+              "a site never seen, whose model has no say)\n");
+  for (const auto& s : site_specs()) {
+    print_row(s.name, "online", "ALL", online(s, all, order, cache));
   }
   return 0;
 }

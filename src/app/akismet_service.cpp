@@ -20,6 +20,7 @@ namespace ak = gf::akismet;
 namespace {
 
 constexpr std::string_view kModelKey = "m:model";
+constexpr std::string_view kSiteModelPrefix = "m:s:";  // + site_name(blog)
 constexpr char kSep = '\x1f';
 
 std::int64_t wall_ms() {
@@ -83,6 +84,8 @@ AkismetConfig akismet_config(const Values& v) {
   c.usage_limit = static_cast<std::uint64_t>(v.integer("akismet.usage_limit"));
   c.min_training = static_cast<std::size_t>(v.integer("akismet.min_training"));
   c.model_save_interval = v.duration("akismet.model_save_interval");
+  c.site_models = v.boolean("akismet.site_models");
+  c.max_site_models = static_cast<std::size_t>(v.integer("akismet.max_site_models"));
   c.form.max_bytes = v.size("http.max_body");
   return c;
 }
@@ -154,13 +157,19 @@ Result<void> AkismetService::load_model() {
       trained_ham_ = ham;
     }
   }
-  // Replay feedback that arrived after the snapshot.
+  std::uint64_t replay_from = trained_seq_;
+  if (cfg_.site_models) {
+    if (auto ok = load_site_models(replay_from); !ok) {
+      return ok;
+    }
+  }
+  // Replay feedback that arrived after the snapshot (or all of it, to rebuild a site model).
   std::size_t replayed = 0;
   std::uint64_t last = trained_seq_;
   auto ok = kv_->scan("t:", [&](std::string_view key, std::string_view value) {
     const std::uint64_t seq = std::strtoull(std::string(key.substr(2)).c_str(), nullptr, 16);
     last = std::max(last, seq);
-    if (seq <= trained_seq_) {
+    if (seq <= replay_from) {
       return true;
     }
     auto rec = ak::decode_check(value);
@@ -170,9 +179,8 @@ Result<void> AkismetService::load_model() {
     ak::Form form;
     form.fields = rec->fields;
     const ak::CommentRequest req = ak::comment_from_form(form);
-    train_locked(req, rec->kind == 's');
-    trained_seq_ = seq;
-    ++replayed;
+    replayed += seq > trained_seq_ ? 1 : 0;
+    train_locked(req, rec->kind == 's', seq);
     return true;
   });
   if (!ok) {
@@ -181,30 +189,106 @@ Result<void> AkismetService::load_model() {
   next_seq_ = last + 1;
   spdlog::info("akismet: model trained on {} spam and {} ham ({} replayed from the log)",
                trained_spam_, trained_ham_, replayed);
+  if (cfg_.site_models) {
+    spdlog::info("akismet: {} site models (at most {})", sites_.size(), cfg_.max_site_models);
+  }
+  return {};
+}
+
+Result<void> AkismetService::load_site_models(std::uint64_t& replay_from) {
+  std::size_t loaded = 0;
+  std::size_t rebuilt = 0;
+  std::size_t skipped = 0;
+  auto ok = kv_->scan(kSiteModelPrefix, [&](std::string_view key, std::string_view value) {
+    const std::string site(key.substr(kSiteModelPrefix.size()));
+    if (sites_.size() >= cfg_.max_site_models) {
+      ++skipped;
+      return true;
+    }
+    classify::ByteReader r(value);
+    std::uint64_t seq = 0;
+    std::uint64_t spam = 0;
+    std::uint64_t ham = 0;
+    std::string_view rest;
+    Result<classify::Classifier> c = fail(Errc::InvalidInput, "cut short");
+    if (r.u64(seq) && r.u64(spam) && r.u64(ham) && r.bytes(r.remaining(), rest)) {
+      c = classify::Classifier::deserialize(rest);
+    }
+    SiteModel& m = sites_[site];
+    if (!c) {
+      // Start this site empty and retrain it from every training record still kept.
+      spdlog::warn("akismet: site model snapshot of {} unreadable ({}); rebuilding it from {}",
+                   sanitize_line(site, 100), c.error().message, "the training log");
+      replay_from = 0;
+      ++rebuilt;
+      return true;
+    }
+    m.classifier = std::move(*c);
+    m.seq = seq;
+    m.saved_seq = seq;
+    m.spam = spam;
+    m.ham = ham;
+    ++loaded;
+    return true;
+  });
+  if (!ok) {
+    return ok;
+  }
+  if (skipped != 0) {
+    spdlog::warn("akismet: {} site model snapshots not loaded: max_site_models is {}", skipped,
+                 cfg_.max_site_models);
+  }
+  spdlog::info("akismet: {} site model snapshots loaded, {} to rebuild", loaded, rebuilt);
   return {};
 }
 
 Result<void> AkismetService::save_model() {
+  const auto snapshot = [](std::uint64_t seq, std::uint64_t spam, std::uint64_t ham,
+                           const classify::Classifier& c) {
+    classify::ByteWriter w;
+    w.u64(seq);
+    w.u64(spam);
+    w.u64(ham);
+    w.bytes(c.serialize());
+    return w.take();
+  };
   std::string bytes;
   std::uint64_t seq = 0;
+  struct SiteSnapshot {
+    std::string site;
+    std::uint64_t seq;
+    std::string bytes;
+  };
+  std::vector<SiteSnapshot> site_bytes;
   {
     std::shared_lock lock(model_mu_);
-    if (trained_seq_ == saved_seq_) {
+    for (const auto& [site, m] : sites_) {
+      if (m.seq != m.saved_seq) {
+        site_bytes.push_back({site, m.seq, snapshot(m.seq, m.spam, m.ham, m.classifier)});
+      }
+    }
+    if (trained_seq_ == saved_seq_ && site_bytes.empty()) {
       return {};
     }
     seq = trained_seq_;
-    classify::ByteWriter w;
-    w.u64(trained_seq_);
-    w.u64(trained_spam_);
-    w.u64(trained_ham_);
-    w.bytes(classifier_.serialize());
-    bytes = w.take();
+    bytes = snapshot(trained_seq_, trained_spam_, trained_ham_, classifier_);
+  }
+  // Sites first: the store commits puts in order, so a deployment snapshot that made it to
+  // disk implies the site snapshots taken with it did, and the replay from its sequence
+  // number covers every site.
+  for (SiteSnapshot& s : site_bytes) {
+    if (auto ok = kv_->put(std::string(kSiteModelPrefix) + s.site, std::move(s.bytes)); !ok) {
+      return ok;
+    }
   }
   if (auto ok = kv_->put(kModelKey, std::move(bytes)); !ok) {
     return ok;
   }
   std::unique_lock lock(model_mu_);
   saved_seq_ = seq;
+  for (const SiteSnapshot& s : site_bytes) {
+    sites_[s.site].saved_seq = s.seq;
+  }
   return {};
 }
 
@@ -221,9 +305,44 @@ classify::FeatureVector AkismetService::features_of(const ak::CommentRequest& r)
   return classifier_.features(f);
 }
 
-void AkismetService::train_locked(const ak::CommentRequest& r, bool spam) {
-  classifier_.train(features_of(r), spam);
-  ++(spam ? trained_spam_ : trained_ham_);
+AkismetService::SiteModel* AkismetService::site_locked(const std::string& site, bool create) {
+  if (auto it = sites_.find(site); it != sites_.end()) {
+    return &it->second;
+  }
+  if (!create) {
+    return nullptr;
+  }
+  if (sites_.size() >= cfg_.max_site_models) {
+    if (!site_limit_logged_) {
+      site_limit_logged_ = true;
+      spdlog::warn("akismet: max_site_models ({}) reached; {} and later new sites get {}",
+                   cfg_.max_site_models, sanitize_line(site, 100), "no model of their own");
+    }
+    return nullptr;
+  }
+  return &sites_[site];
+}
+
+void AkismetService::train_locked(const ak::CommentRequest& r, bool spam, std::uint64_t seq) {
+  const bool deployment = seq > trained_seq_;
+  SiteModel* site = cfg_.site_models ? site_locked(site_name(r.blog), deployment) : nullptr;
+  if (site != nullptr && seq <= site->seq) {
+    site = nullptr;
+  }
+  if (!deployment && site == nullptr) {
+    return;
+  }
+  const classify::FeatureVector f = features_of(r);
+  if (deployment) {
+    classifier_.train(f, spam);
+    ++(spam ? trained_spam_ : trained_ham_);
+    trained_seq_ = seq;
+  }
+  if (site != nullptr) {
+    site->classifier.train(f, spam);
+    ++(spam ? site->spam : site->ham);
+    site->seq = seq;
+  }
 }
 
 std::string AkismetService::key_of(const ak::Form& form, const io::HttpRequest& req) const {
@@ -485,7 +604,15 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
   {
     std::shared_lock lock(model_mu_);
     if (trained_spam_ >= cfg_.min_training && trained_ham_ >= cfg_.min_training) {
-      s.text_probability = classifier_.score(features_of(r));
+      const classify::FeatureVector f = features_of(r);
+      s.text_probability = classifier_.score(f);
+      if (cfg_.site_models) {
+        const auto it = sites_.find(site_name(r.blog));
+        if (it != sites_.end() && it->second.spam >= cfg_.min_training &&
+            it->second.ham >= cfg_.min_training) {
+          s.site_probability = it->second.classifier.score(f);
+        }
+      }
     }
   }
   const ak::Decision d = ak::decide(r, a, s, cfg_.decision);
@@ -549,8 +676,7 @@ io::HttpResponse AkismetService::submit(const ak::Form& form, const io::HttpRequ
       ++counters_.store_errors;
       spdlog::warn("akismet: cannot log feedback: {}", ok.error().message);
     }
-    train_locked(r, spam);
-    trained_seq_ = seq;
+    train_locked(r, spam, seq);
   }
   ++counters_.trained;
   const ak::Analysis a = ak::analyze(r);
@@ -712,6 +838,10 @@ std::string AkismetService::stats_text() {
   out += fmt::format("akismet.trained\t{}\n", counters_.trained.load());
   out += fmt::format("akismet.invalid\t{}\n", counters_.invalid.load());
   out += fmt::format("akismet.store_errors\t{}\n", counters_.store_errors.load());
+  if (cfg_.site_models) {
+    std::shared_lock lock(model_mu_);
+    out += fmt::format("akismet.site_models\t{}\n", sites_.size());
+  }
   out += fmt::format("akismet.checks_stored\t{}\n", kv_->retained_count("c:"));
   out += fmt::format("akismet.store_writer_promotions\t{}\n", kv_->stats().writer_promotions);
   return out;

@@ -14,7 +14,12 @@
 // the classifier in memory behind a shared_mutex (checks share it, training takes it alone),
 // snapshotted every `model_save_interval` and on shutdown with the sequence number of the last
 // training record it includes, so that a restart (even after kill -9) replays the newer
-// records from the log and loses no feedback.
+// records from the log and loses no feedback. With `site_models`, each site (blog) that sends
+// feedback also gets a model of its own (classify/site_model.hpp; at most `max_site_models`),
+// under the same lock, snapshotted the same way under "m:s:<site>" (each with its own sequence
+// number; the sites are written before the deployment model, so the replay from the deployment
+// snapshot's sequence number covers them too; a site whose snapshot is unreadable is rebuilt
+// from the whole training log).
 //
 // Threading: handle() is safe from any thread. Errors: handle() never throws for bad input
 // (Akismet-style replies); open() returns a Result (startup error).
@@ -26,12 +31,14 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/akismet/decision.hpp"
 #include "core/akismet/evidence.hpp"
 #include "core/akismet/form.hpp"
 #include "core/classify/classifier.hpp"
+#include "core/classify/site_model.hpp"
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
 #include "core/flux/lookup.hpp"
@@ -54,6 +61,8 @@ struct AkismetConfig {
   std::size_t max_checks = 1000000;
   std::uint64_t usage_limit = 0;  // per key and month; 0 = none
   std::size_t min_training = 10;  // spam and ham examples before the classifier has a say
+  bool site_models = false;       // a model per site besides the deployment's
+  std::size_t max_site_models = 1000;
   Millis model_save_interval{std::chrono::seconds(30)};
   akismet::DecisionOptions decision;
   akismet::FormLimits form;
@@ -123,7 +132,20 @@ class AkismetService {
   classify::FeatureVector features_of(const akismet::CommentRequest& r) const;
   void add_reputation(const std::string& store_key, bool spam, std::int64_t now_s);
   void count_usage(const std::string& key, const std::string& blog, std::int64_t now_s, int what);
-  void train_locked(const akismet::CommentRequest& r, bool spam);
+  struct SiteModel {
+    classify::Classifier classifier{classify::site_classifier_options()};
+    std::uint64_t spam = 0;
+    std::uint64_t ham = 0;
+    std::uint64_t seq = 0;        // last training-log record included
+    std::uint64_t saved_seq = 0;  // seq of the stored snapshot (0: none)
+  };
+  // Trains, with training-log record `seq`, the models that do not include it yet: the
+  // deployment model, and with site_models the site's (made here when `seq` is newer than the
+  // deployment model, within max_site_models). Needs model_mu_ held exclusively.
+  void train_locked(const akismet::CommentRequest& r, bool spam, std::uint64_t seq);
+  SiteModel* site_locked(const std::string& site, bool create);
+  // Loads the "m:s:" snapshots; lowers `replay_from` to 0 when one must be rebuilt.
+  Result<void> load_site_models(std::uint64_t& replay_from);
 
   AkismetConfig cfg_;
   std::unique_ptr<io::LmdbKv> kv_;
@@ -133,6 +155,8 @@ class AkismetService {
   std::uint64_t trained_ham_ = 0;
   std::uint64_t trained_seq_ = 0;  // last training-log record included in classifier_
   std::uint64_t saved_seq_ = 0;
+  std::unordered_map<std::string, SiteModel> sites_;  // by site_name(blog); under model_mu_
+  bool site_limit_logged_ = false;                    // under model_mu_
   std::mutex seq_mu_;
   std::uint64_t next_seq_ = 1;
   std::mutex flood_mu_;

@@ -140,7 +140,7 @@ Result<void> validate(const Values& v) {
   if (v.size("http.max_body") < 4096) {
     return fail(Errc::Config, "http.max_body: must be at least 4KiB");
   }
-  for (auto name : {"http.max_connections", "akismet.max_checks"}) {
+  for (auto name : {"http.max_connections", "akismet.max_checks", "akismet.max_site_models"}) {
     if (v.integer(name) < 1) {
       return fail(Errc::Config, fmt::format("{}: must be at least 1", name));
     }

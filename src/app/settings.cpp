@@ -87,6 +87,12 @@ const std::vector<SettingDef>& settings_table() {
        "spam and ham reports each before the text classifier has a say (heuristics only before)"},
       {"akismet.model_save_interval", T::Duration, "30s", false,
        "how often the learned model is written to the store (feedback is logged at once)"},
+      {"akismet.site_models", T::Bool, "false", false,
+       "also train a text model per site (blog) from its own feedback and combine it with the "
+       "deployment model (docs/akismet.md)"},
+      {"akismet.max_site_models", T::Integer, "1000", false,
+       "sites with a model of their own at most (up to 512 KiB each); later sites use the "
+       "deployment model alone"},
       {"spamd.listen", T::StringList, "[]", false,
        "spamd-protocol (spamc) listeners: \"127.0.0.1:783\", \"[::1]:783\" or \"unix:PATH\"; "
        "empty = the mail scanner is off"},

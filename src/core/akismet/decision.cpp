@@ -124,10 +124,14 @@ Decision decide(const CommentRequest& r, const Analysis& a, const Signals& s,
                    fmt::format("links to fast-flux domain {}", s.fast_flux_domains.front())});
   }
   if (s.text_probability) {
-    const double p = std::clamp(*s.text_probability, 1e-9, 1.0 - 1e-9);
-    const double logit =
-        std::clamp(std::log(p / (1.0 - p)), -o.text_clamp, o.text_clamp) * o.text_weight;
-    sym.push_back({"TEXT_CLASSIFIER", logit, fmt::format("P(spam) = {:.3f}", p)});
+    const classify::TextLogOdds t =
+        classify::combine_site(*s.text_probability, s.site_probability, o.site, o.text_clamp);
+    sym.push_back({"TEXT_CLASSIFIER", t.deployment * o.text_weight,
+                   fmt::format("P(spam) = {:.3f}", *s.text_probability)});
+    if (s.site_probability) {
+      sym.push_back({"SITE_CLASSIFIER", t.site * o.text_weight,
+                     fmt::format("this site's model: P(spam) = {:.3f}", *s.site_probability)});
+    }
   }
 
   d.score = o.bias;

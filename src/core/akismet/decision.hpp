@@ -21,6 +21,7 @@
 
 #include "core/akismet/evidence.hpp"
 #include "core/akismet/request.hpp"
+#include "core/classify/site_model.hpp"
 
 namespace gf::akismet {
 
@@ -43,15 +44,17 @@ struct Signals {
   Reputation text;
   std::uint32_t text_sites = 1;                // distinct blogs that sent this text, this one too
   std::optional<double> text_probability;      // classifier P(spam); absent = cold start
+  std::optional<double> site_probability;      // the site model's P(spam), with text_probability
   std::vector<std::string> fast_flux_domains;  // flagged link domains (empty: no detector yet)
 };
 
 struct DecisionOptions {
-  double bias = -1.0;        // prior: a comment with no evidence is ham
-  double threshold = 0.0;    // spam when the score is above
-  double discard_at = 8.0;   // X-akismet-pro-tip: discard at or above
-  double text_weight = 1.0;  // scale of the classifier's log-odds
-  double text_clamp = 6.0;   // |classifier log-odds| at most this
+  double bias = -1.0;                 // prior: a comment with no evidence is ham
+  double threshold = 0.0;             // spam when the score is above
+  double discard_at = 8.0;            // X-akismet-pro-tip: discard at or above
+  double text_weight = 1.0;           // scale of the classifier's log-odds
+  double text_clamp = 6.0;            // |classifier log-odds| at most this (each model's)
+  classify::SiteCombineOptions site;  // how a site model's opinion joins the deployment's
   std::int64_t fast_submit_s = 5;
 };
 

@@ -259,6 +259,42 @@ class HttpTest(unittest.TestCase):
         self.assertIn("TEXT_CLASSIFIER", h["x-greyflux-reasons"])
         self.assertIn("TEXT_REPORTED_SPAM", h["x-greyflux-reasons"])
 
+    def test_site_models_survive_kill_9(self):
+        """akismet.site_models from the config: a site's own feedback shows as SITE_CLASSIFIER
+        on that site only, and survives kill -9 (replayed from the training log)."""
+        self.d.stop(signal.SIGKILL)
+        self.d = AkismetDaemon(BINARY, sets=["akismet.min_training=2", "akismet.site_models=true",
+                                             "akismet.max_site_models=5"]).start()
+        self.key = self.d.add_key()
+        site_a = dict(COMMENT, api_key=self.key, blog="https://a.example")
+        texts = ["earn bitcoin daily with our trading signals on telegram",
+                 "crypto investment group, guaranteed bitcoin profit every day",
+                 "my bitcoin mentor doubled my crypto savings, message him"]
+        for i, t in enumerate(texts):
+            self.d.post("/1.1/submit-spam", dict(site_a, user_ip=f"203.0.113.{i}",
+                                                 comment_content=t))
+            self.d.post("/1.1/submit-ham", dict(site_a, user_ip=f"192.0.2.{60 + i}",
+                                                comment_content=f"the rye bread recipe {i} "
+                                                "worked, lovely crust and crumb"))
+        probe = "bitcoin trading signals, daily crypto profit guaranteed"
+
+        def reasons(blog, ip):
+            h = self.d.post("/1.1/comment-check", dict(COMMENT, api_key=self.key, blog=blog,
+                                                       user_ip=ip, comment_content=probe))[1]
+            return h["x-greyflux-reasons"]
+
+        before = reasons("https://a.example", "198.51.100.1")
+        self.assertIn("SITE_CLASSIFIER", before)
+        self.assertNotIn("SITE_CLASSIFIER", reasons("https://b.example", "198.51.100.2"))
+        time.sleep(0.2)  # more than the 20 ms commit interval: the feedback is committed
+        self.d.stop(signal.SIGKILL)  # no snapshot was written: all of it is in the log only
+        self.d.start()
+        self.assertTrue(self.d.wait_log("1 site models (at most 5)"), self.d.log_text()[-2000:])
+        after = reasons("https://a.example", "198.51.100.3")
+        site = [w for w in after.split() if w.startswith(("SITE_CLASSIFIER", "TEXT_CLASSIFIER"))]
+        self.assertEqual(site, [w for w in before.split()
+                                if w.startswith(("SITE_CLASSIFIER", "TEXT_CLASSIFIER"))])
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/akismet/evidence.hpp"
 
@@ -175,6 +176,39 @@ TEST(Decision, ClassifierOpinionIsASymbol) {
   s.text_probability = 0.01;
   d = run(base(), s);
   EXPECT_FALSE(d.spam);
+}
+
+const Symbol* find(const Decision& d, std::string_view name) {
+  auto it = std::find_if(d.symbols.begin(), d.symbols.end(),
+                         [&](const Symbol& s) { return s.name == name; });
+  return it == d.symbols.end() ? nullptr : &*it;
+}
+
+TEST(Decision, SiteModelIsItsOwnSymbolWithItsShare) {
+  Signals s;
+  s.text_probability = 0.3;  // the deployment model leans ham
+  Decision d = run(base(), s);
+  EXPECT_FALSE(has(d, "SITE_CLASSIFIER"));
+  const double alone = find(d, "TEXT_CLASSIFIER")->weight;
+  EXPECT_NEAR(alone, std::log(0.3 / 0.7), 1e-9);
+
+  s.site_probability = 0.99;  // this site's own feedback says spam
+  d = run(base(), s);
+  const Symbol* text = find(d, "TEXT_CLASSIFIER");
+  const Symbol* site = find(d, "SITE_CLASSIFIER");
+  ASSERT_NE(text, nullptr);
+  ASSERT_NE(site, nullptr);
+  const classify::SiteCombineOptions o;
+  EXPECT_NEAR(text->weight, o.deployment_weight * alone, 1e-9);
+  EXPECT_NEAR(site->weight, o.site_weight * std::log(0.99 / 0.01), 1e-9);
+  EXPECT_NE(site->detail.find("0.990"), std::string::npos);
+  // The site's share moves the score by exactly its weight.
+  EXPECT_NEAR(d.score - run(base(), Signals{.text_probability = 0.3}).score,
+              site->weight + text->weight - alone, 1e-9);
+  // No deployment opinion (cold start): no site symbol either.
+  Signals cold;
+  cold.site_probability = 0.99;
+  EXPECT_FALSE(has(run(base(), cold), "SITE_CLASSIFIER"));
 }
 
 TEST(Decision, FastFluxSymbolOnlyWhenFlagged) {
