@@ -203,15 +203,20 @@ class DaemonTest(unittest.TestCase):
         # a tiny map fills quickly: commits fail, requests get the configured failure answer
         d = self.daemon("greylist.delay=1h", "store.map_size=128KiB")
         c = Conn(d.port)
-        worst = 0.0
+        times = []
         dunno = 0
         for i in range(5000):
             t0 = time.time()
             r = c.ask(recipient=f"{'x' * 150}{i}@example.org")
-            worst = max(worst, time.time() - t0)
+            times.append(time.time() - t0)
             dunno += r == "action=DUNNO"
         self.assertGreater(dunno, 0, "the store never failed")
-        self.assertLess(worst, 0.1)
+        # No answer waits for the failing store: the 99th percentile stays far below a commit
+        # interval, and even the worst (a descheduled thread on a loaded 2-core CI machine, where
+        # this once exceeded 100 ms) stays under a second.
+        times.sort()
+        self.assertLess(times[int(len(times) * 0.99)], 0.05, times[-10:])
+        self.assertLess(times[-1], 1.0)
         self.assertTrue(d.wait_log("store failure"))
         self.assertIn("store.commit_failures", d.cli("stats").stdout)
         self.assertEqual(d.stop(), 0)
