@@ -25,16 +25,23 @@ FeatureId hash_ngram(std::string_view gram, FeatureId seed) {
 
 namespace {
 
+// Merges runs of equal ids (sorted input), adding their values; one unconditional copy per
+// entry instead of a copy only for a new id.
 void merge_adjacent(FeatureVector& features) {
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < features.size(); ++i) {
-    if (out > 0 && features[out - 1].id == features[i].id) {
-      features[out - 1].value += features[i].value;
-    } else {
-      features[out++] = features[i];
-    }
+  if (features.empty()) {
+    return;
   }
-  features.resize(out);
+  Feature* data = features.data();
+  Feature* last = data;  // the last entry kept
+  const std::size_t n = features.size();
+  for (std::size_t i = 1; i < n; ++i) {
+    const Feature f = data[i];
+    const bool same = last->id == f.id;
+    last->value += same ? f.value : 0.0F;
+    last[1] = f;  // last + 1 <= data + i: a slot already read
+    last += same ? 0 : 1;
+  }
+  features.resize(static_cast<std::size_t>(last - data) + 1);
 }
 
 }  // namespace
@@ -55,20 +62,28 @@ void canonicalize(FeatureVector& features) {
   scratch.resize(n);
   Feature* src = features.data();
   Feature* dst = scratch.data();
-  std::array<std::uint32_t, 256> at{};
-  for (int shift = 32; shift < 64; shift += 8) {
-    at.fill(0);
-    for (std::size_t i = 0; i < n; ++i) {
-      ++at[(src[i].id >> shift) & 0xff];
-    }
+  // All four histograms in one read of the data, then four scatter passes.
+  std::array<std::array<std::uint32_t, 256>, 4> at{};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t id = src[i].id;
+    ++at[0][(id >> 32) & 0xff];
+    ++at[1][(id >> 40) & 0xff];
+    ++at[2][(id >> 48) & 0xff];
+    ++at[3][(id >> 56) & 0xff];
+  }
+  for (auto& counts : at) {
     std::uint32_t sum = 0;
-    for (std::uint32_t& c : at) {
+    for (std::uint32_t& c : counts) {
       const std::uint32_t here = c;
       c = sum;
       sum += here;
     }
+  }
+  for (std::size_t pass = 0; pass < 4; ++pass) {
+    const int shift = 32 + 8 * static_cast<int>(pass);
+    std::array<std::uint32_t, 256>& next = at[pass];
     for (std::size_t i = 0; i < n; ++i) {
-      dst[at[(src[i].id >> shift) & 0xff]++] = src[i];
+      dst[next[(src[i].id >> shift) & 0xff]++] = src[i];
     }
     std::swap(src, dst);
   }
