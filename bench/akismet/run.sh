@@ -96,14 +96,18 @@ fi
 g=$(run_wrk "http://127.0.0.1:$gf_http/1.1/comment-check" /1.1/comment-check)
 [ -n "${GF_PERF:-}" ] && wait "$perf_pid"
 n=$(run_wrk "http://127.0.0.1:$ng_port/1.1/comment-check" /1.1/comment-check)
+# greyflux's own HTTP floor: the same requests to a path it answers 404 without any work, to
+# tell the HTTP layer's share of the gap to nginx from the check's.
+f=$(run_wrk "http://127.0.0.1:$gf_http/1.1/nothing" /1.1/nothing)
 printf '%-34s %12s %10s %10s %10s %8s %8s\n' target "req/s" "p50 ms" "p99 ms" "max ms" errors non2xx
 printf '%-34s %12s %10s %10s %10s %8s %8s\n' "greyflux comment-check" "$(field "$g" rps)" "$(field "$g" p50_ms)" "$(field "$g" p99_ms)" "$(field "$g" max_ms)" "$(field "$g" errors)" "$(field "$g" non2xx)"
 printf '%-34s %12s %10s %10s %10s %8s %8s\n' "nginx fixed \"false\" (anchor)" "$(field "$n" rps)" "$(field "$n" p50_ms)" "$(field "$n" p99_ms)" "$(field "$n" max_ms)" "$(field "$n" errors)" "$(field "$n" non2xx)"
+printf '%-34s %12s %10s %10s %10s %8s %8s\n' "greyflux 404 floor (no work)" "$(field "$f" rps)" "$(field "$f" p50_ms)" "$(field "$f" p99_ms)" "$(field "$f" max_ms)" "$(field "$f" errors)" "-"
 printf '%-34s %12s %10s %10s %10s %8s %8s\n' "greyflux submit-spam (training)" "$(field "$s" rps)" "$(field "$s" p50_ms)" "$(field "$s" p99_ms)" "$(field "$s" max_ms)" "$(field "$s" errors)" "$(field "$s" non2xx)"
-python3 - "$(field "$g" rps)" "$(field "$n" rps)" <<'PY'
+python3 - "$(field "$g" rps)" "$(field "$n" rps)" "$(field "$f" rps)" <<'PY'
 import sys
-g, n = float(sys.argv[1]), float(sys.argv[2])
-print(f"ratio greyflux/nginx checks/s: {g / n:.2f}")
+g, n, f = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(f"ratio greyflux/nginx checks/s: {g / n:.2f} (greyflux 404 floor / nginx: {f / n:.2f})")
 PY
 "$bin" stats --config "$tmp/greyflux.toml" 2>/dev/null |
   grep -E '^akismet\.(checks|spam|ham|trained|store_errors|checks_stored)\b' || true
