@@ -110,5 +110,5 @@ g, n, f = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 print(f"ratio greyflux/nginx checks/s: {g / n:.2f} (greyflux 404 floor / nginx: {f / n:.2f})")
 PY
 "$bin" stats --config "$tmp/greyflux.toml" 2>/dev/null |
-  grep -E '^akismet\.(checks|spam|ham|trained|store_errors|checks_stored)\b' || true
+  grep -E '^akismet\.(checks|spam|ham|trained|store_errors|checks_stored|store_writer_promotions)\b' || true
 kill -TERM "$gf_pid"; wait "$gf_pid" || true; gf_pid=""
