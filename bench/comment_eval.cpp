@@ -859,6 +859,22 @@ std::vector<Spec> sweep_specs() {
     add("DEFAULT, " + std::to_string(epochs) + " passes", [&](Spec& l) { l.epochs = epochs; });
   }
   add("DEFAULT, word-internal chr3-5 too", [](Spec& l) { l.options.tokenizer.char_ngrams = true; });
+  // 2026-11-25: settings not in the grid above.
+  for (double c : {0.02, 0.05, 0.1}) {
+    char name[96];
+    std::snprintf(name, sizeof name, "DEFAULT, train only within %.2f of the label", c);
+    add(name, [&](Spec& l) { l.options.logistic.confident = c; });
+  }
+  add("DEFAULT, log counts (not binary)", [](Spec& l) { l.options.logistic.binary = false; });
+  add("DEFAULT, no stems", [](Spec& l) { l.options.tokenizer.stems = false; });
+  add("DEFAULT, OSB window 3", [](Spec& l) { l.options.tokenizer.osb_window = 3; });
+  add("DEFAULT, no OSB", [](Spec& l) { l.options.tokenizer.osb = false; });
+  add("DEFAULT, n-gram weight 1.4", [](Spec& l) { l.options.logistic.ngram_weight = 1.4; });
+  add("DEFAULT, OSB window 3, log counts", [](Spec& l) {
+    l.options.tokenizer.osb_window = 3;
+    l.options.logistic.binary = false;
+  });
+  add("DEFAULT, bag of 5 (5x the scoring)", [](Spec& l) { l.bag = 5; });
   return specs;
 }
 
