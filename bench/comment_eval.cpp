@@ -717,6 +717,15 @@ void print_row(const std::string& model, const char* protocol, const std::string
               fold.c_str(), m.n, 100 * m.accuracy, 100 * m.fpr, 100 * m.recall, m.auc);
 }
 
+// Adds `s` and the same model inside the production decision, named `verdict_name`.
+void push_with_verdict(std::vector<Spec>& specs, const Spec& s, const std::string& verdict_name) {
+  specs.push_back(s);
+  Spec verdict = s;
+  verdict.name = verdict_name;
+  verdict.decision = true;
+  specs.push_back(verdict);
+}
+
 std::vector<Spec> report_specs() {
   std::vector<Spec> specs;
   Spec nb;
@@ -751,28 +760,18 @@ std::vector<Spec> report_specs() {
   def.options = cl::default_classifier_options();
   def.author = true;  // production passes comment_author too
   def.epochs = 5;
-  specs.push_back(def);
-
-  Spec verdict = def;
-  verdict.name = "DEFAULT + decide() (production)";
-  verdict.decision = true;
-  specs.push_back(verdict);
+  push_with_verdict(specs, def, "DEFAULT + decide() (production)");
   return specs;
 }
 
 // Protocol (b) only, next to the DEFAULT rows: every video is a site with its own model.
 std::vector<Spec> site_specs() {
   std::vector<Spec> specs;
-  Spec def;
+  Spec def = report_specs().back();  // "DEFAULT + decide() (production)"
+  def.decision = false;
   def.name = "DEFAULT + site models";
-  def.options = cl::default_classifier_options();
-  def.author = true;
   def.site.on = true;
-  specs.push_back(def);
-  Spec verdict = def;
-  verdict.name = "DEFAULT + decide() + site models";
-  verdict.decision = true;
-  specs.push_back(verdict);
+  push_with_verdict(specs, def, "DEFAULT + decide() + site models");
   return specs;
 }
 

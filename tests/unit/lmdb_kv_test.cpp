@@ -6,12 +6,32 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 
 namespace gf::io {
 namespace {
+
+// A store in a fresh temporary directory, removed with it.
+struct TempKv {
+  explicit TempKv(Millis commit_interval) {
+    char tmpl[] = "/tmp/gf-kv-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    KvOptions o;
+    o.path = dir + "/kv";
+    o.commit_interval = commit_interval;
+    o.sync = false;
+    kv = LmdbKv::open(o).value();
+  }
+  ~TempKv() {
+    kv.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir;
+  std::unique_ptr<LmdbKv> kv;
+};
 
 TEST(LmdbKv, AcceptsWritesAgainAfterAFailedCommit) {
   char tmpl[] = "/tmp/gf-kv-XXXXXX";
@@ -38,50 +58,34 @@ TEST(LmdbKv, AcceptsWritesAgainAfterAFailedCommit) {
 }
 
 TEST(LmdbKv, GetManyReadsStagedAndCommittedValuesInOneCall) {
-  char tmpl[] = "/tmp/gf-kv-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  {
-    KvOptions o;
-    o.path = dir + "/kv";
-    o.commit_interval = Millis(1000);
-    o.sync = false;
-    auto kv = LmdbKv::open(o).value();
-    ASSERT_TRUE(kv->put("committed", "c").has_value());
-    ASSERT_TRUE(kv->flush().has_value());
-    ASSERT_TRUE(kv->put("staged", "s").has_value());  // still pending (1 s interval)
-    const std::string too_long(600, 'k');             // over LMDB's key limit: never stored
-    auto got = kv->get_many({"committed", "absent", "staged", too_long, ""}).value();
-    ASSERT_EQ(got.size(), 5u);
-    EXPECT_EQ(got[0], std::optional<std::string>("c"));
-    EXPECT_EQ(got[1], std::nullopt);
-    EXPECT_EQ(got[2], std::optional<std::string>("s"));
-    EXPECT_EQ(got[3], std::nullopt);
-    EXPECT_EQ(got[4], std::nullopt);
-  }
-  std::filesystem::remove_all(dir);
+  TempKv t(Millis(1000));
+  LmdbKv& kv = *t.kv;
+  ASSERT_TRUE(kv.put("committed", "c").has_value());
+  ASSERT_TRUE(kv.flush().has_value());
+  ASSERT_TRUE(kv.put("staged", "s").has_value());  // still pending (1 s interval)
+  const std::string too_long(600, 'k');            // over LMDB's key limit: never stored
+  auto got = kv.get_many({"committed", "absent", "staged", too_long, ""}).value();
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0], std::optional<std::string>("c"));
+  EXPECT_EQ(got[1], std::nullopt);
+  EXPECT_EQ(got[2], std::optional<std::string>("s"));
+  EXPECT_EQ(got[3], std::nullopt);
+  EXPECT_EQ(got[4], std::nullopt);
 }
 
 TEST(LmdbKv, PutAndUpdateStagesBothWrites) {
-  char tmpl[] = "/tmp/gf-kv-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  {
-    KvOptions o;
-    o.path = dir + "/kv";
-    o.commit_interval = Millis(1);
-    o.sync = false;
-    auto kv = LmdbKv::open(o).value();
-    const auto bump = [](std::optional<std::string_view> cur) {
-      return std::to_string(cur ? std::stoi(std::string(*cur)) + 1 : 1);
-    };
-    ASSERT_TRUE(kv->put_and_update("record:1", "a", "count", bump).has_value());
-    ASSERT_TRUE(kv->flush().has_value());  // the second update reads the committed value
-    ASSERT_TRUE(kv->put_and_update("record:2", "b", "count", bump).has_value());
-    EXPECT_EQ(kv->get("count").value(), std::optional<std::string>("2"));
-    EXPECT_EQ(kv->get("record:1").value(), std::optional<std::string>("a"));
-    EXPECT_EQ(kv->get("record:2").value(), std::optional<std::string>("b"));
-    EXPECT_FALSE(kv->put_and_update("", "x", "count", bump).has_value());
-  }
-  std::filesystem::remove_all(dir);
+  TempKv t(Millis(1));
+  LmdbKv& kv = *t.kv;
+  const auto bump = [](std::optional<std::string_view> cur) {
+    return std::to_string(cur ? std::stoi(std::string(*cur)) + 1 : 1);
+  };
+  ASSERT_TRUE(kv.put_and_update("record:1", "a", "count", bump).has_value());
+  ASSERT_TRUE(kv.flush().has_value());  // the second update reads the committed value
+  ASSERT_TRUE(kv.put_and_update("record:2", "b", "count", bump).has_value());
+  EXPECT_EQ(kv.get("count").value(), std::optional<std::string>("2"));
+  EXPECT_EQ(kv.get("record:1").value(), std::optional<std::string>("a"));
+  EXPECT_EQ(kv.get("record:2").value(), std::optional<std::string>("b"));
+  EXPECT_FALSE(kv.put_and_update("", "x", "count", bump).has_value());
 }
 
 }  // namespace

@@ -213,12 +213,17 @@ TEST_F(SiteModelsTest, CountBoundHolds) {
 }
 
 // The stored values under the model keys ("m:"), read with the service closed.
-std::vector<std::pair<std::string, std::string>> model_records(const std::string& path) {
+// The service's store opened directly, as the CLI does (no writer thread).
+Result<std::unique_ptr<io::LmdbKv>> open_store(const std::string& path) {
   io::KvOptions o;
   o.path = path;
   o.map_size = 64ULL << 20;
   o.writer_thread = false;
-  auto kv = io::LmdbKv::open(o);
+  return io::LmdbKv::open(o);
+}
+
+std::vector<std::pair<std::string, std::string>> model_records(const std::string& path) {
+  auto kv = open_store(path);
   EXPECT_TRUE(kv);
   std::vector<std::pair<std::string, std::string>> out;
   EXPECT_TRUE((*kv)->scan("m:", [&](std::string_view k, std::string_view v) {
@@ -230,11 +235,7 @@ std::vector<std::pair<std::string, std::string>> model_records(const std::string
 
 void put_records(const std::string& path,
                  const std::vector<std::pair<std::string, std::string>>& records) {
-  io::KvOptions o;
-  o.path = path;
-  o.map_size = 64ULL << 20;
-  o.writer_thread = false;
-  auto kv = io::LmdbKv::open(o);
+  auto kv = open_store(path);
   ASSERT_TRUE(kv);
   for (const auto& [k, v] : records) {
     ASSERT_TRUE((*kv)->put(k, v));
