@@ -323,7 +323,8 @@ AkismetService::SiteModel* AkismetService::site_locked(const std::string& site, 
   return &sites_[site];
 }
 
-void AkismetService::train_locked(const ak::CommentRequest& r, bool spam, std::uint64_t seq) {
+void AkismetService::train_locked(const ak::CommentRequest& r, bool spam, std::uint64_t seq,
+                                  const classify::FeatureVector* features) {
   const bool deployment = seq > trained_seq_;
   SiteModel* site = cfg_.site_models ? site_locked(site_name(r.blog), deployment) : nullptr;
   if (site != nullptr && seq <= site->seq) {
@@ -332,7 +333,7 @@ void AkismetService::train_locked(const ak::CommentRequest& r, bool spam, std::u
   if (!deployment && site == nullptr) {
     return;
   }
-  const classify::FeatureVector f = features_of(r);
+  const classify::FeatureVector f = features != nullptr ? *features : features_of(r);
   if (deployment) {
     classifier_.train(f, spam);
     ++(spam ? trained_spam_ : trained_ham_);
@@ -602,9 +603,16 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
                        : flood_.observe(a.text_hash, blog_hash, now_s);
   }
   {
+    bool ready = false;
+    {
+      std::shared_lock lock(model_mu_);
+      ready = trained_spam_ >= cfg_.min_training && trained_ham_ >= cfg_.min_training;
+    }
+    // Tokenising needs only the (fixed) tokenizer settings: done outside the lock, so that
+    // feedback, which takes the lock alone, waits only for the scoring.
+    const classify::FeatureVector f = ready ? features_of(r) : classify::FeatureVector();
     std::shared_lock lock(model_mu_);
-    if (trained_spam_ >= cfg_.min_training && trained_ham_ >= cfg_.min_training) {
-      const classify::FeatureVector f = features_of(r);
+    if (ready) {
       s.text_probability = classifier_.score(f);
       if (cfg_.site_models) {
         const auto it = sites_.find(site_name(r.blog));
@@ -669,6 +677,7 @@ io::HttpResponse AkismetService::submit(const ak::Form& form, const io::HttpRequ
   rec.spam = spam;
   rec.key = key;
   rec.fields = form.fields;
+  const classify::FeatureVector features = features_of(r);  // outside the lock: checks go on
   {
     std::unique_lock lock(model_mu_);
     const std::uint64_t seq = next_seq_++;
@@ -676,7 +685,7 @@ io::HttpResponse AkismetService::submit(const ak::Form& form, const io::HttpRequ
       ++counters_.store_errors;
       spdlog::warn("akismet: cannot log feedback: {}", ok.error().message);
     }
-    train_locked(r, spam, seq);
+    train_locked(r, spam, seq, &features);
   }
   ++counters_.trained;
   const ak::Analysis a = ak::analyze(r);

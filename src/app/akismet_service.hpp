@@ -142,7 +142,9 @@ class AkismetService {
   // Trains, with training-log record `seq`, the models that do not include it yet: the
   // deployment model, and with site_models the site's (made here when `seq` is newer than the
   // deployment model, within max_site_models). Needs model_mu_ held exclusively.
-  void train_locked(const akismet::CommentRequest& r, bool spam, std::uint64_t seq);
+  // `features`: features_of(r) if already computed (outside the lock), else null.
+  void train_locked(const akismet::CommentRequest& r, bool spam, std::uint64_t seq,
+                    const classify::FeatureVector* features = nullptr);
   SiteModel* site_locked(const std::string& site, bool create);
   // Loads the "m:s:" snapshots; lowers `replay_from` to 0 when one must be rebuilt.
   Result<void> load_site_models(std::uint64_t& replay_from);
