@@ -58,7 +58,12 @@ void canonicalize(FeatureVector& features) {
   // Ids are hashes: a stable LSD radix sort on their top 32 bits (four 8-bit passes) leaves
   // only the rare equal-top-bits neighbours out of order, which one insertion pass fixes. A
   // comment has a few hundred features, where this costs a third of a comparison sort.
-  thread_local FeatureVector scratch;
+  // A thread's scratch is kept between calls, up to the size of a typical large message; the
+  // rare huge input (a 1 MB comment) gets its own, freed on return.
+  constexpr std::size_t kKeepScratch = 16384;
+  thread_local FeatureVector kept;
+  FeatureVector own;
+  FeatureVector& scratch = n <= kKeepScratch ? kept : own;
   scratch.resize(n);
   Feature* src = features.data();
   Feature* dst = scratch.data();

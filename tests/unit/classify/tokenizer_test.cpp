@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -324,4 +326,37 @@ TEST(TextNgrams, HashedNamesMatchTheirIdsAndFieldsAreSeparate) {
 }
 
 }  // namespace
+// canonicalize() against a plain sort-and-merge: sizes on both sides of the radix threshold,
+// duplicates, ids that share their top 32 bits (the insertion-sort fix-up), a huge vector.
+TEST(Canonicalize, MatchesSortAndMerge) {
+  std::mt19937_64 rng(7);
+  for (std::size_t n : {0u, 1u, 5u, 63u, 64u, 65u, 300u, 1000u, 40000u}) {
+    FeatureVector in;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t id = rng();
+      if (i % 7 == 3 && !in.empty()) {
+        id = in[rng() % in.size()].id;  // a duplicate
+      } else if (i % 11 == 5 && !in.empty()) {
+        id = (in[rng() % in.size()].id & ~0xffffffffULL) | (rng() & 0xffffffffULL);  // same top
+      }
+      in.push_back(Feature{id, static_cast<float>(1 + i % 3),
+                           i % 2 ? FeatureGroup::CharNgram : FeatureGroup::Token});
+    }
+    FeatureVector want = in;
+    std::stable_sort(want.begin(), want.end(),
+                     [](const Feature& a, const Feature& b) { return a.id < b.id; });
+    FeatureVector merged;
+    for (const Feature& f : want) {
+      if (!merged.empty() && merged.back().id == f.id) {
+        merged.back().value += f.value;
+      } else {
+        merged.push_back(f);
+      }
+    }
+    FeatureVector got = in;
+    canonicalize(got);
+    EXPECT_EQ(got, merged) << n;
+  }
+}
+
 }  // namespace gf::classify
