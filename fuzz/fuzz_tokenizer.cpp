@@ -14,7 +14,7 @@ namespace cl = gf::classify;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   static const cl::Classifier classifier = [] {
-    cl::ClassifierOptions o;
+    cl::ClassifierOptions o = cl::default_classifier_options();  // with the character n-grams
     o.logistic.hash_bits = 16;
     return cl::Classifier(o);
   }();
