@@ -500,6 +500,9 @@ struct Spec {
                         // on its own shuffle of the training folds
   SiteSpec site;        // per-site models (protocol (b) only: in (a) the test site is unseen,
                         // its model never trained, so the rows would equal the ones without)
+  // An experiment: also train a second classifier with these options and average the two
+  // log-odds (a second view of the same comment).
+  std::optional<cl::ClassifierOptions> partner;
 };
 
 using FeatureCache = std::map<std::string, std::vector<cl::FeatureVector>>;
@@ -533,8 +536,38 @@ const std::vector<cl::FeatureVector>& features_for(const Spec& s, const std::vec
   return cache.emplace(key, std::move(fv)).first->second;
 }
 
+// The mean log-odds of two models.
+class PairModel final : public Model {
+ public:
+  PairModel(std::unique_ptr<Model> a, std::unique_ptr<Model> b)
+      : a_(std::move(a)), b_(std::move(b)) {}
+  void train(std::size_t i, bool spam) override {
+    a_->train(i, spam);
+    b_->train(i, spam);
+  }
+  [[nodiscard]] double score(std::size_t i) const override {
+    const auto logit = [](double p) {
+      p = std::clamp(p, 1e-9, 1 - 1e-9);
+      return std::log(p / (1 - p));
+    };
+    const double z = (logit(a_->score(i)) + logit(b_->score(i))) / 2;
+    return 1 / (1 + std::exp(-z));
+  }
+
+ private:
+  std::unique_ptr<Model> a_;
+  std::unique_ptr<Model> b_;
+};
+
 std::unique_ptr<Model> make_model(const Spec& s, const std::vector<Comment>& all,
                                   FeatureCache& cache) {
+  if (s.partner) {
+    Spec one = s;
+    one.partner.reset();
+    Spec two = one;
+    two.options = *s.partner;
+    return std::make_unique<PairModel>(make_model(one, all, cache), make_model(two, all, cache));
+  }
   if (s.plain_nb) {
     return std::make_unique<PlainNaiveBayes>(all);
   }
@@ -874,6 +907,8 @@ std::vector<Spec> sweep_specs() {
     l.options.logistic.binary = false;
   });
   add("DEFAULT, bag of 5 (5x the scoring)", [](Spec& l) { l.bag = 5; });
+  add("DEFAULT + a words-only model, mean log-odds",
+      [](Spec& l) { l.partner = previous_default_options(); });
   return specs;
 }
 
