@@ -503,6 +503,8 @@ struct Spec {
   // An experiment: also train a second classifier with these options and average the two
   // log-odds (a second view of the same comment).
   std::optional<cl::ClassifierOptions> partner;
+  double nb_alpha = 0.0;  // > 0: the NB-weighted experiment (NbLogisticModel) with this smoothing
+  bool nb_absolute = false;
 };
 
 using FeatureCache = std::map<std::string, std::vector<cl::FeatureVector>>;
@@ -535,6 +537,73 @@ const std::vector<cl::FeatureVector>& features_for(const Spec& s, const std::vec
   }
   return cache.emplace(key, std::move(fv)).first->second;
 }
+
+// An experiment: NB-weighted logistic regression (Wang and Manning's NBSVM idea, online): each
+// present feature's value is its current naive-Bayes log-count ratio r_j (or |r_j|), the two
+// blocks are normalised as in LogisticModel, AdaGrad as there; the counts grow as it trains.
+class NbLogisticModel final : public Model {
+ public:
+  NbLogisticModel(const std::vector<cl::FeatureVector>& features, const cl::ClassifierOptions& o,
+                  double alpha, bool absolute)
+      : features_(features), o_(o.logistic), alpha_(alpha), absolute_(absolute),
+        mask_((1ULL << o.logistic.hash_bits) - 1), w_(mask_ + 1), acc_(mask_ + 1),
+        spam_(mask_ + 1), ham_(mask_ + 1) {}
+  void train(std::size_t i, bool spam) override {
+    const auto ts = terms(i);
+    const double p = sigmoid(margin(ts));
+    const double g = p - (spam ? 1.0 : 0.0);
+    for (const auto& [j, x] : ts) {
+      const double w = w_[j];
+      const double gi = g * x + o_.l2 * w;
+      acc_[j] += static_cast<float>(gi * gi);
+      w_[j] = static_cast<float>(w - o_.learning_rate / (std::sqrt(acc_[j]) + 1e-6) * gi);
+    }
+    bias_acc_ += g * g;
+    bias_ -= o_.learning_rate / (std::sqrt(bias_acc_) + 1e-6) * g;
+    for (const cl::Feature& f : features_[i]) {
+      const std::size_t j = f.id & mask_;
+      (spam ? spam_ : ham_)[j] += 1.0F;
+      (spam ? spam_total_ : ham_total_) += 1.0;
+    }
+  }
+  [[nodiscard]] double score(std::size_t i) const override { return sigmoid(margin(terms(i))); }
+
+ private:
+  static double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-std::clamp(z, -35.0, 35.0))); }
+  [[nodiscard]] std::vector<std::pair<std::size_t, double>> terms(std::size_t i) const {
+    std::vector<std::pair<std::size_t, double>> out;
+    std::array<double, 2> norm{0, 0};
+    for (const cl::Feature& f : features_[i]) {
+      const std::size_t j = f.id & mask_;
+      double r = std::log((spam_[j] + alpha_) / (spam_total_ + alpha_)) -
+                 std::log((ham_[j] + alpha_) / (ham_total_ + alpha_));
+      r = absolute_ ? 1.0 + std::fabs(r) : r;
+      out.emplace_back(j, r);
+      norm[f.group == cl::FeatureGroup::CharNgram ? 1 : 0] += r * r;
+    }
+    std::size_t k = 0;
+    for (const cl::Feature& f : features_[i]) {
+      const bool ngram = f.group == cl::FeatureGroup::CharNgram;
+      const double n = norm[ngram ? 1 : 0];
+      out[k++].second *= n > 0 ? (ngram ? o_.ngram_weight : 1.0) / std::sqrt(n) : 0.0;
+    }
+    return out;
+  }
+  [[nodiscard]] double margin(const std::vector<std::pair<std::size_t, double>>& ts) const {
+    double z = bias_;
+    for (const auto& [j, x] : ts) {
+      z += w_[j] * x;
+    }
+    return z;
+  }
+  const std::vector<cl::FeatureVector>& features_;
+  cl::LogisticOptions o_;
+  double alpha_;
+  bool absolute_;
+  std::uint64_t mask_;
+  std::vector<float> w_, acc_, spam_, ham_;
+  double spam_total_ = 0, ham_total_ = 0, bias_ = 0, bias_acc_ = 0;
+};
 
 // The mean log-odds of two models.
 class PairModel final : public Model {
@@ -570,6 +639,10 @@ std::unique_ptr<Model> make_model(const Spec& s, const std::vector<Comment>& all
   }
   if (s.plain_nb) {
     return std::make_unique<PlainNaiveBayes>(all);
+  }
+  if (s.nb_alpha > 0) {
+    return std::make_unique<NbLogisticModel>(features_for(s, all, cache), s.options, s.nb_alpha,
+                                             s.nb_absolute);
   }
   if (s.decision) {
     return std::make_unique<DecisionModel>(all, features_for(s, all, cache), s.options, s.site);
@@ -909,6 +982,17 @@ std::vector<Spec> sweep_specs() {
   add("DEFAULT, bag of 5 (5x the scoring)", [](Spec& l) { l.bag = 5; });
   add("DEFAULT + a words-only model, mean log-odds",
       [](Spec& l) { l.partner = previous_default_options(); });
+  for (double a : {0.5, 1.0}) {
+    for (bool absolute : {false, true}) {
+      char name[96];
+      std::snprintf(name, sizeof name, "NB-weighted LR, alpha %.1f%s", a,
+                    absolute ? ", 1+|r|" : ", r");
+      add(name, [&](Spec& l) {
+        l.nb_alpha = a;
+        l.nb_absolute = absolute;
+      });
+    }
+  }
   return specs;
 }
 
