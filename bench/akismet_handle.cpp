@@ -8,15 +8,15 @@
 // machine's load (bench/akismet/instructions.sh).
 //
 // Usage: gf_akismet_handle [CHECKS] [SUBMITS]
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "app/akismet_service.hpp"
 
@@ -39,8 +39,9 @@ const char* const kTexts[] = {
     "Earn $5000 a week working from home!!! Contact me at money@fast.example now",
     "Lovely photos. What camera do you use for the close-ups of the crumb?",
 };
-const char* const kAuthors[] = {"Ann Baker", "John",        "Maria Rossi", "Best SEO www.seo.example",
-                                "Cheap Pills", "bread lover", "Dr. Smith",   "casino king"};
+const char* const kAuthors[] = {
+    "Ann Baker",   "John",        "Maria Rossi", "Best SEO www.seo.example",
+    "Cheap Pills", "bread lover", "Dr. Smith",   "casino king"};
 
 std::string enc(std::string_view s) {
   std::string out;
@@ -63,8 +64,8 @@ std::vector<std::string> bodies(const std::string& key) {
   constexpr std::size_t kTextCount = sizeof kTexts / sizeof kTexts[0];
   constexpr std::size_t kAuthorCount = sizeof kAuthors / sizeof kAuthors[0];
   for (int i = 1; i <= 256; ++i) {
-    const std::string text = std::string(kTexts[static_cast<std::size_t>(i) % kTextCount]) +
-                             " #" + std::to_string(i);
+    const std::string text =
+        std::string(kTexts[static_cast<std::size_t>(i) % kTextCount]) + " #" + std::to_string(i);
     std::string b = "api_key=" + key;
     b += "&blog=" + enc("https://blog.example");
     b += "&user_ip=198.51." + std::to_string(i % 200) + "." + std::to_string((i * 7) % 250 + 1);
@@ -113,8 +114,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   const int checks = argc > 1 ? std::atoi(argv[1]) : 200000;
   const int submits = argc > 2 ? std::atoi(argv[2]) : 20000;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("gf-akhandle-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("gf-akhandle-" + std::to_string(::getpid()));
   gf::app::AkismetConfig cfg;
   cfg.store_path = dir.string();
   auto svc = gf::app::AkismetService::open(cfg);
@@ -132,8 +133,9 @@ int main(int argc, char** argv) {
   const double spam_us = run(**svc, b, "/1.1/submit-spam", submits, now_s);
   const double ham_us = run(**svc, b, "/1.1/submit-ham", submits / 10, now_s);
   const double check_us = run(**svc, b, "/1.1/comment-check", checks, now_s);
-  std::printf("submit-spam %.2f us, submit-ham %.2f us, comment-check %.2f us (%d checks, 1 thread)\n",
-              spam_us, ham_us, check_us, checks);
+  std::printf(
+      "submit-spam %.2f us, submit-ham %.2f us, comment-check %.2f us (%d checks, 1 thread)\n",
+      spam_us, ham_us, check_us, checks);
   svc->reset();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

@@ -456,8 +456,8 @@ class DecisionModel final : public Model {
     gf::akismet::Signals sig;
     for (std::size_t k = 0; k < a.link_hosts.size() && k < 5; ++k) {
       auto it = urls_.find(a.link_hosts[k]);
-      if (it != urls_.end() && (it->second.spam > sig.url.spam ||
-                                (sig.url.spam == 0 && it->second.ham > sig.url.ham))) {
+      if (it != urls_.end() &&
+          (it->second.spam > sig.url.spam || (sig.url.spam == 0 && it->second.ham > sig.url.ham))) {
         sig.url = it->second;
       }
     }
@@ -545,9 +545,15 @@ class NbLogisticModel final : public Model {
  public:
   NbLogisticModel(const std::vector<cl::FeatureVector>& features, const cl::ClassifierOptions& o,
                   double alpha, bool absolute)
-      : features_(features), o_(o.logistic), alpha_(alpha), absolute_(absolute),
-        mask_((1ULL << o.logistic.hash_bits) - 1), w_(mask_ + 1), acc_(mask_ + 1),
-        spam_(mask_ + 1), ham_(mask_ + 1) {}
+      : features_(features),
+        o_(o.logistic),
+        alpha_(alpha),
+        absolute_(absolute),
+        mask_((1ULL << o.logistic.hash_bits) - 1),
+        w_(mask_ + 1),
+        acc_(mask_ + 1),
+        spam_(mask_ + 1),
+        ham_(mask_ + 1) {}
   void train(std::size_t i, bool spam) override {
     const auto ts = terms(i);
     const double p = sigmoid(margin(ts));
@@ -805,9 +811,10 @@ void time_scoring(const std::vector<Comment>& all, const cl::ClassifierOptions& 
     const std::chrono::duration<double, std::nano> dt = std::chrono::steady_clock::now() - t0;
     best = std::min(best, dt.count() / (5.0 * static_cast<double>(all.size())));
   }
-  std::printf("%-18s features+score: %.2f us per comment (mean %.0f bytes, %.0f features; sink %.1f)\n",
-              label, best / 1000.0, static_cast<double>(bytes) / static_cast<double>(all.size()),
-              static_cast<double>(nfeatures) / static_cast<double>(all.size()), sink);
+  std::printf(
+      "%-18s features+score: %.2f us per comment (mean %.0f bytes, %.0f features; sink %.1f)\n",
+      label, best / 1000.0, static_cast<double>(bytes) / static_cast<double>(all.size()),
+      static_cast<double>(nfeatures) / static_cast<double>(all.size()), sink);
 }
 
 // ---- report --------------------------------------------------------------------------------
@@ -1010,7 +1017,7 @@ int main(int argc, char** argv) {
   bool site_sweep = false;
   bool timing = false;
   unsigned seeds = 1;  // --sweep: also report the mean over this many shuffle seeds
-  int errors = -1;  // index into report_specs()
+  int errors = -1;     // index into report_specs()
   for (int a = 1; a < argc; ++a) {
     std::string arg = argv[a];
     if (arg == "--sweep") {
@@ -1108,8 +1115,9 @@ int main(int argc, char** argv) {
     std::printf("\n");
     std::fflush(stdout);
   }
-  std::printf("per-site models (each video a site; protocol (b) only: in (a) the test video is\n"
-              "a site never seen, whose model has no say)\n");
+  std::printf(
+      "per-site models (each video a site; protocol (b) only: in (a) the test video is\n"
+      "a site never seen, whose model has no say)\n");
   for (const auto& s : site_specs()) {
     print_row(s.name, "online", "ALL", online(s, all, order, cache));
   }

@@ -464,8 +464,9 @@ std::string bump_usage(std::optional<std::string_view> cur, int what) {
 
 void AkismetService::count_usage(const std::string& key, const std::string& blog,
                                  std::int64_t now_s, int what) {
-  auto ok = kv_->update(usage_key(key, blog, now_s),
-                        [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
+  auto ok = kv_->update(usage_key(key, blog, now_s), [what](std::optional<std::string_view> cur) {
+    return bump_usage(cur, what);
+  });
   if (!ok) {
     ++counters_.store_errors;
   }

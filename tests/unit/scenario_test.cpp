@@ -35,8 +35,9 @@ std::vector<std::string> scenario_files() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scripts, Scenario, ::testing::ValuesIn(scenario_files()),
-                         [](const auto& info) {
-                           std::string name = std::filesystem::path(info.param).stem().string();
+                         [](const auto& param_info) {
+                           std::string name =
+                               std::filesystem::path(param_info.param).stem().string();
                            for (char& c : name) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) {
                                c = '_';

@@ -60,8 +60,7 @@ inline constexpr std::string_view kThanks = "Thanks for making the web a better 
 inline constexpr std::size_t kReplySymbols = 12;
 [[nodiscard]] Reply reply_check(const Decision& d, std::string_view guid);
 // The same with the symbols already formatted (format_symbols() with at least kReplySymbols).
-[[nodiscard]] Reply reply_check(const Decision& d, std::string_view guid,
-                                std::string_view reasons);
+[[nodiscard]] Reply reply_check(const Decision& d, std::string_view guid, std::string_view reasons);
 [[nodiscard]] Reply reply_thanks();
 [[nodiscard]] Reply reply_http_error(int status, std::string_view text);
 

@@ -53,7 +53,7 @@ struct CommentFields {
   std::string_view author_email;
   std::string_view author_url;
   std::span<const std::string> context;  // comment_context[] values, one token each
-  std::string_view comment_type;          // one token
+  std::string_view comment_type;         // one token
 };
 
 class Classifier {

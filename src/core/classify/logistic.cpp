@@ -26,8 +26,8 @@ bool finite(double v) { return std::isfinite(v); }
 
 LogisticOptions sanitize(LogisticOptions o) {
   o.hash_bits = std::clamp(o.hash_bits, kMinBits, kMaxBits);
-  o.ngram_weight = std::isfinite(o.ngram_weight) ? std::clamp(o.ngram_weight, 0.0, kMaxNgramWeight)
-                                                 : 0.0;
+  o.ngram_weight =
+      std::isfinite(o.ngram_weight) ? std::clamp(o.ngram_weight, 0.0, kMaxNgramWeight) : 0.0;
   return o;
 }
 

@@ -91,7 +91,7 @@ class FeatureBuilder {
   std::size_t urls_ = 0;
   FeatureVector features_;
   std::vector<std::string> strings_;
-  std::string gram_text_;                  // scratch for emit_text_ngrams
+  std::string gram_text_;                   // scratch for emit_text_ngrams
   std::vector<std::uint32_t> gram_starts_;  // scratch for emit_text_ngrams
 };
 

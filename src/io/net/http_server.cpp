@@ -110,8 +110,8 @@ void append_header_value(std::string& out, std::string_view v) {
 // The answer as bytes on the wire, the same as make_response() serialised by Beast (status
 // line, Server, Content-Type, the handler's headers, Content-Length, Connection), built by hand
 // so that the common small answer needs no serializer.
-std::string wire_response(const HttpServerOptions& o, int status, unsigned version,
-                          bool keep_alive, const HttpResponse& r) {
+std::string wire_response(const HttpServerOptions& o, int status, unsigned version, bool keep_alive,
+                          const HttpResponse& r) {
   std::string out;
   out.reserve(160 + r.body.size() + r.headers.size() * 48);
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";

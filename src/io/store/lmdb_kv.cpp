@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 
-
 namespace gf::io {
 namespace {
 

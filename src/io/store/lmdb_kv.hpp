@@ -1,8 +1,8 @@
 #pragma once
 // LmdbKv: a byte-string key/value store on its own LMDB environment, with the group commit it
-// shares with LmdbStore (io/store/group_commit.hpp), for the comment API (keys, usage, reputation, stored checks, training log and
-// the model). It is a separate environment (own directory) so that the greylist Store port and
-// its on-disk format stay untouched.
+// shares with LmdbStore (io/store/group_commit.hpp), for the comment API (keys, usage, reputation,
+// stored checks, training log and the model). It is a separate environment (own directory) so that
+// the greylist Store port and its on-disk format stay untouched.
 //
 // Writes land in a pending map; one writer thread commits it as one transaction every
 // `commit_interval` (requests never wait for fsync; after kill -9 at most one interval of

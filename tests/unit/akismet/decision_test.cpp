@@ -203,8 +203,10 @@ TEST(Decision, SiteModelIsItsOwnSymbolWithItsShare) {
   EXPECT_NEAR(site->weight, o.site_weight * std::log(0.99 / 0.01), 1e-9);
   EXPECT_NE(site->detail.find("0.990"), std::string::npos);
   // The site's share moves the score by exactly its weight.
-  EXPECT_NEAR(d.score - run(base(), Signals{.text_probability = 0.3}).score,
-              site->weight + text->weight - alone, 1e-9);
+  Signals deployment_only;
+  deployment_only.text_probability = 0.3;
+  EXPECT_NEAR(d.score - run(base(), deployment_only).score, site->weight + text->weight - alone,
+              1e-9);
   // No deployment opinion (cold start): no site symbol either.
   Signals cold;
   cold.site_probability = 0.99;

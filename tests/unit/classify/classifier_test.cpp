@@ -18,11 +18,14 @@ void train_toy(Classifier& c, int passes) {
                        "this chorus brings back memories", "still listening in 2015"};
   for (int p = 0; p < passes; ++p) {
     for (const char* s : spam) {
-      c.train(c.features({.content = s, .author = {}, .author_email = {}, .author_url = {}}), true);
+      CommentFields f;
+      f.content = s;
+      c.train(c.features(f), true);
     }
     for (const char* h : ham) {
-      c.train(c.features({.content = h, .author = {}, .author_email = {}, .author_url = {}}),
-              false);
+      CommentFields f;
+      f.content = h;
+      c.train(c.features(f), false);
     }
   }
 }

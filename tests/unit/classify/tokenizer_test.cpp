@@ -268,9 +268,9 @@ std::vector<FeatureId> ngram_ids(std::string_view text, const TokenizerOptions& 
 
 TEST(TextNgrams, OffByDefaultSoTheMailModelIsUnchanged) {
   const auto tokens = token_strings("Check out my channel!!! http://bit.ly/x", TokenizerOptions{});
-  EXPECT_FALSE(std::any_of(tokens.begin(), tokens.end(),
-                           [](const std::string& t) { return t.starts_with("c:"); }))
-      << dump(tokens);
+  EXPECT_FALSE(std::any_of(tokens.begin(), tokens.end(), [](const std::string& t) {
+    return t.starts_with("c:");
+  })) << dump(tokens);
   for (const auto& f : tokenize("Check out my channel", TokenizerOptions{})) {
     EXPECT_EQ(f.group, FeatureGroup::Token);
   }
@@ -278,14 +278,14 @@ TEST(TextNgrams, OffByDefaultSoTheMailModelIsUnchanged) {
 
 TEST(TextNgrams, SpanWordBoundariesWithOneSpace) {
   const auto tokens = token_strings("Check my  channel", with_text_ngrams());
-  EXPECT_TRUE(has(tokens, "c: ch")) << dump(tokens);   // start of the first word
-  EXPECT_TRUE(has(tokens, "c:eck")) << dump(tokens);   // inside a word
-  EXPECT_TRUE(has(tokens, "c:k my")) << dump(tokens);  // across a boundary
-  EXPECT_TRUE(has(tokens, "c:my ch")) << dump(tokens);  // two spaces became one
-  EXPECT_TRUE(has(tokens, "c:nel ")) << dump(tokens);  // end of the last word
-  EXPECT_FALSE(has(tokens, "c:ch")) << dump(tokens);   // shorter than text_ngram_min
+  EXPECT_TRUE(has(tokens, "c: ch")) << dump(tokens);      // start of the first word
+  EXPECT_TRUE(has(tokens, "c:eck")) << dump(tokens);      // inside a word
+  EXPECT_TRUE(has(tokens, "c:k my")) << dump(tokens);     // across a boundary
+  EXPECT_TRUE(has(tokens, "c:my ch")) << dump(tokens);    // two spaces became one
+  EXPECT_TRUE(has(tokens, "c:nel ")) << dump(tokens);     // end of the last word
+  EXPECT_FALSE(has(tokens, "c:ch")) << dump(tokens);      // shorter than text_ngram_min
   EXPECT_FALSE(has(tokens, "c:check ")) << dump(tokens);  // longer than text_ngram_max
-  EXPECT_TRUE(has(tokens, "w:check")) << dump(tokens);  // the word features are still there
+  EXPECT_TRUE(has(tokens, "w:check")) << dump(tokens);    // the word features are still there
 }
 
 TEST(TextNgrams, StableAcrossUnicodeNormalisationAndPunctuation) {
@@ -300,8 +300,8 @@ TEST(TextNgrams, StableAcrossUnicodeNormalisationAndPunctuation) {
 
 TEST(TextNgrams, NonAsciiGramsCountCodePoints) {
   const auto tokens = token_strings("\xC3\xA9t\xC3\xA9", with_text_ngrams());  // "été"
-  EXPECT_TRUE(has(tokens, "c:\xC3\xA9t\xC3\xA9")) << dump(tokens);      // 3 code points
-  EXPECT_TRUE(has(tokens, "c: \xC3\xA9t\xC3\xA9 ")) << dump(tokens);   // 5 with the frame
+  EXPECT_TRUE(has(tokens, "c:\xC3\xA9t\xC3\xA9")) << dump(tokens);             // 3 code points
+  EXPECT_TRUE(has(tokens, "c: \xC3\xA9t\xC3\xA9 ")) << dump(tokens);           // 5 with the frame
 }
 
 TEST(TextNgrams, HashedNamesMatchTheirIdsAndFieldsAreSeparate) {
