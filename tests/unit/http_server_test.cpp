@@ -1,0 +1,117 @@
+// HttpServer: the paths beside the fast one (a request complete in the buffer, an answer the
+// socket takes at once): an answer larger than the socket buffers to a client that reads late
+// (the timed asynchronous write), a request that arrives in pieces (parsed across reads), and a
+// handler's header value with CR/LF kept on one line.
+#include "io/net/http_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace gf::io {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(HttpHandler handler) {
+    HttpServerOptions o;
+    o.listen = {parse_listen("127.0.0.1:0").value()};
+    o.request_timeout = std::chrono::seconds(5);
+    server_ = std::make_unique<HttpServer>(ioc_, o, std::move(handler));
+    ASSERT_TRUE(server_->start());
+    port_ = server_->ports().at(0);
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  void TearDown() override {
+    if (server_) {
+      server_->drain();
+    }
+    ioc_.stop();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  tcp::socket connect() {
+    tcp::socket s(client_);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    return s;
+  }
+  // Reads one answer with a Content-Length body; returns head and body.
+  static std::pair<std::string, std::string> read_answer(tcp::socket& s) {
+    asio::streambuf buf;
+    asio::read_until(s, buf, "\r\n\r\n");
+    std::string all(asio::buffers_begin(buf.data()), asio::buffers_end(buf.data()));
+    const std::size_t end = all.find("\r\n\r\n") + 4;
+    const std::string head = all.substr(0, end);
+    const std::size_t at = head.find("Content-Length: ");
+    EXPECT_NE(at, std::string::npos) << head;
+    const std::size_t length = std::stoul(head.substr(at + 16));
+    std::string body = all.substr(end);
+    if (body.size() < length) {
+      std::string rest(length - body.size(), '\0');
+      asio::read(s, asio::buffer(rest));
+      body += rest;
+    }
+    return {head, body};
+  }
+
+  asio::io_context ioc_;
+  asio::io_context client_;
+  std::unique_ptr<HttpServer> server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, LargeAnswerToAClientThatReadsLateArrivesWhole) {
+  const std::string big = [] {
+    std::string b(8 << 20, 'x');  // far more than the socket buffers take at once
+    for (std::size_t i = 0; i < b.size(); i += 4096) {
+      b[i] = static_cast<char>('a' + (i / 4096) % 26);
+    }
+    return b;
+  }();
+  start([&](const HttpRequest&) {
+    HttpResponse r;
+    r.body = big;
+    return r;
+  });
+  tcp::socket s = connect();
+  asio::write(s, asio::buffer(std::string("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server's write stall
+  auto [head, body] = read_answer(s);
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
+  EXPECT_EQ(body, big);
+  // The connection is still good for the next request.
+  asio::write(s, asio::buffer(std::string("GET /again HTTP/1.1\r\nHost: x\r\n\r\n")));
+  EXPECT_EQ(read_answer(s).second.size(), big.size());
+}
+
+TEST_F(HttpServerTest, RequestInPiecesIsParsedAcrossReadsAndHeadersStayOnOneLine) {
+  start([](const HttpRequest& req) {
+    HttpResponse r;
+    r.body = req.method + " " + req.path + " " + req.body;
+    r.headers.emplace_back("X-Echo", "line one\r\nX-Injected: yes");
+    return r;
+  });
+  tcp::socket s = connect();
+  const std::string request =
+      "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world";
+  for (std::size_t at = 0; at < request.size(); at += 7) {
+    asio::write(s, asio::buffer(request.substr(at, 7)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto [head, body] = read_answer(s);
+  EXPECT_EQ(body, "POST /form hello world");
+  EXPECT_NE(head.find("X-Echo: line one  X-Injected: yes\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("\r\nX-Injected"), std::string::npos) << head;
+  EXPECT_EQ(server_->stats().requests.load(), 1u);
+}
+
+}  // namespace
+}  // namespace gf::io
