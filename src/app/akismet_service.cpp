@@ -71,6 +71,40 @@ io::HttpResponse to_http(ak::Reply&& r) {
 
 std::string site_name(std::string_view blog) { return sanitize_line(blog, 200); }
 
+// A model snapshot as stored (the deployment's under m:model, a site's under m:s:<site>): the
+// last training-log record it includes, its spam and ham counts, the serialised classifier.
+struct ModelSnapshot {
+  std::uint64_t seq = 0;
+  std::uint64_t spam = 0;
+  std::uint64_t ham = 0;
+  classify::Classifier classifier;
+};
+
+std::string encode_snapshot(std::uint64_t seq, std::uint64_t spam, std::uint64_t ham,
+                            const classify::Classifier& c) {
+  classify::ByteWriter w;
+  w.u64(seq);
+  w.u64(spam);
+  w.u64(ham);
+  w.bytes(c.serialize());
+  return w.take();
+}
+
+Result<ModelSnapshot> decode_snapshot(std::string_view bytes) {
+  classify::ByteReader r(bytes);
+  ModelSnapshot s;
+  std::string_view rest;
+  if (!r.u64(s.seq) || !r.u64(s.spam) || !r.u64(s.ham) || !r.bytes(r.remaining(), rest)) {
+    return fail(Errc::InvalidInput, "cut short");
+  }
+  auto c = classify::Classifier::deserialize(rest);
+  if (!c) {
+    return tl::unexpected(c.error());
+  }
+  s.classifier = std::move(*c);
+  return s;
+}
+
 }  // namespace
 
 AkismetConfig akismet_config(const Values& v) {
@@ -139,22 +173,15 @@ Result<void> AkismetService::load_model() {
     return tl::unexpected(snap.error());
   }
   if (*snap) {
-    classify::ByteReader r(**snap);
-    std::uint64_t seq = 0;
-    std::uint64_t spam = 0;
-    std::uint64_t ham = 0;
-    std::string_view rest;
-    if (!r.u64(seq) || !r.u64(spam) || !r.u64(ham) || !r.bytes(r.remaining(), rest)) {
-      spdlog::warn("akismet: model snapshot unreadable; starting from the training log");
-    } else if (auto c = classify::Classifier::deserialize(rest); !c) {
+    if (auto m = decode_snapshot(**snap); !m) {
       spdlog::warn("akismet: model snapshot unreadable ({}); starting from the training log",
-                   c.error().message);
+                   m.error().message);
     } else {
-      classifier_ = std::move(*c);
-      trained_seq_ = seq;
-      saved_seq_ = seq;
-      trained_spam_ = spam;
-      trained_ham_ = ham;
+      classifier_ = std::move(m->classifier);
+      trained_seq_ = m->seq;
+      saved_seq_ = m->seq;
+      trained_spam_ = m->spam;
+      trained_ham_ = m->ham;
     }
   }
   std::uint64_t replay_from = trained_seq_;
@@ -205,29 +232,21 @@ Result<void> AkismetService::load_site_models(std::uint64_t& replay_from) {
       ++skipped;
       return true;
     }
-    classify::ByteReader r(value);
-    std::uint64_t seq = 0;
-    std::uint64_t spam = 0;
-    std::uint64_t ham = 0;
-    std::string_view rest;
-    Result<classify::Classifier> c = fail(Errc::InvalidInput, "cut short");
-    if (r.u64(seq) && r.u64(spam) && r.u64(ham) && r.bytes(r.remaining(), rest)) {
-      c = classify::Classifier::deserialize(rest);
-    }
+    auto snap = decode_snapshot(value);
     SiteModel& m = sites_[site];
-    if (!c) {
+    if (!snap) {
       // Start this site empty and retrain it from every training record still kept.
       spdlog::warn("akismet: site model snapshot of {} unreadable ({}); rebuilding it from {}",
-                   sanitize_line(site, 100), c.error().message, "the training log");
+                   sanitize_line(site, 100), snap.error().message, "the training log");
       replay_from = 0;
       ++rebuilt;
       return true;
     }
-    m.classifier = std::move(*c);
-    m.seq = seq;
-    m.saved_seq = seq;
-    m.spam = spam;
-    m.ham = ham;
+    m.classifier = std::move(snap->classifier);
+    m.seq = snap->seq;
+    m.saved_seq = snap->seq;
+    m.spam = snap->spam;
+    m.ham = snap->ham;
     ++loaded;
     return true;
   });
@@ -243,15 +262,6 @@ Result<void> AkismetService::load_site_models(std::uint64_t& replay_from) {
 }
 
 Result<void> AkismetService::save_model() {
-  const auto snapshot = [](std::uint64_t seq, std::uint64_t spam, std::uint64_t ham,
-                           const classify::Classifier& c) {
-    classify::ByteWriter w;
-    w.u64(seq);
-    w.u64(spam);
-    w.u64(ham);
-    w.bytes(c.serialize());
-    return w.take();
-  };
   std::string bytes;
   std::uint64_t seq = 0;
   struct SiteSnapshot {
@@ -264,14 +274,14 @@ Result<void> AkismetService::save_model() {
     std::shared_lock lock(model_mu_);
     for (const auto& [site, m] : sites_) {
       if (m.seq != m.saved_seq) {
-        site_bytes.push_back({site, m.seq, snapshot(m.seq, m.spam, m.ham, m.classifier)});
+        site_bytes.push_back({site, m.seq, encode_snapshot(m.seq, m.spam, m.ham, m.classifier)});
       }
     }
     if (trained_seq_ == saved_seq_ && site_bytes.empty()) {
       return {};
     }
     seq = trained_seq_;
-    bytes = snapshot(trained_seq_, trained_spam_, trained_ham_, classifier_);
+    bytes = encode_snapshot(trained_seq_, trained_spam_, trained_ham_, classifier_);
   }
   // Sites first: the store commits puts in order, so a deployment snapshot that made it to
   // disk implies the site snapshots taken with it did, and the replay from its sequence
@@ -423,14 +433,14 @@ void AkismetService::add_reputation(const std::string& store_key, bool spam, std
 
 namespace {
 
-// The usage record of a key, month and site.
-std::string usage_key(const std::string& key, std::string_view blog, std::int64_t now_s) {
+// The usage record of a key, month and site (site_name() of the blog).
+std::string usage_key(const std::string& key, std::string_view site, std::int64_t now_s) {
   std::string k = "u:";
   k += key;
   k += kSep;
   k += ak::month_of(now_s);
   k += kSep;
-  k += site_name(blog);
+  k += site;
   return k;
 }
 
@@ -464,9 +474,9 @@ std::string bump_usage(std::optional<std::string_view> cur, int what) {
 
 void AkismetService::count_usage(const std::string& key, const std::string& blog,
                                  std::int64_t now_s, int what) {
-  auto ok = kv_->update(usage_key(key, blog, now_s), [what](std::optional<std::string_view> cur) {
-    return bump_usage(cur, what);
-  });
+  auto ok =
+      kv_->update(usage_key(key, site_name(blog), now_s),
+                  [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
   if (!ok) {
     ++counters_.store_errors;
   }
@@ -568,6 +578,7 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
     ++counters_.invalid;
     return to_http(ak::reply_missing_field(*missing));
   }
+  const std::string site = site_name(r.blog);
   ak::Signals s;
   s.now_s = now_s;
   s.ip = reputation_of((*stored)[1]);
@@ -597,7 +608,7 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
   }
   if (a.text_hash != 0) {
     s.text = reputation_of((*stored)[text_at]);
-    const std::uint64_t blog_hash = classify::hash_feature(site_name(r.blog));
+    const std::uint64_t blog_hash = classify::hash_feature(site);
     std::lock_guard lock(flood_mu_);
     s.text_sites = r.is_test || !r.recheck_reason.empty()
                        ? flood_.count(a.text_hash, blog_hash, now_s)
@@ -616,7 +627,7 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
     if (ready) {
       s.text_probability = classifier_.score(f);
       if (cfg_.site_models) {
-        const auto it = sites_.find(site_name(r.blog));
+        const auto it = sites_.find(site);
         if (it != sites_.end() && it->second.spam >= cfg_.min_training &&
             it->second.ham >= cfg_.min_training) {
           s.site_probability = it->second.classifier.score(f);
@@ -639,7 +650,7 @@ io::HttpResponse AkismetService::check(ak::Form&& form, const io::HttpRequest& r
   rec.fields = std::move(form.fields);
   const int what = d.spam ? 1 : 0;
   if (auto ok = kv_->put_and_update(
-          "c:" + guid, ak::encode_check(rec), usage_key(key, r.blog, now_s),
+          "c:" + guid, ak::encode_check(rec), usage_key(key, site, now_s),
           [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
       !ok) {
     ++counters_.store_errors;

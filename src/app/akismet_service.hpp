@@ -159,7 +159,6 @@ class AkismetService {
   std::uint64_t saved_seq_ = 0;
   std::unordered_map<std::string, SiteModel> sites_;  // by site_name(blog); under model_mu_
   bool site_limit_logged_ = false;                    // under model_mu_
-  std::mutex seq_mu_;
   std::uint64_t next_seq_ = 1;
   std::mutex flood_mu_;
   akismet::FloodTracker flood_;
