@@ -22,6 +22,25 @@ std::string_view view(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
 
+// LMDB's default key size limit (511 bytes); an empty key is not a key either.
+bool key_fits(std::string_view key) { return !key.empty() && key.size() <= 511; }
+
+tl::unexpected<Error> bad_key() { return fail(Errc::InvalidInput, "key length out of range"); }
+
+// One committed value from a read transaction, copied (before the caller resets it).
+Result<std::optional<std::string>> get_in(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
+  MDB_val k = val(key);
+  MDB_val v;
+  const int rc = mdb_get(txn, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) {
+    return std::optional<std::string>();
+  }
+  if (rc != 0) {
+    return lmdb_error("get", rc);
+  }
+  return std::optional<std::string>(std::string(view(v)));
+}
+
 class Txn {
  public:
   Txn(MDB_env* env, bool read_only) {
@@ -110,17 +129,7 @@ Result<std::optional<std::string>> LmdbKv::read_committed(std::string_view key) 
   if (!txn) {
     return tl::unexpected(txn.error());
   }
-  MDB_val k = val(key);
-  MDB_val v;
-  const int rc = mdb_get(*txn, dbi_, &k, &v);
-  Result<std::optional<std::string>> out;
-  if (rc == MDB_NOTFOUND) {
-    out = std::optional<std::string>();
-  } else if (rc != 0) {
-    out = lmdb_error("get", rc);
-  } else {
-    out = std::optional<std::string>(std::string(view(v)));  // copied before the reset
-  }
+  auto out = get_in(*txn, dbi_, key);
   mdb_txn_reset(*txn);
   return out;
 }
@@ -159,26 +168,23 @@ Result<std::vector<std::optional<std::string>>> LmdbKv::get_many(
     return tl::unexpected(txn.error());
   }
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (staged[i] || keys[i].empty() || keys[i].size() > 511) {
-      continue;  // LMDB's key limit: such a key cannot have been stored
+    if (staged[i] || !key_fits(keys[i])) {
+      continue;  // such a key cannot have been stored
     }
-    MDB_val k = val(keys[i]);
-    MDB_val v;
-    const int rc = mdb_get(*txn, dbi_, &k, &v);
-    if (rc == 0) {
-      out[i] = std::string(view(v));
-    } else if (rc != MDB_NOTFOUND) {
+    auto v = get_in(*txn, dbi_, keys[i]);
+    if (!v) {
       mdb_txn_reset(*txn);
-      return lmdb_error("get", rc);
+      return tl::unexpected(v.error());
     }
+    out[i] = std::move(*v);
   }
   mdb_txn_reset(*txn);
   return out;
 }
 
 Result<void> LmdbKv::put(std::string_view key, std::string value) {
-  if (key.empty() || key.size() > 511) {
-    return fail(Errc::InvalidInput, "key length out of range");
+  if (!key_fits(key)) {
+    return bad_key();
   }
   auto lock = commits_.lock();
   return commits_.stage(key, std::move(value));
@@ -190,8 +196,8 @@ Result<void> LmdbKv::erase(std::string_view key) {
 }
 
 Result<void> LmdbKv::update(std::string_view key, const UpdateFn& fn) {
-  if (key.empty() || key.size() > 511) {
-    return fail(Errc::InvalidInput, "key length out of range");
+  if (!key_fits(key)) {
+    return bad_key();
   }
   auto lock = commits_.lock();
   return update_locked(key, fn);
@@ -199,8 +205,8 @@ Result<void> LmdbKv::update(std::string_view key, const UpdateFn& fn) {
 
 Result<void> LmdbKv::put_and_update(std::string_view put_key, std::string value,
                                     std::string_view update_key, const UpdateFn& fn) {
-  if (put_key.empty() || put_key.size() > 511 || update_key.empty() || update_key.size() > 511) {
-    return fail(Errc::InvalidInput, "key length out of range");
+  if (!key_fits(put_key) || !key_fits(update_key)) {
+    return bad_key();
   }
   auto lock = commits_.lock();
   if (auto ok = commits_.stage(put_key, std::move(value)); !ok) {
