@@ -84,21 +84,6 @@ void split_target(std::string_view target, std::string& host, std::string& path,
   query.assign(q == std::string_view::npos ? std::string_view() : t.substr(q + 1));
 }
 
-http::response<http::string_body> make_response(const HttpServerOptions& o, int status,
-                                                unsigned version, bool keep_alive,
-                                                HttpResponse&& r) {
-  http::response<http::string_body> res{static_cast<http::status>(status), version};
-  res.set(http::field::server, o.server_header);
-  res.set(http::field::content_type, r.content_type);
-  for (auto& [k, v] : r.headers) {
-    res.insert(k, v);
-  }
-  res.body() = std::move(r.body);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
-
 // A header value on one line: CR, LF and other control bytes become spaces.
 void append_header_value(std::string& out, std::string_view v) {
   for (char c : v) {
@@ -107,9 +92,9 @@ void append_header_value(std::string& out, std::string_view v) {
   }
 }
 
-// The answer as bytes on the wire, the same as make_response() serialised by Beast (status
-// line, Server, Content-Type, the handler's headers, Content-Length, Connection), built by hand
-// so that the common small answer needs no serializer.
+// The answer as bytes on the wire: status line, Server, Content-Type, the handler's headers,
+// Content-Length and Connection as Beast's keep_alive() sets it. Built by hand so that an
+// answer needs no serializer and, usually, no asynchronous write (write_now()).
 std::string wire_response(const HttpServerOptions& o, int status, unsigned version, bool keep_alive,
                           const HttpResponse& r) {
   std::string out;
@@ -173,9 +158,9 @@ HttpResponse error_response(int status, std::string_view text) {
 // for a moment so that it sees the answer instead of a reset.
 awaitable<void> answer_and_close(beast::tcp_stream& stream, const HttpServerOptions& o, int status,
                                  std::string_view text) {
-  auto res = make_response(o, status, 11, false, error_response(status, text));
+  const std::string wire = wire_response(o, status, 11, false, error_response(status, text));
   stream.expires_after(std::chrono::seconds(2));
-  auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
+  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kNoThrow);
   if (wec) {
     co_return;
   }
