@@ -39,39 +39,44 @@ LogisticModel::LogisticModel(LogisticOptions options)
       weights_(std::size_t{1} << options_.hash_bits, 0.0F),
       accum_(options_.adagrad ? weights_.size() : 0, 0.0F) {}
 
+double LogisticModel::value_of(const Feature& f) const {
+  return options_.binary ? 1.0 : std::log1p(static_cast<double>(f.value));
+}
+
+std::size_t LogisticModel::block_of(const Feature& f) const {
+  const bool split = options_.normalize && options_.ngram_weight > 0.0;
+  return split && f.group == FeatureGroup::CharNgram ? 1 : 0;
+}
+
+std::array<double, 2> LogisticModel::block_scales(const std::array<double, 2>& norm) const {
+  if (!options_.normalize) {
+    return {1.0, 1.0};
+  }
+  return {norm[0] > 0.0 ? 1.0 / std::sqrt(norm[0]) : 0.0,
+          norm[1] > 0.0 ? options_.ngram_weight / std::sqrt(norm[1]) : 0.0};
+}
+
 std::vector<LogisticModel::Term> LogisticModel::terms(const FeatureVector& features) const {
   std::vector<Term> out;
   out.reserve(features.size());
-  const bool split = options_.normalize && options_.ngram_weight > 0.0;
-  std::array<double, 2> norm{0.0, 0.0};  // [0] tokens (or all), [1] character n-grams
-  std::size_t ngrams = 0;
+  std::array<double, 2> norm{0.0, 0.0};
   for (const auto& f : features) {
     if (f.value <= 0.0F) {
       continue;
     }
-    double x = options_.binary ? 1.0 : std::log1p(static_cast<double>(f.value));
-    const bool ngram = split && f.group == FeatureGroup::CharNgram;
+    const double x = value_of(f);
     out.push_back(Term{static_cast<std::size_t>(f.id & mask_), x});
-    norm[ngram ? 1 : 0] += x * x;
-    ngrams += ngram ? 1 : 0;
+    norm[block_of(f)] += x * x;
   }
   if (!options_.normalize) {
     return out;
   }
-  const double token_scale = norm[0] > 0.0 ? 1.0 / std::sqrt(norm[0]) : 0.0;
-  const double ngram_scale = norm[1] > 0.0 ? options_.ngram_weight / std::sqrt(norm[1]) : 0.0;
-  if (ngrams == 0) {
-    for (auto& t : out) {
-      t.x *= token_scale;
-    }
-    return out;
-  }
+  const std::array<double, 2> scale = block_scales(norm);
   std::size_t k = 0;
   for (const auto& f : features) {
-    if (f.value <= 0.0F) {
-      continue;
+    if (f.value > 0.0F) {
+      out[k++].x *= scale[block_of(f)];
     }
-    out[k++].x *= f.group == FeatureGroup::CharNgram ? ngram_scale : token_scale;
   }
   return out;
 }
@@ -87,27 +92,19 @@ double LogisticModel::margin(const std::vector<Term>& ts) const {
 double LogisticModel::score(const FeatureVector& features) const {
   // margin(terms(features)) in one pass and without a vector: each block's sum of weights is
   // scaled by its norm at the end (checks call this; train() needs the terms themselves).
-  const bool split = options_.normalize && options_.ngram_weight > 0.0;
   std::array<double, 2> sum{0.0, 0.0};
   std::array<double, 2> norm{0.0, 0.0};
   for (const auto& f : features) {
     if (f.value <= 0.0F) {
       continue;
     }
-    const double x = options_.binary ? 1.0 : std::log1p(static_cast<double>(f.value));
-    const std::size_t block = split && f.group == FeatureGroup::CharNgram ? 1 : 0;
+    const double x = value_of(f);
+    const std::size_t block = block_of(f);
     sum[block] += static_cast<double>(weights_[static_cast<std::size_t>(f.id & mask_)]) * x;
     norm[block] += x * x;
   }
-  double z = bias_;
-  if (!options_.normalize) {
-    z += sum[0] + sum[1];
-  } else {
-    const double token_scale = norm[0] > 0.0 ? 1.0 / std::sqrt(norm[0]) : 0.0;
-    const double ngram_scale = norm[1] > 0.0 ? options_.ngram_weight / std::sqrt(norm[1]) : 0.0;
-    z += sum[0] * token_scale + sum[1] * ngram_scale;
-  }
-  return sigmoid(z);
+  const std::array<double, 2> scale = block_scales(norm);
+  return sigmoid(bias_ + (sum[0] * scale[0] + sum[1] * scale[1]));
 }
 
 void LogisticModel::train(const FeatureVector& features, bool is_spam) {

@@ -12,6 +12,7 @@
 //
 // Threading: a value; callers serialise access. Errors: deserialize() validates everything and
 // returns a Result; nothing else fails.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -60,6 +61,12 @@ class LogisticModel {
     std::size_t index;
     double x;
   };
+  // A feature's value before normalisation (1, or log(1 + count)).
+  [[nodiscard]] double value_of(const Feature& f) const;
+  // Its normalisation block: 1 for character n-grams normalised on their own, else 0.
+  [[nodiscard]] std::size_t block_of(const Feature& f) const;
+  // What each block's values are multiplied by, given the blocks' squared norms.
+  [[nodiscard]] std::array<double, 2> block_scales(const std::array<double, 2>& norm) const;
   [[nodiscard]] std::vector<Term> terms(const FeatureVector& features) const;
   [[nodiscard]] double margin(const std::vector<Term>& terms) const;
 
