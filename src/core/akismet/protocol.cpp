@@ -300,17 +300,7 @@ std::string month_of(std::int64_t unix_s) {
   const unsigned mp = (5 * doy + 2) / 153;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2 ? 1 : 0;
-  if (y < 0 || y > 9999) {
-    return fmt::format("{:04}-{:02}", y, m);
-  }
-  std::string out = std::to_string(y);
-  while (out.size() < 4) {
-    out.insert(out.begin(), '0');
-  }
-  out.push_back('-');
-  out.push_back(static_cast<char>('0' + m / 10));
-  out.push_back(static_cast<char>('0' + m % 10));
-  return out;
+  return fmt::format("{:04}-{:02}", y, m);
 }
 
 std::string json_string(std::string_view s) {

@@ -25,23 +25,17 @@ FeatureId hash_ngram(std::string_view gram, FeatureId seed) {
 
 namespace {
 
-// Merges runs of equal ids (sorted input), adding their values; one unconditional copy per
-// entry instead of a copy only for a new id.
+// Merges runs of equal ids (sorted input), adding their values.
 void merge_adjacent(FeatureVector& features) {
-  if (features.empty()) {
-    return;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    if (out > 0 && features[out - 1].id == features[i].id) {
+      features[out - 1].value += features[i].value;
+    } else {
+      features[out++] = features[i];
+    }
   }
-  Feature* data = features.data();
-  Feature* last = data;  // the last entry kept
-  const std::size_t n = features.size();
-  for (std::size_t i = 1; i < n; ++i) {
-    const Feature f = data[i];
-    const bool same = last->id == f.id;
-    last->value += same ? f.value : 0.0F;
-    last[1] = f;  // last + 1 <= data + i: a slot already read
-    last += same ? 0 : 1;
-  }
-  features.resize(static_cast<std::size_t>(last - data) + 1);
+  features.resize(out);
 }
 
 }  // namespace

@@ -567,13 +567,9 @@ void FeatureBuilder::emit_word_features() {
     std::string& name = pair_buf_;  // reused: no allocation per pair
     for (std::size_t i = 0; i < words_.size(); ++i) {
       for (std::size_t d = 1; d < window && i + d < words_.size(); ++d) {
-        name.assign("o");
-        if (d < 10) {
-          name.push_back(static_cast<char>('0' + d));
-        } else {
-          name.append(std::to_string(d));
-        }
-        name.append(":").append(words_[i]).append(" ");
+        name.clear();  // not assign("o"): GCC 12 warns falsely (-Wrestrict) on that
+        name.push_back('o');
+        name.append(std::to_string(d)).append(":").append(words_[i]).append(" ");
         emit(name.append(words_[i + d]));
       }
     }
