@@ -1144,7 +1144,7 @@ std::vector<Spec> sweep_specs() {
       });
     }
   }
-  // 2026-11-26: other learners on the same features, and fewer features.
+  // 2026-11-25: other learners on the same features, and fewer features.
   add("DEFAULT, l2 1e-5", [](Spec& l) { l.options.logistic.l2 = 1e-5; });
   const std::array<std::pair<Loss, const char*>, 3> losses{
       {{Loss::Log, "log loss"}, {Loss::Hinge, "hinge (linear SVM)"},
