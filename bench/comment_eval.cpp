@@ -445,8 +445,9 @@ class ClassifierModel final : public Model {
 class DecisionModel final : public Model {
  public:
   DecisionModel(const std::vector<Comment>& all, const std::vector<cl::FeatureVector>& features,
-                cl::ClassifierOptions o, const SiteSpec& site)
-      : features_(features),
+                cl::ClassifierOptions o, const SiteSpec& site, double threshold)
+      : threshold_(threshold),
+        features_(features),
         classifier_(o),
         sites_(all, features, site),
         reported_(all.size(), false) {
@@ -499,12 +500,14 @@ class DecisionModel final : public Model {
     }
     gf::akismet::DecisionOptions o;
     o.site = sites_.spec().combine;
+    o.threshold = threshold_;
     const auto d = gf::akismet::decide(requests_[i], a, sig, o);
     return 1.0 / (1.0 + std::exp(-(d.score - o.threshold)));
   }
 
  private:
   static void bump(gf::akismet::Reputation& r, bool spam) { ++(spam ? r.spam : r.ham); }
+  double threshold_;
   const std::vector<cl::FeatureVector>& features_;
   cl::Classifier classifier_;
   SiteModels sites_;
@@ -524,6 +527,7 @@ struct Spec {
   std::string name;
   bool plain_nb = false;
   bool decision = false;  // the production verdict: akismet::decide() over the classifier
+  double threshold = 0.0;  // ... with this akismet.spam_threshold
   cl::ClassifierOptions options;
   bool author = false;  // add the AUTHOR field under its prefix
   int epochs = 1;       // passes over the training folds in protocol (a)
@@ -795,7 +799,8 @@ std::unique_ptr<Model> make_model(const Spec& s, const std::vector<Comment>& all
                                               s.average);
   }
   if (s.decision) {
-    return std::make_unique<DecisionModel>(all, features_for(s, all, cache), s.options, s.site);
+    return std::make_unique<DecisionModel>(all, features_for(s, all, cache), s.options, s.site,
+                                           s.threshold);
   }
   return std::make_unique<ClassifierModel>(all, features_for(s, all, cache), s.options, s.site);
 }
@@ -1018,13 +1023,23 @@ std::vector<Spec> report_specs() {
   def.author = true;  // production passes comment_author too
   def.epochs = 5;
   push_with_verdict(specs, def, "DEFAULT + decide() (production)");
+  // The operator's setting akismet.spam_threshold (default 0): lower flags more.
+  for (double t : {-0.5, -1.0}) {
+    Spec lower = specs.back();
+    lower.threshold = t;
+    lower.name = t == -0.5 ? "decide(), spam_threshold -0.5" : "decide(), spam_threshold -1.0";
+    specs.push_back(lower);
+  }
   return specs;
 }
 
 // Protocol (b) only, next to the DEFAULT rows: every video is a site with its own model.
 std::vector<Spec> site_specs() {
   std::vector<Spec> specs;
-  Spec def = report_specs().back();  // "DEFAULT + decide() (production)"
+  const std::vector<Spec> report = report_specs();
+  Spec def = *std::find_if(report.begin(), report.end(), [](const Spec& r) {
+    return r.name == "DEFAULT + decide() (production)";
+  });
   def.decision = false;
   def.name = "DEFAULT + site models";
   def.site.on = true;

@@ -120,6 +120,11 @@ AkismetConfig akismet_config(const Values& v) {
   c.model_save_interval = v.duration("akismet.model_save_interval");
   c.site_models = v.boolean("akismet.site_models");
   c.max_site_models = static_cast<std::size_t>(v.integer("akismet.max_site_models"));
+  // Validated with the config; a Values that skipped validation keeps the default.
+  if (auto t = number_setting(v, "akismet.spam_threshold", -kAkismetThresholdRange,
+                              kAkismetThresholdRange)) {
+    c.decision.threshold = *t;
+  }
   c.form.max_bytes = v.size("http.max_body");
   return c;
 }

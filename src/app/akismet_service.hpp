@@ -69,6 +69,10 @@ struct AkismetConfig {
   bool writer_thread = true;
 };
 
+// akismet.spam_threshold lies strictly inside +-this, the scores the test hooks and the
+// discard level use (DecisionOptions::discard_at).
+inline constexpr double kAkismetThresholdRange = 8.0;
+
 [[nodiscard]] AkismetConfig akismet_config(const Values& v);
 
 // `greyflux keys ...` / `greyflux akismet show GUID` (args include the subcommand word).

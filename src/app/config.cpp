@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/akismet_service.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "io/net/listen.hpp"
@@ -149,6 +150,11 @@ Result<void> validate(const Values& v) {
     if (v.integer(name) < 0) {
       return fail(Errc::Config, fmt::format("{}: must not be negative", name));
     }
+  }
+  if (auto t = number_setting(v, "akismet.spam_threshold", -kAkismetThresholdRange,
+                              kAkismetThresholdRange);
+      !t) {
+    return tl::unexpected(t.error());
   }
   return validate_spamd(v);
 }

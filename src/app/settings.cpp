@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "core/common/strings.hpp"
@@ -90,6 +92,10 @@ const std::vector<SettingDef>& settings_table() {
       {"akismet.site_models", T::Bool, "false", false,
        "also train a text model per site (blog) from its own feedback and combine it with the "
        "deployment model (docs/akismet.md)"},
+      {"akismet.spam_threshold", T::String, "0.0", false,
+       "a comment is spam when its decision score (log-odds, the sum of the symbols in "
+       "X-Greyflux-Reasons) is above this; lower catches more spam and flags more real comments "
+       "(docs/akismet.md has the measured trade-off)"},
       {"akismet.max_site_models", T::Integer, "1000", false,
        "sites with a model of their own at most (up to 512 KiB each); later sites use the "
        "deployment model alone"},
@@ -273,5 +279,18 @@ Millis Values::duration(std::string_view n) const { return std::get<Millis>(get(
 std::uint64_t Values::size(std::string_view n) const { return std::get<std::uint64_t>(get(n)); }
 std::int64_t Values::integer(std::string_view n) const { return std::get<std::int64_t>(get(n)); }
 bool Values::boolean(std::string_view n) const { return std::get<bool>(get(n)); }
+
+Result<double> number_setting(const Values& v, std::string_view name, double lo, double hi) {
+  const std::string& text = v.str(name);
+  char* end = nullptr;
+  const double d = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(d)) {
+    return fail(Errc::Config, fmt::format("{}: '{}' is not a number", name, text));
+  }
+  if (!(d > lo && d < hi)) {
+    return fail(Errc::Config, fmt::format("{}: {} is out of range ({} .. {})", name, text, lo, hi));
+  }
+  return d;
+}
 
 }  // namespace gf::app

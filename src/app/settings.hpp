@@ -50,4 +50,9 @@ class Values {
   std::map<std::string, Value, std::less<>> values_;
 };
 
+// A number kept in a string setting ("5.0", "-0.5"): the value, or an error naming the setting
+// unless the whole text is a number strictly between `lo` and `hi`.
+[[nodiscard]] Result<double> number_setting(const Values& v, std::string_view name, double lo,
+                                            double hi);
+
 }  // namespace gf::app

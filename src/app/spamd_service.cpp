@@ -28,14 +28,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Scores of spamd: -1000 .. 10000 (SpamAssassin's are single or double digits).
 Result<double> parse_score(const Values& v, std::string_view name) {
-  const std::string& text = v.str(name);
-  char* end = nullptr;
-  const double d = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !(d > -1000.0 && d < 10000.0)) {
-    return fail(Errc::Config, fmt::format("{}: '{}' is not a number", name, text));
-  }
-  return d;
+  return number_setting(v, name, -1000.0, 10000.0);
 }
 
 Result<classify::Engine> parse_engine(const std::string& e) {

@@ -1,6 +1,7 @@
-// AkismetService with per-site models, through handle() on a real LMDB store in a temporary
-// directory (no sockets): each site's model follows that site's feedback only, the count bound
-// holds, and a restart keeps the site models, from the snapshot and from the training log.
+// AkismetService through handle() on a real LMDB store in a temporary directory (no sockets).
+// Per-site models: each site's model follows that site's feedback only, the count bound holds,
+// and a restart keeps the site models, from the snapshot and from the training log. The
+// akismet.spam_threshold setting reaches the verdict.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "app/akismet_service.hpp"
+#include "app/settings.hpp"
 #include "io/store/lmdb_kv.hpp"
 
 namespace gf::app {
@@ -285,6 +287,29 @@ TEST_F(SiteModelsTest, RestartKeepsSiteModelsFromSnapshotAndLog) {
     EXPECT_EQ(symbol(a4, name), symbol(a2, name)) << name;
     EXPECT_EQ(symbol(b4, name), symbol(b2, name)) << name;
   }
+}
+
+using DecisionSettingsTest = SiteModelsTest;
+
+TEST_F(DecisionSettingsTest, SpamThresholdSettingReachesTheVerdict) {
+  Values v;
+  EXPECT_EQ(akismet_config(v).decision.threshold, 0.0);
+  v.set("akismet.spam_threshold", std::string("-1.0"));
+  EXPECT_EQ(akismet_config(v).decision.threshold, -1.0);
+
+  // Untrained (heuristics alone), one outside link: score -1.0 (bias) + 0.4 (LINKS_1) = -0.6,
+  // ham at the default threshold 0 and spam at -1.0.
+  const std::string text = "Nice post, more on this at https://elsewhere.example.net/page";
+  AkismetConfig c = config();
+  c.site_models = false;
+  open(c);
+  const auto at_default = post("/1.1/comment-check", "https://a.example", text);
+  EXPECT_EQ(at_default.body, "false");
+  EXPECT_DOUBLE_EQ(weight(at_default, "LINKS_1"), 0.4);
+  svc_.reset();
+  c.decision.threshold = akismet_config(v).decision.threshold;
+  open(c);
+  EXPECT_EQ(post("/1.1/comment-check", "https://a.example", text).body, "true");
 }
 
 }  // namespace
