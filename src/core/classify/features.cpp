@@ -6,10 +6,10 @@
 #include <xxhash.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 namespace gf::classify {
 
@@ -34,89 +34,75 @@ inline void copy_feature(Feature* to, const Feature* from) {
   std::memcpy(static_cast<void*>(to), from, sizeof(Feature));
 }
 
-// Merges runs of equal ids (sorted input), adding their values. The last id kept is compared
-// from a register: reading it back from the element just copied stalled every iteration (the
-// 13-byte struct copy is two overlapping stores, which the load cannot be forwarded from).
-void merge_adjacent(FeatureVector& features) {
-  const std::size_t n = features.size();
-  if (n == 0) {
-    return;
-  }
+// The fallback: sort by id, then merge runs of equal ids, adding their values. O(n log n)
+// whatever the ids are.
+void sort_and_merge(FeatureVector& features) {
+  std::sort(features.begin(), features.end(),
+            [](const Feature& a, const Feature& b) { return a.id < b.id; });
   std::size_t out = 0;
-  FeatureId last = features[0].id;
-  for (std::size_t i = 1; i < n; ++i) {
-    if (features[i].id == last) {
-      features[out].value += features[i].value;
+  for (std::size_t i = 0; i < features.size(); ++i) {
+    if (out > 0 && features[out - 1].id == features[i].id) {
+      features[out - 1].value += features[i].value;
     } else {
-      copy_feature(&features[++out], &features[i]);
-      last = features[i].id;
+      copy_feature(&features[out++], &features[i]);
     }
   }
-  features.resize(out + 1);
+  features.resize(out);
 }
 
 }  // namespace
 
 void canonicalize(FeatureVector& features) {
+  // Open addressing over the ids (hashes already, so their top bits pick the slot), at most
+  // half full; each slot holds 1 + the index of the merged entry. Features are compacted in
+  // place: entry `out` <= i, and a first occurrence is copied down to it.
+  // A probe longer than kMaxProbe means ids chosen to collide (token names are the client's
+  // text, the seed is public): the rest is then merged by sorting, which has no such worst case.
+  // A thread's table is kept between calls up to kKeepSlots; a huge input gets its own.
+  constexpr std::size_t kMaxProbe = 64;
+  constexpr std::size_t kKeepSlots = std::size_t{1} << 15;
   const std::size_t n = features.size();
-  constexpr std::size_t kRadixFrom = 64;
-  if (n < kRadixFrom) {
-    std::stable_sort(features.begin(), features.end(),
-                     [](const Feature& a, const Feature& b) { return a.id < b.id; });
-    merge_adjacent(features);
+  if (n < 2) {
     return;
   }
-  // Ids are hashes: a stable LSD radix sort on their top 32 bits (four 8-bit passes) leaves
-  // only the rare equal-top-bits neighbours out of order, which one insertion pass fixes. A
-  // comment has a few hundred features, where this costs a third of a comparison sort.
-  // A thread's scratch is kept between calls, up to the size of a typical large message; the
-  // rare huge input (a 1 MB comment) gets its own, freed on return.
-  constexpr std::size_t kKeepScratch = 16384;
-  thread_local FeatureVector kept;
-  FeatureVector own;
-  FeatureVector& scratch = n <= kKeepScratch ? kept : own;
-  scratch.resize(n);
-  Feature* src = features.data();
-  Feature* dst = scratch.data();
-  // All four histograms in one read of the data, then four scatter passes.
-  std::array<std::array<std::uint32_t, 256>, 4> at{};
+  int bits = 6;
+  while ((std::size_t{1} << bits) < 2 * n) {
+    ++bits;
+  }
+  const std::size_t cap = std::size_t{1} << bits;
+  thread_local std::vector<std::uint32_t> kept;
+  std::vector<std::uint32_t> own;
+  std::vector<std::uint32_t>& slots = cap <= kKeepSlots ? kept : own;
+  slots.assign(cap, 0);
+  const std::size_t mask = cap - 1;
+  Feature* f = features.data();
+  std::size_t out = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t id = src[i].id;
-    ++at[0][(id >> 32) & 0xff];
-    ++at[1][(id >> 40) & 0xff];
-    ++at[2][(id >> 48) & 0xff];
-    ++at[3][(id >> 56) & 0xff];
-  }
-  for (auto& counts : at) {
-    std::uint32_t sum = 0;
-    for (std::uint32_t& c : counts) {
-      const std::uint32_t here = c;
-      c = sum;
-      sum += here;
+    const FeatureId id = f[i].id;
+    std::size_t h = static_cast<std::size_t>(id >> (64 - bits));
+    std::size_t probe = 0;
+    for (;;) {
+      const std::uint32_t s = slots[h];
+      if (s == 0) {
+        slots[h] = static_cast<std::uint32_t>(out + 1);
+        copy_feature(&f[out++], &f[i]);
+        break;
+      }
+      if (f[s - 1].id == id) {
+        f[s - 1].value += f[i].value;
+        break;
+      }
+      if (++probe == kMaxProbe) {
+        // [0, out) holds the merged head, [i, n) is untouched: join them and sort the lot.
+        std::copy(f + i, f + n, f + out);
+        features.resize(out + (n - i));
+        sort_and_merge(features);
+        return;
+      }
+      h = (h + 1) & mask;
     }
   }
-  for (std::size_t pass = 0; pass < 4; ++pass) {
-    const int shift = 32 + 8 * static_cast<int>(pass);
-    std::array<std::uint32_t, 256>& next = at[pass];
-    for (std::size_t i = 0; i < n; ++i) {
-      copy_feature(&dst[next[(src[i].id >> shift) & 0xff]++], &src[i]);
-    }
-    std::swap(src, dst);
-  }
-  // Four passes: the sorted data is back in `features`.
-  for (std::size_t i = 1; i < n; ++i) {
-    if (src[i - 1].id <= src[i].id) {
-      continue;
-    }
-    const Feature f = src[i];
-    std::size_t j = i;
-    while (j > 0 && src[j - 1].id > f.id) {
-      src[j] = src[j - 1];
-      --j;
-    }
-    src[j] = f;
-  }
-  merge_adjacent(features);
+  features.resize(out);
 }
 
 TokenNames::TokenNames(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}

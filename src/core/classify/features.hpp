@@ -33,7 +33,8 @@ struct Feature {
   bool operator==(const Feature&) const = default;
 };
 
-// Sorted by id, one entry per id. Produced by FeatureBuilder::finish().
+// One entry per id, in the order of first occurrence (always the same for the same input).
+// Produced by FeatureBuilder::finish().
 using FeatureVector = std::vector<Feature>;
 
 // Hash of a readable token name. Stable across runs and machines (XXH3-64, fixed seed); a change
@@ -43,7 +44,8 @@ using FeatureVector = std::vector<Feature>;
 // built. Covered by kFeatureSchema like hash_feature().
 [[nodiscard]] FeatureId hash_ngram(std::string_view gram, FeatureId seed);
 
-// Sorts by id and merges duplicates by adding their values.
+// Merges duplicate ids by adding their values, keeping the order of first occurrence (or, for
+// ids crafted to collide in its hash table, sorted by id). Linear time; O(n log n) at worst.
 void canonicalize(FeatureVector& features);
 
 // Bounded id -> name map; when full, the oldest remembered names are forgotten first.

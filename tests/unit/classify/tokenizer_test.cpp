@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -219,8 +220,12 @@ TEST(Tokenizer, FieldPrefixesSeparateFeatureSpaces) {
   EXPECT_TRUE(has(strings, "author/w:money")) << dump(strings);
   EXPECT_TRUE(has(strings, "email/t:foo@example.com")) << dump(strings);
   auto features = b.finish();
-  EXPECT_TRUE(std::is_sorted(features.begin(), features.end(),
-                             [](const Feature& a, const Feature& c) { return a.id < c.id; }));
+  std::vector<FeatureId> ids;
+  for (const Feature& f : features) {
+    ids.push_back(f.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "one entry per id";
   auto id = hash_feature("author/w:money");
   EXPECT_TRUE(
       std::any_of(features.begin(), features.end(), [id](const Feature& f) { return f.id == id; }));
@@ -325,37 +330,70 @@ TEST(TextNgrams, HashedNamesMatchTheirIdsAndFieldsAreSeparate) {
 }
 
 }  // namespace
-// canonicalize() against a plain sort-and-merge: sizes on both sides of the radix threshold,
-// duplicates, ids that share their top 32 bits (the insertion-sort fix-up), a huge vector.
-TEST(Canonicalize, MatchesSortAndMerge) {
+// canonicalize() against a plain sort-and-merge: the same entries and values, in the order of
+// first occurrence; sizes around the table's growth steps, duplicates, a huge vector.
+FeatureVector sort_and_merge_reference(FeatureVector in) {
+  std::stable_sort(in.begin(), in.end(),
+                   [](const Feature& a, const Feature& b) { return a.id < b.id; });
+  FeatureVector merged;
+  for (const Feature& f : in) {
+    if (!merged.empty() && merged.back().id == f.id) {
+      merged.back().value += f.value;
+    } else {
+      merged.push_back(f);
+    }
+  }
+  return merged;
+}
+
+FeatureVector sorted_by_id(FeatureVector v) {
+  std::sort(v.begin(), v.end(), [](const Feature& a, const Feature& b) { return a.id < b.id; });
+  return v;
+}
+
+TEST(Canonicalize, MatchesSortAndMergeInFirstOccurrenceOrder) {
   std::mt19937_64 rng(7);
-  for (std::size_t n : {0u, 1u, 5u, 63u, 64u, 65u, 300u, 1000u, 40000u}) {
+  for (std::size_t n : {0u, 1u, 2u, 5u, 31u, 32u, 33u, 300u, 1000u, 40000u}) {
     FeatureVector in;
     for (std::size_t i = 0; i < n; ++i) {
       std::uint64_t id = rng();
       if (i % 7 == 3 && !in.empty()) {
         id = in[rng() % in.size()].id;  // a duplicate
-      } else if (i % 11 == 5 && !in.empty()) {
-        id = (in[rng() % in.size()].id & ~0xffffffffULL) | (rng() & 0xffffffffULL);  // same top
       }
       in.push_back(Feature{id, static_cast<float>(1 + i % 3),
                            i % 2 ? FeatureGroup::CharNgram : FeatureGroup::Token});
     }
-    FeatureVector want = in;
-    std::stable_sort(want.begin(), want.end(),
-                     [](const Feature& a, const Feature& b) { return a.id < b.id; });
-    FeatureVector merged;
-    for (const Feature& f : want) {
-      if (!merged.empty() && merged.back().id == f.id) {
-        merged.back().value += f.value;
-      } else {
-        merged.push_back(f);
-      }
-    }
     FeatureVector got = in;
     canonicalize(got);
-    EXPECT_EQ(got, merged) << n;
+    EXPECT_EQ(sorted_by_id(got), sort_and_merge_reference(in)) << n;
+    // First occurrences, in input order.
+    std::vector<FeatureId> firsts;
+    std::set<FeatureId> seen;
+    for (const Feature& f : in) {
+      if (seen.insert(f.id).second) {
+        firsts.push_back(f.id);
+      }
+    }
+    ASSERT_EQ(got.size(), firsts.size()) << n;
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      ASSERT_EQ(got[k].id, firsts[k]) << n << " at " << k;
+    }
   }
+}
+
+// Ids that share their top bits all land in one run of the table; past the probe limit the
+// rest is merged by sorting. The result is still every id once with its values added.
+TEST(Canonicalize, CollidingIdsFallBackToSorting) {
+  std::mt19937_64 rng(11);
+  FeatureVector in;
+  for (std::size_t i = 0; i < 3000; ++i) {
+    const std::uint64_t id =
+        i % 5 == 4 ? in[rng() % in.size()].id : (0xabcdeULL << 44) | (rng() >> 20);
+    in.push_back(Feature{id, 1.0F});
+  }
+  FeatureVector got = in;
+  canonicalize(got);
+  EXPECT_EQ(sorted_by_id(got), sort_and_merge_reference(in));
 }
 
 }  // namespace gf::classify
