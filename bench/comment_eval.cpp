@@ -588,6 +588,47 @@ const std::vector<cl::FeatureVector>& features_for(const Spec& s, const std::vec
   return cache.emplace(key, std::move(fv)).first->second;
 }
 
+// ---- shared by the learner experiments below ---------------------------------------------
+
+using Terms = std::vector<std::pair<std::size_t, double>>;
+
+double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-std::clamp(z, -35.0, 35.0))); }
+
+// (table index, value(f)) per feature, each block scaled to unit L2 norm as in LogisticModel:
+// character n-grams on their own to `ngram_weight`, the rest to 1 (one block when it is 0).
+template <class ValueFn>
+Terms block_terms(const cl::FeatureVector& fv, std::uint64_t mask, double ngram_weight,
+                  ValueFn value) {
+  const auto block = [&](const cl::Feature& f) -> std::size_t {
+    return ngram_weight > 0 && f.group == cl::FeatureGroup::CharNgram ? 1 : 0;
+  };
+  Terms out;
+  out.reserve(fv.size());
+  std::array<double, 2> norm{0, 0};
+  for (const cl::Feature& f : fv) {
+    const std::size_t j = f.id & mask;
+    const double x = value(j);
+    out.emplace_back(j, x);
+    norm[block(f)] += x * x;
+  }
+  std::size_t k = 0;
+  for (const cl::Feature& f : fv) {
+    const std::size_t b = block(f);
+    out[k++].second *= norm[b] > 0 ? (b == 1 ? ngram_weight : 1.0) / std::sqrt(norm[b]) : 0.0;
+  }
+  return out;
+}
+
+// bias + sum of weight(j) * x.
+template <class WeightFn>
+double linear_margin(const Terms& ts, double bias, WeightFn weight) {
+  double z = bias;
+  for (const auto& [j, x] : ts) {
+    z += weight(j) * x;
+  }
+  return z;
+}
+
 // An experiment: NB-weighted logistic regression (Wang and Manning's NBSVM idea, online): each
 // present feature's value is its current naive-Bayes log-count ratio r_j (or |r_j|), the two
 // blocks are normalised as in LogisticModel, AdaGrad as there; the counts grow as it trains.
@@ -625,32 +666,15 @@ class NbLogisticModel final : public Model {
   [[nodiscard]] double score(std::size_t i) const override { return sigmoid(margin(terms(i))); }
 
  private:
-  static double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-std::clamp(z, -35.0, 35.0))); }
-  [[nodiscard]] std::vector<std::pair<std::size_t, double>> terms(std::size_t i) const {
-    std::vector<std::pair<std::size_t, double>> out;
-    std::array<double, 2> norm{0, 0};
-    for (const cl::Feature& f : features_[i]) {
-      const std::size_t j = f.id & mask_;
-      double r = std::log((spam_[j] + alpha_) / (spam_total_ + alpha_)) -
-                 std::log((ham_[j] + alpha_) / (ham_total_ + alpha_));
-      r = absolute_ ? 1.0 + std::fabs(r) : r;
-      out.emplace_back(j, r);
-      norm[f.group == cl::FeatureGroup::CharNgram ? 1 : 0] += r * r;
-    }
-    std::size_t k = 0;
-    for (const cl::Feature& f : features_[i]) {
-      const bool ngram = f.group == cl::FeatureGroup::CharNgram;
-      const double n = norm[ngram ? 1 : 0];
-      out[k++].second *= n > 0 ? (ngram ? o_.ngram_weight : 1.0) / std::sqrt(n) : 0.0;
-    }
-    return out;
+  [[nodiscard]] Terms terms(std::size_t i) const {
+    return block_terms(features_[i], mask_, o_.ngram_weight, [&](std::size_t j) {
+      const double r = std::log((spam_[j] + alpha_) / (spam_total_ + alpha_)) -
+                       std::log((ham_[j] + alpha_) / (ham_total_ + alpha_));
+      return absolute_ ? 1.0 + std::fabs(r) : r;
+    });
   }
-  [[nodiscard]] double margin(const std::vector<std::pair<std::size_t, double>>& ts) const {
-    double z = bias_;
-    for (const auto& [j, x] : ts) {
-      z += w_[j] * x;
-    }
-    return z;
+  [[nodiscard]] double margin(const Terms& ts) const {
+    return linear_margin(ts, bias_, [&](std::size_t j) { return w_[j]; });
   }
   const std::vector<cl::FeatureVector>& features_;
   cl::LogisticOptions o_;
@@ -718,32 +742,15 @@ class AvgLogisticModel final : public Model {
   }
 
  private:
-  static double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-std::clamp(z, -35.0, 35.0))); }
-  [[nodiscard]] std::vector<std::pair<std::size_t, double>> terms(std::size_t i) const {
-    std::vector<std::pair<std::size_t, double>> out;
-    std::array<double, 2> norm{0, 0};
-    for (const cl::Feature& f : features_[i]) {
-      out.emplace_back(f.id & mask_, 1.0);
-      norm[block(f)] += 1.0;
-    }
-    std::size_t k = 0;
-    for (const cl::Feature& f : features_[i]) {
-      const std::size_t b = block(f);
-      out[k++].second = norm[b] > 0 ? (b == 1 ? o_.ngram_weight : 1.0) / std::sqrt(norm[b]) : 0;
-    }
-    return out;
+  [[nodiscard]] Terms terms(std::size_t i) const {
+    return block_terms(features_[i], mask_, o_.ngram_weight, [](std::size_t) { return 1.0; });
   }
-  [[nodiscard]] std::size_t block(const cl::Feature& f) const {
-    return o_.ngram_weight > 0 && f.group == cl::FeatureGroup::CharNgram ? 1 : 0;
-  }
-  [[nodiscard]] double margin(const std::vector<std::pair<std::size_t, double>>& ts,
-                              bool average) const {
+  [[nodiscard]] double margin(const Terms& ts, bool average) const {
     const double t = static_cast<double>(std::max<std::uint64_t>(t_, 1));
-    double z = average ? bias_ - bias_u_ / t : bias_;
-    for (const auto& [j, x] : ts) {
-      z += (average ? w_[j] - u_[j] / t : w_[j]) * x;
+    if (!average) {
+      return linear_margin(ts, bias_, [&](std::size_t j) { return w_[j]; });
     }
-    return z;
+    return linear_margin(ts, bias_ - bias_u_ / t, [&](std::size_t j) { return w_[j] - u_[j] / t; });
   }
   const std::vector<cl::FeatureVector>& features_;
   cl::LogisticOptions o_;
