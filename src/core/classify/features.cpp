@@ -94,8 +94,10 @@ void canonicalize(FeatureVector& features) {
       }
       if (++probe == kMaxProbe) {
         // [0, out) holds the merged head, [i, n) is untouched: join them and sort the lot.
-        std::copy(f + i, f + n, f + out);
-        features.resize(out + (n - i));
+        if (out < i) {  // std::copy must not write onto its own source's start
+          std::copy(f + i, f + n, f + out);
+          features.resize(out + (n - i));
+        }
         sort_and_merge(features);
         return;
       }

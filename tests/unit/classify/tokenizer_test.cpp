@@ -383,17 +383,21 @@ TEST(Canonicalize, MatchesSortAndMergeInFirstOccurrenceOrder) {
 
 // Ids that share their top bits all land in one run of the table; past the probe limit the
 // rest is merged by sorting. The result is still every id once with its values added.
+// With duplicates before the limit (the merged head is shorter than the input read so far) and
+// without (it is the same length).
 TEST(Canonicalize, CollidingIdsFallBackToSorting) {
-  std::mt19937_64 rng(11);
-  FeatureVector in;
-  for (std::size_t i = 0; i < 3000; ++i) {
-    const std::uint64_t id =
-        i % 5 == 4 ? in[rng() % in.size()].id : (0xabcdeULL << 44) | (rng() >> 20);
-    in.push_back(Feature{id, 1.0F});
+  for (const bool duplicates : {true, false}) {
+    std::mt19937_64 rng(11);
+    FeatureVector in;
+    for (std::size_t i = 0; i < 3000; ++i) {
+      const std::uint64_t id = duplicates && i % 5 == 4 ? in[rng() % in.size()].id
+                                                        : (0xabcdeULL << 44) | (rng() >> 20);
+      in.push_back(Feature{id, 1.0F});
+    }
+    FeatureVector got = in;
+    canonicalize(got);
+    EXPECT_EQ(sorted_by_id(got), sort_and_merge_reference(in)) << duplicates;
   }
-  FeatureVector got = in;
-  canonicalize(got);
-  EXPECT_EQ(sorted_by_id(got), sort_and_merge_reference(in));
 }
 
 }  // namespace gf::classify
