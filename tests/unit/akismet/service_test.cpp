@@ -52,6 +52,13 @@ std::optional<std::string> symbol(const io::HttpResponse& r, std::string_view na
   return std::nullopt;
 }
 
+// The deployment's and the site's classifier symbols of two answers are the same.
+void expect_same_text_symbols(const io::HttpResponse& got, const io::HttpResponse& want) {
+  for (const char* name : {"TEXT_CLASSIFIER", "SITE_CLASSIFIER"}) {
+    EXPECT_EQ(symbol(got, name), symbol(want, name)) << name;
+  }
+}
+
 double weight(const io::HttpResponse& r, std::string_view name) {
   const auto w = symbol(r, name);
   EXPECT_TRUE(w.has_value()) << name;
@@ -271,10 +278,8 @@ TEST_F(SiteModelsTest, RestartKeepsSiteModelsFromSnapshotAndLog) {
   open(c);
   const auto a3 = check("https://a.example");
   const auto b3 = check("https://b.example");
-  for (const char* name : {"TEXT_CLASSIFIER", "SITE_CLASSIFIER"}) {
-    EXPECT_EQ(symbol(a3, name), symbol(a2, name)) << name;
-    EXPECT_EQ(symbol(b3, name), symbol(b2, name)) << name;
-  }
+  expect_same_text_symbols(a3, a2);
+  expect_same_text_symbols(b3, b2);
   EXPECT_NE(symbol(a3, "SITE_CLASSIFIER"), symbol(a, "SITE_CLASSIFIER"));
 
   // An unreadable snapshot of one site: that site is rebuilt from the log, the others load.
@@ -283,10 +288,8 @@ TEST_F(SiteModelsTest, RestartKeepsSiteModelsFromSnapshotAndLog) {
   open(c);
   const auto a4 = check("https://a.example");
   const auto b4 = check("https://b.example");
-  for (const char* name : {"TEXT_CLASSIFIER", "SITE_CLASSIFIER"}) {
-    EXPECT_EQ(symbol(a4, name), symbol(a2, name)) << name;
-    EXPECT_EQ(symbol(b4, name), symbol(b2, name)) << name;
-  }
+  expect_same_text_symbols(a4, a2);
+  expect_same_text_symbols(b4, b2);
 }
 
 using DecisionSettingsTest = SiteModelsTest;
