@@ -22,9 +22,6 @@ std::string_view view(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
 
-// LMDB's default key size limit (511 bytes); an empty key is not a key either.
-bool key_fits(std::string_view key) { return !key.empty() && key.size() <= 511; }
-
 tl::unexpected<Error> bad_key() { return fail(Errc::InvalidInput, "key length out of range"); }
 
 // One committed value from a read transaction, copied (before the caller resets it).
@@ -135,6 +132,9 @@ Result<std::optional<std::string>> LmdbKv::read_committed(std::string_view key) 
 }
 
 Result<std::optional<std::string>> LmdbKv::get(std::string_view key) {
+  if (!key_fits(key)) {
+    return std::optional<std::string>();  // such a key cannot have been stored
+  }
   {
     auto lock = commits_.lock();
     if (const std::optional<std::string>* staged = commits_.find(key)) {
@@ -191,6 +191,9 @@ Result<void> LmdbKv::put(std::string_view key, std::string value) {
 }
 
 Result<void> LmdbKv::erase(std::string_view key) {
+  if (!key_fits(key)) {
+    return bad_key();
+  }
   auto lock = commits_.lock();
   return commits_.stage(key, std::nullopt, /*always=*/true);
 }
@@ -233,9 +236,7 @@ Result<void> LmdbKv::update_locked(std::string_view key, const UpdateFn& fn) {
   return commits_.stage(key, std::move(next));
 }
 
-Result<void> LmdbKv::scan(
-    std::string_view prefix,
-    const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+Result<void> LmdbKv::scan(std::string_view prefix, const ScanFn& fn) {
   if (auto ok = flush(); !ok) {
     return ok;
   }

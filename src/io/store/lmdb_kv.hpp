@@ -11,8 +11,13 @@
 // first (stored checks): at most `max_count` entries, none below `min_key()`; the writer thread
 // applies them after each commit, a bounded number of deletions at a time.
 //
+// It implements the KvStore port (core/common/kv_store.hpp) and follows its written contract
+// (tests/unit/kv_store_contract_test.cpp); retention, stats and the CLI's inline commits are
+// extras of this adapter that the wiring (app/akismet_service) uses directly.
+//
 // Threading: every method is safe from any thread; other processes (the `greyflux keys` CLI)
-// may open the same environment. Errors: Result (StoreFailure) from every operation.
+// may open the same environment. Errors: as the KvStore contract says (StoreFailure when LMDB
+// fails, InvalidInput for a key LMDB cannot hold).
 #include <lmdb.h>
 
 #include <functional>
@@ -21,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/kv_store.hpp"
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
 #include "io/store/group_commit.hpp"
@@ -46,32 +52,24 @@ struct KvStats : CommitCounters, DbUsage {
   std::uint64_t trimmed = 0;
 };
 
-class LmdbKv {
+class LmdbKv final : public KvStore {
  public:
   static Result<std::unique_ptr<LmdbKv>> open(const KvOptions& opts);
   ~LmdbKv();
 
-  [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key);
-  // get() of several keys with one trip through the lock and one read transaction (the
-  // comment-check reads its key and up to eight reputation records at once).
-  [[nodiscard]] Result<std::vector<std::optional<std::string>>> get_many(
-      const std::vector<std::string>& keys);
-  [[nodiscard]] Result<void> put(std::string_view key, std::string value);
-  [[nodiscard]] Result<void> erase(std::string_view key);
-  // Atomic (in this process) read-modify-write; `fn` gets the current value or nullopt and
-  // returns the new one.
-  using UpdateFn = std::function<std::string(std::optional<std::string_view>)>;
-  [[nodiscard]] Result<void> update(std::string_view key, const UpdateFn& fn);
-  // put(put_key, value) and update(update_key, fn) under one lock (a comment-check's stored
-  // record and its usage counter). Either may be staged without the other if the second fails.
-  [[nodiscard]] Result<void> put_and_update(std::string_view put_key, std::string value,
-                                            std::string_view update_key, const UpdateFn& fn);
-  // Visits committed entries under `prefix` in key order after committing what is pending;
-  // `fn` returns false to stop.
-  [[nodiscard]] Result<void> scan(
-      std::string_view prefix,
-      const std::function<bool(std::string_view key, std::string_view value)>& fn);
-  [[nodiscard]] Result<void> flush();
+  Result<std::optional<std::string>> get(std::string_view key) override;
+  // One trip through the lock and one read transaction for all the keys.
+  Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) override;
+  Result<void> put(std::string_view key, std::string value) override;
+  Result<void> erase(std::string_view key) override;
+  // Atomic within this process (the pending map's lock); other processes only read.
+  Result<void> update(std::string_view key, const UpdateFn& fn) override;
+  Result<void> put_and_update(std::string_view put_key, std::string value,
+                              std::string_view update_key, const UpdateFn& fn) override;
+  // Commits what is pending, then walks one read transaction.
+  Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
+  Result<void> flush() override;
 
   // Adds a retention rule; counts the prefix's entries once (call at startup).
   [[nodiscard]] Result<void> add_retention(KvRetention rule);
