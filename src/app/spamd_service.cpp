@@ -19,6 +19,7 @@
 
 #include "core/common/strings.hpp"
 #include "core/flux/rpz.hpp"
+#include "core/mime/mbox.hpp"
 #include "gf_version.hpp"
 #include "io/net/listen.hpp"
 
@@ -487,71 +488,6 @@ Result<void> SpamdService::save_if_dirty() {
   return save();
 }
 
-namespace {
-
-// An mbox separator: "From " SENDER ... WEEKDAY MONTH ... (a quoted "From " in a body is not).
-bool is_mbox_separator(std::string_view line) {
-  if (line.substr(0, 5) != "From ") {
-    return false;
-  }
-  static constexpr std::string_view kDays[] = {" Mon ", " Tue ", " Wed ", " Thu ",
-                                               " Fri ", " Sat ", " Sun "};
-  for (std::string_view d : kDays) {
-    if (line.find(d) != std::string_view::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// Offsets of the separator lines of an mbox file (empty when it is a single message).
-std::vector<std::size_t> mbox_separators(std::string_view data) {
-  std::vector<std::size_t> seps;
-  std::size_t pos = 0;
-  while (pos < data.size()) {
-    const std::size_t nl = data.find('\n', pos);
-    const std::size_t end = nl == std::string_view::npos ? data.size() : nl;
-    const bool after_blank = pos == 0 || (pos >= 2 && data[pos - 2] == '\n') ||
-                             (pos >= 3 && data[pos - 2] == '\r' && data[pos - 3] == '\n');
-    if (after_blank && is_mbox_separator(data.substr(pos, end - pos))) {
-      seps.push_back(pos);
-    }
-    if (nl == std::string_view::npos) {
-      break;
-    }
-    pos = nl + 1;
-  }
-  return seps;
-}
-
-void split_mbox(std::string_view data, const std::vector<std::size_t>& seps,
-                std::vector<std::string>& out) {
-  for (std::size_t k = 0; k < seps.size(); ++k) {
-    const std::size_t line_end = data.find('\n', seps[k]);
-    if (line_end == std::string_view::npos) {
-      break;
-    }
-    const std::size_t start = line_end + 1;  // the separator line is not part of the message
-    const std::size_t end = k + 1 < seps.size() ? seps[k + 1] : data.size();
-    std::string msg;
-    std::size_t p = start;
-    while (p < end) {
-      const std::size_t nl = data.find('\n', p);
-      const std::size_t le = nl == std::string_view::npos || nl >= end ? end : nl + 1;
-      std::string_view line = data.substr(p, le - p);
-      const std::size_t gt = line.find_first_not_of('>');
-      if (gt != std::string_view::npos && gt > 0 && line.substr(gt, 5) == "From ") {
-        line.remove_prefix(1);  // mboxrd unescaping
-      }
-      msg.append(line);
-      p = le;
-    }
-    out.push_back(std::move(msg));
-  }
-}
-
-}  // namespace
-
 Result<std::vector<std::string>> read_messages(const std::string& path) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -585,12 +521,11 @@ Result<std::vector<std::string>> read_messages(const std::string& path) {
   if (!data) {
     return tl::unexpected(data.error());
   }
-  const std::vector<std::size_t> seps = mbox_separators(*data);
-  if (seps.size() >= 2 && seps[0] == 0) {
-    split_mbox(*data, seps, out);
-  } else {
-    out.push_back(std::move(*data));
+  auto msgs = mime::mbox_messages(*data);
+  if (!msgs) {
+    return fail(msgs.error().code, fmt::format("{}: {}", path, msgs.error().message));
   }
+  std::move(msgs->begin(), msgs->end(), std::back_inserter(out));
   return out;
 }
 
