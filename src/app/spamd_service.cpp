@@ -20,6 +20,7 @@
 #include "core/common/strings.hpp"
 #include "core/flux/rpz.hpp"
 #include "core/mime/mbox.hpp"
+#include "core/spamd/evaluate.hpp"
 #include "gf_version.hpp"
 #include "io/net/listen.hpp"
 
@@ -63,35 +64,6 @@ std::string host_name() {
     return "localhost";
   }
   return buf;
-}
-
-std::string preview(const mime::Message& m) {
-  std::string out;
-  bool space = false;
-  for (char c : std::string_view(m.text).substr(0, 600)) {
-    const bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    if (ws) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) {
-      out += ' ';
-      space = false;
-    }
-    out += c;
-    if (out.size() >= 200) {
-      break;
-    }
-  }
-  return sanitize_line(out, 200);
-}
-
-std::string symbol_list(const spamd::Analysis& a) {
-  std::string s;
-  for (const auto& sym : a.symbols) {
-    s += (s.empty() ? "" : ",") + sym.name;
-  }
-  return s.empty() ? "none" : s;
 }
 
 }  // namespace
@@ -298,31 +270,10 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
       break;
   }
   const mime::Message m = mime::parse_message(req.message);
-  const bool explain = req.method == Method::Report || req.method == Method::ReportIfSpam;
-  spamd::Analysis a;
-  const auto flux_names = flux();
-  {
-    std::shared_lock lock(mu_);
-    a = scanner_.scan(m, explain, flux_names.get());
-  }
-  a.action = a.score >= reject_score_.load() ? "reject" : a.is_spam ? "add header" : "no action";
-  spamd::Verdict v;
-  v.is_spam = a.is_spam;
-  v.score = a.score;
-  v.required = a.required;
-  for (const auto& s : a.symbols) {
-    v.symbols.push_back(s.name);
-  }
-  if (explain) {
-    v.report = spamd::format_report(a, preview(m));
-  }
-  if (req.method == Method::Process || req.method == Method::Headers) {
-    v.rewritten = spamd::rewrite_message(req.message, a, checker_, kVersion);
-  }
-  ++counters_.checked;
-  if (a.is_spam) {
-    ++counters_.spam;
-  }
+  const spamd::Evaluation e = evaluate(m, spamd::wants_report(req.method));
+  const spamd::Analysis& a = e.analysis;
+  const spamd::Verdict v = spamd::make_verdict(req, e, m, checker_, kVersion);
+  count(e);
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
@@ -330,7 +281,7 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
       "spamd: {} {} score={:.1f}/{:.1f} p={:.3f} symbols={} size={} user={} peer={} "
       "mid=<{}> time={}us",
       spamd::to_string(req.method), a.is_spam ? "spam" : "ham", a.score, a.required, a.p_spam,
-      symbol_list(a), req.message.size(), sanitize_line(req.user, 64), peer,
+      spamd::symbol_list(a), req.message.size(), sanitize_line(req.user, 64), peer,
       sanitize_line(m.message_id, 120), us);
   return spamd::format_reply(req, v);
 }
@@ -357,17 +308,9 @@ io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
   }
   const auto start = std::chrono::steady_clock::now();
   const mime::Message m = mime::parse_message(req.body);
-  spamd::Analysis a;
-  const auto flux_names = flux();
-  {
-    std::shared_lock lock(mu_);
-    a = scanner_.scan(m, true, flux_names.get());
-  }
-  a.action = a.score >= reject_score_.load() ? "reject" : a.is_spam ? "add header" : "no action";
-  ++counters_.checked;
-  if (a.is_spam) {
-    ++counters_.spam;
-  }
+  const spamd::Evaluation e = evaluate(m, true);
+  const spamd::Analysis& a = e.analysis;
+  count(e);
   boost::json::object symbols;
   for (const auto& sym : a.symbols) {
     symbols[sym.name] = boost::json::object{{"name", sym.name},
@@ -382,8 +325,7 @@ io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
       {"score", std::round(a.score * 100.0) / 100.0},
       {"required_score", a.required},
       {"action", a.action},
-      {"thresholds",
-       boost::json::object{{"reject", reject_score_.load()}, {"add header", a.required}}},
+      {"thresholds", boost::json::object{{"reject", e.reject_score}, {"add header", a.required}}},
       {"symbols", std::move(symbols)},
       {"messages", boost::json::object{}},
       {"message-id", m.message_id},
@@ -391,7 +333,7 @@ io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
   };
   res.body = boost::json::serialize(out);
   spdlog::info("spamd: checkv2 {} score={:.1f}/{:.1f} action={} symbols={} size={} peer={}",
-               a.is_spam ? "spam" : "ham", a.score, a.required, a.action, symbol_list(a),
+               a.is_spam ? "spam" : "ham", a.score, a.required, a.action, spamd::symbol_list(a),
                req.body.size(), req.peer);
   return res;
 }
@@ -430,11 +372,23 @@ std::size_t SpamdService::learn_bulk(
   return learned;
 }
 
-spamd::Analysis SpamdService::check(std::string_view raw, bool explain) const {
-  const mime::Message m = mime::parse_message(raw);
+spamd::Evaluation SpamdService::evaluate(const mime::Message& m, bool explain) const {
+  spamd::ActionPolicy policy;
+  policy.reject_score = reject_score_.load();
   const auto flux_names = flux();
   std::shared_lock lock(mu_);
-  return scanner_.scan(m, explain, flux_names.get());
+  return spamd::evaluate(scanner_, m, policy, explain, flux_names.get());
+}
+
+void SpamdService::count(const spamd::Evaluation& e) {
+  ++counters_.checked;
+  if (e.is_spam()) {
+    ++counters_.spam;
+  }
+}
+
+spamd::Analysis SpamdService::check(std::string_view raw, bool explain) const {
+  return evaluate(mime::parse_message(raw), explain).analysis;
 }
 
 std::uint64_t SpamdService::spam_learned() const {
@@ -627,7 +581,7 @@ int classify_command(const Values& v, const std::vector<std::string>& files, boo
   for (std::size_t i = 0; i < results.size(); ++i) {
     const spamd::Analysis& a = results[i];
     std::printf("%s %s score=%.1f/%.1f p=%.4f tests=%s\n", names[i].c_str(), a.is_spam ? "S" : "H",
-                a.score, a.required, a.p_spam, symbol_list(a).c_str());
+                a.score, a.required, a.p_spam, spamd::symbol_list(a).c_str());
     if (explain) {
       std::fputs(spamd::format_report(a, "").c_str(), stdout);
     }

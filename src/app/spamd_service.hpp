@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "app/settings.hpp"
+#include "core/spamd/evaluate.hpp"
 #include "core/spamd/protocol.hpp"
 #include "core/spamd/scanner.hpp"
 #include "io/net/http_server.hpp"
@@ -68,6 +69,9 @@ class SpamdService {
   std::size_t learn_bulk(const std::vector<std::pair<const std::string*, bool>>& messages,
                          unsigned threads);
   [[nodiscard]] spamd::Analysis check(std::string_view raw, bool explain) const;
+  // The one scan-to-action path (spamd::evaluate) under the shared lock, with the current
+  // reject_score and flux names; the spamd answer and /checkv2 both come through here.
+  [[nodiscard]] spamd::Evaluation evaluate(const mime::Message& m, bool explain) const;
   [[nodiscard]] Result<void> save();
   [[nodiscard]] const SpamdCounters& counters() const { return counters_; }
   // The running fast-flux detector's index, preferred over spamd.flux_rpz when it returns one.
@@ -81,6 +85,7 @@ class SpamdService {
   SpamdService(spamd::Scanner scanner, std::string model_path, std::string host);
   io::FrameResult step(std::string& in, std::string& out, const std::string& peer, bool eof);
   std::string answer(const spamd::Request& req, const std::string& peer);
+  void count(const spamd::Evaluation& e);
 
   std::shared_ptr<const flux::FluxIndex> flux() const;
 

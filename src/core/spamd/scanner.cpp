@@ -25,16 +25,11 @@ struct Band {
 // SpamAssassin's BAYES_* bands (names and edges as in its 23_bayes.cf); the weights are
 // greyflux's own (default_scanner_options).
 constexpr Band kBands[] = {
-    {0.999, "BAYES_999", "99.9 to 100%"},
-    {0.99, "BAYES_99", "99 to 99.9%"},
-    {0.95, "BAYES_95", "95 to 99%"},
-    {0.80, "BAYES_80", "80 to 95%"},
-    {0.60, "BAYES_60", "60 to 80%"},
-    {0.40, "BAYES_50", "40 to 60%"},
-    {0.20, "BAYES_40", "20 to 40%"},
-    {0.05, "BAYES_20", "5 to 20%"},
-    {0.01, "BAYES_05", "1 to 5%"},
-    {0.0, "BAYES_00", "0 to 1%"},
+    {0.999, "BAYES_999", "99.9 to 100%"}, {0.99, "BAYES_99", "99 to 99.9%"},
+    {0.95, "BAYES_95", "95 to 99%"},      {0.80, "BAYES_80", "80 to 95%"},
+    {0.60, "BAYES_60", "60 to 80%"},      {0.40, "BAYES_50", "40 to 60%"},
+    {0.20, "BAYES_40", "20 to 40%"},      {0.05, "BAYES_20", "5 to 20%"},
+    {0.01, "BAYES_05", "1 to 5%"},        {0.0, "BAYES_00", "0 to 1%"},
 };
 
 constexpr std::string_view kBombDefects[] = {"too-many-parts", "too-deep", "nesting-overflow",
@@ -73,12 +68,12 @@ ScannerOptions default_scanner_options() {
   // 5-fold cross-validation inside the training half of the SpamAssassin corpus: the lowest
   // band edge where missed spam falls to about 2% (docs/mail-scanner.md).
   o.weights = {
-      {"GTUBE", 1000.0},       {"BAYES_999", 8.0}, {"BAYES_99", 7.0},
-      {"BAYES_95", 6.5},       {"BAYES_80", 6.0},  {"BAYES_60", 5.5},
-      {"BAYES_50", 5.0},       {"BAYES_40", 1.0},  {"BAYES_20", 0.0},
-      {"BAYES_05", -1.0},      {"BAYES_00", -2.0},
-      {"URI_LOCAL_SPAM", 2.0}, {"URI_FLUX", 4.0},  {"MIME_HTML_ONLY", 0.5},
-      {"MIME_MALFORMED", 0.5}, {"MIME_BOMB", 3.0}, {"HEADER_8BIT", 0.2},
+      {"GTUBE", 1000.0},  {"BAYES_999", 8.0},      {"BAYES_99", 7.0},
+      {"BAYES_95", 6.5},  {"BAYES_80", 6.0},       {"BAYES_60", 5.5},
+      {"BAYES_50", 5.0},  {"BAYES_40", 1.0},       {"BAYES_20", 0.0},
+      {"BAYES_05", -1.0}, {"BAYES_00", -2.0},      {"URI_LOCAL_SPAM", 2.0},
+      {"URI_FLUX", 4.0},  {"MIME_HTML_ONLY", 0.5}, {"MIME_MALFORMED", 0.5},
+      {"MIME_BOMB", 3.0}, {"HEADER_8BIT", 0.2},
   };
   return o;
 }
@@ -465,6 +460,31 @@ std::string fold_list(const std::vector<Symbol>& symbols, std::string_view eol) 
 
 }  // namespace
 
+std::vector<Header> markup_headers(const Analysis& a, std::string_view checker_version,
+                                   std::string_view version, std::string_view eol,
+                                   bool score_and_symbols) {
+  std::vector<Header> out;
+  out.push_back({"X-Spam-Checker-Version", std::string(checker_version)});
+  if (a.is_spam) {
+    out.push_back({"X-Spam-Flag", "YES"});
+  }
+  const int stars = a.score > 0 ? static_cast<int>(std::min(50.0, std::floor(a.score))) : 0;
+  out.push_back({"X-Spam-Level", std::string(static_cast<std::size_t>(stars), '*')});
+  const std::string score = score_text(a.score, a.required, a.is_spam);
+  out.push_back({"X-Spam-Status",
+                 fmt::format("{}, score={} required={:.1f} tests={}{}\tautolearn=no version={}",
+                             a.is_spam ? "Yes" : "No", score, a.required, fold_list(a.symbols, eol),
+                             eol, version)});
+  if (score_and_symbols) {
+    out.push_back({"X-Spam-Score", score});
+    out.push_back({"X-Spam-Symbols", fold_list(a.symbols, eol)});
+  }
+  if (!a.action.empty()) {
+    out.push_back({"X-Spam-Action", a.action});
+  }
+  return out;
+}
+
 std::string rewrite_message(std::string_view raw, const Analysis& a,
                             std::string_view checker_version, std::string_view version) {
   // The header block ends at the first empty line.
@@ -493,19 +513,8 @@ std::string rewrite_message(std::string_view raw, const Analysis& a,
   // markup (and its continuation lines).
   std::string out;
   out.reserve(raw.size() + 256);
-  out += fmt::format("X-Spam-Checker-Version: {}{}", checker_version, eol);
-  if (a.is_spam) {
-    out += fmt::format("X-Spam-Flag: YES{}", eol);
-  }
-  const int stars = a.score > 0 ? static_cast<int>(std::min(50.0, std::floor(a.score))) : 0;
-  out += fmt::format("X-Spam-Level: {}{}", std::string(static_cast<std::size_t>(stars), '*'), eol);
-  out += fmt::format(
-      "X-Spam-Status: {}, score={} required={:.1f} tests={}{}\tautolearn=no "
-      "version={}{}",
-      a.is_spam ? "Yes" : "No", score_text(a.score, a.required, a.is_spam), a.required,
-      fold_list(a.symbols, eol), eol, version, eol);
-  if (!a.action.empty()) {
-    out += fmt::format("X-Spam-Action: {}{}", a.action, eol);
+  for (const Header& h : markup_headers(a, checker_version, version, eol)) {
+    out.append(h.name).append(": ").append(h.value).append(eol);
   }
   bool skipping = false;
   pos = 0;

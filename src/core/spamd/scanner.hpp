@@ -7,12 +7,13 @@
 //  ->  the mail model's P(spam) (its own model, separate from the comment model)  ->  named
 // symbols, each with a weight and a one-line explanation: BAYES_xx probability bands, GTUBE,
 // URI_LOCAL_SPAM (a URI's registrable domain is in the spam-URI list learned from spam
-// feedback), URI_FLUX (a URI host is a name the fast-flux detector flagged), MIME_HTML_ONLY, MIME_MALFORMED, MIME_BOMB, HEADER_8BIT  ->  score = sum of the
-// weights; spam when score >= required_score (5.0 by default).
-// learn(message, spam) is TELL / `greyflux learn`: it trains the model and the spam-URI list;
-// forget() undoes a learn (Remove: local): exactly for the Fisher counts, as an opposite-label
-// step for logistic regression. A record of learned-message fingerprints (as SpamAssassin's
-// bayes_seen) makes learning idempotent and lets forget() know the class learned.
+// feedback), URI_FLUX (a URI host is a name the fast-flux detector flagged), MIME_HTML_ONLY,
+// MIME_MALFORMED, MIME_BOMB, HEADER_8BIT  ->  score = sum of the weights; spam when score >=
+// required_score (5.0 by default). learn(message, spam) is TELL / `greyflux learn`: it trains the
+// model and the spam-URI list; forget() undoes a learn (Remove: local): exactly for the Fisher
+// counts, as an opposite-label step for logistic regression. A record of learned-message
+// fingerprints (as SpamAssassin's bayes_seen) makes learning idempotent and lets forget() know the
+// class learned.
 //
 // Threading: a value. scan() is const and may run on many threads at once; learn()/forget()
 // need exclusive access (the daemon keeps the scanner in a reader/writer lock). Errors:
@@ -42,17 +43,17 @@ struct Analysis {
   double score = 0.0;
   double required = 5.0;
   bool is_spam = false;
-  double p_spam = -1.0;  // model probability, -1 when the model did not take part
+  double p_spam = -1.0;               // model probability, -1 when the model did not take part
   std::vector<std::string> evidence;  // strongest model features, "+w:viagra", "-h:from:..."
-  std::string action;  // set by the caller: "no action", "add header", "reject" (X-Spam-Action)
+  std::string action;  // set by spamd::evaluate(): "no action", "add header", "reject", ...
 };
 
 struct ScannerOptions {
   double required_score = 5.0;
   classify::Engine engine = classify::Engine::Logistic;
   classify::TokenizerOptions tokenizer;
-  bool words = true;               // header and body tokens through the tokenizer
-  std::uint32_t ngram_bytes = 0;   // byte n-grams of the first N bytes of the raw message; 0 = off
+  bool words = true;              // header and body tokens through the tokenizer
+  std::uint32_t ngram_bytes = 0;  // byte n-grams of the first N bytes of the raw message; 0 = off
   std::uint32_t ngram_n = 4;
   classify::LogisticOptions logistic;
   classify::FisherOptions fisher;
@@ -118,8 +119,7 @@ class Scanner {
   // Model, counts and spam-URI list in one versioned, checksummed blob. deserialize() takes the
   // caller's options for everything that is not learned (threshold, weights, limits).
   [[nodiscard]] std::string serialize() const;
-  [[nodiscard]] static Result<Scanner> deserialize(std::string_view bytes,
-                                                   ScannerOptions options);
+  [[nodiscard]] static Result<Scanner> deserialize(std::string_view bytes, ScannerOptions options);
 
  private:
   struct UriCounts {
@@ -146,6 +146,21 @@ class Scanner {
 
 // REPORT body: one line per symbol with its points and explanation.
 [[nodiscard]] std::string format_report(const Analysis& a, std::string_view preview);
+
+// One header field a front door adds; `value` may hold folded lines (eol + TAB).
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+// The X-Spam-* markup for an analysis, in spamd's order: Checker-Version, Flag (spam only),
+// Level (one '*' per point, at most 50), Status ("Yes, score=7.3 required=5.0 tests=..." folded
+// with `eol`), then with `score_and_symbols` X-Spam-Score and X-Spam-Symbols (what a milter
+// adds), and X-Spam-Action when a.action is set.
+[[nodiscard]] std::vector<Header> markup_headers(const Analysis& a,
+                                                 std::string_view checker_version,
+                                                 std::string_view version, std::string_view eol,
+                                                 bool score_and_symbols = false);
 
 // PROCESS: the message with X-Spam-Flag/-Level/-Status/-Checker-Version headers set (earlier
 // X-Spam-* markup removed), line endings as the message uses them.
