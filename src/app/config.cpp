@@ -285,14 +285,14 @@ Result<std::shared_ptr<const greylist::Policy>> build_policy(const Values& v,
 std::string dump_config(const Values* current) {
   std::string out = "# greyflux settings: every key with its default and what it does.\n";
   std::string section;
+  const Values defaults;
   for (const SettingDef& d : settings_table()) {
     const std::string_view sect = d.name.substr(0, d.name.find('.'));
     if (sect != section) {
       section = std::string(sect);
       out += fmt::format("\n[{}]\n", section);
     }
-    const std::string value = current ? format_value(current->get(d.name))
-                                      : format_value(*parse_value(d, d.default_text));
+    const std::string value = format_value((current ? *current : defaults).get(d.name));
     out += fmt::format("# {}{}\n{} = {}\n", d.doc, d.reloadable ? " (reloads on SIGHUP)" : "",
                        d.name.substr(d.name.find('.') + 1), value);
   }

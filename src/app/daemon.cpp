@@ -19,6 +19,7 @@
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
 #include "app/spamd_service.hpp"
+#include "core/common/check.hpp"
 #include "core/common/strings.hpp"
 #include "gf_version.hpp"
 #include "io/net/http_server.hpp"
@@ -79,7 +80,9 @@ class RateLimitedWarn {
 std::vector<io::ListenSpec> listen_specs(const Values& v) {
   std::vector<io::ListenSpec> out;
   for (const std::string& l : v.list("policy.listen")) {
-    out.push_back(*io::parse_listen(l));  // validated when the config was loaded
+    auto spec = io::parse_listen(l);
+    GF_CHECK_OK(spec, "policy.listen is validated when the config is loaded");
+    out.push_back(*spec);
   }
   return out;
 }
@@ -104,6 +107,8 @@ void setup_logging(const std::string& level, const std::string& file) {
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
   spdlog::flush_every(std::chrono::seconds(1));
+  // GF_BUG branches taken in release builds go to the log with the rest.
+  set_bug_handler([](std::string_view report) { spdlog::error("bug: {}", report); });
 }
 
 int serve(const std::string& config_path, const std::vector<std::string>& overrides) {
@@ -221,7 +226,9 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     io::HttpServerOptions hopts;
     hopts.name = "http";
     for (const std::string& l : values->list("http.listen")) {
-      hopts.listen.push_back(*io::parse_listen(l));  // validated with the config
+      auto spec = io::parse_listen(l);
+      GF_CHECK_OK(spec, "http.listen is validated when the config is loaded");
+      hopts.listen.push_back(*spec);
     }
     hopts.body_limit = values->size("http.max_body");
     hopts.idle_timeout = values->duration("http.idle_timeout");

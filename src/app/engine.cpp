@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 
@@ -142,11 +143,15 @@ void Engine::expire_step(TimePoint now) {
     std::lock_guard lock(settings_mu_);
     s = expiry_settings_;
   }
-  (void)store_->expire_step(
+  auto swept = store_->expire_step(
       [&](std::string_view key, const greylist::Record& r) {
         return greylist::is_expired(key, r, now, s);
       },
       2000);
+  if (!swept) {
+    // Runs once a second at most (the daemon's expiry timer), so this log is bounded.
+    spdlog::warn("store: expiry step failed: {}", swept.error().message);
+  }
 }
 
 std::string Engine::admin(std::string_view line, const io::LineServerStats* policy_stats) {

@@ -33,8 +33,8 @@ struct Counters {
 class Engine {
  public:
   // Opens the configured store and builds the greylist; errors are startup errors.
-  static Result<std::unique_ptr<Engine>> open(const Values& v,
-                                              std::shared_ptr<const greylist::Policy> policy);
+  [[nodiscard]] static Result<std::unique_ptr<Engine>> open(
+      const Values& v, std::shared_ptr<const greylist::Policy> policy);
   ~Engine();
 
   greylist::Decision check(const policy::Request& req, TimePoint now);

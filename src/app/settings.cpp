@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <stdexcept>
 
+#include "core/common/check.hpp"
 #include "core/common/strings.hpp"
 
 namespace gf::app {
@@ -256,18 +256,14 @@ std::string format_value(const Value& v) {
 Values::Values() {
   for (const SettingDef& d : settings_table()) {
     auto v = parse_value(d, d.default_text);
-    if (!v) {
-      throw std::logic_error(fmt::format("bad default for {}", d.name));
-    }
+    GF_CHECK_OK(v, "a default in the settings table does not parse");
     values_.emplace(std::string(d.name), std::move(*v));
   }
 }
 
 const Value& Values::get(std::string_view name) const {
   auto it = values_.find(name);
-  if (it == values_.end()) {
-    throw std::logic_error(fmt::format("no setting {}", name));
-  }
+  GF_CHECK(it != values_.end(), name);  // every name the code asks for is in the table
   return it->second;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/classify/model_io.hpp"
+#include "core/common/check.hpp"
 
 namespace gf::classify {
 
@@ -182,9 +183,8 @@ Result<FisherModel> FisherModel::deserialize(std::string_view bytes) {
   for (std::uint64_t k = 0; k < entries; ++k) {
     FeatureId id = 0;
     Counts c;
-    (void)r.u64(id);
-    (void)r.u32(c.spam);
-    (void)r.u32(c.ham);
+    GF_CHECK(r.u64(id) && r.u32(c.spam) && r.u32(c.ham),
+             "the table size check above covers every entry");
     if ((k > 0 && id <= previous) || c.spam > spam || c.ham > ham || (c.spam == 0 && c.ham == 0)) {
       return fail(Errc::InvalidInput, "fisher: bad count entry");
     }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/classify/model_io.hpp"
+#include "core/common/check.hpp"
 
 namespace gf::classify {
 
@@ -239,9 +240,8 @@ Result<LogisticModel> LogisticModel::deserialize(std::string_view bytes) {
     std::uint32_t index = 0;
     float weight = 0.0F;
     float accum = 0.0F;
-    (void)r.u32(index);
-    (void)r.f32(weight);
-    (void)r.f32(accum);
+    GF_CHECK(r.u32(index) && r.f32(weight) && r.f32(accum),
+             "the table size check above covers every entry");
     if (static_cast<std::int64_t>(index) <= previous || index > model.mask_ ||
         !std::isfinite(weight) || !std::isfinite(accum) || accum < 0.0F ||
         (!o.adagrad && accum != 0.0F)) {

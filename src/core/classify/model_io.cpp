@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/classify/tokenizer.hpp"
+#include "core/common/check.hpp"
 
 namespace gf::classify {
 
@@ -117,11 +118,9 @@ Result<std::string_view> unframe(ModelKind kind, std::string_view bytes) {
   std::uint8_t stored_kind = 0;
   std::uint32_t schema = 0;
   std::uint64_t size = 0;
-  (void)r.bytes(4, magic);
-  (void)r.u16(version);
-  (void)r.u8(stored_kind);
-  (void)r.u32(schema);
-  (void)r.u64(size);
+  // The size check above covers the whole header.
+  GF_CHECK(r.bytes(4, magic) && r.u16(version) && r.u8(stored_kind) && r.u32(schema) && r.u64(size),
+           "model header shorter than kHeaderBytes");
   if (magic != kMagic) {
     return fail(Errc::InvalidInput, "model: bad magic");
   }
@@ -141,7 +140,7 @@ Result<std::string_view> unframe(ModelKind kind, std::string_view bytes) {
   std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
   ByteReader tail(bytes.substr(body.size()));
   std::uint64_t checksum = 0;
-  (void)tail.u64(checksum);
+  GF_CHECK(tail.u64(checksum), "the size check above covers the checksum");
   if (checksum != XXH3_64bits(body.data(), body.size())) {
     return fail(Errc::InvalidInput, "model: checksum mismatch");
   }

@@ -132,11 +132,11 @@ class Greylist {
   std::shared_ptr<const Policy> policy() const;
 
   // Admin-added whitelist entries, kept in the store so they survive restarts.
-  Result<void> load_dynamic_whitelists();
-  Result<void> add_client_whitelist(std::string_view entry);
-  Result<bool> remove_client_whitelist(std::string_view entry);
-  Result<void> add_recipient_whitelist(std::string_view entry);
-  Result<bool> remove_recipient_whitelist(std::string_view entry);
+  [[nodiscard]] Result<void> load_dynamic_whitelists();
+  [[nodiscard]] Result<void> add_client_whitelist(std::string_view entry);
+  [[nodiscard]] Result<bool> remove_client_whitelist(std::string_view entry);
+  [[nodiscard]] Result<void> add_recipient_whitelist(std::string_view entry);
+  [[nodiscard]] Result<bool> remove_recipient_whitelist(std::string_view entry);
   struct DynamicLists {
     ClientWhitelist clients;
     RecipientWhitelist recipients;
@@ -150,8 +150,9 @@ class Greylist {
   Decision pass(const Settings& s, const policy::Request& req, Reason reason,
                 std::int64_t delayed_s, TimePoint now);
   bool new_instance(const std::string& instance);
-  Result<bool> auto_whitelisted(const std::string& k, std::uint32_t after, TimePoint now);
-  Result<void> count_pass(const std::string& k, TimePoint now, bool hourly);
+  [[nodiscard]] Result<bool> auto_whitelisted(const std::string& k, std::uint32_t after,
+                                              TimePoint now);
+  [[nodiscard]] Result<void> count_pass(const std::string& k, TimePoint now, bool hourly);
   // Applies `edit` to a copy of the admin lists and publishes the copy.
   template <class Edit>
   void edit_dynamic(Edit edit);

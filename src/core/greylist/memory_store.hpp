@@ -10,12 +10,13 @@ namespace gf::greylist {
 
 class MemoryStore final : public Store {
  public:
-  Result<std::optional<Record>> get(std::string_view key) override;
-  Result<void> put(std::string_view key, const Record& rec) override;
-  Result<bool> erase(std::string_view key) override;
-  Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
-  Result<void> flush() override { return {}; }
-  Result<std::size_t> expire_step(const ExpiredFn& expired, std::size_t budget) override;
+  [[nodiscard]] Result<std::optional<Record>> get(std::string_view key) override;
+  [[nodiscard]] Result<void> put(std::string_view key, const Record& rec) override;
+  [[nodiscard]] Result<bool> erase(std::string_view key) override;
+  [[nodiscard]] Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
+  [[nodiscard]] Result<void> flush() override { return {}; }
+  [[nodiscard]] Result<std::size_t> expire_step(const ExpiredFn& expired,
+                                                std::size_t budget) override;
 
   // Test hook: every operation fails while set (a store that went away).
   void set_failing(bool failing);

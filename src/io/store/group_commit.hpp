@@ -81,7 +81,9 @@ class GroupCommit {
     }
     stopping_ = true;
     if (!writer_.joinable()) {
-      (void)commit_inline(lock);
+      if (auto ok = commit_inline(lock); !ok) {
+        spdlog::error("store: the last commit before closing failed: {}", ok.error().message);
+      }
       return;
     }
     lock.unlock();
@@ -114,7 +116,8 @@ class GroupCommit {
   }
 
   // Stages a write (nullopt = erase). Refused while not writable(), unless `always`.
-  Result<void> stage(std::string_view key, std::optional<Value> value, bool always = false) {
+  [[nodiscard]] Result<void> stage(std::string_view key, std::optional<Value> value,
+                                   bool always = false) {
     if (!always) {
       if (auto ok = writable(); !ok) {
         return ok;
@@ -125,7 +128,7 @@ class GroupCommit {
   }
 
   // Waits until everything staged before the call is committed (or commits it inline).
-  Result<void> flush() {
+  [[nodiscard]] Result<void> flush() {
     std::unique_lock lock(mu_);
     if (!writer_.joinable()) {
       return commit_inline(lock);
@@ -143,7 +146,7 @@ class GroupCommit {
   [[nodiscard]] const CommitCounters& counters() const { return counters_; }
 
  private:
-  Result<void> commit_inline(std::unique_lock<std::mutex>& lock) {
+  [[nodiscard]] Result<void> commit_inline(std::unique_lock<std::mutex>& lock) {
     Batch batch;
     batch.swap(pending_);
     lock.unlock();

@@ -54,7 +54,7 @@ struct KvStats : CommitCounters, DbUsage {
 
 class LmdbKv final : public KvStore {
  public:
-  static Result<std::unique_ptr<LmdbKv>> open(const KvOptions& opts);
+  [[nodiscard]] static Result<std::unique_ptr<LmdbKv>> open(const KvOptions& opts);
   ~LmdbKv();
 
   Result<std::optional<std::string>> get(std::string_view key) override;
@@ -80,10 +80,11 @@ class LmdbKv final : public KvStore {
  private:
   LmdbKv() = default;
   using Batch = GroupCommit<std::string>::Batch;
-  Result<void> commit_batch(const Batch& batch);
+  [[nodiscard]] Result<void> commit_batch(const Batch& batch);
   void apply_retention();
-  Result<std::optional<std::string>> read_committed(std::string_view key);
-  Result<void> update_locked(std::string_view key, const UpdateFn& fn);  // under the lock
+  [[nodiscard]] Result<std::optional<std::string>> read_committed(std::string_view key);
+  [[nodiscard]] Result<void> update_locked(std::string_view key,
+                                           const UpdateFn& fn);  // under the lock
 
   MDB_env* env_ = nullptr;
   ThreadReaders readers_;  // per-thread read transactions: a get() takes no LMDB lock

@@ -5,12 +5,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <vector>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
+#include "core/common/check.hpp"
 
 namespace gf::io {
 namespace {
@@ -156,7 +157,8 @@ Result<bool> LmdbStore::erase(std::string_view key) {
     return tl::unexpected(existing.error());
   }
   auto lock = commits_.lock();
-  (void)commits_.stage(key, std::nullopt, /*always=*/true);
+  // `always` stages even while a failed commit makes the store refuse writes: cannot fail.
+  GF_CHECK_OK(commits_.stage(key, std::nullopt, /*always=*/true), "staging an erase");
   return existing->has_value();
 }
 

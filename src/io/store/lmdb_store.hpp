@@ -42,16 +42,17 @@ class LmdbStore final : public greylist::Store {
  public:
   // Opens (and creates) the environment. `expired` and `now` drive the background expiry sweep;
   // pass an empty `expired` to disable it.
-  static Result<std::unique_ptr<LmdbStore>> open(const LmdbOptions& opts,
-                                                 greylist::Store::ExpiredFn expired);
+  [[nodiscard]] static Result<std::unique_ptr<LmdbStore>> open(const LmdbOptions& opts,
+                                                               greylist::Store::ExpiredFn expired);
   ~LmdbStore() override;
 
-  Result<std::optional<greylist::Record>> get(std::string_view key) override;
-  Result<void> put(std::string_view key, const greylist::Record& rec) override;
-  Result<bool> erase(std::string_view key) override;
-  Result<void> scan(std::string_view prefix, const greylist::ScanFn& fn) override;
-  Result<void> flush() override;
-  Result<std::size_t> expire_step(const ExpiredFn& expired, std::size_t budget) override;
+  [[nodiscard]] Result<std::optional<greylist::Record>> get(std::string_view key) override;
+  [[nodiscard]] Result<void> put(std::string_view key, const greylist::Record& rec) override;
+  [[nodiscard]] Result<bool> erase(std::string_view key) override;
+  [[nodiscard]] Result<void> scan(std::string_view prefix, const greylist::ScanFn& fn) override;
+  [[nodiscard]] Result<void> flush() override;
+  [[nodiscard]] Result<std::size_t> expire_step(const ExpiredFn& expired,
+                                                std::size_t budget) override;
 
   StoreStats stats();
   void set_expired_fn(greylist::Store::ExpiredFn expired);
@@ -59,8 +60,8 @@ class LmdbStore final : public greylist::Store {
  private:
   LmdbStore() = default;
   using Batch = GroupCommit<greylist::Record>::Batch;
-  Result<void> commit_batch(const Batch& b);
-  Result<std::optional<greylist::Record>> read_committed(std::string_view key);
+  [[nodiscard]] Result<void> commit_batch(const Batch& b);
+  [[nodiscard]] Result<std::optional<greylist::Record>> read_committed(std::string_view key);
   void expiry_chore();  // the writer's incremental expiry sweep, once a second
 
   MDB_env* env_ = nullptr;
