@@ -34,11 +34,13 @@ set_target_properties(gf_dnstap_pb PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_compile_options(gf_dnstap_pb PRIVATE -w)
 
 # The flux adapters (src/io/capture, src/io/flux) form their own library, so that the flux fuzz
-# targets link them without the Asio servers of greyflux_io; greyflux_io re-exports it.
+# targets link them without the Asio servers of greyflux_io; greyflux_io re-exports it. The
+# whole-file reader and atomic writer (src/io/sys/file.cpp) live there too: the flux adapters
+# use them and greyflux_io gets them through the re-export.
 get_target_property(GF_IO_ALL greyflux_io SOURCES)
 set(GF_FLUX_IO_SOURCES ${GF_IO_ALL})
-list(FILTER GF_FLUX_IO_SOURCES INCLUDE REGEX "src/io/(capture|flux)/")
-list(FILTER GF_IO_ALL EXCLUDE REGEX "src/io/(capture|flux)/")
+list(FILTER GF_FLUX_IO_SOURCES INCLUDE REGEX "src/io/(capture|flux)/|src/io/sys/file\\.cpp")
+list(FILTER GF_IO_ALL EXCLUDE REGEX "src/io/(capture|flux)/|src/io/sys/file\\.cpp")
 set_property(TARGET greyflux_io PROPERTY SOURCES ${GF_IO_ALL})
 add_library(greyflux_flux_io STATIC ${GF_FLUX_IO_SOURCES})
 target_include_directories(greyflux_flux_io PUBLIC src)

@@ -24,7 +24,7 @@
 #include "core/flux/networks.hpp"
 #include "core/flux/score.hpp"
 #include "io/capture/capture.hpp"
-#include "io/flux/files.hpp"
+#include "io/sys/file.hpp"
 
 using namespace gf;
 

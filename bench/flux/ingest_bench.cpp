@@ -15,7 +15,7 @@
 #include "core/flux/asn.hpp"
 #include "core/flux/ingest.hpp"
 #include "io/capture/capture.hpp"
-#include "io/flux/files.hpp"
+#include "io/sys/file.hpp"
 
 using namespace gf;
 

@@ -4,16 +4,16 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "app/akismet_service.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "io/net/listen.hpp"
+#include "io/sys/file.hpp"
 
 namespace gf::app {
 namespace {
+
+constexpr std::size_t kMaxWhitelistBytes = std::size_t{64} << 20;
 
 Result<Value> from_toml(const SettingDef& def, const toml::node& node) {
   auto bad = [&](std::string_view want) {
@@ -159,16 +159,6 @@ Result<void> validate(const Values& v) {
   return validate_spamd(v);
 }
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(Errc::Io, fmt::format("cannot read {}", path));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 Result<Values> load_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -257,9 +247,9 @@ Result<std::shared_ptr<const greylist::Policy>> build_policy(const Values& v,
                                      : greylist::Settings::FluxAgents::Defer;
 
   auto load = [&](const std::string& file, auto& list) -> Result<void> {
-    auto text = read_file(file);
+    auto text = io::read_file(file, kMaxWhitelistBytes);
     if (!text) {
-      if (file.ends_with(".local")) {
+      if (text.error().code == Errc::NotFound && file.ends_with(".local")) {
         return {};
       }
       return fail(Errc::Config, fmt::format("whitelist: {}", text.error().message));

@@ -25,6 +25,8 @@
 #include "io/net/http_server.hpp"
 #include "io/net/io_pool.hpp"
 #include "io/net/line_server.hpp"
+#include "io/net/periodic_timer.hpp"
+#include "io/sys/rate_limited_log.hpp"
 
 namespace gf::app {
 
@@ -55,27 +57,6 @@ void log_decision(const policy::Request& r, const greylist::Decision& d) {
                sanitize_line(r.sender, 320), sanitize_line(r.recipient, 320), d.delay_s,
                d.error.empty() ? "" : " error=" + sanitize_line(d.error, 200));
 }
-
-class RateLimitedWarn {
- public:
-  void warn(const std::string& msg) {
-    std::lock_guard lock(mu_);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::seconds(1)) {
-      ++suppressed_;
-      return;
-    }
-    spdlog::warn("{}{}", msg,
-                 suppressed_ ? fmt::format(" ({} more suppressed)", suppressed_) : std::string());
-    last_ = now;
-    suppressed_ = 0;
-  }
-
- private:
-  std::mutex mu_;
-  std::chrono::steady_clock::time_point last_{};
-  std::uint64_t suppressed_ = 0;
-};
 
 std::vector<io::ListenSpec> listen_specs(const Values& v) {
   std::vector<io::ListenSpec> out;
@@ -170,7 +151,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   policy::Limits limits;
   limits.max_request_bytes = values->size("policy.max_request");
   limits.max_attributes = static_cast<std::size_t>(values->integer("policy.max_attributes"));
-  RateLimitedWarn store_warn;
+  io::RateLimitedLog store_warn;
   io::LineServerOptions popts;
   popts.name = "policy";
   popts.listen = listen_specs(*values);
@@ -313,39 +294,21 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   }
 
   // Expiry for the memory backend (LMDB sweeps in its writer thread).
-  std::atomic<bool> stopping{false};
-  asio::steady_timer expiry(ioc);
-  std::function<void()> schedule_expiry = [&] {
-    expiry.expires_after(std::chrono::seconds(1));
-    expiry.async_wait([&](boost::system::error_code ec) {
-      if (ec || stopping) {
-        return;
-      }
-      eng.expire_step(wall_now());
-      schedule_expiry();
-    });
-  };
+  io::PeriodicTimer expiry(ioc, std::chrono::seconds(1), [&eng] { eng.expire_step(wall_now()); });
   if (values->str("store.backend") == "memory") {
-    schedule_expiry();
+    expiry.start();
   }
 
   // The learned comment model is snapshotted now and then (feedback itself is logged at once).
-  asio::steady_timer model_saver(ioc);
-  std::function<void()> schedule_model_save = [&] {
-    model_saver.expires_after(values->duration("akismet.model_save_interval"));
-    model_saver.async_wait([&](boost::system::error_code ec) {
-      if (ec || stopping) {
-        return;
-      }
-      // Off the io threads' critical path would be nicer; the snapshot is a few MiB copy.
-      if (auto ok = akismet->save_model(); !ok) {
-        spdlog::error("akismet: cannot save the model: {}", ok.error().message);
-      }
-      schedule_model_save();
-    });
-  };
+  // Off the io threads' critical path would be nicer; the snapshot is a few MiB copy.
+  io::PeriodicTimer model_saver(
+      ioc, values->duration("akismet.model_save_interval"), [svc = akismet.get()] {
+        if (auto ok = svc->save_model(); !ok) {
+          spdlog::error("akismet: cannot save the model: {}", ok.error().message);
+        }
+      });
   if (akismet) {
-    schedule_model_save();
+    model_saver.start();
   }
 
   std::mutex done_mu;
@@ -385,9 +348,8 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
         return;
       }
       spdlog::info("signal {}: draining connections", sig);
-      stopping = true;
-      expiry.cancel();
-      model_saver.cancel();
+      expiry.stop();
+      model_saver.stop();
       policy_server.drain();
       if (http_server) {
         http_server->drain();

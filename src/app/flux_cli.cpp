@@ -24,8 +24,8 @@
 #include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
 #include "io/flux/active_check.hpp"
-#include "io/flux/files.hpp"
 #include "io/flux/mmdb_asn.hpp"
+#include "io/sys/file.hpp"
 
 namespace gf::app {
 namespace {

@@ -12,8 +12,8 @@
 #include "io/capture/dnstap_socket.hpp"
 #include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
-#include "io/flux/files.hpp"
 #include "io/flux/mmdb_asn.hpp"
+#include "io/sys/file.hpp"
 
 namespace gf::app {
 

@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "io/flux/files.hpp"
+#include "io/sys/file.hpp"
 
 namespace gf::io {
 

@@ -11,6 +11,7 @@
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
 #include "io/net/tcp_listen.hpp"
+#include "io/sys/rate_limited_log.hpp"
 
 namespace gf::io {
 
@@ -38,22 +39,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   ConnectionRegistry connections;
 
-  std::mutex log_mu;
-  std::chrono::steady_clock::time_point last_log{};
-  std::uint64_t suppressed = 0;
+  RateLimitedLog log;
 
-  void warn_limited(const std::string& msg) {
-    std::lock_guard lock(log_mu);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_log < std::chrono::seconds(1)) {
-      ++suppressed;
-      return;
-    }
-    spdlog::warn("{}: {}{}", opts.name, msg,
-                 suppressed ? fmt::format(" ({} similar suppressed)", suppressed) : "");
-    last_log = now;
-    suppressed = 0;
-  }
+  void warn_limited(const std::string& msg) { log.warn(opts.name + ": " + msg); }
 };
 
 namespace {

@@ -12,6 +12,7 @@
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
 #include "io/net/tcp_listen.hpp"
+#include "io/sys/rate_limited_log.hpp"
 
 namespace gf::io {
 
@@ -22,28 +23,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-// Allows one log line a second and says how many were suppressed in between.
-class RateLimit {
- public:
-  bool allow(std::uint64_t& suppressed) {
-    std::lock_guard lock(mu_);
-    const auto now = Clock::now();
-    if (now - last_ < std::chrono::seconds(1)) {
-      ++suppressed_;
-      return false;
-    }
-    last_ = now;
-    suppressed = suppressed_;
-    suppressed_ = 0;
-    return true;
-  }
-
- private:
-  std::mutex mu_;
-  Clock::time_point last_{};
-  std::uint64_t suppressed_ = 0;
-};
 
 struct SessionCtl {
   bool in_read = false;  // touched only on the session's strand
@@ -63,9 +42,9 @@ struct LineServer::Impl : std::enable_shared_from_this<LineServer::Impl> {
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> tcp_acceptors;
   std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
-  RateLimit refuse_log;
-  RateLimit accept_error_log;
-  RateLimit bad_input_log;
+  RateLimitedLog refuse_log;
+  RateLimitedLog accept_error_log;
+  RateLimitedLog bad_input_log;
 
   ConnectionRegistry connections;
 };

@@ -10,8 +10,8 @@
 
 #include "core/dns/builder.hpp"
 #include "core/flux/ingest.hpp"
-#include "io/flux/files.hpp"
 #include "io/flux/mmdb_asn.hpp"
+#include "io/sys/file.hpp"
 
 using namespace gf;
 
