@@ -43,6 +43,7 @@ struct Signals {
   Reputation url;  // the worst of the author URL host and the link hosts
   Reputation text;
   std::uint32_t text_sites = 1;                // distinct blogs that sent this text, this one too
+  bool model_trained = false;                  // the classifier has seen min_training of each
   std::optional<double> text_probability;      // classifier P(spam); absent = cold start
   std::optional<double> site_probability;      // the site model's P(spam), with text_probability
   std::vector<std::string> fast_flux_domains;  // flagged link domains (empty: no detector yet)
