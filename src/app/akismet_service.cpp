@@ -132,7 +132,9 @@ AkismetService::~AkismetService() {
     if (auto ok = core_->save_model(); !ok) {
       spdlog::error("akismet: cannot save the model: {}", ok.error().message);
     }
-    (void)kv_->flush();
+    if (auto ok = kv_->flush(); !ok) {
+      spdlog::error("akismet: cannot commit the store: {}", ok.error().message);
+    }
   }
 }
 

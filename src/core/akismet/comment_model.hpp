@@ -85,8 +85,8 @@ class CommentModel {
                     const classify::FeatureVector* features = nullptr);
   SiteModel* site_locked(const std::string& site, bool create);
   // Loads the "m:s:" snapshots; lowers `replay_from` to 0 when one must be rebuilt.
-  Result<void> load_site_models(std::uint64_t& replay_from);
-  Result<void> replay_log(std::uint64_t replay_from);
+  [[nodiscard]] Result<void> load_site_models(std::uint64_t& replay_from);
+  [[nodiscard]] Result<void> replay_log(std::uint64_t replay_from);
 
   ModelOptions opts_;
   KvStore& kv_;

@@ -117,7 +117,7 @@ class CommentService {
                                         const std::optional<std::string>& rec);
   static std::string key_of(const Form& form, const ApiRequest& req);
   // The stored value of `store_key`, or NotFound with `missing` as the message.
-  Result<std::string> get_existing(const std::string& store_key, std::string missing);
+  [[nodiscard]] Result<std::string> get_existing(const std::string& store_key, std::string missing);
   // Reputation of the IP, e-mail, URL hosts and text from stored records, flood, flux.
   Signals signals_of(const CommentRequest& r, const Analysis& a,
                      const std::vector<std::optional<std::string>>& stored, std::size_t text_at,

@@ -16,16 +16,17 @@ namespace gf {
 
 class MemoryKv final : public KvStore {
  public:
-  Result<std::optional<std::string>> get(std::string_view key) override;
-  Result<std::vector<std::optional<std::string>>> get_many(
+  [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key) override;
+  [[nodiscard]] Result<std::vector<std::optional<std::string>>> get_many(
       const std::vector<std::string>& keys) override;
-  Result<void> put(std::string_view key, std::string value) override;
-  Result<void> erase(std::string_view key) override;
-  Result<void> update(std::string_view key, const UpdateFn& fn) override;
-  Result<void> put_and_update(std::string_view put_key, std::string value,
-                              std::string_view update_key, const UpdateFn& fn) override;
-  Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
-  Result<void> flush() override;
+  [[nodiscard]] Result<void> put(std::string_view key, std::string value) override;
+  [[nodiscard]] Result<void> erase(std::string_view key) override;
+  [[nodiscard]] Result<void> update(std::string_view key, const UpdateFn& fn) override;
+  [[nodiscard]] Result<void> put_and_update(std::string_view put_key, std::string value,
+                                            std::string_view update_key,
+                                            const UpdateFn& fn) override;
+  [[nodiscard]] Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
+  [[nodiscard]] Result<void> flush() override;
 
   void set_failing(bool failing);
   // Entries stored now (tests).

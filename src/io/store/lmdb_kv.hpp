@@ -57,19 +57,20 @@ class LmdbKv final : public KvStore {
   [[nodiscard]] static Result<std::unique_ptr<LmdbKv>> open(const KvOptions& opts);
   ~LmdbKv();
 
-  Result<std::optional<std::string>> get(std::string_view key) override;
+  [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key) override;
   // One trip through the lock and one read transaction for all the keys.
-  Result<std::vector<std::optional<std::string>>> get_many(
+  [[nodiscard]] Result<std::vector<std::optional<std::string>>> get_many(
       const std::vector<std::string>& keys) override;
-  Result<void> put(std::string_view key, std::string value) override;
-  Result<void> erase(std::string_view key) override;
+  [[nodiscard]] Result<void> put(std::string_view key, std::string value) override;
+  [[nodiscard]] Result<void> erase(std::string_view key) override;
   // Atomic within this process (the pending map's lock); other processes only read.
-  Result<void> update(std::string_view key, const UpdateFn& fn) override;
-  Result<void> put_and_update(std::string_view put_key, std::string value,
-                              std::string_view update_key, const UpdateFn& fn) override;
+  [[nodiscard]] Result<void> update(std::string_view key, const UpdateFn& fn) override;
+  [[nodiscard]] Result<void> put_and_update(std::string_view put_key, std::string value,
+                                            std::string_view update_key,
+                                            const UpdateFn& fn) override;
   // Commits what is pending, then walks one read transaction.
-  Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
-  Result<void> flush() override;
+  [[nodiscard]] Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
+  [[nodiscard]] Result<void> flush() override;
 
   // Adds a retention rule; counts the prefix's entries once (call at startup).
   [[nodiscard]] Result<void> add_retention(KvRetention rule);
