@@ -10,7 +10,7 @@
 #include "app/config.hpp"
 #include "app/daemon.hpp"
 #include "app/flux_cli.hpp"
-#include "app/spamd_service.hpp"
+#include "app/mail_cli.hpp"
 #include "gf_version.hpp"
 
 namespace {
@@ -95,7 +95,6 @@ int main(int argc, char** argv) {
   classify->add_option("files", classify_files, "FILE|DIR|MBOX, or - for standard input")
       ->required();
   classify->add_flag("--explain", classify_explain, "print each symbol and the model evidence");
-
 
   CLI11_PARSE(app, argc, argv);
 

@@ -4,59 +4,21 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <mutex>
-#include <sstream>
-#include <thread>
 
 #include "core/common/strings.hpp"
-#include "core/flux/rpz.hpp"
-#include "core/mime/mbox.hpp"
-#include "core/spamd/evaluate.hpp"
 #include "gf_version.hpp"
-#include "io/net/listen.hpp"
+#include "io/flux/rpz_file.hpp"
+#include "io/mail/model_file.hpp"
+#include "io/net/periodic_timer.hpp"
 
 namespace gf::app {
 
-namespace fs = std::filesystem;
-
 namespace {
-
-// Scores of spamd: -1000 .. 10000 (SpamAssassin's are single or double digits).
-Result<double> parse_score(const Values& v, std::string_view name) {
-  return number_setting(v, name, -1000.0, 10000.0);
-}
-
-Result<classify::Engine> parse_engine(const std::string& e) {
-  if (e == "logistic") {
-    return classify::Engine::Logistic;
-  }
-  if (e == "fisher") {
-    return classify::Engine::Fisher;
-  }
-  if (e == "blend") {
-    return classify::Engine::Blend;
-  }
-  return fail(Errc::Config, "spamd.engine: must be logistic, fisher or blend");
-}
-
-Result<std::string> read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail(Errc::Io, fmt::format("cannot read {}", path));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -66,40 +28,31 @@ std::string host_name() {
   return buf;
 }
 
-}  // namespace
-
-namespace {
-Result<std::shared_ptr<const flux::FluxIndex>> load_flux(const std::string& path);
-}  // namespace
-
-Result<void> validate_spamd(const Values& v) {
-  for (const std::string& l : v.list("spamd.listen")) {
-    if (auto spec = io::parse_listen(l); !spec) {
-      return fail(Errc::Config, "spamd.listen: " + spec.error().message);
-    }
+// Rspamd's /checkv2 reply for one evaluation.
+std::string checkv2_json(const spamd::Evaluation& e, const std::string& message_id, double secs) {
+  const spamd::Analysis& a = e.analysis;
+  boost::json::object symbols;
+  for (const auto& sym : a.symbols) {
+    symbols[sym.name] = boost::json::object{{"name", sym.name},
+                                            {"score", sym.score},
+                                            {"metric_score", sym.score},
+                                            {"description", sym.description}};
   }
-  auto req = parse_score(v, "spamd.required_score");
-  if (!req) {
-    return tl::unexpected(req.error());
-  }
-  auto rej = parse_score(v, "spamd.reject_score");
-  if (!rej) {
-    return tl::unexpected(rej.error());
-  }
-  if (*rej < *req) {
-    return fail(Errc::Config, "spamd.reject_score: must not be below spamd.required_score");
-  }
-  if (auto e = parse_engine(v.str("spamd.engine")); !e) {
-    return tl::unexpected(e.error());
-  }
-  if (v.size("spamd.max_message") < 1024 || v.size("spamd.max_message") > (1ULL << 30)) {
-    return fail(Errc::Config, "spamd.max_message: must be 1KiB..1GiB");
-  }
-  if (v.integer("spamd.max_connections") < 1) {
-    return fail(Errc::Config, "spamd.max_connections: must be at least 1");
-  }
-  return {};
+  boost::json::object out{
+      {"is_skipped", false},
+      {"score", std::round(a.score * 100.0) / 100.0},
+      {"required_score", a.required},
+      {"action", a.action},
+      {"thresholds", boost::json::object{{"reject", e.reject_score}, {"add header", a.required}}},
+      {"symbols", std::move(symbols)},
+      {"messages", boost::json::object{}},
+      {"message-id", message_id},
+      {"time_real", secs},
+  };
+  return boost::json::serialize(out);
 }
+
+}  // namespace
 
 SpamdService::SpamdService(spamd::Scanner scanner, std::string model_path, std::string host)
     : scanner_(std::move(scanner)),
@@ -110,53 +63,19 @@ Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
   if (auto ok = validate_spamd(v); !ok) {
     return tl::unexpected(ok.error());
   }
-  spamd::ScannerOptions opts = spamd::default_scanner_options();
-  opts.engine = *parse_engine(v.str("spamd.engine"));
-  opts.required_score = *parse_score(v, "spamd.required_score");
   const std::string path = v.str("spamd.model");
-  spamd::Scanner scanner(opts);
-  std::error_code ec;
-  if (!path.empty() && fs::exists(path, ec)) {
-    auto bytes = read_whole(path);
-    if (!bytes) {
-      return tl::unexpected(bytes.error());
-    }
-    auto loaded = spamd::Scanner::deserialize(*bytes, opts);
-    if (!loaded) {
-      return fail(Errc::Config, fmt::format("mail model {}: {}", path, loaded.error().message));
-    }
-    scanner = std::move(*loaded);
+  auto scanner = io::load_mail_model(path, spamd_scanner_options(v));
+  if (!scanner) {
+    return tl::unexpected(scanner.error());
   }
-  auto flux_names = load_flux(v.str("spamd.flux_rpz"));
-  if (!flux_names) {
+  // A zone that cannot be read is a start-up error here; on reload it keeps the old names.
+  if (auto flux_names = io::load_flux_rpz(v.str("spamd.flux_rpz")); !flux_names) {
     return tl::unexpected(flux_names.error());
   }
-  std::unique_ptr<SpamdService> svc(new SpamdService(std::move(scanner), path, host_name()));
+  std::unique_ptr<SpamdService> svc(new SpamdService(std::move(*scanner), path, host_name()));
   svc->reload(v);
   return svc;
 }
-
-namespace {
-
-// The fast-flux names of an RPZ zone file; empty path = off.
-Result<std::shared_ptr<const flux::FluxIndex>> load_flux(const std::string& path) {
-  if (path.empty()) {
-    return std::shared_ptr<const flux::FluxIndex>();
-  }
-  auto text = read_whole(path);
-  if (!text) {
-    return tl::unexpected(text.error());
-  }
-  auto zone = flux::parse_rpz(*text);
-  if (!zone) {
-    return fail(Errc::Config, fmt::format("spamd.flux_rpz {}: {}", path, zone.error().message));
-  }
-  auto index = std::make_shared<flux::FluxIndex>();
-  index->add(zone->content);
-  return std::shared_ptr<const flux::FluxIndex>(std::move(index));
-}
-
-}  // namespace
 
 std::shared_ptr<const flux::FluxIndex> SpamdService::flux() const {
   if (flux_lookup_) {
@@ -169,7 +88,7 @@ std::shared_ptr<const flux::FluxIndex> SpamdService::flux() const {
 }
 
 void SpamdService::reload(const Values& v) {
-  if (auto f = load_flux(v.str("spamd.flux_rpz")); f) {
+  if (auto f = io::load_flux_rpz(v.str("spamd.flux_rpz")); f) {
     std::lock_guard lock(flux_mu_);
     flux_ = *f;
   } else {
@@ -177,31 +96,13 @@ void SpamdService::reload(const Values& v) {
   }
   allow_tell_ = v.boolean("spamd.allow_tell");
   max_message_ = v.size("spamd.max_message");
-  if (auto r = parse_score(v, "spamd.reject_score")) {
+  if (auto r = spamd_score(v, "spamd.reject_score")) {
     reject_score_ = *r;
   }
-  if (auto r = parse_score(v, "spamd.required_score")) {
+  if (auto r = spamd_score(v, "spamd.required_score")) {
     std::unique_lock lock(mu_);
     scanner_.set_required_score(*r);
   }
-}
-
-io::LineServerOptions SpamdService::server_options(const Values& v) const {
-  io::LineServerOptions o;
-  o.name = "spamd";
-  for (const std::string& l : v.list("spamd.listen")) {
-    o.listen.push_back(*io::parse_listen(l));  // validated when the config was loaded
-  }
-  o.idle_timeout = v.duration("spamd.timeout");
-  o.max_connections = static_cast<std::size_t>(v.integer("spamd.max_connections"));
-  o.read_chunk = 64 * 1024;
-  o.linger_close = true;
-  o.max_buffered_total = v.size("spamd.max_buffered");
-  o.over_budget_reply = fmt::format("SPAMD/1.0 {} Service busy: too much data in flight\r\n",
-                                    static_cast<int>(spamd::ExitCode::TempFail));
-  // Discarding what an over-limit client still sends is bounded by spamd.timeout, not bytes.
-  o.linger_bytes = std::size_t{1} << 40;
-  return o;
 }
 
 io::FrameResult SpamdService::on_frame(std::string& in, std::string& out, const std::string& peer) {
@@ -209,6 +110,8 @@ io::FrameResult SpamdService::on_frame(std::string& in, std::string& out, const 
 }
 
 void SpamdService::on_eof(std::string& in, std::string& out, const std::string& peer) {
+  // The connection closes after on_eof whatever step() says; the reply is in `out` and a
+  // protocol error is already counted in counters_.protocol_errors.
   (void)step(in, out, peer, true);
 }
 
@@ -240,32 +143,8 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
     case Method::Skip:
       spdlog::debug("spamd: skip from {}", peer);
       return {};
-    case Method::Tell: {
-      if (!allow_tell_) {
-        ++counters_.protocol_errors;
-        return spamd::unavailable_error("TELL commands are not enabled (spamd.allow_tell)");
-      }
-      const mime::Message m = mime::parse_message(req.message);
-      bool did_set = false;
-      bool did_remove = false;
-      {
-        std::unique_lock lock(mu_);
-        if (req.remove_local) {
-          did_remove = scanner_.forget(m);
-        }
-        if (req.set_local) {
-          did_set = scanner_.learn(m, req.message_class == "spam");
-        }
-      }
-      if (did_set || did_remove) {
-        dirty_ = true;
-        ++counters_.learned;
-      }
-      spdlog::info("spamd: tell class={} set={} remove={} size={} user={} peer={}",
-                   req.message_class.empty() ? "-" : req.message_class, did_set, did_remove,
-                   req.message.size(), sanitize_line(req.user, 64), peer);
-      return spamd::format_tell_reply(did_set, did_remove);
-    }
+    case Method::Tell:
+      return tell(req, peer);
     default:
       break;
   }
@@ -286,11 +165,31 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
   return spamd::format_reply(req, v);
 }
 
-void SpamdService::learn(std::string_view raw, bool is_spam) {
-  const mime::Message m = mime::parse_message(raw);
-  std::unique_lock lock(mu_);
-  scanner_.learn(m, is_spam);
-  dirty_ = true;
+std::string SpamdService::tell(const spamd::Request& req, const std::string& peer) {
+  if (!allow_tell_) {
+    ++counters_.protocol_errors;
+    return spamd::unavailable_error("TELL commands are not enabled (spamd.allow_tell)");
+  }
+  const mime::Message m = mime::parse_message(req.message);
+  bool did_set = false;
+  bool did_remove = false;
+  {
+    std::unique_lock lock(mu_);
+    if (req.remove_local) {
+      did_remove = scanner_.forget(m);
+    }
+    if (req.set_local) {
+      did_set = scanner_.learn(m, req.message_class == "spam");
+    }
+  }
+  if (did_set || did_remove) {
+    dirty_ = true;
+    ++counters_.learned;
+  }
+  spdlog::info("spamd: tell class={} set={} remove={} size={} user={} peer={}",
+               req.message_class.empty() ? "-" : req.message_class, did_set, did_remove,
+               req.message.size(), sanitize_line(req.user, 64), peer);
+  return spamd::format_tell_reply(did_set, did_remove);
 }
 
 io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
@@ -309,67 +208,15 @@ io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
   const auto start = std::chrono::steady_clock::now();
   const mime::Message m = mime::parse_message(req.body);
   const spamd::Evaluation e = evaluate(m, true);
-  const spamd::Analysis& a = e.analysis;
   count(e);
-  boost::json::object symbols;
-  for (const auto& sym : a.symbols) {
-    symbols[sym.name] = boost::json::object{{"name", sym.name},
-                                            {"score", sym.score},
-                                            {"metric_score", sym.score},
-                                            {"description", sym.description}};
-  }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  boost::json::object out{
-      {"is_skipped", false},
-      {"score", std::round(a.score * 100.0) / 100.0},
-      {"required_score", a.required},
-      {"action", a.action},
-      {"thresholds", boost::json::object{{"reject", e.reject_score}, {"add header", a.required}}},
-      {"symbols", std::move(symbols)},
-      {"messages", boost::json::object{}},
-      {"message-id", m.message_id},
-      {"time_real", secs},
-  };
-  res.body = boost::json::serialize(out);
+  res.body = checkv2_json(e, m.message_id, secs);
+  const spamd::Analysis& a = e.analysis;
   spdlog::info("spamd: checkv2 {} score={:.1f}/{:.1f} action={} symbols={} size={} peer={}",
                a.is_spam ? "spam" : "ham", a.score, a.required, a.action, spamd::symbol_list(a),
                req.body.size(), req.peer);
   return res;
-}
-
-std::size_t SpamdService::learn_bulk(
-    const std::vector<std::pair<const std::string*, bool>>& messages, unsigned threads) {
-  threads = std::max(1U, threads);
-  constexpr std::size_t kBatch = 512;
-  std::size_t learned = 0;
-  std::vector<spamd::Scanner::Prepared> prepared(kBatch);
-  for (std::size_t base = 0; base < messages.size(); base += kBatch) {
-    const std::size_t n = std::min(kBatch, messages.size() - base);
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-      std::size_t i;
-      while ((i = next++) < n) {
-        const mime::Message m = mime::parse_message(*messages[base + i].first);
-        std::shared_lock lock(mu_);
-        prepared[i] = scanner_.prepare(m);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) {
-      pool.emplace_back(work);
-    }
-    work();
-    for (auto& t : pool) {
-      t.join();
-    }
-    std::unique_lock lock(mu_);
-    for (std::size_t i = 0; i < n; ++i) {
-      learned += scanner_.learn(prepared[i], messages[base + i].second) ? 1 : 0;
-    }
-  }
-  dirty_ = true;
-  return learned;
 }
 
 spamd::Evaluation SpamdService::evaluate(const mime::Message& m, bool explain) const {
@@ -385,10 +232,6 @@ void SpamdService::count(const spamd::Evaluation& e) {
   if (e.is_spam()) {
     ++counters_.spam;
   }
-}
-
-spamd::Analysis SpamdService::check(std::string_view raw, bool explain) const {
-  return evaluate(mime::parse_message(raw), explain).analysis;
 }
 
 std::uint64_t SpamdService::spam_learned() const {
@@ -411,26 +254,9 @@ Result<void> SpamdService::save() {
     blob = scanner_.serialize();
   }
   dirty_ = false;
-  std::error_code ec;
-  const fs::path target(model_path_);
-  if (target.has_parent_path()) {
-    fs::create_directories(target.parent_path(), ec);
-  }
-  const std::string tmp = model_path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(blob.data(), static_cast<std::streamsize>(blob.size()));
-    out.flush();
-    if (!out) {
-      dirty_ = true;
-      return fail(Errc::Io, fmt::format("cannot write {}", tmp));
-    }
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
+  if (auto ok = io::save_mail_model(model_path_, blob); !ok) {
     dirty_ = true;
-    return fail(Errc::Io,
-                fmt::format("cannot rename {} to {}: {}", tmp, model_path_, ec.message()));
+    return ok;
   }
   return {};
 }
@@ -442,177 +268,15 @@ Result<void> SpamdService::save_if_dirty() {
   return save();
 }
 
-Result<std::vector<std::string>> read_messages(const std::string& path) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    out.push_back(ss.str());
-    return out;
-  }
-  if (fs::is_directory(path, ec)) {
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(path, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec)) {
-        files.push_back(it->path());
-      }
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      auto sub = read_messages(f.string());
-      if (!sub) {
-        return sub;
-      }
-      for (auto& m : *sub) {
-        out.push_back(std::move(m));
-      }
-    }
-    return out;
-  }
-  auto data = read_whole(path);
-  if (!data) {
-    return tl::unexpected(data.error());
-  }
-  auto msgs = mime::mbox_messages(*data);
-  if (!msgs) {
-    return fail(msgs.error().code, fmt::format("{}: {}", path, msgs.error().message));
-  }
-  std::move(msgs->begin(), msgs->end(), std::back_inserter(out));
-  return out;
-}
-
-int learn_command(const Values& v, const std::vector<std::string>& spam,
-                  const std::vector<std::string>& ham) {
-  auto svc = SpamdService::open(v);
-  if (!svc) {
-    std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
-    return 2;
-  }
-  // Interleave the two classes so an online model does not drift towards the last one read.
-  std::vector<std::string> s;
-  std::vector<std::string> h;
-  for (const auto& p : spam) {
-    auto m = read_messages(p);
-    if (!m) {
-      std::fprintf(stderr, "greyflux: %s\n", m.error().message.c_str());
-      return 2;
-    }
-    std::move(m->begin(), m->end(), std::back_inserter(s));
-  }
-  for (const auto& p : ham) {
-    auto m = read_messages(p);
-    if (!m) {
-      std::fprintf(stderr, "greyflux: %s\n", m.error().message.c_str());
-      return 2;
-    }
-    std::move(m->begin(), m->end(), std::back_inserter(h));
-  }
-  const auto start = std::chrono::steady_clock::now();
-  const std::size_t total = s.size() + h.size();
-  std::vector<std::pair<const std::string*, bool>> order;
-  order.reserve(total);
-  std::size_t si = 0;
-  std::size_t hi = 0;
-  while (si < s.size() || hi < h.size()) {
-    // Keep the running proportions equal.
-    const bool take_spam = hi >= h.size() || (si < s.size() && si * h.size() <= hi * s.size());
-    if (take_spam) {
-      order.emplace_back(&s[si++], true);
-    } else {
-      order.emplace_back(&h[hi++], false);
-    }
-  }
-  (*svc)->learn_bulk(order, std::max(1U, std::thread::hardware_concurrency()));
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (auto ok = (*svc)->save(); !ok) {
-    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
-    return 2;
-  }
-  std::printf(
-      "learned %zu spam and %zu ham in %.2f s (%.0f msg/s); model now has %llu spam, "
-      "%llu ham: %s\n",
-      s.size(), h.size(), secs, secs > 0 ? static_cast<double>(total) / secs : 0.0,
-      static_cast<unsigned long long>((*svc)->spam_learned()),
-      static_cast<unsigned long long>((*svc)->ham_learned()), v.str("spamd.model").c_str());
-  return 0;
-}
-
-int classify_command(const Values& v, const std::vector<std::string>& files, bool explain) {
-  auto svc = SpamdService::open(v);
-  if (!svc) {
-    std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
-    return 3;
-  }
-  int rc = 0;
-  std::vector<std::string> names;
-  std::vector<std::string> raws;
-  for (const auto& f : files) {
-    auto msgs = read_messages(f);
-    if (!msgs) {
-      std::fprintf(stderr, "greyflux: %s\n", msgs.error().message.c_str());
-      rc = 3;
-      continue;
-    }
-    for (std::size_t i = 0; i < msgs->size(); ++i) {
-      names.push_back(msgs->size() == 1 ? f : fmt::format("{}#{}", f, i + 1));
-      raws.push_back(std::move((*msgs)[i]));
-    }
-  }
-  // Scanning is read-only: every core takes messages; output stays in input order.
-  std::vector<spamd::Analysis> results(raws.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    std::size_t i;
-    while ((i = next++) < raws.size()) {
-      results[i] = (*svc)->check(raws[i], explain);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::max(1U, std::thread::hardware_concurrency()); ++t) {
-    pool.emplace_back(work);
-  }
-  work();
-  for (auto& t : pool) {
-    t.join();
-  }
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const spamd::Analysis& a = results[i];
-    std::printf("%s %s score=%.1f/%.1f p=%.4f tests=%s\n", names[i].c_str(), a.is_spam ? "S" : "H",
-                a.score, a.required, a.p_spam, spamd::symbol_list(a).c_str());
-    if (explain) {
-      std::fputs(spamd::format_report(a, "").c_str(), stdout);
-    }
-  }
-  if (rc != 0) {
-    return rc;
-  }
-  if (results.size() == 1) {
-    return results[0].is_spam ? 0 : 1;
-  }
-  return 0;
-}
-
 struct SpamdRuntime::Impl {
   std::unique_ptr<SpamdService> svc;
   std::unique_ptr<io::LineServer> server;
-  std::unique_ptr<boost::asio::steady_timer> timer;
-  Millis save_interval{60000};
-  std::atomic<bool> stopping{false};
+  std::unique_ptr<io::PeriodicTimer> save_timer;  // spamd.save_interval
 
-  void schedule_save() {
-    timer->expires_after(save_interval);
-    timer->async_wait([this](boost::system::error_code ec) {
-      if (ec || stopping) {
-        return;
-      }
-      if (auto ok = svc->save_if_dirty(); !ok) {
-        spdlog::error("spamd: {}", ok.error().message);
-      }
-      schedule_save();
-    });
+  void save() {
+    if (auto ok = svc->save_if_dirty(); !ok) {
+      spdlog::error("spamd: {}", ok.error().message);
+    }
   }
 };
 
@@ -634,7 +298,7 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
   if (flux) {
     s->set_flux_lookup(std::move(flux));
   }
-  io::LineServerOptions o = s->server_options(v);
+  io::LineServerOptions o = spamd_server_options(v);
   o.connection_context = std::move(connection_context);
   o.on_eof = [s](std::string& in, std::string& out, const std::string& peer) {
     s->on_eof(in, out, peer);
@@ -646,9 +310,9 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
   if (auto ok = impl_->server->start(); !ok) {
     return ok;
   }
-  impl_->save_interval = v.duration("spamd.save_interval");
-  impl_->timer = std::make_unique<boost::asio::steady_timer>(ioc);
-  impl_->schedule_save();
+  impl_->save_timer = std::make_unique<io::PeriodicTimer>(ioc, v.duration("spamd.save_interval"),
+                                                          [impl = impl_.get()] { impl->save(); });
+  impl_->save_timer->start();
   std::string where;
   for (const auto& l : o.listen) {
     where += (where.empty() ? "" : ", ") + l.to_string();
@@ -680,9 +344,8 @@ void SpamdRuntime::reload(const Values& v) {
 }
 
 void SpamdRuntime::drain() {
-  impl_->stopping = true;
-  if (impl_->timer) {
-    impl_->timer->cancel();
+  if (impl_->save_timer) {
+    impl_->save_timer->stop();
   }
   if (impl_->server) {
     impl_->server->drain();
@@ -691,9 +354,7 @@ void SpamdRuntime::drain() {
 
 void SpamdRuntime::finish() {
   if (impl_->svc) {
-    if (auto ok = impl_->svc->save_if_dirty(); !ok) {
-      spdlog::error("spamd: {}", ok.error().message);
-    }
+    impl_->save();
   }
 }
 

@@ -1,16 +1,20 @@
 #pragma once
-// The mail scanner service: the [spamd] settings, the learned mail model (file, reader/writer
-// lock, periodic save), the spamd-protocol frame handler for io::LineServer, and the bulk
-// `greyflux learn` / `greyflux classify` commands.
+// The mail scanner front doors in `greyflux serve`: the spamd protocol on its own listener and
+// Rspamd's /checkv2 on the [http] one, over one learned mail model (reader/writer lock,
+// periodic save). This file is wiring: the decisions are in core/spamd (evaluate.hpp), the
+// settings mapping in spamd_settings.hpp, the model and RPZ files in io/mail and io/flux,
+// `greyflux learn` / `greyflux classify` in mail_cli.hpp.
 //
 // Life of a spamd request (docs/architecture.md): LineServer reads bytes -> on_frame/on_eof
 // call spamd::parse_request (NeedMore until the request line, headers and Content-length bytes,
-// or the client's half-close, are in) -> mime::parse_message -> Scanner::scan under the shared
-// lock -> spamd::format_reply -> LineServer writes it, half-closes and closes. TELL takes the
-// exclusive lock to learn and marks the model dirty; a timer saves it every save_interval.
+// or the client's half-close, are in) -> answer(): mime::parse_message -> evaluate() =
+// spamd::evaluate under the shared lock (scan + action) -> spamd::make_verdict ->
+// spamd::format_reply -> LineServer writes it, half-closes and closes. TELL takes the exclusive
+// lock to learn and marks the model dirty; a timer saves it every save_interval.
 //
-// Threading: on_frame/on_eof run on many io threads at once. Errors: protocol errors become one
-// reply line and one rate-limited log line; a model file that cannot be read is a startup error.
+// Threading: on_frame/on_eof/checkv2 run on many io threads at once. Errors: protocol errors
+// become one reply line and one rate-limited log line; a model file or RPZ that cannot be read
+// is a startup error (on reload a bad RPZ keeps the previous names).
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -18,9 +22,9 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <vector>
 
 #include "app/settings.hpp"
+#include "app/spamd_settings.hpp"
 #include "core/spamd/evaluate.hpp"
 #include "core/spamd/protocol.hpp"
 #include "core/spamd/scanner.hpp"
@@ -32,9 +36,6 @@ class io_context;
 }
 
 namespace gf::app {
-
-// Checks the [spamd] settings (listen addresses, thresholds, engine).
-[[nodiscard]] Result<void> validate_spamd(const Values& v);
 
 struct SpamdCounters {
   std::atomic<std::uint64_t> checked{0};
@@ -51,27 +52,19 @@ class SpamdService {
   // LineServer hooks: one request per connection.
   io::FrameResult on_frame(std::string& in, std::string& out, const std::string& peer);
   void on_eof(std::string& in, std::string& out, const std::string& peer);
-  io::LineServerOptions server_options(const Values& v) const;
 
   // Rspamd's HTTP API on the [http] listener: POST /checkv2 (the message is the body; reply
   // JSON with action, score, required_score, symbols) and GET /ping.
   [[nodiscard]] io::HttpResponse checkv2(const io::HttpRequest& req);
 
-  // Applies the reloadable settings (threshold, reject score, allow_tell, max_message).
-  void reload(const Values& v);
-  // Writes the model file if it changed since the last save (atomically: temp file + rename).
-  [[nodiscard]] Result<void> save_if_dirty();
-
-  // Bulk paths used by the CLI and benchmarks.
-  void learn(std::string_view raw, bool is_spam);
-  // Learns many messages in the given order: parsing and feature extraction run on `threads`
-  // threads, training on one. Returns how many were learned (not already known).
-  std::size_t learn_bulk(const std::vector<std::pair<const std::string*, bool>>& messages,
-                         unsigned threads);
-  [[nodiscard]] spamd::Analysis check(std::string_view raw, bool explain) const;
   // The one scan-to-action path (spamd::evaluate) under the shared lock, with the current
   // reject_score and flux names; the spamd answer and /checkv2 both come through here.
   [[nodiscard]] spamd::Evaluation evaluate(const mime::Message& m, bool explain) const;
+
+  // Applies the reloadable settings (threshold, reject score, allow_tell, max_message, flux_rpz).
+  void reload(const Values& v);
+  // Writes the model file if it changed since the last save (atomically: temp file + rename).
+  [[nodiscard]] Result<void> save_if_dirty();
   [[nodiscard]] Result<void> save();
   [[nodiscard]] const SpamdCounters& counters() const { return counters_; }
   // The running fast-flux detector's index, preferred over spamd.flux_rpz when it returns one.
@@ -85,6 +78,7 @@ class SpamdService {
   SpamdService(spamd::Scanner scanner, std::string model_path, std::string host);
   io::FrameResult step(std::string& in, std::string& out, const std::string& peer, bool eof);
   std::string answer(const spamd::Request& req, const std::string& peer);
+  std::string tell(const spamd::Request& req, const std::string& peer);
   void count(const spamd::Evaluation& e);
 
   std::shared_ptr<const flux::FluxIndex> flux() const;
@@ -123,15 +117,5 @@ class SpamdRuntime {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// `greyflux learn --spam PATH... --ham PATH...` (files, directories, mbox files).
-int learn_command(const Values& v, const std::vector<std::string>& spam,
-                  const std::vector<std::string>& ham);
-// `greyflux classify FILE...` ("-" = standard input): one line per message; for one message
-// the exit code says spam (0) or ham (1), as bogofilter's does; 3 on errors.
-int classify_command(const Values& v, const std::vector<std::string>& files, bool explain);
-
-// Reads messages from files, directories (recursively, sorted) and mbox files ("From " lines).
-[[nodiscard]] Result<std::vector<std::string>> read_messages(const std::string& path);
 
 }  // namespace gf::app
