@@ -28,6 +28,18 @@ TEST(Sender, UnwrapsSrs0AndSrs1ToTheOriginalSender) {
   EXPECT_EQ(normalize_sender("srs0=broken@fwd.example"), "srs0=broken@fwd.example");
 }
 
+TEST(Sender, NormalisingTwiceChangesNothing) {
+  // Found by fuzz_sender: one pass left an inner SRS wrapper, brackets or spaces behind.
+  for (const char* s : {"SRS0=H=T=orig=SRS1=H=f1==H=T=orig=al@f2alice@f",
+                        "SRS0=HHH=TT=mid.example=SRS0=HHH=TT=orig.example=alice@mid@fwd.example",
+                        "<<alice@example.com>>", "srs0=h=t= d =x@f", "srs0=h=t=d>=<x@f"}) {
+    const std::string once = normalize_sender(s);
+    EXPECT_EQ(normalize_sender(once), once) << s;
+  }
+  EXPECT_EQ(normalize_sender("SRS0=H=T=orig=SRS1=H=f1==H=T=orig=al@f2alice@f"), "al@f2alice@orig");
+  EXPECT_EQ(normalize_sender("<<alice@example.com>>"), "alice@example.com");
+}
+
 TEST(Sender, FoldsVerpDigitRuns) {
   EXPECT_EQ(normalize_sender("bounce-12345-67@lists.example.com"), "bounce-#-#@lists.example.com");
   EXPECT_EQ(normalize_sender("user123@example.com"), "user123@example.com");

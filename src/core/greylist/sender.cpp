@@ -110,9 +110,8 @@ std::string fold_digit_runs(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-std::string normalize_sender(std::string_view sender) {
+// One pass of the rules in sender.hpp.
+std::string normalize_once(std::string_view sender) {
   std::string lower = ascii_lower(trim_ws(sender));
   if (lower.size() >= 2 && lower.front() == '<' && lower.back() == '>') {
     lower = lower.substr(1, lower.size() - 2);
@@ -135,6 +134,24 @@ std::string normalize_sender(std::string_view sender) {
   }
   user = fold_digit_runs(user);
   return user + '@' + domain;
+}
+
+}  // namespace
+
+// Passes repeat until nothing changes, so the result is idempotent (fuzz_sender checks it): one
+// pass can expose more to unwrap, e.g. an SRS address wrapped in another, spaces or brackets
+// inside the SRS domain. After the first pass every change shortens the string or folds a
+// digit, so the loop ends; usual senders take two passes.
+std::string normalize_sender(std::string_view sender) {
+  std::string cur = normalize_once(sender);
+  for (std::size_t guard = 0; guard <= cur.size() + 1; ++guard) {
+    std::string next = normalize_once(cur);
+    if (next == cur) {
+      break;
+    }
+    cur = std::move(next);
+  }
+  return cur;
 }
 
 std::string_view address_domain(std::string_view address) {
