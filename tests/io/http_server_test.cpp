@@ -19,13 +19,20 @@ using tcp = asio::ip::tcp;
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(HttpHandler handler) {
+  // With run_thread false the test drives the server's io_context itself (run_server_thread()
+  // hands it to a thread later).
+  void start(HttpHandler handler, bool run_thread = true) {
     HttpServerOptions o;
     o.listen = {parse_listen("127.0.0.1:0").value()};
     o.request_timeout = std::chrono::seconds(5);
     server_ = std::make_unique<HttpServer>(ioc_, o, std::move(handler));
     ASSERT_TRUE(server_->start());
     port_ = server_->ports().at(0);
+    if (run_thread) {
+      run_server_thread();
+    }
+  }
+  void run_server_thread() {
     thread_ = std::thread([this] { ioc_.run(); });
   }
   void TearDown() override {
@@ -83,7 +90,14 @@ TEST_F(HttpServerTest, LargeAnswerToAClientThatReadsLateArrivesWhole) {
   });
   tcp::socket s = connect();
   asio::write(s, asio::buffer(std::string("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server's write stall
+  // Read nothing until the answer has started to arrive: 8 MiB cannot fit in the socket
+  // buffers, so from then on the server's write is stalled on this client (bounded wait).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s.available() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_GT(s.available(), 0u);
+  EXPECT_EQ(server_->stats().requests.load(), 1u);
   auto [head, body] = read_answer(s);
   EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
   EXPECT_EQ(body, big);
@@ -93,19 +107,25 @@ TEST_F(HttpServerTest, LargeAnswerToAClientThatReadsLateArrivesWhole) {
 }
 
 TEST_F(HttpServerTest, RequestInPiecesIsParsedAcrossReadsAndHeadersStayOnOneLine) {
-  start([](const HttpRequest& req) {
-    HttpResponse r;
-    r.body = req.method + " " + req.path + " " + req.body;
-    r.headers.emplace_back("X-Echo", "line one\r\nX-Injected: yes");
-    return r;
-  });
+  start(
+      [](const HttpRequest& req) {
+        HttpResponse r;
+        r.body = req.method + " " + req.path + " " + req.body;
+        r.headers.emplace_back("X-Echo", "line one\r\nX-Injected: yes");
+        return r;
+      },
+      /*run_thread=*/false);
   tcp::socket s = connect();
+  s.set_option(tcp::no_delay(true));  // one segment per piece
   const std::string request =
       "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world";
+  // The server runs here, one handler after each piece (accept, then one read per piece), so
+  // it parses across reads instead of finding the whole request in one.
   for (std::size_t at = 0; at < request.size(); at += 7) {
     asio::write(s, asio::buffer(request.substr(at, 7)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(ioc_.run_one_for(std::chrono::seconds(10)), 1u);
   }
+  run_server_thread();
   auto [head, body] = read_answer(s);
   EXPECT_EQ(body, "POST /form hello world");
   EXPECT_NE(head.find("X-Echo: line one  X-Injected: yes\r\n"), std::string::npos) << head;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -57,8 +58,12 @@ TEST(IoPool, StopEndsRunFromAnyThread) {
   asio::steady_timer forever(pool.main(), std::chrono::hours(1));
   bool fired = false;
   forever.async_wait([&](boost::system::error_code) { fired = true; });
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // stop() must come while run() runs: the stopper waits (bounded) for a handler that only a
+  // running main context can execute, instead of sleeping and hoping run() has started.
+  std::promise<void> running;
+  asio::post(pool.main(), [&] { running.set_value(); });
+  std::thread stopper([&, started = running.get_future()] {
+    EXPECT_EQ(started.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     pool.stop();
   });
   pool.run();

@@ -1,4 +1,6 @@
 // Scheduling class of background work: the store writer's commits run idle while it keeps up.
+#include "io/sys/thread_priority.hpp"
+
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <unistd.h>
@@ -11,7 +13,6 @@
 #include <thread>
 
 #include "io/store/group_commit.hpp"
-#include "io/sys/thread_priority.hpp"
 
 namespace gf::io {
 namespace {
@@ -32,15 +33,18 @@ TEST(ThreadPriority, SwitchesTheCallingThreadBetweenIdleAndNormal) {
 
 TEST(RoundPriority, OnlyTheWorkOfAnOnTimeRoundRunsIdle) {
   std::thread t([] {
-    RoundPriority p(std::chrono::milliseconds(20));
-    EXPECT_FALSE(p.begin_round());  // on time
-    EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);  // nothing idle outside run_idle()
+    // Simulated time: rounds 20 ms apart are on time, one 60 ms after the last is late.
+    using std::chrono::milliseconds;
+    const RoundPriority::Clock::time_point t0{};
+    RoundPriority p(milliseconds(20), t0);
+    EXPECT_FALSE(p.begin_round(t0 + milliseconds(20)));  // on time
+    EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);     // nothing idle outside run_idle()
     EXPECT_EQ(p.run_idle([] { return ::sched_getscheduler(0); }), SCHED_IDLE);
     EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // > 2 intervals late
-    EXPECT_TRUE(p.begin_round());
+    EXPECT_FALSE(p.begin_round(t0 + milliseconds(60)));  // exactly two intervals: not late yet
+    EXPECT_TRUE(p.begin_round(t0 + milliseconds(121)));  // > 2 intervals late
     EXPECT_EQ(p.run_idle([] { return ::sched_getscheduler(0); }), SCHED_OTHER);  // catching up
-    EXPECT_FALSE(p.begin_round());  // back on time
+    EXPECT_FALSE(p.begin_round(t0 + milliseconds(141)));                         // back on time
     EXPECT_EQ(p.run_idle([] { return ::sched_getscheduler(0); }), SCHED_IDLE);
   });
   t.join();

@@ -16,8 +16,7 @@ bool ThreadPriority::set_background(bool background) {
   return true;
 }
 
-bool RoundPriority::begin_round() {
-  const auto now = std::chrono::steady_clock::now();
+bool RoundPriority::begin_round(Clock::time_point now) {
   late_ = now - last_round_ > 2 * interval_;
   last_round_ = now;
   return late_;

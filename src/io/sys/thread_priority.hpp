@@ -27,9 +27,13 @@ class ThreadPriority {
 // io thread waits for would stall requests for as long as other work keeps the cores busy.
 class RoundPriority {
  public:
-  explicit RoundPriority(std::chrono::milliseconds interval) : interval_(interval) {}
+  using Clock = std::chrono::steady_clock;
+  explicit RoundPriority(std::chrono::milliseconds interval, Clock::time_point now = Clock::now())
+      : interval_(interval), last_round_(now) {}
   // Call when a round starts. True when this round is late (and so runs at normal priority).
-  bool begin_round();
+  bool begin_round() { return begin_round(Clock::now()); }
+  // The same with the time given (tests pass simulated time instead of sleeping).
+  bool begin_round(Clock::time_point now);
   // Runs `work` at idle priority unless the round is late; normal priority again afterwards.
   template <class Work>
   decltype(auto) run_idle(Work&& work) {
@@ -44,7 +48,7 @@ class RoundPriority {
  private:
   ThreadPriority priority_;
   std::chrono::milliseconds interval_;
-  std::chrono::steady_clock::time_point last_round_ = std::chrono::steady_clock::now();
+  Clock::time_point last_round_;
   bool late_ = false;
 };
 
