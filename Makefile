@@ -29,6 +29,7 @@ bench: build
 	bash scripts/deps.sh bench
 	bash bench/greylist_anchors.sh $(BUILD_DIR)
 	bash bench/akismet/run.sh $(BUILD_DIR)/greyflux
+	python3 bench/latency_ratios.py $(BUILD_DIR)/greyflux
 
 bench-spamd: build
 	bash scripts/deps.sh bench

@@ -3,7 +3,11 @@
 set -euo pipefail
 bin="$1"; sample="$2"
 "$bin" check-config "$sample" >/dev/null
-keys() { awk '/^\[/{gsub(/[\[\]]/,""); s=$0} /^[a-z_]+ *=/{print s"."$1}' "$1" | sort; }
+# Every bare key (letters, digits, '_' and '-', as TOML allows), with or without spaces before '='.
+keys() {
+  awk '/^\[/{gsub(/[\[\] \t]/,""); s=$0}
+       /^[A-Za-z0-9_-]+[ \t]*=/{k=$0; sub(/[ \t]*=.*/,"",k); print s"."k}' "$1" | sort
+}
 tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
 "$bin" dump-config > "$tmp"
 if ! diff <(keys "$tmp") <(keys "$sample"); then

@@ -6,10 +6,11 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 import unittest
 
-from gfdaemon import Conn, Daemon, request
+from gfdaemon import Conn, Daemon, ask_until, request
 
 BINARY = None
 
@@ -23,6 +24,11 @@ class DaemonTest(unittest.TestCase):
             d.stop(signal.SIGKILL)
             shutil.rmtree(d.tmp, ignore_errors=True)
 
+    def tmp_dir(self):
+        path = tempfile.mkdtemp(prefix="gf-daemon-files-")
+        self.addCleanup(shutil.rmtree, path, True)
+        return path
+
     def daemon(self, *sets, extra="", **kw):
         d = Daemon(BINARY, extra=extra, sets=sets, **kw)
         self.daemons.append(d)
@@ -33,9 +39,9 @@ class DaemonTest(unittest.TestCase):
         c = Conn(d.port)
         self.assertTrue(c.ask().startswith("action=DEFER_IF_PERMIT 4.2.0 Greylisted"))
         self.assertTrue(c.ask().startswith("action=DEFER_IF_PERMIT"))
-        time.sleep(1.2)
+        # Retry over the unix socket until the 1 s delay has run out on the daemon's clock.
         u = Conn(path=d.unix)
-        r = u.ask(instance="m2")
+        r = ask_until(u, lambda a: not a.startswith("action=DEFER"), instance="m2")
         self.assertRegex(r, r"^action=PREPEND X-Greylist: delayed \d+ seconds by greyflux-")
         self.assertEqual(c.ask(instance="m2", recipient="bob@example.org"), "action=DUNNO")
         self.assertEqual(c.ask(protocol_state="DATA"), "action=DUNNO")
@@ -64,10 +70,12 @@ class DaemonTest(unittest.TestCase):
         cut.s.sendall(request()[:40])
         cut.close()
         self.assertTrue(good.ask(recipient="keep@example.org").startswith("action=DEFER"))
-        stats = d.cli("stats")
-        self.assertEqual(stats.returncode, 0, stats.stderr)
-        self.assertIn("connections.closed_bad_input\t5", stats.stdout)
-        self.assertIn("decisions.early-retry\t", stats.stdout)
+        stats = d.stats()
+        self.assertEqual(stats["connections.closed_bad_input"], 5)
+        # The first request was new; the six after it (one per bad input, one after the cut)
+        # were early retries of the same triplet.
+        self.assertEqual(stats["decisions.new"], 1)
+        self.assertEqual(stats["decisions.early-retry"], 6)
         listed = d.cli("greylist", "show", "keep@example.org")
         self.assertIn("keep@example.org", listed.stdout)
         self.assertTrue(d.wait_log("closing"))
@@ -77,7 +85,10 @@ class DaemonTest(unittest.TestCase):
         d = self.daemon("policy.idle_timeout=1s", "policy.max_connections=300")
         idle = [Conn(d.port) for _ in range(280)]
         extra = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(60)]
-        time.sleep(0.3)
+        # Wait until the daemon has taken or refused every one of the 340 connections.
+        stats = d.wait_stats(lambda s: s["connections.accepted"] + s["connections.refused"] >= 340)
+        self.assertGreaterEqual(stats["connections.accepted"] + stats["connections.refused"], 340)
+        self.assertGreaterEqual(stats["connections.refused"], 20)
         refused = 0
         for s in extra:
             s.settimeout(2)
@@ -126,14 +137,49 @@ class DaemonTest(unittest.TestCase):
             f.write("203.0.113.0/24\n")
         d.proc.send_signal(signal.SIGHUP)
         self.assertTrue(d.wait_log("reloaded"))
-        time.sleep(1.1)
-        self.assertTrue(c.ask(recipient="r1@example.org").startswith("action=PREPEND"))
+        # The new 1 s delay counts from r1's first attempt under the old config.
+        r = ask_until(c, lambda a: not a.startswith("action=DEFER"), recipient="r1@example.org")
+        self.assertTrue(r.startswith("action=PREPEND"), r)
         self.assertEqual(c.ask(client_address="203.0.113.9"), "action=DUNNO")
         with open(d.config, "a") as f:
             f.write("[bogus\n")
         d.proc.send_signal(signal.SIGHUP)
         self.assertTrue(d.wait_log("reload failed, keeping the old config"))
         self.assertEqual(c.ask(client_address="203.0.113.9"), "action=DUNNO")
+        self.assertEqual(d.stop(), 0)
+
+    def test_whitelist_file_that_goes_missing_or_bad_at_sighup(self):
+        wl = os.path.join(self.tmp_dir(), "clients")
+        with open(wl, "w") as f:
+            f.write("203.0.113.0/24\n")
+        d = self.daemon(extra=f'[greylist]\ndelay = "1h"\nwhitelist_clients = ["{wl}"]\n')
+        c = Conn(d.port)
+        self.assertEqual(c.ask(client_address="203.0.113.9"), "action=DUNNO")
+        # Missing: the reload fails with the file's name, and the old whitelist stays in force.
+        os.remove(wl)
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(d.wait_log("reload failed, keeping the old config"))
+        self.assertIn(f"cannot read {wl}", d.log_text())
+        self.assertEqual(c.ask(client_address="203.0.113.9"), "action=DUNNO")
+        # Bad lines: each is reported with file and line and skipped, as postgrey does; the
+        # good line is loaded and replaces the old list.
+        with open(wl, "w") as f:
+            f.write("garbage line here\n/[unclosed/\n198.51.100.0/24\n")
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(d.wait_log("reloaded", count=1), d.log_text()[-1000:])
+        log = d.log_text()
+        self.assertIn(f"{wl}:1: 'garbage line here' fits no whitelist form", log)
+        self.assertIn(f"{wl}:2:", log)
+        self.assertIn("1 client and 0 recipient whitelist entries", log)
+        self.assertEqual(c.ask(client_address="198.51.100.7"), "action=DUNNO")
+        self.assertTrue(c.ask(client_address="203.0.113.9").startswith("action=DEFER"))
+        # Binary garbage: one warning, an empty list, the daemon keeps serving.
+        with open(wl, "wb") as f:
+            f.write(b"\x00\xff\xfe binary\n")
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(d.wait_log("reloaded", count=2), d.log_text()[-1000:])
+        self.assertIn("0 client and 0 recipient whitelist entries", d.log_text())
+        self.assertTrue(c.ask(client_address="198.51.100.7").startswith("action=DEFER"))
         self.assertEqual(d.stop(), 0)
 
     def test_sigterm_drains_open_connections_and_exits_zero(self):
@@ -199,26 +245,28 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(c.ask(recipient="postmaster@example.org"), "action=DUNNO")
         self.assertEqual(d.stop(), 0)
 
-    def test_store_failure_answers_quickly_and_keeps_serving(self):
-        # a tiny map fills quickly: commits fail, requests get the configured failure answer
+    def test_store_failure_answers_and_keeps_serving(self):
+        # A tiny map fills quickly: commits fail, requests get the configured failure answer.
+        # How fast those answers come is measured in bench/latency_ratios.py, as a ratio to a
+        # healthy store (a functional test on a loaded CI machine asserts no latency).
         d = self.daemon("greylist.delay=1h", "store.map_size=128KiB")
         c = Conn(d.port)
-        times = []
         dunno = 0
-        for i in range(5000):
-            t0 = time.time()
+        # At least 5000 requests, and on until the map has filled (bounded): on a loaded machine
+        # the idle-priority writer may not have committed anything after 5000.
+        deadline = time.time() + 60
+        i = 0
+        while i < 5000 or (dunno == 0 and time.time() < deadline):
             r = c.ask(recipient=f"{'x' * 150}{i}@example.org")
-            times.append(time.time() - t0)
+            self.assertTrue(r.startswith(("action=DUNNO", "action=DEFER_IF_PERMIT")), r)
             dunno += r == "action=DUNNO"
+            i += 1
         self.assertGreater(dunno, 0, "the store never failed")
-        # No answer waits for the failing store: the 99th percentile stays far below a commit
-        # interval, and even the worst (a descheduled thread on a loaded 2-core CI machine, where
-        # this once exceeded 100 ms) stays under a second.
-        times.sort()
-        self.assertLess(times[int(len(times) * 0.99)], 0.05, times[-10:])
-        self.assertLess(times[-1], 1.0)
         self.assertTrue(d.wait_log("store failure"))
-        self.assertIn("store.commit_failures", d.cli("stats").stdout)
+        stats = d.stats()
+        self.assertGreater(stats["store.commit_failures"], 0)
+        self.assertEqual(stats["decisions.store-failure"], dunno)
+        self.assertTrue(Conn(d.port).ask().startswith("action="))  # still serving
         self.assertEqual(d.stop(), 0)
 
     def test_memory_backend_and_ipv6_listener(self):

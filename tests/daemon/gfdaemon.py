@@ -13,6 +13,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def ask_until(conn, accept, timeout=10, **attrs):
+    """Asks again (a real retry) until accept(reply) holds or `timeout` passes; returns the last
+    reply. The bounded wait for a greylist delay to run out on the daemon's clock."""
+    deadline = time.time() + timeout
+    while True:
+        reply = conn.ask(**attrs)
+        if accept(reply) or time.time() >= deadline:
+            return reply
+        time.sleep(0.05)
+
+
 def request(**attrs):
     d = dict(request="smtpd_access_policy", protocol_state="RCPT", protocol_name="ESMTP",
              client_address="192.0.2.1", client_name="unknown", helo_name="client.example",
@@ -124,6 +135,29 @@ file = "{self.log}"
                 return None
         return self.proc.returncode if self.proc else None
 
+    def stats(self):
+        """`greyflux stats` as a dict of counter name -> number."""
+        out = self.cli("stats")
+        if out.returncode != 0:
+            raise RuntimeError("greyflux stats failed: " + out.stderr)
+        values = {}
+        for line in out.stdout.splitlines():
+            name, _, value = line.partition("\t")
+            try:
+                values[name] = float(value) if "." in value else int(value)
+            except ValueError:
+                values[name] = value
+        return values
+
+    def wait_stats(self, cond, timeout=10):
+        """Polls `greyflux stats` until cond(stats) holds; returns the last stats (check them)."""
+        deadline = time.time() + timeout
+        while True:
+            values = self.stats()
+            if cond(values) or time.time() >= deadline:
+                return values
+            time.sleep(0.05)
+
     def log_text(self):
         try:
             with open(self.log, encoding="utf-8") as f:
@@ -131,10 +165,11 @@ file = "{self.log}"
         except FileNotFoundError:
             return ""
 
-    def wait_log(self, needle, timeout=5):
+    def wait_log(self, needle, timeout=5, count=1):
+        """Waits (bounded) until the log holds `needle` at least `count` times."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if needle in self.log_text():
+            if self.log_text().count(needle) >= count:
                 return True
             time.sleep(0.05)
         return False

@@ -16,6 +16,8 @@
 # Usage:  postfix_greylist.sh /path/to/greyflux
 #         GF_POLICY_SERVER=postgrey postfix_greylist.sh      (develop against postgrey)
 # Env:    GF_DELAY_S    greylist delay in whole seconds, at least 2 (default 3)
+# Exit:   0 pass, 1 fail, 77 skipped: the immediate retry took longer than the delay allows to
+#         check (a loaded machine); everything else was checked and passed.
 #         GF_KEEP_TMP=1 keep the temp dir even on success (it is always kept on failure)
 #         GF_BUDGET_S   seconds for everything but cleanup (default 80; ctest TIMEOUT is 120)
 #
@@ -120,7 +122,7 @@ cleanup() {
     kill -TERM "$server_pid" 2>/dev/null
     wait_gone "$server_pid" 5 || kill -KILL "$server_pid" 2>/dev/null
   fi
-  if [ "$rc" -ne 0 ]; then
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
     for f in "$server_log" "$tmp/greyflux.log" "$maillog"; do
       [ -s "$f" ] || continue
       echo "---- last lines of $f ----"
@@ -331,6 +333,7 @@ expect_greylisted() {
 # "1 s"), so the window in which a retry must still be deferred is one second shorter than the
 # delay, and an acceptance must come at least delay-1 s after the first attempt.
 readonly early_ms=$(((delay_s - 1) * 1000))
+retry_unchecked=""
 t0="$SECONDS"
 t0_ns="$(date +%s%N)"
 send
@@ -341,7 +344,10 @@ elapsed_ms=$((($(date +%s%N) - t0_ns) / 1000000))
 if [ "$elapsed_ms" -lt "$early_ms" ]; then
   expect_greylisted "retry after ${elapsed_ms} ms"
 else
-  log "WARNING: retry finished after ${elapsed_ms} ms, too late to prove anything; not checked"
+  # Too slow to prove anything (a loaded machine). Everything else still runs, and the test
+  # then exits 77 so that ctest reports it as skipped, never as passed.
+  retry_unchecked="retry finished after ${elapsed_ms} ms, not under ${early_ms} ms"
+  log "WARNING: $retry_unchecked; the immediate-retry check cannot be made"
 fi
 
 # Retry until accepted. Retries before the delay are simply deferred again; the bound is the
@@ -395,4 +401,9 @@ if [ "$server_kind" = greyflux ]; then
   [ "$server_rc" -eq 0 ] || fail "greyflux must exit 0 on SIGTERM, got $server_rc"
 fi
 
+if [ -n "$retry_unchecked" ]; then
+  log "SKIPPED: postfix_greylist: the immediate-retry check was not made ($retry_unchecked);" \
+    "everything else passed. Retry on a less loaded machine or with a larger GF_DELAY_S."
+  exit 77
+fi
 log "PASS: postfix_greylist ($server_kind, delay ${delay_s} s, $attempt SMTP attempts)"

@@ -35,6 +35,19 @@ class AkismetDaemon(Daemon):
             raise RuntimeError("keys add failed: " + r.stderr)
         return r.stdout.strip()
 
+    def wait_committed(self, key, timeout=20):
+        """Posts one more comment-check and waits (bounded) until `greyflux akismet show` finds
+        it in the LMDB file: the store commits in order, so everything written before it is
+        committed too. The wait to use before kill -9, instead of sleeping past the interval."""
+        fields = dict(COMMENT, api_key=key, comment_content="commit marker")
+        guid = self.post("/1.1/comment-check", fields)[1]["x-akismet-guid"]
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.cli("akismet", "show", guid).returncode == 0:
+                return True
+            time.sleep(0.05)
+        return False
+
     def conn(self, timeout=10):
         return http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
 

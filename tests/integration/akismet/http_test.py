@@ -6,6 +6,7 @@ missing fields, slow clients), kill -9 without losing stored checks or feedback.
 Usage: http_test.py GREYFLUX_BINARY
 """
 import json
+import select
 import signal
 import socket
 import sys
@@ -121,6 +122,44 @@ class HttpTest(unittest.TestCase):
         self.assertIn("https://other.example,1,1,0,0,0,false", csv)
         c.close()
 
+    def test_key_sites_month_limit_and_offset(self):
+        # Three sites with 3, 2 and 1 calls: listed by calls, paged by limit and offset.
+        for n, blog in enumerate(("https://a.example", "https://b.example", "https://c.example")):
+            for i in range(3 - n):
+                self.check(blog=blog, comment_content=f"comment {i} on {blog} about rye bread")
+        c = self.d.conn()
+
+        def sites(query):
+            c.request("GET", f"/1.2/key-sites?api_key={self.key}{query}")
+            r = c.getresponse()
+            self.assertEqual(r.status, 200)
+            return json.loads(r.read())
+
+        full = sites("")
+        month = [k for k in full if k not in ("limit", "offset", "total")][0]
+        self.assertRegex(month, r"^\d{4}-\d{2}$")
+        self.assertEqual((full["limit"], full["offset"], full["total"]), (500, 0, 3))
+        order = [s["site"] for s in full[month]]
+        self.assertEqual(order, ["https://a.example", "https://b.example", "https://c.example"])
+        self.assertEqual([s["api_calls"] for s in full[month]], ["3", "2", "1"])
+        self.assertEqual(sites(f"&month={month}"), full)
+        page = sites("&limit=1&offset=1")
+        self.assertEqual((page["limit"], page["offset"], page["total"]), (1, 1, 3))
+        self.assertEqual([s["site"] for s in page[month]], order[1:2])
+        self.assertEqual([s["site"] for s in sites("&limit=2")[month]], order[:2])
+        self.assertEqual([s["site"] for s in sites("&offset=2")[month]], order[2:])
+        past = sites("&offset=5")
+        self.assertEqual((past[month], past["total"]), ([], 3))
+        empty = sites("&month=2020-01")
+        self.assertEqual((empty["2020-01"], empty["total"]), ([], 0))
+        self.assertNotIn(month, empty)
+        c.request("GET", f"/1.2/key-sites?api_key={self.key}&format=csv&limit=1&offset=1")
+        csv = c.getresponse().read().decode().splitlines()
+        self.assertIn("(limit:1, offset: 1, total: 3)", csv[0])
+        self.assertEqual(len(csv), 3, csv)  # title, column names, one site
+        self.assertTrue(csv[2].startswith(order[1] + ",2,"), csv)
+        c.close()
+
     def test_revoked_key_is_invalid(self):
         self.assertEqual(self.d.cli("keys", "revoke", self.key).returncode, 0)
         self.assertEqual(self.d.post("/1.1/verify-key", {"key": self.key, "blog": "b"})[2],
@@ -156,12 +195,15 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(self.check()[2], "false")
 
     def raw(self, data, expect_answers, pause=None, then=b""):
-        """Sends raw bytes (optionally more after a pause), reads until `expect_answers` HTTP
-        answers have fully arrived or the server closes; returns the bytes."""
+        """Sends raw bytes, reads until `expect_answers` HTTP answers have fully arrived or the
+        server closes; returns the bytes. With `pause`, the server must not answer the partial
+        request within `pause` seconds (a bounded wait, asserted), and `then` is sent after."""
         s = socket.create_connection(("127.0.0.1", self.d.http_port), timeout=5)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.sendall(data)
         if pause is not None:
-            time.sleep(pause)
+            readable, _, _ = select.select([s], [], [], pause)
+            self.assertEqual(readable, [], "answered before the request was complete")
             s.sendall(then)
         got = b""
         while got.count(b"HTTP/1.") < expect_answers or not got.endswith((b"true", b"false",
@@ -246,7 +288,7 @@ class HttpTest(unittest.TestCase):
                              "Thanks for making the web a better place.")
         # is_test never trains.
         self.d.post("/1.1/submit-spam", dict(spam, is_test="1"))
-        time.sleep(0.2)  # more than the 20 ms commit interval: everything above is committed
+        self.assertTrue(self.d.wait_committed(self.key))  # everything above is committed
         self.d.stop(signal.SIGKILL)
         for g in guids:
             self.assertEqual(self.d.cli("akismet", "show", g).returncode, 0, g)
@@ -286,7 +328,7 @@ class HttpTest(unittest.TestCase):
         before = reasons("https://a.example", "198.51.100.1")
         self.assertIn("SITE_CLASSIFIER", before)
         self.assertNotIn("SITE_CLASSIFIER", reasons("https://b.example", "198.51.100.2"))
-        time.sleep(0.2)  # more than the 20 ms commit interval: the feedback is committed
+        self.assertTrue(self.d.wait_committed(self.key))  # the feedback is committed
         self.d.stop(signal.SIGKILL)  # no snapshot was written: all of it is in the log only
         self.d.start()
         self.assertTrue(self.d.wait_log("1 site models (at most 5)"), self.d.log_text()[-2000:])

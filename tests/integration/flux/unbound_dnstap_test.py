@@ -9,7 +9,8 @@ and not the stable one.
 With "serve" as third argument the collector is the daemon (`greyflux serve` with `[flux]
 dnstap_socket` and `rpz_path`), which must list the name in its RPZ and exit 0 on SIGTERM.
 Usage: unbound_dnstap_test.py GREYFLUX GF_FLUX_FIXTURES [serve]
-Exit 77 (skipped) when unbound or dig is not installed.
+Exit 77 (skipped) when unbound or dig is not installed, or when the live capture on lo cannot
+run (no CAP_NET_RAW): then the dnstap half has passed but the test did not run fully.
 """
 import json
 import os
@@ -19,7 +20,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 
 from fluxlib import dig, free_port, wait_for
@@ -113,6 +113,10 @@ rpz_interval = "1s"
     access-control: 127.0.0.0/8 allow
     do-not-query-localhost: no
     local-zone: "test." nodefault
+    # Nothing stays cached (answers keep their TTL of 1): every dig below is resolved afresh,
+    # and Unbound logs only those as client responses. No waiting for cache entries to expire.
+    cache-max-ttl: 0
+    cache-max-negative-ttl: 0
 remote-control:
     control-enable: no
 dnstap:
@@ -139,10 +143,10 @@ auth-zone:
         except AssertionError:
             print(open(os.path.join(tmp, "unbound.log")).read())
             raise
+        # Three fresh answers of each name (nothing is cached, see cache-max-ttl above).
         for _ in range(3):
             assert dig(port, "active-flux.test")[0] == "NOERROR"
-            dig(port, "stable.test")
-            time.sleep(1.1)  # TTL 1: every answer is a fresh client response
+            assert dig(port, "stable.test")[0] == "NOERROR"
 
         def listed():
             return os.path.exists(rpz) and "\nactive-flux.test CNAME .\n" in open(rpz).read()
@@ -255,7 +259,10 @@ auth-zone:
             why = open(live_err_path).read().strip()
             # Only missing capture rights may skip this half; any other exit is a failure.
             assert "ermitted" in why or "ermission" in why, why
-            print("SKIP live capture:", why)
+            live = None
+            # The dnstap half passed, but the test did not run fully: ctest reports it skipped.
+            print("SKIPPED: the live capture half needs CAP_NET_RAW:", why)
+            return 77
         live = None
         print("1 passed, 0 failed")
         return 0

@@ -67,11 +67,11 @@ def spamc_tests(gf):
         rc, out = spamc(gf, ["-L", "spam"],
                         f"From: win{i}@prize.example\r\nSubject: claim your prize {i}\r\n\r\n"
                         f"Claim your casino bonus at http://casino-bonus.example/{i} now!\r\n")
-        check(rc == 0 and "successfully" in out, f"spamc -L spam #{i} ({out.strip()})") if i == 0 else None
+        check(rc == 0 and "successfully" in out, f"spamc -L spam #{i} ({out.strip()})")
         rc, out = spamc(gf, ["-L", "ham"],
                         f"From: carol@example.org\r\nSubject: minutes {i}\r\n\r\n"
                         f"Minutes of the project meeting number {i}; see you next week.\r\n")
-        check(rc == 0 and "successfully" in out, f"spamc -L ham #{i} ({out.strip()})") if i == 0 else None
+        check(rc == 0 and "successfully" in out, f"spamc -L ham #{i} ({out.strip()})")
     rc, out = spamc(gf, ["-L", "ham"], HAM_MAIL)
     rc, out = spamc(gf, ["-L", "ham"], HAM_MAIL)
     check(rc == 0 and "already" in out, f"spamc -L ham twice ({out.strip()})")
@@ -179,9 +179,20 @@ def bad_input_tests(gf):
         s = socket.create_connection(("127.0.0.1", gf.port))
         s.sendall(b"CHECK SPAMC/1.5\r\nContent-len")
         slow.append(s)
-    t0 = time.time()
     rc, out = spamc(gf, ["-c"], SPAM_MAIL)
-    check(rc == 1 and time.time() - t0 < 2, "served while 50 slow clients hang")
+    # Served while they hang: the answer came before the server gave up on any slow client (no
+    # latency asserted here; bench/latency_ratios.py measures it as a ratio).
+    hanging = 0
+    for s in slow:
+        s.setblocking(False)
+        try:
+            hanging += s.recv(1) != b""
+        except BlockingIOError:
+            hanging += 1
+        except ConnectionResetError:
+            pass
+        s.setblocking(True)
+    check(rc == 1 and hanging == 50, f"served while 50 slow clients hang ({hanging} still open)")
     # Many clients at once.
     results = []
 

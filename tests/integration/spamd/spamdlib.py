@@ -149,11 +149,22 @@ class Spamd:
         self.proc = None
 
     @staticmethod
+    def binary():
+        """spamd's path: on PATH, or where Debian installs it (/usr/sbin is not on every PATH)."""
+        found = shutil.which("spamd")
+        if found:
+            return found
+        for d in ("/usr/sbin", "/usr/local/sbin", "/sbin"):
+            if os.access(os.path.join(d, "spamd"), os.X_OK):
+                return os.path.join(d, "spamd")
+        return None
+
+    @staticmethod
     def available():
-        return shutil.which("spamd") is not None
+        return Spamd.binary() is not None
 
     def start(self, extra_cf=()):
-        args = ["spamd", f"--listen=127.0.0.1:{self.port}", "-L", "-x", "--allow-tell",
+        args = [Spamd.binary(), f"--listen=127.0.0.1:{self.port}", "-L", "-x", "--allow-tell",
                 "-H", self.tmp, f"--pidfile={self.tmp}/spamd.pid", "-s", f"{self.tmp}/spamd.log",
                 "--max-children=2", "--min-children=1",
                 f"--cf=bayes_path {self.tmp}/bayes", "--cf=bayes_file_mode 0777",
