@@ -284,7 +284,10 @@ Result<double> number_setting(const Values& v, std::string_view name, double lo,
     return fail(Errc::Config, fmt::format("{}: '{}' is not a number", name, text));
   }
   if (!(d > lo && d < hi)) {
-    return fail(Errc::Config, fmt::format("{}: {} is out of range ({} .. {})", name, text, lo, hi));
+    // The bounds are excluded: say so (the old "(-8 .. 8)" read as if 8 itself were allowed).
+    return fail(Errc::Config, fmt::format("{}: {} is out of range (it must lie strictly between "
+                                          "{} and {})",
+                                          name, text, lo, hi));
   }
   return d;
 }
