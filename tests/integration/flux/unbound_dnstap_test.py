@@ -29,7 +29,8 @@ def main():
     greyflux, fixtures = sys.argv[1:3]
     serve = len(sys.argv) > 3 and sys.argv[3] == "serve"
     unbound = shutil.which("unbound") or ("/usr/sbin/unbound" if os.path.exists("/usr/sbin/unbound") else None)
-    if unbound is None or shutil.which("dig") is None:
+    control = shutil.which("unbound-control") or "/usr/sbin/unbound-control"
+    if unbound is None or shutil.which("dig") is None or not os.path.exists(control):
         print("SKIP: unbound or dig not installed (bash scripts/deps.sh test)")
         return 77
     tmp = tempfile.mkdtemp(prefix="gf-flux-tap-")
@@ -41,6 +42,9 @@ def main():
         zone = ["$ORIGIN test.", "@ 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 1",
                 "@ 3600 IN NS ns.test.", "ns 3600 IN A 127.0.0.1", "stable 1 IN A 100.64.2.20"]
         zone += [f"active-flux 1 IN A {ip}" for ip in ips]
+        # Asked once, last: once it is listed in the RPZ, every answer before it has arrived
+        # (one Unbound thread, one ordered dnstap stream).
+        zone += [f"last-flux 1 IN A {ip[:-1]}2" for ip in ips]
         open(os.path.join(tmp, "test.zone"), "w").write("\n".join(zone) + "\n")
         sock = os.path.join(tmp, "dnstap.sock")
         port = free_port()
@@ -113,12 +117,10 @@ rpz_interval = "1s"
     access-control: 127.0.0.0/8 allow
     do-not-query-localhost: no
     local-zone: "test." nodefault
-    # Nothing stays cached (answers keep their TTL of 1): every dig below is resolved afresh,
-    # and Unbound logs only those as client responses. No waiting for cache entries to expire.
-    cache-max-ttl: 0
-    cache-max-negative-ttl: 0
 remote-control:
-    control-enable: no
+    control-enable: yes
+    control-interface: "{tmp}/unbound.ctl"
+    control-use-cert: no
 dnstap:
     dnstap-enable: yes
     dnstap-bidirectional: yes
@@ -143,14 +145,22 @@ auth-zone:
         except AssertionError:
             print(open(os.path.join(tmp, "unbound.log")).read())
             raise
-        # Three fresh answers of each name (nothing is cached, see cache-max-ttl above).
+        # Three fresh answers of each name. Unbound logs only the answers it resolved, not
+        # those from its cache, so each round first empties the cache (unbound-control, no
+        # waiting for TTLs to run out).
         for _ in range(3):
+            flushed = subprocess.run([control, "-c", conf, "flush_zone", "test."],
+                                     capture_output=True, text=True, timeout=30)
+            assert flushed.returncode == 0, flushed.stdout + flushed.stderr
             assert dig(port, "active-flux.test")[0] == "NOERROR"
             assert dig(port, "stable.test")[0] == "NOERROR"
 
-        def listed():
-            return os.path.exists(rpz) and "\nactive-flux.test CNAME .\n" in open(rpz).read()
-        wait_for(listed, 20, "the periodic RPZ rewrite to list active-flux.test")
+        def listed(name):
+            return os.path.exists(rpz) and f"\n{name} CNAME .\n" in open(rpz).read()
+        wait_for(lambda: listed("active-flux.test"), 20,
+                 "the periodic RPZ rewrite to list active-flux.test")
+        assert dig(port, "last-flux.test")[0] == "NOERROR"
+        wait_for(lambda: listed("last-flux.test"), 20, "last-flux.test, asked last, in the RPZ")
         if serve:
             serial1 = int(open(rpz).read().split(" SOA ")[1].split()[2])
             wait_for(lambda: int(open(rpz).read().split(" SOA ")[1].split()[2]) > serial1, 10,
