@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,6 +68,18 @@ std::string header(const ak::Reply& r, std::string_view name) {
     }
   }
   return {};
+}
+
+// The weight of symbol `name` in the reasons header, if it is there.
+std::optional<double> symbol_weight(const ak::Reply& r, std::string_view name) {
+  const std::string reasons = " " + header(r, "X-Greyflux-Reasons");
+  const std::string needle = fmt::format(" {}(", name);
+  const auto at = reasons.find(needle);
+  if (at == std::string::npos) {
+    return std::nullopt;
+  }
+  const auto from = at + needle.size();
+  return number(std::string_view(reasons).substr(from, reasons.find(')', from) - from));
 }
 
 bool has_symbol(const ak::Reply& r, std::string_view name) {
@@ -245,6 +258,12 @@ class Runner {
     }
     if (k == "no_symbol") {
       return !has_symbol(r, v);
+    }
+    if (k == "weight") {  // weight=NAME:0.80
+      const auto colon = v.find(':');
+      const auto want = colon == std::string::npos ? std::nullopt : number(v.substr(colon + 1));
+      const auto got = symbol_weight(r, v.substr(0, colon));
+      return want && got && std::abs(*got - *want) < 0.005;
     }
     if (k == "discard") {
       return (header(r, "X-akismet-pro-tip") == "discard") == (v == "yes");

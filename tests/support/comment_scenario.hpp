@@ -8,7 +8,7 @@
 //   SPAM  user_ip=192.0.2.1 comment_content=...      (submit-spam)   HAM ... (submit-ham)
 //   CALL usage-limit                                  (any endpoint, with the fields given)
 //   EXPECT verdict=spam|ham|invalid|thanks symbol=NAME no_symbol=NAME score_above=1.5
-//          score_below=0 discard=yes|no body~=text help~=text
+//          score_below=0 weight=NAME:0.80 discard=yes|no body~=text help~=text
 //   TIME_PASSES 5m        STORE fail | STORE ok       RESTART (a new service, same store)
 //
 // Requests are comment-check forms with a key issued at the start (api_key) and usual

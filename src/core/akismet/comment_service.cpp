@@ -162,7 +162,6 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
   const std::string site = site_name(r.blog);
   Signals s = signals_of(r, a, *stored, text_at, site, now_s);
   const CommentModel::Scores scores = model_.score(r, site);
-  s.model_trained = scores.trained;
   s.text_probability = scores.text;
   s.site_probability = scores.site;
   const Decision d = decide(r, a, s, opts_.decision);

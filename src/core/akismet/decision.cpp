@@ -12,6 +12,8 @@ namespace gf::akismet {
 
 namespace {
 
+constexpr double kScoreTie = 1e-9;
+
 void reputation_symbols(std::vector<Symbol>& out, const char* what, const Reputation& rep,
                         double spam_weight, double ham_weight) {
   if (rep.spam > rep.ham && rep.spam > 0) {
@@ -94,11 +96,17 @@ Decision decide(const CommentRequest& r, const Analysis& a, const Signals& s,
     }
   }
 
+  // Server-side contact forms and many API clients send neither field. Before the classifier
+  // is trained (a cold start: no text_probability) their absence alone would outweigh the
+  // prior, so it is listed at weight 0; once trained it is weak evidence beside the classifier.
+  const bool cold_start = !s.text_probability.has_value();
   if (r.user_agent.empty()) {
-    sym.push_back({"NO_USER_AGENT", 0.8, "no user_agent"});
+    sym.push_back({"NO_USER_AGENT", cold_start ? 0.0 : 0.8,
+                   cold_start ? "no user_agent (not counted before training)" : "no user_agent"});
   }
   if (r.referrer.empty()) {
-    sym.push_back({"NO_REFERRER", 0.2, "no referrer"});
+    sym.push_back({"NO_REFERRER", cold_start ? 0.0 : 0.2,
+                   cold_start ? "no referrer (not counted before training)" : "no referrer"});
   }
   if (!r.user_role.empty()) {
     sym.push_back(
@@ -138,7 +146,9 @@ Decision decide(const CommentRequest& r, const Analysis& a, const Signals& s,
   for (const Symbol& x : sym) {
     d.score += x.weight;
   }
-  d.spam = d.score > o.threshold;
+  // Above the threshold by more than rounding: weights that sum to exactly the threshold
+  // (0.8 + 0.2 - 1.0 is 5.6e-17 in doubles) are a tie, and a tie is ham.
+  d.spam = d.score > o.threshold + kScoreTie;
   const bool honeypot = std::any_of(sym.begin(), sym.end(),
                                     [](const Symbol& x) { return x.name == "HONEYPOT_FILLED"; });
   d.discard = d.spam && (d.score >= o.discard_at || honeypot);

@@ -10,8 +10,10 @@
 // decide); link domains the fast-flux detector flags (none until that detector exists). The
 // clock is `now_s`, passed in.
 //
-// Score = bias + sum of symbol weights; spam when score > threshold; "discard" (Akismet's
-// X-akismet-pro-tip) when score >= discard_at, for the honeypot, and for the spam test hooks.
+// Score = bias + sum of symbol weights; spam when score > threshold (a tie within rounding is
+// ham); "discard" (Akismet's X-akismet-pro-tip) when score >= discard_at, for the honeypot,
+// and for the spam test hooks. On a cold start a missing user_agent or referrer weighs nothing
+// (server-side forms and API clients send neither); once trained they are weak evidence.
 //
 // Threading: pure. Errors: none.
 #include <cstdint>
@@ -43,7 +45,6 @@ struct Signals {
   Reputation url;  // the worst of the author URL host and the link hosts
   Reputation text;
   std::uint32_t text_sites = 1;                // distinct blogs that sent this text, this one too
-  bool model_trained = false;                  // the classifier has seen min_training of each
   std::optional<double> text_probability;      // classifier P(spam); absent = cold start
   std::optional<double> site_probability;      // the site model's P(spam), with text_probability
   std::vector<std::string> fast_flux_domains;  // flagged link domains (empty: no detector yet)

@@ -43,6 +43,61 @@ TEST(Decision, OrdinaryCommentIsHamOnColdStart) {
   EXPECT_EQ(d.rule, Rule::Score);
 }
 
+double weight_of(const Decision& d, std::string_view name) {
+  for (const Symbol& s : d.symbols) {
+    if (s.name == name) {
+      return s.weight;
+    }
+  }
+  ADD_FAILURE() << "no symbol " << name;
+  return -100.0;
+}
+
+// Issue 12: a server-side contact form or an API client sends neither user_agent nor
+// referrer; before any training that alone must not make a plain comment spam.
+TEST(Decision, ColdStartMissingOptionalFieldsAloneAreNotSpam) {
+  CommentRequest r = base();
+  r.user_agent.clear();
+  r.referrer.clear();
+  const Decision d = run(r);
+  EXPECT_FALSE(d.spam) << d.score;
+  EXPECT_DOUBLE_EQ(d.score, -1.0);  // the prior alone: the two symbols weigh nothing yet
+  EXPECT_DOUBLE_EQ(weight_of(d, "NO_USER_AGENT"), 0.0);
+  EXPECT_DOUBLE_EQ(weight_of(d, "NO_REFERRER"), 0.0);
+}
+
+TEST(Decision, ColdStartObviousSpamWithoutOptionalFieldsIsStillSpam) {
+  CommentRequest r = base();
+  r.user_agent.clear();
+  r.referrer.clear();
+  r.comment_content =
+      "Cheap viagra and cialis pills, online pharmacy with no prescription: "
+      "http://pills.example/a http://pharma.example/b http://meds.example/c";
+  const Decision d = run(r);
+  EXPECT_TRUE(d.spam) << d.score;
+  EXPECT_TRUE(has(d, "LINKS_MANY"));
+  EXPECT_GT(d.score, 1.0);
+}
+
+TEST(Decision, TrainedModelStillWeighsMissingOptionalFields) {
+  CommentRequest with = base();
+  CommentRequest without = base();
+  without.user_agent.clear();
+  without.referrer.clear();
+  Signals s;
+  s.text_probability = 0.6;  // the classifier leans a little to spam: log-odds 0.405
+  const Decision a = run(with, s);
+  const Decision b = run(without, s);
+  EXPECT_DOUBLE_EQ(weight_of(b, "NO_USER_AGENT"), 0.8);
+  EXPECT_DOUBLE_EQ(weight_of(b, "NO_REFERRER"), 0.2);
+  EXPECT_NEAR(b.score - a.score, 1.0, 1e-9);
+  EXPECT_FALSE(a.spam) << a.score;
+  EXPECT_TRUE(b.spam) << b.score;
+  // A neutral classifier (P = 0.5) with both fields missing stays at the threshold: ham.
+  s.text_probability = 0.5;
+  EXPECT_FALSE(run(without, s).spam);
+}
+
 TEST(Decision, TestHooksAsAkismet) {
   CommentRequest r = base();
   r.comment_author = "viagra-test-123";
