@@ -1,13 +1,17 @@
 // Stateful fuzzer for the flux tracker: the input is a sequence of actions (observe a response
 // for one of 40 names with up to 12 addresses from a small pool, let time pass, evict, judge a
-// name) run against small bounds. Checked after every action: the name and address bounds hold,
-// every judged name gives consistent features, and the text and JSON explanations are produced.
+// name) run against small bounds, with a drop hook that holds flux verdicts in a VerdictMemory.
+// Checked after every action: the name and address bounds hold, every judged name gives
+// consistent features, the text and JSON explanations are produced, and the memory holds at
+// most max_names entries of at most max_agents agents, a recorded flux verdict is found until
+// verdict_ttl after its last answer and not after.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "core/flux/score.hpp"
 #include "core/flux/tracker.hpp"
+#include "core/flux/verdicts.hpp"
 
 namespace {
 
@@ -46,9 +50,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_names = 16;
   cfg.max_ips_per_name = 24;
   cfg.max_ns_per_name = 4;
+  cfg.max_total_ips = 100;
   static const EveryOtherAsn asn;
   Bytes in(data, size);
   gf::flux::Tracker tracker(cfg, in.next() % 2 ? &asn : nullptr, nullptr);
+  gf::flux::VerdictMemoryConfig mcfg;
+  mcfg.ttl = gf::Seconds(3000);
+  mcfg.max_names = 8;
+  mcfg.max_agents = 4;
+  gf::flux::VerdictMemory memory(mcfg);
+  // The drop hook judges the name as of its last answer: the state must still be consistent.
+  tracker.set_drop_hook([&](const std::string& name, const gf::flux::NameState& s) {
+    if (s.responses > 0) {
+      memory.record(gf::flux::judge_latest(name, s, tracker, nullptr));
+    }
+  });
   std::int64_t now = 1'800'000'000;
   gf::flux::Observation o;
   while (!in.empty()) {
@@ -92,17 +108,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         (void)gf::flux::to_json(v, true);
         (void)gf::flux::to_text_line(v);
+        // A flux verdict is held until verdict_ttl after its last answer, then expires.
+        const auto latest = gf::flux::judge_latest(name, *s, tracker, nullptr);
+        if (memory.record(latest)) {
+          const auto* h = memory.find(name, gf::from_unix(s->last_seen_s));
+          if (h == nullptr || h->last_flux_s < s->last_seen_s || h->agents.size() > 4 ||
+              memory.find(name, gf::from_unix(s->last_seen_s + 3001)) != nullptr) {
+            std::abort();
+          }
+        }
       }
+      memory.expire(gf::from_unix(now));
     }
+    if (memory.size() > mcfg.max_names) {
+      std::abort();
+    }
+    memory.for_each(gf::from_unix(now), [&](const std::string&, const gf::flux::HeldVerdict& h) {
+      if (h.agents.size() > mcfg.max_agents || h.first_flux_s > h.last_flux_s ||
+          now > memory.expires_at(h)) {
+        std::abort();
+      }
+    });
     if (tracker.size() > cfg.max_names) {
       std::abort();
     }
+    std::size_t total = 0;
     tracker.for_each([&](const std::string&, const gf::flux::NameState& s) {
+      total += s.ips.size();
       if (s.ips.size() > cfg.max_ips_per_name || s.ns_ips.size() > cfg.max_ns_per_name ||
           s.ns_names.size() > cfg.max_ns_per_name || s.cname_targets.size() > 4) {
         std::abort();
       }
     });
+    // The address budget holds after each action.
+    if (total != tracker.total_ips() || total > cfg.max_total_ips) {
+      std::abort();
+    }
   }
   return 0;
 }

@@ -19,6 +19,7 @@
 #include "core/flux/networks.hpp"
 #include "core/flux/rpz.hpp"
 #include "core/flux/score.hpp"
+#include "core/flux/verdicts.hpp"
 #include "io/capture/capture.hpp"
 #include "io/capture/dnstap_socket.hpp"
 #include "io/capture/pcap_live.hpp"
@@ -85,6 +86,7 @@ struct Context {
   std::unique_ptr<io::PublicSuffixList> psl;
   std::unique_ptr<flux::Tracker> tracker;
   std::unique_ptr<flux::Ingest> ingest;
+  std::unique_ptr<flux::VerdictMemory> memory;
   std::vector<std::string> notes;
 };
 
@@ -133,6 +135,20 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   ctx->tracker = std::make_unique<flux::Tracker>(
       tc, ctx->asn.get(), [psl](std::string_view n) { return psl->registrable_domain(n); });
   ctx->ingest = std::make_unique<flux::Ingest>(*ctx->tracker);
+  flux::VerdictMemoryConfig mc;
+  mc.ttl = std::chrono::duration_cast<Seconds>(ctx->values.duration("flux.verdict_ttl"));
+  ctx->memory = std::make_unique<flux::VerdictMemory>(mc);
+  // A name about to lose data (window pruning, eviction in a long capture) is judged on the
+  // window ending at its last answer, and a flux verdict is held.
+  Context* raw = ctx.get();
+  const std::string scorer = o.scorer;
+  ctx->tracker->set_drop_hook([raw, scorer](const std::string& name, const flux::NameState& s) {
+    if (s.responses > 0) {
+      const auto v =
+          flux::judge_latest(name, s, *raw->tracker, raw->allow ? &*raw->allow : nullptr);
+      raw->memory->record(v, pick(v, scorer));
+    }
+  });
   return ctx;
 }
 
@@ -141,18 +157,21 @@ struct Judged {
   std::size_t n_comp = 0, n_holz = 0, n_naz = 0;
   std::vector<flux::NamedAddresses> flagged;
   flux::RpzContent rpz;
+  // Held verdicts of names the tracker no longer has (evicted during a long capture).
+  std::vector<std::pair<std::string, const flux::HeldVerdict*>> held_only;
 };
 
+// Every tracked name judged on its own latest window (the one ending at its last answer,
+// whatever came after it), plus the verdicts held in ctx.memory (names that fluxed earlier and
+// were evicted or have gone quiet), expired at `now`.
 Judged judge_all(Context& ctx, const FluxCli::Options& o, TimePoint now) {
   Judged j;
   j.verdicts.reserve(ctx.tracker->size());
   const flux::Allowlist* allow = ctx.allow ? &*ctx.allow : nullptr;
-  ctx.tracker->for_each([&](const std::string& name, const flux::NameState& s) {
-    if (s.responses == 0) {
-      return;  // NS-only state (a registrable domain seen through NS queries)
-    }
-    j.verdicts.push_back(flux::judge(flux::features(name, s, now, *ctx.tracker, allow)));
-  });
+  flux::judge_and_hold(
+      *ctx.tracker, *ctx.memory, allow, now,
+      [&](const flux::Verdict& v) -> const flux::ScoreResult& { return pick(v, o.scorer); },
+      [&](flux::Verdict v) { j.verdicts.push_back(std::move(v)); });
   std::sort(j.verdicts.begin(), j.verdicts.end(),
             [&](const flux::Verdict& a, const flux::Verdict& b) {
               const auto& sa = pick(a, o.scorer);
@@ -168,15 +187,23 @@ Judged judge_all(Context& ctx, const FluxCli::Options& o, TimePoint now) {
     j.n_naz += v.nazario.flux;
     if (pick(v, o.scorer).flux) {
       j.flagged.push_back({v.features.name, v.features.addresses});
-      j.rpz.names.push_back(v.features.name);
+    }
+    // The outputs list what is held at `now` (a verdict older than verdict_ttl has expired).
+    if (pick(v, o.scorer).flux && ctx.memory->find(v.features.name, now) != nullptr) {
       j.rpz.agent_ips.insert(j.rpz.agent_ips.end(), v.features.addresses.begin(),
                              v.features.addresses.end());
-      if (v.features.ns_addresses >= 3) {
-        j.rpz.nsdnames.insert(j.rpz.nsdnames.end(), v.features.ns_name_list.begin(),
-                              v.features.ns_name_list.end());
-      }
     }
   }
+  flux::RpzContent held = flux::held_content(*ctx.memory, now);
+  j.rpz.names = std::move(held.names);
+  j.rpz.agent_ips.insert(j.rpz.agent_ips.end(), held.agent_ips.begin(), held.agent_ips.end());
+  j.rpz.nsdnames = std::move(held.nsdnames);
+  ctx.memory->for_each(now, [&](const std::string& name, const flux::HeldVerdict& h) {
+    if (ctx.tracker->find(name) == nullptr) {
+      j.held_only.push_back({name, &h});
+    }
+  });
+  std::sort(j.held_only.begin(), j.held_only.end());
   j.rpz.normalise();
   return j;
 }
@@ -253,7 +280,15 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
         st.packet_status[static_cast<int>(dns::PacketStatus::Truncated)], st.tc_responses,
         verdicts.size(), n_comp, n_holz, n_naz, o.scorer);
     for (std::size_t i = 0; i < shown; ++i) {
-      out += (i ? "," : "") + flux::to_json(verdicts[i], true);
+      const flux::HeldVerdict* h = ctx.memory->find(verdicts[i].features.name, now);
+      const std::string held = h ? flux::held_json(*ctx.memory, *h) : std::string();
+      out += (i ? "," : "") + flux::to_json(verdicts[i], true, h ? &held : nullptr);
+    }
+    out += "],\"held_untracked\":[";
+    for (std::size_t i = 0; i < j.held_only.size(); ++i) {
+      out += fmt::format(R"({}{{"name":"{}","flux":true,"held":{}}})", i ? "," : "",
+                         flux::json_escape(j.held_only[i].first),
+                         flux::held_json(*ctx.memory, *j.held_only[i].second));
     }
     out += "],\"networks\":[";
     for (std::size_t i = 0; i < networks.size(); ++i) {
@@ -276,6 +311,9 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
   std::printf("# ingest: %s\n", st.summary().c_str());
   std::printf("# %zu names; flagged: composite %zu, holz %zu, nazario %zu; %zu flux networks\n",
               verdicts.size(), n_comp, n_holz, n_naz, networks.size());
+  std::printf("# held verdicts (flux.verdict_ttl %llds): %zu names listed, %zu no longer tracked\n",
+              static_cast<long long>(ctx.memory->config().ttl.count()), j.rpz.names.size(),
+              j.held_only.size());
   if (o.explain) {
     for (std::size_t i = 0; i < shown; ++i) {
       std::printf("%s\n", flux::to_text_line(verdicts[i]).c_str());
@@ -287,15 +325,22 @@ int report(Context& ctx, const FluxCli::Options& o, TimePoint now, const std::st
   for (std::size_t i = 0; i < shown && !o.explain; ++i) {
     const auto& v = verdicts[i];
     const auto& f = v.features;
+    const bool held = ctx.memory->find(f.name, now) != nullptr;
     std::printf("%-7s %6.1f %7.1f%s %2.0f%s %4u%s %5u %5u %6u %6.2f %s%s\n",
-                pick(v, o.scorer).flux ? "FLUX" : "benign", v.composite.score, v.holz.score,
-                v.holz.flux ? "!" : " ", v.nazario.score, v.nazario.flux ? "!" : " ", f.asns,
-                f.asn_approximate ? "~" : " ", f.unique_ips, f.v4_slash24 + f.v6_slash48,
-                f.ttl_median_s, f.ip_growth, f.name.c_str(),
+                pick(v, o.scorer).flux ? "FLUX"
+                : held                 ? "HELD"
+                                       : "benign",
+                v.composite.score, v.holz.score, v.holz.flux ? "!" : " ", v.nazario.score,
+                v.nazario.flux ? "!" : " ", f.asns, f.asn_approximate ? "~" : " ", f.unique_ips,
+                f.v4_slash24 + f.v6_slash48, f.ttl_median_s, f.ip_growth, f.name.c_str(),
                 f.allowlisted ? (" (allowlisted: " + f.allowlisted->suffix + ")").c_str() : "");
   }
   if (shown < verdicts.size()) {
     std::printf("# %zu more benign names (--all shows them)\n", verdicts.size() - shown);
+  }
+  for (const auto& [name, h] : j.held_only) {
+    std::printf("HELD    %6.1f  last seen fluxing %u, %zu agents: %s\n", h->score, h->last_flux_s,
+                h->agents.size(), name.c_str());
   }
   std::size_t shown_nets = 0;
   for (const auto& net : networks) {

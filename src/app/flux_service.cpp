@@ -9,6 +9,7 @@
 #include "core/flux/ingest.hpp"
 #include "core/flux/rpz.hpp"
 #include "core/flux/score.hpp"
+#include "core/flux/verdicts.hpp"
 #include "io/capture/dnstap_socket.hpp"
 #include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
@@ -23,7 +24,8 @@ struct FluxService::Impl {
   io::PublicSuffixList psl;
   std::unique_ptr<flux::Tracker> tracker;
   std::unique_ptr<flux::Ingest> ingest;
-  std::mutex lock;  // tracker and ingest
+  std::unique_ptr<flux::VerdictMemory> memory;
+  std::mutex lock;  // tracker, ingest and memory
   std::unique_ptr<io::DnstapListener> listener;
   std::unique_ptr<io::PcapLive> live;
   std::atomic<bool> stop{false};
@@ -34,7 +36,8 @@ struct FluxService::Impl {
   mutable std::mutex index_lock;
   std::shared_ptr<const flux::FluxIndex> index = std::make_shared<flux::FluxIndex>();
 
-  // Judges every name, rewrites the RPZ, swaps the index. Caller holds no lock.
+  // Judges every name on its latest window (recording flux verdicts in `memory`), rewrites the
+  // RPZ with the flagged and the held names, swaps the index. Caller holds no lock.
   void publish() {
     const TimePoint now = std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
     auto idx = std::make_shared<flux::FluxIndex>();
@@ -42,20 +45,22 @@ struct FluxService::Impl {
     std::size_t names = 0;
     {
       std::lock_guard<std::mutex> g(lock);
-      tracker->for_each([&](const std::string& name, const flux::NameState& s) {
-        if (s.responses == 0) {
-          return;
-        }
-        ++names;
-        const auto v =
-            flux::judge(flux::features(name, s, now, *tracker, allow ? &*allow : nullptr));
-        if (v.flux()) {
-          idx->add(v);
-          rpz.names.push_back(v.features.name);
-          rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
-                               v.features.addresses.end());
-        }
-      });
+      flux::judge_and_hold(
+          *tracker, *memory, allow ? &*allow : nullptr, now,
+          [](const flux::Verdict& v) -> const flux::ScoreResult& { return v.composite; },
+          [&](flux::Verdict v) {
+            ++names;
+            if (v.flux() && memory->find(v.features.name, now) != nullptr) {
+              idx->add(v);
+              rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
+                                   v.features.addresses.end());
+            }
+          });
+      memory->for_each(
+          now, [&](const std::string& name, const flux::HeldVerdict& h) { idx->add(name, h); });
+      flux::RpzContent held = flux::held_content(*memory, now);
+      rpz.names = std::move(held.names);
+      rpz.agent_ips.insert(rpz.agent_ips.end(), held.agent_ips.begin(), held.agent_ips.end());
     }
     rpz.normalise();
     {
@@ -113,6 +118,16 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
   impl->tracker = std::make_unique<flux::Tracker>(
       tc, impl->asn.get(), [raw](std::string_view n) { return raw->psl.registrable_domain(n); });
   impl->ingest = std::make_unique<flux::Ingest>(*impl->tracker);
+  flux::VerdictMemoryConfig mc;
+  mc.ttl = std::chrono::duration_cast<Seconds>(v.duration("flux.verdict_ttl"));
+  impl->memory = std::make_unique<flux::VerdictMemory>(mc);
+  // Judge a name before it loses data (window pruning, eviction), under the tracker's lock.
+  impl->tracker->set_drop_hook([raw](const std::string& name, const flux::NameState& s) {
+    if (s.responses > 0) {
+      raw->memory->record(
+          flux::judge_latest(name, s, *raw->tracker, raw->allow ? &*raw->allow : nullptr));
+    }
+  });
   impl->rpz_path = v.str("flux.rpz_path");
   impl->rpz_origin = v.str("flux.rpz_origin");
   impl->rpz_ip = v.boolean("flux.rpz_ip");
@@ -201,16 +216,26 @@ io::HttpResponse FluxService::handle_http(const FluxService* service, const io::
   const TimePoint now = std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
   {
     std::lock_guard<std::mutex> g(m.lock);
+    const flux::HeldVerdict* held = m.memory->find(*name, now);
+    std::optional<std::string> held_json;
+    if (held != nullptr) {
+      held_json = flux::held_json(*m.memory, *held);
+    }
     if (const flux::NameState* s = m.tracker->find(*name); s != nullptr && s->responses > 0) {
-      const auto v =
-          flux::judge(flux::features(*name, *s, now, *m.tracker, m.allow ? &*m.allow : nullptr));
-      r.body = flux::to_json(v, true) + "\n";
+      const auto v = flux::judge_latest(*name, *s, *m.tracker, m.allow ? &*m.allow : nullptr);
+      r.body = flux::to_json(v, true, held_json ? &*held_json : nullptr) + "\n";
+      return r;
+    }
+    if (held_json) {
+      r.body = "{\"name\":\"" + flux::json_escape(*name) +
+               "\",\"flux\":true,\"tracked\":false,\"held\":" + *held_json + "}\n";
       return r;
     }
   }
   if (auto hit = service->index()->match_host(*name)) {
     r.body = "{\"name\":\"" + flux::json_escape(*name) + "\",\"flux\":true,\"listed_as\":\"" +
-             flux::json_escape(hit->name) + "\",\"score\":" + std::to_string(hit->score) + "}\n";
+             flux::json_escape(hit->name) + "\",\"score\":" + std::to_string(hit->score) +
+             ",\"last_seen_fluxing\":" + std::to_string(hit->last_flux) + "}\n";
     return r;
   }
   r.status = 404;

@@ -139,6 +139,8 @@ const std::vector<SettingDef>& settings_table() {
        "benign fluxy suffixes (CDNs, NTP pool, mail providers); empty = none"},
       {"flux.window", T::Duration, "6h", false, "flux features look back this far"},
       {"flux.idle_evict", T::Duration, "12h", false, "names unseen this long are forgotten"},
+      {"flux.verdict_ttl", T::Duration, "7d", false,
+       "a flux verdict is held this long after the name was last seen fluxing (docs/flux.md)"},
       {"flux.max_names", T::Integer, "1000000", false,
        "names tracked at most (the stalest eighth is dropped when full)"},
       {"flux.rpz_origin", T::String, "rpz.greyflux.local", false, "origin of the written RPZ"},

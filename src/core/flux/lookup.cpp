@@ -17,13 +17,21 @@ void FluxIndex::add(const Verdict& v) {
   if (!v.flux()) {
     return;
   }
-  names_[v.features.name] = v.composite.score;
+  names_[v.features.name] = {v.composite.score, v.features.last_seen};
   agents_.insert(v.features.addresses.begin(), v.features.addresses.end());
+}
+
+void FluxIndex::add(const std::string& name, const HeldVerdict& held) {
+  Entry& e = names_[name];
+  if (held.last_flux_s >= e.last_flux) {
+    e = {held.score, held.last_flux_s};
+  }
+  agents_.insert(held.agents.begin(), held.agents.end());
 }
 
 void FluxIndex::add(const RpzContent& content) {
   for (const auto& n : content.names) {
-    names_.emplace(n, 0.0);
+    names_.emplace(n, Entry{});
   }
   agents_.insert(content.agent_ips.begin(), content.agent_ips.end());
 }
@@ -36,7 +44,7 @@ std::optional<FluxHit> FluxIndex::match_host(std::string_view host) const {
   std::string_view name = *canon;
   while (!name.empty()) {
     if (auto it = names_.find(std::string(name)); it != names_.end()) {
-      return FluxHit{it->first, it->second};
+      return FluxHit{it->first, it->second.score, it->second.last_flux};
     }
     const auto dot = name.find('.');
     if (dot == std::string_view::npos) {

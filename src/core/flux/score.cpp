@@ -302,12 +302,12 @@ std::string string_array(const std::vector<std::string>& v) {
 
 }  // namespace
 
-std::string to_json(const Verdict& v, bool with_addresses) {
+std::string to_json(const Verdict& v, bool with_addresses, const std::string* held) {
   const Features& f = v.features;
   std::string out = fmt::format(
       R"({{"name":"{}","registrable_domain":"{}","flux":{},"approximate":{},"allowlisted":{},)",
-      json_escape(f.name), json_escape(f.registrable_domain), v.flux() ? "true" : "false",
-      f.asn_approximate ? "true" : "false",
+      json_escape(f.name), json_escape(f.registrable_domain),
+      v.flux() || held != nullptr ? "true" : "false", f.asn_approximate ? "true" : "false",
       f.allowlisted ? "\"" + json_escape(f.allowlisted->suffix) + "\"" : std::string("null"));
   out += fmt::format(R"("scores":{{"composite":{},"holz":{},"nazario":{}}},)",
                      score_json(v.composite), score_json(v.holz), score_json(v.nazario));
@@ -329,6 +329,9 @@ std::string to_json(const Verdict& v, bool with_addresses) {
       ips.push_back(to_string(ip));
     }
     out += ",\"addresses\":" + string_array(ips);
+  }
+  if (held != nullptr) {
+    out += ",\"held\":" + *held;
   }
   return out + "}";
 }

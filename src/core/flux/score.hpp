@@ -76,8 +76,11 @@ struct Verdict {
 
 Verdict judge(Features f);
 
-// {"name":...,"flux":true,"approximate":false,"scores":{...},"features":{...}}
-std::string to_json(const Verdict& v, bool with_addresses = false);
+// {"name":...,"flux":true,"approximate":false,"scores":{...},"features":{...}}. `held`, when
+// given, is the JSON object of a verdict held after the fact (verdicts.hpp: held_json): it is
+// added as "held" and makes "flux" true whatever the current window says.
+std::string to_json(const Verdict& v, bool with_addresses = false,
+                    const std::string* held = nullptr);
 // "flux flux.example score=8.5/5 holz=812.3 nazario=7 asns=61 ips=112 ttl=180s ... rules=a,b"
 std::string to_text_line(const Verdict& v);
 

@@ -134,6 +134,7 @@ void Tracker::add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, boo
     e.country = info.country;
   }
   s.ips.push_back(e);
+  ++total_ips_;
   if (s.ips.size() == kLinearMax + 1 ||
       (!s.ip_index.empty() && s.ips.size() * 2 > s.ip_index.size())) {
     rebuild_index(s);
@@ -147,15 +148,19 @@ void Tracker::add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, boo
   }
 }
 
-void Tracker::prune(NameState& s, std::uint32_t now_s) {
+void Tracker::prune(const std::string& name, NameState& s, std::uint32_t now_s) {
   const auto window = static_cast<std::uint32_t>(config_.window.count());
   s.last_prune_s = now_s;
   if (now_s < window) {
     return;
   }
   const std::uint32_t horizon = now_s - window;
+  auto stale = [&](const IpEntry& e) { return e.last_s < horizon; };
+  if (std::any_of(s.ips.begin(), s.ips.end(), stale)) {
+    before_drop(name, s);
+  }
   const auto old = s.ips.size();
-  std::erase_if(s.ips, [&](const IpEntry& e) { return e.last_s < horizon; });
+  total_ips_ -= std::erase_if(s.ips, stale);
   std::erase_if(s.ns_ips, [&](const IpEntry& e) { return e.last_s < horizon; });
   if (s.ips.size() != old) {
     rebuild_index(s);
@@ -179,11 +184,12 @@ void Tracker::observe(const Observation& obs) {
     return;
   }
   NameState& s = state_for(obs, now_s);
+  if (now_s > s.last_prune_s + config_.window.count() / 8) {
+    // Before last_seen_s moves: a drop hook judges the state as of the previous answer.
+    prune(obs.qname, s, now_s);
+  }
   s.last_seen_s = std::max(s.last_seen_s, now_s);
   s.sources_mask |= 1u << (obs.source_id % 32);
-  if (now_s > s.last_prune_s + config_.window.count() / 8) {
-    prune(s, now_s);
-  }
 
   if (!obs.addresses.empty()) {
     std::uint32_t fresh = 0;
@@ -249,6 +255,9 @@ void Tracker::observe(const Observation& obs) {
     }
     s.ns_ips.push_back(e);
   }
+  while (total_ips_ > config_.max_total_ips && !names_.empty()) {
+    evict_stalest();  // last: `s` may be among the dropped names
+  }
 }
 
 std::size_t Tracker::evict_idle(TimePoint now) {
@@ -258,8 +267,14 @@ std::size_t Tracker::evict_idle(TimePoint now) {
     return 0;
   }
   const std::uint32_t horizon = now_s - idle;
-  const std::size_t n =
-      std::erase_if(names_, [&](const auto& kv) { return kv.second.last_seen_s < horizon; });
+  const std::size_t n = std::erase_if(names_, [&](const auto& kv) {
+    if (kv.second.last_seen_s >= horizon) {
+      return false;
+    }
+    before_drop(kv.first, kv.second);
+    total_ips_ -= kv.second.ips.size();
+    return true;
+  });
   stats_.names_evicted_idle += n;
   return n;
 }
@@ -277,6 +292,8 @@ void Tracker::evict_stalest() {
   std::size_t dropped = 0;
   for (auto it = names_.begin(); it != names_.end() && dropped < k;) {
     if (it->second.last_seen_s <= cutoff) {
+      before_drop(it->first, it->second);
+      total_ips_ -= it->second.ips.size();
       it = names_.erase(it);
       ++dropped;
     } else {

@@ -9,8 +9,14 @@
 //
 // Memory bounds: at most max_ips_per_name addresses (then further ones are counted, not kept),
 // max_ns_per_name NS names and addresses, 4 CNAME targets and a 16-sample TTL ring per name;
-// at most max_names names (the stalest eighth is evicted when full), and names not seen for
+// at most max_names names and max_total_ips addresses over all names (the stalest eighth of
+// the names is evicted when either is reached), and names not seen for
 // idle_evict are dropped by the periodic sweep that observe() runs as time advances.
+//
+// A drop hook (set_drop_hook) sees a name's state just before it loses data: before addresses
+// leave its window (the state is then as of its previous answer) and before the name is
+// evicted. The daemon and the scan judge the name there and keep a flux verdict in a
+// VerdictMemory (verdicts.hpp), so the verdict survives the data it was made on.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -32,6 +38,9 @@ struct TrackerConfig {
   std::size_t max_names = 1'000'000;
   std::size_t max_ips_per_name = 2048;
   std::size_t max_ns_per_name = 32;
+  // Addresses held over all names: past it the stalest eighth of the names is dropped, as when
+  // max_names is reached. With the defaults the tracker's worst case is about 1 GiB (docs/flux.md).
+  std::size_t max_total_ips = 8'000'000;
 };
 
 struct IpEntry {
@@ -84,12 +93,18 @@ class Tracker {
   using RegistrableFn = std::function<std::string(std::string_view)>;
   Tracker(TrackerConfig config, const AsnSource* asn, RegistrableFn registrable);
 
+  // Called with a name and its state before the state loses data (see above). The hook may read
+  // the tracker (find, features) but must not call observe() or evict_idle().
+  using DropHook = std::function<void(const std::string& name, const NameState& s)>;
+  void set_drop_hook(DropHook hook) { drop_hook_ = std::move(hook); }
+
   void observe(const Observation& obs);
   // Drops names idle for config.idle_evict; returns how many. observe() calls it as time passes.
   std::size_t evict_idle(TimePoint now);
 
   const NameState* find(std::string_view name) const;
   std::size_t size() const { return names_.size(); }
+  std::size_t total_ips() const { return total_ips_; }  // addresses held over all names
   const TrackerStats& stats() const { return stats_; }
   const TrackerConfig& config() const { return config_; }
   bool has_asn_data() const { return asn_ != nullptr; }
@@ -111,15 +126,22 @@ class Tracker {
   };
   NameState& state_for(const Observation& obs, std::uint32_t now_s);
   void add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, bool& is_new);
-  void prune(NameState& s, std::uint32_t now_s);
+  void prune(const std::string& name, NameState& s, std::uint32_t now_s);
+  void before_drop(const std::string& name, const NameState& s) {
+    if (drop_hook_) {
+      drop_hook_(name, s);
+    }
+  }
   void evict_stalest();
 
   TrackerConfig config_;
   const AsnSource* asn_;
   RegistrableFn registrable_;
+  DropHook drop_hook_;
   std::unordered_map<std::string, NameState, Hash, std::equal_to<>> names_;
   TrackerStats stats_;
   std::uint32_t last_sweep_s_ = 0;
+  std::size_t total_ips_ = 0;
 };
 
 // Last two labels: the registrable domain when no public suffix list is at hand.
