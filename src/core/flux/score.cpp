@@ -42,6 +42,21 @@ void add(ScoreResult& r, std::string id, double w) {
   r.fired.push_back({std::move(id), w});
 }
 
+// Name-server addresses over 5+ networks in the window, 6 or more: the NS set fluxes like agents
+// (benign zones keep a few name servers at one to three DNS providers).
+bool ns_flux(const Features& f) { return f.ns_addresses >= 6 && f.ns_asns >= 5; }
+
+// A CNAME target in another registrable domain than the name's (last two labels: a public
+// suffix such as co.uk makes the two look the same, which only withholds the rule).
+bool cname_out(const Features& f) {
+  for (const std::string& c : f.cname_targets) {
+    if (naive_registrable_domain(c) != naive_registrable_domain(f.name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Features features(std::string_view name, const NameState& s, TimePoint now, const Tracker& tracker,
@@ -226,11 +241,19 @@ ScoreResult score_composite(const Features& f) {
       add(r, "address_churn_low", 0.5);
     }
   }
-  if (f.ns_addresses >= 3 && f.ns_asns >= 3) {
+  if (ns_flux(f)) {
+    // The name servers flux like agents (double flux, even when the A set is stable).
+    add(r, f.asn_approximate ? "ns_flux_approx" : "ns_flux", 5.0);
+  } else if (f.ns_addresses >= 3 && f.ns_asns >= 3) {
     add(r, "double_flux", 1.0);
   }
   if (f.unique_ips >= 8 && networks <= 2) {
     add(r, "few_networks_many_addresses", -2.0);
+  }
+  if (f.asn_approximate && cname_out(f)) {
+    // Without ASN data a provider's pool over many /16s looks like agents; a CNAME out to
+    // another domain is how CDN and cloud customers point at it (flux names answer directly).
+    add(r, "cname_out_approx", -2.0);
   }
   if (f.cname_allowlisted) {
     add(r, "cname_into:" + f.cname_allowlisted->category + ":" + f.cname_allowlisted->suffix, -3.0);
