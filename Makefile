@@ -4,7 +4,7 @@ BUILD_DIR := build/$(PRESET)
 CONFIG ?= etc/greyflux.toml
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-test build run test bench bench-spamd fuzz clean format
+.PHONY: all deps deps-test build run test bench bench-spamd fuzz fuzz-replay-sanitize clean format
 
 all: build
 
@@ -34,6 +34,13 @@ bench: build
 bench-spamd: build
 	bash scripts/deps.sh bench
 	python3 bench/spamd_eval.py $(BUILD_DIR)
+
+# The fuzz corpora replayed under ASan + UBSan (GCC): only greyflux_core, the capture readers and
+# the fuzz targets are built, in build/sanitize-fuzz.
+fuzz-replay-sanitize: deps
+	cmake --preset sanitize-fuzz >/dev/null
+	cmake --build --preset sanitize-fuzz -j $(JOBS)
+	ctest --test-dir build/sanitize-fuzz -L fuzz --output-on-failure -j $(JOBS)
 
 fuzz:
 	cmake --preset fuzz >/dev/null
