@@ -67,7 +67,8 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
   if (ep == Endpoint::Unknown) {
     return reply_http_error(404, "Not Found");
   }
-  const bool get_ok = ep == Endpoint::KeySites || ep == Endpoint::UsageLimit;
+  const bool get_ok = ep == Endpoint::KeySites || ep == Endpoint::UsageLimit ||
+                      ep == Endpoint::GetSubscription || ep == Endpoint::GetStats;
   if (req.method != "POST" && !(get_ok && req.method == "GET")) {
     auto r = reply_http_error(405, "Method Not Allowed");
     r.headers.emplace_back("Allow", get_ok ? "GET, POST" : "POST");
@@ -100,6 +101,10 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
       return key_sites(*form, req, now_s);
     case Endpoint::UsageLimit:
       return usage_limit(*form, req, now_s);
+    case Endpoint::GetSubscription:
+      return subscription(*form, req, now_s);
+    case Endpoint::GetStats:
+      return stats(*form, req, now_s);
     case Endpoint::Unknown:
       break;
   }
@@ -350,6 +355,14 @@ Reply CommentService::usage_limit(const Form& form, const ApiRequest& req, std::
     ++counters_.invalid;
     return reply_invalid(why);
   }
+  auto usage = month_usage(key, now_s);
+  if (!usage) {
+    return reply_http_error(503, "Service Unavailable");
+  }
+  return reply_usage_limit(opts_.usage_limit, *usage);
+}
+
+Result<std::uint64_t> CommentService::month_usage(const std::string& key, std::int64_t now_s) {
   std::uint64_t usage = 0;
   auto ok =
       kv_.scan(key::usage_prefix(key, month_of(now_s)), [&](std::string_view, std::string_view v) {
@@ -359,9 +372,53 @@ Reply CommentService::usage_limit(const Form& form, const ApiRequest& req, std::
         return true;
       });
   if (!ok) {
+    return tl::unexpected(ok.error());
+  }
+  return usage;
+}
+
+Reply CommentService::subscription(const Form& form, const ApiRequest& req, std::int64_t now_s) {
+  const std::string key = key_of(form, req);
+  if (const std::string why = key_problem(key); !why.empty()) {
+    ++counters_.invalid;
+    return reply_invalid(why);
+  }
+  auto usage = month_usage(key, now_s);
+  if (!usage) {
     return reply_http_error(503, "Service Unavailable");
   }
-  return reply_usage_limit(opts_.usage_limit, usage);
+  return reply_subscription(opts_.usage_limit, *usage);
+}
+
+Reply CommentService::stats(const Form& form, const ApiRequest& req, std::int64_t now_s) {
+  const std::string key = key_of(form, req);
+  if (const std::string why = key_problem(key); !why.empty()) {
+    ++counters_.invalid;
+    return reply_invalid(why);
+  }
+  // Usage records are key::usage(key, month, site); "YYYY-MM" compares as text.
+  const std::string first = stats_first_month(form.get("from"), now_s);
+  const std::string site = site_name(form.get("blog"));
+  const std::string prefix = key::usage_key_prefix(key);
+  StatsTotals t;
+  auto ok = kv_.scan(prefix, [&](std::string_view k, std::string_view v) {
+    k.remove_prefix(prefix.size());
+    const std::size_t sep = k.find(key::kUsageSeparator);
+    if (sep == std::string_view::npos || k.substr(0, sep) < first || k.substr(sep + 1) != site) {
+      return true;
+    }
+    if (auto u = decode_usage(v)) {
+      t.spam += u->spam;
+      t.ham += u->ham;
+      t.missed_spam += u->missed_spam;
+      t.false_positives += u->false_positives;
+    }
+    return true;
+  });
+  if (!ok) {
+    return reply_http_error(503, "Service Unavailable");
+  }
+  return reply_stats(t);
 }
 
 std::string CommentService::key_of(const Form& form, const ApiRequest& req) {

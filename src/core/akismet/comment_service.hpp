@@ -110,6 +110,10 @@ class CommentService {
   Reply verify(const Form& form, const ApiRequest& req);
   Reply key_sites(const Form& form, const ApiRequest& req, std::int64_t now_s);
   Reply usage_limit(const Form& form, const ApiRequest& req, std::int64_t now_s);
+  Reply subscription(const Form& form, const ApiRequest& req, std::int64_t now_s);
+  Reply stats(const Form& form, const ApiRequest& req, std::int64_t now_s);
+  // API calls of `key` this month over all its sites (usage-limit, get-subscription).
+  [[nodiscard]] Result<std::uint64_t> month_usage(const std::string& key, std::int64_t now_s);
   // Empty when the key is good; else the Akismet debug-help text.
   std::string key_problem(const std::string& key);
   // The same for a key record already read (nullopt: no such key).

@@ -37,11 +37,14 @@ std::string guid_floor(std::int64_t unix_ms) {
 }
 
 std::string make_api_key(RandomSource& rng) {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string key;
-  key.reserve(kKeyLength);
-  for (std::size_t i = 0; i < kKeyLength; ++i) {
-    key.push_back(kAlphabet[rng.next_u64() % 36]);
+  // Hex, as Akismet's keys are: the WordPress plugin drops every character outside [a-f0-9]
+  // from a key typed on its settings page.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t bits = rng.next_u64();
+  std::string key(kKeyLength, '0');
+  for (std::size_t i = kKeyLength; i-- > 0;) {
+    key[i] = kHex[bits & 15];
+    bits >>= 4;
   }
   return key;
 }

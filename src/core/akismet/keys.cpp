@@ -50,6 +50,13 @@ std::string usage_prefix(std::string_view api_key, std::string_view month) {
   return k;
 }
 
+std::string usage_key_prefix(std::string_view api_key) {
+  std::string k = "u:";
+  k += api_key;
+  k += kUsageSeparator;
+  return k;
+}
+
 std::string usage(std::string_view api_key, std::string_view month, std::string_view site) {
   std::string k = usage_prefix(api_key, month);
   k += site;

@@ -39,5 +39,7 @@ inline constexpr char kUsageSeparator = '\x1f';
 [[nodiscard]] std::string usage(std::string_view api_key, std::string_view month,
                                 std::string_view site);
 [[nodiscard]] std::string usage_prefix(std::string_view api_key, std::string_view month);
+// Every usage record of a key, all months and sites.
+[[nodiscard]] std::string usage_key_prefix(std::string_view api_key);
 
 }  // namespace gf::akismet::key

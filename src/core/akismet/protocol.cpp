@@ -71,6 +71,12 @@ Endpoint endpoint_of(std::string_view path) {
   if (rest == "usage-limit") {
     return Endpoint::UsageLimit;
   }
+  if (rest == "get-subscription") {
+    return Endpoint::GetSubscription;
+  }
+  if (rest == "get-stats") {
+    return Endpoint::GetStats;
+  }
   return Endpoint::Unknown;
 }
 
@@ -88,6 +94,10 @@ std::string_view to_string(Endpoint e) {
       return "key-sites";
     case Endpoint::UsageLimit:
       return "usage-limit";
+    case Endpoint::GetSubscription:
+      return "get-subscription";
+    case Endpoint::GetStats:
+      return "get-stats";
     case Endpoint::Unknown:
       break;
   }
@@ -286,6 +296,53 @@ Reply reply_usage_limit(std::uint64_t limit, std::uint64_t usage) {
     r.body = fmt::format("{{\"limit\":{},\"usage\":{},\"percentage\":\"{:.2f}\",\"throttled\":{}}}",
                          limit, usage, pct, usage > limit ? "true" : "false");
   }
+  return r;
+}
+
+Reply reply_subscription(std::uint64_t limit, std::uint64_t usage) {
+  std::string_view reached = "false";
+  if (limit != 0 && usage > limit) {
+    reached = "\"red\"";
+  } else if (limit != 0 && usage * 10 >= limit * 9) {
+    reached = "\"yellow\"";
+  }
+  Reply r;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = fmt::format(
+      "{{\"account_id\":0,\"account_name\":\"greyflux\",\"account_type\":\"self-hosted\","
+      "\"status\":\"active\",\"next_billing_date\":null,\"limit_reached\":{}}}",
+      reached);
+  return r;
+}
+
+std::string stats_first_month(std::string_view from, std::int64_t now_s) {
+  if (from != "6-months") {
+    return {};
+  }
+  const std::string now = month_of(now_s);
+  int year = 0;
+  int month = 0;
+  std::from_chars(now.data(), now.data() + 4, year);
+  std::from_chars(now.data() + 5, now.data() + 7, month);
+  month -= 5;
+  if (month < 1) {
+    month += 12;
+    --year;
+  }
+  return fmt::format("{:04}-{:02}", year, month);
+}
+
+Reply reply_stats(const StatsTotals& t) {
+  const std::uint64_t checks = t.spam + t.ham;
+  const std::uint64_t wrong = std::min(checks, t.missed_spam + t.false_positives);
+  const double accuracy =
+      checks == 0 ? 100.0
+                  : 100.0 * static_cast<double>(checks - wrong) / static_cast<double>(checks);
+  Reply r;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = fmt::format(
+      "{{\"spam\":{},\"ham\":{},\"missed_spam\":{},\"false_positives\":{},\"accuracy\":{:.2f}}}",
+      t.spam, t.ham, t.missed_spam, t.false_positives, accuracy);
   return r;
 }
 

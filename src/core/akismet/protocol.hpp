@@ -34,6 +34,8 @@ enum class Endpoint : std::uint8_t {
   SubmitHam,
   KeySites,
   UsageLimit,
+  GetSubscription,  // the WordPress plugin's settings page and key entry (Akismet 5.0)
+  GetStats,         // the plugin's statistics card (from=6-months | all)
   Unknown
 };
 
@@ -88,6 +90,24 @@ struct KeySitesQuery {
                                     std::vector<SiteUsage> sites);
 // limit 0 = no limit ("none").
 [[nodiscard]] Reply reply_usage_limit(std::uint64_t limit, std::uint64_t usage);
+
+// get-subscription: the account of a valid key, as the WordPress plugin reads it (status
+// "active"; limit_reached "yellow" from 90% of a usage limit, "red" over it; limit 0 = none).
+[[nodiscard]] Reply reply_subscription(std::uint64_t limit, std::uint64_t usage);
+
+// get-stats: one key's counts on one site over the months asked for.
+struct StatsTotals {
+  std::uint64_t spam = 0;
+  std::uint64_t ham = 0;
+  std::uint64_t missed_spam = 0;
+  std::uint64_t false_positives = 0;
+};
+// The first month `from` covers ("6-months": this month and the five before it), or "" for
+// "all" and anything else.
+[[nodiscard]] std::string stats_first_month(std::string_view from, std::int64_t now_s);
+// {"spam":N,"ham":N,"missed_spam":N,"false_positives":N,"accuracy":X}; accuracy is the share of
+// checks not corrected by a submit, in percent (100 with no checks).
+[[nodiscard]] Reply reply_stats(const StatsTotals& t);
 
 // "2026-11" for Unix seconds.
 [[nodiscard]] std::string month_of(std::int64_t unix_s);

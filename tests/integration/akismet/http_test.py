@@ -160,6 +160,27 @@ class HttpTest(unittest.TestCase):
         self.assertTrue(csv[2].startswith(order[1] + ",2,"), csv)
         c.close()
 
+    def test_wordpress_plugin_settings_calls(self):
+        # Akismet 5.0 (WordPress 6.1) keeps only [a-f0-9] of a typed key, saves it only when
+        # get-subscription says "active", and fills its statistics card from get-stats.
+        self.assertRegex(self.key, r"^[0-9a-f]{12}$")
+        blog = {"key": self.key, "blog": "https://blog.example"}
+        st, h, body = self.d.post("/1.1/get-subscription", blog)
+        self.assertEqual((st, h["content-type"]), (200, "application/json; charset=utf-8"))
+        sub = json.loads(body)
+        self.assertEqual((sub["status"], sub["limit_reached"]), ("active", False))
+        st, h, body = self.d.post("/1.1/get-subscription", {"key": "0123456789ab", "blog": "b"})
+        self.assertEqual(body, "invalid")
+        self.check(comment_author="viagra-test-123")
+        self.check()
+        self.check()
+        self.d.post("/1.1/submit-ham", dict(COMMENT, api_key=self.key))
+        self.check(blog="https://other.example", comment_author="viagra-test-123")
+        for frm in ("6-months", "all"):
+            st, h, body = self.d.post("/1.1/get-stats", dict(blog, **{"from": frm}))
+            self.assertEqual(json.loads(body), {"spam": 1, "ham": 2, "missed_spam": 0,
+                                                "false_positives": 1, "accuracy": 66.67}, frm)
+
     def test_revoked_key_is_invalid(self):
         self.assertEqual(self.d.cli("keys", "revoke", self.key).returncode, 0)
         self.assertEqual(self.d.post("/1.1/verify-key", {"key": self.key, "blog": "b"})[2],

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/akismet/ids.hpp"
 #include "core/akismet/records.hpp"
 
 namespace gf::akismet {
@@ -25,6 +26,8 @@ TEST(Protocol, Endpoints) {
   EXPECT_EQ(endpoint_of("/1.1/submit-ham?x=1"), Endpoint::SubmitHam);
   EXPECT_EQ(endpoint_of("/1.2/key-sites"), Endpoint::KeySites);
   EXPECT_EQ(endpoint_of("/1.2/usage-limit"), Endpoint::UsageLimit);
+  EXPECT_EQ(endpoint_of("/1.1/get-subscription"), Endpoint::GetSubscription);
+  EXPECT_EQ(endpoint_of("/1.1/get-stats"), Endpoint::GetStats);
   EXPECT_EQ(endpoint_of("/1.1/nope"), Endpoint::Unknown);
   EXPECT_EQ(endpoint_of("/"), Endpoint::Unknown);
 }
@@ -112,6 +115,53 @@ TEST(Protocol, UsageLimit) {
             "{\"limit\":\"none\",\"usage\":7,\"percentage\":\"0.00\",\"throttled\":false}");
   EXPECT_EQ(reply_usage_limit(1000, 250).body,
             "{\"limit\":1000,\"usage\":250,\"percentage\":\"25.00\",\"throttled\":false}");
+}
+
+// The WordPress plugin keeps only [a-f0-9] of a key typed on its settings page.
+class FixedBits final : public RandomSource {
+ public:
+  explicit FixedBits(std::uint64_t v) : v_(v) {}
+  std::uint64_t next_u64() override { return v_; }
+
+ private:
+  std::uint64_t v_;
+};
+
+TEST(Protocol, NewKeysAreTwelveHexDigits) {
+  FixedBits a(0x0123456789abULL);
+  EXPECT_EQ(make_api_key(a), "0123456789ab");
+  FixedBits b(0xfedcba9876543210ULL);
+  EXPECT_EQ(make_api_key(b), "ba9876543210");  // the low 48 bits
+  SplitMix64 rng(7);
+  for (int i = 0; i < 200; ++i) {
+    const std::string k = make_api_key(rng);
+    EXPECT_TRUE(well_formed_key(k)) << k;
+    EXPECT_EQ(k.find_first_not_of("0123456789abcdef"), std::string::npos) << k;
+  }
+}
+
+// What Akismet 5.0's settings page reads: `status` must be "active" for a typed key to be
+// saved; limit_reached "yellow"/"red" shows its usage notice.
+TEST(Protocol, SubscriptionIsActiveWithLimitLevel) {
+  const std::string base =
+      "{\"account_id\":0,\"account_name\":\"greyflux\",\"account_type\":\"self-hosted\","
+      "\"status\":\"active\",\"next_billing_date\":null,\"limit_reached\":";
+  EXPECT_EQ(reply_subscription(0, 5000).body, base + "false}");
+  EXPECT_EQ(reply_subscription(1000, 899).body, base + "false}");
+  EXPECT_EQ(reply_subscription(1000, 900).body, base + "\"yellow\"}");
+  EXPECT_EQ(reply_subscription(1000, 1001).body, base + "\"red\"}");
+  EXPECT_EQ(reply_subscription(0, 0).content_type, "application/json; charset=utf-8");
+}
+
+TEST(Protocol, StatsTotalsAndMonths) {
+  EXPECT_EQ(reply_stats({}).body,
+            "{\"spam\":0,\"ham\":0,\"missed_spam\":0,\"false_positives\":0,\"accuracy\":100.00}");
+  EXPECT_EQ(reply_stats({3, 5, 1, 1}).body,
+            "{\"spam\":3,\"ham\":5,\"missed_spam\":1,\"false_positives\":1,\"accuracy\":75.00}");
+  EXPECT_EQ(stats_first_month("all", 1795600000), "");
+  EXPECT_EQ(stats_first_month("", 1795600000), "");
+  EXPECT_EQ(stats_first_month("6-months", 1795600000), "2026-06");  // 2026-11
+  EXPECT_EQ(stats_first_month("6-months", 1767225600), "2025-08");  // 2026-01-01
 }
 
 TEST(Protocol, MonthOf) {
