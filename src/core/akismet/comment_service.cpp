@@ -68,7 +68,8 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
     return reply_http_error(404, "Not Found");
   }
   const bool get_ok = ep == Endpoint::KeySites || ep == Endpoint::UsageLimit ||
-                      ep == Endpoint::GetSubscription || ep == Endpoint::GetStats;
+                      ep == Endpoint::GetSubscription || ep == Endpoint::GetStats ||
+                      ep == Endpoint::Test;
   if (req.method != "POST" && !(get_ok && req.method == "GET")) {
     auto r = reply_http_error(405, "Method Not Allowed");
     r.headers.emplace_back("Allow", get_ok ? "GET, POST" : "POST");
@@ -105,6 +106,8 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
       return subscription(*form, req, now_s);
     case Endpoint::GetStats:
       return stats(*form, req, now_s);
+    case Endpoint::Test:
+      return reply_connected();
     case Endpoint::Unknown:
       break;
   }

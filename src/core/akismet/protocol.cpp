@@ -77,6 +77,9 @@ Endpoint endpoint_of(std::string_view path) {
   if (rest == "get-stats") {
     return Endpoint::GetStats;
   }
+  if (rest == "test") {
+    return Endpoint::Test;
+  }
   return Endpoint::Unknown;
 }
 
@@ -98,6 +101,8 @@ std::string_view to_string(Endpoint e) {
       return "get-subscription";
     case Endpoint::GetStats:
       return "get-stats";
+    case Endpoint::Test:
+      return "test";
     case Endpoint::Unknown:
       break;
   }
@@ -202,6 +207,12 @@ Reply reply_check(const Decision& d, std::string_view guid, std::string_view rea
 Reply reply_thanks() {
   Reply r;
   r.body = std::string(kThanks);
+  return r;
+}
+
+Reply reply_connected() {
+  Reply r;
+  r.body = "connected";
   return r;
 }
 

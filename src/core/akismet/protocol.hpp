@@ -36,6 +36,7 @@ enum class Endpoint : std::uint8_t {
   UsageLimit,
   GetSubscription,  // the WordPress plugin's settings page and key entry (Akismet 5.0)
   GetStats,         // the plugin's statistics card (from=6-months | all)
+  Test,             // the plugin's connection test: GET /1.1/test answers "connected"
   Unknown
 };
 
@@ -64,6 +65,8 @@ inline constexpr std::size_t kReplySymbols = 12;
 // The same with the symbols already formatted (format_symbols() with at least kReplySymbols).
 [[nodiscard]] Reply reply_check(const Decision& d, std::string_view guid, std::string_view reasons);
 [[nodiscard]] Reply reply_thanks();
+// The connection test's answer, "connected" (no key needed).
+[[nodiscard]] Reply reply_connected();
 [[nodiscard]] Reply reply_http_error(int status, std::string_view text);
 
 // Usage of one site under a key in one month (key-sites).

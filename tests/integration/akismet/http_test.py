@@ -164,6 +164,11 @@ class HttpTest(unittest.TestCase):
         # Akismet 5.0 (WordPress 6.1) keeps only [a-f0-9] of a typed key, saves it only when
         # get-subscription says "active", and fills its statistics card from get-stats.
         self.assertRegex(self.key, r"^[0-9a-f]{12}$")
+        c = self.d.conn()
+        c.request("GET", "/1.1/test", headers={"Host": "rest.akismet.com"})
+        r = c.getresponse()
+        self.assertEqual((r.status, r.read().decode()), (200, "connected"))
+        c.close()
         blog = {"key": self.key, "blog": "https://blog.example"}
         st, h, body = self.d.post("/1.1/get-subscription", blog)
         self.assertEqual((st, h["content-type"]), (200, "application/json; charset=utf-8"))

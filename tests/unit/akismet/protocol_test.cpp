@@ -28,6 +28,8 @@ TEST(Protocol, Endpoints) {
   EXPECT_EQ(endpoint_of("/1.2/usage-limit"), Endpoint::UsageLimit);
   EXPECT_EQ(endpoint_of("/1.1/get-subscription"), Endpoint::GetSubscription);
   EXPECT_EQ(endpoint_of("/1.1/get-stats"), Endpoint::GetStats);
+  EXPECT_EQ(endpoint_of("/1.1/test"), Endpoint::Test);
+  EXPECT_EQ(reply_connected().body, "connected");  // the plugin compares it byte for byte
   EXPECT_EQ(endpoint_of("/1.1/nope"), Endpoint::Unknown);
   EXPECT_EQ(endpoint_of("/"), Endpoint::Unknown);
 }
