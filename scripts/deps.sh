@@ -18,7 +18,12 @@ build_pkgs=(
   libjemalloc-dev
 )
 test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
-  spamassassin)
+  spamassassin
+  # WordPress end to end (tests/integration/wordpress): the blog, PHP's built-in server, a
+  # private MariaDB, chromium for playwright-core. nginx only satisfies wordpress's
+  # "apache2 | httpd" dependency without Apache; the test does not use it.
+  wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl mariadb-server chromium
+  nginx)
 bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin)
 
 want=()
