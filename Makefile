@@ -18,9 +18,9 @@ build: deps
 	cmake --preset $(PRESET) >/dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# State goes to ./var (daemon.data_dir; an installed greyflux uses /var/lib/greyflux).
 run: build
-	mkdir -p var
-	$(BUILD_DIR)/greyflux serve --config $(CONFIG)
+	$(BUILD_DIR)/greyflux serve --config $(CONFIG) --set daemon.data_dir=var
 
 test: deps-test build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

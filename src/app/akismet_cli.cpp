@@ -8,6 +8,7 @@
 
 #include "app/akismet_service.hpp"
 #include "app/config.hpp"
+#include "app/paths.hpp"
 
 namespace gf::app {
 
@@ -19,6 +20,10 @@ int akismet_cli(const std::string& config_path, const std::vector<std::string>& 
     return 2;
   }
   spdlog::set_level(spdlog::level::warn);
+  if (auto dirs = prepare_state_dirs(*values); !dirs) {
+    std::fprintf(stderr, "greyflux: %s\n", dirs.error().message.c_str());
+    return 2;
+  }
   AkismetConfig cfg = akismet_config(*values);
   cfg.writer_thread = false;
   auto svc = AkismetService::open(cfg);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "app/akismet_service.hpp"
+#include "app/paths.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
 #include "io/net/listen.hpp"
@@ -21,6 +22,8 @@ Result<Value> from_toml(const SettingDef& def, const toml::node& node) {
   };
   switch (def.type) {
     case SettingType::String:
+    case SettingType::StatePath:
+    case SettingType::DataFile:
       if (auto s = node.value<std::string>()) {
         return Value(*s);
       }
@@ -211,6 +214,9 @@ Result<Values> load_config(const std::string& path, const std::vector<std::strin
     values.set(name, std::move(*parsed));
   }
   if (auto ok = validate(values); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  if (auto ok = resolve_paths(values); !ok) {
     return tl::unexpected(ok.error());
   }
   return values;

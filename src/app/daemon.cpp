@@ -18,6 +18,7 @@
 #include "app/config.hpp"
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
+#include "app/paths.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
 #include "core/common/strings.hpp"
@@ -68,6 +69,17 @@ std::vector<io::ListenSpec> listen_specs(const Values& v) {
   return out;
 }
 
+// The one fatal start-up path: one line on standard error, and the same line in the log when
+// the log is a file (when it is standard error, that one line is enough).
+int fatal(const Values& v, const std::string& message) {
+  if (!v.str("log.file").empty()) {
+    spdlog::critical("{}", message);
+  }
+  spdlog::shutdown();
+  std::fprintf(stderr, "greyflux: %s\n", message.c_str());
+  return 2;
+}
+
 }  // namespace
 
 void setup_logging(const std::string& level, const std::string& file) {
@@ -104,13 +116,13 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     std::fprintf(stderr, "greyflux: cannot open log: %s\n", e.what());
     return 2;
   }
+  if (auto dirs = prepare_state_dirs(*values); !dirs) {
+    return fatal(*values, dirs.error().message);
+  }
   std::vector<std::string> warnings;
   auto policy = build_policy(*values, warnings);
   if (!policy) {
-    spdlog::critical("{}", policy.error().message);
-    spdlog::shutdown();
-    std::fprintf(stderr, "greyflux: %s\n", policy.error().message.c_str());
-    return 2;
+    return fatal(*values, policy.error().message);
   }
   for (const auto& w : warnings) {
     spdlog::warn("whitelist: {}", w);
@@ -118,18 +130,12 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   raise_fd_limit();
   auto engine = Engine::open(*values, *policy);
   if (!engine) {
-    spdlog::critical("{}", engine.error().message);
-    spdlog::shutdown();
-    std::fprintf(stderr, "greyflux: %s\n", engine.error().message.c_str());
-    return 2;
+    return fatal(*values, engine.error().message);
   }
   Engine& eng = **engine;
   auto flux = FluxService::start(*values);  // null unless a [flux] source is configured
   if (!flux) {
-    spdlog::critical("flux: {}", flux.error().message);
-    spdlog::shutdown();
-    std::fprintf(stderr, "greyflux: flux: %s\n", flux.error().message.c_str());
-    return 2;
+    return fatal(*values, "flux: " + flux.error().message);
   }
 
   if (const FluxService* fs = flux->get(); fs != nullptr) {
@@ -194,10 +200,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   if (!values->list("http.listen").empty()) {
     auto svc = AkismetService::open(akismet_config(*values));
     if (!svc) {
-      spdlog::critical("{}", svc.error().message);
-      spdlog::shutdown();
-      std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
-      return 2;
+      return fatal(*values, svc.error().message);
     }
     akismet = std::move(*svc);
     if (const FluxService* fs = flux->get(); fs != nullptr) {
@@ -261,24 +264,15 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
       });
 
   if (auto ok = policy_server.start(); !ok) {
-    spdlog::critical("{}", ok.error().message);
-    spdlog::shutdown();
-    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
-    return 2;
+    return fatal(*values, ok.error().message);
   }
   if (auto ok = admin_server.start(); !ok) {
-    spdlog::critical("{}", ok.error().message);
-    spdlog::shutdown();
-    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
-    return 2;
+    return fatal(*values, ok.error().message);
   }
 
   if (http_server) {
     if (auto ok = http_server->start(); !ok) {
-      spdlog::critical("{}", ok.error().message);
-      spdlog::shutdown();
-      std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
-      return 2;
+      return fatal(*values, ok.error().message);
     }
   }
 
@@ -287,10 +281,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
     mail_flux = [fs] { return fs->index(); };  // URI_FLUX from the live detector
   }
   if (auto ok = spamd_rt.start(ioc, pick_context, *values, std::move(mail_flux)); !ok) {
-    spdlog::critical("{}", ok.error().message);
-    spdlog::shutdown();
-    std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
-    return 2;
+    return fatal(*values, ok.error().message);
   }
 
   // Expiry for the memory backend (LMDB sweeps in its writer thread).
@@ -376,9 +367,10 @@ int serve(const std::string& config_path, const std::vector<std::string>& overri
   for (const std::string& l : values->list("http.listen")) {
     http_where += (http_where.empty() ? "" : ", ") + l;
   }
-  spdlog::info("greyflux {} ready: policy on {}, comment API on {}, store {} at {}, {} threads",
-               kVersion, where, http_where.empty() ? "(off)" : http_where,
-               values->str("store.backend"), values->str("store.path"), threads);
+  spdlog::info(
+      "greyflux {} ready: policy on {}, comment API on {}, store {} at {}, data in {}, {} threads",
+      kVersion, where, http_where.empty() ? "(off)" : http_where, values->str("store.backend"),
+      values->str("store.path"), values->str("daemon.data_dir"), threads);
 
   pool.run();
   {
@@ -439,6 +431,10 @@ int admin_command(const std::string& config_path, const std::vector<std::string>
       return 1;
     }
     spdlog::set_level(spdlog::level::warn);
+    if (auto dirs = prepare_state_dirs(*values); !dirs) {
+      std::fprintf(stderr, "greyflux: %s\n", dirs.error().message.c_str());
+      return 2;
+    }
     std::vector<std::string> warnings;
     auto policy = build_policy(*values, warnings);
     if (!policy) {

@@ -113,17 +113,18 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   const std::string allow_path =
       o.allowlist.empty() ? ctx->values.str("flux.allowlist") : o.allowlist;
   if (!allow_path.empty() && allow_path != "none") {
+    // A configured allowlist exists (load_config checks it); one that cannot be read is an
+    // error, never a silent "none" (the NTP pool would be flagged as fast flux).
     auto text = io::read_file(allow_path);
     if (!text) {
-      if (!o.allowlist.empty()) {
-        return tl::unexpected(text.error());
-      }
-      ctx->notes.push_back("allowlist: " + text.error().message + " (none used)");
-    } else {
-      auto a = flux::Allowlist::parse(*text);
-      ctx->notes.push_back(fmt::format("allowlist: {} ({} suffixes)", allow_path, a->size()));
-      ctx->allow = std::move(*a);
+      return tl::unexpected(text.error());
     }
+    auto a = flux::Allowlist::parse(*text);
+    if (!a) {
+      return fail(Errc::Config, fmt::format("allowlist {}: {}", allow_path, a.error().message));
+    }
+    ctx->notes.push_back(fmt::format("allowlist: {} ({} suffixes)", allow_path, a->size()));
+    ctx->allow = std::move(*a);
   }
   ctx->psl = std::make_unique<io::PublicSuffixList>();
   flux::TrackerConfig tc;

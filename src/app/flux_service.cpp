@@ -104,11 +104,16 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
     impl->asn = std::move(*a);
   }
   if (const std::string& p = v.str("flux.allowlist"); !p.empty()) {
-    if (auto text = io::read_file(p)) {
-      impl->allow = *flux::Allowlist::parse(*text);
-    } else {
-      spdlog::warn("flux: {} (no allowlist)", text.error().message);
+    // load_config() made sure the file exists; failing to read it now is a start-up error.
+    auto text = io::read_file(p);
+    if (!text) {
+      return fail(Errc::Config, "flux.allowlist: " + text.error().message);
     }
+    auto allow = flux::Allowlist::parse(*text);
+    if (!allow) {
+      return fail(Errc::Config, fmt::format("flux.allowlist: {}: {}", p, allow.error().message));
+    }
+    impl->allow = std::move(*allow);
   }
   flux::TrackerConfig tc;
   tc.window = std::chrono::duration_cast<Seconds>(v.duration("flux.window"));

@@ -1,5 +1,4 @@
 // greyflux command line: serve, check-config, dump-config, and the admin commands.
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -11,19 +10,10 @@
 #include "app/daemon.hpp"
 #include "app/flux_cli.hpp"
 #include "app/mail_cli.hpp"
+#include "app/paths.hpp"
 #include "gf_version.hpp"
 
 namespace {
-
-std::string default_config() {
-  if (const char* env = std::getenv("GREYFLUX_CONFIG"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  if (::access("etc/greyflux.toml", R_OK) == 0) {
-    return "etc/greyflux.toml";
-  }
-  return "/etc/greyflux/greyflux.toml";
-}
 
 std::string join(const std::vector<std::string>& words) {
   std::string out;
@@ -40,7 +30,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("greyflux ") + gf::kVersion);
   app.require_subcommand(1);
 
-  std::string config = default_config();
+  std::string config = gf::app::default_config_path();
   std::vector<std::string> overrides;
   auto add_config = [&](CLI::App* sub) {
     sub->add_option("--config,-c", config, "config file (TOML)")->capture_default_str();
@@ -57,7 +47,9 @@ int main(int argc, char** argv) {
 
   CLI::App* dump = app.add_subcommand("dump-config", "print every setting, default and doc");
   std::string dump_file;
-  dump->add_option("--config,-c", dump_file, "show this file's values instead of the defaults");
+  dump->add_option("--config,-c", dump_file,
+                   "show this file's values, paths resolved, instead of the defaults");
+  dump->add_option("--set", overrides, "override a setting: section.key=value (repeatable)");
 
   std::vector<std::string> args;
   CLI::App* gl = app.add_subcommand("greylist", "list|show|delete greylist entries");
@@ -150,11 +142,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (dump->parsed()) {
-    if (dump_file.empty()) {
+    if (dump_file.empty() && overrides.empty()) {
       std::fputs(gf::app::dump_config(nullptr).c_str(), stdout);
       return 0;
     }
-    auto values = gf::app::load_config(dump_file, {});
+    auto values = gf::app::load_config(dump_file, overrides);
     if (!values) {
       std::fprintf(stderr, "%s\n", values.error().message.c_str());
       return 1;

@@ -8,15 +8,21 @@
 
 #include "core/common/check.hpp"
 #include "core/common/strings.hpp"
+#include "gf_paths.hpp"
 
 namespace gf::app {
 
 const std::vector<SettingDef>& settings_table() {
   using T = SettingType;
   static const std::vector<SettingDef> kTable = {
+      {"daemon.data_dir", T::String, GF_DEFAULT_DATA_DIR, false,
+       "directory of all state: the relative paths of store.path, akismet.store_path, "
+       "spamd.model and admin.socket are under it; created (mode 0750) if missing. A relative "
+       "data_dir is taken from the working directory at start-up (`make run` uses ./var)"},
       {"store.backend", T::String, "lmdb", false,
        "where greylist state lives: \"lmdb\" (durable, embedded) or \"memory\" (lost on exit)"},
-      {"store.path", T::String, "var/greyflux.lmdb", false, "LMDB directory (created if missing)"},
+      {"store.path", T::StatePath, "greyflux.lmdb", false,
+       "LMDB directory (created if missing); relative = under daemon.data_dir"},
       {"store.commit_interval", T::Duration, "100ms", false,
        "group commit period: at most this much of the newest writes is lost on a crash"},
       {"store.map_size", T::Size, "1GiB", false, "largest size the LMDB file may grow to"},
@@ -76,8 +82,9 @@ const std::vector<SettingDef>& settings_table() {
        "a request must arrive in full within this (slow clients get 408)"},
       {"http.max_connections", T::Integer, "10000", false,
        "open HTTP connections at most; further ones are closed at once"},
-      {"akismet.store_path", T::String, "var/akismet.lmdb", false,
-       "LMDB directory of the comment API: keys, usage, reputation, stored checks, model"},
+      {"akismet.store_path", T::StatePath, "akismet.lmdb", false,
+       "LMDB directory of the comment API: keys, usage, reputation, stored checks, model; "
+       "relative = under daemon.data_dir"},
       {"akismet.map_size", T::Size, "4GiB", false, "largest size that LMDB file may grow to"},
       {"akismet.check_retention", T::Duration, "30d", false,
        "stored checks (guid, verdict, reasons, fields) are kept this long"},
@@ -102,8 +109,9 @@ const std::vector<SettingDef>& settings_table() {
       {"spamd.listen", T::StringList, "[]", false,
        "spamd-protocol (spamc) listeners: \"127.0.0.1:783\", \"[::1]:783\" or \"unix:PATH\"; "
        "empty = the mail scanner is off"},
-      {"spamd.model", T::String, "var/greyflux-mail.model", false,
-       "mail model file (learned by TELL and `greyflux learn`; created when first saved)"},
+      {"spamd.model", T::StatePath, "greyflux-mail.model", false,
+       "mail model file (learned by TELL and `greyflux learn`; created when first saved); "
+       "relative = under daemon.data_dir"},
       {"spamd.required_score", T::String, "5.0", true,
        "score at which a message is spam (Spam: True, X-Spam-Flag: YES)"},
       {"spamd.reject_score", T::String, "15.0", true,
@@ -127,16 +135,18 @@ const std::vector<SettingDef>& settings_table() {
        "open spamd connections at most; further ones are closed at once"},
       {"spamd.save_interval", T::Duration, "60s", false,
        "save the learned mail model this often when it changed (and at shutdown)"},
-      {"admin.socket", T::String, "var/greyflux.sock", false,
-       "unix socket of the admin commands (greyflux greylist/whitelist/stats)"},
+      {"admin.socket", T::StatePath, "greyflux.sock", false,
+       "unix socket of the admin commands (greyflux greylist/whitelist/stats); relative = "
+       "under daemon.data_dir; empty = none"},
       {"log.level", T::String, "info", true,
        "trace, debug, info (one line per decision), warn, error, off"},
       {"log.file", T::String, "", false, "log file; empty = standard error"},
       {"flux.asn_db", T::String, "", false,
        "ASN data for the flux detector: iptoasn TSV or .mmdb (GeoLite2-ASN, DB-IP lite); "
        "empty = /16 networks stand in and verdicts say \"approximate\""},
-      {"flux.allowlist", T::String, "data/flux-allowlist.txt", false,
-       "benign fluxy suffixes (CDNs, NTP pool, mail providers); empty = none"},
+      {"flux.allowlist", T::DataFile, "flux-allowlist.txt", false,
+       "benign fluxy suffixes (CDNs, NTP pool, mail providers); relative = shipped with "
+       "greyflux (share/greyflux); a missing file is an error; empty = none"},
       {"flux.window", T::Duration, "6h", false, "flux features look back this far"},
       {"flux.idle_evict", T::Duration, "12h", false, "names unseen this long are forgotten"},
       {"flux.verdict_ttl", T::Duration, "7d", false,
@@ -187,6 +197,8 @@ Result<Value> parse_value(const SettingDef& def, std::string_view text) {
   text = trim_ws(text);
   switch (def.type) {
     case SettingType::String:
+    case SettingType::StatePath:
+    case SettingType::DataFile:
       return Value(unquote(text));
     case SettingType::StringList: {
       std::vector<std::string> out;

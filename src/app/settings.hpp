@@ -13,7 +13,10 @@
 
 namespace gf::app {
 
-enum class SettingType { String, StringList, Duration, Size, Integer, Bool };
+// StatePath and DataFile are strings that load_config() turns into absolute paths
+// (app/paths.hpp): a relative StatePath lives under daemon.data_dir, a relative DataFile is a
+// file shipped with greyflux (share/greyflux).
+enum class SettingType { String, StringList, Duration, Size, Integer, Bool, StatePath, DataFile };
 
 struct SettingDef {
   std::string_view name;  // "section.key"

@@ -1,0 +1,133 @@
+#include "app/paths.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "app/settings.hpp"
+#include "gf_paths.hpp"
+
+namespace gf::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string self_exe() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// mkdir -p with mode 0750 for the components that are missing.
+Result<void> make_dirs(const fs::path& dir, std::string_view setting) {
+  fs::path so_far;
+  for (const fs::path& part : dir) {
+    so_far /= part;
+    const std::string p = so_far.string();
+    if (p.empty() || exists(p)) {
+      continue;
+    }
+    if (::mkdir(p.c_str(), 0750) != 0 && errno != EEXIST) {
+      return fail(Errc::Config, fmt::format("{}: cannot create {}: {}", setting, dir.string(),
+                                            std::strerror(errno)));
+    }
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return fail(Errc::Config, fmt::format("{}: {} is not a directory", setting, dir.string()));
+  }
+  return {};
+}
+
+}  // namespace
+
+bool running_from_build_tree() {
+  const std::string build = std::string(paths::kBuildDir) + "/";
+  return self_exe().starts_with(build);
+}
+
+std::vector<std::string> shipped_data_dirs() {
+  std::vector<std::string> dirs;
+  if (running_from_build_tree()) {
+    dirs.push_back(std::string(paths::kSourceDir) + "/data");
+  }
+  dirs.emplace_back(paths::kInstalledShareDir);
+  return dirs;
+}
+
+std::string default_config_path() {
+  if (const char* env = std::getenv("GREYFLUX_CONFIG"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  if (running_from_build_tree()) {
+    return std::string(paths::kSourceDir) + "/etc/greyflux.toml";
+  }
+  return paths::kInstalledConfig;
+}
+
+Result<void> resolve_paths(Values& v) {
+  std::error_code ec;
+  fs::path data_dir = fs::absolute(v.str("daemon.data_dir"), ec);
+  if (ec || v.str("daemon.data_dir").empty()) {
+    return fail(Errc::Config, "daemon.data_dir: must name a directory");
+  }
+  data_dir = data_dir.lexically_normal();
+  v.set("daemon.data_dir", data_dir.string());
+  for (const SettingDef& d : settings_table()) {
+    const std::string& p = (d.type == SettingType::StatePath || d.type == SettingType::DataFile)
+                               ? v.str(d.name)
+                               : std::string();
+    if (p.empty() || p.front() == '/') {
+      if (d.type == SettingType::DataFile && !p.empty() && !exists(p)) {
+        return fail(Errc::Config, fmt::format("{}: {} does not exist (\"\" = none)", d.name, p));
+      }
+      continue;
+    }
+    if (d.type == SettingType::StatePath) {
+      v.set(d.name, (data_dir / p).lexically_normal().string());
+      continue;
+    }
+    std::string found;
+    std::string tried;
+    for (const std::string& dir : shipped_data_dirs()) {
+      const std::string candidate = (fs::path(dir) / p).lexically_normal().string();
+      tried += (tried.empty() ? "" : " or ") + candidate;
+      if (exists(candidate)) {
+        found = candidate;
+        break;
+      }
+    }
+    if (found.empty()) {
+      return fail(Errc::Config,
+                  fmt::format("{}: \"{}\" is not in {} (\"\" = none)", d.name, p, tried));
+    }
+    v.set(d.name, found);
+  }
+  return {};
+}
+
+Result<void> prepare_state_dirs(const Values& v) {
+  const fs::path data_dir(v.str("daemon.data_dir"));
+  if (auto ok = make_dirs(data_dir, "daemon.data_dir"); !ok) {
+    return ok;
+  }
+  for (const SettingDef& d : settings_table()) {
+    if (d.type != SettingType::StatePath || v.str(d.name).empty()) {
+      continue;
+    }
+    const fs::path parent = fs::path(v.str(d.name)).parent_path();
+    if (auto ok = make_dirs(parent, d.name); !ok) {
+      return ok;
+    }
+  }
+  return {};
+}
+
+}  // namespace gf::app

@@ -1,0 +1,179 @@
+"""One data directory (issue 11): `greyflux serve` started from an unrelated working directory
+with only daemon.data_dir set (the config is /dev/null plus --set) keeps every state file under
+that directory and creates nothing in the working directory, with every front door exercised:
+a Postfix policy request, an Akismet key + comment-check + submit-spam, a spamd CHECK and TELL,
+an admin command, and a flux scan. Also: a configured file that does not exist and a data
+directory that cannot be created stop start-up with one line naming the setting and the path.
+
+Usage: data_dir_test.py GREYFLUX_BINARY
+"""
+import http.client
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gfdaemon import Conn, free_port  # noqa: E402
+
+BINARY = None
+
+MAIL = (b"From: alice@sender.example\r\nTo: bob@example.org\r\nSubject: cheap pills now\r\n"
+        b"Message-ID: <1@sender.example>\r\n\r\nBuy cheap pills at http://pills.example/ now.\r\n")
+ZEEK_HEADER = ("#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
+               "proto\ttrans_id\trtt\tquery\tqclass\tqclass_name\tqtype\tqtype_name\trcode\t"
+               "rcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\trejected\n")
+
+
+def spamd(port, method, headers=()):
+    head = [f"{method} SPAMC/1.5", *headers, f"Content-length: {len(MAIL)}"]
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + MAIL)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out.decode("utf-8", "replace")
+            out += chunk
+
+
+def wait_port(port, proc, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("greyflux exited: " + proc.stderr.read().decode())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"port {port} never answered")
+
+
+class DataDirTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="gf-datadir-")
+        self.cwd = os.path.join(self.tmp, "cwd")  # unrelated, empty working directory
+        os.mkdir(self.cwd)
+        self.data = os.path.join(self.tmp, "state", "greyflux")  # does not exist yet
+        self.proc = None
+
+    def tearDown(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def gf(self, *args, sets=()):
+        cmd = [BINARY, *args, "--config", "/dev/null", "--set", f"daemon.data_dir={self.data}"]
+        for s in sets:
+            cmd += ["--set", s]
+        return subprocess.run(cmd, cwd=self.cwd, capture_output=True, text=True, timeout=60)
+
+    def test_every_front_door_keeps_its_state_under_the_data_directory(self):
+        policy, web, mail = free_port(), free_port(), free_port()
+        key = self.gf("keys", "add", "--blog", "https://blog.example")
+        self.assertEqual(key.returncode, 0, key.stderr)
+        key = key.stdout.strip()
+        self.assertEqual(stat.S_IMODE(os.stat(self.data).st_mode), 0o750)
+
+        self.proc = subprocess.Popen(
+            [BINARY, "serve", "--config", "/dev/null", "--set", f"daemon.data_dir={self.data}",
+             "--set", f'policy.listen=["127.0.0.1:{policy}"]',
+             "--set", f'http.listen=["127.0.0.1:{web}"]',
+             "--set", f'spamd.listen=["127.0.0.1:{mail}"]'],
+            cwd=self.cwd, stderr=subprocess.PIPE)
+        for port in (policy, web, mail):
+            wait_port(port, self.proc)
+
+        # Postfix policy: a new triplet is greylisted.
+        conn = Conn(port=policy)
+        reply = conn.ask(client_address="192.0.2.7", sender="a@x.example")
+        conn.close()
+        self.assertTrue(reply.startswith("action=DEFER_IF_PERMIT"), reply)
+
+        # Akismet: the key made offline works, a check answers, a spam report is taken.
+        fields = {"api_key": key, "blog": "https://blog.example", "user_ip": "192.0.2.10",
+                  "comment_type": "comment", "comment_content": "Lovely bread recipe, thanks."}
+        for path, want in (("/1.1/comment-check", ("true", "false")),
+                           ("/1.1/submit-spam", ("Thanks for making the web a better place.",))):
+            c = http.client.HTTPConnection("127.0.0.1", web, timeout=10)
+            c.request("POST", path, body=urllib.parse.urlencode(fields),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = c.getresponse()
+            body = r.read().decode()
+            c.close()
+            self.assertEqual(r.status, 200, body)
+            self.assertIn(body, want)
+
+        # spamd: a CHECK answers, a TELL makes the mail model change (saved at shutdown).
+        self.assertIn("Spam:", spamd(mail, "CHECK"))
+        told = spamd(mail, "TELL", ["Message-class: spam", "Set: local"])
+        self.assertIn("DidSet: local", told)
+
+        # Admin: the CLI finds the daemon's socket through the data directory alone.
+        stats = self.gf("stats")
+        self.assertEqual(stats.returncode, 0, stats.stderr)
+        self.assertIn("requests\t1\n", stats.stdout)
+
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=20), 0)
+
+        # Flux: the shipped allowlist is found from any working directory.
+        with open(os.path.join(self.tmp, "dns.log"), "w") as f:
+            f.write(ZEEK_HEADER)
+        scan = self.gf("flux", "scan", os.path.join(self.tmp, "dns.log"))
+        self.assertEqual(scan.returncode, 0, scan.stderr)
+        self.assertRegex(scan.stdout, r"# allowlist: /\S+/flux-allowlist.txt \([1-9][0-9]* suffixes\)")
+
+        self.assertEqual(os.listdir(self.cwd), [], "nothing may be created in the working dir")
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["cwd", "dns.log", "state"])
+        state = sorted(os.listdir(self.data))
+        for want in ("akismet.lmdb", "greyflux-mail.model", "greyflux.lmdb"):
+            self.assertIn(want, state)
+        self.assertGreater(os.path.getsize(os.path.join(self.data, "greyflux-mail.model")), 0)
+        self.assertTrue(os.path.exists(os.path.join(self.data, "greyflux.lmdb", "data.mdb")))
+
+        # dump-config shows the resolved paths.
+        dump = self.gf("dump-config", sets=["store.path=/elsewhere/gl.lmdb"])
+        self.assertEqual(dump.returncode, 0, dump.stderr)
+        self.assertIn(f'store_path = "{self.data}/akismet.lmdb"', dump.stdout)
+        self.assertIn(f'socket = "{self.data}/greyflux.sock"', dump.stdout)
+        self.assertIn('path = "/elsewhere/gl.lmdb"', dump.stdout)
+
+    def test_a_configured_file_that_does_not_exist_is_a_startup_error(self):
+        missing = os.path.join(self.tmp, "no-such-allowlist.txt")
+        r = self.gf("serve", sets=[f"flux.allowlist={missing}"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("flux.allowlist", r.stderr)
+        self.assertIn(missing, r.stderr)
+        r = self.gf("serve", sets=["flux.allowlist=not-shipped.txt"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("flux.allowlist: \"not-shipped.txt\" is not in", r.stderr)
+        self.assertEqual(os.listdir(self.cwd), [])
+
+    def test_a_data_directory_that_cannot_be_created_is_one_clear_line(self):
+        blocker = os.path.join(self.tmp, "a-file")
+        with open(blocker, "w") as f:
+            f.write("not a directory\n")
+        self.data = os.path.join(blocker, "greyflux")
+        port = free_port()
+        r = self.gf("serve", sets=[f'policy.listen=["127.0.0.1:{port}"]', "http.listen=[]"])
+        self.assertEqual(r.returncode, 2)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertRegex(lines[0], rf"daemon\.data_dir: cannot create {self.data}: ")
+        self.assertEqual(os.listdir(self.cwd), [])
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
