@@ -1,8 +1,15 @@
 // gf_mail_eval: the mail scanner on a labelled corpus (the SpamAssassin public corpus, prepared
 // by bench/spamd_eval.sh), with the split protocols of the issue and in-process throughput.
 //
-// usage: gf_mail_eval MANIFEST [--configs all|default] [--threads N]
+// usage: gf_mail_eval MANIFEST [--configs all|default] [--threads N] [--speed-only 1] [--cv 1]
 // MANIFEST lines: PATH \t spam|ham \t half(train|test) \t fold(0-4) \t chrono(train|test)
+//                 [\t minor|-]   (bench/sa_corpus.py)
+//
+// Protocols: half, 5-fold, chrono, and the lopsided splits of the half split: lop-spam trains on
+// all its training spam and the 2% "minor" sample of its training ham, lop-ham the reverse.
+// --cv 1 instead runs 5-fold cross-validation inside the half split's TRAINING half only (the
+// fold column; balanced, lop-spam and lop-ham training regimes), which is where the class-ratio
+// handling and the decision rule are chosen; the test half is not looked at.
 //
 // For each model configuration and protocol it trains a fresh Scanner on the training messages
 // (the two classes interleaved in manifest order, each message once) and scores the test
@@ -38,6 +45,7 @@ struct Item {
   bool half_train = false;
   int fold = 0;
   bool chrono_train = false;
+  bool minor = false;
   gf::mime::Message msg;
 };
 
@@ -53,32 +61,110 @@ std::vector<Config> configs(bool all) {
   if (!all) {
     return out;
   }
+  // Before 2026-12-06: no class-ratio correction, spam from P = 0.40.
+  ScannerOptions previous = base;
+  previous.ratio_shift = 0.0;
+  previous.weights["BAYES_60"] = 5.5;
+  previous.weights["BAYES_50"] = 5.0;
+  previous.weights["BAYES_40"] = 1.0;
+  out.push_back({"previous default (P>=0.40)", previous});
   const char* spec = std::getenv("GF_EVAL_SWEEP");
-  auto add = [&](const char* name, auto mutate) {
+  auto add = [&](const std::string& name, auto mutate) {
     ScannerOptions o = base;
     mutate(o);
     out.push_back({name, o});
   };
   if (spec == nullptr) {
     add("logistic words (1 pass)", [](ScannerOptions& o) {
-      o.engine = gf::classify::Engine::Logistic; o.words = true; o.ngram_bytes = 0; o.logistic.confident = 0; });
+      o.engine = gf::classify::Engine::Logistic;
+      o.words = true;
+      o.ngram_bytes = 0;
+      o.logistic.confident = 0;
+    });
     add("fisher words", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher; });
     add("blend words", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Blend; });
     return out;
   }
   const std::string sweep = spec;
+  if (sweep == "toe") {
+    add("ratio_shift 1, lr train-everything",
+        [](ScannerOptions& o) { o.logistic.confident = 0.0; });
+    add("ratio_shift 1, lr toe 0.02", [](ScannerOptions& o) { o.logistic.confident = 0.02; });
+  }
+  if (sweep == "ratio") {
+    // The class-ratio handling, measured with --cv 1 (docs/mail-scanner.md).
+    using gf::spamd::ClassBalance;
+    add("no ratio correction", [](ScannerOptions& o) { o.ratio_shift = 0.0; });
+    for (double c : {0.5, 0.75, 1.25, 1.5, 2.0}) {
+      add("ratio_shift " + std::to_string(c).substr(0, 4),
+          [c](ScannerOptions& o) { o.ratio_shift = c; });
+    }
+    add("lr prior only", [](ScannerOptions& o) {
+      o.ratio_shift = 0.0;
+      o.balance = ClassBalance::Prior;
+    });
+    add("lr class weight only", [](ScannerOptions& o) {
+      o.ratio_shift = 0.0;
+      o.balance = ClassBalance::Weight;
+    });
+    add("lr weight + prior", [](ScannerOptions& o) {
+      o.ratio_shift = 0.0;
+      o.balance = ClassBalance::WeightPrior;
+    });
+    add("fisher only, ratio_shift 1",
+        [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher; });
+    add("logistic only, ratio_shift 1",
+        [](ScannerOptions& o) { o.engine = gf::classify::Engine::Logistic; });
+  }
   if (sweep == "noosb") {
     auto fisher_bogo = [](ScannerOptions& o) {
-      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; o.tokenizer.osb = false; };
-    add("blend no-osb toe", [&](ScannerOptions& o) { fisher_bogo(o); o.engine = gf::classify::Engine::Blend; o.logistic.confident = 0.1; });
-    add("blend2 no-osb toe", [&](ScannerOptions& o) { fisher_bogo(o); o.fisher.robs = 0.1; o.fisher.min_dev = 0.2; o.engine = gf::classify::Engine::Blend; o.logistic.confident = 0.1; });
-    add("blend2 no-osb", [&](ScannerOptions& o) { fisher_bogo(o); o.fisher.robs = 0.1; o.fisher.min_dev = 0.2; o.engine = gf::classify::Engine::Blend; });
-    if (std::getenv("GF_EVAL_SHORT") != nullptr) { return out; }
+      o.fisher.robs = 0.0178;
+      o.fisher.robx = 0.52;
+      o.fisher.min_dev = 0.375;
+      o.tokenizer.osb = false;
+    };
+    add("blend no-osb toe", [&](ScannerOptions& o) {
+      fisher_bogo(o);
+      o.engine = gf::classify::Engine::Blend;
+      o.logistic.confident = 0.1;
+    });
+    add("blend2 no-osb toe", [&](ScannerOptions& o) {
+      fisher_bogo(o);
+      o.fisher.robs = 0.1;
+      o.fisher.min_dev = 0.2;
+      o.engine = gf::classify::Engine::Blend;
+      o.logistic.confident = 0.1;
+    });
+    add("blend2 no-osb", [&](ScannerOptions& o) {
+      fisher_bogo(o);
+      o.fisher.robs = 0.1;
+      o.fisher.min_dev = 0.2;
+      o.engine = gf::classify::Engine::Blend;
+    });
+    if (std::getenv("GF_EVAL_SHORT") != nullptr) {
+      return out;
+    }
     add("lr no-osb", [&](ScannerOptions& o) { o.tokenizer.osb = false; });
-    add("lr no-osb toe r1.0", [&](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.1; o.logistic.learning_rate = 1.0; });
-    add("lr no-osb toe0.2", [&](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.2; });
-    add("fisher no-osb robs0.1 md0.2", [&](ScannerOptions& o) { fisher_bogo(o); o.engine = gf::classify::Engine::Fisher; o.fisher.robs = 0.1; o.fisher.min_dev = 0.2; });
-    add("lr no-osb toe +4g", [&](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.1; o.ngram_bytes = 3000; });
+    add("lr no-osb toe r1.0", [&](ScannerOptions& o) {
+      o.tokenizer.osb = false;
+      o.logistic.confident = 0.1;
+      o.logistic.learning_rate = 1.0;
+    });
+    add("lr no-osb toe0.2", [&](ScannerOptions& o) {
+      o.tokenizer.osb = false;
+      o.logistic.confident = 0.2;
+    });
+    add("fisher no-osb robs0.1 md0.2", [&](ScannerOptions& o) {
+      fisher_bogo(o);
+      o.engine = gf::classify::Engine::Fisher;
+      o.fisher.robs = 0.1;
+      o.fisher.min_dev = 0.2;
+    });
+    add("lr no-osb toe +4g", [&](ScannerOptions& o) {
+      o.tokenizer.osb = false;
+      o.logistic.confident = 0.1;
+      o.ngram_bytes = 3000;
+    });
   }
   if (sweep == "fn") {
     add("blend +4g3000", [](ScannerOptions& o) { o.ngram_bytes = 3000; });
@@ -87,20 +173,53 @@ std::vector<Config> configs(bool all) {
     add("blend fisher md 0.1", [](ScannerOptions& o) { o.fisher.min_dev = 0.1; });
   }
   if (sweep == "size") {
-    add("16KiB 1000 words", [](ScannerOptions& o) { o.tokenizer.max_input_bytes = 16 * 1024; o.tokenizer.max_words = 1000; });
-    add("8KiB 600 words", [](ScannerOptions& o) { o.tokenizer.max_input_bytes = 8 * 1024; o.tokenizer.max_words = 600; });
+    add("16KiB 1000 words", [](ScannerOptions& o) {
+      o.tokenizer.max_input_bytes = 16 * 1024;
+      o.tokenizer.max_words = 1000;
+    });
+    add("8KiB 600 words", [](ScannerOptions& o) {
+      o.tokenizer.max_input_bytes = 8 * 1024;
+      o.tokenizer.max_words = 600;
+    });
   }
   if (sweep == "fisher") {
-    add("fisher bogo params", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher;
-      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; });
-    add("fisher bogo params +4g", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher;
-      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; o.ngram_bytes = 3000; });
-    add("fisher bogo no-osb", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher;
-      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; o.tokenizer.osb = false; });
-    add("fisher 4g only", [](ScannerOptions& o) { o.engine = gf::classify::Engine::Fisher; o.words = false; o.ngram_bytes = 3000;
-      o.fisher.robs = 0.0178; o.fisher.robx = 0.52; o.fisher.min_dev = 0.375; });
-    add("lr 4g only toe", [](ScannerOptions& o) { o.words = false; o.ngram_bytes = 3000; o.logistic.confident = 0.1; });
-    add("lr words no-osb toe", [](ScannerOptions& o) { o.tokenizer.osb = false; o.logistic.confident = 0.1; });
+    add("fisher bogo params", [](ScannerOptions& o) {
+      o.engine = gf::classify::Engine::Fisher;
+      o.fisher.robs = 0.0178;
+      o.fisher.robx = 0.52;
+      o.fisher.min_dev = 0.375;
+    });
+    add("fisher bogo params +4g", [](ScannerOptions& o) {
+      o.engine = gf::classify::Engine::Fisher;
+      o.fisher.robs = 0.0178;
+      o.fisher.robx = 0.52;
+      o.fisher.min_dev = 0.375;
+      o.ngram_bytes = 3000;
+    });
+    add("fisher bogo no-osb", [](ScannerOptions& o) {
+      o.engine = gf::classify::Engine::Fisher;
+      o.fisher.robs = 0.0178;
+      o.fisher.robx = 0.52;
+      o.fisher.min_dev = 0.375;
+      o.tokenizer.osb = false;
+    });
+    add("fisher 4g only", [](ScannerOptions& o) {
+      o.engine = gf::classify::Engine::Fisher;
+      o.words = false;
+      o.ngram_bytes = 3000;
+      o.fisher.robs = 0.0178;
+      o.fisher.robx = 0.52;
+      o.fisher.min_dev = 0.375;
+    });
+    add("lr 4g only toe", [](ScannerOptions& o) {
+      o.words = false;
+      o.ngram_bytes = 3000;
+      o.logistic.confident = 0.1;
+    });
+    add("lr words no-osb toe", [](ScannerOptions& o) {
+      o.tokenizer.osb = false;
+      o.logistic.confident = 0.1;
+    });
   }
   return out;
 }
@@ -134,9 +253,58 @@ double auc(std::vector<std::pair<double, bool>> v) {
          (static_cast<double>(pos) * static_cast<double>(npos));
 }
 
+// A decision rule: the weights of the three BAYES bands around the cut (the others keep their
+// default weights); spam when the symbol score reaches required_score 5.0.
+struct Rule {
+  const char* name;
+  double bayes_40;  // P in [0.2, 0.4)
+  double bayes_50;  // [0.4, 0.6)
+  double bayes_60;  // [0.6, 0.8)
+};
+constexpr Rule kRules[] = {
+    {"P>=0.40 (B50 5.0)", 1.0, 5.0, 5.5},         {"P>=0.60 (B50 2.5 B60 5.0)", 1.0, 2.5, 5.0},
+    {"P>=0.60 (B50 1.0 B60 5.0)", 0.5, 1.0, 5.0}, {"P>=0.80 (B60 3.0)", 0.5, 1.0, 3.0},
+    {"P>=0.80 (B50 2.0 B60 4.0)", 0.5, 2.0, 4.0}, {"P>=0.80 (B50 2.5 B60 4.5)", 0.5, 2.5, 4.5},
+};
+
+double band_weight(double p, const Rule& r) {
+  if (p >= 0.999) {
+    return 8.0;
+  }
+  if (p >= 0.99) {
+    return 7.0;
+  }
+  if (p >= 0.95) {
+    return 6.5;
+  }
+  if (p >= 0.80) {
+    return 6.0;
+  }
+  if (p >= 0.60) {
+    return r.bayes_60;
+  }
+  if (p >= 0.40) {
+    return r.bayes_50;
+  }
+  if (p >= 0.20) {
+    return r.bayes_40;
+  }
+  if (p >= 0.05) {
+    return 0.0;
+  }
+  return p >= 0.01 ? -1.0 : -2.0;
+}
+
+struct Scored {
+  double p;      // model probability
+  double other;  // the symbol score without the BAYES symbol
+  bool spam;
+};
+
 struct Tally {
   std::size_t spam = 0, ham = 0, fp = 0, fn = 0;
   std::vector<std::pair<double, bool>> p;
+  std::vector<Scored> scored;
   void add(const gf::spamd::Analysis& a, bool is_spam) {
     (is_spam ? spam : ham)++;
     if (a.is_spam && !is_spam) {
@@ -146,25 +314,51 @@ struct Tally {
       ++fn;
     }
     p.emplace_back(a.p_spam, is_spam);
+    double bayes = 0.0;
+    for (const auto& s : a.symbols) {
+      bayes += s.name.starts_with("BAYES_") ? s.score : 0.0;
+    }
+    scored.push_back(Scored{a.p_spam, a.score - bayes, is_spam});
   }
   void print(const std::string& config, const std::string& proto) const {
     std::printf("%-30s %-8s %5zu %5zu  FP %5.2f%% (%3zu)  FN %5.2f%% (%3zu)  1-AUC %.3f%%\n",
-                config.c_str(), proto.c_str(), ham, spam, 100.0 * fp / std::max<std::size_t>(ham, 1),
-                fp, 100.0 * fn / std::max<std::size_t>(spam, 1), fn, 100.0 * (1.0 - auc(p)));
-    if (std::getenv("GF_EVAL_CUTS") != nullptr) {
-      std::printf("%40s", "model-only FP/FN at P >");
-      for (double cut : {0.3, 0.35, 0.4, 0.42, 0.45, 0.48, 0.5}) {
-        std::size_t cfp = 0;
-        std::size_t cfn = 0;
-        for (const auto& [prob, is_spam] : p) {
-          cfp += (prob > cut && !is_spam) ? 1 : 0;
-          cfn += (prob <= cut && is_spam) ? 1 : 0;
-        }
-        std::printf("  %.2f: %.2f/%.2f", cut, 100.0 * cfp / std::max<std::size_t>(ham, 1),
-                    100.0 * cfn / std::max<std::size_t>(spam, 1));
-      }
-      std::printf("\n");
+                config.c_str(), proto.c_str(), ham, spam,
+                100.0 * fp / std::max<std::size_t>(ham, 1), fp,
+                100.0 * fn / std::max<std::size_t>(spam, 1), fn, 100.0 * (1.0 - auc(p)));
+    if (std::getenv("GF_EVAL_RULES") != nullptr) {
+      print_rules();
     }
+  }
+  // FP/FN of every candidate rule on the same scores (the model is trained once).
+  void print_rules() const {
+    for (const Rule& r : kRules) {
+      std::size_t rfp = 0;
+      std::size_t rfn = 0;
+      for (const Scored& s : scored) {
+        const double bayes = s.p >= 0.0 ? band_weight(s.p, r) : 0.0;
+        const bool flagged = s.other + bayes >= 5.0 - 1e-9;
+        rfp += flagged && !s.spam ? 1 : 0;
+        rfn += !flagged && s.spam ? 1 : 0;
+      }
+      std::printf("    rule %-28s FP %5.2f%% (%3zu)  FN %5.2f%% (%3zu)\n", r.name,
+                  100.0 * rfp / std::max<std::size_t>(ham, 1), rfp,
+                  100.0 * rfn / std::max<std::size_t>(spam, 1), rfn);
+    }
+    if (std::getenv("GF_EVAL_CUTS") == nullptr) {
+      return;
+    }
+    std::printf("    model only, FP/FN at P >=");
+    for (double cut : {0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9}) {
+      std::size_t cfp = 0;
+      std::size_t cfn = 0;
+      for (const Scored& x : scored) {
+        cfp += (x.p >= cut && !x.spam) ? 1 : 0;
+        cfn += (x.p < cut && x.spam) ? 1 : 0;
+      }
+      std::printf("  %.2f: %.2f/%.2f", cut, 100.0 * cfp / std::max<std::size_t>(ham, 1),
+                  100.0 * cfn / std::max<std::size_t>(spam, 1));
+    }
+    std::printf("\n");
   }
 };
 
@@ -201,15 +395,76 @@ void run(const Config& c, const std::string& proto, const std::vector<Item>& ite
   for (const Item& it : items) {
     if (is_test(it)) {
       const auto a = s.scan(it.msg);
-      if (std::getenv("GF_EVAL_MISSES") != nullptr && proto == "half" && a.is_spam != it.spam) {
+      if (std::getenv("GF_EVAL_MISSES") != nullptr && a.is_spam != it.spam) {
         std::string syms;
-        for (const auto& h : a.symbols) { syms += h.name + ","; }
-        std::printf("MISS %s %s p=%.3f score=%.1f %s\n", it.spam ? "spam" : "ham", it.path.c_str(), a.p_spam, a.score, syms.c_str());
+        for (const auto& h : a.symbols) {
+          syms += h.name + ",";
+        }
+        std::printf("MISS %s %s %s p=%.3f score=%.1f %s\n", proto.c_str(), it.spam ? "spam" : "ham",
+                    it.path.c_str(), a.p_spam, a.score, syms.c_str());
       }
       t.add(a, it.spam);
     }
   }
-  (void)proto;
+}
+
+// The training messages of a lopsided split: all of one class, the minor sample of the other.
+bool lop_spam(const Item& i) { return i.spam || i.minor; }
+bool lop_ham(const Item& i) { return !i.spam || i.minor; }
+
+void evaluate(const Config& c, const std::vector<Item>& items) {
+  auto half_test = [](const Item& i) { return !i.half_train; };
+  Tally half;
+  run(
+      c, "half", items, half, [](const Item& i) { return i.half_train; }, half_test);
+  half.print(c.name, "half");
+  if (std::getenv("GF_EVAL_HALF_ONLY") != nullptr) {
+    return;
+  }
+  Tally folds;
+  for (int f = 0; f < 5; ++f) {
+    run(
+        c, "5-fold", items, folds, [f](const Item& i) { return i.fold != f; },
+        [f](const Item& i) { return i.fold == f; });
+  }
+  folds.print(c.name, "5-fold");
+  Tally chrono;
+  run(
+      c, "chrono", items, chrono, [](const Item& i) { return i.chrono_train; },
+      [](const Item& i) { return !i.chrono_train; });
+  chrono.print(c.name, "chrono");
+  Tally ls;
+  run(
+      c, "lop-spam", items, ls, [](const Item& i) { return i.half_train && lop_spam(i); },
+      half_test);
+  ls.print(c.name, "lop-spam");
+  Tally lh;
+  run(
+      c, "lop-ham", items, lh, [](const Item& i) { return i.half_train && lop_ham(i); }, half_test);
+  lh.print(c.name, "lop-ham");
+  std::fflush(stdout);
+}
+
+// 5-fold cross-validation inside the half split's training half: the choices are made here.
+void cross_validate(const Config& c, const std::vector<Item>& items) {
+  struct Regime {
+    const char* name;
+    bool (*keep)(const Item&);
+  };
+  const Regime regimes[] = {
+      {"cv-bal", [](const Item&) { return true; }}, {"cv-lops", lop_spam}, {"cv-loph", lop_ham}};
+  for (const Regime& r : regimes) {
+    Tally t;
+    for (int f = 0; f < 5; ++f) {
+      run(
+          c, r.name, items, t,
+          [f, &r](const Item& i) { return i.half_train && i.fold != f && r.keep(i); },
+          [f](const Item& i) { return i.half_train && i.fold == f; });
+    }
+    t.print(c.name, r.name);
+    t.print_rules();
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace
@@ -221,12 +476,15 @@ int main(int argc, char** argv) {
   }
   bool all = true;
   bool speed_only = false;
+  bool cv = false;
   unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--configs") == 0) {
       all = std::strcmp(argv[i + 1], "all") == 0;
     } else if (std::strcmp(argv[i], "--speed-only") == 0) {
       speed_only = std::strcmp(argv[i + 1], "1") == 0;
+    } else if (std::strcmp(argv[i], "--cv") == 0) {
+      cv = std::strcmp(argv[i + 1], "1") == 0;
     } else if (std::strcmp(argv[i], "--threads") == 0) {
       threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
     }
@@ -238,11 +496,14 @@ int main(int argc, char** argv) {
     while (std::getline(man, line)) {
       std::istringstream ls(line);
       Item it;
-      std::string label, half, fold, chrono;
+      std::string label, half, fold, chrono, minor;
       if (!std::getline(ls, it.path, '\t') || !std::getline(ls, label, '\t') ||
           !std::getline(ls, half, '\t') || !std::getline(ls, fold, '\t') ||
           !std::getline(ls, chrono, '\t')) {
         continue;
+      }
+      if (std::getline(ls, minor, '\t')) {
+        it.minor = minor == "minor";
       }
       it.spam = label == "spam";
       it.half_train = half == "train";
@@ -261,8 +522,8 @@ int main(int argc, char** argv) {
   }
   std::printf("corpus: %zu messages, %.1f MB\n", items.size(), bytes / 1e6);
 
-  // Throughput: parse + learn, one thread (the model is one writer).
-  {
+  // Throughput: parse + learn, one thread (the model is one writer). Not with --cv.
+  if (!cv && std::getenv("GF_EVAL_NO_SPEED") == nullptr) {
     Scanner s;
     const auto t0 = Clock::now();
     for (const Item& it : items) {
@@ -293,8 +554,9 @@ int main(int argc, char** argv) {
         t.join();
       }
       const double cs = std::chrono::duration<double>(Clock::now() - c0).count();
-      std::printf("bulk classification (parse + scan, %u thread%s): %zu msg in %.2f s = %.0f msg/s\n",
-                  n, n == 1 ? "" : "s", items.size() * rounds, cs, items.size() * rounds / cs);
+      std::printf(
+          "bulk classification (parse + scan, %u thread%s): %zu msg in %.2f s = %.0f msg/s\n", n,
+          n == 1 ? "" : "s", items.size() * rounds, cs, items.size() * rounds / cs);
       if (n == threads) {
         break;
       }
@@ -311,24 +573,11 @@ int main(int argc, char** argv) {
   std::printf("\n%-30s %-8s %5s %5s  %s\n", "model", "protocol", "ham", "spam",
               "at required_score 5.0; 1-AUC of the model probability");
   for (const Config& c : configs(all)) {
-    Tally half;
-    run(c, "half", items, half, [](const Item& i) { return i.half_train; },
-        [](const Item& i) { return !i.half_train; });
-    half.print(c.name, "half");
-    if (std::getenv("GF_EVAL_HALF_ONLY") != nullptr) {
-      continue;
+    if (cv) {
+      cross_validate(c, items);
+    } else {
+      evaluate(c, items);
     }
-    Tally folds;
-    for (int f = 0; f < 5; ++f) {
-      run(c, "5-fold", items, folds, [f](const Item& i) { return i.fold != f; },
-          [f](const Item& i) { return i.fold == f; });
-    }
-    folds.print(c.name, "5-fold");
-    Tally chrono;
-    run(c, "chrono", items, chrono, [](const Item& i) { return i.chrono_train; },
-        [](const Item& i) { return !i.chrono_train; });
-    chrono.print(c.name, "chrono");
-    std::fflush(stdout);
   }
   return 0;
 }

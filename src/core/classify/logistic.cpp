@@ -108,7 +108,7 @@ double LogisticModel::score(const FeatureVector& features) const {
   return sigmoid(bias_ + (sum[0] * scale[0] + sum[1] * scale[1]));
 }
 
-void LogisticModel::train(const FeatureVector& features, bool is_spam) {
+void LogisticModel::train(const FeatureVector& features, bool is_spam, double weight) {
   ++examples_;
   auto ts = terms(features);
   double p = sigmoid(margin(ts));
@@ -117,7 +117,7 @@ void LogisticModel::train(const FeatureVector& features, bool is_spam) {
     return;
   }
   ++updates_;
-  double g = p - y;
+  double g = (p - y) * weight;
   double rate = options_.adagrad ? options_.learning_rate
                                  : options_.learning_rate /
                                        (1.0 + options_.decay * static_cast<double>(updates_));

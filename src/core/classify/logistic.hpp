@@ -42,7 +42,9 @@ class LogisticModel {
  public:
   explicit LogisticModel(LogisticOptions options = {});
 
-  void train(const FeatureVector& features, bool is_spam);
+  // `weight` scales this example's gradient (class weighting: a rarely trained class gets
+  // steps as large as if it were as common as the other); 1 is the plain log loss.
+  void train(const FeatureVector& features, bool is_spam, double weight = 1.0);
   // Probability of spam in [0, 1].
   [[nodiscard]] double score(const FeatureVector& features) const;
   // The n features with the largest |weight * value|, largest first; positive means spam.

@@ -48,6 +48,14 @@ struct Analysis {
   std::string action;  // set by spamd::evaluate(): "no action", "add header", "reject", ...
 };
 
+// Alternatives to ratio_shift measured for a lopsided training ratio and not the default
+// (docs/mail-scanner.md "Lopsided training"). Bits, combinable:
+//   Weight: logistic regression weights each example's gradient by n / (2 n_class) from the
+//           counts learned so far, so the rare class moves the weights as much as the common one;
+//   Prior:  the logistic margin is scored minus ln(n_spam / n_ham), the prior correction of
+//           King and Zeng (2001) for a sample drawn at another class ratio.
+enum class ClassBalance : std::uint8_t { None = 0, Weight = 1, Prior = 2, WeightPrior = 3 };
+
 struct ScannerOptions {
   double required_score = 5.0;
   classify::Engine engine = classify::Engine::Logistic;
@@ -57,6 +65,11 @@ struct ScannerOptions {
   std::uint32_t ngram_n = 4;
   classify::LogisticOptions logistic;
   classify::FisherOptions fisher;
+  ClassBalance balance = ClassBalance::None;
+  // The model probability's log-odds minus ratio_shift * ln(n_spam / n_ham) learned: 1 moves
+  // it to equal class priors whatever the training ratio; 0 = off (the model's own prior).
+  // A scoring setting, not stored with the model: a loaded model takes the caller's.
+  double ratio_shift = 0.0;
   std::uint64_t min_learned = 10;  // BAYES symbols need this many spam and ham learned
   std::uint32_t spam_uri_min = 2;  // spam messages that must carry a domain to list it
   std::size_t max_spam_uris = 200000;
@@ -127,6 +140,8 @@ class Scanner {
     std::uint32_t ham = 0;
   };
   [[nodiscard]] double model_score(const classify::FeatureVector& f) const;
+  [[nodiscard]] double logistic_score(const classify::FeatureVector& f) const;
+  [[nodiscard]] double class_weight(bool is_spam) const;
   [[nodiscard]] double weight(std::string_view name) const;
   void add_symbol(Analysis& a, std::string name, std::string description) const;
   void count_uris(const std::vector<std::string>& domains, bool is_spam, int delta);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "core/spamd/protocol.hpp"
@@ -27,8 +28,7 @@ std::string spam_mail(int i) {
 }
 
 std::string ham_mail(int i) {
-  return "From: Carol <carol@university.example.edu>\nSubject: Meeting notes " +
-         std::to_string(i) +
+  return "From: Carol <carol@university.example.edu>\nSubject: Meeting notes " + std::to_string(i) +
          "\nMessage-ID: <" + std::to_string(i) +
          "@university.example.edu>\n\nHi team, attached are the notes from "
          "the seminar on compilers. Let's discuss the parser design on Thursday.\n";
@@ -76,6 +76,79 @@ TEST(Scanner, LearnsAndExplains) {
   EXPECT_NE(report.find("BAYES_"), std::string::npos);
   EXPECT_NE(report.find("URI_LOCAL_SPAM"), std::string::npos);
   EXPECT_TRUE(s.uri_listed("prize-site.example"));
+}
+
+double logit(double p) { return std::log(p / (1.0 - p)); }
+
+// Users report spam far more often than ham: 600 spam to 12 ham (2%).
+Scanner trained_lopsided(ScannerOptions o) {
+  Scanner s(std::move(o));
+  for (int i = 0; i < 600; ++i) {
+    s.learn(mime::parse_message(spam_mail(i)), true);
+    if (i % 50 == 0) {
+      s.learn(mime::parse_message(ham_mail(i)), false);
+    }
+  }
+  return s;
+}
+
+TEST(Scanner, RatioShiftTakesTheTrainingRatioOut) {
+  ScannerOptions raw = default_scanner_options();
+  raw.ratio_shift = 0.0;
+  const Scanner plain = trained_lopsided(raw);
+  const Scanner shifted = trained_lopsided(default_scanner_options());
+  ASSERT_EQ(shifted.spam_learned(), 600U);
+  ASSERT_EQ(shifted.ham_learned(), 12U);
+  // A message with words neither class showed: the uncorrected model follows the 50:1 prior.
+  const mime::Message note = mime::parse_message(
+      "From: Dave <dave@garden.example.org>\nSubject: tomatoes\n\nThe tomatoes are ripe; "
+      "come by on Sunday and take a basket home.\n");
+  const double p_plain = plain.probability(note);
+  const double p_shifted = shifted.probability(note);
+  EXPECT_NEAR(logit(p_shifted), logit(p_plain) - std::log(600.0 / 12.0), 1e-6);
+  const Analysis a = shifted.scan(note);
+  EXPECT_FALSE(a.is_spam) << a.score << " p=" << a.p_spam;
+  EXPECT_GT(p_plain, 0.3);  // uncorrected, the 50:1 prior leans an unknown message to spam
+  EXPECT_FALSE(shifted.scan(mime::parse_message(ham_mail(9999))).is_spam);
+  // The spam still ranks far above both. (Not flagged here: logistic regression trained on
+  // error stops near P 0.9 on 600 identical spams, so the corrected mean of the two models
+  // stays below 0.8; docs/mail-scanner.md "Lopsided training", limits.)
+  const Analysis spam = shifted.scan(mime::parse_message(spam_mail(9999)));
+  EXPECT_GT(spam.p_spam, a.p_spam + 0.2);
+}
+
+TEST(Scanner, RatioShiftLeavesABalancedModelAlone) {
+  ScannerOptions raw = default_scanner_options();
+  raw.ratio_shift = 0.0;
+  Scanner plain(raw);
+  Scanner shifted;
+  for (int i = 0; i < 30; ++i) {
+    for (Scanner* s : {&plain, &shifted}) {
+      s->learn(mime::parse_message(spam_mail(i)), true);
+      s->learn(mime::parse_message(ham_mail(i)), false);
+    }
+  }
+  const mime::Message m = mime::parse_message(ham_mail(77));
+  EXPECT_NEAR(plain.probability(m), shifted.probability(m), 1e-12);
+}
+
+TEST(Scanner, ClassWeightStepsTheRareClassHarder) {
+  // ClassBalance::Weight (measured, not the default) changes what is learned; Prior only the
+  // score: both must leave the uncorrected model's answers in [0, 1] and move the neutral
+  // message towards ham.
+  const mime::Message note = mime::parse_message(
+      "From: Dave <dave@garden.example.org>\nSubject: tomatoes\n\nripe tomatoes basket\n");
+  ScannerOptions raw = default_scanner_options();
+  raw.ratio_shift = 0.0;
+  raw.engine = classify::Engine::Logistic;
+  const double p_plain = trained_lopsided(raw).probability(note);
+  for (ClassBalance b : {ClassBalance::Weight, ClassBalance::Prior}) {
+    ScannerOptions o = raw;
+    o.balance = b;
+    const double p = trained_lopsided(o).probability(note);
+    EXPECT_GE(p, 0.0);
+    EXPECT_LT(p, p_plain) << static_cast<int>(b);
+  }
 }
 
 TEST(Scanner, FluxUri) {
