@@ -12,9 +12,10 @@
 // handling and the decision rule are chosen; the test half is not looked at.
 //
 // For each model configuration and protocol it trains a fresh Scanner on the training messages
-// (the two classes interleaved in manifest order, each message once) and scores the test
-// messages: FP and FN at the default threshold (the full symbol score >= required_score, what
-// spamc -c would report), and 1-AUC of the model probability. Throughput figures: parsing +
+// and scores the test messages through the production functions (spamd::learn_messages over
+// spamd::interleave, as `greyflux learn`; spamd::classify_messages, as `greyflux classify`):
+// FP and FN at the default threshold (the full symbol score >= required_score, what spamc -c
+// would report), and 1-AUC of the model probability. Throughput figures: parsing +
 // training (one thread, as the daemon's TELL path), parsing + scanning (1 and N threads).
 #include <algorithm>
 #include <atomic>
@@ -29,7 +30,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/mime/mbox.hpp"
 #include "core/mime/message.hpp"
+#include "core/spamd/bulk.hpp"
 #include "core/spamd/scanner.hpp"
 
 namespace {
@@ -46,7 +49,6 @@ struct Item {
   int fold = 0;
   bool chrono_train = false;
   bool minor = false;
-  gf::mime::Message msg;
 };
 
 struct Config {
@@ -362,23 +364,17 @@ struct Tally {
   }
 };
 
-// Trains on `train` with the classes interleaved in their original order.
+// Trains and tests through the production code: spamd::interleave + spamd::learn_messages is
+// what `greyflux learn` runs (the classes interleaved, each message learned once, a message
+// already learned skipped), spamd::classify_messages what `greyflux classify` and the spamd
+// front door run (parse + spamd::evaluate). One thread: the result does not depend on it.
 void train(Scanner& s, const std::vector<const Item*>& items) {
-  std::vector<const Item*> sp;
-  std::vector<const Item*> hm;
+  std::vector<std::string_view> sp;
+  std::vector<std::string_view> hm;
   for (const Item* it : items) {
-    (it->spam ? sp : hm).push_back(it);
+    (it->spam ? sp : hm).push_back(it->raw);
   }
-  std::size_t si = 0;
-  std::size_t hi = 0;
-  while (si < sp.size() || hi < hm.size()) {
-    const bool take_spam = hi >= hm.size() || (si < sp.size() && si * hm.size() <= hi * sp.size());
-    if (take_spam) {
-      s.learn(sp[si++]->msg, true);
-    } else {
-      s.learn(hm[hi++]->msg, false);
-    }
-  }
+  gf::spamd::learn_messages(s, gf::spamd::interleave(sp, hm));
 }
 
 template <class TrainPred, class TestPred>
@@ -386,25 +382,30 @@ void run(const Config& c, const std::string& proto, const std::vector<Item>& ite
          TrainPred is_train, TestPred is_test) {
   Scanner s(c.options);
   std::vector<const Item*> tr;
+  std::vector<const Item*> te;
   for (const Item& it : items) {
     if (is_train(it)) {
       tr.push_back(&it);
     }
+    if (is_test(it)) {
+      te.push_back(&it);
+    }
   }
   train(s, tr);
-  for (const Item& it : items) {
-    if (is_test(it)) {
-      const auto a = s.scan(it.msg);
-      if (std::getenv("GF_EVAL_MISSES") != nullptr && a.is_spam != it.spam) {
-        std::string syms;
-        for (const auto& h : a.symbols) {
-          syms += h.name + ",";
-        }
-        std::printf("MISS %s %s %s p=%.3f score=%.1f %s\n", proto.c_str(), it.spam ? "spam" : "ham",
-                    it.path.c_str(), a.p_spam, a.score, syms.c_str());
-      }
-      t.add(a, it.spam);
+  std::vector<std::string_view> raws;
+  raws.reserve(te.size());
+  for (const Item* it : te) {
+    raws.push_back(it->raw);
+  }
+  const auto results = gf::spamd::classify_messages(s, raws, gf::spamd::ActionPolicy{}, false);
+  for (std::size_t i = 0; i < te.size(); ++i) {
+    const gf::spamd::Analysis& a = results[i].analysis;
+    if (std::getenv("GF_EVAL_MISSES") != nullptr && a.is_spam != te[i]->spam) {
+      std::printf("MISS %s %s %s p=%.3f score=%.1f %s\n", proto.c_str(),
+                  te[i]->spam ? "spam" : "ham", te[i]->path.c_str(), a.p_spam, a.score,
+                  gf::spamd::symbol_list(a).c_str());
     }
+    t.add(a, te[i]->spam);
   }
 }
 
@@ -512,7 +513,19 @@ int main(int argc, char** argv) {
       std::ifstream f(it.path, std::ios::binary);
       std::ostringstream ss;
       ss << f.rdbuf();
-      it.raw = ss.str();
+      // As `greyflux learn` and `classify` read a file (app/mail_cli.cpp): an mbox is its
+      // messages, each with the file's label and splits.
+      const std::string data = ss.str();
+      auto box = gf::mime::split_mbox(data);
+      if (box && box->is_mbox) {
+        for (const auto& part : box->parts) {
+          Item one = it;
+          one.raw = gf::mime::unescape_mboxrd(part.raw);
+          items.push_back(std::move(one));
+        }
+        continue;
+      }
+      it.raw = data;
       items.push_back(std::move(it));
     }
   }
@@ -565,10 +578,6 @@ int main(int argc, char** argv) {
 
   if (speed_only) {
     return 0;
-  }
-  // Parse once for the protocols (the features depend only on the message).
-  for (Item& it : items) {
-    it.msg = gf::mime::parse_message(it.raw);
   }
   std::printf("\n%-30s %-8s %5s %5s  %s\n", "model", "protocol", "ham", "spam",
               "at required_score 5.0; 1-AUC of the model probability");
