@@ -114,11 +114,19 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
   return reply_http_error(404, "Not Found");
 }
 
+std::optional<Reply> CommentService::refuse_bad_key(const std::string& key) {
+  const std::string why = key_problem(key);
+  if (why.empty()) {
+    return std::nullopt;
+  }
+  ++counters_.invalid;
+  return reply_invalid(why);
+}
+
 Reply CommentService::verify(const Form& form, const ApiRequest& req) {
   const std::string key = key_of(form, req);
-  if (const std::string why = key_problem(key); !why.empty()) {
-    ++counters_.invalid;
-    return reply_invalid(why);
+  if (auto refused = refuse_bad_key(key)) {
+    return std::move(*refused);
   }
   if (form.get("blog").empty()) {
     ++counters_.invalid;
@@ -249,9 +257,8 @@ Signals CommentService::signals_of(const CommentRequest& r, const Analysis& a,
 Reply CommentService::submit(const Form& form, const ApiRequest& req, bool spam,
                              std::int64_t now_s) {
   const std::string key = key_of(form, req);
-  if (const std::string why = key_problem(key); !why.empty()) {
-    ++counters_.invalid;
-    return reply_invalid(why);
+  if (auto refused = refuse_bad_key(key)) {
+    return std::move(*refused);
   }
   const CommentRequest r = comment_from_form(form);
   if (auto missing = missing_required(spam ? Endpoint::SubmitSpam : Endpoint::SubmitHam, r)) {
@@ -332,9 +339,8 @@ void CommentService::count_usage(const std::string& key, const std::string& blog
 
 Reply CommentService::key_sites(const Form& form, const ApiRequest& req, std::int64_t now_s) {
   const std::string key = key_of(form, req);
-  if (const std::string why = key_problem(key); !why.empty()) {
-    ++counters_.invalid;
-    return reply_invalid(why);
+  if (auto refused = refuse_bad_key(key)) {
+    return std::move(*refused);
   }
   const KeySitesQuery q = key_sites_query(form, month_of(now_s));
   std::vector<SiteUsage> sites;
@@ -354,9 +360,8 @@ Reply CommentService::key_sites(const Form& form, const ApiRequest& req, std::in
 
 Reply CommentService::usage_limit(const Form& form, const ApiRequest& req, std::int64_t now_s) {
   const std::string key = key_of(form, req);
-  if (const std::string why = key_problem(key); !why.empty()) {
-    ++counters_.invalid;
-    return reply_invalid(why);
+  if (auto refused = refuse_bad_key(key)) {
+    return std::move(*refused);
   }
   auto usage = month_usage(key, now_s);
   if (!usage) {
@@ -382,9 +387,8 @@ Result<std::uint64_t> CommentService::month_usage(const std::string& key, std::i
 
 Reply CommentService::subscription(const Form& form, const ApiRequest& req, std::int64_t now_s) {
   const std::string key = key_of(form, req);
-  if (const std::string why = key_problem(key); !why.empty()) {
-    ++counters_.invalid;
-    return reply_invalid(why);
+  if (auto refused = refuse_bad_key(key)) {
+    return std::move(*refused);
   }
   auto usage = month_usage(key, now_s);
   if (!usage) {
@@ -395,9 +399,8 @@ Reply CommentService::subscription(const Form& form, const ApiRequest& req, std:
 
 Reply CommentService::stats(const Form& form, const ApiRequest& req, std::int64_t now_s) {
   const std::string key = key_of(form, req);
-  if (const std::string why = key_problem(key); !why.empty()) {
-    ++counters_.invalid;
-    return reply_invalid(why);
+  if (auto refused = refuse_bad_key(key)) {
+    return std::move(*refused);
   }
   // Usage records are key::usage(key, month, site); "YYYY-MM" compares as text.
   const std::string first = stats_first_month(form.get("from"), now_s);

@@ -116,6 +116,8 @@ class CommentService {
   [[nodiscard]] Result<std::uint64_t> month_usage(const std::string& key, std::int64_t now_s);
   // Empty when the key is good; else the Akismet debug-help text.
   std::string key_problem(const std::string& key);
+  // nullopt when the key is good; else the Akismet `invalid` reply, counted.
+  std::optional<Reply> refuse_bad_key(const std::string& key);
   // The same for a key record already read (nullopt: no such key).
   static std::string key_record_problem(const std::string& key,
                                         const std::optional<std::string>& rec);
