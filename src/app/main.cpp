@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/admin_cli.hpp"
 #include "app/akismet_service.hpp"
 #include "app/config.hpp"
 #include "app/daemon.hpp"

@@ -1,0 +1,217 @@
+#include "app/front_doors.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "app/akismet_service.hpp"
+#include "app/engine.hpp"
+#include "app/flux_service.hpp"
+#include "app/settings.hpp"
+#include "app/spamd_service.hpp"
+#include "core/common/check.hpp"
+#include "core/common/strings.hpp"
+#include "core/greylist/greylist.hpp"
+
+namespace gf::app {
+namespace {
+
+TimePoint wall_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
+
+// The listeners of a list setting; load_config() has validated every entry.
+std::vector<io::ListenSpec> listen_specs(const Values& v, std::string_view setting) {
+  std::vector<io::ListenSpec> out;
+  for (const std::string& l : v.list(setting)) {
+    auto spec = io::parse_listen(l);
+    GF_CHECK_OK(spec, "listen addresses are validated when the config is loaded");
+    out.push_back(*spec);
+  }
+  return out;
+}
+
+void log_decision(const policy::Request& r, const greylist::Decision& d) {
+  using greylist::Reason;
+  if (d.reason == Reason::NotRcpt) {
+    spdlog::debug("action=dunno reason=not-rcpt-stage state={}",
+                  sanitize_line(r.protocol_state, 32));
+    return;
+  }
+  spdlog::info("action={} reason={} client={}[{}] sender=<{}> recipient=<{}> delay={}s{}",
+               greylist::to_string(d.action), greylist::to_string(d.reason),
+               sanitize_line(r.client_name, 255), sanitize_line(r.client_address, 64),
+               sanitize_line(r.sender, 320), sanitize_line(r.recipient, 320), d.delay_s,
+               d.error.empty() ? "" : " error=" + sanitize_line(d.error, 200));
+}
+
+io::LineServerOptions policy_options(const Values& v, ConnectionContext contexts) {
+  io::LineServerOptions o;
+  o.name = "policy";
+  o.listen = listen_specs(v, "policy.listen");
+  o.idle_timeout = v.duration("policy.idle_timeout");
+  o.max_connections = static_cast<std::size_t>(v.integer("policy.max_connections"));
+  o.connection_context = std::move(contexts);
+  return o;
+}
+
+io::LineServerOptions admin_options(const Values& v) {
+  io::LineServerOptions o;
+  o.name = "admin";
+  o.idle_timeout = std::chrono::seconds(30);
+  o.max_connections = 64;
+  o.unix_mode = 0600;
+  if (const std::string& path = v.str("admin.socket"); !path.empty()) {
+    o.listen.push_back(io::ListenSpec{true, "", 0, path});
+  }
+  return o;
+}
+
+io::HttpServerOptions http_options(const Values& v, ConnectionContext contexts) {
+  io::HttpServerOptions o;
+  o.name = "http";
+  o.listen = listen_specs(v, "http.listen");
+  o.body_limit = v.size("http.max_body");
+  o.idle_timeout = v.duration("http.idle_timeout");
+  o.request_timeout = v.duration("http.request_timeout");
+  o.max_connections = static_cast<std::size_t>(v.integer("http.max_connections"));
+  o.connection_context = std::move(contexts);
+  return o;
+}
+
+}  // namespace
+
+// --- policy ---------------------------------------------------------------------------------
+
+PolicyDoor::PolicyDoor(boost::asio::io_context& ioc, ConnectionContext contexts, const Values& v,
+                       Engine& engine)
+    : engine_(engine),
+      server_(ioc, policy_options(v, std::move(contexts)),
+              [this](std::string& in, std::string& out, const std::string& peer) {
+                return on_frame(in, out, peer);
+              }) {
+  limits_.max_request_bytes = v.size("policy.max_request");
+  limits_.max_attributes = static_cast<std::size_t>(v.integer("policy.max_attributes"));
+  for (const io::ListenSpec& l : listen_specs(v, "policy.listen")) {
+    where_ += (where_.empty() ? "" : ", ") + l.to_string();
+  }
+}
+
+std::string PolicyDoor::where() const { return where_; }
+
+io::FrameResult PolicyDoor::on_frame(std::string& in, std::string& out, const std::string& peer) {
+  std::size_t off = 0;
+  while (true) {
+    policy::ParseOutcome r = policy::parse_request(std::string_view(in).substr(off), limits_);
+    off += r.consumed;
+    if (r.status == policy::ParseStatus::NeedMore) {
+      break;
+    }
+    if (r.status == policy::ParseStatus::Error) {
+      ++engine_.counters().protocol_errors;
+      in.clear();
+      return {io::FrameStatus::Close, r.error};
+    }
+    const greylist::Decision d = engine_.check(r.request, wall_now());
+    if (d.reason == greylist::Reason::StoreFailure) {
+      store_warn_.warn(
+          fmt::format("store failure, answering {}: {} (peer {})", d.reply, d.error, peer));
+    }
+    log_decision(r.request, d);
+    out += policy::format_reply(d.reply);
+  }
+  in.erase(0, off);
+  return {};
+}
+
+// --- http -----------------------------------------------------------------------------------
+
+Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
+                                                 ConnectionContext contexts, const Values& v,
+                                                 SpamdRuntime& spamd, const FluxService* flux) {
+  if (v.list("http.listen").empty()) {
+    return std::unique_ptr<HttpDoor>();
+  }
+  auto comments = AkismetService::open(akismet_config(v));
+  if (!comments) {
+    return tl::unexpected(comments.error());
+  }
+  std::unique_ptr<HttpDoor> door(new HttpDoor());
+  door->spamd_ = &spamd;
+  door->flux_ = flux;
+  door->comments_ = std::move(*comments);
+  if (flux != nullptr) {
+    // Links to names the fast-flux detector flags are spam evidence in comment checks.
+    door->comments_->set_flux_lookup([flux] { return flux->index(); });
+  }
+  // The learned comment model is snapshotted now and then (feedback itself is logged at once).
+  // Off the io threads' critical path would be nicer; the snapshot is a few MiB copy.
+  door->model_saver_ = std::make_unique<io::PeriodicTimer>(
+      ioc, v.duration("akismet.model_save_interval"), [svc = door->comments_.get()] {
+        if (auto ok = svc->save_model(); !ok) {
+          spdlog::error("akismet: cannot save the model: {}", ok.error().message);
+        }
+      });
+  HttpDoor* self = door.get();
+  door->server_ =
+      std::make_unique<io::HttpServer>(ioc, http_options(v, std::move(contexts)),
+                                       [self](const io::HttpRequest& r) { return self->route(r); });
+  return door;
+}
+
+HttpDoor::~HttpDoor() {
+  server_.reset();
+  comments_.reset();  // saves the model, commits pending writes
+}
+
+io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
+  if (auto mail = spamd_->http(r)) {  // Rspamd's /checkv2 and /ping
+    return std::move(*mail);
+  }
+  if (r.path.starts_with("/api/v1/flux/")) {
+    return FluxService::handle_http(flux_, r);
+  }
+  return comments_->handle(r, to_unix(wall_now()));
+}
+
+Result<void> HttpDoor::start() {
+  if (auto ok = server_->start(); !ok) {
+    return ok;
+  }
+  model_saver_->start();
+  return {};
+}
+
+void HttpDoor::drain() {
+  model_saver_->stop();
+  server_->drain();
+}
+
+// --- admin ----------------------------------------------------------------------------------
+
+AdminDoor::AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine,
+                     const PolicyDoor& policy, AkismetService* comments)
+    : engine_(engine),
+      policy_(policy),
+      comments_(comments),
+      server_(ioc, admin_options(v), [this](std::string& in, std::string& out, const std::string&) {
+        return on_frame(in, out);
+      }) {}
+
+io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
+  const std::size_t nl = in.find('\n');
+  if (nl == std::string::npos) {
+    if (in.size() > 4096) {
+      return {io::FrameStatus::Close, "admin command too long"};
+    }
+    return {};
+  }
+  const std::string line = in.substr(0, nl);
+  spdlog::info("admin: {}", sanitize_line(line, 200));
+  out = engine_.admin(line, &policy_.stats());
+  if (comments_ != nullptr && trim_ws(line) == "stats" && out.starts_with("ok\n")) {
+    out += comments_->stats_text();
+  }
+  return {io::FrameStatus::Close, ""};
+}
+
+}  // namespace gf::app

@@ -1,0 +1,112 @@
+#pragma once
+// The front doors of `greyflux serve`, each wired in one named place: the listener, its options
+// from the settings, and the function that hands the bytes to a core service. They decide
+// nothing: the policy door calls policy::parse_request and Engine::check, the HTTP door routes
+// to the comment API (AkismetService), the Rspamd endpoints (SpamdRuntime) and the flux API
+// (FluxService), the admin door to Engine::admin. The spamd door is SpamdRuntime
+// (spamd_service.hpp) and the flux collectors FluxService (flux_service.hpp).
+//
+// Lifetime: a door is built on the daemon's main io_context and must not move (its listener's
+// callbacks point at it); the Daemon owns each one in a unique_ptr. Construction binds nothing:
+// start() binds the listeners and its error is a start-up error. drain() stops accepting and
+// lets open connections finish (SIGTERM).
+//
+// Threading: the frame and request functions run on the io_context of their connection, many at
+// once; everything they touch (Engine, the services) is thread-safe.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/common/result.hpp"
+#include "core/policy/request.hpp"
+#include "io/net/http_server.hpp"
+#include "io/net/line_server.hpp"
+#include "io/net/periodic_timer.hpp"
+#include "io/sys/rate_limited_log.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gf::app {
+
+class AkismetService;
+class Engine;
+class FluxService;
+class SpamdRuntime;
+class Values;
+
+// Where a new connection lives (io::IoPool::next).
+using ConnectionContext = std::function<boost::asio::io_context&()>;
+
+// Postfix policy delegation on policy.listen (TCP and unix sockets): bytes ->
+// policy::parse_request -> Engine::check -> policy::format_reply; one log line per decision.
+class PolicyDoor {
+ public:
+  PolicyDoor(boost::asio::io_context& ioc, ConnectionContext contexts, const Values& v,
+             Engine& engine);
+  [[nodiscard]] Result<void> start() { return server_.start(); }
+  void drain() { server_.drain(); }
+  [[nodiscard]] const io::LineServerStats& stats() const { return server_.stats(); }
+  [[nodiscard]] std::string where() const;  // "127.0.0.1:10023, unix:/run/x.sock"
+
+ private:
+  io::FrameResult on_frame(std::string& in, std::string& out, const std::string& peer);
+
+  Engine& engine_;
+  policy::Limits limits_;
+  std::string where_;
+  io::RateLimitedLog store_warn_;  // store failures repeat per request
+  io::LineServer server_;          // last: its callback uses the members above
+};
+
+// The [http] listener (off when http.listen is empty): the Akismet-compatible comment API, with
+// Rspamd's /checkv2 and /ping when the mail scanner runs and GET /api/v1/flux/NAME. Owns the
+// comment service and its model-snapshot timer.
+class HttpDoor {
+ public:
+  // Opens the comment store (a start-up error when it cannot be opened). `spamd` and `flux`
+  // (may be null) must outlive the door.
+  [[nodiscard]] static Result<std::unique_ptr<HttpDoor>> open(boost::asio::io_context& ioc,
+                                                              ConnectionContext contexts,
+                                                              const Values& v, SpamdRuntime& spamd,
+                                                              const FluxService* flux);
+  ~HttpDoor();  // the server first, then the service (saves the model, commits)
+  HttpDoor(const HttpDoor&) = delete;
+  HttpDoor& operator=(const HttpDoor&) = delete;
+
+  [[nodiscard]] Result<void> start();  // binds, starts the model-snapshot timer
+  void drain();                        // stops the timer, drains the server
+  [[nodiscard]] AkismetService& comments() { return *comments_; }
+
+ private:
+  HttpDoor() = default;
+  io::HttpResponse route(const io::HttpRequest& r);
+
+  SpamdRuntime* spamd_ = nullptr;
+  const FluxService* flux_ = nullptr;
+  std::unique_ptr<AkismetService> comments_;
+  std::unique_ptr<io::PeriodicTimer> model_saver_;
+  std::unique_ptr<io::HttpServer> server_;  // last: destroyed first, its handler uses the above
+};
+
+// The admin unix socket (admin.socket; off when empty), mode 0600: one command line per
+// connection -> Engine::admin (plus the comment API's counters for `stats`), the reply, close.
+class AdminDoor {
+ public:
+  // `policy` gives `stats` its connection counters; `comments` may be null (no [http]).
+  AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine, const PolicyDoor& policy,
+            AkismetService* comments);
+  [[nodiscard]] Result<void> start() { return server_.start(); }
+  void drain() { server_.drain(); }
+
+ private:
+  io::FrameResult on_frame(std::string& in, std::string& out);
+
+  Engine& engine_;
+  const PolicyDoor& policy_;
+  AkismetService* comments_;
+  io::LineServer server_;  // last: its callback uses the members above
+};
+
+}  // namespace gf::app
