@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "app/akismet_service.hpp"
+#include "app/greylist_settings.hpp"
 #include "app/paths.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/strings.hpp"
@@ -88,25 +89,15 @@ Result<void> validate(const Values& v) {
   if (!in(v.str("store.backend"), {"lmdb", "memory"})) {
     return fail(Errc::Config, "store.backend: must be \"lmdb\" or \"memory\"");
   }
-  if (!in(v.str("greylist.flux_agents"), {"defer", "reject", "off"})) {
-    return fail(Errc::Config, "greylist.flux_agents: must be \"defer\", \"reject\" or \"off\"");
-  }
-  if (!in(v.str("policy.on_store_failure"), {"dunno", "defer"})) {
-    return fail(Errc::Config, "policy.on_store_failure: must be \"dunno\" or \"defer\"");
+  // The greylist's own checks live with its bindings (greylist_settings.hpp).
+  greylist::Settings scratch;
+  if (auto ok = apply_greylist_settings(v, scratch); !ok) {
+    return ok;
   }
   if (!in(v.str("log.level"), {"trace", "debug", "info", "warn", "error", "off"})) {
     return fail(Errc::Config, "log.level: must be trace, debug, info, warn, error or off");
   }
-  const auto v4 = v.integer("greylist.ipv4_prefix");
-  const auto v6 = v.integer("greylist.ipv6_prefix");
-  if (v4 < 8 || v4 > 32) {
-    return fail(Errc::Config, "greylist.ipv4_prefix: must be 8..32");
-  }
-  if (v6 < 16 || v6 > 128) {
-    return fail(Errc::Config, "greylist.ipv6_prefix: must be 16..128");
-  }
-  for (auto name : {"greylist.auto_whitelist_after", "greylist.domain_auto_whitelist_after",
-                    "policy.threads", "policy.max_attributes"}) {
+  for (auto name : {"policy.threads", "policy.max_attributes"}) {
     if (v.integer(name) < 0 || v.integer(name) > 1'000'000) {
       return fail(Errc::Config, fmt::format("{}: must be 0..1000000", name));
     }
@@ -226,31 +217,13 @@ Result<std::shared_ptr<const greylist::Policy>> build_policy(const Values& v,
                                                              std::vector<std::string>& warnings) {
   auto policy = std::make_shared<greylist::Policy>();
   greylist::Settings& s = policy->settings;
-  auto secs = [&](const char* name) {
-    return std::chrono::duration_cast<Seconds>(v.duration(name));
-  };
-  s.delay = secs("greylist.delay");
-  s.retry_window = secs("greylist.retry_window");
-  s.max_age = secs("greylist.max_age");
-  s.ipv4_prefix = static_cast<int>(v.integer("greylist.ipv4_prefix"));
-  s.ipv6_prefix = static_cast<int>(v.integer("greylist.ipv6_prefix"));
-  s.auto_whitelist_after = static_cast<std::uint32_t>(v.integer("greylist.auto_whitelist_after"));
-  s.domain_auto_whitelist_after =
-      static_cast<std::uint32_t>(v.integer("greylist.domain_auto_whitelist_after"));
-  s.pooled_senders = v.boolean("greylist.pooled_senders");
-  s.action = v.str("greylist.action");
-  s.text = v.str("greylist.text");
-  s.header = v.str("greylist.header");
-  s.hostname = v.str("greylist.hostname");
+  if (auto ok = apply_greylist_settings(v, s); !ok) {
+    return tl::unexpected(ok.error());
+  }
   if (s.hostname.empty()) {
     char host[256] = {};
     s.hostname = ::gethostname(host, sizeof host - 1) == 0 ? host : "localhost";
   }
-  s.defer_on_store_failure = v.str("policy.on_store_failure") == "defer";
-  const std::string agents = v.str("greylist.flux_agents");
-  s.flux_agents = agents == "reject" ? greylist::Settings::FluxAgents::Reject
-                  : agents == "off"  ? greylist::Settings::FluxAgents::Off
-                                     : greylist::Settings::FluxAgents::Defer;
 
   auto load = [&](const std::string& file, auto& list) -> Result<void> {
     auto text = io::read_file(file, kMaxWhitelistBytes);

@@ -91,7 +91,7 @@ class Runner {
  public:
   explicit Runner(bool strict) : strict_(strict) {}
 
-  CommentScenarioResult run(std::string_view script) {
+  ScenarioResult run(std::string_view script) {
     std::size_t n = 0;
     for (std::string_view line : split(script, '\n')) {
       ++n;
@@ -285,7 +285,7 @@ class Runner {
 
   bool strict_;
   std::size_t line_ = 0;
-  CommentScenarioResult res_;
+  ScenarioResult res_;
   ak::ServiceOptions opts_;
   MemoryKv kv_;
   SplitMix64 ids_{1};
@@ -299,7 +299,7 @@ class Runner {
 
 }  // namespace
 
-CommentScenarioResult run_comment_scenario(std::string_view script, bool strict) {
+ScenarioResult run_comment_scenario(std::string_view script, bool strict) {
   return Runner(strict).run(script);
 }
 

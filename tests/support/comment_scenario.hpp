@@ -16,19 +16,13 @@
 // the blog, comment_type=comment, comment_author=Sam, comment_content=Hello. `k=v` replaces a
 // field, `k=-` leaves it out; '^' in a value is a space. SET rebuilds the service (before the
 // first request, or as a restart with other settings).
-#include <string>
 #include <string_view>
-#include <vector>
+
+#include "scenario_result.hpp"
 
 namespace gf::testing {
 
-struct CommentScenarioResult {
-  std::vector<std::string> failures;  // "line N: ..."
-  std::size_t requests = 0;
-  std::size_t expectations = 0;
-};
-
 // strict: unknown commands and malformed lines are failures; otherwise skipped (fuzzing).
-CommentScenarioResult run_comment_scenario(std::string_view script, bool strict);
+ScenarioResult run_comment_scenario(std::string_view script, bool strict);
 
 }  // namespace gf::testing

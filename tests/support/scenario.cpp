@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "app/greylist_settings.hpp"
 #include "core/common/strings.hpp"
 #include "core/common/time.hpp"
 #include "core/greylist/greylist.hpp"
@@ -33,6 +34,14 @@ std::map<std::string, std::string> kv_pairs(std::string_view rest) {
 
 std::string first_word(std::string_view s) { return std::string(s.substr(0, s.find(' '))); }
 
+// '^' stands for a space so that a phrase fits one token.
+std::string spaces(std::string s) {
+  for (char& c : s) {
+    c = c == '^' ? ' ' : c;
+  }
+  return s;
+}
+
 }  // namespace
 
 ScenarioResult run_scenario(std::string_view script, bool strict) {
@@ -46,9 +55,8 @@ ScenarioResult run_scenario(std::string_view script, bool strict) {
     return it == regdoms.end() ? std::string() : it->second;
   });
   std::set<std::string> flux_agents;  // FLUX_AGENT lines, as the detector would report them
-  gl.set_flux_agents([&flux_agents](const IpAddress& ip) {
-    return flux_agents.contains(to_string(ip));
-  });
+  gl.set_flux_agents(
+      [&flux_agents](const IpAddress& ip) { return flux_agents.contains(to_string(ip)); });
   TimePoint now = from_unix(1'700'000'000);
   Decision last;
   bool have_last = false;
@@ -71,35 +79,10 @@ ScenarioResult run_scenario(std::string_view script, bool strict) {
     const std::string_view cmd = line.substr(0, sp);
     const std::string_view rest = sp == std::string_view::npos ? "" : trim_ws(line.substr(sp + 1));
     if (cmd == "SET") {
-      greylist::Settings& s = policy->settings;
+      // Through the settings table: the same parse, checks and field as a config file.
       for (const auto& [k, v] : kv_pairs(rest)) {
-        auto dur = parse_duration(v);
-        auto secs = dur ? std::chrono::duration_cast<Seconds>(*dur) : Seconds(0);
-        const long n = std::strtol(v.c_str(), nullptr, 10);
-        if (k == "delay" && dur) {
-          s.delay = secs;
-        } else if (k == "retry_window" && dur) {
-          s.retry_window = secs;
-        } else if (k == "max_age" && dur) {
-          s.max_age = secs;
-        } else if (k == "auto_whitelist_after") {
-          s.auto_whitelist_after = static_cast<std::uint32_t>(std::max(0L, n));
-        } else if (k == "domain_auto_whitelist_after") {
-          s.domain_auto_whitelist_after = static_cast<std::uint32_t>(std::max(0L, n));
-        } else if (k == "ipv4_prefix" && n >= 0 && n <= 32) {
-          s.ipv4_prefix = static_cast<int>(n);
-        } else if (k == "ipv6_prefix" && n >= 0 && n <= 128) {
-          s.ipv6_prefix = static_cast<int>(n);
-        } else if (k == "pooled_senders") {
-          s.pooled_senders = v == "true";
-        } else if (k == "on_store_failure") {
-          s.defer_on_store_failure = v == "defer";
-        } else if (k == "flux_agents" && (v == "defer" || v == "reject" || v == "off")) {
-          s.flux_agents = v == "reject" ? greylist::Settings::FluxAgents::Reject
-                          : v == "off"  ? greylist::Settings::FluxAgents::Off
-                                        : greylist::Settings::FluxAgents::Defer;
-        } else {
-          failure(fmt::format("bad SET {}={}", k, v));
+        if (auto ok = app::apply_greylist_setting(k, spaces(v), policy->settings); !ok) {
+          failure(fmt::format("SET {}={}: {}", k, v, ok.error().message));
         }
       }
       republish();
@@ -195,11 +178,7 @@ ScenarioResult run_scenario(std::string_view script, bool strict) {
             failure(fmt::format("delay: want {}, got {}", v, last.delay_s));
           }
         } else if (k == "reply~") {
-          // '^' stands for a space so that a phrase fits one token.
-          std::string want = v;
-          for (char& c : want) {
-            c = c == '^' ? ' ' : c;
-          }
+          const std::string want = spaces(v);
           if (last.reply.find(want) == std::string::npos) {
             failure(fmt::format("reply: want it to contain '{}', got '{}'", want, last.reply));
           }

@@ -2,7 +2,10 @@
 // A scripted greylist scenario with simulated time (after Unbound's testcode/replay):
 //
 //   # comment
-//   SET delay=300 retry_window=2d auto_whitelist_after=5 pooled_senders=false
+//   SET delay=300 retry_window=2d auto_whitelist_after=5 pooled_senders=false text=Try^later
+//                                           (any setting app/greylist_settings.hpp binds, by its
+//                                            key or full name, parsed and checked as in a config;
+//                                            '^' in a value is a space)
 //   WHITELIST_CLIENT 192.0.2.0/24          WHITELIST_RECIPIENT postmaster@
 //   REGDOM mail.example.net example.net    (what the registrable-domain lookup answers)
 //   FLUX_AGENT 198.51.100.7                 (the fast-flux detector saw it serving a flux name;
@@ -14,17 +17,11 @@
 //
 // REQUEST fills in Postfix's usual attributes; `instance` defaults to a fresh value each time.
 // The same interpreter drives the scenario tests and the stateful greylist fuzzer.
-#include <string>
 #include <string_view>
-#include <vector>
+
+#include "scenario_result.hpp"
 
 namespace gf::testing {
-
-struct ScenarioResult {
-  std::vector<std::string> failures;  // "line N: ..."
-  std::size_t requests = 0;
-  std::size_t expectations = 0;
-};
 
 // strict: unknown commands and malformed lines are failures (tests); otherwise skipped (fuzzing).
 ScenarioResult run_scenario(std::string_view script, bool strict);

@@ -4,49 +4,19 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include "scenario_suite.hpp"
 
 namespace {
 
 class CommentScenario : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CommentScenario, Passes) {
-  std::ifstream in(GetParam());
-  ASSERT_TRUE(in) << GetParam();
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const auto res = gf::testing::run_comment_scenario(ss.str(), /*strict=*/true);
-  EXPECT_GT(res.expectations, 0u) << "a scenario must check something";
-  for (const auto& f : res.failures) {
-    ADD_FAILURE() << GetParam() << ": " << f;
-  }
+  gf::testing::expect_scenario_passes(GetParam(), gf::testing::run_comment_scenario);
 }
 
-std::vector<std::string> scenario_files() {
-  std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(GF_COMMENT_SCENARIO_DIR)) {
-    if (e.path().extension() == ".scn") {
-      out.push_back(e.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(Scripts, CommentScenario, ::testing::ValuesIn(scenario_files()),
-                         [](const auto& param_info) {
-                           std::string name =
-                               std::filesystem::path(param_info.param).stem().string();
-                           for (char& c : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) {
-                               c = '_';
-                             }
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Scripts, CommentScenario,
+                         ::testing::ValuesIn(gf::testing::scenario_files(GF_COMMENT_SCENARIO_DIR)),
+                         gf::testing::scenario_test_name);
 
 TEST(CommentScenarioRunner, ReportsAFailedExpectationWithItsLine) {
   const auto res = gf::testing::run_comment_scenario(
