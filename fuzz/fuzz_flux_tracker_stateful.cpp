@@ -12,20 +12,11 @@
 #include "core/flux/score.hpp"
 #include "core/flux/tracker.hpp"
 #include "core/flux/verdicts.hpp"
+#include "fuzz_bytes.hpp"
 
 namespace {
 
-class Bytes {
- public:
-  Bytes(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
-  bool empty() const { return i_ >= n_; }
-  std::uint8_t next() { return i_ < n_ ? d_[i_++] : 0; }
-
- private:
-  const std::uint8_t* d_;
-  std::size_t n_;
-  std::size_t i_ = 0;
-};
+using gf::fuzz::Bytes;
 
 gf::IpAddress pool_address(std::uint8_t k, bool v6) {
   auto ip = gf::parse_ip(v6 ? "2001:db8::" + std::to_string(k)

@@ -20,6 +20,7 @@
 
 #include "core/greylist/greylist.hpp"
 #include "core/greylist/memory_store.hpp"
+#include "fuzz_bytes.hpp"
 #include "scenario.hpp"
 
 namespace {
@@ -51,17 +52,7 @@ void replay_script(std::string_view script) {
   }
 }
 
-class Bytes {
- public:
-  Bytes(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
-  bool empty() const { return i_ >= n_; }
-  std::uint8_t next() { return i_ < n_ ? d_[i_++] : 0; }
-
- private:
-  const std::uint8_t* d_;
-  std::size_t n_;
-  std::size_t i_ = 0;
-};
+using gf::fuzz::Bytes;
 
 struct TripletModel {
   bool seen = false;

@@ -101,9 +101,9 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
     case Endpoint::KeySites:
       return key_sites(*form, req, now_s);
     case Endpoint::UsageLimit:
-      return usage_limit(*form, req, now_s);
+      return usage_report(*form, req, now_s, reply_usage_limit);
     case Endpoint::GetSubscription:
-      return subscription(*form, req, now_s);
+      return usage_report(*form, req, now_s, reply_subscription);
     case Endpoint::GetStats:
       return stats(*form, req, now_s);
     case Endpoint::Test:
@@ -358,7 +358,8 @@ Reply CommentService::key_sites(const Form& form, const ApiRequest& req, std::in
   return reply_key_sites(q, key, std::move(sites));
 }
 
-Reply CommentService::usage_limit(const Form& form, const ApiRequest& req, std::int64_t now_s) {
+Reply CommentService::usage_report(const Form& form, const ApiRequest& req, std::int64_t now_s,
+                                   UsageAnswer answer) {
   const std::string key = key_of(form, req);
   if (auto refused = refuse_bad_key(key)) {
     return std::move(*refused);
@@ -367,7 +368,7 @@ Reply CommentService::usage_limit(const Form& form, const ApiRequest& req, std::
   if (!usage) {
     return reply_http_error(503, "Service Unavailable");
   }
-  return reply_usage_limit(opts_.usage_limit, *usage);
+  return answer(opts_.usage_limit, *usage);
 }
 
 Result<std::uint64_t> CommentService::month_usage(const std::string& key, std::int64_t now_s) {
@@ -383,18 +384,6 @@ Result<std::uint64_t> CommentService::month_usage(const std::string& key, std::i
     return tl::unexpected(ok.error());
   }
   return usage;
-}
-
-Reply CommentService::subscription(const Form& form, const ApiRequest& req, std::int64_t now_s) {
-  const std::string key = key_of(form, req);
-  if (auto refused = refuse_bad_key(key)) {
-    return std::move(*refused);
-  }
-  auto usage = month_usage(key, now_s);
-  if (!usage) {
-    return reply_http_error(503, "Service Unavailable");
-  }
-  return reply_subscription(opts_.usage_limit, *usage);
 }
 
 Reply CommentService::stats(const Form& form, const ApiRequest& req, std::int64_t now_s) {

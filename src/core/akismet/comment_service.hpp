@@ -109,8 +109,10 @@ class CommentService {
   Reply submit(const Form& form, const ApiRequest& req, bool spam, std::int64_t now_s);
   Reply verify(const Form& form, const ApiRequest& req);
   Reply key_sites(const Form& form, const ApiRequest& req, std::int64_t now_s);
-  Reply usage_limit(const Form& form, const ApiRequest& req, std::int64_t now_s);
-  Reply subscription(const Form& form, const ApiRequest& req, std::int64_t now_s);
+  // usage-limit and get-subscription: the key's calls this month, answered by `answer`.
+  using UsageAnswer = Reply (*)(std::uint64_t limit, std::uint64_t usage);
+  Reply usage_report(const Form& form, const ApiRequest& req, std::int64_t now_s,
+                     UsageAnswer answer);
   Reply stats(const Form& form, const ApiRequest& req, std::int64_t now_s);
   // API calls of `key` this month over all its sites (usage-limit, get-subscription).
   [[nodiscard]] Result<std::uint64_t> month_usage(const std::string& key, std::int64_t now_s);

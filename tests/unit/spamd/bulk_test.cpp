@@ -5,22 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "sample_mail.hpp"
+
 namespace gf::spamd {
 namespace {
 
-std::string spam_mail(int i) {
-  return "From: Winner <promo" + std::to_string(i) +
-         "@lottery-prizes.example>\nSubject: You WON $1,000,000 claim now\n"
-         "Content-Type: text/html\n\n<html><p>Claim your prize money now! Click "
-         "<a href=\"http://claim.prize-site.example/win?id=" +
-         std::to_string(i) + "\">here</a> cheap pills viagra casino bonus</p></html>\n";
-}
-
-std::string ham_mail(int i) {
-  return "From: Carol <carol@university.example.edu>\nSubject: Meeting notes " + std::to_string(i) +
-         "\nMessage-ID: <" + std::to_string(i) +
-         "@university.example.edu>\n\nHi team, the notes from the seminar on compilers.\n";
-}
+using test::ham_mail;
+using test::spam_mail;
 
 // Runs the bodies in reverse, as a pool may finish them in any order.
 void reverse_for_each(std::size_t n, const std::function<void(std::size_t)>& body) {

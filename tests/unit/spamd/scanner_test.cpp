@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/spamd/protocol.hpp"
+#include "sample_mail.hpp"
 
 namespace gf::spamd {
 namespace {
@@ -19,20 +20,8 @@ bool has_symbol(const Analysis& a, std::string_view name) {
   return false;
 }
 
-std::string spam_mail(int i) {
-  return "From: Winner <promo" + std::to_string(i) +
-         "@lottery-prizes.example>\nSubject: You WON $1,000,000 claim now\n"
-         "Content-Type: text/html\n\n<html><p>Claim your prize money now! Click "
-         "<a href=\"http://claim.prize-site.example/win?id=" +
-         std::to_string(i) + "\">here</a> cheap pills viagra casino bonus</p></html>\n";
-}
-
-std::string ham_mail(int i) {
-  return "From: Carol <carol@university.example.edu>\nSubject: Meeting notes " + std::to_string(i) +
-         "\nMessage-ID: <" + std::to_string(i) +
-         "@university.example.edu>\n\nHi team, attached are the notes from "
-         "the seminar on compilers. Let's discuss the parser design on Thursday.\n";
-}
+using test::ham_mail;
+using test::spam_mail;
 
 Scanner trained() {
   Scanner s;
