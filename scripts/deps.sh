@@ -24,7 +24,9 @@ test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils libnet-akismet
   # "apache2 | httpd" dependency without Apache; the test does not use it.
   wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl mariadb-server chromium
   nginx)
-bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin)
+bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin
+  # milter benchmark anchor (bench/milter): Rspamd's proxy worker + its Redis
+  rspamd redis-server)
 
 want=()
 [ $# -eq 0 ] && set -- build
