@@ -183,11 +183,81 @@ EOF
     "127.0.0.1:$rspamd_controller_port"
 }
 
-# rspamd_peers PID...: established TCP/UDP peers of those processes outside loopback (none
-# expected; printed as a check).
-offloopback_peers() {
-  local pids_re
-  pids_re="$(printf 'pid=%s,|' "$@")"
-  ss -Htunp state established 2>/dev/null | grep -E "${pids_re%|}" |
-    awk '{print $5}' | grep -vE '^(127\.|\[::1\]|\[::ffff:127\.)' || true
+# wait_rspamd_hyperscan DIR: until the normal workers scan with hyperscan (before that they use
+# PCRE). A complete cache is loaded by the main process before it forks the workers; otherwise
+# the hs_helper compiles and each normal worker loads the new database.
+wait_rspamd_hyperscan() {
+  local logf="$1/log/rspamd.log" deadline=$((SECONDS + 240))
+  until grep -q '(main).*full hyperscan database of [0-9]* regexps has been loaded' "$logf" ||
+    [ "$(grep -c '(normal).*full hyperscan database of [0-9]* regexps has been loaded' "$logf")" \
+      -ge "${RSPAMD_NORMAL_COUNT:-2}" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || die "rspamd: hyperscan database not loaded after 240 s"
+    sleep 1
+  done
+  log "rspamd: hyperscan database loaded"
+}
+
+# rspamd_learn DIR N: Rspamd's Bayes learns the first N of DIR/train.spam and DIR/train.ham
+# (message paths) through the controller; 200 each is its minimum to classify.
+rspamd_learn() {
+  local t0=$SECONDS cls
+  for cls in spam ham; do
+    head -n "$2" "$1/train.$cls" | xargs rspamc -h "127.0.0.1:$rspamd_controller_port" -P q1 \
+      -t 60 "learn_$cls" >"$1/learn.$cls" 2>&1 || { tail "$1/learn.$cls"; die "rspamc learn_$cls failed"; }
+  done
+  log "rspamd Bayes: learned $2 spam + $2 ham in $((SECONDS - t0)) s" \
+    "($(cat "$1"/learn.* | grep -c 'success = true') accepted)"
+}
+
+# gf_has_milter BINARY: whether this greyflux build has the `[milter] listen` setting.
+gf_has_milter() {
+  [ -x "$1" ] && "$1" dump-config 2>/dev/null |
+    awk '/^\[milter\]/ {m = 1} m && /^listen =/ {f = 1} END {exit !f}'
+}
+
+# start_greyflux_milter DIR BINARY SPAM_LIST HAM_LIST -> sets gf_milter_port. The mail model
+# learned from the two lists (`greyflux learn`), LMDB store, greylist.mode = "suspicious"
+# (Rspamd's greylist module also greylists by score), every decision logged at info.
+start_greyflux_milter() {
+  local dir="$1" bin="$2" t0=$SECONDS
+  gf_milter_port="$(pick_port)" || die "no free port"
+  mkdir -p "$dir"
+  cat >"$dir/greyflux.toml" <<EOT
+[daemon]
+data_dir = "$dir"
+[store]
+backend = "lmdb"
+path = "greylist.lmdb"
+[policy]
+listen = []
+[greylist]
+mode = "suspicious"
+[milter]
+listen = ["127.0.0.1:$gf_milter_port"]
+[spamd]
+listen = []
+model = "mail.model"
+[http]
+listen = []
+[admin]
+socket = "admin.sock"
+[akismet]
+store_path = "akismet.lmdb"
+[log]
+level = "info"
+file = "$dir/greyflux.log"
+EOT
+  "$bin" learn --config "$dir/greyflux.toml" --spam $(cat "$3") --ham $(cat "$4") \
+    >"$dir/learn.log" 2>&1 || { tail "$dir/learn.log"; die "greyflux learn failed"; }
+  log "greyflux learn: $(wc -l <"$3") spam + $(wc -l <"$4") ham in $((SECONDS - t0)) s"
+  "$bin" serve --config "$dir/greyflux.toml" >"$dir/serve.out" 2>&1 &
+  remember $! greyflux
+  wait_port "$gf_milter_port" "$!" greyflux 60 "$dir/serve.out"
+  log "greyflux (pid $!) milter on 127.0.0.1:$gf_milter_port"
+}
+
+# offloopback NAME_RE: peers outside loopback of the sockets held by processes named NAME_RE.
+offloopback() {
+  ss -Htunp 2>/dev/null | grep -E "users:\(\(\"($1)\"" | awk '{print $6}' |
+    grep -vE '^(127\.|\[::1\]|\[::ffff:127\.|\*|0\.0\.0\.0)' | sort -u
 }

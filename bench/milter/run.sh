@@ -53,7 +53,7 @@ log "corpus: $(wc -l <"$manifest") messages; test half $(awk -F'\t' '$3 == "test
 
 # ---- does this greyflux have a milter? --------------------------------------------------------
 have_gf_milter=0
-if [ -x "$greyflux" ] && "$greyflux" dump-config 2>/dev/null | awk '/^\[milter\]/{m=1} m && /^listen =/{f=1} END{exit !f}'; then
+if gf_has_milter "$greyflux"; then
   have_gf_milter=1
 else
   log "greyflux at $greyflux has no [milter] listen setting (the milter server has not landed" \
@@ -109,80 +109,22 @@ dns_pid="${started_pids[-1]}"
 start_rspamd "$tmp/rspamd" "$(dirname "$build")/rspamd-hs"
 rspamd_pid="${started_pids[-1]}"
 
-# The normal workers scan with PCRE until the hyperscan database is loaded; measure after that.
-# A complete cache is loaded by the main process before it forks the workers; otherwise the
-# hs_helper compiles and each normal worker loads the new database.
-hs_ready() {
-  grep -q '(main).*full hyperscan database of [0-9]* regexps has been loaded' "$1" ||
-    [ "$(grep -c '(normal).*full hyperscan database of [0-9]* regexps has been loaded' "$1")" \
-      -ge "${RSPAMD_NORMAL_COUNT:-2}" ]
-}
-deadline=$((SECONDS + 240))
-until hs_ready "$tmp/rspamd/log/rspamd.log"; do
-  [ "$SECONDS" -lt "$deadline" ] || die "rspamd: hyperscan database not loaded after 240 s"
-  sleep 1
-done
-log "rspamd: hyperscan database loaded by the normal workers"
-
-if [ "$learn_n" -gt 0 ]; then
-  t0=$SECONDS
-  for cls in spam ham; do
-    head -n "$learn_n" "$tmp/train.$cls" | xargs rspamc -h "127.0.0.1:$rspamd_controller_port" \
-      -P q1 -t 60 "learn_$cls" >"$tmp/learn.$cls" 2>&1 || { tail "$tmp/learn.$cls"; die "rspamc learn_$cls failed"; }
-  done
-  log "rspamd Bayes: learned $learn_n spam + $learn_n ham in $((SECONDS - t0)) s" \
-    "($(grep -c 'success = true' "$tmp"/learn.* | awk -F: '{s += $2} END {print s}') accepted)"
-fi
+wait_rspamd_hyperscan "$tmp/rspamd"
+[ "$learn_n" -gt 0 ] && rspamd_learn "$tmp" "$learn_n"
 
 rspamd_pids=("$rspamd_pid" $(pgrep -P "$rspamd_pid") "$redis_pid" "$dns_pid")
 measure rspamd "$rspamd_milter_port" "${rspamd_pids[@]}"
-offl="$(ss -Htunp 2>/dev/null | grep -E 'users:\(\("(rspamd|redis-server|python3)"' |
-  awk '{print $6}' | grep -vE '^(127\.|\[::1\]|\[::ffff:127\.|\*|0\.0\.0\.0)' | sort -u)"
+offl="$(offloopback 'rspamd|redis-server|python3')"
 log "rspamd: sockets to peers outside loopback: ${offl:-none}"
 log "DNS stub: $(kill -TERM "$dns_pid"; sleep 0.5; tail -n 1 "$tmp/dns_stub.log")"
 stop_all
 
 # ---- greyflux ---------------------------------------------------------------------------------
 if [ "$have_gf_milter" = 1 ]; then
-  gf_port="$(pick_port)" || die "no free port"
-  mkdir -p "$tmp/gf"
-  cat >"$tmp/gf/greyflux.toml" <<EOF
-[daemon]
-data_dir = "$tmp/gf"
-[store]
-backend = "lmdb"
-path = "greylist.lmdb"
-[policy]
-listen = []
-[greylist]
-mode = "suspicious"
-[milter]
-listen = ["127.0.0.1:$gf_port"]
-[spamd]
-listen = []
-model = "mail.model"
-[http]
-listen = []
-[admin]
-socket = "admin.sock"
-[akismet]
-store_path = "akismet.lmdb"
-[log]
-level = "info"
-file = "$tmp/gf/greyflux.log"
-EOF
-  t0=$SECONDS
-  "$greyflux" learn --config "$tmp/gf/greyflux.toml" --spam $(cat "$tmp/train.spam") \
-    --ham $(cat "$tmp/train.ham") >"$tmp/gf/learn.log" 2>&1 || { tail "$tmp/gf/learn.log"; die "greyflux learn failed"; }
-  log "greyflux learn: $(wc -l <"$tmp/train.spam") spam + $(wc -l <"$tmp/train.ham") ham in $((SECONDS - t0)) s"
-  "$greyflux" serve --config "$tmp/gf/greyflux.toml" >"$tmp/gf/serve.out" 2>&1 &
-  remember $! greyflux
-  gf_pid=$!
-  wait_port "$gf_port" "$gf_pid" greyflux 60 "$tmp/gf/serve.out"
-  log "greyflux (pid $gf_pid) milter on 127.0.0.1:$gf_port"
-  measure greyflux "$gf_port" "$gf_pid"
-  offl="$(ss -Htunp 2>/dev/null | grep -E "pid=$gf_pid," | awk '{print $6}' |
-    grep -vE '^(127\.|\[::1\]|\[::ffff:127\.|\*|0\.0\.0\.0)' | sort -u)"
+  start_greyflux_milter "$tmp/gf" "$greyflux" "$tmp/train.spam" "$tmp/train.ham"
+  gf_pid="${started_pids[-1]}"
+  measure greyflux "$gf_milter_port" "$gf_pid"
+  offl="$(offloopback greyflux)"
   log "greyflux: sockets to peers outside loopback: ${offl:-none}"
   stop_all
 fi
