@@ -62,10 +62,8 @@ manifest="$corpus/manifest.tsv"
 awk -F'\t' '$3 == "train" && $2 == "spam" {print $1}' "$manifest" >"$tmp/train.spam"
 awk -F'\t' '$3 == "train" && $2 == "ham" {print $1}' "$manifest" >"$tmp/train.ham"
 mapfile -t sends < <(awk -F'\t' '$3 == "test" && $2 == "ham" {print $1}' "$manifest" |
-  while read -r f; do
-    s=$(stat -c %s "$f")
-    [ "$s" -ge 2048 ] && [ "$s" -le 20480 ] && echo "$f"
-  done | sort | awk 'NR % 97 == 1' | head -n "$sources")
+  xargs stat -c '%s %n' | awk '$1 >= 2048 && $1 <= 20480 {print $2}' | sort |
+  awk 'NR % 97 == 1' | head -n "$sources")
 [ "${#sends[@]}" -eq "$sources" ] || die "could not pick $sources test-half ham messages"
 for i in "${!sends[@]}"; do
   # smtp-source sends the file as is; drop the mbox From line the corpus files start with.
