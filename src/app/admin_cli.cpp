@@ -1,5 +1,6 @@
 #include "app/admin_cli.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -11,6 +12,7 @@
 #include "app/config.hpp"
 #include "app/engine.hpp"
 #include "app/paths.hpp"
+#include "core/admin/command.hpp"
 
 namespace gf::app {
 
@@ -69,7 +71,8 @@ int admin_command(const std::string& config_path, const std::vector<std::string>
       std::fprintf(stderr, "greyflux: %s\n", engine.error().message.c_str());
       return 2;
     }
-    reply = (*engine)->admin(line, nullptr);
+    const auto cmd = admin::parse_command(line);
+    reply = cmd ? (*engine)->admin(*cmd, nullptr) : fmt::format("error: {}\n", cmd.error().message);
   }
   const std::size_t nl = reply.find('\n');
   const std::string status = reply.substr(0, nl);

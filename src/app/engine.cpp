@@ -19,25 +19,6 @@ std::string iso_time(std::uint32_t s) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time_t(s)));
 }
 
-std::vector<std::string> words_of(std::string_view line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : line) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      if (!cur.empty()) {
-        out.push_back(std::move(cur));
-        cur.clear();
-      }
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) {
-    out.push_back(std::move(cur));
-  }
-  return out;
-}
-
 const char* kind_name(char k) {
   switch (k) {
     case 't':
@@ -154,146 +135,149 @@ void Engine::expire_step(TimePoint now) {
   }
 }
 
-std::string Engine::admin(std::string_view line, const io::LineServerStats* policy_stats) {
-  const std::vector<std::string> words = words_of(line);
+std::string Engine::admin(const admin::Command& cmd, const io::LineServerStats* policy_stats) {
   // The greylist and the store are thread-safe: admin commands run beside requests.
-  return admin_locked(words, policy_stats);
+  switch (cmd.verb) {
+    case admin::Verb::GreylistList:
+    case admin::Verb::GreylistShow:
+      return greylist_rows(cmd);
+    case admin::Verb::GreylistDelete:
+      return greylist_delete(cmd.pattern);
+    case admin::Verb::WhitelistList:
+      return whitelist_list();
+    case admin::Verb::WhitelistAdd:
+    case admin::Verb::WhitelistRemove:
+      return whitelist_change(cmd);
+    case admin::Verb::Stats:
+      return stats(policy_stats);
+  }
+  return fmt::format("error: {}\n", admin::usage());
 }
 
-std::string Engine::admin_locked(const std::vector<std::string>& w, const io::LineServerStats* ps) {
-  auto word = [&](std::size_t i) -> std::string { return i < w.size() ? w[i] : std::string(); };
-  const std::string usage =
-      "error: usage: greylist list [PATTERN] | greylist show PATTERN | greylist delete PATTERN | "
-      "whitelist add|remove client|recipient ENTRY | whitelist list | stats\n";
-  if (word(0) == "greylist" && (word(1) == "list" || word(1) == "show")) {
-    const bool list = word(1) == "list";
-    const std::string pattern = ascii_lower(word(2));
-    if (!list && pattern.empty()) {
-      return "error: greylist show needs a PATTERN (an address, sender, recipient or domain)\n";
-    }
-    std::string out = "ok\n";
-    out += list ? "network\tsender\trecipient\tfirst_seen\tlast_seen\tstate\n"
-                : "kind\tkey\tfirst_seen\tlast_seen\tcount\n";
-    std::size_t rows = 0;
-    auto ok = store_->scan(list ? "t:" : "", [&](std::string_view key, const greylist::Record& r) {
-      if (!pattern.empty() && ascii_lower(key).find(pattern) == std::string::npos) {
-        return true;
-      }
-      if (list) {
-        out += fmt::format("{}\t{}\t{}\t{}\n", fields_of(key), iso_time(r.first_s),
-                           iso_time(r.last_s), r.count > 0 ? "passed" : "waiting");
-      } else {
-        out += fmt::format("{}\t{}\t{}\t{}\t{}\n", kind_name(key[0]), fields_of(key),
-                           iso_time(r.first_s), iso_time(r.last_s), r.count);
-      }
-      return ++rows < 100000;
-    });
-    if (!ok) {
-      return "error: " + ok.error().message + "\n";
-    }
-    return out;
-  }
-  if (word(0) == "greylist" && word(1) == "delete") {
-    const std::string pattern = ascii_lower(word(2));
-    if (pattern.empty()) {
-      return "error: greylist delete needs a PATTERN\n";
-    }
-    std::vector<std::string> doomed;
-    auto ok = store_->scan("", [&](std::string_view key, const greylist::Record&) {
-      if (key[0] != 'w' && ascii_lower(key).find(pattern) != std::string::npos) {
-        doomed.emplace_back(key);
-      }
+std::string Engine::greylist_rows(const admin::Command& cmd) {
+  const bool list = cmd.verb == admin::Verb::GreylistList;
+  const std::string& pattern = cmd.pattern;  // lower-cased by the parser
+  std::string out = "ok\n";
+  out += list ? "network\tsender\trecipient\tfirst_seen\tlast_seen\tstate\n"
+              : "kind\tkey\tfirst_seen\tlast_seen\tcount\n";
+  std::size_t rows = 0;
+  auto ok = store_->scan(list ? "t:" : "", [&](std::string_view key, const greylist::Record& r) {
+    if (!pattern.empty() && ascii_lower(key).find(pattern) == std::string::npos) {
       return true;
-    });
-    if (!ok) {
-      return "error: " + ok.error().message + "\n";
     }
-    for (const std::string& k : doomed) {
-      if (auto erased = store_->erase(k); !erased) {
-        return "error: " + erased.error().message + "\n";
-      }
-    }
-    if (auto flushed = store_->flush(); !flushed) {
-      return "error: " + flushed.error().message + "\n";
-    }
-    return fmt::format("ok\ndeleted {} entries\n", doomed.size());
-  }
-  if (word(0) == "whitelist" && word(1) == "list") {
-    std::string out = "ok\n";
-    const auto pol = greylist_->policy();
-    const auto dyn = greylist_->dynamic_lists();
-    for (const auto& e : pol->clients.entries()) {
-      out += "client\tfile\t" + e + "\n";
-    }
-    for (const auto& e : dyn->clients.entries()) {
-      out += "client\tadmin\t" + e + "\n";
-    }
-    for (const auto& e : pol->recipients.entries()) {
-      out += "recipient\tfile\t" + e + "\n";
-    }
-    for (const auto& e : dyn->recipients.entries()) {
-      out += "recipient\tadmin\t" + e + "\n";
-    }
-    return out;
-  }
-  if (word(0) == "whitelist" && (word(1) == "add" || word(1) == "remove") &&
-      (word(2) == "client" || word(2) == "recipient") && !word(3).empty() && w.size() == 4) {
-    const bool add = word(1) == "add";
-    const bool client = word(2) == "client";
-    Result<void> ok;
-    bool existed = true;
-    if (add) {
-      ok = client ? greylist_->add_client_whitelist(word(3))
-                  : greylist_->add_recipient_whitelist(word(3));
+    if (list) {
+      out += fmt::format("{}\t{}\t{}\t{}\n", fields_of(key), iso_time(r.first_s),
+                         iso_time(r.last_s), r.count > 0 ? "passed" : "waiting");
     } else {
-      auto removed = client ? greylist_->remove_client_whitelist(word(3))
-                            : greylist_->remove_recipient_whitelist(word(3));
-      if (!removed) {
-        ok = tl::unexpected(removed.error());
-      } else {
-        existed = *removed;
-      }
+      out += fmt::format("{}\t{}\t{}\t{}\t{}\n", kind_name(key[0]), fields_of(key),
+                         iso_time(r.first_s), iso_time(r.last_s), r.count);
     }
-    if (!ok) {
-      return "error: " + ok.error().message + "\n";
-    }
-    if (!existed) {
-      return fmt::format("error: {} is not an admin whitelist entry\n", word(3));
-    }
-    if (auto flushed = store_->flush(); !flushed) {
-      return "error: " + flushed.error().message + "\n";
-    }
-    return fmt::format("ok\n{} {} {}\n", add ? "added" : "removed", word(2), word(3));
+    return ++rows < 100000;
+  });
+  if (!ok) {
+    return "error: " + ok.error().message + "\n";
   }
-  if (word(0) == "stats" && w.size() == 1) {
-    std::string out = "ok\n";
-    out += fmt::format("requests\t{}\n", counters_.requests.load());
-    out += fmt::format("protocol_errors\t{}\n", counters_.protocol_errors.load());
-    for (std::size_t i = 0; i < kReasonCount; ++i) {
-      out +=
-          fmt::format("decisions.{}\t{}\n", greylist::to_string(static_cast<greylist::Reason>(i)),
-                      counters_.by_reason[i].load());
+  return out;
+}
+
+std::string Engine::greylist_delete(const std::string& pattern) {
+  std::vector<std::string> doomed;
+  auto ok = store_->scan("", [&](std::string_view key, const greylist::Record&) {
+    if (key[0] != 'w' && ascii_lower(key).find(pattern) != std::string::npos) {
+      doomed.emplace_back(key);
     }
-    if (ps != nullptr) {
-      out += fmt::format("connections.active\t{}\n", ps->active.load());
-      out += fmt::format("connections.accepted\t{}\n", ps->accepted.load());
-      out += fmt::format("connections.refused\t{}\n", ps->refused.load());
-      out += fmt::format("connections.closed_bad_input\t{}\n", ps->closed_bad_input.load());
-      out += fmt::format("connections.closed_idle\t{}\n", ps->closed_idle.load());
-    }
-    if (lmdb_ != nullptr) {
-      const io::StoreStats s = lmdb_->stats();
-      out += fmt::format("store.entries\t{}\n", s.entries);
-      out += fmt::format("store.bytes_used\t{}\n", s.map_used_bytes);
-      out += fmt::format("store.commits\t{}\n", s.commits);
-      out += fmt::format("store.commit_failures\t{}\n", s.commit_failures);
-      out += fmt::format("store.writer_promotions\t{}\n", s.writer_promotions);
-      out += fmt::format("store.records_written\t{}\n", s.records_written);
-      out += fmt::format("store.expired\t{}\n", s.expired);
-    }
-    return out;
+    return true;
+  });
+  if (!ok) {
+    return "error: " + ok.error().message + "\n";
   }
-  return usage;
+  for (const std::string& k : doomed) {
+    if (auto erased = store_->erase(k); !erased) {
+      return "error: " + erased.error().message + "\n";
+    }
+  }
+  if (auto flushed = store_->flush(); !flushed) {
+    return "error: " + flushed.error().message + "\n";
+  }
+  return fmt::format("ok\ndeleted {} entries\n", doomed.size());
+}
+
+std::string Engine::whitelist_list() {
+  std::string out = "ok\n";
+  const auto pol = greylist_->policy();
+  const auto dyn = greylist_->dynamic_lists();
+  for (const auto& e : pol->clients.entries()) {
+    out += "client\tfile\t" + e + "\n";
+  }
+  for (const auto& e : dyn->clients.entries()) {
+    out += "client\tadmin\t" + e + "\n";
+  }
+  for (const auto& e : pol->recipients.entries()) {
+    out += "recipient\tfile\t" + e + "\n";
+  }
+  for (const auto& e : dyn->recipients.entries()) {
+    out += "recipient\tadmin\t" + e + "\n";
+  }
+  return out;
+}
+
+std::string Engine::whitelist_change(const admin::Command& cmd) {
+  const bool add = cmd.verb == admin::Verb::WhitelistAdd;
+  const bool client = cmd.list == admin::ListKind::Client;
+  const std::string& entry = cmd.entry;
+  Result<void> ok;
+  bool existed = true;
+  if (add) {
+    ok =
+        client ? greylist_->add_client_whitelist(entry) : greylist_->add_recipient_whitelist(entry);
+  } else {
+    auto removed = client ? greylist_->remove_client_whitelist(entry)
+                          : greylist_->remove_recipient_whitelist(entry);
+    if (!removed) {
+      ok = tl::unexpected(removed.error());
+    } else {
+      existed = *removed;
+    }
+  }
+  if (!ok) {
+    return "error: " + ok.error().message + "\n";
+  }
+  if (!existed) {
+    return fmt::format("error: {} is not an admin whitelist entry\n", entry);
+  }
+  if (auto flushed = store_->flush(); !flushed) {
+    return "error: " + flushed.error().message + "\n";
+  }
+  return fmt::format("ok\n{} {} {}\n", add ? "added" : "removed", client ? "client" : "recipient",
+                     entry);
+}
+
+std::string Engine::stats(const io::LineServerStats* ps) {
+  std::string out = "ok\n";
+  out += fmt::format("requests\t{}\n", counters_.requests.load());
+  out += fmt::format("protocol_errors\t{}\n", counters_.protocol_errors.load());
+  for (std::size_t i = 0; i < kReasonCount; ++i) {
+    out += fmt::format("decisions.{}\t{}\n", greylist::to_string(static_cast<greylist::Reason>(i)),
+                       counters_.by_reason[i].load());
+  }
+  if (ps != nullptr) {
+    out += fmt::format("connections.active\t{}\n", ps->active.load());
+    out += fmt::format("connections.accepted\t{}\n", ps->accepted.load());
+    out += fmt::format("connections.refused\t{}\n", ps->refused.load());
+    out += fmt::format("connections.closed_bad_input\t{}\n", ps->closed_bad_input.load());
+    out += fmt::format("connections.closed_idle\t{}\n", ps->closed_idle.load());
+  }
+  if (lmdb_ != nullptr) {
+    const io::StoreStats s = lmdb_->stats();
+    out += fmt::format("store.entries\t{}\n", s.entries);
+    out += fmt::format("store.bytes_used\t{}\n", s.map_used_bytes);
+    out += fmt::format("store.commits\t{}\n", s.commits);
+    out += fmt::format("store.commit_failures\t{}\n", s.commit_failures);
+    out += fmt::format("store.writer_promotions\t{}\n", s.writer_promotions);
+    out += fmt::format("store.records_written\t{}\n", s.records_written);
+    out += fmt::format("store.expired\t{}\n", s.expired);
+  }
+  return out;
 }
 
 }  // namespace gf::app

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/admin/command.hpp"
 #include "core/greylist/greylist.hpp"
 #include "io/dns/psl.hpp"
 
@@ -43,9 +44,9 @@ class Engine {
   void set_flux_agents(greylist::FluxAgentFn is_agent);
   std::shared_ptr<const greylist::Policy> policy();
 
-  // Runs one admin command line ("greylist list", "whitelist add client 192.0.2.0/24", ...).
-  // The reply's first line is "ok" or "error: ...".
-  std::string admin(std::string_view line, const io::LineServerStats* policy_stats);
+  // Runs one parsed admin command (core/admin/command.hpp). The reply's first line is "ok" or
+  // "error: ..."; `policy_stats` (may be null: no daemon) adds the connection counters to stats.
+  std::string admin(const admin::Command& cmd, const io::LineServerStats* policy_stats);
 
   greylist::Store& store() { return *store_; }
   Counters& counters() { return counters_; }
@@ -54,8 +55,11 @@ class Engine {
 
  private:
   Engine() = default;
-  std::string admin_locked(const std::vector<std::string>& words,
-                           const io::LineServerStats* policy_stats);
+  std::string greylist_rows(const admin::Command& cmd);
+  std::string greylist_delete(const std::string& pattern);
+  std::string whitelist_list();
+  std::string whitelist_change(const admin::Command& cmd);
+  std::string stats(const io::LineServerStats* policy_stats);
 
   std::unique_ptr<greylist::Store> store_;
   io::LmdbStore* lmdb_ = nullptr;  // the same object as store_ when the backend is LMDB

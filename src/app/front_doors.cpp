@@ -10,6 +10,7 @@
 #include "app/flux_service.hpp"
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
+#include "core/admin/command.hpp"
 #include "core/common/check.hpp"
 #include "core/common/strings.hpp"
 #include "core/greylist/greylist.hpp"
@@ -198,17 +199,21 @@ AdminDoor::AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engi
       }) {}
 
 io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
-  const std::size_t nl = in.find('\n');
-  if (nl == std::string::npos) {
-    if (in.size() > 4096) {
-      return {io::FrameStatus::Close, "admin command too long"};
-    }
+  const admin::FrameOutcome frame = admin::frame_command(in);
+  if (frame.status == admin::FrameStatus::NeedMore) {
     return {};
   }
-  const std::string line = in.substr(0, nl);
-  spdlog::info("admin: {}", sanitize_line(line, 200));
-  out = engine_.admin(line, &policy_.stats());
-  if (comments_ != nullptr && trim_ws(line) == "stats" && out.starts_with("ok\n")) {
+  if (frame.status == admin::FrameStatus::Error) {
+    return {io::FrameStatus::Close, frame.error};
+  }
+  spdlog::info("admin: {}", sanitize_line(frame.line, 200));
+  const auto cmd = admin::parse_command(frame.line);
+  if (!cmd) {
+    out = fmt::format("error: {}\n", cmd.error().message);
+    return {io::FrameStatus::Close, ""};
+  }
+  out = engine_.admin(*cmd, &policy_.stats());
+  if (comments_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
     out += comments_->stats_text();
   }
   return {io::FrameStatus::Close, ""};
