@@ -185,6 +185,7 @@ Result<Values> load_config(const std::string& path, const std::vector<std::strin
                                                 parsed.error().message));
         }
         values.set(name, std::move(*parsed));
+        values.mark_configured(name);
       }
     }
   }
@@ -203,6 +204,7 @@ Result<Values> load_config(const std::string& path, const std::vector<std::strin
       return fail(Errc::Config, "--set " + parsed.error().message);
     }
     values.set(name, std::move(*parsed));
+    values.mark_configured(name);
   }
   if (auto ok = validate(values); !ok) {
     return tl::unexpected(ok.error());

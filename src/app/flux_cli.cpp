@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "app/config.hpp"
+#include "app/paths.hpp"
 #include "core/flux/allowlist.hpp"
 #include "core/flux/ingest.hpp"
 #include "core/flux/networks.hpp"
@@ -110,8 +111,15 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   } else {
     ctx->notes.push_back("asn: none (/16 networks stand in; verdicts are approximate)");
   }
-  const std::string allow_path =
-      o.allowlist.empty() ? ctx->values.str("flux.allowlist") : o.allowlist;
+  std::string allow_path = o.allowlist;
+  if (allow_path.empty()) {
+    auto configured =
+        data_file(ctx->values, "flux.allowlist", "greyflux flux (without --allowlist)");
+    if (!configured) {
+      return tl::unexpected(configured.error());
+    }
+    allow_path = *configured;
+  }
   if (!allow_path.empty() && allow_path != "none") {
     // A configured allowlist exists (load_config checks it); one that cannot be read is an
     // error, never a silent "none" (the NTP pool would be flagged as fast flux).

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "app/paths.hpp"
 #include "core/dns/message.hpp"
 #include "core/flux/allowlist.hpp"
 #include "core/flux/ingest.hpp"
@@ -103,7 +104,12 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
     }
     impl->asn = std::move(*a);
   }
-  if (const std::string& p = v.str("flux.allowlist"); !p.empty()) {
+  auto allow_path =
+      data_file(v, "flux.allowlist", "the flux detector ([flux] dnstap_socket, interface)");
+  if (!allow_path) {
+    return tl::unexpected(allow_path.error());
+  }
+  if (const std::string& p = *allow_path; !p.empty()) {
     // load_config() made sure the file exists; failing to read it now is a start-up error.
     auto text = io::read_file(p);
     if (!text) {

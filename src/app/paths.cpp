@@ -72,6 +72,28 @@ std::string default_config_path() {
   return paths::kInstalledConfig;
 }
 
+namespace {
+
+struct Shipped {
+  std::string found;  // empty when the file is in none of the shipped-data directories
+  std::string tried;  // "A or B", for the error
+};
+
+Shipped find_shipped(const std::string& name) {
+  Shipped out;
+  for (const std::string& dir : shipped_data_dirs()) {
+    const std::string candidate = (fs::path(dir) / name).lexically_normal().string();
+    out.tried += (out.tried.empty() ? "" : " or ") + candidate;
+    if (exists(candidate)) {
+      out.found = candidate;
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<void> resolve_paths(Values& v) {
   std::error_code ec;
   fs::path data_dir = fs::absolute(v.str("daemon.data_dir"), ec);
@@ -94,23 +116,32 @@ Result<void> resolve_paths(Values& v) {
       v.set(d.name, (data_dir / p).lexically_normal().string());
       continue;
     }
-    std::string found;
-    std::string tried;
-    for (const std::string& dir : shipped_data_dirs()) {
-      const std::string candidate = (fs::path(dir) / p).lexically_normal().string();
-      tried += (tried.empty() ? "" : " or ") + candidate;
-      if (exists(candidate)) {
-        found = candidate;
-        break;
-      }
-    }
-    if (found.empty()) {
+    const Shipped shipped = find_shipped(p);
+    if (!shipped.found.empty()) {
+      v.set(d.name, shipped.found);
+    } else if (v.configured(d.name)) {
       return fail(Errc::Config,
-                  fmt::format("{}: \"{}\" is not in {} (\"\" = none)", d.name, p, tried));
+                  fmt::format("{}: \"{}\" is not in {} (\"\" = none)", d.name, p, shipped.tried));
     }
-    v.set(d.name, found);
+    // A default that was not shipped where this binary looks stays relative: data_file() names
+    // the problem if and when the feature that needs the file is turned on.
   }
   return {};
+}
+
+Result<std::string> data_file(const Values& v, std::string_view name, std::string_view needed_by) {
+  const std::string& p = v.str(name);
+  if (p.empty() || p.front() == '/') {
+    return p;
+  }
+  const Shipped shipped = find_shipped(p);
+  if (!shipped.found.empty()) {
+    return shipped.found;
+  }
+  return fail(Errc::Config,
+              fmt::format("{}: the shipped default \"{}\" is not in {}, and {} needs it: set {} to "
+                          "a file, or to \"\" for none",
+                          name, p, shipped.tried, needed_by, name));
 }
 
 Result<void> prepare_state_dirs(const Values& v) {

@@ -17,7 +17,8 @@ const std::vector<SettingDef>& settings_table() {
   static const std::vector<SettingDef> kTable = {
       {"daemon.data_dir", T::String, GF_DEFAULT_DATA_DIR, false,
        "directory of all state: the relative paths of store.path, akismet.store_path, "
-       "spamd.model and admin.socket are under it; created (mode 0750) if missing. A relative "
+       "spamd.model, admin.socket, flux.dnstap_socket and flux.rpz_path are under it; created "
+       "(mode 0750) if missing. A relative "
        "data_dir is taken from the working directory at start-up (`make run` uses ./var)"},
       {"store.backend", T::String, "lmdb", false,
        "where greylist state lives: \"lmdb\" (durable, embedded) or \"memory\" (lost on exit)"},
@@ -157,12 +158,14 @@ const std::vector<SettingDef>& settings_table() {
       {"flux.resolver", T::String, "", false,
        "flux check forwards to this resolver (\"127.0.0.1@53\"); empty = full recursion"},
       {"flux.check_rounds", T::Integer, "3", false, "flux check: lookups of each name"},
-      {"flux.dnstap_socket", T::String, "", false,
-       "serve: collect dnstap on this unix socket (Unbound dnstap-socket-path); empty = off"},
+      {"flux.dnstap_socket", T::StatePath, "", false,
+       "serve: collect dnstap on this unix socket (Unbound dnstap-socket-path); relative = "
+       "under daemon.data_dir; empty = off"},
       {"flux.interface", T::String, "", false,
        "serve: capture DNS (port 53) live on this interface; empty = off"},
-      {"flux.rpz_path", T::String, "", false,
-       "serve: rewrite this response policy zone with the flagged names; empty = none"},
+      {"flux.rpz_path", T::StatePath, "", false,
+       "serve: rewrite this response policy zone with the flagged names; relative = under "
+       "daemon.data_dir; empty = none"},
       {"flux.rpz_interval", T::Duration, "60s", false, "serve: how often the RPZ is rewritten"},
       {"flux.rpz_ip", T::Bool, "false", false,
        "serve: add rpz-ip rules for agent addresses to the RPZ"},

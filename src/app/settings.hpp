@@ -3,6 +3,7 @@
 // It drives config validation, `greyflux dump-config`, and the key list in etc/greyflux.toml.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,6 +41,12 @@ class Values {
  public:
   Values();  // every setting at its default
   void set(std::string_view name, Value v) { values_[std::string(name)] = std::move(v); }
+  // Marks a setting as given by the user (config file or --set), not left at its default:
+  // a shipped file the user names must exist, a default one only when its feature is on.
+  void mark_configured(std::string_view name) { configured_.emplace(name); }
+  [[nodiscard]] bool configured(std::string_view name) const {
+    return configured_.find(name) != configured_.end();
+  }
   const Value& get(std::string_view name) const;
 
   const std::string& str(std::string_view name) const;
@@ -51,6 +58,7 @@ class Values {
 
  private:
   std::map<std::string, Value, std::less<>> values_;
+  std::set<std::string, std::less<>> configured_;
 };
 
 // A number kept in a string setting ("5.0", "-0.5"): the value, or an error naming the setting

@@ -1,13 +1,18 @@
 """One data directory (issue 11): `greyflux serve` started from an unrelated working directory
 with only daemon.data_dir set (the config is /dev/null plus --set) keeps every state file under
 that directory and creates nothing in the working directory, with every front door exercised:
-a Postfix policy request, an Akismet key + comment-check + submit-spam, a spamd CHECK and TELL,
-an admin command, and a flux scan. Also: a configured file that does not exist and a data
-directory that cannot be created stop start-up with one line naming the setting and the path.
+a Postfix policy request, an Akismet key + comment-check + submit-spam, Rspamd's /checkv2, a
+spamd CHECK and TELL, an admin command over the admin socket, a dnstap stream into the flux
+detector and its verdict from GET /api/v1/flux/NAME (relative dnstap socket and RPZ paths land
+under the data directory too), and a flux scan. Also: a configured file that does not exist and
+a data directory that cannot be created stop start-up with one line naming the setting and the
+path; a binary copied out of its build tree (so the shipped flux allowlist is nowhere it looks)
+still serves when flux is off, and names flux.allowlist when flux is on.
 
 Usage: data_dir_test.py GREYFLUX_BINARY
 """
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -15,6 +20,7 @@ import socket
 import stat
 import subprocess
 import sys
+import re
 import tempfile
 import time
 import unittest
@@ -45,6 +51,69 @@ def spamd(port, method, headers=()):
             out += chunk
 
 
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FSTRM_CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
+FLUX_NAME = "www.replica0-login770.test"  # in the fixture stream below
+
+
+def fstrm_control(kind, content_type=True):
+    """A Frame Streams control frame: escape, length, type, and the content-type field."""
+    body = kind.to_bytes(4, "big")
+    if content_type:
+        body += (1).to_bytes(4, "big") + len(FSTRM_CONTENT_TYPE).to_bytes(4, "big")
+        body += FSTRM_CONTENT_TYPE
+    return b"\0\0\0\0" + len(body).to_bytes(4, "big") + body
+
+
+def dnstap_data_frames(path):
+    """The data frames of a Frame Streams file (its START and STOP control frames dropped)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    pos = 8 + int.from_bytes(raw[4:8], "big")  # the START control frame
+    frames = b""
+    while pos + 4 <= len(raw):
+        n = int.from_bytes(raw[pos:pos + 4], "big")
+        if n == 0:  # STOP
+            break
+        frames += raw[pos:pos + 4 + n]
+        pos += 4 + n
+    return frames
+
+
+def recv_control(s):
+    head = b""
+    while len(head) < 8:
+        chunk = s.recv(8 - len(head))
+        if not chunk:
+            raise ConnectionError("dnstap collector closed")
+        head += chunk
+    n = int.from_bytes(head[4:8], "big")
+    body = b""
+    while len(body) < n:
+        body += s.recv(n - len(body))
+    return int.from_bytes(body[:4], "big")
+
+
+def send_dnstap(path, frames):
+    """Bidirectional Frame Streams as Unbound speaks it: READY/ACCEPT, START, data, STOP/FINISH."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(fstrm_control(4))  # READY
+        assert recv_control(s) == 1  # ACCEPT
+        s.sendall(fstrm_control(2) + frames + fstrm_control(3, content_type=False))
+        assert recv_control(s) == 5  # FINISH: every frame before STOP was read
+
+
+def http_call(port, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    out = r.status, r.read().decode("utf-8", "replace")
+    c.close()
+    return out
+
+
 def wait_port(port, proc, timeout=15):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -70,6 +139,8 @@ class DataDirTest(unittest.TestCase):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def gf(self, *args, sets=()):
@@ -89,10 +160,14 @@ class DataDirTest(unittest.TestCase):
             [BINARY, "serve", "--config", "/dev/null", "--set", f"daemon.data_dir={self.data}",
              "--set", f'policy.listen=["127.0.0.1:{policy}"]',
              "--set", f'http.listen=["127.0.0.1:{web}"]',
-             "--set", f'spamd.listen=["127.0.0.1:{mail}"]'],
+             "--set", f'spamd.listen=["127.0.0.1:{mail}"]',
+             # Relative, so they must land under the data directory as well.
+             "--set", "flux.dnstap_socket=dnstap.sock", "--set", "flux.rpz_path=flux.rpz"],
             cwd=self.cwd, stderr=subprocess.PIPE)
         for port in (policy, web, mail):
             wait_port(port, self.proc)
+        for sock in ("greyflux.sock", "dnstap.sock"):  # admin and dnstap sockets
+            self.assertTrue(stat.S_ISSOCK(os.stat(os.path.join(self.data, sock)).st_mode), sock)
 
         # Postfix policy: a new triplet is greylisted.
         conn = Conn(port=policy)
@@ -113,6 +188,23 @@ class DataDirTest(unittest.TestCase):
             c.close()
             self.assertEqual(r.status, 200, body)
             self.assertIn(body, want)
+
+        # Rspamd's /checkv2 on the same HTTP listener.
+        status, body = http_call(web, "POST", "/checkv2", body=MAIL)
+        self.assertEqual(status, 200, body)
+        self.assertIn("action", json.loads(body))
+
+        # Flux: a dnstap stream into the collector; the API then knows the name.
+        send_dnstap(os.path.join(self.data, "dnstap.sock"),
+                    dnstap_data_frames(os.path.join(SRC, "fuzz/corpus/fuzz_dnstap/small.dnstap")))
+        deadline = time.time() + 10
+        while True:
+            status, body = http_call(web, "GET", f"/api/v1/flux/{FLUX_NAME}")
+            if status == 200 or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["name"], FLUX_NAME)
 
         # spamd: a CHECK answers, a TELL makes the mail model change (saved at shutdown).
         self.assertIn("Spam:", spamd(mail, "CHECK"))
@@ -137,8 +229,10 @@ class DataDirTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.cwd), [], "nothing may be created in the working dir")
         self.assertEqual(sorted(os.listdir(self.tmp)), ["cwd", "dns.log", "state"])
         state = sorted(os.listdir(self.data))
-        for want in ("akismet.lmdb", "greyflux-mail.model", "greyflux.lmdb"):
+        for want in ("akismet.lmdb", "greyflux-mail.model", "greyflux.lmdb", "flux.rpz"):
             self.assertIn(want, state)
+        with open(os.path.join(self.data, "flux.rpz")) as f:
+            self.assertIn("rpz.greyflux.local", f.read())  # written at shutdown
         self.assertGreater(os.path.getsize(os.path.join(self.data, "greyflux-mail.model")), 0)
         self.assertTrue(os.path.exists(os.path.join(self.data, "greyflux.lmdb", "data.mdb")))
 
@@ -153,11 +247,60 @@ class DataDirTest(unittest.TestCase):
         missing = os.path.join(self.tmp, "no-such-allowlist.txt")
         r = self.gf("serve", sets=[f"flux.allowlist={missing}"])
         self.assertEqual(r.returncode, 2)
-        self.assertIn("flux.allowlist", r.stderr)
-        self.assertIn(missing, r.stderr)
+        # One line, naming the setting and the path, though flux itself is off.
+        self.assertEqual(r.stderr, f'greyflux: flux.allowlist: {missing} does not exist '
+                                   f'("" = none)\n')
         r = self.gf("serve", sets=["flux.allowlist=not-shipped.txt"])
         self.assertEqual(r.returncode, 2)
         self.assertIn("flux.allowlist: \"not-shipped.txt\" is not in", r.stderr)
+        self.assertEqual(os.listdir(self.cwd), [])
+
+    def test_a_binary_outside_its_build_tree_serves_without_the_shipped_allowlist(self):
+        # Neither installed nor in the build tree: the shipped flux-allowlist.txt is nowhere
+        # this binary looks. Flux is off, so that must not stop it.
+        copy = os.path.join(self.tmp, "bin", "greyflux")
+        os.mkdir(os.path.dirname(copy))
+        shutil.copy2(BINARY, copy)
+        found = subprocess.run([copy, "flux", "scan", "--config", "/dev/null", "/dev/null"],
+                               cwd=self.cwd, capture_output=True, text=True, timeout=60)
+        if "is not in" not in found.stderr:
+            self.skipTest("an installed greyflux provides flux-allowlist.txt on this machine")
+        policy = free_port()
+        self.proc = subprocess.Popen(
+            [copy, "serve", "--config", "/dev/null", "--set", f"daemon.data_dir={self.data}",
+             "--set", f'policy.listen=["127.0.0.1:{policy}"]', "--set", "http.listen=[]"],
+            cwd=self.cwd, stderr=subprocess.PIPE)
+        wait_port(policy, self.proc)
+        conn = Conn(port=policy)
+        self.assertTrue(conn.ask(client_address="192.0.2.9").startswith("action=DEFER"))
+        conn.close()
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=20), 0)
+
+        # The features that need the file say so, in one line naming the setting.
+        want = ('flux.allowlist: the shipped default "flux-allowlist.txt" is not in '
+                '{}, and {} needs it: set flux.allowlist to a file, or to "" for none')
+        tried = re.search(r'is not in (\S+(?: or \S+)*), and', found.stderr).group(1)
+        self.assertEqual(found.returncode, 1)
+        self.assertEqual(found.stderr,
+                         want.format(tried, "greyflux flux (without --allowlist)") + "\n")
+        r = subprocess.run([copy, "serve", "--config", "/dev/null",
+                            "--set", f"daemon.data_dir={self.data}",
+                            "--set", f'policy.listen=["127.0.0.1:{free_port()}"]',
+                            "--set", "http.listen=[]", "--set", "flux.dnstap_socket=dnstap.sock"],
+                           cwd=self.cwd, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "greyflux: flux: " + want.format(
+            tried, "the flux detector ([flux] dnstap_socket, interface)") + "\n")
+        # Turned off explicitly, flux runs without it.
+        log = os.path.join(self.tmp, "dns.log")
+        with open(log, "w") as f:
+            f.write(ZEEK_HEADER)
+        r = subprocess.run([copy, "flux", "scan", "--config", "/dev/null", "--set",
+                            "flux.allowlist=", log],
+                           cwd=self.cwd, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("# allowlist:", r.stdout)
         self.assertEqual(os.listdir(self.cwd), [])
 
     def test_a_data_directory_that_cannot_be_created_is_one_clear_line(self):
