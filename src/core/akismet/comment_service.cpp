@@ -91,7 +91,7 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
   const std::int64_t now_s = unix_s(now);
   switch (ep) {
     case Endpoint::VerifyKey:
-      return verify(*form, req);
+      return verify(*form, req, now_s);
     case Endpoint::CommentCheck:
       return check(std::move(*form), req, now);
     case Endpoint::SubmitSpam:
@@ -108,6 +108,8 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
       return stats(*form, req, now_s);
     case Endpoint::Test:
       return reply_connected();
+    case Endpoint::Deactivate:
+      return deactivate(*form, req, now_s);
     case Endpoint::Unknown:
       break;
   }
@@ -123,7 +125,18 @@ std::optional<Reply> CommentService::refuse_bad_key(const std::string& key) {
   return reply_invalid(why);
 }
 
-Reply CommentService::verify(const Form& form, const ApiRequest& req) {
+void CommentService::alert_usage(Reply& r, const std::string& key, std::int64_t now_s) {
+  if (opts_.usage_limit == 0) {
+    return;  // no limit: no scan on the hot path
+  }
+  if (auto usage = month_usage(key, now_s)) {
+    add_usage_alert(r, opts_.usage_limit, *usage);
+  } else {
+    ++counters_.store_errors;
+  }
+}
+
+Reply CommentService::verify(const Form& form, const ApiRequest& req, std::int64_t now_s) {
   const std::string key = key_of(form, req);
   if (auto refused = refuse_bad_key(key)) {
     return std::move(*refused);
@@ -132,7 +145,23 @@ Reply CommentService::verify(const Form& form, const ApiRequest& req) {
     ++counters_.invalid;
     return reply_invalid("Empty \"blog\" value");
   }
-  return reply_valid();
+  Reply r = reply_valid();
+  alert_usage(r, key, now_s);
+  return r;
+}
+
+Reply CommentService::deactivate(const Form& form, const ApiRequest& req, std::int64_t now_s) {
+  const std::string key = key_of(form, req);
+  if (auto refused = refuse_bad_key(key)) {
+    return std::move(*refused);
+  }
+  // Akismet releases the site's activation of the key; greyflux keys are not bound to a number
+  // of sites, so there is nothing to release. The owner's action is logged.
+  log_.write(LogLevel::Info, fmt::format("deactivate blog={} key={}...",
+                                         sanitize_line(form.get("blog"), 100), key.substr(0, 4)));
+  Reply r = reply_deactivated();
+  alert_usage(r, key, now_s);
+  return r;
 }
 
 Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
@@ -169,7 +198,11 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
   }
   if (const std::string why = key_record_problem(key, (*stored)[0]); !why.empty()) {
     ++counters_.invalid;
-    return reply_invalid(why);
+    Reply refused = reply_invalid(why);
+    if (why == kRevokedKey) {
+      refused.headers.emplace_back("X-akismet-error", "revoked");
+    }
+    return refused;
   }
   if (auto missing = missing_required(Endpoint::CommentCheck, r)) {
     ++counters_.invalid;
@@ -209,7 +242,17 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
                            guid, d.spam ? "spam" : "ham", d.score, sanitize_line(r.blog, 100),
                            sanitize_line(r.user_ip, 64), rec.reasons));
   }
-  return reply_check(d, guid, rec.reasons);
+  if (!r.recheck_reason.empty() && log_.enabled(LogLevel::Info)) {
+    // A recheck is the owner's action ("Check for Spam", a retry after an outage): rare, and
+    // worth a line that names the stored check.
+    log_.write(LogLevel::Info,
+               fmt::format("comment-check recheck_reason={} guid={} verdict={} blog={}",
+                           sanitize_line(r.recheck_reason, 40), guid, d.spam ? "spam" : "ham",
+                           sanitize_line(r.blog, 100)));
+  }
+  Reply reply = reply_check(d, guid, rec.reasons);
+  alert_usage(reply, key, now_s);
+  return reply;
 }
 
 Signals CommentService::signals_of(const CommentRequest& r, const Analysis& a,
@@ -267,8 +310,10 @@ Reply CommentService::submit(const Form& form, const ApiRequest& req, bool spam,
   }
   ++counters_.submits;
   count_usage(key, r.blog, now_s, spam ? 2 : 3);
+  Reply thanks = reply_thanks();
+  alert_usage(thanks, key, now_s);
   if (r.is_test) {
-    return reply_thanks();  // Akismet: is_test never trains
+    return thanks;  // Akismet: is_test never trains
   }
   CheckRecord rec;
   rec.kind = spam ? 's' : 'h';
@@ -288,7 +333,7 @@ Reply CommentService::submit(const Form& form, const ApiRequest& req, bool spam,
                            sanitize_line(r.blog, 100), sanitize_line(r.user_ip, 64),
                            sanitize_line(r.comment_author, 64)));
   }
-  return reply_thanks();
+  return thanks;
 }
 
 void CommentService::add_reputations(const CommentRequest& r, bool spam, std::int64_t now_s) {
@@ -355,7 +400,9 @@ Reply CommentService::key_sites(const Form& form, const ApiRequest& req, std::in
   if (!ok) {
     return reply_http_error(503, "Service Unavailable");
   }
-  return reply_key_sites(q, key, std::move(sites));
+  Reply r = reply_key_sites(q, key, std::move(sites));
+  alert_usage(r, key, now_s);
+  return r;
 }
 
 Reply CommentService::usage_report(const Form& form, const ApiRequest& req, std::int64_t now_s,
@@ -368,7 +415,9 @@ Reply CommentService::usage_report(const Form& form, const ApiRequest& req, std:
   if (!usage) {
     return reply_http_error(503, "Service Unavailable");
   }
-  return answer(opts_.usage_limit, *usage);
+  Reply r = answer(opts_.usage_limit, *usage);
+  add_usage_alert(r, opts_.usage_limit, *usage);
+  return r;
 }
 
 Result<std::uint64_t> CommentService::month_usage(const std::string& key, std::int64_t now_s) {
@@ -413,7 +462,9 @@ Reply CommentService::stats(const Form& form, const ApiRequest& req, std::int64_
   if (!ok) {
     return reply_http_error(503, "Service Unavailable");
   }
-  return reply_stats(t);
+  Reply r = reply_stats(t);
+  alert_usage(r, key, now_s);
+  return r;
 }
 
 std::string CommentService::key_of(const Form& form, const ApiRequest& req) {
@@ -454,7 +505,7 @@ std::string CommentService::key_record_problem(const std::string& key,
     return "Invalid API key";
   }
   if (k->revoked) {
-    return "This API key has been revoked";
+    return std::string(kRevokedKey);
   }
   return {};
 }

@@ -13,7 +13,12 @@
 //     reply_check().
 //   submit-spam / submit-ham: key check -> usage -> (never for is_test) CommentModel::learn()
 //     (training log + online training) -> reputation updates.
-//   verify-key, key-sites, usage-limit: key check, then a read or a scan of usage records.
+//   verify-key, key-sites, usage-limit, get-subscription, get-stats, deactivate: key check,
+//     then a read or a scan of usage records.
+//   Every reply to a good key carries Akismet's usage alert headers (X-akismet-alert-*) while
+//   the key is over akismet.usage_limit this month; a comment-check with a revoked key is
+//   `invalid` with X-akismet-error (WordPress holds the comment for moderation); a check with
+//   recheck_reason ("Check for Spam") is logged at Info with its guid.
 // Time comes in as `now` (milliseconds: the GUID of a stored check carries them); GUIDs come
 // from the injected RandomSource, API keys from the second one (secret quality); the service
 // reads no clock and no device.
@@ -107,7 +112,11 @@ class CommentService {
  private:
   Reply check(Form&& form, const ApiRequest& req, WallTime now);
   Reply submit(const Form& form, const ApiRequest& req, bool spam, std::int64_t now_s);
-  Reply verify(const Form& form, const ApiRequest& req);
+  Reply verify(const Form& form, const ApiRequest& req, std::int64_t now_s);
+  Reply deactivate(const Form& form, const ApiRequest& req, std::int64_t now_s);
+  // With akismet.usage_limit set: the Akismet usage alert headers on `r` when `key` is over
+  // the limit this month (one scan of the key's usage records of the month).
+  void alert_usage(Reply& r, const std::string& key, std::int64_t now_s);
   Reply key_sites(const Form& form, const ApiRequest& req, std::int64_t now_s);
   // usage-limit and get-subscription: the key's calls this month, answered by `answer`.
   using UsageAnswer = Reply (*)(std::uint64_t limit, std::uint64_t usage);

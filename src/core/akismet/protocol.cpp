@@ -80,6 +80,9 @@ Endpoint endpoint_of(std::string_view path) {
   if (rest == "test") {
     return Endpoint::Test;
   }
+  if (rest == "deactivate") {
+    return Endpoint::Deactivate;
+  }
   return Endpoint::Unknown;
 }
 
@@ -103,6 +106,8 @@ std::string_view to_string(Endpoint e) {
       return "get-stats";
     case Endpoint::Test:
       return "test";
+    case Endpoint::Deactivate:
+      return "deactivate";
     case Endpoint::Unknown:
       break;
   }
@@ -214,6 +219,25 @@ Reply reply_connected() {
   Reply r;
   r.body = "connected";
   return r;
+}
+
+Reply reply_deactivated() {
+  Reply r;
+  r.body = "deactivated";
+  return r;
+}
+
+void add_usage_alert(Reply& r, std::uint64_t limit, std::uint64_t usage) {
+  if (limit == 0 || usage <= limit) {
+    return;
+  }
+  r.headers.emplace_back("X-akismet-alert-code", std::string(kAlertOverLimit));
+  r.headers.emplace_back("X-akismet-alert-msg",
+                         fmt::format("This key made {} API calls this month, over its limit of {} "
+                                     "(greyflux akismet.usage_limit); greyflux keeps answering.",
+                                     usage, limit));
+  r.headers.emplace_back("X-akismet-alert-api-calls", std::to_string(usage));
+  r.headers.emplace_back("X-akismet-alert-usage-limit", std::to_string(limit));
 }
 
 Reply reply_http_error(int status, std::string_view text) {

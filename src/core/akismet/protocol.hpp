@@ -37,6 +37,7 @@ enum class Endpoint : std::uint8_t {
   GetSubscription,  // the WordPress plugin's settings page and key entry (Akismet 5.0)
   GetStats,         // the plugin's statistics card (from=6-months | all)
   Test,             // the plugin's connection test: GET /1.1/test answers "connected"
+  Deactivate,       // the plugin being deactivated releases its key: "deactivated"
   Unknown
 };
 
@@ -67,6 +68,21 @@ inline constexpr std::size_t kReplySymbols = 12;
 [[nodiscard]] Reply reply_thanks();
 // The connection test's answer, "connected" (no key needed).
 [[nodiscard]] Reply reply_connected();
+// deactivate's answer for a good key, "deactivated" (the plugin checks that exact body).
+[[nodiscard]] Reply reply_deactivated();
+// debug-help of a revoked key; a comment-check with it also carries X-akismet-error, which the
+// WordPress plugin reads as "hold the comment for moderation, the owner must act".
+inline constexpr std::string_view kRevokedKey = "This API key has been revoked";
+
+// Akismet's alert code for "this month's API calls are over the plan's limit" (the WordPress
+// plugin's FIRST_MONTH_OVER_LIMIT notice: "Since <month> 1, your account made N API calls,
+// compared to your plan's limit of M"). greyflux never restricts a key, so it never sends the
+// codes that announce a restriction (10502-10516).
+inline constexpr std::string_view kAlertOverLimit = "10501";
+// Adds X-akismet-alert-code/-msg/-api-calls/-usage-limit to `r` when `usage` is over `limit`
+// (limit 0 = none: nothing added). Clients copy these on every reply and clear them when a reply
+// lacks them, so every reply to a good key goes through here.
+void add_usage_alert(Reply& r, std::uint64_t limit, std::uint64_t usage);
 [[nodiscard]] Reply reply_http_error(int status, std::string_view text);
 
 // Usage of one site under a key in one month (key-sites).

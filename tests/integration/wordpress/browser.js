@@ -2,6 +2,9 @@
 // driven by playwright-core. Saves a screenshot of every step in ART and prints one JSON object
 // with the comment ids it made. The greyflux side is checked by wordpress_test.py.
 //
+// Where the test must act on greyflux mid-way (stop it, start it again with a usage limit),
+// this script prints "GF-ASK <what>" and waits for the line "ok" on stdin.
+//
 // Usage: node browser.js   (settings in the environment: WP_URL, WP_ADMIN, WP_PASSWORD, GF_KEY,
 //                           ART, NODE_PATH = the playwright-core install)
 // Only 127.0.0.1 is ever contacted: every other request of the pages (gravatar, the plugin's
@@ -9,6 +12,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const readline = require('readline');
 const { chromium } = require('playwright-core');
 
 const url = process.env.WP_URL;
@@ -31,7 +35,9 @@ const texts = {
 
 let shot = 0;
 const shots = [];
+let lastPage = null;  // for a screenshot of the page a step failed on
 async function screenshot(page, name) {
+  lastPage = page;
   shot += 1;
   const file = path.join(art, `${String(shot).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
@@ -40,6 +46,35 @@ async function screenshot(page, name) {
 
 function fail(msg) {
   throw new Error(msg);
+}
+
+// The test driver's answers, one line per GF-ASK.
+const stdinLines = readline.createInterface({ input: process.stdin });
+const answers = [];
+let waiting = null;
+stdinLines.on('line', (line) => {
+  if (waiting) {
+    const w = waiting;
+    waiting = null;
+    w(line);
+  } else {
+    answers.push(line);
+  }
+});
+function ask(what) {
+  process.stdout.write(`GF-ASK ${what}\n`);
+  return new Promise((resolve, reject) => {
+    const done = (line) => (line === 'ok' ? resolve() : reject(new Error(`${what}: ${line}`)));
+    if (answers.length > 0) {
+      done(answers.shift());
+    } else {
+      waiting = done;
+    }
+  });
+}
+
+async function bodyText(page) {
+  return page.textContent('body');
 }
 
 async function newContext(browser) {
@@ -106,9 +141,10 @@ async function visitorComment(browser, postUrl, who, text, name) {
   }
   const id = Number(m[1]);
   const visible = await page.locator(`#comment-${id}`).count();
+  const held = (await bodyText(page)).includes('Your comment is awaiting moderation');
   await screenshot(page, name);
   await ctx.close();
-  return { id, visible: visible > 0 };
+  return { id, visible: visible > 0, held };
 }
 
 // In the admin's comment screen: hover the row and use its Spam / Not Spam action (AJAX).
@@ -134,6 +170,82 @@ async function inList(page, status, id) {
   return (await page.locator(`#comment-${id}`).count()) > 0;
 }
 
+// greyflux is down while a visitor comments: the plugin holds the comment for moderation. Once
+// greyflux is back, the owner presses "Check for Spam" on the comment screen (the plugin's
+// recheck queue: comment-check with recheck_reason=recheck_queue) and the comment, whose text
+// the owner reported as spam earlier, moves to the spam folder; the pending comment the owner
+// marked as not spam stays.
+async function heldThenCheckForSpam(browser, page, postUrl, c) {
+  await ask('stop-greyflux');
+  c.held = await visitorComment(browser, postUrl, { name: 'Dee Held', email: 'dee@mail.example' },
+    texts.ham, 'visitor-comment-held-while-greyflux-down');
+  if (!c.held.held) {
+    fail(`comment ${c.held.id} (greyflux down) is not awaiting moderation`);
+  }
+  await ask('start-greyflux-over-usage-limit');
+  await page.goto(`${url}/wp-admin/edit-comments.php?comment_status=moderated`);
+  if ((await page.locator(`#comment-${c.held.id}`).count()) === 0) {
+    fail(`comment ${c.held.id} is not in the pending list`);
+  }
+  await screenshot(page, 'admin-pending-before-check-for-spam');
+  const button = page.locator('a.checkforspam:not(.button-disabled)').first();
+  await Promise.all([
+    page.waitForURL(/akismet_recheck_complete=1/, { timeout: 60000 }),
+    button.click(),
+  ]);
+  await page.waitForLoadState();
+  await screenshot(page, 'admin-check-for-spam-done');
+  const done = new URL(page.url()).searchParams;
+  c.recheck = { count: Number(done.get('recheck_count')), spam: Number(done.get('spam_count')) };
+  // Two comments are pending: the held one, and the one the owner marked "not spam" (an
+  // unspammed comment that was never approved goes back to pending). Only the first is spam.
+  if (c.recheck.count !== 2 || c.recheck.spam !== 1) {
+    fail(`Check for Spam: ${page.url()}`);
+  }
+  if (!(await inList(page, 'spam', c.held.id))) {
+    fail(`comment ${c.held.id} is not in the spam folder after Check for Spam`);
+  }
+  if (!(await inList(page, 'moderated', c.spam.id))) {
+    fail(`comment ${c.spam.id} (marked not spam) left the pending list after Check for Spam`);
+  }
+  await screenshot(page, 'admin-spam-folder-after-check-for-spam');
+}
+
+// greyflux now runs with akismet.usage_limit below this month's usage: its replies carry
+// Akismet's X-akismet-alert-* headers and the plugin shows its usage-limit notice.
+async function usageLimitAlerts(page) {
+  const want = 'Your Akismet account usage is over your plan';
+  const found = {};
+  await page.goto(`${url}/wp-admin/edit-comments.php`);
+  await screenshot(page, 'admin-comments-usage-limit-alert');
+  found.comments = (await page.locator('.akismet-usage-limit-alert').allTextContents()).join(' ');
+  await page.goto(`${url}/wp-admin/options-general.php?page=akismet-key-config`);
+  await screenshot(page, 'akismet-settings-usage-limit-alert');
+  found.settings = (await page.locator('.akismet-usage-limit-alert').allTextContents()).join(' ');
+  for (const [where, text] of Object.entries(found)) {
+    if (!text.includes(want) || !/made [\d,]+ API calls/.test(text)) {
+      fail(`no usage-limit notice on the ${where} page: "${text.trim().slice(0, 300)}"`);
+    }
+  }
+  return found;
+}
+
+// The owner deactivates the Akismet plugin: it calls /1.1/deactivate with its key.
+async function deactivatePlugin(page) {
+  await page.goto(`${url}/wp-admin/plugins.php`);
+  await screenshot(page, 'admin-plugins-before-deactivate');
+  const href = await page.locator('tr[data-plugin="akismet/akismet.php"] span.deactivate a').first()
+    .getAttribute('href');
+  if (!href) {
+    fail('no Deactivate link for Akismet on plugins.php');
+  }
+  await page.goto(new URL(href, `${url}/wp-admin/`).toString());
+  await screenshot(page, 'admin-akismet-deactivated');
+  if (!(await bodyText(page)).includes('Plugin deactivated')) {
+    fail('plugins.php does not say "Plugin deactivated"');
+  }
+}
+
 async function main() {
   fs.mkdirSync(art, { recursive: true });
   const browser = await chromium.launch({
@@ -149,6 +261,7 @@ async function main() {
     await page.fill('#user_login', admin);
     await page.fill('#user_pass', password);
     await Promise.all([page.waitForNavigation(), page.click('#wp-submit')]);
+    await screenshot(page, 'admin-logged-in');
     out.settings = await enterKey(page);
 
     const postUrl = `${url}/?p=1`;
@@ -184,10 +297,20 @@ async function main() {
       fail(`comment ${c.spamAgain.id} (text reported as ham) is not in the comment list`);
     }
     await screenshot(page, 'admin-all-comments-after-feedback');
+
+    await heldThenCheckForSpam(browser, page, postUrl, c);
+    out.alerts = await usageLimitAlerts(page);
+    await deactivatePlugin(page);
     await ctx.close();
+  } catch (e) {
+    if (lastPage) {
+      await screenshot(lastPage, 'FAILED').catch(() => {});
+    }
+    throw e;
   } finally {
     out.screenshots = shots;
     process.stdout.write(JSON.stringify(out) + '\n');
+    stdinLines.close();
     await browser.close();
   }
 }

@@ -57,6 +57,18 @@ class CountingKv final : public KvStore {
   int writes = 0;
 };
 
+// Keeps the Info and higher lines a service writes.
+class RecordingLog final : public LogSink {
+ public:
+  bool enabled(LogLevel level) const override { return level >= LogLevel::Info; }
+  void write(LogLevel level, std::string_view line) override {
+    if (enabled(level)) {
+      lines.emplace_back(line);
+    }
+  }
+  std::vector<std::string> lines;
+};
+
 std::string header(const Reply& r, std::string_view name) {
   for (const auto& [k, v] : r.headers) {
     if (k == name) {
@@ -96,7 +108,7 @@ class CommentServiceTest : public ::testing::Test {
 
   ServiceOptions opts_;
   CountingKv kv_;
-  NullLog log_;
+  RecordingLog log_;
   std::unique_ptr<SplitMix64> ids_;
   std::unique_ptr<SplitMix64> secrets_;
   std::unique_ptr<CommentService> svc_;
@@ -209,6 +221,100 @@ TEST_F(CommentServiceTest, ARestartReplaysTheTrainingLogWithoutASnapshot) {
   EXPECT_TRUE(kv_.inner.get(key::kModel).value().has_value());
   rebuild();
   EXPECT_EQ(header(post("/1.1/comment-check", probe), "X-Greyflux-Reasons"), after);
+}
+
+TEST_F(CommentServiceTest, DeactivateAnswersDeactivatedForAGoodKeyOnly) {
+  const std::string key = new_key();
+  const Reply r = post("/1.1/deactivate", "key=" + key + "&blog=https%3A%2F%2Fblog.example");
+  EXPECT_EQ(r.body, "deactivated");
+  ASSERT_FALSE(log_.lines.empty());
+  EXPECT_NE(log_.lines.back().find("deactivate blog=https://blog.example"), std::string::npos)
+      << log_.lines.back();
+  EXPECT_EQ(log_.lines.back().find(key), std::string::npos);  // the key is not logged whole
+  EXPECT_EQ(post("/1.1/deactivate", "key=0123456789ab&blog=b").body, "invalid");
+  EXPECT_EQ(post("/1.1/deactivate", "blog=b").body, "invalid");
+  // POST only, as the plugin sends it.
+  body_.clear();
+  EXPECT_EQ(svc_->handle(ApiRequest{"GET", "/1.1/deactivate", "key=" + key, "h", ""}, now_).status,
+            405);
+}
+
+TEST_F(CommentServiceTest, OverTheUsageLimitEveryReplyToTheKeyCarriesAkismetsAlert) {
+  opts_.usage_limit = 2;
+  rebuild();
+  const std::string key = new_key();
+  const std::string blog = "&blog=https%3A%2F%2Fblog.example";
+  Reply under = post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  EXPECT_EQ(header(under, "X-akismet-alert-code"), "");
+  (void)post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));  // usage 2: at the limit
+  EXPECT_EQ(header(post("/1.1/verify-key", "key=" + key + blog), "X-akismet-alert-code"), "");
+  // The third call is over: it and every later reply to this key say so.
+  const Reply over = post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  EXPECT_EQ(over.body, "false");  // greyflux keeps answering
+  EXPECT_EQ(header(over, "X-akismet-alert-code"), "10501");
+  EXPECT_EQ(header(over, "X-akismet-alert-api-calls"), "3");
+  EXPECT_EQ(header(over, "X-akismet-alert-usage-limit"), "2");
+  EXPECT_NE(header(over, "X-akismet-alert-msg").find("over its limit of 2"), std::string::npos);
+  for (const std::string path :
+       {"/1.1/verify-key", "/1.1/get-subscription", "/1.1/get-stats", "/1.2/key-sites",
+        "/1.2/usage-limit", "/1.1/submit-ham", "/1.1/deactivate"}) {
+    const Reply r = post(
+        path, path == "/1.1/submit-ham" ? comment(key, "192.0.2.1", "Hello") : "key=" + key + blog);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(header(r, "X-akismet-alert-code"), "10501") << path << " " << r.body;
+  }
+  // A refused key gets no alert; another key under the limit neither.
+  EXPECT_EQ(header(post("/1.1/verify-key", "key=0123456789ab" + blog), "X-akismet-alert-code"), "");
+  const std::string other = new_key();
+  EXPECT_EQ(header(post("/1.1/verify-key", "key=" + other + blog), "X-akismet-alert-code"), "");
+  // A new month starts under the limit again.
+  now_ += std::chrono::days(31);
+  EXPECT_EQ(header(post("/1.1/verify-key", "key=" + key + blog), "X-akismet-alert-code"), "");
+}
+
+TEST_F(CommentServiceTest, NoUsageLimitMeansNoAlertAndNoScan) {
+  const std::string key = new_key();
+  for (int i = 0; i < 5; ++i) {
+    (void)post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  }
+  kv_.reset();
+  const Reply r = post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  EXPECT_EQ(header(r, "X-akismet-alert-code"), "");
+  EXPECT_EQ(kv_.get_manys + kv_.gets, 1);  // still one read: the hot path did not grow
+}
+
+TEST_F(CommentServiceTest, ARevokedKeyHoldsTheCommentWithXAkismetError) {
+  const std::string key = new_key();
+  ASSERT_TRUE(svc_->revoke_key(key).has_value());
+  const Reply r = post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  EXPECT_EQ(r.body, "invalid");
+  EXPECT_EQ(header(r, "X-akismet-error"), "revoked");
+  EXPECT_EQ(header(r, "X-akismet-debug-help"), kRevokedKey);
+  // An unknown key is not an error the owner acts on in WordPress: plain invalid.
+  const Reply unknown = post("/1.1/comment-check", comment("0123456789ab", "192.0.2.1", "Hello"));
+  EXPECT_EQ(unknown.body, "invalid");
+  EXPECT_EQ(header(unknown, "X-akismet-error"), "");
+  EXPECT_EQ(post("/1.1/verify-key", "key=" + key + "&blog=b").body, "invalid");
+}
+
+TEST_F(CommentServiceTest, ARecheckIsStoredWithItsReasonAndContextAndLogged) {
+  const std::string key = new_key();
+  const std::string body = comment(key, "192.0.2.1", "Hello+again") +
+                           "&recheck_reason=recheck_queue&comment_context%5B%5D=bread"
+                           "&comment_context%5B%5D=rye";
+  const Reply r = post("/1.1/comment-check", body);
+  EXPECT_EQ(r.body, "false");
+  const std::string guid = header(r, "X-akismet-guid");
+  const std::string shown = svc_->show_check(guid).value();
+  EXPECT_NE(shown.find("\"recheck_reason\":\"recheck_queue\""), std::string::npos) << shown;
+  EXPECT_NE(shown.find("rye"), std::string::npos) << shown;
+  ASSERT_FALSE(log_.lines.empty());
+  EXPECT_EQ(log_.lines.back(), "comment-check recheck_reason=recheck_queue guid=" + guid +
+                                   " verdict=ham blog=https://blog.example");
+  // An ordinary check writes no Info line.
+  const std::size_t n = log_.lines.size();
+  (void)post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  EXPECT_EQ(log_.lines.size(), n);
 }
 
 TEST(CommentKeys, EveryKindHasItsPrefixAndTheTrainingSequenceRoundTrips) {

@@ -30,8 +30,23 @@ TEST(Protocol, Endpoints) {
   EXPECT_EQ(endpoint_of("/1.1/get-stats"), Endpoint::GetStats);
   EXPECT_EQ(endpoint_of("/1.1/test"), Endpoint::Test);
   EXPECT_EQ(reply_connected().body, "connected");  // the plugin compares it byte for byte
+  EXPECT_EQ(endpoint_of("/1.1/deactivate"), Endpoint::Deactivate);
+  EXPECT_EQ(reply_deactivated().body, "deactivated");  // Akismet::deactivate_key() compares it
+  EXPECT_EQ(to_string(Endpoint::Deactivate), "deactivate");
   EXPECT_EQ(endpoint_of("/1.1/nope"), Endpoint::Unknown);
   EXPECT_EQ(endpoint_of("/"), Endpoint::Unknown);
+}
+
+TEST(Protocol, UsageAlertOnlyOverTheLimit) {
+  Reply r;
+  add_usage_alert(r, 0, 1000);  // no limit
+  add_usage_alert(r, 10, 10);   // at the limit
+  EXPECT_TRUE(r.headers.empty());
+  add_usage_alert(r, 10, 11);
+  ASSERT_EQ(r.headers.size(), 4u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"X-akismet-alert-code", "10501"}));
+  EXPECT_EQ(r.headers[2].second, "11");
+  EXPECT_EQ(r.headers[3].second, "10");
 }
 
 TEST(Protocol, KeyFromHost) {
