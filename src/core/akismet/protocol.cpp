@@ -334,19 +334,12 @@ Reply reply_usage_limit(std::uint64_t limit, std::uint64_t usage) {
   return r;
 }
 
-Reply reply_subscription(std::uint64_t limit, std::uint64_t usage) {
-  std::string_view reached = "false";
-  if (limit != 0 && usage > limit) {
-    reached = "\"red\"";
-  } else if (limit != 0 && usage * 10 >= limit * 9) {
-    reached = "\"yellow\"";
-  }
+Reply reply_subscription(std::uint64_t /*limit*/, std::uint64_t /*usage*/) {
   Reply r;
   r.content_type = "application/json; charset=utf-8";
   r.body = fmt::format(
       "{{\"account_id\":0,\"account_name\":\"greyflux\",\"account_type\":\"self-hosted\","
-      "\"status\":\"active\",\"next_billing_date\":null,\"limit_reached\":{}}}",
-      reached);
+      "\"status\":\"active\",\"next_billing_date\":null,\"limit_reached\":false}}");
   return r;
 }
 

@@ -110,8 +110,11 @@ struct KeySitesQuery {
 // limit 0 = no limit ("none").
 [[nodiscard]] Reply reply_usage_limit(std::uint64_t limit, std::uint64_t usage);
 
-// get-subscription: the account of a valid key, as the WordPress plugin reads it (status
-// "active"; limit_reached "yellow" from 90% of a usage limit, "red" over it; limit 0 = none).
+// get-subscription: the account of a valid key, as the WordPress plugin reads it: status
+// "active", limit_reached always false. The plugin's limit_reached notice says the key is used
+// on more sites than its plan allows, which greyflux never limits; API calls over
+// akismet.usage_limit are announced by add_usage_alert() on this reply and every other one.
+// Takes the UsageAnswer arguments and ignores them.
 [[nodiscard]] Reply reply_subscription(std::uint64_t limit, std::uint64_t usage);
 
 // get-stats: one key's counts on one site over the months asked for.

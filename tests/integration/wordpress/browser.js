@@ -222,6 +222,12 @@ async function usageLimitAlerts(page) {
   await page.goto(`${url}/wp-admin/options-general.php?page=akismet-key-config`);
   await screenshot(page, 'akismet-settings-usage-limit-alert');
   found.settings = (await page.locator('.akismet-usage-limit-alert').allTextContents()).join(' ');
+  // Not the plugin's site-count notice (get-subscription's limit_reached): greyflux's limit
+  // counts API calls, not sites.
+  const settingsBody = await bodyText(page);
+  if (/more sites than|far too many sites/.test(settingsBody)) {
+    fail('the settings page claims the key is used on too many sites');
+  }
   for (const [where, text] of Object.entries(found)) {
     if (!text.includes(want) || !/made [\d,]+ API calls/.test(text)) {
       fail(`no usage-limit notice on the ${where} page: "${text.trim().slice(0, 300)}"`);

@@ -158,15 +158,17 @@ TEST(Protocol, NewKeysAreTwelveHexDigits) {
 }
 
 // What Akismet 5.0's settings page reads: `status` must be "active" for a typed key to be
-// saved; limit_reached "yellow"/"red" shows its usage notice.
-TEST(Protocol, SubscriptionIsActiveWithLimitLevel) {
+// saved. limit_reached "yellow"/"red" would show the plugin's "more sites than your Plus
+// subscription allows" notice, which is not what a greyflux usage limit means (API calls; the
+// X-akismet-alert-* headers carry that, UsageAlertOnlyOverTheLimit), so it is always false.
+TEST(Protocol, SubscriptionIsActiveAndNeverClaimsASiteLimit) {
   const std::string base =
       "{\"account_id\":0,\"account_name\":\"greyflux\",\"account_type\":\"self-hosted\","
       "\"status\":\"active\",\"next_billing_date\":null,\"limit_reached\":";
   EXPECT_EQ(reply_subscription(0, 5000).body, base + "false}");
   EXPECT_EQ(reply_subscription(1000, 899).body, base + "false}");
-  EXPECT_EQ(reply_subscription(1000, 900).body, base + "\"yellow\"}");
-  EXPECT_EQ(reply_subscription(1000, 1001).body, base + "\"red\"}");
+  EXPECT_EQ(reply_subscription(1000, 900).body, base + "false}");
+  EXPECT_EQ(reply_subscription(1000, 1001).body, base + "false}");
   EXPECT_EQ(reply_subscription(0, 0).content_type, "application/json; charset=utf-8");
 }
 
