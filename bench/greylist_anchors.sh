@@ -13,7 +13,8 @@
 # (postgrey --auto-whitelist-clients=0; greyflux auto_whitelist_after = 0 and
 # domain_auto_whitelist_after = 0; gross has none), every server logs one line per decision to a
 # file (greyflux at log level info), greyflux and postgrey read the same Debian postgrey whitelist
-# files, and greyflux keeps its durable default (LMDB, fsync on each group commit).
+# files, and greyflux keeps its durable default (LMDB, fsync on each group commit). greyflux
+# serves only the policy protocol (no comment API listener; its store under the temp dir).
 # gross runs as a traditional greylister: postfix protocol, no checks, grey_threshold = 0 (its
 # DNSBL and Sophos-blocker checks would need network access, which this benchmark never uses).
 #
@@ -237,6 +238,10 @@ whitelist_clients = [$wl_c]
 whitelist_recipients = [$wl_r]
 [admin]
 socket = "$dir/admin.sock"
+[http]
+listen = []
+[akismet]
+store_path = "$dir/akismet.lmdb"
 [log]
 level = "$level"
 file = "$dir/greyflux.log"
