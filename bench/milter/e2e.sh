@@ -25,7 +25,7 @@ source "$here/lib.sh"
 messages="${MESSAGES:-1000}"
 sources="${SOURCES:-4}"
 sessions="${SESSIONS:-4}"
-greyflux="$build/greyflux"
+greyflux="${GREYFLUX:-$build/greyflux}"  # GREYFLUX=path measures another build
 
 [ "$(id -u)" -eq 0 ] || die "run as root (a private Postfix master needs root)"
 for c in postfix postconf smtp-source smtp-sink rspamd rspamc redis-server python3 ss; do

@@ -219,8 +219,9 @@ gf_has_milter() {
 # learned from the two lists (`greyflux learn`), LMDB store, greylist.mode = "suspicious"
 # (Rspamd's greylist module also greylists by score), every decision logged at info.
 start_greyflux_milter() {
-  local dir="$1" bin="$2" t0=$SECONDS
+  local dir="$1" bin="$2" t0=$SECONDS policy_port
   gf_milter_port="$(pick_port)" || die "no free port"
+  policy_port="$(pick_port)" || die "no free port"  # greyflux needs one; unused here
   mkdir -p "$dir"
   cat >"$dir/greyflux.toml" <<EOT
 [daemon]
@@ -229,7 +230,7 @@ data_dir = "$dir"
 backend = "lmdb"
 path = "greylist.lmdb"
 [policy]
-listen = []
+listen = ["127.0.0.1:$policy_port"]
 [greylist]
 mode = "suspicious"
 [milter]

@@ -30,7 +30,7 @@ run_s="${RUN_S:-20}"
 per_conn="${PER_CONNECTION:-10}"
 learn_n="${RSPAMD_LEARN:-200}"
 load="$build/bench/gf_milter_load"
-greyflux="$build/greyflux"
+greyflux="${GREYFLUX:-$build/greyflux}"  # GREYFLUX=path measures another build
 
 [ "$(id -u)" -eq 0 ] || die "run as root (Rspamd drops to _rspamd, Redis and the DNS stub bind ports)"
 for c in rspamd rspamc redis-server python3 ss; do
