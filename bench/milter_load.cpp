@@ -272,7 +272,7 @@ Verdict verdict_of(const milter::Reply& r) {
     case milter::ReplyKind::Continue:
     case milter::ReplyKind::Skip:
       return Verdict::Continue;
-    default:  // Shutdown, ConnectionFail
+    default:  // Shutdown, ConnectionFail, a negotiation out of place
       return Verdict::Failed;
   }
 }
@@ -450,7 +450,8 @@ class Worker {
     v = verdict_of(r);
     skip_body_ = r.kind == milter::ReplyKind::Skip;
     if (v == Verdict::Failed) {
-      error = "filter refused service (shutdown or connection failure reply)";
+      error = std::string("filter answered '") + static_cast<char>(r.kind) +
+              "' (shutdown, connection failure or a reply out of place)";
     }
     return v != Verdict::Failed;
   }
