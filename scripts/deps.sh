@@ -14,11 +14,15 @@ build_pkgs=(
   libmaxminddb-dev libunbound-dev
   # mail scanner
   libgmime-3.0-dev zlib1g-dev
+  # shared state on Redis ([store] backend = "redis")
+  libhiredis-dev
   # allocator of the daemon binary
   libjemalloc-dev
 )
 test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
   spamassassin
+  # Redis store tests start Debian's redis-server on loopback (redis-tools comes with it)
+  redis-server
   # WordPress end to end (tests/integration/wordpress): the blog, PHP's built-in server, a
   # private MariaDB, chromium for playwright-core. nginx only satisfies wordpress's
   # "apache2 | httpd" dependency without Apache; the test does not use it.
