@@ -1,5 +1,5 @@
-// One contract for every KvStore implementation (core/common/kv_store.hpp): MemoryKv, LmdbKv;
-// Redis joins by adding its factory to KvFactories.
+// One contract for every KvStore implementation (core/common/kv_store.hpp): MemoryKv, LmdbKv,
+// RedisKv (on a private redis-server that the test starts; skipped when it is not installed).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,6 +11,8 @@
 
 #include "core/common/memory_kv.hpp"
 #include "io/store/lmdb_kv.hpp"
+#include "io/store/redis_kv.hpp"
+#include "redis_server.hpp"
 
 namespace gf {
 namespace {
@@ -47,13 +49,42 @@ struct LmdbKvFactory {
   std::unique_ptr<KvStore> reopen() { return make(); }
 };
 
+// Two connections, so that keys spread over the pool; an empty database per make().
+struct RedisKvFactory {
+  static std::string skip_reason() {
+    auto& srv = test::shared_redis();
+    return srv.running() ? "" : "Redis store not tested: " + srv.why();
+  }
+  std::unique_ptr<KvStore> make() {
+    auto& srv = test::shared_redis();
+    EXPECT_EQ(srv.command({"FLUSHALL"}), std::optional<std::string>("OK"));
+    return reopen();
+  }
+  std::unique_ptr<KvStore> reopen() {
+    io::RedisOptions o;
+    o.url = parse_redis_url(test::shared_redis().url()).value();
+    o.timeout = Millis(5000);  // a loaded test machine; the fault tests check the short ones
+    o.pool_size = 2;
+    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
+    EXPECT_TRUE(client->wait_connected(Millis(5000)));
+    return std::make_unique<io::RedisKv>(client, "gf:a:");
+  }
+};
+
 template <class F>
 class KvStoreContract : public ::testing::Test {
  protected:
+  void SetUp() override {
+    if constexpr (requires { F::skip_reason(); }) {
+      if (const std::string why = F::skip_reason(); !why.empty()) {
+        GTEST_SKIP() << why;
+      }
+    }
+  }
   F factory;
 };
 
-using KvFactories = ::testing::Types<MemoryKvFactory, LmdbKvFactory>;
+using KvFactories = ::testing::Types<MemoryKvFactory, LmdbKvFactory, RedisKvFactory>;
 TYPED_TEST_SUITE(KvStoreContract, KvFactories);
 
 using Opt = std::optional<std::string>;

@@ -1,4 +1,5 @@
-// One contract for every Store implementation (MemoryStore, LmdbStore; later Redis).
+// One contract for every Store implementation: MemoryStore, LmdbStore, RedisStore (on a private
+// redis-server that the test starts; skipped when it is not installed).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 
 #include "core/greylist/memory_store.hpp"
 #include "io/store/lmdb_store.hpp"
+#include "io/store/redis_store.hpp"
+#include "redis_server.hpp"
 
 namespace gf::greylist {
 namespace {
@@ -42,13 +45,41 @@ struct LmdbFactory {
   std::unique_ptr<Store> reopen() { return make(); }
 };
 
+// An empty database per make(); no ExpiryFn (the contract's records are dated 1970), the
+// native expiry has its own test (redis_store_test.cpp).
+struct RedisFactory {
+  static std::string skip_reason() {
+    auto& srv = test::shared_redis();
+    return srv.running() ? "" : "Redis store not tested: " + srv.why();
+  }
+  std::unique_ptr<Store> make() {
+    EXPECT_EQ(test::shared_redis().command({"FLUSHALL"}), std::optional<std::string>("OK"));
+    return reopen();
+  }
+  std::unique_ptr<Store> reopen() {
+    io::RedisOptions o;
+    o.url = parse_redis_url(test::shared_redis().url()).value();
+    o.timeout = Millis(5000);  // a loaded test machine; the fault tests check the short ones
+    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
+    EXPECT_TRUE(client->wait_connected(Millis(5000)));
+    return std::make_unique<io::RedisStore>(client, "gf:g:");
+  }
+};
+
 template <class F>
 class StoreContract : public ::testing::Test {
  protected:
+  void SetUp() override {
+    if constexpr (requires { F::skip_reason(); }) {
+      if (const std::string why = F::skip_reason(); !why.empty()) {
+        GTEST_SKIP() << why;
+      }
+    }
+  }
   F factory;
 };
 
-using Factories = ::testing::Types<MemoryFactory, LmdbFactory>;
+using Factories = ::testing::Types<MemoryFactory, LmdbFactory, RedisFactory>;
 TYPED_TEST_SUITE(StoreContract, Factories);
 
 TYPED_TEST(StoreContract, GetOfAMissingKeyIsEmpty) {

@@ -3,8 +3,9 @@
 // records): a sorted map from byte-string keys to byte-string values.
 //
 // Implementations: MemoryKv (core/common/memory_kv.hpp: tests, and anything that may lose its
-// state on restart), io::LmdbKv (src/io/store), later Redis. All pass the typed contract suite
-// in tests/unit/kv_store_contract_test.cpp; a new implementation is one factory there.
+// state on restart), io::LmdbKv (src/io/store), io::RedisKv (src/io/store, shared by nodes). All
+// pass the typed contract suite in tests/unit/kv_store_contract_test.cpp; a new implementation is
+// one factory there.
 //
 // Error contract (every operation returns a Result; none throws):
 //   - A key that is not there is not an error: get() and get_many() answer nullopt for it.
@@ -20,9 +21,11 @@
 // only flush() promises they are durable; after a crash at most the unflushed writes are lost,
 // in whole, never torn records.
 // Atomicity: update() is an atomic read-modify-write against every other write made through
-// the same object (the function runs under the store's write lock, exactly once, and must not
-// call back into the store). put_and_update() does the put and the update under one lock; if
-// the update fails the put may still have been made (the pair is not a transaction).
+// the same object (MemoryKv, LmdbKv: the function runs under the store's write lock, exactly
+// once; io::RedisKv: compare-and-set, atomic across nodes too, and the function runs again with
+// the newer value when another writer won). So `fn` must be a pure function of its argument and
+// must not call back into the store. put_and_update() does the put and the update under one lock;
+// if the update fails the put may still have been made (the pair is not a transaction).
 // scan(prefix): visits the entries whose key starts with `prefix` (all entries for ""), in
 // ascending order of the keys compared as unsigned bytes (memcmp), each once; keys outside the
 // prefix are never visited; `fn` returns false to stop early and must not call the store.

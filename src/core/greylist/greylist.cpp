@@ -129,24 +129,28 @@ std::string whitelist_recipient(std::string_view entry) {
 }
 }  // namespace key
 
-bool is_expired(std::string_view k, const Record& rec, TimePoint now, const Settings& s) {
-  const std::int64_t t = to_unix(now);
+std::optional<std::int64_t> expires_at(std::string_view k, const Record& rec, const Settings& s) {
   const std::int64_t last = std::max(rec.first_s, rec.last_s);
   if (k.empty()) {
-    return false;
+    return std::nullopt;
   }
   switch (k[0]) {
     case 't':
-      return rec.count > 0 ? t - last > s.max_age.count() : t - last > s.retry_window.count();
+      return last + (rec.count > 0 ? s.max_age.count() : s.retry_window.count());
     case 'p':
-      return t - static_cast<std::int64_t>(rec.first_s) > s.retry_window.count();
+      return static_cast<std::int64_t>(rec.first_s) + s.retry_window.count();
     case 'c':
     case 'd':
     case 's':
-      return t - last > s.max_age.count();
+      return last + s.max_age.count();
     default:
-      return false;  // admin whitelist entries and unknown kinds are kept
+      return std::nullopt;  // admin whitelist entries and unknown kinds are kept
   }
+}
+
+bool is_expired(std::string_view k, const Record& rec, TimePoint now, const Settings& s) {
+  const std::optional<std::int64_t> until = expires_at(k, rec, s);
+  return until && to_unix(now) > *until;
 }
 
 Greylist::Greylist(std::shared_ptr<const Policy> policy, Store& store, RegistrableDomainFn regdom)
@@ -246,20 +250,14 @@ Decision Greylist::pass(const Settings& s, const policy::Request& req, Reason re
   return d;
 }
 
-Result<bool> Greylist::auto_whitelisted(const std::string& k, std::uint32_t after, TimePoint now) {
-  if (after == 0) {
-    return false;
-  }
-  auto rec = store_.get(k);
-  if (!rec) {
-    return tl::unexpected(rec.error());
-  }
-  if (!*rec || (*rec)->count < after) {
+Result<bool> Greylist::auto_whitelisted(const std::string& k, const std::optional<Record>& rec,
+                                        std::uint32_t after, TimePoint now) {
+  if (after == 0 || !rec || rec->count < after) {
     return false;
   }
   // Keep an active entry alive: refresh it at most once an hour.
-  if (secs(now) >= (*rec)->counted_s + kHour || (*rec)->counted_s > secs(now)) {
-    Record r = **rec;
+  if (secs(now) >= rec->counted_s + kHour || rec->counted_s > secs(now)) {
+    Record r = *rec;
     r.counted_s = r.last_s = secs(now);
     if (auto ok = store_.put(k, r); !ok) {
       return tl::unexpected(ok.error());
@@ -268,12 +266,9 @@ Result<bool> Greylist::auto_whitelisted(const std::string& k, std::uint32_t afte
   return true;
 }
 
-Result<void> Greylist::count_pass(const std::string& k, TimePoint now, bool hourly) {
-  auto rec = store_.get(k);
-  if (!rec) {
-    return tl::unexpected(rec.error());
-  }
-  Record r = rec->value_or(Record{secs(now), secs(now), 0, 0});
+Result<void> Greylist::count_pass(const std::string& k, const std::optional<Record>& rec,
+                                  TimePoint now, bool hourly) {
+  Record r = rec.value_or(Record{secs(now), secs(now), 0, 0});
   if (hourly && r.count > 0 && secs(now) < r.counted_s + kHour && r.counted_s <= secs(now)) {
     return {};
   }
@@ -308,31 +303,72 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   // Before the auto-whitelists and the triplet: an infected host never earns a pass by retrying.
   if (s.flux_agents != Settings::FluxAgents::Off && flux_agent_ && flux_agent_(*ip)) {
     if (s.flux_agents == Settings::FluxAgents::Reject) {
-      return Decision{Action::Reject, Reason::FluxAgent,
-                      "REJECT 5.7.1 client host serves a fast-flux network", 0, {}};
+      return Decision{Action::Reject,
+                      Reason::FluxAgent,
+                      "REJECT 5.7.1 client host serves a fast-flux network",
+                      0,
+                      {}};
     }
     // Same status-code rule as every deferral (4.2.0 when Postfix sends etrn_domain).
-    return Decision{Action::Defer, Reason::FluxAgent,
+    return Decision{Action::Defer,
+                    Reason::FluxAgent,
                     s.action + (req.has_etrn_domain ? " 4.2.0" : "") +
                         " Greylisted: client host serves a fast-flux network",
-                    0, {}};
+                    0,
+                    {}};
   }
 
   const std::string net = network_key(*ip, s.ipv4_prefix, s.ipv6_prefix);
-  const std::string client_key = key::client(net);
-  auto client_awl = auto_whitelisted(client_key, s.auto_whitelist_after, now);
+  const std::string sender = normalize_sender(req.sender);
+  const std::string_view sender_domain = address_domain(sender);
+  const std::string rcpt = ascii_lower(req.recipient);
+  // Every key this decision may read, fetched at once (one round trip to a networked store).
+  Keys k;
+  k.client = key::client(net);
+  k.domain = key::domain(sender_domain, net);
+  k.triplet = key::triplet(net, sender, rcpt);
+  k.sender = key::sender(sender, net);
+  if (s.pooled_senders && regdom_ && !req.client_name.empty() && req.client_name != "unknown") {
+    if (const std::string regdom = regdom_(ascii_lower(req.client_name)); !regdom.empty()) {
+      k.pooled = key::pooled(sender, rcpt, regdom);
+    }
+  }
+  const bool domain_awl_on = s.domain_auto_whitelist_after > 0 && !sender_domain.empty();
+  std::vector<std::string> wanted{k.triplet};
+  if (s.auto_whitelist_after > 0) {
+    wanted.push_back(k.client);
+  }
+  if (domain_awl_on) {
+    wanted.push_back(k.domain);
+    wanted.push_back(k.sender);
+  }
+  if (!k.pooled.empty()) {
+    wanted.push_back(k.pooled);
+  }
+  auto fetched = store_.get_many(wanted);
+  if (!fetched) {
+    return store_failure(s, fetched.error());
+  }
+  auto read = [&](const std::string& key) -> std::optional<Record> {
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      if (wanted[i] == key) {
+        return (*fetched)[i];
+      }
+    }
+    return std::nullopt;
+  };
+
+  const std::optional<Record> client_rec = read(k.client);
+  auto client_awl = auto_whitelisted(k.client, client_rec, s.auto_whitelist_after, now);
   if (!client_awl) {
     return store_failure(s, client_awl.error());
   }
   if (*client_awl) {
     return Decision{Action::Dunno, Reason::ClientAutoWhitelist, "DUNNO", 0, {}};
   }
-
-  const std::string sender = normalize_sender(req.sender);
-  const std::string_view sender_domain = address_domain(sender);
-  const std::string domain_key = key::domain(sender_domain, net);
-  if (!sender_domain.empty()) {
-    auto domain_awl = auto_whitelisted(domain_key, s.domain_auto_whitelist_after, now);
+  const std::optional<Record> domain_rec = domain_awl_on ? read(k.domain) : std::nullopt;
+  if (domain_awl_on) {
+    auto domain_awl = auto_whitelisted(k.domain, domain_rec, s.domain_auto_whitelist_after, now);
     if (!domain_awl) {
       return store_failure(s, domain_awl.error());
     }
@@ -341,15 +377,11 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
     }
   }
 
-  const std::string rcpt = ascii_lower(req.recipient);
-  const std::string tkey = key::triplet(net, sender, rcpt);
-  auto found = store_.get(tkey);
-  if (!found) {
-    return store_failure(s, found.error());
-  }
+  const std::string& tkey = k.triplet;
+  const std::optional<Record> found = read(tkey);
   const std::uint32_t t = secs(now);
-  Record rec = found->value_or(Record{t, t, 0, 0});
-  const bool known = found->has_value();
+  Record rec = found.value_or(Record{t, t, 0, 0});
+  const bool known = found.has_value();
   if (known && rec.count > 0) {
     if (t >= rec.last_s + kRefreshLastAfter || rec.last_s > t) {
       rec.last_s = t;
@@ -370,24 +402,16 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
 
   // Pooled senders: big providers retry from another address; key the attempt by the
   // registrable domain of the verified client name too.
-  if (waited < s.delay.count() && s.pooled_senders && regdom_ && !req.client_name.empty() &&
-      req.client_name != "unknown") {
-    const std::string regdom = regdom_(ascii_lower(req.client_name));
-    if (!regdom.empty()) {
-      const std::string pkey = key::pooled(sender, rcpt, regdom);
-      auto pooled = store_.get(pkey);
-      if (!pooled) {
-        return store_failure(s, pooled.error());
+  if (waited < s.delay.count() && !k.pooled.empty()) {
+    const std::optional<Record> pooled = read(k.pooled);
+    if (pooled && t >= pooled->first_s && t - pooled->first_s <= s.retry_window.count()) {
+      const std::int64_t pooled_waited = static_cast<std::int64_t>(t) - pooled->first_s;
+      if (pooled_waited >= s.delay.count()) {
+        waited = pooled_waited;
+        pooled_pass = true;
       }
-      if (*pooled && t >= (*pooled)->first_s && t - (*pooled)->first_s <= s.retry_window.count()) {
-        const std::int64_t pooled_waited = static_cast<std::int64_t>(t) - (*pooled)->first_s;
-        if (pooled_waited >= s.delay.count()) {
-          waited = pooled_waited;
-          pooled_pass = true;
-        }
-      } else if (auto ok = store_.put(pkey, Record{t, t, 0, 0}); !ok) {
-        return store_failure(s, ok.error());
-      }
+    } else if (auto ok = store_.put(k.pooled, Record{t, t, 0, 0}); !ok) {
+      return store_failure(s, ok.error());
     }
   }
 
@@ -409,24 +433,17 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
     return store_failure(s, ok.error());
   }
   if (s.auto_whitelist_after > 0) {
-    if (auto ok = count_pass(client_key, now, /*hourly=*/true); !ok) {
+    if (auto ok = count_pass(k.client, client_rec, now, /*hourly=*/true); !ok) {
       return store_failure(s, ok.error());
     }
   }
-  if (s.domain_auto_whitelist_after > 0 && !sender_domain.empty()) {
+  if (domain_awl_on && !read(k.sender)) {
     // As sqlgrey: the domain counts distinct senders that passed from this network.
-    const std::string skey = key::sender(sender, net);
-    auto seen = store_.get(skey);
-    if (!seen) {
-      return store_failure(s, seen.error());
+    if (auto ok = store_.put(k.sender, Record{t, t, 1, t}); !ok) {
+      return store_failure(s, ok.error());
     }
-    if (!*seen) {
-      if (auto ok = store_.put(skey, Record{t, t, 1, t}); !ok) {
-        return store_failure(s, ok.error());
-      }
-      if (auto ok = count_pass(domain_key, now, /*hourly=*/false); !ok) {
-        return store_failure(s, ok.error());
-      }
+    if (auto ok = count_pass(k.domain, domain_rec, now, /*hourly=*/false); !ok) {
+      return store_failure(s, ok.error());
     }
   }
   return pass(s, req, pooled_pass ? Reason::PooledPassed : Reason::Passed, waited, now);

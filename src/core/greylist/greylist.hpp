@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -117,7 +118,10 @@ std::string whitelist_client(std::string_view entry);
 std::string whitelist_recipient(std::string_view entry);
 }  // namespace key
 
-// True when a stored record may be removed at `now` (expiry sweep).
+// The last Unix second at which the record `rec` under `key` is kept; nullopt = for ever (admin
+// whitelist entries). A store with native key expiry (Redis) expires the key just after it.
+std::optional<std::int64_t> expires_at(std::string_view key, const Record& rec, const Settings& s);
+// True when a stored record may be removed at `now` (expiry sweep): now is past expires_at().
 bool is_expired(std::string_view key, const Record& rec, TimePoint now, const Settings& s);
 
 class Greylist {
@@ -150,9 +154,16 @@ class Greylist {
   Decision pass(const Settings& s, const policy::Request& req, Reason reason,
                 std::int64_t delayed_s, TimePoint now);
   bool new_instance(const std::string& instance);
-  [[nodiscard]] Result<bool> auto_whitelisted(const std::string& k, std::uint32_t after,
+  // The store keys of one decision.
+  struct Keys {
+    std::string client, domain, triplet, sender, pooled;  // pooled: "" when not applicable
+  };
+  // `rec` is the entry under `k` as the decision's one read found it.
+  [[nodiscard]] Result<bool> auto_whitelisted(const std::string& k,
+                                              const std::optional<Record>& rec, std::uint32_t after,
                                               TimePoint now);
-  [[nodiscard]] Result<void> count_pass(const std::string& k, TimePoint now, bool hourly);
+  [[nodiscard]] Result<void> count_pass(const std::string& k, const std::optional<Record>& rec,
+                                        TimePoint now, bool hourly);
   // Applies `edit` to a copy of the admin lists and publishes the copy.
   template <class Edit>
   void edit_dynamic(Edit edit);

@@ -6,11 +6,14 @@
 // Errors are results, never exceptions: the greylist turns any store error into its configured
 // fail-open (DUNNO) or tempfail (DEFER) answer. Implementations are safe to call from several
 // threads; writes may be buffered (group commit) but a get() always sees an earlier put().
+// get_many() is the decision's one read: Greylist::check() asks for every key it may need at
+// once, so a networked store (Redis) answers a decision in one round trip.
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/common/result.hpp"
 
@@ -37,6 +40,20 @@ class Store {
  public:
   virtual ~Store() = default;
   [[nodiscard]] virtual Result<std::optional<Record>> get(std::string_view key) = 0;
+  // get() of several keys, answers in the order of `keys`; the default asks get() for each.
+  [[nodiscard]] virtual Result<std::vector<std::optional<Record>>> get_many(
+      const std::vector<std::string>& keys) {
+    std::vector<std::optional<Record>> out;
+    out.reserve(keys.size());
+    for (const std::string& k : keys) {
+      auto r = get(k);
+      if (!r) {
+        return tl::unexpected(r.error());
+      }
+      out.push_back(*r);
+    }
+    return out;
+  }
   [[nodiscard]] virtual Result<void> put(std::string_view key, const Record& rec) = 0;
   [[nodiscard]] virtual Result<bool> erase(std::string_view key) = 0;
   // Visits every record whose key starts with `prefix`, in key order.

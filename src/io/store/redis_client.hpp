@@ -1,0 +1,136 @@
+#pragma once
+// RedisClient: greyflux's connection to one Redis server, shared by the Redis stores
+// (io::RedisKv for the comment API, io::RedisStore for the greylist).
+//
+// Flow: the client owns one io_context run by one thread of its own, and `pool_size` hiredis
+// async connections on it (io/store/redis_connection.hpp: hiredis's event hooks mapped onto an
+// Asio stream_descriptor, reconnecting with backoff). A store calls call() with a batch of
+// commands: the batch is posted to the Redis thread, written to the connections as one pipeline
+// and the caller waits for every reply, bounded by `timeout` — one call is one round trip, which
+// stats().round_trips counts. send() is the same without waiting (buffered writes: the reply is
+// checked on the Redis thread, a failure is counted and reported by the next barrier()).
+// Each command names its connection (conn_for(key)); commands on one connection run in the
+// order they were posted, so a get() after a send() of the same key sees the write, from any
+// thread (posting happens-before).
+//
+// Threading: every public method is safe from any thread except the Redis thread itself
+// (store methods never run there). Calls block the calling thread for at most `timeout`; while
+// a connection is down, calls to it fail at once (no waiting), so the policy server's
+// fail-open answer comes without delay.
+// Errors: StoreFailure with a message ("redis: not connected to ...", "redis: timeout after
+// 50ms", "redis: connection lost"). A Redis error reply is not a failure of call(): it comes
+// back as a RedisReply of type Error for the caller to judge.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/common/redis_url.hpp"
+#include "core/common/result.hpp"
+#include "core/common/time.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace gf::io {
+
+struct RedisOptions {
+  RedisUrl url;
+  Millis timeout{50};           // one call: from posting the batch to the last reply
+  Millis connect_timeout{500};  // connect + AUTH/SELECT/PING handshake
+  Millis backoff_min{50};       // first reconnect delay, doubling up to backoff_max
+  Millis backoff_max{2000};
+  int pool_size = 1;  // connections; keys are spread over them by hash
+};
+
+// One reply, copied out of hiredis's redisReply.
+struct RedisReply {
+  enum class Type { Nil, String, Integer, Array, Status, Error };
+  Type type = Type::Nil;
+  std::string str;  // String, Status, Error
+  long long integer = 0;
+  std::vector<RedisReply> elements;
+};
+
+struct RedisCommand {
+  std::vector<std::string> args;  // binary safe
+  std::size_t conn = 0;           // RedisClient::conn_for(key)
+};
+
+struct RedisStats {
+  std::uint64_t round_trips = 0;  // call()s that waited for replies (one pipeline each)
+  std::uint64_t commands = 0;     // commands sent (call() and send())
+  std::uint64_t bytes_out = 0;    // argument bytes sent
+  std::uint64_t failures = 0;     // call()s and send()s that failed (down, lost, timeout)
+  std::uint64_t timeouts = 0;
+  std::uint64_t write_failures = 0;  // send()s whose reply was an error or never came
+  std::uint64_t connects = 0;        // handshakes completed
+  std::uint64_t disconnects = 0;     // ready connections lost
+  int connected = 0;                 // connections ready now
+  int pool_size = 0;
+};
+
+class RedisConnection;
+
+class RedisClient {
+ public:
+  // Starts the Redis thread and begins connecting in the background; never waits for Redis
+  // (wait_connected() does; the daemon's wiring waits once at start-up).
+  [[nodiscard]] static Result<std::unique_ptr<RedisClient>> start(const RedisOptions& opts);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  std::size_t conn_for(std::string_view key) const;
+
+  // Sends the batch as one pipeline and waits for every reply (in the order of `cmds`).
+  [[nodiscard]] Result<std::vector<RedisReply>> call(std::vector<RedisCommand> cmds);
+  // Sends without waiting; fails at once only when a connection of the batch is down.
+  [[nodiscard]] Result<void> send(std::vector<RedisCommand> cmds);
+  // Waits until every earlier send() on every connection was answered; fails if one of them
+  // failed since the last barrier() (then clears that).
+  [[nodiscard]] Result<void> barrier();
+  // Waits up to `limit` for every connection to be ready (tests and the CLI).
+  bool wait_connected(Millis limit) const;
+
+  RedisStats stats() const;
+  const RedisOptions& options() const { return opts_; }
+
+  // Shared between the client and its connections (Redis thread writes, any thread reads).
+  struct Counters {
+    std::atomic<std::uint64_t> round_trips{0}, commands{0}, bytes_out{0}, failures{0}, timeouts{0},
+        write_failures{0}, connects{0}, disconnects{0};
+  };
+
+ private:
+  explicit RedisClient(const RedisOptions& opts);
+  Result<void> check_ready(const std::vector<RedisCommand>& cmds);
+  void note_write_failure(const std::string& why);
+
+  RedisOptions opts_;
+  std::unique_ptr<boost::asio::io_context> ioc_;
+  std::vector<std::unique_ptr<RedisConnection>> conns_;
+  std::thread thread_;
+  mutable Counters counters_;
+  std::mutex write_err_mu_;
+  std::string write_err_;  // first failed send() since the last barrier()
+};
+
+// Escapes a key prefix for SCAN MATCH (glob): `*?[]\` get a backslash.
+std::string redis_glob_escape(std::string_view prefix);
+
+// Every key under `prefix` with its value, in ascending unsigned byte order of the keys,
+// after a barrier() (so earlier send()s are seen). `fn` gets the key without its first `strip`
+// bytes (the store's own prefix) and returns false to stop. Values are fetched in pipelined
+// batches; keys deleted meanwhile are skipped.
+using RedisScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+[[nodiscard]] Result<void> redis_scan_prefix(RedisClient& client, std::size_t strip,
+                                             std::string_view prefix, const RedisScanFn& fn);
+
+}  // namespace gf::io

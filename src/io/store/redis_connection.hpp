@@ -1,0 +1,96 @@
+#pragma once
+// RedisConnection: one hiredis async connection driven by an Asio io_context (the Redis thread
+// of io::RedisClient; every method here runs on it).
+//
+// hiredis does the protocol; we do the waiting. Its event hooks (redisAsyncContext::ev:
+// addRead/delRead/addWrite/delWrite/cleanup) arm and disarm async_wait()s on a
+// boost::asio::posix::stream_descriptor wrapping hiredis's socket; when the socket is ready we
+// call redisAsyncHandleRead/Write. cleanup releases the descriptor without closing it (hiredis
+// owns the fd).
+//
+// States: Down -> Connecting (non-blocking connect, then AUTH / SELECT / PING pipelined) ->
+// Ready (the PING answered). Any failure (refused, EOF, an error reply in the handshake, no
+// reply within the timeout) frees the context, and a timer reconnects after a backoff that
+// doubles from backoff_min to backoff_max and resets once Ready. A watchdog drops the
+// connection when the oldest command has waited longer than twice the call timeout (a hung
+// server), which answers every queued callback with an error.
+// Error contract: `done` of submit() runs exactly once, with the reply or a StoreFailure.
+#include <hiredis/async.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "io/store/redis_client.hpp"
+
+namespace gf::io {
+
+class RedisConnection {
+ public:
+  using Done = std::function<void(Result<RedisReply>)>;
+
+  RedisConnection(boost::asio::io_context& ioc, const RedisOptions& opts, int index,
+                  RedisClient::Counters& counters);
+  ~RedisConnection();
+
+  void start();  // begins connecting
+  void stop();   // frees the context (queued callbacks get an error); no reconnect after
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  void submit(const std::vector<std::string>& args, Done done);
+
+ private:
+  enum class State { Down, Connecting, Ready };
+  using Clock = std::chrono::steady_clock;
+
+  static void on_connect(const redisAsyncContext* ac, int status);
+  static void on_disconnect(const redisAsyncContext* ac, int status);
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void ev_add_read(void* self);
+  static void ev_del_read(void* self);
+  static void ev_add_write(void* self);
+  static void ev_del_write(void* self);
+  static void ev_cleanup(void* self);
+
+  void connect();
+  void handshake();
+  void arm_read();
+  void arm_write();
+  // Frees the context from outside hiredis's callbacks and schedules the reconnect.
+  void drop(const std::string& why);
+  void lost(const std::string& why);  // the context is gone (or going): state, log, reconnect
+  void schedule_reconnect();
+  void start_watchdog();
+  void on_watchdog();
+  bool enqueue(const std::vector<std::string>& args, Done* done);
+
+  boost::asio::io_context& ioc_;
+  const RedisOptions& opts_;
+  const int index_;
+  RedisClient::Counters& counters_;
+  redisAsyncContext* ac_ = nullptr;
+  std::optional<boost::asio::posix::stream_descriptor> sd_;
+  bool want_read_ = false;
+  bool want_write_ = false;
+  bool read_armed_ = false;
+  bool write_armed_ = false;
+  std::uint64_t gen_ = 0;  // a new context each connect; handlers of an old one do nothing
+  State state_ = State::Down;
+  std::atomic<bool> ready_{false};
+  bool stopping_ = false;
+  bool reconnect_pending_ = false;
+  Millis backoff_;
+  Clock::time_point connect_started_{};
+  std::deque<Clock::time_point> inflight_;  // send times, oldest first (replies are FIFO)
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer watchdog_;
+  std::string last_error_;   // logged once per outage
+  std::string drop_reason_;  // why drop() freed the context (on_disconnect reports it)
+};
+
+}  // namespace gf::io

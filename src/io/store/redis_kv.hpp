@@ -1,0 +1,67 @@
+#pragma once
+// RedisKv: the KvStore port (core/common/kv_store.hpp) on Redis, for the comment API's keys,
+// usage counters, reputation, stored checks, training log and model, shared by every greyflux
+// that points at the same Redis (a key created on one node verifies on all; a submit-spam on
+// one raises the reputation every node reads).
+//
+// Every key is stored under `prefix` (the wiring uses "gf:a:"). get/get_many are one call (one
+// round trip: get_many pipelines its GETs). put and erase are buffered sends (no waiting; a
+// failure is reported by the next flush()). update is a compare-and-set Lua script: the
+// expected value is this node's last known value of the key (nothing on first use), the script
+// writes fn(expected) only if Redis still holds `expected`, and otherwise answers the current
+// value, with which fn runs again — one round trip when no other node wrote the key meanwhile.
+// So fn may run more than once (the port says it must be a pure function of its argument), and
+// the read-modify-write is atomic across nodes, not only across this object's threads.
+// flush() waits until every earlier write is acknowledged; durability then is Redis's own
+// (appendonly / save settings). scan() is SCAN MATCH prefix*, sorted here.
+//
+// Threading: every method is safe from any thread except the Redis client's own.
+// Errors: as the port says; "redis: ..." StoreFailure when Redis is down, slow or answers an
+// error.
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/common/kv_store.hpp"
+#include "io/store/redis_client.hpp"
+
+namespace gf::io {
+
+class RedisKv final : public KvStore {
+ public:
+  RedisKv(std::shared_ptr<RedisClient> client, std::string prefix);
+
+  [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key) override;
+  [[nodiscard]] Result<std::vector<std::optional<std::string>>> get_many(
+      const std::vector<std::string>& keys) override;
+  [[nodiscard]] Result<void> put(std::string_view key, std::string value) override;
+  [[nodiscard]] Result<void> erase(std::string_view key) override;
+  [[nodiscard]] Result<void> update(std::string_view key, const UpdateFn& fn) override;
+  [[nodiscard]] Result<void> put_and_update(std::string_view put_key, std::string value,
+                                            std::string_view update_key,
+                                            const UpdateFn& fn) override;
+  [[nodiscard]] Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
+  [[nodiscard]] Result<void> flush() override;
+
+  RedisClient& client() { return *client_; }
+  // Keys under `key_prefix` written from now on expire `ttl` after their put() (stored checks:
+  // Redis drops them by itself, as LMDB's retention sweep does). Call before sharing the store.
+  void set_expiry(std::string key_prefix, Seconds ttl);
+
+ private:
+  RedisCommand command(std::initializer_list<std::string_view> head, std::string_view key,
+                       std::vector<std::string> tail = {}) const;
+  std::optional<std::optional<std::string>> cached(const std::string& full_key);
+  void remember(const std::string& full_key, std::optional<std::string> value);
+  void forget(const std::string& full_key);
+
+  std::shared_ptr<RedisClient> client_;
+  std::string prefix_;
+  std::vector<std::pair<std::string, Seconds>> expiry_;
+  // The last value this node wrote or saw under each updated key: the CAS guess. Bounded.
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, std::optional<std::string>> cache_;
+};
+
+}  // namespace gf::io

@@ -1,0 +1,157 @@
+#include "io/store/redis_store.hpp"
+
+#include <fmt/format.h>
+
+namespace gf::io {
+namespace {
+
+using greylist::Record;
+
+Result<std::optional<Record>> record_of(const RedisReply& r, std::string_view key) {
+  if (r.type == RedisReply::Type::Nil) {
+    return std::optional<Record>();
+  }
+  if (r.type == RedisReply::Type::Error) {
+    return fail(Errc::StoreFailure, "redis: " + r.str);
+  }
+  auto rec = greylist::decode_record(r.str);
+  if (r.type != RedisReply::Type::String || !rec) {
+    return fail(Errc::StoreFailure, fmt::format("redis: the value under {:?} is not a greylist "
+                                                "record",
+                                                std::string(key)));
+  }
+  return std::optional<Record>(*rec);
+}
+
+}  // namespace
+
+RedisStore::RedisStore(std::shared_ptr<RedisClient> client, std::string prefix, ExpiryFn expiry)
+    : client_(std::move(client)), prefix_(std::move(prefix)), expiry_(std::move(expiry)) {}
+
+Result<std::optional<Record>> RedisStore::get(std::string_view key) {
+  const std::string k = full(key);
+  auto r = client_->call({RedisCommand{{"GET", k}, client_->conn_for(k)}});
+  if (!r) {
+    return tl::unexpected(r.error());
+  }
+  return record_of(r->front(), key);
+}
+
+Result<std::vector<std::optional<Record>>> RedisStore::get_many(
+    const std::vector<std::string>& keys) {
+  std::vector<RedisCommand> cmds;
+  cmds.reserve(keys.size());
+  for (const std::string& key : keys) {
+    std::string k = full(key);
+    const std::size_t conn = client_->conn_for(k);
+    cmds.push_back(RedisCommand{{"GET", std::move(k)}, conn});
+  }
+  auto r = client_->call(std::move(cmds));
+  if (!r) {
+    return tl::unexpected(r.error());
+  }
+  std::vector<std::optional<Record>> out;
+  out.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto rec = record_of((*r)[i], keys[i]);
+    if (!rec) {
+      return tl::unexpected(rec.error());
+    }
+    out.push_back(*rec);
+  }
+  return out;
+}
+
+Result<void> RedisStore::put(std::string_view key, const Record& rec) {
+  std::string k = full(key);
+  const std::size_t conn = client_->conn_for(k);
+  RedisCommand c{{"SET", std::move(k), greylist::encode_record(rec)}, conn};
+  if (expiry_) {
+    if (const std::optional<std::int64_t> until = expiry_(key, rec)) {
+      // Kept through `until`; an expiry already past deletes the key, as a sweep would.
+      c.args.push_back("EXAT");
+      c.args.push_back(std::to_string(std::max<std::int64_t>(1, *until + 1)));
+    }
+  }
+  return client_->send({std::move(c)});
+}
+
+Result<bool> RedisStore::erase(std::string_view key) {
+  const std::string k = full(key);
+  auto r = client_->call({RedisCommand{{"DEL", k}, client_->conn_for(k)}});
+  if (!r) {
+    return tl::unexpected(r.error());
+  }
+  if (r->front().type != RedisReply::Type::Integer) {
+    return fail(Errc::StoreFailure, "redis: unexpected reply to DEL " + r->front().str);
+  }
+  return r->front().integer > 0;
+}
+
+Result<void> RedisStore::scan(std::string_view prefix, const greylist::ScanFn& fn) {
+  Result<void> bad;
+  auto ok = redis_scan_prefix(*client_, prefix_.size(), full(prefix),
+                              [&](std::string_view key, std::string_view value) {
+                                auto rec = greylist::decode_record(value);
+                                if (!rec) {
+                                  bad = fail(Errc::StoreFailure,
+                                             "redis: a value under the greylist prefix is not a "
+                                             "record");
+                                  return false;
+                                }
+                                return fn(key, *rec);
+                              });
+  if (!ok) {
+    return ok;
+  }
+  return bad;
+}
+
+Result<void> RedisStore::flush() { return client_->barrier(); }
+
+Result<std::size_t> RedisStore::expire_step(const ExpiredFn& expired, std::size_t budget) {
+  std::lock_guard lock(expire_mu_);
+  if (auto ok = client_->barrier(); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  auto r = client_->call(
+      {RedisCommand{{"SCAN", expire_cursor_, "MATCH", redis_glob_escape(prefix_) + "*", "COUNT",
+                     std::to_string(std::max<std::size_t>(budget, 1))},
+                    0}});
+  if (!r) {
+    return tl::unexpected(r.error());
+  }
+  const RedisReply& a = r->front();
+  if (a.type != RedisReply::Type::Array || a.elements.size() != 2) {
+    return fail(Errc::StoreFailure, "redis: unexpected SCAN reply " + a.str);
+  }
+  expire_cursor_ = a.elements[0].str;
+  std::vector<RedisCommand> gets;
+  for (const RedisReply& k : a.elements[1].elements) {
+    gets.push_back(RedisCommand{{"GET", k.str}, client_->conn_for(k.str)});
+  }
+  auto vals = client_->call(gets);
+  if (!vals) {
+    return tl::unexpected(vals.error());
+  }
+  std::vector<RedisCommand> dels;
+  for (std::size_t i = 0; i < gets.size() && dels.size() < budget; ++i) {
+    const std::string& k = gets[i].args[1];
+    auto rec = greylist::decode_record((*vals)[i].str);
+    if ((*vals)[i].type == RedisReply::Type::String && rec &&
+        expired(std::string_view(k).substr(prefix_.size()), *rec)) {
+      dels.push_back(RedisCommand{{"DEL", k}, gets[i].conn});
+    }
+  }
+  auto gone = client_->call(std::move(dels));
+  if (!gone) {
+    return tl::unexpected(gone.error());
+  }
+  std::size_t removed = 0;
+  for (const RedisReply& g : *gone) {
+    removed += g.type == RedisReply::Type::Integer && g.integer > 0 ? 1 : 0;
+  }
+  return removed;
+}
+
+}  // namespace gf::io
