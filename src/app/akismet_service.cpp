@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/redis_wiring.hpp"
 #include "app/settings.hpp"
 #include "core/akismet/ids.hpp"
 #include "core/akismet/keys.hpp"
 #include "core/common/log_sink.hpp"
 #include "io/store/lmdb_kv.hpp"
+#include "io/store/redis_kv.hpp"
 #include "io/sys/random.hpp"
 
 namespace gf::app {
@@ -72,6 +74,16 @@ AkismetConfig akismet_config(const Values& v) {
     c.decision.threshold = *t;
   }
   c.form.max_bytes = v.size("http.max_body");
+  c.on_store_failure = v.str("akismet.on_store_failure") == "retry"
+                           ? ak::OnStoreFailure::Retry
+                           : ak::OnStoreFailure::Heuristics;
+  if (v.str("store.backend") == "redis") {
+    if (auto o = redis_options(v)) {  // validated with the config
+      c.redis = true;
+      c.redis_options = *o;
+      c.redis_prefix = redis_comment_prefix(v);
+    }
+  }
   return c;
 }
 
@@ -83,6 +95,7 @@ ak::ServiceOptions service_options(const AkismetConfig& cfg) {
   o.usage_limit = cfg.usage_limit;
   o.decision = cfg.decision;
   o.form = cfg.form;
+  o.on_store_failure = cfg.on_store_failure;
   return o;
 }
 
@@ -93,6 +106,22 @@ AkismetService::AkismetService()
 
 Result<std::unique_ptr<AkismetService>> AkismetService::open(const AkismetConfig& cfg) {
   std::unique_ptr<AkismetService> s(new AkismetService());
+  if (cfg.redis) {
+    auto client = shared_redis_client(cfg.redis_options);
+    if (!client) {
+      return tl::unexpected(client.error());
+    }
+    auto kv = std::make_unique<io::RedisKv>(*client, cfg.redis_prefix);
+    // Stored checks expire in Redis (their count limit, akismet.max_checks, is LMDB's only).
+    kv->set_expiry(std::string(ak::key::kCheckPrefix),
+                   std::chrono::duration_cast<Seconds>(cfg.check_retention));
+    s->redis_ = client->get();
+    s->kv_ = std::move(kv);
+    if (auto ok = s->start_core(cfg); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    return s;
+  }
   io::KvOptions o;
   o.path = cfg.store_path;
   o.map_size = cfg.map_size;
@@ -103,28 +132,38 @@ Result<std::unique_ptr<AkismetService>> AkismetService::open(const AkismetConfig
   if (!kv) {
     return tl::unexpected(kv.error());
   }
+  s->lmdb_ = kv->get();
   s->kv_ = std::move(*kv);
-  s->core_ = std::make_unique<ak::CommentService>(service_options(cfg), *s->kv_, *s->ids_,
-                                                  *s->secrets_, *s->log_);
+  if (auto ok = s->start_core(cfg); !ok) {
+    return tl::unexpected(ok.error());
+  }
   if (!cfg.writer_thread) {
     return s;  // the CLI: keys and stored checks only, no model
-  }
-  if (auto ok = s->core_->load(); !ok) {
-    return tl::unexpected(ok.error());
   }
   // Stored checks go after check_retention (their GUIDs sort by time) or beyond max_checks;
   // the training log keeps the newest max_checks records.
   const Millis keep = cfg.check_retention;
   auto floor = [keep] { return ak::guid_floor(wall_ms() - keep.count()); };
-  if (auto ok = s->kv_->add_retention({std::string(ak::key::kCheckPrefix), cfg.max_checks, floor});
+  if (auto ok =
+          s->lmdb_->add_retention({std::string(ak::key::kCheckPrefix), cfg.max_checks, floor});
       !ok) {
     return tl::unexpected(ok.error());
   }
-  if (auto ok = s->kv_->add_retention({std::string(ak::key::kTrainingPrefix), cfg.max_checks, {}});
+  if (auto ok =
+          s->lmdb_->add_retention({std::string(ak::key::kTrainingPrefix), cfg.max_checks, {}});
       !ok) {
     return tl::unexpected(ok.error());
   }
   return s;
+}
+
+// The core service on kv_; with the writer (the daemon), the model is loaded too.
+Result<void> AkismetService::start_core(const AkismetConfig& cfg) {
+  core_ = std::make_unique<ak::CommentService>(service_options(cfg), *kv_, *ids_, *secrets_, *log_);
+  if (cfg.writer_thread) {
+    return core_->load();
+  }
+  return {};
 }
 
 AkismetService::~AkismetService() {
@@ -162,8 +201,11 @@ void AkismetService::set_flux_lookup(FluxLookup lookup) {
 
 std::string AkismetService::stats_text() {
   std::string out = core_->stats_text();
-  out += fmt::format("akismet.checks_stored\t{}\n", kv_->retained_count(ak::key::kCheckPrefix));
-  out += fmt::format("akismet.store_writer_promotions\t{}\n", kv_->stats().writer_promotions);
+  if (lmdb_ != nullptr) {
+    out += fmt::format("akismet.checks_stored\t{}\n", lmdb_->retained_count(ak::key::kCheckPrefix));
+    out += fmt::format("akismet.store_writer_promotions\t{}\n", lmdb_->stats().writer_promotions);
+  }
+  // redis.* lines: the greylist engine prints them (one client for both stores).
   return out;
 }
 

@@ -22,6 +22,7 @@
 #include "core/common/time.hpp"
 #include "core/flux/lookup.hpp"
 #include "io/net/http_server.hpp"
+#include "io/store/redis_client.hpp"
 
 namespace gf::io {
 class LmdbKv;
@@ -48,6 +49,11 @@ struct AkismetConfig {
   akismet::DecisionOptions decision;
   akismet::FormLimits form;
   bool writer_thread = true;
+  akismet::OnStoreFailure on_store_failure = akismet::OnStoreFailure::Heuristics;
+  // [store] backend = "redis": the comment store is io::RedisKv on the process's shared client.
+  bool redis = false;
+  io::RedisOptions redis_options;
+  std::string redis_prefix = "gf:a:";
 };
 
 // akismet.spam_threshold lies strictly inside +-this, the scores the test hooks and the
@@ -91,9 +97,12 @@ class AkismetService {
 
  private:
   AkismetService();
+  [[nodiscard]] Result<void> start_core(const AkismetConfig& cfg);
   class SpdLog;
 
-  std::unique_ptr<io::LmdbKv> kv_;
+  std::unique_ptr<KvStore> kv_;
+  io::LmdbKv* lmdb_ = nullptr;        // kv_ when the store is LMDB (retention, stats)
+  io::RedisClient* redis_ = nullptr;  // the client of kv_ when the store is Redis
   std::unique_ptr<io::SystemRandom> ids_;
   std::unique_ptr<io::SecureRandom> secrets_;
   std::unique_ptr<SpdLog> log_;

@@ -8,6 +8,7 @@
 #include "app/greylist_settings.hpp"
 #include "app/paths.hpp"
 #include "app/spamd_service.hpp"
+#include "core/common/redis_url.hpp"
 #include "core/common/strings.hpp"
 #include "io/net/listen.hpp"
 #include "io/sys/file.hpp"
@@ -86,8 +87,21 @@ Result<void> validate(const Values& v) {
     }
     return false;
   };
-  if (!in(v.str("store.backend"), {"lmdb", "memory"})) {
-    return fail(Errc::Config, "store.backend: must be \"lmdb\" or \"memory\"");
+  if (!in(v.str("store.backend"), {"lmdb", "memory", "redis"})) {
+    return fail(Errc::Config, "store.backend: must be \"lmdb\", \"redis\" or \"memory\"");
+  }
+  if (auto url = parse_redis_url(v.str("store.redis_url")); !url) {
+    return fail(Errc::Config, "store.redis_url: " + url.error().message);
+  }
+  if (const auto n = v.integer("store.redis_pool_size"); n < 1 || n > 64) {
+    return fail(Errc::Config, "store.redis_pool_size: must be 1 to 64");
+  }
+  if (v.duration("store.redis_timeout").count() <= 0 ||
+      v.duration("store.redis_connect_timeout").count() <= 0) {
+    return fail(Errc::Config, "store.redis_timeout, store.redis_connect_timeout: must be > 0");
+  }
+  if (!in(v.str("akismet.on_store_failure"), {"heuristics", "retry"})) {
+    return fail(Errc::Config, "akismet.on_store_failure: must be \"heuristics\" or \"retry\"");
   }
   // The greylist's own checks live with its bindings (greylist_settings.hpp).
   greylist::Settings scratch;

@@ -6,11 +6,13 @@
 
 #include <chrono>
 
+#include "app/redis_wiring.hpp"
 #include "app/settings.hpp"
 #include "core/common/strings.hpp"
 #include "core/greylist/memory_store.hpp"
 #include "io/net/line_server.hpp"
 #include "io/store/lmdb_store.hpp"
+#include "io/store/redis_store.hpp"
 
 namespace gf::app {
 namespace {
@@ -56,6 +58,22 @@ Result<std::unique_ptr<Engine>> Engine::open(const Values& v,
   e->expiry_settings_ = policy->settings;
   if (v.str("store.backend") == "memory") {
     e->store_ = std::make_unique<greylist::MemoryStore>();
+  } else if (v.str("store.backend") == "redis") {
+    auto opts = redis_options(v);
+    auto client = opts ? shared_redis_client(*opts)
+                       : Result<std::shared_ptr<io::RedisClient>>(tl::unexpected(opts.error()));
+    if (!client) {
+      return tl::unexpected(client.error());
+    }
+    // Native expiry: each write carries the record's expiry under the live settings.
+    Engine* self = e.get();
+    auto store = std::make_unique<io::RedisStore>(
+        *client, redis_greylist_prefix(v), [self](std::string_view key, const greylist::Record& r) {
+          std::lock_guard lock(self->settings_mu_);
+          return greylist::expires_at(key, r, self->expiry_settings_);
+        });
+    e->redis_ = store.get();
+    e->store_ = std::move(store);
   } else {
     io::LmdbOptions opts;
     opts.path = v.str("store.path");
@@ -116,8 +134,8 @@ void Engine::set_policy(std::shared_ptr<const greylist::Policy> policy) {
 std::shared_ptr<const greylist::Policy> Engine::policy() { return greylist_->policy(); }
 
 void Engine::expire_step(TimePoint now) {
-  if (lmdb_ != nullptr) {
-    return;
+  if (lmdb_ != nullptr || redis_ != nullptr) {
+    return;  // LMDB sweeps in its writer thread; Redis expires keys by itself
   }
   greylist::Settings s;
   {
@@ -276,6 +294,9 @@ std::string Engine::stats(const io::LineServerStats* ps) {
     out += fmt::format("store.writer_promotions\t{}\n", s.writer_promotions);
     out += fmt::format("store.records_written\t{}\n", s.records_written);
     out += fmt::format("store.expired\t{}\n", s.expired);
+  }
+  if (redis_ != nullptr) {
+    out += redis_stats_lines(redis_->client().stats());
   }
   return out;
 }

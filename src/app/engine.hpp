@@ -15,6 +15,7 @@
 
 namespace gf::io {
 class LmdbStore;
+class RedisStore;
 struct LineServerStats;
 }  // namespace gf::io
 
@@ -62,7 +63,8 @@ class Engine {
   std::string stats(const io::LineServerStats* policy_stats);
 
   std::unique_ptr<greylist::Store> store_;
-  io::LmdbStore* lmdb_ = nullptr;  // the same object as store_ when the backend is LMDB
+  io::LmdbStore* lmdb_ = nullptr;    // the same object as store_ when the backend is LMDB
+  io::RedisStore* redis_ = nullptr;  // the same object as store_ when the backend is Redis
   std::unique_ptr<io::PublicSuffixList> psl_;
   std::unique_ptr<greylist::Greylist> greylist_;
   std::mutex settings_mu_;  // guards expiry_settings_, read by the store's writer thread

@@ -21,7 +21,22 @@ const std::vector<SettingDef>& settings_table() {
        "(mode 0750) if missing. A relative "
        "data_dir is taken from the working directory at start-up (`make run` uses ./var)"},
       {"store.backend", T::String, "lmdb", false,
-       "where greylist state lives: \"lmdb\" (durable, embedded) or \"memory\" (lost on exit)"},
+       "where greylist and comment state lives: \"lmdb\" (durable, embedded), \"redis\" "
+       "(shared by every greyflux on the same Redis) or \"memory\" (greylist only, lost on "
+       "exit)"},
+      {"store.redis_url", T::String, "redis://127.0.0.1:6379/0", false,
+       "backend \"redis\": redis://[user:password@]HOST[:PORT][/DB] or unix:/path[?db=N]"},
+      {"store.redis_timeout", T::Duration, "50ms", false,
+       "backend \"redis\": longest wait for one round trip; then the request gets the "
+       "store-failure answer (policy.on_store_failure; comment checks fall back to heuristics)"},
+      {"store.redis_connect_timeout", T::Duration, "500ms", false,
+       "backend \"redis\": longest wait for a connection and its AUTH/SELECT; reconnects back "
+       "off from 50ms to 2s"},
+      {"store.redis_pool_size", T::Integer, "1", false,
+       "backend \"redis\": connections to Redis (keys spread over them by hash), 1 to 64"},
+      {"store.redis_prefix", T::String, "gf:", false,
+       "backend \"redis\": prefix of every key (greylist under PREFIX g:, comment API under "
+       "PREFIX a:), so one Redis can hold several deployments"},
       {"store.path", T::StatePath, "greyflux.lmdb", false,
        "LMDB directory (created if missing); relative = under daemon.data_dir"},
       {"store.commit_interval", T::Duration, "100ms", false,
@@ -83,6 +98,10 @@ const std::vector<SettingDef>& settings_table() {
        "a request must arrive in full within this (slow clients get 408)"},
       {"http.max_connections", T::Integer, "10000", false,
        "open HTTP connections at most; further ones are closed at once"},
+      {"akismet.on_store_failure", T::String, "heuristics", false,
+       "comment-check when the store cannot be read (Redis down): \"heuristics\" (decide from "
+       "the comment alone, key unverified, nothing stored, X-Greyflux-Reasons says "
+       "STORE_UNAVAILABLE) or \"retry\" (Akismet's invalid, asking the client to retry)"},
       {"akismet.store_path", T::StatePath, "akismet.lmdb", false,
        "LMDB directory of the comment API: keys, usage, reputation, stored checks, model; "
        "relative = under daemon.data_dir"},

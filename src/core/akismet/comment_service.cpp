@@ -191,12 +191,16 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
     reads.push_back(key::text(a.text_hash));
   }
   auto stored = kv_.get_many(reads);
-  if (!stored) {
+  const bool degraded = !stored;
+  if (degraded) {
     ++counters_.store_errors;
-    ++counters_.invalid;
-    return reply_invalid("Temporary store failure; please retry");
-  }
-  if (const std::string why = key_record_problem(key, (*stored)[0]); !why.empty()) {
+    if (opts_.on_store_failure == OnStoreFailure::Retry) {
+      ++counters_.invalid;
+      return reply_invalid("Temporary store failure; please retry");
+    }
+    ++counters_.store_fallbacks;
+    stored = std::vector<std::optional<std::string>>(reads.size());  // nothing known
+  } else if (const std::string why = key_record_problem(key, (*stored)[0]); !why.empty()) {
     ++counters_.invalid;
     Reply refused = reply_invalid(why);
     if (why == kRevokedKey) {
@@ -213,7 +217,11 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
   const CommentModel::Scores scores = model_.score(r, site);
   s.text_probability = scores.text;
   s.site_probability = scores.site;
-  const Decision d = decide(r, a, s, opts_.decision);
+  Decision d = decide(r, a, s, opts_.decision);
+  if (degraded) {
+    d.symbols.push_back({"STORE_UNAVAILABLE", 0.0,
+                         "store unavailable: key not verified, no reputation, check not stored"});
+  }
   const std::string guid = make_guid(now.time_since_epoch().count(), ids_);
 
   CheckRecord rec;
@@ -227,10 +235,12 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
   rec.reasons = format_symbols(d.symbols, 32);
   rec.fields = std::move(form.fields);
   const int what = d.spam ? 1 : 0;
-  if (auto ok = kv_.put_and_update(
-          key::check(guid), encode_check(rec), key::usage(key, month_of(now_s), site),
-          [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
-      !ok) {
+  if (degraded) {
+    // The store is down: nothing is written (the write would fail too).
+  } else if (auto ok = kv_.put_and_update(
+                 key::check(guid), encode_check(rec), key::usage(key, month_of(now_s), site),
+                 [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
+             !ok) {
     ++counters_.store_errors;
   }
   ++counters_.checks;
@@ -600,6 +610,7 @@ std::string CommentService::stats_text() const {
   out += fmt::format("akismet.trained\t{}\n", counters_.trained.load());
   out += fmt::format("akismet.invalid\t{}\n", counters_.invalid.load());
   out += fmt::format("akismet.store_errors\t{}\n", counters_.store_errors.load());
+  out += fmt::format("akismet.store_fallbacks\t{}\n", counters_.store_fallbacks.load());
   if (opts_.model.site_models) {
     out += fmt::format("akismet.site_models\t{}\n", model_.site_count());
   }

@@ -63,11 +63,19 @@ struct ApiRequest {
 
 using WallTime = std::chrono::sys_time<std::chrono::milliseconds>;
 
+// What a comment-check answers when its store read fails (Redis down or too slow).
+enum class OnStoreFailure {
+  Retry,       // Akismet's "invalid" with a debug help that says to retry
+  Heuristics,  // decide from the comment alone: the key is not verified, no reputation is read,
+               // the check is not stored; X-Greyflux-Reasons says STORE_UNAVAILABLE
+};
+
 struct ServiceOptions {
   ModelOptions model;
   std::uint64_t usage_limit = 0;  // per key and month; 0 = none
   DecisionOptions decision;
   FormLimits form;
+  OnStoreFailure on_store_failure = OnStoreFailure::Retry;
 };
 
 struct CommentCounters {
@@ -78,6 +86,7 @@ struct CommentCounters {
   std::atomic<std::uint64_t> trained{0};
   std::atomic<std::uint64_t> invalid{0};
   std::atomic<std::uint64_t> store_errors{0};
+  std::atomic<std::uint64_t> store_fallbacks{0};  // checks decided on heuristics alone
 };
 
 class CommentService {

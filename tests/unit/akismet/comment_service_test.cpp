@@ -189,6 +189,31 @@ TEST_F(CommentServiceTest, AStoreFailureAsksTheClientToRetryAndIsCounted) {
   EXPECT_EQ(post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello")).body, "false");
 }
 
+// OnStoreFailure::Heuristics (the daemon's default, for Redis outages): the check is decided
+// from the comment alone, says so, and writes nothing; the service is normal once it is back.
+TEST_F(CommentServiceTest, AStoreFailureFallsBackToHeuristicsWhenToldAndSaysSo) {
+  opts_.on_store_failure = OnStoreFailure::Heuristics;
+  rebuild();
+  const std::string key = new_key();
+  kv_.inner.set_failing(true);
+  kv_.reset();
+  const Reply r = post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  EXPECT_EQ(r.body, "false");
+  EXPECT_NE(header(r, "X-Greyflux-Reasons").find("STORE_UNAVAILABLE"), std::string::npos)
+      << header(r, "X-Greyflux-Reasons");
+  EXPECT_EQ(kv_.writes, 0);  // nothing stored while down
+  EXPECT_EQ(svc_->counters().store_fallbacks.load(), 1u);
+  EXPECT_EQ(svc_->counters().store_errors.load(), 1u);
+  // Missing fields are still refused without the store.
+  const Reply missing = post("/1.1/comment-check", "api_key=" + key + "&user_ip=192.0.2.1");
+  EXPECT_NE(missing.body.find("Missing required field"), std::string::npos) << missing.body;
+  kv_.inner.set_failing(false);
+  const Reply back = post("/1.1/comment-check", comment(key, "192.0.2.1", "Hello"));
+  EXPECT_EQ(back.body, "false");
+  EXPECT_EQ(header(back, "X-Greyflux-Reasons").find("STORE_UNAVAILABLE"), std::string::npos);
+  EXPECT_EQ(svc_->counters().store_fallbacks.load(), 2u);  // the missing-field one fell back too
+}
+
 TEST_F(CommentServiceTest, UsageStartsAgainInANewMonth) {
   const std::string key = new_key();
   for (int i = 0; i < 3; ++i) {
