@@ -88,6 +88,9 @@ def main():
         check(not load.errors, f"no client saw an error or a closed connection {load.errors[:3]}")
         replies = load.replies
         worst = max(s for _, s, _ in replies)
+        slow = sorted(((s, t - killed_at, r[:20]) for t, s, r in replies if s > LIMIT_S / 2),
+                      reverse=True)[:5]
+        print(f"slowest (s, sent after the kill s, reply): {slow}")
         check(len(replies) > 100, f"{len(replies)} requests answered under load")
         check(worst <= LIMIT_S, f"every answer within 100 ms (worst {worst * 1000:.1f} ms)")
         fail_open = sum(1 for _, _, r in replies if r == "action=DUNNO")
