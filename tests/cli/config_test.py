@@ -25,7 +25,10 @@ REJECTED = [
     ("[greylist]\ndelay = \"five minutes\"\n", [], ["greylist.delay"]),
     ("[greylist\n", [], [":1:"]),
     # enumerations
-    ("[store]\nbackend = \"redis\"\n", [], ["store.backend", "lmdb", "memory"]),
+    ("[store]\nbackend = \"postgres\"\n", [], ["store.backend", "lmdb", "redis", "memory"]),
+    ("[store]\nredis_url = \"rediss://h\"\n", [], ["store.redis_url", "TLS"]),
+    ("[store]\nredis_pool_size = 0\n", [], ["store.redis_pool_size", "1 to 64"]),
+    ("[akismet]\non_store_failure = \"guess\"\n", [], ["akismet.on_store_failure", "heuristics"]),
     ("[greylist]\nflux_agents = \"maybe\"\n", [], ["greylist.flux_agents", "defer"]),
     ("[policy]\non_store_failure = \"reject\"\n", [], ["policy.on_store_failure", "dunno"]),
     ("[log]\nlevel = \"loud\"\n", [], ["log.level", "info"]),
