@@ -433,6 +433,78 @@ void ns_flux(Gen& g, Capture& c) {
   }
 }
 
+// Added with the fixes for ns-flux (to break them): the same NS-only double flux seen through a
+// resolver with minimal responses: no authority section, no glue. The NS set shows only in NS
+// queries for the domain (names, no addresses) and in the resolver's A lookups of the name
+// servers, whose answers are the agents. Benign: zones at two DNS providers seen the same way.
+void ns_flux_minimal(Gen& g, Capture& c) {
+  auto zone = [&](const std::string& domain, const std::string& name, bool flux) {
+    g.label(name, flux, flux ? "flux-ns-minimal" : "dns-provider-minimal");
+    const std::uint32_t a = g.hoster(g.i(0, 15));
+    std::vector<std::uint32_t> pool;
+    for (int j = flux ? g.i(100, 2000) : 0; j > 0; --j) {
+      pool.push_back(g.residential());
+    }
+    std::vector<std::string> ns;
+    std::vector<std::uint32_t> fixed;
+    for (int j = g.i(2, 4); j > 0; --j) {
+      ns.push_back(flux ? fmt::format("ns{}.{}", j, domain)
+                        : fmt::format("ns{}.dnsprov{}.example", g.i(1, 40), j % 2));
+      fixed.push_back(addr(198, 18 + static_cast<std::uint32_t>(j % 2), g.i(0, 255), g.i(1, 254)));
+    }
+    const std::uint32_t ns_ttl = flux ? g.pick<std::uint32_t>({0, 60, 180, 300, 600}) : 86400;
+    const std::uint32_t a_ttl = g.pick<std::uint32_t>({300, 600, 3600});
+    for (std::int64_t t : g.times(c.start_s, c.end_s, g.i(3, 40))) {
+      g.emit(t, name, dns::kTypeA, {}, {a}, a_ttl);
+      if (g.p() < 0.5) {
+        g.emit(t + 1, domain, dns::kTypeNs, {}, {}, 0, ns, {}, ns_ttl, domain);
+      }
+      for (std::size_t j = 0; j < ns.size(); ++j) {
+        if (g.p() < 0.6) {
+          g.emit(t + 2, ns[j], dns::kTypeA, {}, {flux ? g.pick(pool) : fixed[j]}, ns_ttl);
+        }
+      }
+    }
+  };
+  for (int k = 0, n = g.n(600); k < n; ++k) {
+    const std::string domain = g.flux_domain(k);
+    zone(domain, k % 2 ? "www." + domain : domain, true);
+  }
+  for (int k = 0, n = g.n(3000); k < n; ++k) {
+    const std::string domain = fmt::format("site{}-{}.example", k, g.u(0, 999));
+    zone(domain, k % 2 ? "www." + domain : domain, false);
+  }
+}
+
+// Added to break the stable-set rule (no ASN data): small botnets, 6-20 agents answered again and
+// again (3-6 per answer, TTL 60-300), one new agent now and then. Benign: cloud load balancers,
+// round robins and mail pools of the same sizes.
+void small_botnet(Gen& g, Capture& c) {
+  Gen::FluxShape s;
+  s.k_lo = 3;
+  s.k_hi = 6;
+  s.ttls = {60, 120, 300};
+  s.pool_lo = 6;
+  s.pool_hi = 20;
+  s.join_per_lookup = 1;
+  for (int k = 0, n = g.n(600); k < n; ++k) {
+    g.flux_name(g.flux_domain(k), "flux-small-botnet", c.start_s, c.end_s, s);
+  }
+  for (int k = 0, n = g.n(3000); k < n; ++k) {
+    const std::string name = fmt::format("b{}.lb{}.example", k, g.u(0, 99));
+    const int looks = g.i(3, 40);
+    const double r = g.p();
+    if (r < 0.4) {
+      g.cloud_lb(name, g.p() < 0.5, c.start_s, c.end_s, looks);
+    } else if (r < 0.7) {
+      g.mail_pool(fmt::format("mx{}.mailco{}.example", k % 4, k), g.i(0, 1), c.start_s, c.end_s,
+                  looks);
+    } else {
+      g.plain_benign(name, c.start_s, c.end_s, looks);
+    }
+  }
+}
+
 void cdn_cloud(Gen& g, Capture& c) {
   for (int k = 0, n = g.n(3000); k < n; ++k) {
     const std::string name = fmt::format("www.shop{}-{}.example", k, g.u(0, 999));
@@ -473,8 +545,14 @@ void mail(Gen& g, Capture& c) {
 
 const std::map<std::string, std::function<void(Gen&, Capture&)>>& table() {
   static const std::map<std::string, std::function<void(Gen&, Capture&)>> t = {
-      {"quiet", quiet},     {"seen-once", seen_once}, {"slow-flux", slow_flux},
-      {"ns-flux", ns_flux}, {"cdn-cloud", cdn_cloud}, {"ntp-pool", ntp},
+      {"quiet", quiet},
+      {"seen-once", seen_once},
+      {"slow-flux", slow_flux},
+      {"ns-flux", ns_flux},
+      {"ns-flux-minimal", ns_flux_minimal},
+      {"small-botnet", small_botnet},
+      {"cdn-cloud", cdn_cloud},
+      {"ntp-pool", ntp},
       {"mail-pools", mail}};
   return t;
 }
@@ -510,8 +588,9 @@ flux::AsnInfo FamilyAsn::lookup(const IpAddress& ip) const {
 }
 
 const std::vector<std::string>& family_names() {
-  static const std::vector<std::string> names = {"quiet",     "seen-once", "slow-flux", "ns-flux",
-                                                 "cdn-cloud", "ntp-pool",  "mail-pools"};
+  static const std::vector<std::string> names = {"quiet",     "seen-once",       "slow-flux",
+                                                 "ns-flux",   "ns-flux-minimal", "small-botnet",
+                                                 "cdn-cloud", "ntp-pool",        "mail-pools"};
   return names;
 }
 

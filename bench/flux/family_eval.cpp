@@ -23,6 +23,7 @@
 #include "core/flux/score.hpp"
 #include "core/flux/verdicts.hpp"
 #include "families.hpp"
+#include "family_cv.hpp"
 #include "io/sys/file.hpp"
 
 using namespace gf;
@@ -41,15 +42,37 @@ struct Tally {
   std::map<std::string, std::pair<std::size_t, std::size_t>> by_kind;  // flagged, total
 };
 
+// The composite's highest score over every judgement of a name (each judgement made while its
+// verdict could still be held at the end), its label and the text line of that judgement: a
+// name is flagged at threshold t exactly when its best score reaches t, which is what the
+// threshold cross-validation needs.
+struct Best {
+  double score = -1e9;
+  std::string line;
+};
+using families::Scored;
+
 // Runs one capture; adds to tallies[scorer].
 void run(const families::Capture& c, const flux::AsnSource* asn, const flux::Allowlist* allow,
-         Tally (&tallies)[kScorers]) {
+         Tally (&tallies)[kScorers], std::vector<Scored>* scored) {
+  std::map<std::string, Best> best;
+  auto keep = [&](const std::string& name, const flux::Verdict& v) {
+    Best& b = best[name];
+    if (v.composite.score > b.score) {
+      b.score = v.composite.score;
+      b.line = flux::to_text_line(v);
+    }
+  };
   flux::Tracker tracker({}, asn, nullptr);
+  if (allow != nullptr) {
+    tracker.set_listed([allow](std::string_view n) { return allow->match(n).has_value(); });
+  }
   flux::Ingest ingest(tracker);
   std::vector<flux::VerdictMemory> memory(kScorers);
   tracker.set_drop_hook([&](const std::string& name, const flux::NameState& s) {
     if (s.responses > 0) {
       const auto v = flux::judge_latest(name, s, tracker, allow);
+      keep(name, v);
       for (int k = 0; k < kScorers; ++k) {
         memory[static_cast<std::size_t>(k)].record(v, by(v, k));
       }
@@ -62,11 +85,19 @@ void run(const families::Capture& c, const flux::AsnSource* asn, const flux::All
   tracker.for_each([&](const std::string& name, const flux::NameState& s) {
     if (s.responses > 0) {
       const auto v = flux::judge_latest(name, s, tracker, allow);
+      keep(name, v);
       for (int k = 0; k < kScorers; ++k) {
         memory[static_cast<std::size_t>(k)].record(v, by(v, k));
       }
     }
   });
+  if (scored != nullptr) {
+    for (const auto& l : c.labels) {
+      auto it = best.find(l.name);
+      scored->push_back({it == best.end() ? -1e9 : it->second.score, l.flux, l.kind,
+                         it == best.end() ? l.name + " (never judged)" : it->second.line});
+    }
+  }
   for (int k = 0; k < kScorers; ++k) {
     auto& m = memory[static_cast<std::size_t>(k)];
     m.expire(end);
@@ -100,11 +131,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> fams = families::family_names();
   std::string allow_path = "data/flux-allowlist.txt";
   bool per_kind = false;
+  bool cv = false;
+  std::size_t show_misses = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     const std::string v = i + 1 < argc ? argv[i + 1] : "";
-    if (k == "--per-kind") {
-      per_kind = true;
+    if (k == "--per-kind" || k == "--cv") {
+      (k == "--cv" ? cv : per_kind) = true;
       continue;
     }
     ++i;
@@ -120,6 +153,8 @@ int main(int argc, char** argv) {
       for (auto s : split(v, ',')) {
         fams.emplace_back(s);
       }
+    } else if (k == "--show-misses") {
+      show_misses = std::stoul(v);
     } else if (k == "--allowlist") {
       allow_path = v;
     } else {
@@ -140,12 +175,14 @@ int main(int argc, char** argv) {
   fmt::print("# seeds {}, scale {}, allowlist {}\n", fmt::join(seeds, ","), scale, allow_path);
   fmt::print("{:<11} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9}\n", "family", "scorer", "flux",
              "benign", "det+ASN", "FP+ASN", "det noASN", "FP noASN");
+  families::ScoredSet scored;
   for (const auto& fam : fams) {
     Tally with[kScorers], without[kScorers];
     for (std::uint64_t seed : seeds) {
       const auto c = families::build_family(fam, seed, scale);
-      run(c, &asn, allow ? &*allow : nullptr, with);
-      run(c, nullptr, allow ? &*allow : nullptr, without);
+      auto& modes = scored[fam][seed];
+      run(c, &asn, allow ? &*allow : nullptr, with, &modes[0]);
+      run(c, nullptr, allow ? &*allow : nullptr, without, &modes[1]);
     }
     for (int k = 0; k < kScorers; ++k) {
       const Tally& a = with[k];
@@ -161,6 +198,21 @@ int main(int argc, char** argv) {
         }
       }
     }
+    // The composite's misses at the default threshold: the best judgement of each name.
+    for (int m = 0; m < 2 && show_misses > 0; ++m) {
+      std::size_t shown = 0;
+      for (const auto& [seed, modes] : scored[fam]) {
+        for (const Scored& n : modes[static_cast<std::size_t>(m)]) {
+          if ((n.score >= 5.0) != n.flux && shown++ < show_misses) {
+            fmt::print("  miss {} seed {} {}: {} {}\n", m == 0 ? "ASN" : "noASN", seed, n.kind,
+                       n.flux ? "missed" : "flagged", n.line);
+          }
+        }
+      }
+    }
+  }
+  if (cv) {
+    families::print_cross_validation(scored);
   }
   return 0;
 }

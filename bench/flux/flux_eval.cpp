@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
     for (int pass = 0; pass < 2; ++pass) {
       const bool with_asn = pass == 0;
       flux::Tracker tracker({}, with_asn ? &asn : nullptr, nullptr);
+      tracker.set_listed([&allow](std::string_view n) { return allow.match(n).has_value(); });
       flux::Ingest ingest(tracker);
       const auto t0 = std::chrono::steady_clock::now();
       auto r = io::read_capture(dir + "/" + fit->second, ingest, 0);

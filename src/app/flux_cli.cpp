@@ -144,6 +144,11 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   ctx->tracker = std::make_unique<flux::Tracker>(
       tc, ctx->asn.get(), [psl](std::string_view n) { return psl->registrable_domain(n); });
   ctx->ingest = std::make_unique<flux::Ingest>(*ctx->tracker);
+  if (ctx->allow) {
+    // Addresses answering an allowlisted name are a listed provider's servers (score.cpp).
+    const flux::Allowlist* allow = &*ctx->allow;
+    ctx->tracker->set_listed([allow](std::string_view n) { return allow->match(n).has_value(); });
+  }
   flux::VerdictMemoryConfig mc;
   mc.ttl = std::chrono::duration_cast<Seconds>(ctx->values.duration("flux.verdict_ttl"));
   ctx->memory = std::make_unique<flux::VerdictMemory>(mc);

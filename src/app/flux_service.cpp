@@ -129,6 +129,11 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
   impl->tracker = std::make_unique<flux::Tracker>(
       tc, impl->asn.get(), [raw](std::string_view n) { return raw->psl.registrable_domain(n); });
   impl->ingest = std::make_unique<flux::Ingest>(*impl->tracker);
+  if (impl->allow) {
+    // Addresses answering an allowlisted name are a listed provider's servers (score.cpp).
+    const flux::Allowlist* allow = &*impl->allow;
+    impl->tracker->set_listed([allow](std::string_view n) { return allow->match(n).has_value(); });
+  }
   flux::VerdictMemoryConfig mc;
   mc.ttl = std::chrono::duration_cast<Seconds>(v.duration("flux.verdict_ttl"));
   impl->memory = std::make_unique<flux::VerdictMemory>(mc);

@@ -16,6 +16,7 @@ void Observation::clear() {
   cname_ttl_s = 0;
   ns_names.clear();
   ns_addresses.clear();
+  ns_ttl_s = 0;
   source_id = 0;
 }
 
@@ -64,6 +65,7 @@ bool from_message(const dns::Message& msg, TimePoint time, std::uint32_t source_
     if (r.type == dns::kTypeNs && r.section != dns::Section::Additional &&
         (r.owner == msg.qname || ends_with_label(msg.qname, r.owner)) && !r.owner.empty()) {
       if (std::find(out.ns_names.begin(), out.ns_names.end(), r.target) == out.ns_names.end()) {
+        out.ns_ttl_s = out.ns_names.empty() ? r.ttl_s : std::min(out.ns_ttl_s, r.ttl_s);
         out.ns_names.push_back(r.target);
       }
     }
@@ -74,6 +76,7 @@ bool from_message(const dns::Message& msg, TimePoint time, std::uint32_t source_
           r.section != dns::Section::Answer &&
           std::find(out.ns_names.begin(), out.ns_names.end(), r.owner) != out.ns_names.end()) {
         out.ns_addresses.push_back(r.address);
+        out.ns_ttl_s = std::min(out.ns_ttl_s, r.ttl_s);
       }
     }
   }

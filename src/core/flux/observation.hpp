@@ -30,6 +30,7 @@ struct Observation {
   std::uint32_t cname_ttl_s = 0;         // lowest TTL along the chain (0 when no chain)
   std::vector<std::string> ns_names;
   std::vector<IpAddress> ns_addresses;
+  std::uint32_t ns_ttl_s = 0;   // lowest TTL of the NS records and their glue (0 when none)
   std::uint32_t source_id = 0;  // resolver or sensor that reported it
 
   void clear();

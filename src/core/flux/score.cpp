@@ -44,7 +44,13 @@ void add(ScoreResult& r, std::string id, double w) {
 
 // Name-server addresses over 5+ networks in the window, 6 or more: the NS set fluxes like agents
 // (benign zones keep a few name servers at one to three DNS providers).
-bool ns_flux(const Features& f) { return f.ns_addresses >= 6 && f.ns_asns >= 5; }
+// Or the NS set keeps changing: two or more later answers brought new name-server addresses, over
+// 3+ networks, with the short TTL fluxing needs (benign zones publish NS and glue for a day or
+// two; a provider move brings new addresses once).
+bool ns_flux(const Features& f) {
+  return (f.ns_addresses >= 6 && f.ns_asns >= 5) ||
+         (f.ns_new_events >= 2 && f.ns_asns >= 3 && f.ns_ttl_min_s <= 3600);
+}
 
 // A CNAME target in another registrable domain than the name's (last two labels: a public
 // suffix such as co.uk makes the two look the same, which only withholds the rule).
@@ -55,6 +61,67 @@ bool cname_out(const Features& f) {
     }
   }
   return false;
+}
+
+// Name servers seen for the name, for its registrable domain (NS queries, authority sections,
+// active checks record them there) and the addresses the NS host names resolved to (a resolver
+// with minimal responses sends no glue; its own A lookups of the name servers carry them).
+void name_servers(Features& f, const NameState& s, std::int64_t horizon, const Tracker& tracker,
+                  bool use_asn) {
+  std::vector<const NameState*> zones = {&s};
+  if (s.registrable_domain != f.name) {
+    if (const NameState* d = tracker.find(s.registrable_domain)) {
+      zones.push_back(d);
+    }
+  }
+  std::vector<std::string> names;
+  std::vector<IpAddress> seen;
+  std::vector<std::uint32_t> ns24;
+  std::vector<std::uint64_t> nsnets;
+  std::uint32_t ttl = UINT32_MAX;
+  auto add_ip = [&](const IpEntry& e) {
+    if (static_cast<std::int64_t>(e.last_s) < horizon ||
+        std::find(seen.begin(), seen.end(), e.ip) != seen.end()) {
+      return;
+    }
+    seen.push_back(e.ip);
+    ns24.push_back(e.ip.is_v4() ? v4_prefix(e.ip, 24)
+                                : static_cast<std::uint32_t>(v6_prefix(e.ip, 48)));
+    nsnets.push_back(network_key(e, use_asn));
+  };
+  for (const NameState* z : zones) {
+    for (const IpEntry& e : z->ns_ips) {
+      add_ip(e);
+    }
+    for (const std::string& n : z->ns_names) {
+      if (std::find(names.begin(), names.end(), n) == names.end()) {
+        names.push_back(n);
+      }
+    }
+    f.ns_changes = std::max(f.ns_changes, z->ns_changes);
+    f.ns_new_events += z->ns_new_events;
+    ttl = std::min(ttl, z->ns_min_ttl_s);
+  }
+  for (std::size_t i = 0; i < names.size() && i < 8; ++i) {
+    const NameState* h = tracker.find(names[i]);
+    if (h == nullptr || h == &s) {
+      continue;
+    }
+    const std::size_t before = seen.size();
+    for (const IpEntry& e : h->ips) {
+      add_ip(e);
+    }
+    if (seen.size() != before) {
+      ttl = std::min(ttl, h->min_ttl_s);
+      f.ns_new_events += std::min(h->new_ips_after_first, h->responses > 0 ? h->responses - 1 : 0);
+    }
+  }
+  f.ns_addresses = static_cast<std::uint32_t>(seen.size());
+  f.ns_slash24 = count_distinct(ns24);
+  f.ns_asns = count_distinct(nsnets);
+  f.ns_names = static_cast<std::uint32_t>(names.size());
+  f.ns_ttl_min_s = ttl == UINT32_MAX ? 0 : ttl;
+  f.ns_name_list = std::move(names);
 }
 
 }  // namespace
@@ -122,30 +189,19 @@ Features features(std::string_view name, const NameState& s, TimePoint now, cons
     f.ip_growth = static_cast<double>(s.new_ips_after_first) / (s.responses - 1);
   }
 
-  // Name servers: the name's own, or else those seen for its registrable domain (active checks
-  // and NS queries record them there).
-  const NameState* ns_state = &s;
-  if (s.ns_names.empty() && s.ns_ips.empty() && s.registrable_domain != name) {
-    if (const NameState* d = tracker.find(s.registrable_domain)) {
-      ns_state = d;
-    }
+  if (s.answers_total > 0) {
+    f.answer_spread = static_cast<double>(s.answer_nets_total) / s.answers_total;
+    f.unique_ever = s.first_answer_size + s.new_ips_after_first;
+    f.reuse = 1.0 - std::min(1.0, static_cast<double>(f.unique_ever) / s.answers_total);
   }
-  std::vector<std::uint32_t> ns24;
-  std::vector<std::uint64_t> nsnets;
-  for (const IpEntry& e : ns_state->ns_ips) {
-    if (static_cast<std::int64_t>(e.last_s) < horizon) {
-      continue;
-    }
-    ++f.ns_addresses;
-    ns24.push_back(e.ip.is_v4() ? v4_prefix(e.ip, 24)
-                                : static_cast<std::uint32_t>(v6_prefix(e.ip, 48)));
-    nsnets.push_back(network_key(e, use_asn));
+  for (const IpEntry& e : s.ips) {
+    const std::uint32_t l = tracker.listed_last_seen(e.ip);
+    f.listed_shared += (static_cast<std::int64_t>(e.last_s) >= horizon && l != 0 &&
+                        static_cast<std::int64_t>(l) >= horizon)
+                           ? 1
+                           : 0;
   }
-  f.ns_slash24 = count_distinct(ns24);
-  f.ns_asns = count_distinct(nsnets);
-  f.ns_names = static_cast<std::uint32_t>(ns_state->ns_names.size());
-  f.ns_changes = ns_state->ns_changes;
-  f.ns_name_list = ns_state->ns_names;
+  name_servers(f, s, horizon, tracker, use_asn);
 
   if (allow != nullptr) {
     f.allowlisted = allow->match(name);
@@ -216,7 +272,10 @@ ScoreResult score_composite(const Features& f) {
     add(r, f.asn_approximate ? "network_diversity_approx" : "asn_diversity", asn_points);
   }
   if (f.unique_ips >= 4) {
-    const double spread_points = 1.5 * std::clamp((f.spread - 0.5) / 0.5, 0.0, 1.0);
+    // Spread within one answer, not only over the window: a CDN answers from one edge cluster
+    // (a /24) per lookup, its clusters spread over many networks; flux agents are scattered.
+    const double spread = std::min(f.spread, f.answer_spread);
+    const double spread_points = 1.5 * std::clamp((spread - 0.5) / 0.5, 0.0, 1.0);
     if (spread_points > 0) {
       add(r, "slash24_spread", spread_points);
     }
@@ -242,13 +301,32 @@ ScoreResult score_composite(const Features& f) {
     }
   }
   if (ns_flux(f)) {
-    // The name servers flux like agents (double flux, even when the A set is stable).
-    add(r, f.asn_approximate ? "ns_flux_approx" : "ns_flux", 5.0);
+    // The name servers flux like agents: double flux, flux on its own even when the A set is
+    // one stable address with a long TTL (6 = the threshold plus the 1 point a 1 h TTL takes).
+    add(r, f.asn_approximate ? "ns_flux_approx" : "ns_flux", 6.0);
   } else if (f.ns_addresses >= 3 && f.ns_asns >= 3) {
     add(r, "double_flux", 1.0);
   }
   if (f.unique_ips >= 8 && networks <= 2) {
     add(r, "few_networks_many_addresses", -2.0);
+  }
+  if (f.answers_per_response >= 2.0 && f.answer_spread <= 0.5) {
+    // Each answer from one or two /24s: an edge cluster (Akamai, CloudFront, Fastly answer so).
+    add(r, "answers_from_one_cluster", -2.0);
+  }
+  if (f.asn_approximate && f.responses >= 3 && f.unique_ever >= 4 && f.unique_ever <= 64 &&
+      f.reuse >= 0.5) {
+    // Without ASN data: a small set answered again and again, a load balancer's nodes or a
+    // round robin spread over a provider's many /16s. Bots come and go; a flux network rotates
+    // through hundreds of agents (Holz et al. 2008: 100s-1000s per name). With ASN data the
+    // provider's one ASN already says so, and a small reused botnet would be missed for nothing.
+    add(r, "stable_small_set_approx", -2.0);
+  }
+  if (f.listed_shared > 0 && 2 * f.listed_shared >= f.unique_ips) {
+    // Most addresses also answered for an allowlisted name: servers of a listed pool or CDN
+    // (an NTP-pool volunteer, an edge) behind another name, not agents. Serving a listed name's
+    // address gains a flux operator nothing: it does not run the operator's content.
+    add(r, "shares_listed_servers", -3.0);
   }
   if (f.asn_approximate && cname_out(f)) {
     // Without ASN data a provider's pool over many /16s looks like agents; a CNAME out to
@@ -340,11 +418,13 @@ std::string to_json(const Verdict& v, bool with_addresses, const std::string* he
       R"("countries":{},"ttl_min_s":{},"ttl_median_s":{},"answers_per_response":{:.2f},)"
       R"("max_answers":{},"ip_growth":{:.2f},"spread":{:.2f},"ns_names":{},"ns_addresses":{},)"
       R"("ns_slash24":{},"ns_asns":{},"ns_changes":{},"first_seen":{},"last_seen":{},)"
-      R"("addresses_dropped":{},"cname_targets":{},"name_servers":{}}})",
+      R"("addresses_dropped":{},"ns_new_events":{},"ns_ttl_min_s":{},"answer_spread":{:.2f},)"
+      R"("reuse":{:.2f},"listed_shared":{},"cname_targets":{},"name_servers":{}}})",
       f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24, f.v6_slash32,
       f.v6_slash48, f.asns, f.countries, f.ttl_min_s, f.ttl_median_s, f.answers_per_response,
       f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses, f.ns_slash24, f.ns_asns,
-      f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped, string_array(f.cname_targets),
+      f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped, f.ns_new_events, f.ns_ttl_min_s,
+      f.answer_spread, f.reuse, f.listed_shared, string_array(f.cname_targets),
       string_array(f.ns_name_list));
   if (with_addresses) {
     std::vector<std::string> ips;

@@ -38,6 +38,14 @@ struct Features {
   double ip_growth = 0;  // new addresses per response after the first
   double spread = 0;     // distinct /24 (v4) and /48 (v6) networks per address
   std::uint32_t ns_names = 0, ns_addresses = 0, ns_slash24 = 0, ns_asns = 0, ns_changes = 0;
+  // Name-server addresses are the union of the name's own, its registrable domain's (NS queries,
+  // authority sections) and the A/AAAA answers of the NS host names; `ns_new_events` counts
+  // later answers that brought a new name-server address (the NS set fluxing).
+  std::uint32_t ns_new_events = 0, ns_ttl_min_s = 0;
+  double answer_spread = 0;         // distinct /24 per address within one answer, averaged
+  double reuse = 0;                 // share of answered addresses that repeat an earlier one
+  std::uint32_t unique_ever = 0;    // distinct addresses since first seen (not only the window)
+  std::uint32_t listed_shared = 0;  // window addresses that also answered an allowlisted name
   std::int64_t first_seen = 0, last_seen = 0;  // Unix seconds
   std::uint32_t ips_dropped = 0;
   std::vector<std::string> cname_targets;

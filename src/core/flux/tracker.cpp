@@ -73,7 +73,77 @@ std::uint32_t unix_s(TimePoint t) {
   return v < 0 ? 0u : static_cast<std::uint32_t>(std::min<std::int64_t>(v, UINT32_MAX));
 }
 
+// Distinct /24 (v4) or /48 (v6) networks in one answer: a CDN answers from one edge cluster,
+// flux agents are scattered hosts.
+std::uint32_t answer_networks(const std::vector<AddressAnswer>& a) {
+  std::array<std::uint64_t, 64> nets{};
+  std::size_t n = 0;
+  for (const AddressAnswer& x : a) {
+    std::uint64_t key = 0;
+    if (x.ip.is_v4()) {
+      key = (1ull << 63) | (std::uint64_t{x.ip.bytes[12]} << 16) |
+            (std::uint64_t{x.ip.bytes[13]} << 8) | x.ip.bytes[14];
+    } else {
+      for (int i = 0; i < 6; ++i) {
+        key = (key << 8) | x.ip.bytes[i];
+      }
+    }
+    if (std::find(nets.begin(), nets.begin() + static_cast<long>(n), key) ==
+            nets.begin() + static_cast<long>(n) &&
+        n < nets.size()) {
+      nets[n++] = key;
+    }
+  }
+  return static_cast<std::uint32_t>(n);
+}
+
 }  // namespace
+
+std::size_t Tracker::IpHash::operator()(const IpAddress& ip) const { return ip_hash(ip); }
+
+std::uint32_t Tracker::listed_last_seen(const IpAddress& ip) const {
+  auto it = listed_ips_.find(ip);
+  return it == listed_ips_.end() ? 0 : it->second;
+}
+
+void Tracker::remember_listed(const Observation& obs, NameState& s, std::uint32_t now_s) {
+  if (!listed_) {
+    return;
+  }
+  if (s.listed == 0) {
+    bool l = listed_(obs.qname);
+    for (const std::string& c : obs.cname_chain) {
+      l = l || listed_(c);
+    }
+    s.listed = l ? 1 : 2;
+  } else if (s.listed == 2 && !obs.cname_chain.empty()) {
+    for (const std::string& c : obs.cname_chain) {
+      if (listed_(c)) {
+        s.listed = 1;
+      }
+    }
+  }
+  if (s.listed != 1) {
+    return;
+  }
+  for (const AddressAnswer& a : obs.addresses) {
+    auto it = listed_ips_.find(a.ip);
+    if (it != listed_ips_.end()) {
+      it->second = std::max(it->second, now_s);
+      continue;
+    }
+    if (listed_ips_.size() >= config_.max_listed_ips) {
+      const auto window = static_cast<std::uint32_t>(config_.window.count());
+      const std::uint32_t horizon = now_s > window ? now_s - window : 0;
+      std::erase_if(listed_ips_, [&](const auto& kv) { return kv.second < horizon; });
+    }
+    if (listed_ips_.size() >= config_.max_listed_ips) {
+      ++stats_.listed_ips_dropped;
+      continue;
+    }
+    listed_ips_.emplace(a.ip, now_s);
+  }
+}
 
 std::string naive_registrable_domain(std::string_view name) {
   const auto last = name.rfind('.');
@@ -217,6 +287,8 @@ void Tracker::observe(const Observation& obs) {
     s.ttl_pos = static_cast<std::uint8_t>((s.ttl_pos + 1) % s.ttl_ring.size());
     s.ttl_count =
         static_cast<std::uint8_t>(std::min<std::size_t>(s.ttl_count + 1u, s.ttl_ring.size()));
+    s.answer_nets_total += answer_networks(obs.addresses);
+    remember_listed(obs, s, now_s);
   } else {
     ++s.other_responses;
   }
@@ -237,6 +309,10 @@ void Tracker::observe(const Observation& obs) {
   if (new_ns && s.ns_names.size() > obs.ns_names.size()) {
     ++s.ns_changes;
   }
+  if (!obs.ns_names.empty()) {
+    s.ns_min_ttl_s = std::min(s.ns_min_ttl_s, obs.ns_ttl_s);
+  }
+  bool new_ns_ip = false;
   for (const IpAddress& ip : obs.ns_addresses) {
     auto it = std::find_if(s.ns_ips.begin(), s.ns_ips.end(),
                            [&](const IpEntry& e) { return same_ip(e.ip, ip); });
@@ -244,8 +320,13 @@ void Tracker::observe(const Observation& obs) {
       it->last_s = now_s;
       continue;
     }
+    new_ns_ip = true;
     if (s.ns_ips.size() >= config_.max_ns_per_name) {
-      continue;
+      // Full: the oldest address makes room, so that a fluxing NS set stays visible.
+      auto oldest =
+          std::min_element(s.ns_ips.begin(), s.ns_ips.end(),
+                           [](const IpEntry& a, const IpEntry& b) { return a.last_s < b.last_s; });
+      s.ns_ips.erase(oldest);
     }
     IpEntry e;
     e.ip = ip;
@@ -254,6 +335,10 @@ void Tracker::observe(const Observation& obs) {
       e.asn = asn_->lookup(ip).asn;
     }
     s.ns_ips.push_back(e);
+  }
+  if (!obs.ns_addresses.empty()) {
+    s.ns_new_events += (new_ns_ip && s.ns_responses > 0) ? 1 : 0;
+    ++s.ns_responses;
   }
   while (total_ips_ > config_.max_total_ips && !names_.empty()) {
     evict_stalest();  // last: `s` may be among the dropped names
@@ -276,6 +361,7 @@ std::size_t Tracker::evict_idle(TimePoint now) {
     return true;
   });
   stats_.names_evicted_idle += n;
+  std::erase_if(listed_ips_, [&](const auto& kv) { return kv.second < horizon; });
   return n;
 }
 

@@ -7,10 +7,11 @@
 // features() summarises a name over the window ending at `now`; scoring and explanation live in
 // score.hpp. Time is passed in with each observation; nothing here reads a clock.
 //
-// Memory bounds: at most max_ips_per_name addresses (then further ones are counted, not kept),
-// max_ns_per_name NS names and addresses, 4 CNAME targets and a 16-sample TTL ring per name;
-// at most max_names names and max_total_ips addresses over all names (the stalest eighth of
-// the names is evicted when either is reached), and names not seen for
+// Memory bounds: at most max_listed_ips addresses of allowlisted names (older than the window
+// are dropped when full, then new ones are counted, not kept), max_ips_per_name addresses (then
+// further ones are counted, not kept), max_ns_per_name NS names and addresses, 4 CNAME targets and
+// a 16-sample TTL ring per name; at most max_names names and max_total_ips addresses over all names
+// (the stalest eighth of the names is evicted when either is reached), and names not seen for
 // idle_evict are dropped by the periodic sweep that observe() runs as time advances.
 //
 // A drop hook (set_drop_hook) sees a name's state just before it loses data: before addresses
@@ -41,6 +42,9 @@ struct TrackerConfig {
   // Addresses held over all names: past it the stalest eighth of the names is dropped, as when
   // max_names is reached. With the defaults the tracker's worst case is about 1 GiB (docs/flux.md).
   std::size_t max_total_ips = 8'000'000;
+  // Addresses that answered for an allowlisted name (a pool server, a CDN edge), with their last
+  // sighting: a name whose addresses are mostly these shares a listed provider's servers.
+  std::size_t max_listed_ips = 1'000'000;
 };
 
 struct IpEntry {
@@ -69,8 +73,13 @@ struct NameState {
   std::uint64_t answers_total = 0;      // addresses summed over responses
   std::uint32_t first_answer_size = 0;  // distinct addresses in the first response
   std::uint32_t new_ips_after_first = 0;
-  std::uint32_t ips_dropped = 0;  // over max_ips_per_name
-  std::uint32_t ns_changes = 0;   // responses that brought an NS name not seen before
+  std::uint32_t ips_dropped = 0;    // over max_ips_per_name
+  std::uint32_t ns_changes = 0;     // responses that brought an NS name not seen before
+  std::uint32_t ns_responses = 0;   // responses that carried name-server addresses
+  std::uint32_t ns_new_events = 0;  // later such responses that brought a new NS address
+  std::uint32_t ns_min_ttl_s = UINT32_MAX;
+  std::uint64_t answer_nets_total = 0;  // distinct /24 (v4) or /48 (v6) per answer, summed
+  std::uint8_t listed = 0;              // 1: the name or a CNAME target is allowlisted
   std::uint32_t first_seen_s = 0;
   std::uint32_t last_seen_s = 0;
   std::uint32_t last_prune_s = 0;
@@ -84,6 +93,7 @@ struct TrackerStats {
   std::uint64_t names_evicted_idle = 0;
   std::uint64_t names_evicted_full = 0;
   std::uint64_t ips_dropped = 0;
+  std::uint64_t listed_ips_dropped = 0;  // over max_listed_ips
 };
 
 class Tracker {
@@ -97,6 +107,13 @@ class Tracker {
   // the tracker (find, features) but must not call observe() or evict_idle().
   using DropHook = std::function<void(const std::string& name, const NameState& s)>;
   void set_drop_hook(DropHook hook) { drop_hook_ = std::move(hook); }
+  // Says whether a name (or a CNAME target) is allowlisted; the addresses answered for such names
+  // are remembered (listed_last_seen). Unset: nothing is remembered.
+  using ListedFn = std::function<bool(std::string_view)>;
+  void set_listed(ListedFn fn) { listed_ = std::move(fn); }
+  // Unix seconds an address last answered for an allowlisted name, 0 if never (or forgotten).
+  std::uint32_t listed_last_seen(const IpAddress& ip) const;
+  std::size_t listed_ips() const { return listed_ips_.size(); }
 
   void observe(const Observation& obs);
   // Drops names idle for config.idle_evict; returns how many. observe() calls it as time passes.
@@ -133,11 +150,20 @@ class Tracker {
     }
   }
   void evict_stalest();
+  void remember_listed(const Observation& obs, NameState& s, std::uint32_t now_s);
+  struct IpHash {
+    std::size_t operator()(const IpAddress& ip) const;
+  };
+  struct IpEq {
+    bool operator()(const IpAddress& a, const IpAddress& b) const { return a.bytes == b.bytes; }
+  };
 
   TrackerConfig config_;
   const AsnSource* asn_;
   RegistrableFn registrable_;
   DropHook drop_hook_;
+  ListedFn listed_;
+  std::unordered_map<IpAddress, std::uint32_t, IpHash, IpEq> listed_ips_;
   std::unordered_map<std::string, NameState, Hash, std::equal_to<>> names_;
   TrackerStats stats_;
   std::uint32_t last_sweep_s_ = 0;

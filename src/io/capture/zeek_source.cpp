@@ -264,6 +264,7 @@ void ZeekReader::emit(double ts, std::string_view query, int qtype, int rcode, b
       continue;  // TXT strings, MX "10 host" and other rdata Zeek writes as text
     }
     if (qtype == dns::kTypeNs) {
+      obs_.ns_ttl_s = obs_.ns_names.empty() ? ttl_s : std::min(obs_.ns_ttl_s, ttl_s);
       obs_.ns_names.push_back(std::move(*name));
     } else if (obs_.cname_chain.size() < 16) {
       obs_.cname_ttl_s = obs_.cname_chain.empty() ? ttl_s : std::min(obs_.cname_ttl_s, ttl_s);

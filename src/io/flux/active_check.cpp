@@ -96,6 +96,7 @@ Result<CheckStats> active_check(const std::vector<std::string>& names, flux::Ing
       obs.qtype = dns::kTypeNs;
       for (const dns::Record& rec : ns_msg.records()) {
         if (rec.type == dns::kTypeNs && rec.section == dns::Section::Answer) {
+          obs.ns_ttl_s = obs.ns_names.empty() ? rec.ttl_s : std::min(obs.ns_ttl_s, rec.ttl_s);
           obs.ns_names.push_back(rec.target);
         }
       }
@@ -105,6 +106,7 @@ Result<CheckStats> active_check(const std::vector<std::string>& names, flux::Ing
           for (const dns::Record& rec : a_msg.records()) {
             if (rec.type == dns::kTypeA && rec.section == dns::Section::Answer) {
               obs.ns_addresses.push_back(rec.address);
+              obs.ns_ttl_s = std::min(obs.ns_ttl_s, rec.ttl_s);
             }
           }
         }
