@@ -37,7 +37,8 @@ std::uint32_t addr(std::uint32_t a, std::uint32_t b, std::uint32_t c, std::uint3
 
 class Gen {
  public:
-  Gen(std::uint64_t seed, double scale) : rng_(seed * 7919 + 17), scale_(scale) {}
+  Gen(std::uint64_t seed, double scale, const Variation& v)
+      : rng_(seed * 7919 + 17), scale_(scale), v_(v) {}
 
   std::uint64_t u(std::uint64_t lo, std::uint64_t hi) {
     return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng_);
@@ -47,6 +48,9 @@ class Gen {
   }
   double p() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
   int n(int base) { return std::max(1, static_cast<int>(base * scale_ * (0.7 + 0.6 * p()))); }
+  int n_flux(int base) {
+    return std::max(1, static_cast<int>(base * v_.flux_factor * scale_ * (0.7 + 0.6 * p())));
+  }
   template <class T>
   T pick(const std::vector<T>& v) {
     return v[u(0, v.size() - 1)];
@@ -79,6 +83,8 @@ class Gen {
             std::uint32_t ttl, const std::vector<std::string>& ns = {},
             const std::vector<std::uint32_t>& glue = {}, std::uint32_t ns_ttl = 0,
             const std::string& zone = {}) {
+    ttl = static_cast<std::uint32_t>(ttl * v_.ttl_factor);
+    ns_ttl = static_cast<std::uint32_t>(ns_ttl * v_.ttl_factor);
     dns::Builder b(++id_, qname, qtype);
     std::string owner = qname;
     for (const auto& c : cnames) {
@@ -296,6 +302,7 @@ class Gen {
  private:
   std::mt19937_64 rng_;
   double scale_;
+  Variation v_;
   std::uint16_t id_ = 0;
   Capture c_;
 };
@@ -304,7 +311,7 @@ class Gen {
 void quiet(Gen& g, Capture& c) {
   const auto vol = g.ntp_volunteers();
   Gen::FluxShape s;
-  for (int k = 0, n = g.n(600); k < n; ++k) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     const std::int64_t gap = g.i(1 * kHour, 24 * kHour);
     const std::int64_t active = g.i(20 * 60, 6 * kHour);
     g.flux_name((k % 2 ? "www." : "") + g.flux_domain(k), "flux-quiet", c.end_s - gap - active,
@@ -322,7 +329,7 @@ void seen_once(Gen& g, Capture& c) {
   const auto vol = g.ntp_volunteers();
   Gen::FluxShape s;
   s.lookups_lo = s.lookups_hi = 1;
-  for (int k = 0, n = g.n(600); k < n; ++k) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     s.k_lo = g.i(3, 6);  // some flux networks answer with 3-4 agents
     s.k_hi = g.i(s.k_lo, 12);
     g.flux_name(g.flux_domain(k), "flux-once", c.start_s, c.end_s, s);
@@ -341,7 +348,7 @@ void slow_flux(Gen& g, Capture& c) {
   s.join_per_lookup = 2;
   s.pool_lo = 20;
   s.pool_hi = 400;
-  for (int k = 0, n = g.n(600); k < n; ++k) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     g.flux_name(g.flux_domain(k), "flux-slow", c.start_s, c.end_s, s);
   }
   // Benign names shaped alike: small round robin (2-3 of 3-8 hosts at one hoster, TTL 30-60
@@ -375,7 +382,7 @@ void slow_flux(Gen& g, Capture& c) {
 // Double flux where only the NS set fluxes: a stable A at a hoster, name servers inside the
 // domain whose glue addresses are agents that change with every answer.
 void ns_flux(Gen& g, Capture& c) {
-  for (int k = 0, n = g.n(600); k < n; ++k) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     const std::string domain = g.flux_domain(k);
     const std::string name = k % 2 ? "www." + domain : domain;
     g.label(name, true, "flux-ns-only");
@@ -466,7 +473,7 @@ void ns_flux_minimal(Gen& g, Capture& c) {
       }
     }
   };
-  for (int k = 0, n = g.n(600); k < n; ++k) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     const std::string domain = g.flux_domain(k);
     zone(domain, k % 2 ? "www." + domain : domain, true);
   }
@@ -487,7 +494,7 @@ void small_botnet(Gen& g, Capture& c) {
   s.pool_lo = 6;
   s.pool_hi = 20;
   s.join_per_lookup = 1;
-  for (int k = 0, n = g.n(600); k < n; ++k) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     g.flux_name(g.flux_domain(k), "flux-small-botnet", c.start_s, c.end_s, s);
   }
   for (int k = 0, n = g.n(3000); k < n; ++k) {
@@ -594,8 +601,9 @@ const std::vector<std::string>& family_names() {
   return names;
 }
 
-Capture build_family(const std::string& family, std::uint64_t seed, double scale) {
-  Gen g(seed, scale);
+Capture build_family(const std::string& family, std::uint64_t seed, double scale,
+                     const Variation& variation) {
+  Gen g(seed, scale, variation);
   Capture& c = g.capture();
   c.start_s = kStart;
   const std::int64_t hours = family == "quiet" ? g.i(36, 54) : g.i(6, 24);

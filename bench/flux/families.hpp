@@ -43,7 +43,14 @@ class FamilyAsn final : public flux::AsnSource {
 };
 
 const std::vector<std::string>& family_names();
+// Departures from the generator's defaults, to check that results do not hang on them.
+struct Variation {
+  double ttl_factor = 1.0;   // every TTL (answers, NS, glue) multiplied by this
+  double flux_factor = 1.0;  // flux names per family multiplied by this (the flux:benign ratio)
+};
+
 // `scale` multiplies the name counts (1.0: 600 flux and 3,000 benign names in a mixed family).
-Capture build_family(const std::string& family, std::uint64_t seed, double scale);
+Capture build_family(const std::string& family, std::uint64_t seed, double scale,
+                     const Variation& variation = {});
 
 }  // namespace gf::families

@@ -1,7 +1,12 @@
 // gf_flux_families: the three flux scorers on scenario families built to break them (issue 12).
 //
 //   gf_flux_families [--seeds 1,2,3] [--scale 1.0] [--families quiet,seen-once,...]
-//                    [--allowlist data/flux-allowlist.txt] [--per-kind]
+//                    [--allowlist data/flux-allowlist.txt] [--per-kind] [--cv]
+//                    [--ttl-factor 1.0] [--flux-factor 1.0] [--show-misses N]
+//
+// --cv chooses the composite's threshold by leave-one-seed-out cross-validation (family_cv.hpp);
+// --ttl-factor and --flux-factor move the generator off its defaults (every TTL, the number of
+// flux names); --show-misses prints the best judgement of up to N misclassified names per mode.
 //
 // For each family and seed a labelled capture is generated (families.hpp), fed through the
 // production Ingest path into a Tracker with the default settings (window 6 h, idle eviction
@@ -132,6 +137,7 @@ int main(int argc, char** argv) {
   std::string allow_path = "data/flux-allowlist.txt";
   bool per_kind = false;
   bool cv = false;
+  families::Variation var;
   std::size_t show_misses = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
@@ -153,6 +159,10 @@ int main(int argc, char** argv) {
       for (auto s : split(v, ',')) {
         fams.emplace_back(s);
       }
+    } else if (k == "--ttl-factor") {
+      var.ttl_factor = std::stod(v);
+    } else if (k == "--flux-factor") {
+      var.flux_factor = std::stod(v);
     } else if (k == "--show-misses") {
       show_misses = std::stoul(v);
     } else if (k == "--allowlist") {
@@ -172,14 +182,15 @@ int main(int argc, char** argv) {
     allow = *flux::Allowlist::parse(*text);
   }
   const families::FamilyAsn asn;
-  fmt::print("# seeds {}, scale {}, allowlist {}\n", fmt::join(seeds, ","), scale, allow_path);
-  fmt::print("{:<11} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9}\n", "family", "scorer", "flux",
+  fmt::print("# seeds {}, scale {}, ttl factor {}, flux factor {}, allowlist {}\n",
+             fmt::join(seeds, ","), scale, var.ttl_factor, var.flux_factor, allow_path);
+  fmt::print("{:<15} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9}\n", "family", "scorer", "flux",
              "benign", "det+ASN", "FP+ASN", "det noASN", "FP noASN");
   families::ScoredSet scored;
   for (const auto& fam : fams) {
     Tally with[kScorers], without[kScorers];
     for (std::uint64_t seed : seeds) {
-      const auto c = families::build_family(fam, seed, scale);
+      const auto c = families::build_family(fam, seed, scale, var);
       auto& modes = scored[fam][seed];
       run(c, &asn, allow ? &*allow : nullptr, with, &modes[0]);
       run(c, nullptr, allow ? &*allow : nullptr, without, &modes[1]);
@@ -187,7 +198,7 @@ int main(int argc, char** argv) {
     for (int k = 0; k < kScorers; ++k) {
       const Tally& a = with[k];
       const Tally& b = without[k];
-      fmt::print("{:<11} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9}\n", fam, kScorerNames[k],
+      fmt::print("{:<15} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9}\n", fam, kScorerNames[k],
                  a.tp + a.fn, a.fp + a.tn, pct(a.tp, a.tp + a.fn, 2), pct(a.fp, a.fp + a.tn, 3),
                  pct(b.tp, b.tp + b.fn, 2), pct(b.fp, b.fp + b.tn, 3));
       if (per_kind) {

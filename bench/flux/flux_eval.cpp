@@ -154,8 +154,10 @@ int main(int argc, char** argv) {
           continue;
         }
         const auto v = flux::judge(flux::features(name, *s, from_unix(newest), tracker, &allow));
-        const auto v_noallow =
-            flux::judge(flux::features(name, *s, from_unix(newest), tracker, nullptr));
+        // Without the allowlist, and without what it teaches: the addresses of listed names.
+        auto f_noallow = flux::features(name, *s, from_unix(newest), tracker, nullptr);
+        f_noallow.listed_shared = 0;
+        const auto v_noallow = flux::judge(std::move(f_noallow));
         holz.add(label, v.holz.flux);
         naz.add(label, v.nazario.flux);
         comp.add(label, v.composite.flux);
