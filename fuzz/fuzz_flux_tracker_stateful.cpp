@@ -42,9 +42,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_ips_per_name = 24;
   cfg.max_ns_per_name = 4;
   cfg.max_total_ips = 100;
+  cfg.max_listed_ips = 10;
   static const EveryOtherAsn asn;
   Bytes in(data, size);
   gf::flux::Tracker tracker(cfg, in.next() % 2 ? &asn : nullptr, nullptr);
+  // Names under cdn.example (CNAME targets) and n1.example count as allowlisted.
+  tracker.set_listed(
+      [](std::string_view n) { return n.ends_with(".cdn.example") || n == "n1.example"; });
   gf::flux::VerdictMemoryConfig mcfg;
   mcfg.ttl = gf::Seconds(3000);
   mcfg.max_names = 8;
@@ -94,7 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (f.unique_ips != f.unique_v4 + f.unique_v6 || f.asns > f.unique_ips ||
             f.v4_slash24 > f.unique_v4 || f.v4_slash16 > f.v4_slash24 ||
             f.addresses.size() != f.unique_ips ||
-            (f.responses > 0 && f.ttl_min_s > f.ttl_median_s)) {
+            (f.responses > 0 && f.ttl_min_s > f.ttl_median_s) || f.listed_shared > f.unique_ips ||
+            f.answer_spread < 0 || f.answer_spread > 1 || f.reuse < 0 || f.reuse > 1 ||
+            f.ns_addresses > 2 * cfg.max_ns_per_name + 8 * cfg.max_ips_per_name) {
           std::abort();
         }
         (void)gf::flux::to_json(v, true);
@@ -111,7 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       memory.expire(gf::from_unix(now));
     }
-    if (memory.size() > mcfg.max_names) {
+    if (memory.size() > mcfg.max_names || tracker.listed_ips() > cfg.max_listed_ips) {
       std::abort();
     }
     memory.for_each(gf::from_unix(now), [&](const std::string&, const gf::flux::HeldVerdict& h) {
