@@ -4,7 +4,7 @@ BUILD_DIR := build/$(PRESET)
 CONFIG ?= etc/greyflux.toml
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps deps-test build run test bench bench-spamd fuzz fuzz-replay-sanitize clean format
+.PHONY: all deps deps-test build run test test-long bench bench-spamd fuzz fuzz-replay-sanitize clean format
 
 all: build
 
@@ -27,6 +27,11 @@ run: build
 test: deps-test build
 	$(MAKE) fuzz-replay-sanitize
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# Longer fault runs than `make test` has room for: 20 kill -9 under CPU contention (about 90 s on
+# the 2-core machine; `make test` runs 5 of them).
+test-long: deps-test build
+	python3 tests/reliability/kill9_contention_test.py $(BUILD_DIR)/greyflux --runs 20
 
 bench: build
 	bash scripts/deps.sh bench

@@ -12,14 +12,16 @@
 // "store failure" at once and tries again one interval later.
 //
 // The commit transaction itself (LMDB's page writes and fsync, the burst that used to preempt io
-// threads) runs at idle priority unless the writer fell behind (RoundPriority); everything that
-// holds the lock, and the chore, runs at normal priority, so a request never waits for a starved
-// lock holder. Without a writer thread (short-lived CLI use) flush() and stop() commit on the
-// calling thread.
+// threads) runs as SCHED_BATCH unless the writer fell behind (RoundPriority): a normal CPU share,
+// so it keeps the interval on a busy machine, without preempting io threads when it wakes.
+// Everything that holds the lock, and the chore, runs at normal priority. Without a writer thread
+// (short-lived CLI use) flush() and stop() commit on the calling thread.
 //
 // Threading: every member is safe from any thread; find(), pending_contains(), writable(),
 // stage() and counters() need
 // the lock from lock(), which also guards what the owner keeps beside it (its stats, rules).
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -30,8 +32,6 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
@@ -44,7 +44,7 @@ struct CommitCounters {
   std::uint64_t commits = 0;
   std::uint64_t commit_failures = 0;
   std::uint64_t records_written = 0;
-  std::uint64_t writer_promotions = 0;  // late rounds, whose commit ran at normal priority
+  std::uint64_t writer_promotions = 0;  // late rounds, whose commit ran as SCHED_OTHER
 };
 
 template <class Value>
@@ -175,7 +175,7 @@ class GroupCommit {
       lock.unlock();
       Result<void> ok;
       if (n > 0) {
-        ok = background_ ? priority.run_idle([&] { return commit_(committing_); })
+        ok = background_ ? priority.run_background([&] { return commit_(committing_); })
                          : commit_(committing_);
       }
       if (!stop && chore_ && std::chrono::steady_clock::now() >= next_chore) {

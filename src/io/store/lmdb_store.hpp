@@ -7,8 +7,8 @@
 // neither a request nor its latency waits for fsync. After kill -9 at most the writes of the
 // last interval are lost; LMDB's copy-on-write B-tree is never left corrupt.
 // The writer thread (io/store/group_commit.hpp, shared with LmdbKv) also runs the incremental
-// expiry sweep between commits. It runs at idle priority (never preempting a request) unless it
-// falls behind.
+// expiry sweep between commits. Its commits run as SCHED_BATCH (a normal CPU share, no wake-up
+// preemption of io threads) unless it falls behind.
 //
 // Threading: get/put/erase/scan are safe from any thread. Other processes (the admin CLI when
 // the daemon is down) may open the same environment; LMDB serialises writers between them.
@@ -31,7 +31,7 @@ struct LmdbOptions {
   Millis commit_interval{100};
   bool sync = true;                  // fsync each commit (off only for tests on throwaway data)
   std::size_t expire_budget = 2000;  // records examined per sweep step
-  bool background_writer = true;     // commits at idle priority unless the writer falls behind
+  bool background_writer = true;     // commits as SCHED_BATCH unless the writer falls behind
 };
 
 struct StoreStats : CommitCounters, DbUsage {

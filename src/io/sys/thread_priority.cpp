@@ -9,7 +9,7 @@ bool ThreadPriority::set_background(bool background) {
     return true;
   }
   sched_param param{};
-  if (::sched_setscheduler(0, background ? SCHED_IDLE : SCHED_OTHER, &param) != 0) {
+  if (::sched_setscheduler(0, background ? SCHED_BATCH : SCHED_OTHER, &param) != 0) {
     return false;
   }
   background_ = background;

@@ -1,18 +1,22 @@
 #pragma once
-// Scheduling class of the calling thread, for background work that must never delay a request.
+// Scheduling class of the calling thread, for background work that must not delay a request.
 //
-// Work at idle priority (SCHED_IDLE) runs only on a core no request-serving thread wants, so its
-// bursts (a group commit) cannot preempt an io thread and show up as a latency tail. Work that
-// must still keep up (at most one commit interval of writes may be lost) runs at normal priority
-// when its thread notices it has fallen behind.
+// Background work (a group commit) runs as SCHED_BATCH at the thread's nice value: the same CPU
+// share as any normal thread, so it keeps up while other processes saturate the cores, but the
+// scheduler treats it as CPU-bound, so its wake-ups do not preempt a running io thread. Work that
+// has fallen behind runs as SCHED_OTHER. Not SCHED_IDLE: its weight (3 against 1,024) starves a
+// commit already started whenever other processes keep the cores busy (kill -9 then lost seconds
+// of acknowledged writes), and leaving SCHED_IDLE needs CAP_SYS_NICE or RLIMIT_NICE >= 20, so an
+// unprivileged daemon could never get back to normal. SCHED_BATCH <-> SCHED_OTHER at the same
+// nice value needs no privilege.
 #include <chrono>
 
 namespace gf::io {
 
 class ThreadPriority {
  public:
-  // True: SCHED_IDLE; false: SCHED_OTHER. Returns whether the thread now has that class (an
-  // unprivileged thread may always make itself less important and undo it on Linux).
+  // True: SCHED_BATCH; false: SCHED_OTHER (the nice value is kept). Returns whether the thread
+  // now has that class; both directions work without privilege on Linux.
   bool set_background(bool background);
   bool background() const { return background_; }
 
@@ -21,10 +25,9 @@ class ThreadPriority {
 };
 
 // For a writer thread that runs a round (a group commit) every `interval`. The round's heavy
-// part runs at idle priority through run_idle(), unless the round started more than two
-// intervals after the previous one (the cores are saturated; the writer must catch up).
-// Only lock-free work may go through run_idle(): a starved idle thread holding a lock that an
-// io thread waits for would stall requests for as long as other work keeps the cores busy.
+// part runs as background work through run_background(), unless the round started more than two
+// intervals after the previous one (the writer must catch up). Only lock-free work should go
+// through run_background(): a lock holder that is not woken promptly delays every waiter.
 class RoundPriority {
  public:
   using Clock = std::chrono::steady_clock;
@@ -34,9 +37,9 @@ class RoundPriority {
   bool begin_round() { return begin_round(Clock::now()); }
   // The same with the time given (tests pass simulated time instead of sleeping).
   bool begin_round(Clock::time_point now);
-  // Runs `work` at idle priority unless the round is late; normal priority again afterwards.
+  // Runs `work` as background work unless the round is late; normal priority again afterwards.
   template <class Work>
-  decltype(auto) run_idle(Work&& work) {
+  decltype(auto) run_background(Work&& work) {
     struct Restore {
       ThreadPriority& p;
       ~Restore() { p.set_background(false); }
