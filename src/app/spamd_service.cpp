@@ -103,6 +103,12 @@ void SpamdService::reload(const Values& v) {
     std::unique_lock lock(mu_);
     scanner_.set_required_score(*r);
   }
+  for (const std::string_view symbol : spamd::kBayesSymbols) {
+    if (auto w = spamd_score(v, bayes_setting(symbol))) {
+      std::unique_lock lock(mu_);
+      scanner_.set_weight(symbol, *w);
+    }
+  }
 }
 
 io::FrameResult SpamdService::on_frame(std::string& in, std::string& out, const std::string& peer) {

@@ -24,6 +24,14 @@ Result<classify::Engine> parse_engine(const std::string& e) {
 
 }  // namespace
 
+std::string bayes_setting(std::string_view symbol) {
+  std::string name = "spamd.";
+  for (const char c : symbol) {
+    name += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return name;
+}
+
 Result<double> spamd_score(const Values& v, std::string_view name) {
   // SpamAssassin's scores are single or double digits; GTUBE alone is 1000.
   return number_setting(v, name, -1000.0, 10000.0);
@@ -46,6 +54,11 @@ Result<void> validate_spamd(const Values& v) {
   if (*rej < *req) {
     return fail(Errc::Config, "spamd.reject_score: must not be below spamd.required_score");
   }
+  for (const std::string_view symbol : spamd::kBayesSymbols) {
+    if (auto w = spamd_score(v, bayes_setting(symbol)); !w) {
+      return tl::unexpected(w.error());
+    }
+  }
   if (auto e = parse_engine(v.str("spamd.engine")); !e) {
     return tl::unexpected(e.error());
   }
@@ -66,6 +79,11 @@ spamd::ScannerOptions spamd_scanner_options(const Values& v) {
   const auto required = spamd_score(v, "spamd.required_score");
   GF_CHECK_OK(required, "spamd.required_score passed validate_spamd");
   opts.required_score = *required;
+  for (const std::string_view symbol : spamd::kBayesSymbols) {
+    const auto w = spamd_score(v, bayes_setting(symbol));
+    GF_CHECK_OK(w, "spamd.bayes_* passed validate_spamd");
+    opts.weights[std::string(symbol)] = *w;
+  }
   return opts;
 }
 

@@ -15,10 +15,14 @@ namespace gf::app {
 // Checks the [spamd] settings (listen addresses, thresholds, engine, limits).
 [[nodiscard]] Result<void> validate_spamd(const Values& v);
 
-// spamd.required_score or spamd.reject_score: -1000 .. 10000.
+// A score setting (required_score, reject_score, bayes_*): -1000 .. 10000.
 [[nodiscard]] Result<double> spamd_score(const Values& v, std::string_view name);
 
-// Engine and required_score over the defaults (the rest is not configurable).
+// "spamd.bayes_60" for "BAYES_60": the setting that holds a BAYES symbol's points.
+[[nodiscard]] std::string bayes_setting(std::string_view symbol);
+
+// Engine, required_score and the BAYES_* points over the defaults (the rest is not
+// configurable).
 [[nodiscard]] spamd::ScannerOptions spamd_scanner_options(const Values& v);
 
 // reject_score; spamd and /checkv2 can only say "reject" above it.

@@ -70,6 +70,11 @@ double FisherModel::token_probability(FeatureId id) const {
   double ham_ratio =
       it->second.ham / static_cast<double>(std::max<std::uint64_t>(ham_messages_, 1));
   double n = static_cast<double>(it->second.spam) + it->second.ham;
+  if (options_.balanced_strength) {
+    const double rarer =
+        static_cast<double>(std::max<std::uint64_t>(std::min(spam_messages_, ham_messages_), 1));
+    n = (spam_ratio + ham_ratio) * rarer;
+  }
   double p = spam_ratio / (spam_ratio + ham_ratio);
   return (options_.robs * options_.robx + n * p) / (options_.robs + n);
 }

@@ -29,6 +29,10 @@ struct FisherOptions {
   double robx = 0.5;             // prior probability of an unseen token (Robinson's x)
   double min_dev = 0.1;          // ignore tokens whose f(w) is closer than this to 0.5
   std::uint32_t max_tokens = 0;  // use only the most extreme N tokens (SpamBayes); 0 = all
+  // Robinson's n in units of the rarer class: n = s * m / Ns + h * m / Nh, m = min(Ns, Nh), the
+  // evidence a token would carry had both classes been learned as often as the rarer one. A
+  // scoring setting, not stored with the model (deserialize() leaves it false).
+  bool balanced_strength = false;
 };
 
 class FisherModel {
@@ -50,6 +54,7 @@ class FisherModel {
   [[nodiscard]] static Result<FisherModel> deserialize(std::string_view bytes);
 
   [[nodiscard]] const FisherOptions& options() const { return options_; }
+  void set_balanced_strength(bool on) { options_.balanced_strength = on; }
   [[nodiscard]] std::uint64_t spam_messages() const { return spam_messages_; }
   [[nodiscard]] std::uint64_t ham_messages() const { return ham_messages_; }
   [[nodiscard]] std::size_t features() const { return counts_.size(); }

@@ -108,12 +108,14 @@ double LogisticModel::score(const FeatureVector& features) const {
   return sigmoid(bias_ + (sum[0] * scale[0] + sum[1] * scale[1]));
 }
 
-void LogisticModel::train(const FeatureVector& features, bool is_spam, double weight) {
+void LogisticModel::train(const FeatureVector& features, bool is_spam, double weight,
+                          double offset) {
   ++examples_;
   auto ts = terms(features);
-  double p = sigmoid(margin(ts));
+  const double z = margin(ts);
+  double p = sigmoid(z);
   double y = is_spam ? 1.0 : 0.0;
-  if (options_.confident > 0.0 && std::abs(p - y) <= options_.confident) {
+  if (options_.confident > 0.0 && std::abs(sigmoid(z + offset) - y) <= options_.confident) {
     return;
   }
   ++updates_;

@@ -44,7 +44,11 @@ class LogisticModel {
 
   // `weight` scales this example's gradient (class weighting: a rarely trained class gets
   // steps as large as if it were as common as the other); 1 is the plain log loss.
-  void train(const FeatureVector& features, bool is_spam, double weight = 1.0);
+  // `offset` is added to the margin for the train-on-error test only: the example is skipped
+  // when sigmoid(margin + offset) is within `confident` of its label, so a caller that scores
+  // with a shifted margin (the mail scanner takes the training class ratio out) trains on error
+  // on the scale it decides on. The gradient is the plain log loss's, without the offset.
+  void train(const FeatureVector& features, bool is_spam, double weight = 1.0, double offset = 0.0);
   // Probability of spam in [0, 1].
   [[nodiscard]] double score(const FeatureVector& features) const;
   // The n features with the largest |weight * value|, largest first; positive means spam.

@@ -70,6 +70,13 @@ struct ScannerOptions {
   // it to equal class priors whatever the training ratio; 0 = off (the model's own prior).
   // A scoring setting, not stored with the model: a loaded model takes the caller's.
   double ratio_shift = 0.0;
+  // With ratio_shift and the logistic model's train-on-error margin: the margin test is made on
+  // the corrected scale (the logistic log-odds minus ratio_shift * ln(n_spam / n_ham)), so a
+  // model taught 50 spams to a ham keeps learning a spam until it scores as spam after the
+  // correction, not merely at the training ratio's prior. Measured and off by default: the
+  // extra steps all push the intercept towards the common class, and the lopsided ranking got
+  // worse (docs/mail-scanner.md); kept for `GF_EVAL_SWEEP=ctoe`.
+  bool corrected_train_on_error = false;
   std::uint64_t min_learned = 10;  // BAYES symbols need this many spam and ham learned
   std::uint32_t spam_uri_min = 2;  // spam messages that must carry a domain to list it
   std::size_t max_spam_uris = 200000;
@@ -80,6 +87,12 @@ struct ScannerOptions {
 };
 
 [[nodiscard]] ScannerOptions default_scanner_options();
+
+// The model's probability bands, highest first (SpamAssassin's 23_bayes.cf names); their weights
+// are the settings spamd.bayes_00 .. spamd.bayes_999.
+inline constexpr std::string_view kBayesSymbols[] = {
+    "BAYES_999", "BAYES_99", "BAYES_95", "BAYES_80", "BAYES_60",
+    "BAYES_50",  "BAYES_40", "BAYES_20", "BAYES_05", "BAYES_00"};
 
 // Readable feature names of a message (tests, explanations); features() hashes them.
 [[nodiscard]] classify::FeatureVector mail_features(const mime::Message& m,
@@ -128,6 +141,7 @@ class Scanner {
   [[nodiscard]] const ScannerOptions& options() const { return options_; }
   // Runtime settings (threshold, weights) may change on reload without retraining.
   void set_required_score(double r) { options_.required_score = r; }
+  void set_weight(std::string_view symbol, double w) { options_.weights[std::string(symbol)] = w; }
 
   // Model, counts and spam-URI list in one versioned, checksummed blob. deserialize() takes the
   // caller's options for everything that is not learned (threshold, weights, limits).
@@ -142,6 +156,8 @@ class Scanner {
   [[nodiscard]] double model_score(const classify::FeatureVector& f) const;
   [[nodiscard]] double logistic_score(const classify::FeatureVector& f) const;
   [[nodiscard]] double class_weight(bool is_spam) const;
+  // ln(n_spam / n_ham) learned so far times ratio_shift; 0 until both classes are learned.
+  [[nodiscard]] double ratio_log_odds() const;
   [[nodiscard]] double weight(std::string_view name) const;
   void add_symbol(Analysis& a, std::string name, std::string description) const;
   void count_uris(const std::vector<std::string>& domains, bool is_spam, int delta);

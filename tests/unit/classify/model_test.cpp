@@ -83,6 +83,27 @@ TEST(Logistic, TrainOnErrorSkipsConfidentExamples) {
   EXPECT_LT(model.updates(), model.examples());
 }
 
+TEST(Logistic, OffsetMovesOnlyTheTrainOnErrorTest) {
+  LogisticOptions o;
+  o.confident = 0.1;
+  const auto f = tokenize("cheap followers");
+  LogisticModel plain(o);
+  plain.train(f, true);
+  EXPECT_EQ(plain.updates(), 1U);  // untrained: 0.5 is far from the label
+  // On the caller's shifted scale the untrained model already says 0.993: nothing to learn.
+  LogisticModel shifted(o);
+  shifted.train(f, true, 1.0, 5.0);
+  EXPECT_EQ(shifted.updates(), 0U);
+  EXPECT_DOUBLE_EQ(shifted.score(f), 0.5);
+  // A shift the other way keeps training an example the unshifted test would skip.
+  LogisticModel keen(o);
+  for (int i = 0; i < 50; ++i) {
+    keen.train(f, true, 1.0, -3.0);
+  }
+  EXPECT_EQ(keen.updates(), 50U);
+  EXPECT_GT(keen.score(f), 0.9);
+}
+
 TEST(Logistic, TopContributionsNameTheSpamWords) {
   LogisticModel model;
   train_toy(model, 3);
@@ -116,6 +137,39 @@ TEST(Fisher, TopContributionsHaveTheRightSign) {
   auto top = model.top_contributions(tokenize("the beautiful video"), 1);
   ASSERT_EQ(top.size(), 1U);
   EXPECT_LT(top[0].weight, 0.0);
+}
+
+// 200 spams to 5 hams: "video" is in 20 spams and no ham, "song" in every ham.
+void train_lopsided(FisherModel& model) {
+  for (int i = 0; i < 200; ++i) {
+    model.train(tokenize(i % 10 == 0 ? "cheap followers video" : "cheap followers click"), true);
+  }
+  for (int i = 0; i < 5; ++i) {
+    model.train(tokenize("beautiful song chorus"), false);
+  }
+}
+
+TEST(Fisher, BalancedStrengthCountsEvidenceInUnitsOfTheRarerClass) {
+  // Not seen in 5 hams is weak evidence when it was seen in 1 of 10 spams: as if each class had
+  // been learned 5 times, "video" was seen in half a spam, not in 20.
+  FisherModel plain;
+  train_lopsided(plain);
+  FisherOptions o;
+  o.balanced_strength = true;
+  FisherModel balanced(o);
+  train_lopsided(balanced);
+  const auto ham = tokenize("video song");
+  EXPECT_LT(balanced.score(ham), plain.score(ham));
+  EXPECT_LT(balanced.score(ham), 0.5);
+  EXPECT_GT(balanced.score(tokenize("cheap click")), 0.9);  // the spam words stay spam
+  // Equal class counts: the same n, the same scores.
+  FisherModel even;
+  FisherModel even_balanced(o);
+  train_toy(even, 1);
+  train_toy(even_balanced, 1);
+  for (const char* text : {"the cheap video", "my beautiful song", "free chorus"}) {
+    EXPECT_DOUBLE_EQ(even.score(tokenize(text)), even_balanced.score(tokenize(text))) << text;
+  }
 }
 
 TEST(Fisher, ForgetUndoesTrain) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/spamd_settings.hpp"
 #include "core/spamd/scanner.hpp"
 
 namespace gf::app {
@@ -115,6 +116,29 @@ TEST_F(MailCli, LearnWritesTheModelThatClassifyThenUses) {
   const std::string line = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(rc, 0) << line;
   EXPECT_NE(line.find("BAYES_"), std::string::npos) << line;
+}
+
+// The BAYES_* points are settings: their defaults are the scanner's, and a config can move them.
+TEST(SpamdSettings, BayesPointsAreSettingsWithTheScannersDefaults) {
+  const Values defaults;
+  ASSERT_TRUE(validate_spamd(defaults).has_value());
+  const spamd::ScannerOptions built = spamd::default_scanner_options();
+  const spamd::ScannerOptions configured = spamd_scanner_options(defaults);
+  for (const std::string_view symbol : spamd::kBayesSymbols) {
+    ASSERT_NE(find_setting(bayes_setting(symbol)), nullptr) << symbol;
+    EXPECT_EQ(configured.weights.at(std::string(symbol)), built.weights.at(std::string(symbol)))
+        << symbol;
+  }
+  EXPECT_EQ(bayes_setting("BAYES_999"), "spamd.bayes_999");
+
+  Values v;
+  v.set("spamd.bayes_60", std::string("5.0"));
+  ASSERT_TRUE(validate_spamd(v).has_value());
+  EXPECT_EQ(spamd_scanner_options(v).weights.at("BAYES_60"), 5.0);
+  v.set("spamd.bayes_60", std::string("five"));
+  auto bad = validate_spamd(v);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("spamd.bayes_60"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/spamd/evaluate.hpp"
 #include "core/spamd/protocol.hpp"
 #include "sample_mail.hpp"
 
@@ -119,6 +120,41 @@ TEST(Scanner, RatioShiftLeavesABalancedModelAlone) {
   }
   const mime::Message m = mime::parse_message(ham_mail(77));
   EXPECT_NEAR(plain.probability(m), shifted.probability(m), 1e-12);
+}
+
+// The reverse: 600 ham to 12 spam (users who only ever mark ham, or a site that imported its
+// archive as ham). Balanced ham stays ham and the few spams learned are enough to rank spam high.
+TEST(Scanner, HamHeavyTrainingDoesNotFlagHamAndStillRanksSpam) {
+  Scanner s;
+  for (int i = 0; i < 600; ++i) {
+    s.learn(mime::parse_message(ham_mail(i)), false);
+    if (i % 50 == 0) {
+      s.learn(mime::parse_message(spam_mail(i)), true);
+    }
+  }
+  ASSERT_EQ(s.spam_learned(), 12U);
+  const Analysis ham = s.scan(mime::parse_message(ham_mail(9999)));
+  const Analysis spam = s.scan(mime::parse_message(spam_mail(9999)));
+  EXPECT_FALSE(ham.is_spam) << ham.score << " p=" << ham.p_spam;
+  EXPECT_LT(ham.p_spam, 0.8);  // not BAYES_80, and below (see the note in docs: ~0.6 here)
+  EXPECT_GT(spam.p_spam, ham.p_spam + 0.3) << ham.p_spam;
+  EXPECT_GT(spam.p_spam, 0.8) << symbol_list(spam);
+  EXPECT_TRUE(spam.is_spam) << spam.score << " " << symbol_list(spam);
+}
+
+// A spam-heavy model has seen most words in spam only: a ham that uses a few of them next to
+// its own words is judged on weak evidence, not on "never seen in the 12 hams".
+TEST(Scanner, BalancedStrengthWeakensSpamOnlyWordsOfASpamHeavyModel) {
+  ScannerOptions plain = default_scanner_options();
+  plain.fisher.balanced_strength = false;
+  const mime::Message ham = mime::parse_message(
+      "From: Carol <carol@university.example.edu>\nSubject: Meeting notes\n\nHi team, the "
+      "seminar on compilers won a prize; click the notes for the parser design.\n");
+  const double p_plain = trained_lopsided(plain).probability(ham);
+  const Scanner balanced = trained_lopsided(default_scanner_options());
+  const double p_balanced = balanced.probability(ham);
+  EXPECT_LT(p_balanced, p_plain);
+  EXPECT_FALSE(balanced.scan(ham).is_spam) << p_balanced;
 }
 
 TEST(Scanner, ClassWeightStepsTheRareClassHarder) {
