@@ -166,25 +166,24 @@ def main():
     # greyflux on one core, bogofilter on the other.
     worker = threading.Thread(target=gf_all)
     worker.start()
-    bogo = {}
+    splits = bogo_splits(rows, shapes)
+    scores = {}
     if not args.no_bogofilter:
-        for name, train, test in bogo_splits(rows, shapes):
-            bogo.setdefault(name, []).extend(bogofilter_scores(train, test))
+        for name, train, test in splits:  # the 5 folds pool into one "5-fold" row
+            scores.setdefault(name, []).extend(bogofilter_scores(train, test))
     worker.join()
+    bogo = {name: bogo_result(s) for name, s in scores.items()}
     print(f"{'split':<20} {'ham':>5} {'spam':>5}   {'greyflux FP':>13} {'FN':>13} {'1-AUC':>7}   "
           f"{'bogofilter@0.5 FP':>17} {'FN':>13}   {'@0.99 FP':>13} {'FN':>13} {'1-AUC':>7}")
-    for name, _, _ in bogo_splits(rows, shapes):
-        if name in bogo and isinstance(bogo[name], list):
-            bogo[name] = bogo_result(bogo[name])
-    names = list(dict.fromkeys(n for n, _, _ in bogo_splits(rows, shapes)))
-    for name in names:
+    for name in dict.fromkeys(n for n, _, _ in splits):
         g = gf.get(name)
         b = bogo.get(name)
         line = f"{name:<20} "
         ref = g or b
         line += f"{ref['ham']:5d} {ref['spam']:5d}   " if ref else f"{'':5} {'':5}   "
         if g:
-            line += f"{pct(g['fp'], g['ham']):>13} {pct(g['fn'], g['spam']):>13} {g['auc']:6.3f}%   "
+            line += (f"{pct(g['fp'], g['ham']):>13} {pct(g['fn'], g['spam']):>13} "
+                     f"{g['auc']:6.3f}%   ")
         else:
             line += f"{'-':>13} {'-':>13} {'-':>7}   "
         if b:
