@@ -19,7 +19,7 @@ build_pkgs=(
   # allocator of the daemon binary
   libjemalloc-dev
 )
-test_pkgs=(postfix swaks procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
+test_pkgs=(postfix swaks miltertest procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
   spamassassin
   # Redis store tests start Debian's redis-server on loopback (redis-tools comes with it)
   redis-server

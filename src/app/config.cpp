@@ -6,6 +6,7 @@
 
 #include "app/akismet_service.hpp"
 #include "app/greylist_settings.hpp"
+#include "app/milter_service.hpp"
 #include "app/paths.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/redis_url.hpp"
@@ -164,7 +165,10 @@ Result<void> validate(const Values& v) {
       !t) {
     return tl::unexpected(t.error());
   }
-  return validate_spamd(v);
+  if (auto ok = validate_spamd(v); !ok) {
+    return ok;
+  }
+  return validate_milter(v);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
 #include "app/front_doors.hpp"
+#include "app/milter_service.hpp"
 #include "app/paths.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
@@ -148,6 +149,7 @@ Result<void> Daemon::open_doors() {
   io::IoPool* pool = pool_.get();
   const ConnectionContext contexts = [pool]() -> asio::io_context& { return pool->next(); };
   spamd_ = std::make_unique<SpamdRuntime>();
+  milter_ = std::make_unique<MilterRuntime>();
 
   policy_ = std::make_unique<PolicyDoor>(ioc, contexts, v, *engine_);
   auto http = HttpDoor::open(ioc, contexts, v, *spamd_, flux_.get());
@@ -155,8 +157,8 @@ Result<void> Daemon::open_doors() {
     return tl::unexpected(http.error());
   }
   http_ = std::move(*http);
-  admin_ =
-      std::make_unique<AdminDoor>(ioc, v, *engine_, *policy_, http_ ? &http_->comments() : nullptr);
+  admin_ = std::make_unique<AdminDoor>(ioc, v, *engine_, *policy_,
+                                       http_ ? &http_->comments() : nullptr, milter_.get());
 
   if (auto ok = policy_->start(); !ok) {
     return ok;
@@ -174,6 +176,9 @@ Result<void> Daemon::open_doors() {
     mail_flux = [fs] { return fs->index(); };  // URI_FLUX from the live detector
   }
   if (auto ok = spamd_->start(ioc, contexts, v, std::move(mail_flux)); !ok) {
+    return ok;
+  }
+  if (auto ok = milter_->start(ioc, contexts, v, *engine_, spamd_->service()); !ok) {
     return ok;
   }
 
@@ -215,6 +220,7 @@ void Daemon::reload() {
   log_whitelist_warnings(w);
   engine_->set_policy(*pol);
   spamd_->reload(*fresh);
+  milter_->reload(*fresh);
   spdlog::set_level(spdlog::level::from_str(fresh->str("log.level")));
   for (const SettingDef& d : settings_table()) {
     if (!d.reloadable && fresh->get(d.name) != values_->get(d.name)) {
@@ -234,6 +240,7 @@ void Daemon::drain(int sig) {
   }
   admin_->drain();
   spamd_->drain();
+  milter_->drain();
   // Connections get a few seconds to finish; then the loop is stopped regardless.
   hard_stop_ = std::thread([this] {
     std::unique_lock lock(done_mu_);

@@ -1,9 +1,9 @@
 #pragma once
 // `greyflux serve`: the Daemon loads the config, opens the services (greylist engine, fast-flux
 // collectors) and starts the front doors (front_doors.hpp: policy, HTTP, admin; the spamd door
-// in spamd_service.hpp), then serves until a signal. SIGHUP reloads the reloadable settings
-// (an error keeps the old config); SIGTERM/SIGINT drain every door and exit 0, stopping the
-// loop regardless after 5 s.
+// in spamd_service.hpp, the milter door in milter_service.hpp), then serves until a signal. SIGHUP
+// reloads the reloadable settings (an error keeps the old config); SIGTERM/SIGINT drain every door
+// and exit 0, stopping the loop regardless after 5 s.
 //
 // Errors: start() returns the first start-up failure (config, log, state directory, store,
 // flux source, a listener that cannot bind); serve() turns it into the one fatal exit: one
@@ -31,6 +31,7 @@ class AdminDoor;
 class Engine;
 class FluxService;
 class HttpDoor;
+class MilterRuntime;
 class PolicyDoor;
 class SpamdRuntime;
 class Values;
@@ -69,7 +70,8 @@ class Daemon {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<FluxService> flux_;  // null unless a [flux] source is configured
   std::unique_ptr<io::IoPool> pool_;
-  std::unique_ptr<SpamdRuntime> spamd_;  // the spamd door; idle unless spamd.listen is set
+  std::unique_ptr<SpamdRuntime> spamd_;    // the spamd door; idle unless spamd.listen is set
+  std::unique_ptr<MilterRuntime> milter_;  // the milter door; idle unless milter.listen is set
   std::unique_ptr<PolicyDoor> policy_;
   std::unique_ptr<HttpDoor> http_;  // null when http.listen is empty
   std::unique_ptr<AdminDoor> admin_;

@@ -121,6 +121,10 @@ greylist::Decision Engine::check(const policy::Request& req, TimePoint now) {
   return d;
 }
 
+greylist::Decision Engine::check_client(std::string_view address, std::string_view client_name) {
+  return greylist_->check_client(address, client_name);
+}
+
 void Engine::set_flux_agents(greylist::FluxAgentFn is_agent) {
   greylist_->set_flux_agents(std::move(is_agent));
 }

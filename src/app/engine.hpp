@@ -40,6 +40,8 @@ class Engine {
   ~Engine();
 
   greylist::Decision check(const policy::Request& req, TimePoint now);
+  // The client alone (the milter's connect step): whitelists and the flux-agent rule.
+  greylist::Decision check_client(std::string_view address, std::string_view client_name);
   void set_policy(std::shared_ptr<const greylist::Policy> policy);
   // The fast-flux detector's agent test (greylist.flux_agents); call before serving.
   void set_flux_agents(greylist::FluxAgentFn is_agent);

@@ -8,6 +8,7 @@
 #include "app/akismet_service.hpp"
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
+#include "app/milter_service.hpp"
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
 #include "core/admin/command.hpp"
@@ -190,10 +191,12 @@ void HttpDoor::drain() {
 // --- admin ----------------------------------------------------------------------------------
 
 AdminDoor::AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine,
-                     const PolicyDoor& policy, AkismetService* comments)
+                     const PolicyDoor& policy, AkismetService* comments,
+                     const MilterRuntime* milter)
     : engine_(engine),
       policy_(policy),
       comments_(comments),
+      milter_(milter),
       server_(ioc, admin_options(v), [this](std::string& in, std::string& out, const std::string&) {
         return on_frame(in, out);
       }) {}
@@ -215,6 +218,9 @@ io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
   out = engine_.admin(*cmd, &policy_.stats());
   if (comments_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
     out += comments_->stats_text();
+  }
+  if (milter_ != nullptr && trim_ws(line) == "stats" && out.starts_with("ok\n")) {
+    out += milter_->stats_text();
   }
   return {io::FrameStatus::Close, ""};
 }

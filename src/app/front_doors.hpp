@@ -33,6 +33,7 @@ namespace gf::app {
 class AkismetService;
 class Engine;
 class FluxService;
+class MilterRuntime;
 class SpamdRuntime;
 class Values;
 
@@ -94,9 +95,10 @@ class HttpDoor {
 // connection -> Engine::admin (plus the comment API's counters for `stats`), the reply, close.
 class AdminDoor {
  public:
-  // `policy` gives `stats` its connection counters; `comments` may be null (no [http]).
+  // `policy` gives `stats` its connection counters; `comments` may be null (no [http]), and
+  // `milter` (may be null) adds the milter's counters.
   AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine, const PolicyDoor& policy,
-            AkismetService* comments);
+            AkismetService* comments, const MilterRuntime* milter = nullptr);
   [[nodiscard]] Result<void> start() { return server_.start(); }
   void drain() { server_.drain(); }
 
@@ -106,6 +108,7 @@ class AdminDoor {
   Engine& engine_;
   const PolicyDoor& policy_;
   AkismetService* comments_;
+  const MilterRuntime* milter_;
   io::LineServer server_;  // last: its callback uses the members above
 };
 

@@ -88,6 +88,10 @@ const std::vector<SettingDef>& settings_table() {
       {"greylist.header", T::String, "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d",
        true, "header prepended on the first pass: %t seconds, %v version, %h host, %d date"},
       {"greylist.hostname", T::String, "", true, "host name in the header; empty = this host"},
+      {"greylist.mode", T::String, "always", true,
+       "how the milter greylists: \"always\" = every new triplet at RCPT, as the policy server; "
+       "\"suspicious\" = only messages scoring in [milter.grey_min, milter.grey_max), at end "
+       "of message; \"off\". The policy server always greylists"},
       {"http.listen", T::StringList, "[\"127.0.0.1:8080\"]", false,
        "Akismet-compatible comment API listeners: \"HOST:PORT\" or \"[::1]:PORT\"; [] = off"},
       {"http.max_body", T::Size, "2MiB", false,
@@ -178,6 +182,31 @@ const std::vector<SettingDef>& settings_table() {
        "open spamd connections at most; further ones are closed at once"},
       {"spamd.save_interval", T::Duration, "60s", false,
        "save the learned mail model this often when it changed (and at shutdown)"},
+      {"milter.listen", T::StringList, "[]", false,
+       "milter listeners for Postfix smtpd_milters / Sendmail INPUT_MAIL_FILTER: "
+       "\"127.0.0.1:11332\", \"[::1]:11332\" or \"unix:PATH\"; empty = off. Uses the mail "
+       "scanner ([spamd] model and scores) and the greylist store (docs/milter.md)"},
+      {"milter.timeout", T::Duration, "10m", false,
+       "close a milter connection that sends nothing for this long"},
+      {"milter.max_connections", T::Integer, "1000", false,
+       "open milter connections at most; further ones are closed at once"},
+      {"milter.max_packet", T::Size, "1MiB", false,
+       "largest milter packet; a longer one closes that connection (Postfix sends <= 64 KiB)"},
+      {"milter.max_message", T::Size, "64MiB", false,
+       "largest message (envelope, headers, body); bigger is refused with 552 5.3.4"},
+      {"milter.max_scan", T::Size, "10MiB", true,
+       "messages up to this size are kept and scanned; bigger ones pass unscanned (counted)"},
+      {"milter.over_reject", T::String, "reject", true,
+       "at or over spamd.reject_score: \"reject\" (550 5.7.1), \"quarantine\" (Postfix hold "
+       "queue, with the X-Spam headers) or \"discard\""},
+      {"milter.on_failure", T::String, "accept", true,
+       "when the scanner or the greylist store fails: \"accept\" (let the mail through) or "
+       "\"tempfail\" (451 4.3.0); counted either way"},
+      {"milter.grey_min", T::String, "2.0", true,
+       "greylist.mode = \"suspicious\": a message scoring at least this (and under "
+       "milter.grey_max) is greylisted at end of message"},
+      {"milter.grey_max", T::String, "15.0", true,
+       "upper end (excluded) of the suspicious band; at or over spamd.reject_score rejects first"},
       {"admin.socket", T::StatePath, "greyflux.sock", false,
        "unix socket of the admin commands (greyflux greylist/whitelist/stats); relative = "
        "under daemon.data_dir; empty = none"},

@@ -292,7 +292,8 @@ SpamdRuntime::~SpamdRuntime() = default;
 Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
                                  std::function<boost::asio::io_context&()> connection_context,
                                  const Values& v, SpamdService::FluxLookup flux) {
-  if (v.list("spamd.listen").empty()) {
+  // The milter scans through the same service, so it runs when either front door is on.
+  if (v.list("spamd.listen").empty() && v.list("milter.listen").empty()) {
     return {};
   }
   auto svc = SpamdService::open(v);
@@ -303,6 +304,14 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
   SpamdService* s = impl_->svc.get();
   if (flux) {
     s->set_flux_lookup(std::move(flux));
+  }
+  impl_->save_timer = std::make_unique<io::PeriodicTimer>(ioc, v.duration("spamd.save_interval"),
+                                                          [impl = impl_.get()] { impl->save(); });
+  impl_->save_timer->start();
+  if (v.list("spamd.listen").empty()) {
+    spdlog::info("spamd: no listener; mail model {} ({} spam, {} ham learned) for the milter",
+                 v.str("spamd.model"), s->spam_learned(), s->ham_learned());
+    return {};
   }
   io::LineServerOptions o = spamd_server_options(v);
   o.connection_context = std::move(connection_context);
@@ -316,9 +325,6 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
   if (auto ok = impl_->server->start(); !ok) {
     return ok;
   }
-  impl_->save_timer = std::make_unique<io::PeriodicTimer>(ioc, v.duration("spamd.save_interval"),
-                                                          [impl = impl_.get()] { impl->save(); });
-  impl_->save_timer->start();
   std::string where;
   for (const auto& l : o.listen) {
     where += (where.empty() ? "" : ", ") + l.to_string();
@@ -342,6 +348,8 @@ std::optional<io::HttpResponse> SpamdRuntime::http(const io::HttpRequest& req) {
   }
   return std::nullopt;
 }
+
+SpamdService* SpamdRuntime::service() { return impl_->svc.get(); }
 
 void SpamdRuntime::reload(const Values& v) {
   if (impl_->svc) {

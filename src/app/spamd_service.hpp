@@ -97,7 +97,7 @@ class SpamdService {
   SpamdCounters counters_;
 };
 
-// Wiring for `greyflux serve`; does nothing when spamd.listen is empty.
+// Wiring for `greyflux serve`; does nothing when spamd.listen and milter.listen are empty.
 class SpamdRuntime {
  public:
   SpamdRuntime();
@@ -108,6 +108,9 @@ class SpamdRuntime {
                                    std::function<boost::asio::io_context&()> connection_context,
                                    const Values& v, SpamdService::FluxLookup flux = {});
   void reload(const Values& v);  // SIGHUP
+  // The scanner, when spamd.listen or milter.listen is set (null otherwise); lives until the
+  // runtime is destroyed.
+  [[nodiscard]] SpamdService* service();
   // Answers the Rspamd endpoints when the scanner runs; nullopt for any other request.
   [[nodiscard]] std::optional<io::HttpResponse> http(const io::HttpRequest& req);
   void drain();   // SIGTERM: stop accepting, finish open requests

@@ -277,6 +277,48 @@ Result<void> Greylist::count_pass(const std::string& k, const std::optional<Reco
   return store_.put(k, r);
 }
 
+std::optional<Decision> Greylist::flux_decision(const Settings& s, const IpAddress& ip,
+                                                bool has_etrn_domain) const {
+  if (s.flux_agents == Settings::FluxAgents::Off || !flux_agent_ || !flux_agent_(ip)) {
+    return std::nullopt;
+  }
+  if (s.flux_agents == Settings::FluxAgents::Reject) {
+    return Decision{Action::Reject,
+                    Reason::FluxAgent,
+                    "REJECT 5.7.1 client host serves a fast-flux network",
+                    0,
+                    {}};
+  }
+  // Same status-code rule as every deferral (4.2.0 when Postfix sends etrn_domain).
+  return Decision{Action::Defer,
+                  Reason::FluxAgent,
+                  s.action + (has_etrn_domain ? " 4.2.0" : "") +
+                      " Greylisted: client host serves a fast-flux network",
+                  0,
+                  {}};
+}
+
+Decision Greylist::check_client(std::string_view client_address, std::string_view client_name) {
+  auto ip = parse_ip(client_address);
+  if (!ip) {
+    return Decision{Action::Dunno, Reason::BadClientAddress, "DUNNO", 0, ip.error().message};
+  }
+  std::shared_ptr<const Policy> pol_ptr;
+  std::shared_ptr<const DynamicLists> dyn;
+  {
+    std::lock_guard lock(snap_mu_);
+    pol_ptr = policy_;
+    dyn = dyn_;
+  }
+  if (pol_ptr->clients.matches(*ip, client_name) || dyn->clients.matches(*ip, client_name)) {
+    return Decision{Action::Dunno, Reason::ClientWhitelist, "DUNNO", 0, {}};
+  }
+  if (auto flux = flux_decision(pol_ptr->settings, *ip, false)) {
+    return *flux;
+  }
+  return Decision{Action::Dunno, Reason::NotRcpt, "DUNNO", 0, {}};
+}
+
 Decision Greylist::check(const policy::Request& req, TimePoint now) {
   if (!iequals(req.protocol_state, "RCPT")) {
     return Decision{Action::Dunno, Reason::NotRcpt, "DUNNO", 0, {}};
@@ -301,21 +343,8 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
     return Decision{Action::Dunno, Reason::RecipientWhitelist, "DUNNO", 0, {}};
   }
   // Before the auto-whitelists and the triplet: an infected host never earns a pass by retrying.
-  if (s.flux_agents != Settings::FluxAgents::Off && flux_agent_ && flux_agent_(*ip)) {
-    if (s.flux_agents == Settings::FluxAgents::Reject) {
-      return Decision{Action::Reject,
-                      Reason::FluxAgent,
-                      "REJECT 5.7.1 client host serves a fast-flux network",
-                      0,
-                      {}};
-    }
-    // Same status-code rule as every deferral (4.2.0 when Postfix sends etrn_domain).
-    return Decision{Action::Defer,
-                    Reason::FluxAgent,
-                    s.action + (req.has_etrn_domain ? " 4.2.0" : "") +
-                        " Greylisted: client host serves a fast-flux network",
-                    0,
-                    {}};
+  if (auto flux = flux_decision(s, *ip, req.has_etrn_domain)) {
+    return *flux;
   }
 
   const std::string net = network_key(*ip, s.ipv4_prefix, s.ipv6_prefix);

@@ -129,6 +129,10 @@ class Greylist {
   Greylist(std::shared_ptr<const Policy> policy, Store& store, RegistrableDomainFn regdom);
 
   Decision check(const policy::Request& req, TimePoint now);
+  // The client alone, before any envelope (a milter's connect step): client whitelists, then
+  // the flux-agent rule as check() applies it. Dunno (NotRcpt) when neither says anything;
+  // touches no store.
+  Decision check_client(std::string_view client_address, std::string_view client_name);
 
   void set_policy(std::shared_ptr<const Policy> policy);
   // Call before check() runs on other threads (the daemon wires it at start-up).
@@ -149,6 +153,8 @@ class Greylist {
 
  private:
   Decision store_failure(const Settings& s, const Error& e) const;
+  std::optional<Decision> flux_decision(const Settings& s, const IpAddress& ip,
+                                        bool has_etrn_domain) const;
   Decision defer(const Settings& s, const policy::Request& req, Reason reason,
                  std::int64_t wait_s) const;
   Decision pass(const Settings& s, const policy::Request& req, Reason reason,

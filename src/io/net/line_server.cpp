@@ -89,6 +89,8 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
   std::string in;
   std::string out;
   std::vector<char> chunk(impl->opts.read_chunk);
+  FrameFn own_frame = impl->opts.make_frame ? impl->opts.make_frame(peer) : FrameFn();
+  const FrameFn& frame = own_frame ? own_frame : impl->frame;
   // Bytes of `in` counted in stats.buffered; given back however the loop ends.
   std::int64_t counted = 0;
   struct Uncount {
@@ -128,7 +130,7 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
         co_return;
       }
     }
-    const FrameResult fr = impl->frame(in, out, peer);
+    const FrameResult fr = frame(in, out, peer);
     if (impl->opts.max_buffered_total > 0) {
       const auto held = static_cast<std::int64_t>(in.size());
       impl->stats.buffered += held - counted;

@@ -56,7 +56,11 @@ struct LineServerOptions {
   std::size_t max_connections = 10000;
   std::size_t read_chunk = 16 * 1024;
   unsigned unix_mode = 0666;
-  EofFn on_eof;               // empty: end of input simply closes
+  EofFn on_eof;  // empty: end of input simply closes
+  // Protocols with per-connection state (the milter): when set, called once per connection
+  // with its peer name; the FrameFn it returns serves that connection alone (and is destroyed
+  // with it) instead of the server's shared one.
+  std::function<FrameFn(const std::string& peer)> make_frame;
   // Bytes buffered across all connections at most (0 = no limit); a read that would go over it
   // gets `over_budget_reply` and its connection is closed, so many large uploads at once cannot
   // exhaust memory.
@@ -75,8 +79,8 @@ struct LineServerStats {
   std::atomic<std::uint64_t> closed_bad_input{0};
   std::atomic<std::uint64_t> closed_idle{0};
   std::atomic<std::int64_t> active{0};
-  std::atomic<std::int64_t> buffered{0};        // bytes held in connection buffers now
-  std::atomic<std::uint64_t> over_budget{0};    // connections closed by max_buffered_total
+  std::atomic<std::int64_t> buffered{0};      // bytes held in connection buffers now
+  std::atomic<std::uint64_t> over_budget{0};  // connections closed by max_buffered_total
 };
 
 class LineServer {
