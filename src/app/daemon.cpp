@@ -178,6 +178,14 @@ Result<void> Daemon::open_doors() {
   if (auto ok = spamd_->start(ioc, contexts, v, std::move(mail_flux)); !ok) {
     return ok;
   }
+  if (const SpamdService* svc = spamd_->service(); svc != nullptr && !flux_) {
+    // No live detector: the agents in spamd.flux_rpz (rpz-ip rules that `greyflux flux scan`
+    // writes) are the flux agents of greylist.flux_agents.
+    engine_->set_flux_agents([svc](const IpAddress& ip) {
+      const auto index = svc->flux();
+      return index && index->is_agent(ip);
+    });
+  }
   if (auto ok = milter_->start(ioc, contexts, v, *engine_, spamd_->service()); !ok) {
     return ok;
   }

@@ -67,6 +67,15 @@ Result<void> set_flux_agents(Settings& s, const Value& v) {
   return {};
 }
 
+Result<void> set_mode(Settings& s, const Value& v) {
+  auto mode = greylist::parse_mode(std::get<std::string>(v));
+  if (!mode) {
+    return tl::unexpected(mode.error());
+  }
+  s.mode = *mode;
+  return {};
+}
+
 Result<void> set_on_store_failure(Settings& s, const Value& v) {
   const std::string& text = std::get<std::string>(v);
   if (text != "dunno" && text != "defer") {
@@ -106,6 +115,7 @@ const std::vector<GreylistBinding>& greylist_bindings() {
       {"greylist.header", assign<&S::header>},
       {"greylist.hostname", assign<&S::hostname>},
       {"greylist.flux_agents", set_flux_agents},
+      {"greylist.mode", set_mode},
       {"policy.on_store_failure", set_on_store_failure},
   };
   return kBindings;

@@ -168,7 +168,9 @@ const std::vector<SettingDef>& settings_table() {
        "its own)"},
       {"spamd.flux_rpz", T::String, "", true,
        "RPZ zone written by the fast-flux detector (greyflux flux scan); a URI under one of its "
-       "names fires URI_FLUX. Empty = off; re-read on SIGHUP"},
+       "names fires URI_FLUX, and without a [flux] source its rpz-ip addresses are the flux agents "
+       "of "
+       "greylist.flux_agents. Empty = off; re-read on SIGHUP"},
       {"spamd.allow_tell", T::Bool, "true", true,
        "accept TELL (spamc -L/-C) learning requests from every client of the listeners"},
       {"spamd.max_message", T::Size, "10MiB", true,

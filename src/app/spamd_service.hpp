@@ -71,6 +71,9 @@ class SpamdService {
   // Set once, before serving.
   using FluxLookup = std::function<std::shared_ptr<const flux::FluxIndex>()>;
   void set_flux_lookup(FluxLookup lookup) { flux_lookup_ = std::move(lookup); }
+  // The fast-flux names and agents in use: the live detector's index, else spamd.flux_rpz's
+  // (null when neither). Safe from any thread.
+  [[nodiscard]] std::shared_ptr<const flux::FluxIndex> flux() const;
   [[nodiscard]] std::uint64_t spam_learned() const;
   [[nodiscard]] std::uint64_t ham_learned() const;
 
@@ -80,8 +83,6 @@ class SpamdService {
   std::string answer(const spamd::Request& req, const std::string& peer);
   std::string tell(const spamd::Request& req, const std::string& peer);
   void count(const spamd::Evaluation& e);
-
-  std::shared_ptr<const flux::FluxIndex> flux() const;
 
   mutable std::mutex flux_mu_;
   std::shared_ptr<const flux::FluxIndex> flux_;  // names for URI_FLUX; null = off

@@ -75,6 +75,19 @@ const char* to_string(Action a) {
   return "?";
 }
 
+Result<Settings::Mode> parse_mode(std::string_view text) {
+  if (text == "always") {
+    return Settings::Mode::Always;
+  }
+  if (text == "suspicious") {
+    return Settings::Mode::Suspicious;
+  }
+  if (text == "off") {
+    return Settings::Mode::Off;
+  }
+  return fail(Errc::Config, "greylist.mode: must be \"always\", \"suspicious\" or \"off\"");
+}
+
 const char* to_string(Reason r) {
   switch (r) {
     case Reason::NotRcpt:

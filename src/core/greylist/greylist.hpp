@@ -59,7 +59,15 @@ struct Settings {
   // Clients the fast-flux detector saw in the answers of a flux domain (infected hosts).
   enum class FluxAgents { Off, Defer, Reject };
   FluxAgents flux_agents = FluxAgents::Defer;
+  // greylist.mode: where the milter greylists (core/milter/filter.hpp): every new triplet at
+  // RCPT, only messages whose content score is in the suspicious band (at end of message), or
+  // not at all. The policy server always greylists at RCPT and does not read it.
+  enum class Mode { Always, Suspicious, Off };
+  Mode mode = Mode::Always;
 };
+
+// "always" | "suspicious" | "off"; an error names greylist.mode.
+[[nodiscard]] Result<Settings::Mode> parse_mode(std::string_view text);
 
 // What the adapter needs besides Settings; reloadable as one immutable value.
 struct Policy {

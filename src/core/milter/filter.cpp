@@ -60,17 +60,7 @@ bool is_spam_header(std::string_view name) {
 }  // namespace
 
 Result<GreylistMode> parse_greylist_mode(std::string_view text) {
-  if (text == "always") {
-    return GreylistMode::Always;
-  }
-  if (text == "suspicious") {
-    return GreylistMode::Suspicious;
-  }
-  if (text == "off") {
-    return GreylistMode::Off;
-  }
-  return fail(Errc::Config, fmt::format("greylist.mode: '{}' is not always, suspicious or off",
-                                        sanitize_line(text, 64)));
+  return greylist::parse_mode(text);
 }
 
 Result<Fallback> parse_fallback(std::string_view text) {

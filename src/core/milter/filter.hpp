@@ -47,8 +47,8 @@
 
 namespace gf::milter {
 
-// greylist.mode: where the milter greylists.
-enum class GreylistMode { Off, Always, Suspicious };
+// greylist.mode: where the milter greylists (greylist::Settings::mode, greylist::parse_mode).
+using GreylistMode = greylist::Settings::Mode;
 // milter.on_failure: the answer when the store or the scanner fails.
 enum class Fallback { Accept, Tempfail };
 

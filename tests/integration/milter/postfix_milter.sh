@@ -13,6 +13,9 @@
 #   0.5 with the untrained model, a plain note 0):
 #   4. a clean first message -> delivered at once (no deferral for a new triplet)
 #   5. a grey-band message   -> 451 4.7.1 at the end of DATA; accepted after the delay
+#   SIGHUP with spamd.flux_rpz naming 127.0.0.1 as a flux agent (an rpz-ip rule, as
+#   `greyflux flux scan` writes them; greylist.flux_agents = "defer", the default):
+#   6. the client            -> 451 4.7.1 "Client host serves a fast-flux network" at connect
 # -> stop Postfix and greyflux by PID; greyflux must exit 0 on SIGTERM.
 #
 # Usage: postfix_milter.sh /path/to/greyflux      Env: GF_KEEP_TMP=1 keeps the temp dir.
@@ -125,7 +128,7 @@ smtp_port="$(pick_port)" || fail "no free port"
 log "temp dir $tmp; milter 127.0.0.1:$milter_port, smtpd 127.0.0.1:$smtp_port"
 
 # ---- greyflux ---------------------------------------------------------------------------------
-write_config() { # MODE
+write_config() { # MODE [FLUX_RPZ]
   cat >"$tmp/greyflux.toml.new" <<EOF
 [store]
 backend = "lmdb"
@@ -143,6 +146,7 @@ grey_min = "0.4"
 grey_max = "15.0"
 [spamd]
 model = "$tmp/mail.model"
+flux_rpz = "${2:-}"
 [admin]
 socket = "$tmp/admin.sock"
 [http]
@@ -164,7 +168,7 @@ log "greyflux (pid $server_pid) serves the milter"
 # reload MODE: rewrite the config, SIGHUP, wait for the reload line.
 reloads=0
 reload() {
-  write_config "$1"
+  write_config "$@"
   reloads=$((reloads + 1))
   kill -HUP "$server_pid"
   local deadline=$((SECONDS + 10))
@@ -340,6 +344,24 @@ retry_until_accepted d@sender.test "$tok-html" "$t0" "${html[@]}"
 f="$(delivered "$tok-html")"
 log "grey-band message delivered: $(grep -E '^X-Spam-Status:' "$f")"
 grep -q "action=greylist reason=new score=0.5" "$gf_log" || fail "no greylist log line for the grey band"
+
+# 6. A flux agent: deferred at connect, before any envelope.
+cat >"$tmp/flux.rpz" <<EOF
+; greyflux fast-flux response policy zone. Generated; do not edit.
+\$ORIGIN rpz.greyflux.local.
+\$TTL 300
+@ IN SOA localhost. hostmaster.localhost. 1 3600 600 86400 300
+@ IN NS localhost.
+flux.example CNAME .
+*.flux.example CNAME .
+32.1.0.0.127.rpz-ip CNAME .
+EOF
+reload suspicious "$tmp/flux.rpz"
+send e@sender.test "$tok-agent"
+[ "$rc" -ne 0 ] || { cat "$out"; fail "flux agent: accepted"; }
+replied '4[0-9][0-9] 4\.7\.1 Client host serves a fast-flux network' "flux agent"
+grep -q 'milter-reject: CONNECT from' "$maillog" || fail "Postfix did not log a milter-reject at CONNECT"
+not_delivered "$tok-agent"
 
 # ---- shutdown ---------------------------------------------------------------------------------
 stop_postfix
