@@ -219,7 +219,7 @@ io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
   if (comments_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
     out += comments_->stats_text();
   }
-  if (milter_ != nullptr && trim_ws(line) == "stats" && out.starts_with("ok\n")) {
+  if (milter_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
     out += milter_->stats_text();
   }
   return {io::FrameStatus::Close, ""};
