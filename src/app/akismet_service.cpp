@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/akismet_settings.hpp"
 #include "app/redis_wiring.hpp"
 #include "app/settings.hpp"
 #include "core/akismet/ids.hpp"
 #include "core/akismet/keys.hpp"
+#include "core/common/check.hpp"
 #include "core/common/log_sink.hpp"
 #include "io/store/lmdb_kv.hpp"
 #include "io/store/redis_kv.hpp"
@@ -63,17 +65,9 @@ AkismetConfig akismet_config(const Values& v) {
   c.sync = v.boolean("store.sync");
   c.check_retention = v.duration("akismet.check_retention");
   c.max_checks = static_cast<std::size_t>(v.integer("akismet.max_checks"));
-  c.usage_limit = static_cast<std::uint64_t>(v.integer("akismet.usage_limit"));
-  c.min_training = static_cast<std::size_t>(v.integer("akismet.min_training"));
   c.model_save_interval = v.duration("akismet.model_save_interval");
-  c.site_models = v.boolean("akismet.site_models");
-  c.max_site_models = static_cast<std::size_t>(v.integer("akismet.max_site_models"));
-  // Validated with the config; a Values that skipped validation keeps the default.
-  if (auto t = number_setting(v, "akismet.spam_threshold", -kAkismetThresholdRange,
-                              kAkismetThresholdRange)) {
-    c.decision.threshold = *t;
-  }
-  c.form.max_bytes = v.size("http.max_body");
+  GF_CHECK_OK(apply_akismet_settings(v, c.service), "the comment API settings were validated");
+  c.service.form.max_bytes = v.size("http.max_body");
   c.on_store_failure = v.str("akismet.on_store_failure") == "retry"
                            ? ak::OnStoreFailure::Retry
                            : ak::OnStoreFailure::Heuristics;
@@ -88,13 +82,7 @@ AkismetConfig akismet_config(const Values& v) {
 }
 
 ak::ServiceOptions service_options(const AkismetConfig& cfg) {
-  ak::ServiceOptions o;
-  o.model.min_training = cfg.min_training;
-  o.model.site_models = cfg.site_models;
-  o.model.max_site_models = cfg.max_site_models;
-  o.usage_limit = cfg.usage_limit;
-  o.decision = cfg.decision;
-  o.form = cfg.form;
+  ak::ServiceOptions o = cfg.service;
   o.on_store_failure = cfg.on_store_failure;
   return o;
 }

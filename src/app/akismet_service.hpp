@@ -41,13 +41,9 @@ struct AkismetConfig {
   bool sync = true;
   Millis check_retention{std::chrono::hours(24 * 30)};
   std::size_t max_checks = 1000000;
-  std::uint64_t usage_limit = 0;  // per key and month; 0 = none
-  std::size_t min_training = 10;  // spam and ham examples before the classifier has a say
-  bool site_models = false;       // a model per site besides the deployment's
-  std::size_t max_site_models = 1000;
   Millis model_save_interval{std::chrono::seconds(30)};
-  akismet::DecisionOptions decision;
-  akismet::FormLimits form;
+  // usage limit, training, site models, decision threshold (akismet_settings.hpp), form limits.
+  akismet::ServiceOptions service;
   bool writer_thread = true;
   akismet::OnStoreFailure on_store_failure = akismet::OnStoreFailure::Heuristics;
   // [store] backend = "redis": the comment store is io::RedisKv on the process's shared client.
@@ -56,13 +52,7 @@ struct AkismetConfig {
   std::string redis_prefix = "gf:a:";
 };
 
-// akismet.spam_threshold lies strictly inside +-this, the scores the test hooks and the
-// discard level use (DecisionOptions::discard_at).
-inline constexpr double kAkismetThresholdRange = 8.0;
-
 [[nodiscard]] AkismetConfig akismet_config(const Values& v);
-// The core service's options from the config.
-[[nodiscard]] akismet::ServiceOptions service_options(const AkismetConfig& cfg);
 
 // `greyflux keys ...` / `greyflux akismet show GUID` (args include the subcommand word).
 int akismet_cli(const std::string& config_path, const std::vector<std::string>& overrides,

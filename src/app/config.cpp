@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "app/akismet_service.hpp"
+#include "app/akismet_settings.hpp"
 #include "app/greylist_settings.hpp"
 #include "app/milter_service.hpp"
 #include "app/paths.hpp"
@@ -150,20 +151,15 @@ Result<void> validate(const Values& v) {
   if (v.size("http.max_body") < 4096) {
     return fail(Errc::Config, "http.max_body: must be at least 4KiB");
   }
-  for (auto name : {"http.max_connections", "akismet.max_checks", "akismet.max_site_models"}) {
+  for (auto name : {"http.max_connections", "akismet.max_checks"}) {
     if (v.integer(name) < 1) {
       return fail(Errc::Config, fmt::format("{}: must be at least 1", name));
     }
   }
-  for (auto name : {"akismet.usage_limit", "akismet.min_training"}) {
-    if (v.integer(name) < 0) {
-      return fail(Errc::Config, fmt::format("{}: must not be negative", name));
-    }
-  }
-  if (auto t = number_setting(v, "akismet.spam_threshold", -kAkismetThresholdRange,
-                              kAkismetThresholdRange);
-      !t) {
-    return tl::unexpected(t.error());
+  // The comment service's own checks live with its bindings (akismet_settings.hpp).
+  akismet::ServiceOptions comment_scratch;
+  if (auto ok = apply_akismet_settings(v, comment_scratch); !ok) {
+    return ok;
   }
   if (auto ok = validate_spamd(v); !ok) {
     return ok;

@@ -121,37 +121,4 @@ const std::vector<GreylistBinding>& greylist_bindings() {
   return kBindings;
 }
 
-const GreylistBinding* find_greylist_binding(std::string_view name_or_key) {
-  for (const GreylistBinding& b : greylist_bindings()) {
-    const std::string_view key = b.name.substr(b.name.find('.') + 1);
-    if (b.name == name_or_key || key == name_or_key) {
-      return &b;
-    }
-  }
-  return nullptr;
-}
-
-Result<void> apply_greylist_settings(const Values& v, greylist::Settings& s) {
-  for (const GreylistBinding& b : greylist_bindings()) {
-    if (auto ok = b.apply(s, v.get(b.name)); !ok) {
-      return ok;
-    }
-  }
-  return {};
-}
-
-Result<void> apply_greylist_setting(std::string_view name_or_key, std::string_view text,
-                                    greylist::Settings& s) {
-  const GreylistBinding* b = find_greylist_binding(name_or_key);
-  const SettingDef* def = b == nullptr ? nullptr : find_setting(b->name);
-  if (def == nullptr) {
-    return fail(Errc::Config, fmt::format("'{}' is not a greylist setting", name_or_key));
-  }
-  auto value = parse_value(*def, text);
-  if (!value) {
-    return tl::unexpected(value.error());
-  }
-  return b->apply(s, *value);
-}
-
 }  // namespace gf::app

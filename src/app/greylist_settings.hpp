@@ -13,29 +13,32 @@
 #include <string_view>
 #include <vector>
 
-#include "app/settings.hpp"
+#include "app/setting_bindings.hpp"
 #include "core/greylist/greylist.hpp"
 
 namespace gf::app {
 
-struct GreylistBinding {
-  std::string_view name;  // a row of settings_table()
-  // Checks a value of the row's type and stores it; an error names the setting.
-  Result<void> (*apply)(greylist::Settings& s, const Value& v);
-};
+using GreylistBinding = SettingBinding<greylist::Settings>;
 
 const std::vector<GreylistBinding>& greylist_bindings();
 
 // The binding for a full name ("greylist.delay", "policy.on_store_failure") or a key that
 // names one binding ("delay", "on_store_failure"); nullptr if none.
-const GreylistBinding* find_greylist_binding(std::string_view name_or_key);
+inline const GreylistBinding* find_greylist_binding(std::string_view name_or_key) {
+  return find_binding(greylist_bindings(), name_or_key);
+}
 
 // Every binding, with its value from `v`; the first error.
-[[nodiscard]] Result<void> apply_greylist_settings(const Values& v, greylist::Settings& s);
+[[nodiscard]] inline Result<void> apply_greylist_settings(const Values& v, greylist::Settings& s) {
+  return apply_bindings(greylist_bindings(), v, s);
+}
 
 // Parses `text` as the table parses a --set value, then applies it: `SET key=value` in a
 // scenario. An unknown name or a bad value is an error.
-[[nodiscard]] Result<void> apply_greylist_setting(std::string_view name_or_key,
-                                                  std::string_view text, greylist::Settings& s);
+[[nodiscard]] inline Result<void> apply_greylist_setting(std::string_view name_or_key,
+                                                         std::string_view text,
+                                                         greylist::Settings& s) {
+  return apply_binding_text(greylist_bindings(), name_or_key, text, s);
+}
 
 }  // namespace gf::app

@@ -367,7 +367,10 @@ std::int64_t Values::integer(std::string_view n) const { return std::get<std::in
 bool Values::boolean(std::string_view n) const { return std::get<bool>(get(n)); }
 
 Result<double> number_setting(const Values& v, std::string_view name, double lo, double hi) {
-  const std::string& text = v.str(name);
+  return number_value(name, v.str(name), lo, hi);
+}
+
+Result<double> number_value(std::string_view name, const std::string& text, double lo, double hi) {
   char* end = nullptr;
   const double d = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(d)) {

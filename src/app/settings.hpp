@@ -65,5 +65,8 @@ class Values {
 // unless the whole text is a number strictly between `lo` and `hi`.
 [[nodiscard]] Result<double> number_setting(const Values& v, std::string_view name, double lo,
                                             double hi);
+// The same for the text of a string setting called `name`.
+[[nodiscard]] Result<double> number_value(std::string_view name, const std::string& text, double lo,
+                                          double hi);
 
 }  // namespace gf::app

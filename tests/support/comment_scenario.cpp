@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "app/akismet_settings.hpp"
 #include "core/akismet/comment_service.hpp"
 #include "core/common/memory_kv.hpp"
 #include "core/common/strings.hpp"
@@ -145,26 +146,14 @@ class Runner {
     }
   }
 
+  // Through the settings table: the same parse, checks and field as a config file.
   void set(const std::vector<std::string_view>& args) {
     for (std::string_view a : args) {
       const auto eq = a.find('=');
       const std::string_view k = a.substr(0, eq);
-      const auto v = eq == std::string_view::npos ? std::nullopt : number(a.substr(eq + 1));
-      const std::string_view text = eq == std::string_view::npos ? "" : a.substr(eq + 1);
-      if (k == "site_models" && (text == "true" || text == "false")) {
-        opts_.model.site_models = text == "true";
-      } else if (!v) {
-        return malformed(fmt::format("bad setting {}", a));
-      } else if (k == "min_training") {
-        opts_.model.min_training = static_cast<std::size_t>(*v);
-      } else if (k == "max_site_models") {
-        opts_.model.max_site_models = static_cast<std::size_t>(*v);
-      } else if (k == "spam_threshold") {
-        opts_.decision.threshold = *v;
-      } else if (k == "usage_limit") {
-        opts_.usage_limit = static_cast<std::uint64_t>(*v);
-      } else {
-        return malformed(fmt::format("unknown setting {}", k));
+      const std::string v = eq == std::string_view::npos ? "" : spaces(a.substr(eq + 1));
+      if (auto ok = app::apply_akismet_setting(k, v, opts_); !ok) {
+        return malformed(fmt::format("SET {}: {}", a, ok.error().message));
       }
     }
     rebuild();

@@ -109,9 +109,9 @@ class SiteModelsTest : public ::testing::Test {
     c.map_size = 64ULL << 20;
     c.commit_interval = Millis(5);
     c.sync = false;
-    c.min_training = 3;
-    c.site_models = true;
-    c.max_site_models = 10;
+    c.service.model.min_training = 3;
+    c.service.model.site_models = true;
+    c.service.model.max_site_models = 10;
     return c;
   }
   void open(const AkismetConfig& c) {
@@ -194,8 +194,8 @@ TEST_F(SiteModelsTest, EachSiteModelFollowsItsOwnFeedback) {
 
 TEST_F(SiteModelsTest, OffByDefaultOneModelPerDeployment) {
   AkismetConfig c = config();
-  c.site_models = AkismetConfig{}.site_models;
-  ASSERT_FALSE(c.site_models);
+  c.service.model.site_models = AkismetConfig{}.service.model.site_models;
+  ASSERT_FALSE(c.service.model.site_models);
   open(c);
   train_two_sites();
   const auto a = check("https://a.example");
@@ -206,7 +206,7 @@ TEST_F(SiteModelsTest, OffByDefaultOneModelPerDeployment) {
 
 TEST_F(SiteModelsTest, CountBoundHolds) {
   AkismetConfig c = config();
-  c.max_site_models = 2;
+  c.service.model.max_site_models = 2;
   open(c);
   train_two_sites();
   feedback("https://c.example", kPills, true);
@@ -296,21 +296,21 @@ using DecisionSettingsTest = SiteModelsTest;
 
 TEST_F(DecisionSettingsTest, SpamThresholdSettingReachesTheVerdict) {
   Values v;
-  EXPECT_EQ(akismet_config(v).decision.threshold, 0.0);
+  EXPECT_EQ(akismet_config(v).service.decision.threshold, 0.0);
   v.set("akismet.spam_threshold", std::string("-1.0"));
-  EXPECT_EQ(akismet_config(v).decision.threshold, -1.0);
+  EXPECT_EQ(akismet_config(v).service.decision.threshold, -1.0);
 
   // Untrained (heuristics alone), one outside link: score -1.0 (bias) + 0.4 (LINKS_1) = -0.6,
   // ham at the default threshold 0 and spam at -1.0.
   const std::string text = "Nice post, more on this at https://elsewhere.example.net/page";
   AkismetConfig c = config();
-  c.site_models = false;
+  c.service.model.site_models = false;
   open(c);
   const auto at_default = post("/1.1/comment-check", "https://a.example", text);
   EXPECT_EQ(at_default.body, "false");
   EXPECT_DOUBLE_EQ(weight(at_default, "LINKS_1"), 0.4);
   svc_.reset();
-  c.decision.threshold = akismet_config(v).decision.threshold;
+  c.service.decision.threshold = akismet_config(v).service.decision.threshold;
   open(c);
   EXPECT_EQ(post("/1.1/comment-check", "https://a.example", text).body, "true");
 }
