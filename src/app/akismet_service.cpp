@@ -66,7 +66,8 @@ AkismetConfig akismet_config(const Values& v) {
   c.check_retention = v.duration("akismet.check_retention");
   c.max_checks = static_cast<std::size_t>(v.integer("akismet.max_checks"));
   c.model_save_interval = v.duration("akismet.model_save_interval");
-  GF_CHECK_OK(apply_akismet_settings(v, c.service), "the comment API settings were validated");
+  GF_CHECK_OK(apply_bindings(akismet_bindings(), v, c.service),
+              "the comment API settings were validated");
   c.service.form.max_bytes = v.size("http.max_body");
   c.on_store_failure = v.str("akismet.on_store_failure") == "retry"
                            ? ak::OnStoreFailure::Retry

@@ -21,18 +21,7 @@ inline constexpr double kAkismetThresholdRange = 8.0;
 
 using AkismetBinding = SettingBinding<akismet::ServiceOptions>;
 
+// Applied with apply_bindings() / apply_binding_text() (setting_bindings.hpp).
 const std::vector<AkismetBinding>& akismet_bindings();
-
-[[nodiscard]] inline Result<void> apply_akismet_settings(const Values& v,
-                                                         akismet::ServiceOptions& o) {
-  return apply_bindings(akismet_bindings(), v, o);
-}
-
-// `SET key=value` in a comment scenario: the key ("min_training") or the full name.
-[[nodiscard]] inline Result<void> apply_akismet_setting(std::string_view name_or_key,
-                                                        std::string_view text,
-                                                        akismet::ServiceOptions& o) {
-  return apply_binding_text(akismet_bindings(), name_or_key, text, o);
-}
 
 }  // namespace gf::app

@@ -158,7 +158,7 @@ Result<void> validate(const Values& v) {
   }
   // The comment service's own checks live with its bindings (akismet_settings.hpp).
   akismet::ServiceOptions comment_scratch;
-  if (auto ok = apply_akismet_settings(v, comment_scratch); !ok) {
+  if (auto ok = apply_bindings(akismet_bindings(), v, comment_scratch); !ok) {
     return ok;
   }
   if (auto ok = validate_spamd(v); !ok) {

@@ -152,7 +152,7 @@ class Runner {
       const auto eq = a.find('=');
       const std::string_view k = a.substr(0, eq);
       const std::string v = eq == std::string_view::npos ? "" : spaces(a.substr(eq + 1));
-      if (auto ok = app::apply_akismet_setting(k, v, opts_); !ok) {
+      if (auto ok = app::apply_binding_text(app::akismet_bindings(), k, v, opts_); !ok) {
         return malformed(fmt::format("SET {}: {}", a, ok.error().message));
       }
     }
