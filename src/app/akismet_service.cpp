@@ -69,9 +69,6 @@ AkismetConfig akismet_config(const Values& v) {
   GF_CHECK_OK(apply_bindings(akismet_bindings(), v, c.service),
               "the comment API settings were validated");
   c.service.form.max_bytes = v.size("http.max_body");
-  c.on_store_failure = v.str("akismet.on_store_failure") == "retry"
-                           ? ak::OnStoreFailure::Retry
-                           : ak::OnStoreFailure::Heuristics;
   if (v.str("store.backend") == "redis") {
     if (auto o = redis_options(v)) {  // validated with the config
       c.redis = true;
@@ -80,12 +77,6 @@ AkismetConfig akismet_config(const Values& v) {
     }
   }
   return c;
-}
-
-ak::ServiceOptions service_options(const AkismetConfig& cfg) {
-  ak::ServiceOptions o = cfg.service;
-  o.on_store_failure = cfg.on_store_failure;
-  return o;
 }
 
 AkismetService::AkismetService()
@@ -148,7 +139,7 @@ Result<std::unique_ptr<AkismetService>> AkismetService::open(const AkismetConfig
 
 // The core service on kv_; with the writer (the daemon), the model is loaded too.
 Result<void> AkismetService::start_core(const AkismetConfig& cfg) {
-  core_ = std::make_unique<ak::CommentService>(service_options(cfg), *kv_, *ids_, *secrets_, *log_);
+  core_ = std::make_unique<ak::CommentService>(cfg.service, *kv_, *ids_, *secrets_, *log_);
   if (cfg.writer_thread) {
     return core_->load();
   }

@@ -45,7 +45,6 @@ struct AkismetConfig {
   // usage limit, training, site models, decision threshold (akismet_settings.hpp), form limits.
   akismet::ServiceOptions service;
   bool writer_thread = true;
-  akismet::OnStoreFailure on_store_failure = akismet::OnStoreFailure::Heuristics;
   // [store] backend = "redis": the comment store is io::RedisKv on the process's shared client.
   bool redis = false;
   io::RedisOptions redis_options;

@@ -37,6 +37,16 @@ Result<void> set_threshold(ServiceOptions& o, const Value& v) {
   return {};
 }
 
+Result<void> set_on_store_failure(ServiceOptions& o, const Value& v) {
+  const auto& text = std::get<std::string>(v);
+  if (text != "heuristics" && text != "retry") {
+    return fail(Errc::Config, "akismet.on_store_failure: must be \"heuristics\" or \"retry\"");
+  }
+  o.on_store_failure =
+      text == "retry" ? akismet::OnStoreFailure::Retry : akismet::OnStoreFailure::Heuristics;
+  return {};
+}
+
 }  // namespace
 
 const std::vector<AkismetBinding>& akismet_bindings() {
@@ -56,6 +66,7 @@ const std::vector<AkismetBinding>& akismet_bindings() {
          return {};
        }},
       {"akismet.spam_threshold", set_threshold},
+      {"akismet.on_store_failure", set_on_store_failure},
       {"akismet.max_site_models",
        [](O& o, const Value& v) {
          return set_at_least("akismet.max_site_models", v, 1, o.model.max_site_models);

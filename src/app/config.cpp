@@ -102,9 +102,6 @@ Result<void> validate(const Values& v) {
       v.duration("store.redis_connect_timeout").count() <= 0) {
     return fail(Errc::Config, "store.redis_timeout, store.redis_connect_timeout: must be > 0");
   }
-  if (!in(v.str("akismet.on_store_failure"), {"heuristics", "retry"})) {
-    return fail(Errc::Config, "akismet.on_store_failure: must be \"heuristics\" or \"retry\"");
-  }
   // The greylist's own checks live with its bindings (greylist_settings.hpp).
   greylist::Settings scratch;
   if (auto ok = apply_greylist_settings(v, scratch); !ok) {
