@@ -27,6 +27,7 @@ namespace {
 struct SessionCtl {
   bool in_read = false;  // touched only on the session's strand
   bool drain = false;
+  bool partial = false;  // bytes of an unfinished request are buffered
 };
 
 }  // namespace
@@ -131,6 +132,7 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
       }
     }
     const FrameResult fr = frame(in, out, peer);
+    ctl->partial = !in.empty();
     if (impl->opts.max_buffered_total > 0) {
       const auto held = static_cast<std::int64_t>(in.size());
       impl->stats.buffered += held - counted;
@@ -195,7 +197,14 @@ awaitable<void> session(std::shared_ptr<Impl> impl, Socket raw) {
     auto which = co_await (serve_loop(impl, sock, ctl, deadline, peer) || watchdog(deadline));
     if (which.index() == 1) {
       ++impl->stats.closed_idle;
-      spdlog::debug("{}: closing idle connection {}", impl->opts.name, peer);
+      std::uint64_t suppressed = 0;
+      if (!ctl->partial) {
+        spdlog::debug("{}: closing idle connection {}", impl->opts.name, peer);
+      } else if (impl->bad_input_log.allow(suppressed)) {  // a client that stopped mid-request
+        spdlog::warn("{}: closing {}: stalled inside a request for {} ms{}", impl->opts.name, peer,
+                     impl->opts.idle_timeout.count(),
+                     suppressed ? fmt::format(" ({} similar suppressed)", suppressed) : "");
+      }
     }
   } catch (const std::exception& e) {
     spdlog::warn("{}: connection {} failed: {}", impl->opts.name, peer, e.what());

@@ -2,7 +2,7 @@
 """Bad input at greyflux's milter: a packet cut short by a close, a packet over milter.max_packet,
 an unknown command, a command before negotiation, macros over the limit, a client that stalls
 mid-packet. Each bad
-connection is closed with one log line (the stalled one by milter.timeout); a conversation
+connection is closed with one log line (the stalled one by milter.timeout, 'stalled inside a request'); a conversation
 opened before them carries on afterwards, a new one is served, and what the good conversation
 stored (its greylist triplet) is still in the store."""
 import os
@@ -126,8 +126,10 @@ def main():
         waited = time.time() - t0
         expect(1.5 < waited < 10, f"stalled client closed by the 2 s timeout after {waited:.1f} s")
         stalled.close()
-        closing = gf.wait_log("milter: closing", count=5)
-        expect(len(closing) == 5, f"exactly five 'milter: closing' lines, got {len(closing)}")
+        closing = gf.wait_log("milter: closing", count=6)
+        expect(len(closing) == 6, f"exactly six 'milter: closing' lines, got {len(closing)}")
+        expect(sum("stalled inside a request" in l for l in closing) == 1,
+               "the stalled client's close is one of them")
         # The early conversation is served to its end; a new one too.
         good_finish(early)
         late = good_start(gf.port, "198.51.100.8")
