@@ -173,27 +173,20 @@ ReplyOutcome reply_error(std::string message) {
 }  // namespace
 
 ReplyOutcome decode_reply(std::string_view buf, const Limits& limits) {
-  if (buf.size() < kLengthBytes) {
-    return {};
+  const PacketFrame f = frame_packet(buf, limits, "milter reply", "reply code");
+  if (f.status != DecodeStatus::Complete) {
+    ReplyOutcome out;
+    out.status = f.status;
+    out.error = f.error;
+    return out;
   }
-  const std::uint32_t len = read_u32(buf.data());
-  if (len == 0) {
-    return reply_error("milter reply of length 0 has no reply code");
-  }
-  if (len > limits.max_packet_bytes) {
-    return reply_error(fmt::format("milter reply of {} bytes exceeds the limit of {} bytes", len,
-                                   limits.max_packet_bytes));
-  }
-  if (buf.size() - kLengthBytes < len) {
-    return {};
-  }
-  Parsed parsed = parse_reply(buf[kLengthBytes], buf.substr(kLengthBytes + 1, len - 1));
+  Parsed parsed = parse_reply(f.code, f.payload);
   if (!parsed) {
     return reply_error(std::move(parsed.error().message));
   }
   ReplyOutcome out;
   out.status = DecodeStatus::Complete;
-  out.consumed = kLengthBytes + len;
+  out.consumed = f.consumed;
   out.reply = std::move(*parsed);
   return out;
 }

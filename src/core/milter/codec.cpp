@@ -257,29 +257,49 @@ std::string header_payload(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-DecodeOutcome decode_command(std::string_view buf, const Limits& limits) {
+PacketFrame frame_packet(std::string_view buf, const Limits& limits, std::string_view noun,
+                         std::string_view code_name) {
+  PacketFrame f;
   if (buf.size() < kLengthBytes) {
-    return {};
+    return f;
   }
   const std::uint32_t len = read_u32(buf.data());
+  f.status = DecodeStatus::Error;
   if (len == 0) {
-    return error("milter packet of length 0 has no command byte");
+    f.error = fmt::format("{} of length 0 has no {}", noun, code_name);
+    return f;
   }
   if (len > limits.max_packet_bytes) {
-    return error(fmt::format("milter packet of {} bytes exceeds the limit of {} bytes", len,
-                             limits.max_packet_bytes));
+    f.error = fmt::format("{} of {} bytes exceeds the limit of {} bytes", noun, len,
+                          limits.max_packet_bytes);
+    return f;
   }
   if (buf.size() - kLengthBytes < len) {
-    return {};
+    f.status = DecodeStatus::NeedMore;
+    return f;
   }
-  const char code = buf[kLengthBytes];
-  Parsed parsed = parse_payload(code, buf.substr(kLengthBytes + 1, len - 1));
+  f.status = DecodeStatus::Complete;
+  f.code = buf[kLengthBytes];
+  f.payload = buf.substr(kLengthBytes + 1, len - 1);
+  f.consumed = kLengthBytes + len;
+  return f;
+}
+
+DecodeOutcome decode_command(std::string_view buf, const Limits& limits) {
+  const PacketFrame f = frame_packet(buf, limits, "milter packet", "command byte");
+  if (f.status != DecodeStatus::Complete) {
+    DecodeOutcome out;
+    out.status = f.status;
+    out.error = f.error;
+    return out;
+  }
+  Parsed parsed = parse_payload(f.code, f.payload);
   if (!parsed) {
     return error(std::move(parsed.error().message));
   }
   DecodeOutcome out;
   out.status = DecodeStatus::Complete;
-  out.consumed = kLengthBytes + len;
+  out.consumed = f.consumed;
   out.command = std::move(*parsed);
   return out;
 }

@@ -189,6 +189,18 @@ struct DecodeOutcome {
   std::string error;  // for Error: one line, safe to log
 };
 
+// The length-prefixed frame at the front of `buf`, either direction: its code byte and payload
+// once it is whole. `noun` and `code_name` word the error line ("milter packet", "command byte").
+struct PacketFrame {
+  DecodeStatus status = DecodeStatus::NeedMore;
+  char code = 0;
+  std::string_view payload;  // into `buf`
+  std::size_t consumed = 0;  // length prefix + code + payload
+  std::string error;         // for Error: one line, safe to log
+};
+PacketFrame frame_packet(std::string_view buf, const Limits& limits, std::string_view noun,
+                         std::string_view code_name);
+
 // Decodes the first packet at the front of `buf`. NeedMore never consumes anything.
 DecodeOutcome decode_command(std::string_view buf, const Limits& limits);
 
