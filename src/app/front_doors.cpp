@@ -11,10 +11,12 @@
 #include "app/milter_service.hpp"
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
+#include "app/ui_assets.hpp"
 #include "core/admin/command.hpp"
 #include "core/common/check.hpp"
 #include "core/common/strings.hpp"
 #include "core/greylist/greylist.hpp"
+#include "core/web/static_assets.hpp"
 
 namespace gf::app {
 namespace {
@@ -165,9 +167,26 @@ HttpDoor::~HttpDoor() {
   comments_.reset();  // saves the model, commits pending writes
 }
 
+namespace {
+
+io::HttpResponse ui_asset(const io::HttpRequest& r) {
+  web::AssetReply a = web::serve_asset(web::ui_assets(), "/ui", r.method, r.path, "");
+  io::HttpResponse out;
+  out.status = a.status;
+  out.content_type = std::string(a.content_type);
+  out.headers = std::move(a.headers);
+  out.body = std::string(a.body);
+  return out;
+}
+
+}  // namespace
+
 io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
   if (auto mail = spamd_->http(r)) {  // Rspamd's /checkv2 and /ping
     return std::move(*mail);
+  }
+  if (r.path == "/ui" || r.path.starts_with("/ui/")) {  // the dashboard's files, no login
+    return ui_asset(r);
   }
   if (r.path.starts_with("/api/v1/flux/")) {
     return FluxService::handle_http(flux_, r);
