@@ -133,5 +133,28 @@ TEST_F(HttpServerTest, RequestInPiecesIsParsedAcrossReadsAndHeadersStayOnOneLine
   EXPECT_EQ(server_->stats().requests.load(), 1u);
 }
 
+TEST_F(HttpServerTest, HeadersArriveLowerCasedInOrderAndLookupIgnoresCase) {
+  HttpRequest seen;
+  start([&](const HttpRequest& req) {
+    seen = req;
+    return HttpResponse{};
+  });
+  tcp::socket s = connect();
+  asio::write(s,
+              asio::buffer(std::string("GET /h HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abc\r\n"
+                                       "X-CSRF-Token: t1\r\nCookie: a=1\r\ncookie: b=2\r\n\r\n")));
+  EXPECT_TRUE(read_answer(s).first.starts_with("HTTP/1.1 200 OK\r\n"));
+  const std::vector<std::pair<std::string, std::string>> want = {{"host", "x"},
+                                                                 {"authorization", "Bearer abc"},
+                                                                 {"x-csrf-token", "t1"},
+                                                                 {"cookie", "a=1"},
+                                                                 {"cookie", "b=2"}};
+  EXPECT_EQ(seen.headers, want);
+  EXPECT_EQ(seen.header("authorization"), "Bearer abc");
+  EXPECT_EQ(seen.header("X-Csrf-Token"), "t1");
+  EXPECT_EQ(seen.header("cookie"), "a=1");  // the first of a repeated field
+  EXPECT_EQ(seen.header("x-absent"), "");
+}
+
 }  // namespace
 }  // namespace gf::io

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/common/strings.hpp"
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
 #include "io/net/tcp_listen.hpp"
@@ -292,6 +293,10 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
     }
     hr.content_type = std::string(req[http::field::content_type]);
     hr.user_agent = std::string(req[http::field::user_agent]);
+    hr.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+    for (const auto& field : req) {
+      hr.headers.emplace_back(ascii_lower(field.name_string()), std::string(field.value()));
+    }
     hr.body = std::move(req.body());
     hr.peer = peer;
     ++impl->stats.requests;
@@ -384,6 +389,15 @@ awaitable<void> accept_loop(std::shared_ptr<Impl> impl, tcp::acceptor& acceptor)
 }
 
 }  // namespace
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) {
+      return value;
+    }
+  }
+  return {};
+}
 
 HttpServer::HttpServer(asio::io_context& ioc, HttpServerOptions opts, HttpHandler handler)
     : impl_(std::make_shared<Impl>(ioc, std::move(opts), std::move(handler))) {}

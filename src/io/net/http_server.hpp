@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,12 @@ struct HttpRequest {
   std::string user_agent;
   std::string body;
   std::string peer;  // "127.0.0.1:40000"
+  // Every header field in arrival order, names lower-cased, values as sent (a repeated field
+  // appears once per line).
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first value of header `name` (matched case-insensitively), empty if absent.
+  [[nodiscard]] std::string_view header(std::string_view name) const;
 };
 
 struct HttpResponse {
