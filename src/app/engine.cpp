@@ -297,6 +297,7 @@ std::string Engine::stats(const io::LineServerStats* ps) {
     out += fmt::format("store.commit_failures\t{}\n", s.commit_failures);
     out += fmt::format("store.writer_promotions\t{}\n", s.writer_promotions);
     out += fmt::format("store.records_written\t{}\n", s.records_written);
+    out += fmt::format("store.records_retained\t{}\n", s.records_retained);
     out += fmt::format("store.expired\t{}\n", s.expired);
   }
   if (redis_ != nullptr) {

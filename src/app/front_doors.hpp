@@ -57,8 +57,10 @@ class PolicyDoor {
   Engine& engine_;
   policy::Limits limits_;
   std::string where_;
-  io::RateLimitedLog store_warn_;  // store failures repeat per request
-  io::LineServer server_;          // last: its callback uses the members above
+  // Store failures repeat per request while the store is down: one line a minute (the store
+  // logs its own cause once per outage).
+  io::RateLimitedLog store_warn_{std::chrono::minutes(1)};
+  io::LineServer server_;  // last: its callback uses the members above
 };
 
 // The [http] listener (off when http.listen is empty): the Akismet-compatible comment API, with

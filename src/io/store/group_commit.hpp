@@ -7,9 +7,17 @@
 // the committing map before going to the database. After a commit the writer runs the owner's
 // chore (expiry sweep, retention trim) at most every `chore_every`.
 //
-// A failed commit drops its batch and makes stage() refuse writes with the commit's error until
-// a round finds nothing pending, so a store that cannot write (map full, disk error) answers
-// "store failure" at once and tries again one interval later.
+// A failed commit keeps its batch: it goes back under the pending writes (a newer write of a key
+// wins) and is committed again every interval, and stage() refuses new writes with the commit's
+// error until a commit succeeds. So a store that cannot write (disk full, disk error) answers
+// "store failure" at once, holds only the writes it had acknowledged, loses none of them when
+// space returns, and logs one error line per outage (and one info line when it recovers), not
+// one per retried round. (Dropping the batch lost up to an interval of acknowledged writes per
+// failed round, and the empty round after it re-opened writes, so a full disk alternated between
+// acknowledging writes it then dropped and refusing, logging an error every round.)
+// The exception is a batch the database can never take (Errc::TooLarge: LMDB's map is full):
+// retrying it would refuse writes for ever, so it is dropped, writes are refused until a round
+// finds nothing pending, and smaller writes that still fit are taken again.
 //
 // The commit transaction itself (LMDB's page writes and fsync, the burst that used to preempt io
 // threads) runs as SCHED_BATCH unless the writer fell behind (RoundPriority): a normal CPU share,
@@ -45,6 +53,7 @@ struct CommitCounters {
   std::uint64_t commit_failures = 0;
   std::uint64_t records_written = 0;
   std::uint64_t writer_promotions = 0;  // late rounds, whose commit ran as SCHED_OTHER
+  std::uint64_t records_retained = 0;   // records of failed commits kept for the next round
 };
 
 template <class Value>
@@ -185,16 +194,9 @@ class GroupCommit {
       lock.lock();
       if (n > 0) {
         if (ok) {
-          ++counters_.commits;
-          counters_.records_written += n;
-          last_commit_failed_ = false;
+          commit_succeeded(n);
         } else {
-          ++counters_.commit_failures;
-          if (!last_commit_failed_) {
-            spdlog::error("{}: commit of {} records failed: {}", name_, n, ok.error().message);
-          }
-          last_commit_failed_ = true;
-          last_error_ = ok.error().message;
+          commit_failed(n, ok.error());
         }
       } else {
         last_commit_failed_ = false;  // nothing pending: take writes again
@@ -204,12 +206,48 @@ class GroupCommit {
       flush_done_ = ticket;
       committed_.notify_all();
       if (stop) {
+        if (!pending_.empty()) {
+          spdlog::error("{}: closing with {} acknowledged records not written: {}", name_,
+                        pending_.size(), last_error_);
+        }
         return;
       }
       lock.unlock();
       done = Batch();
       lock.lock();
     }
+  }
+
+  // Needs the lock; the batch in committing_ is in the database.
+  void commit_succeeded(std::size_t n) {
+    ++counters_.commits;
+    counters_.records_written += n;
+    if (last_commit_failed_) {
+      spdlog::info("{}: commits succeed again after {} failed rounds; {} kept records written",
+                   name_, failed_rounds_, n);
+    }
+    failed_rounds_ = 0;
+    last_commit_failed_ = false;
+  }
+
+  // Needs the lock. Puts the batch in committing_ back under pending_, where a write staged
+  // since (only erases are, while failing) is newer and wins; a TooLarge batch is dropped.
+  void commit_failed(std::size_t n, const Error& why) {
+    ++counters_.commit_failures;
+    ++failed_rounds_;
+    const bool retain = why.code != Errc::TooLarge;
+    if (!last_commit_failed_) {
+      spdlog::error("{}: commit of {} records failed: {}; writes are refused (store failure){}",
+                    name_, n, why.message,
+                    retain ? " and the batch is retried every " + format_duration(interval_)
+                           : ", the batch is dropped");
+    }
+    if (retain) {
+      counters_.records_retained += n;
+      pending_.merge(committing_);  // moves the keys pending_ does not hold yet
+    }
+    last_commit_failed_ = true;
+    last_error_ = why.message;
   }
 
   std::string name_;
@@ -228,6 +266,7 @@ class GroupCommit {
   std::uint64_t flush_done_ = 0;
   bool stopping_ = false;
   bool last_commit_failed_ = false;
+  std::uint64_t failed_rounds_ = 0;  // since the last commit that succeeded
   std::string last_error_;
   CommitCounters counters_;
   std::thread writer_;

@@ -18,8 +18,11 @@ namespace {
 
 using greylist::Record;
 
+// A batch that does not fit the map is TooLarge: GroupCommit drops it rather than retry it.
 tl::unexpected<Error> lmdb_error(const char* what, int rc) {
-  return fail(Errc::StoreFailure, fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
+  const bool too_large = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
+  return fail(too_large ? Errc::TooLarge : Errc::StoreFailure,
+              fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
 }
 
 MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
