@@ -13,6 +13,7 @@ const nav = document.getElementById('nav');
 const logoutButton = document.getElementById('logout');
 const errors = document.getElementById('errors');
 let cleanup = null;
+let generation = 0;
 
 export function showError(e) {
   const msg = e instanceof Error ? e.message : String(e);
@@ -35,12 +36,15 @@ const pages = {
   flux: flux.render,
 };
 
+// "#/history?door=mail&limit=1000" -> { page: 'history', arg: null, params: {door, limit} }
 function routeOf(hash) {
-  const m = /^#\/([a-z]+)(?:\/(.*))?$/.exec(hash || '');
+  const [route, search] = (hash || '').split('?', 2);
+  const m = /^#\/([a-z]+)(?:\/(.*))?$/.exec(route);
+  const params = Object.fromEntries(new URLSearchParams(search || ''));
   if (!m || !pages[m[1]]) {
-    return { page: 'overview', arg: null };
+    return { page: 'overview', arg: null, params };
   }
-  return { page: m[1], arg: m[2] ? decodeURIComponent(m[2]) : null };
+  return { page: m[1], arg: m[2] ? decodeURIComponent(m[2]) : null, params };
 }
 
 function renderLogin() {
@@ -89,7 +93,7 @@ async function show() {
   }
   nav.hidden = false;
   logoutButton.hidden = false;
-  const { page, arg } = routeOf(location.hash);
+  const { page, arg, params } = routeOf(location.hash);
   for (const a of nav.querySelectorAll('a')) {
     if (a.getAttribute('href') === `#/${page}`) {
       a.setAttribute('aria-current', 'page');
@@ -98,10 +102,21 @@ async function show() {
     }
   }
   clear(main);
+  delete main.dataset.rendered;
   document.title = `greyflux — ${page}`;
   try {
-    const r = await pages[page](main, arg);
+    const gen = ++generation;
+    const r = await pages[page](main, arg, params);
+    if (gen !== generation) {  // the reader moved on while this page loaded
+      if (typeof r === 'function') {
+        r();
+      }
+      return;
+    }
     cleanup = typeof r === 'function' ? r : null;
+    // For the browser tests and the first-render measurement (docs/ui.md).
+    performance.mark(`gf:rendered:${page}`);
+    main.dataset.rendered = page;
   } catch (e) {
     showError(e);
   }

@@ -50,7 +50,10 @@ function reasonsTable(row) {
       h('td', { class: 'num' }, fmtNumber(r.weight))))));
 }
 
-export async function render(main) {
+export async function render(main, _arg, params) {
+  if (params && Object.keys(params).length) {  // #/history?door=mail&limit=1000
+    filters = { door: '', limit: 100, ...params };
+  }
   const rows = new Map();  // id -> row
   const selected = new Set();
   const tbody = h('tbody', {});
@@ -59,7 +62,7 @@ export async function render(main) {
   const count = h('span', { id: 'selected-count' }, '0 selected');
   const bulkSpam = h('button', { type: 'button', disabled: true, dataset: { bulk: 'spam' } }, 'Mark selected spam');
   const bulkHam = h('button', { type: 'button', disabled: true, dataset: { bulk: 'ham' } }, 'Mark selected not spam');
-  const all = h('input', { type: 'checkbox', id: 'select-all', 'aria-label': 'Select every learnable row shown' });
+  const all = h('input', { type: 'checkbox', id: 'select-all' });
   let next = null;
 
   function updateBulk() {
@@ -69,7 +72,7 @@ export async function render(main) {
 
   function rowElements(row) {
     const detailsId = `reasons-${row.id}`;
-    const tr = h('tr', { dataset: { id: row.id, door: row.door }, class: `v-${row.verdict}` });
+    const tr = h('tr', { dataset: { id: row.id, door: row.door, verdict: row.verdict } });
     const detail = h('tr', { class: 'detail', id: detailsId, hidden: true },
       h('td', { colspan: 8 }));
     const expand = h('button', { type: 'button', class: 'expand', 'aria-expanded': 'false',
@@ -192,12 +195,13 @@ export async function render(main) {
   main.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'History')),
     filterForm(() => load(true)),
-    h('div', { class: 'bulk', role: 'group', 'aria-label': 'Selected rows' }, count, bulkSpam, bulkHam),
+    h('div', { class: 'bulk', role: 'group', 'aria-label': 'Selected rows' },
+      h('label', { class: 'check' }, all, ' Select all shown'), count, bulkSpam, bulkHam),
     msg,
     h('div', { class: 'table-wrap' }, h('table', { class: 'history' },
       h('caption', { class: 'sr-only' }, 'Decisions, newest first'),
       h('thead', {}, h('tr', {},
-        h('th', { scope: 'col' }, all),
+        h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Select')),
         h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Reasons')),
         h('th', { scope: 'col' }, 'Time'), h('th', { scope: 'col' }, 'Door'),
         h('th', { scope: 'col' }, 'Verdict'), h('th', { scope: 'col' }, 'Summary'),
