@@ -170,7 +170,8 @@ HttpDoor::~HttpDoor() {
 namespace {
 
 io::HttpResponse ui_asset(const io::HttpRequest& r) {
-  web::AssetReply a = web::serve_asset(web::ui_assets(), "/ui", r.method, r.path, "");
+  web::AssetReply a =
+      web::serve_asset(web::ui_assets(), "/ui", r.method, r.path, r.header("if-none-match"));
   io::HttpResponse out;
   out.status = a.status;
   out.content_type = std::string(a.content_type);

@@ -122,7 +122,7 @@ function render(opts, width) {
     });
     if (d) {
       const path = svg('path', { d, fill: 'none', stroke: color, 'stroke-width': 2,
-        class: 'series', 'data-series': s.label });
+        class: 'series', 'data-series': s.label, 'data-total': totals[si] });
       path.appendChild(svg('title', {}, `${s.label}: total ${fmtNumber(totals[si])}`));
       root.appendChild(path);
       if (n === 1 || s.values.filter((v) => v !== null && v !== undefined).length === 1) {
