@@ -372,8 +372,11 @@ std::string Conversation::finish_message(const spamd::Evaluation* e, const Filte
   if ((actions & action::kChangeHeaders) != 0 && !add.empty()) {
     // Headers that claim a verdict come from us only: drop every incoming X-Spam-* we set.
     for (const auto& [name, count] : incoming_spam_headers_) {
-      const bool ours = std::any_of(add.begin(), add.end(),
-                                    [&](const spamd::Header& h) { return iequals(h.name, name); });
+      // Not captured by the lambda: clang 14 (the fuzz preset) rejects captured bindings.
+      const std::string_view wanted = name;
+      const bool ours = std::any_of(add.begin(), add.end(), [wanted](const spamd::Header& h) {
+        return iequals(h.name, wanted);
+      });
       for (std::uint32_t i = count; ours && i >= 1; --i) {
         if (auto r = encode_change_header(i, name, ""); r) {
           out += *r;

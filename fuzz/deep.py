@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Fuzzing at depth: long libFuzzer runs under ASan+UBSan, kept corpora, a ledger of executions.
+
+    python3 fuzz/deep.py run [--build build/fuzz] [--targets a,b] [--runs N] [--budget-s S]
+    python3 fuzz/deep.py coverage [--build build/fuzz-coverage]
+    python3 fuzz/deep.py table
+
+`run` fuzzes each target (built by `make fuzz`, preset "fuzz": clang, libFuzzer, ASan+UBSan)
+from its kept corpus (fuzz/corpus/<target>/) plus its seeds, for `--runs` executions or until the
+target's share of `--budget-s` runs out, then merges the inputs that add coverage back into
+fuzz/corpus/<target>/ (libFuzzer's -merge=1: only new coverage is kept, so the corpus stays
+minimal) and appends one line per run to fuzz/ledger.tsv. A crash stops that target's run; its
+input is kept in build/.../deep/<target>/ and the run is recorded with crashes=1, so a finding is
+never silently dropped: fix it, add the input to fuzz/corpus/<target>/, and run again.
+
+Executions add up across runs and sessions: the ledger is the record, `table` sums it. The
+targets that read network input need 10 million executions, the rest 1 million (issue 17).
+
+`coverage` replays every kept corpus through the standalone runner built with clang's source
+coverage (preset "fuzz-coverage") and reports, per target, the line coverage of the source files
+whose headers the target includes (the code it is there to exercise). The result is written to
+fuzz/coverage.tsv for `table`.
+"""
+import argparse
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FUZZ = ROOT / "fuzz"
+LEDGER = FUZZ / "ledger.tsv"
+COVERAGE = FUZZ / "coverage.tsv"
+LEDGER_HEADER = "date\tcommit\ttarget\texecs\tseconds\tcrashes\tcov\tft\tcorpus_files\n"
+
+# Parsers that read bytes from the network or from captured traffic: 10 million executions each.
+# The list is issue 17's: policy, spamd, HTTP form, MIME, DNS message, dnstap, pcap, Zeek, and
+# the milter codec (both directions, and the filter that consumes it).
+NETWORK = {
+    "fuzz_policy_request", "fuzz_spamd_request", "fuzz_akismet_form", "fuzz_mime",
+    "fuzz_dns_message", "fuzz_dnstap", "fuzz_pcap_reader", "fuzz_zeek", "fuzz_milter",
+    "fuzz_milter_reply", "fuzz_milter_filter",
+}
+NETWORK_EXECS = 10_000_000
+OTHER_EXECS = 1_000_000
+
+
+def targets_from_cmake():
+    text = (FUZZ / "CMakeLists.txt").read_text()
+    m = re.search(r"set\(GF_FUZZ_TARGETS(.*?)\)", text, re.S)
+    return m.group(1).split()
+
+
+def git_commit():
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def read_ledger():
+    if not LEDGER.exists():
+        return []
+    lines = LEDGER.read_text().splitlines()
+    keys = lines[0].split("\t")
+    return [dict(zip(keys, line.split("\t"))) for line in lines[1:] if line.strip()]
+
+
+def execs_so_far():
+    total = {}
+    for row in read_ledger():
+        total[row["target"]] = total.get(row["target"], 0) + int(row["execs"])
+    return total
+
+
+def goal(target):
+    return NETWORK_EXECS if target in NETWORK else OTHER_EXECS
+
+
+def seed_dirs(build, target):
+    dirs = [FUZZ / "corpus" / target]
+    extra = build / "fuzz" / "seeds" / target
+    if extra.is_dir():
+        dirs.append(extra)
+    return [d for d in dirs if d.is_dir()]
+
+
+def fuzz_one(build, target, runs, seconds):
+    exe = build / "fuzz" / target
+    work = build / "deep" / target
+    (work / "corpus").mkdir(parents=True, exist_ok=True)
+    cmd = [str(exe), f"-runs={runs}", f"-max_total_time={int(seconds)}", "-print_final_stats=1",
+           "-timeout=10", "-rss_limit_mb=2560", f"-artifact_prefix={work}/",
+           str(work / "corpus")] + [str(d) for d in seed_dirs(build, target)]
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    elapsed = time.monotonic() - start
+    log = proc.stderr
+    (work / "last.log").write_text(log)
+    stats = dict(re.findall(r"stat::(\w+):\s+(\d+)", log))
+    execs = int(stats.get("number_of_executed_units", 0))
+    crashed = proc.returncode != 0
+    cov = re.findall(r"cov: (\d+) ft: (\d+)", log)
+    cov, ft = cov[-1] if cov else ("", "")
+    if crashed and execs == 0:
+        # libFuzzer prints no final stats after a crash: take the last progress line instead.
+        m = re.findall(r"#(\d+)\s", log)
+        execs = int(m[-1]) if m else 0
+    if not crashed:
+        # Keep only what adds coverage: merge the run's corpus into the kept one.
+        kept = FUZZ / "corpus" / target
+        kept.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(exe), "-merge=1", str(kept), str(work / "corpus")],
+                       capture_output=True, text=True, env=env)
+    files = len(list((FUZZ / "corpus" / target).glob("*")))
+    return execs, elapsed, crashed, cov, ft, files, work
+
+
+def cmd_run(args):
+    build = Path(args.build).resolve()
+    targets = args.targets.split(",") if args.targets else targets_from_cmake()
+    done = execs_so_far()
+    todo = [t for t in targets if args.runs or done.get(t, 0) < goal(t)]
+    if not todo:
+        print("every target has reached its goal; pass --runs to go further")
+        return 0
+    if not LEDGER.exists():
+        LEDGER.write_text(LEDGER_HEADER)
+    share = args.budget_s / len(todo)
+    failed = 0
+    for t in todo:
+        runs = args.runs or goal(t) - done.get(t, 0)
+        execs, secs, crashed, cov, ft, files, work = fuzz_one(build, t, runs, share)
+        with LEDGER.open("a") as f:
+            f.write(f"{dt.date.today()}\t{git_commit()}\t{t}\t{execs}\t{secs:.0f}\t"
+                    f"{int(crashed)}\t{cov}\t{ft}\t{files}\n")
+        rate = execs / secs if secs else 0
+        print(f"{t}: {execs:,} execs in {secs:.0f} s ({rate:,.0f}/s), cov {cov} ft {ft}, "
+              f"corpus {files} files{', CRASH: see ' + str(work) if crashed else ''}",
+              flush=True)
+        failed += crashed
+    return 1 if failed else 0
+
+
+def sources_of(target):
+    """The .cpp files whose headers the target includes: the code it exists to exercise."""
+    text = (FUZZ / f"{target}.cpp").read_text()
+    out = []
+    for inc in re.findall(r'#include "((?:core|io)/[^"]+)\.hpp"', text):
+        cpp = ROOT / "src" / f"{inc}.cpp"
+        if cpp.exists():
+            out.append(cpp)
+    return out
+
+
+def cmd_coverage(args):
+    build = Path(args.build).resolve()
+    rows = []
+    for t in targets_from_cmake():
+        exe = build / "fuzz" / t
+        srcs = sources_of(t)
+        if not exe.exists() or not srcs:
+            continue
+        prof = build / "deep-cov" / t
+        shutil.rmtree(prof, ignore_errors=True)
+        prof.mkdir(parents=True)
+        env = dict(os.environ, LLVM_PROFILE_FILE=str(prof / "%p.profraw"))
+        subprocess.run([str(exe)] + [str(d) for d in seed_dirs(build, t)], env=env,
+                       capture_output=True)
+        raws = [str(p) for p in prof.glob("*.profraw")]
+        if not raws:
+            continue
+        subprocess.run(["llvm-profdata", "merge", "-sparse", "-o", str(prof / "all.profdata")]
+                       + raws, check=True)
+        rep = subprocess.run(["llvm-cov", "report", str(exe),
+                              f"-instr-profile={prof / 'all.profdata'}"] + [str(s) for s in srcs],
+                             capture_output=True, text=True, check=True).stdout
+        total = [l for l in rep.splitlines() if l.startswith("TOTAL")]
+        # TOTAL regions missed cover% functions missed exec% lines missed cover% ...
+        parts = total[0].split() if total else []
+        lines, missed = (int(parts[7]), int(parts[8])) if len(parts) > 9 else (0, 0)
+        pct = 100.0 * (lines - missed) / lines if lines else 0.0
+        files = " ".join(str(s.relative_to(ROOT / "src")) for s in srcs)
+        rows.append(f"{t}\t{lines}\t{lines - missed}\t{pct:.1f}\t{files}\n")
+        print(f"{t}: {pct:.1f}% of {lines} lines in {files}", flush=True)
+    COVERAGE.write_text("target\tlines\tcovered\tpercent\tfiles\n" + "".join(rows))
+    return 0
+
+
+def cmd_table(_args):
+    done = execs_so_far()
+    runs, secs, crashes = {}, {}, {}
+    for row in read_ledger():
+        t = row["target"]
+        runs[t] = runs.get(t, 0) + 1
+        secs[t] = secs.get(t, 0) + int(row["seconds"])
+        crashes[t] = crashes.get(t, 0) + int(row["crashes"])
+    cov = {}
+    if COVERAGE.exists():
+        for line in COVERAGE.read_text().splitlines()[1:]:
+            p = line.split("\t")
+            cov[p[0]] = (p[3], p[1], p[4])
+    print("| target | kind | executions | goal | runs | CPU s | findings | corpus | line coverage |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for t in targets_from_cmake():
+        files = len(list((FUZZ / "corpus" / t).glob("*")))
+        c = cov.get(t)
+        cs = f"{c[0]}% of {c[1]} lines ({c[2]})" if c else "not measured"
+        kind = "network" if t in NETWORK else "other"
+        mark = "" if done.get(t, 0) >= goal(t) else " (short)"
+        print(f"| {t} | {kind} | {done.get(t, 0):,}{mark} | {goal(t):,} | {runs.get(t, 0)} | "
+              f"{secs.get(t, 0)} | {crashes.get(t, 0)} | {files} | {cs} |")
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--build", default=str(ROOT / "build" / "fuzz"))
+    r.add_argument("--targets")
+    r.add_argument("--runs", type=int, default=0, help="executions per target (default: to goal)")
+    r.add_argument("--budget-s", type=float, default=3600, help="wall seconds for all targets")
+    c = sub.add_parser("coverage")
+    c.add_argument("--build", default=str(ROOT / "build" / "fuzz-coverage"))
+    sub.add_parser("table")
+    args = ap.parse_args()
+    return {"run": cmd_run, "coverage": cmd_coverage, "table": cmd_table}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
