@@ -38,6 +38,9 @@ TEST(Sender, NormalisingTwiceChangesNothing) {
   }
   EXPECT_EQ(normalize_sender("SRS0=H=T=orig=SRS1=H=f1==H=T=orig=al@f2alice@f"), "al@f2alice@orig");
   EXPECT_EQ(normalize_sender("<<alice@example.com>>"), "alice@example.com");
+  // Found by fuzz_sender at depth: each pass strips one pair; seven pairs deep must still end.
+  EXPECT_EQ(normalize_sender("<<<<<<<>>>>>>>>"), ">");
+  EXPECT_EQ(normalize_sender("<<<<<<<<<<bob@example.com>>>>>>>>>>"), "bob@example.com");
 }
 
 TEST(Sender, FoldsVerpDigitRuns) {

@@ -144,7 +144,10 @@ std::string normalize_once(std::string_view sender) {
 // digit, so the loop ends; usual senders take two passes.
 std::string normalize_sender(std::string_view sender) {
   std::string cur = normalize_once(sender);
-  for (std::size_t guard = 0; guard <= cur.size() + 1; ++guard) {
+  // The bound is fixed before the loop: re-reading cur.size() while each pass shrinks it ended
+  // the loop early on nested brackets ("<<<<<<<>>>>>>>>", found by fuzz_sender), not idempotent.
+  const std::size_t passes = cur.size() + 1;
+  for (std::size_t guard = 0; guard <= passes; ++guard) {
     std::string next = normalize_once(cur);
     if (next == cur) {
       break;
