@@ -246,7 +246,7 @@ store_path = "$dir/akismet.lmdb"
 level = "$level"
 file = "$dir/greyflux.log"
 EOF
-  env "${SHIM_ENV[@]}" "$GREYFLUX" serve --config "$dir/greyflux.toml" >"$dir/server.log" 2>&1 &
+  env "${SHIM_ENV[@]}" "$GREYFLUX" serve --config "$dir/greyflux.toml" --set daemon.user=root >"$dir/server.log" 2>&1 &
   PID=$!
 }
 

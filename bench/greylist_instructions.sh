@@ -28,7 +28,7 @@ level = "info"
 file = "$tmp/log"
 CONF
 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$build/greyflux" serve \
-  --config "$tmp/gf.toml" >/dev/null 2>&1 &
+  --config "$tmp/gf.toml" --set daemon.user=root >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

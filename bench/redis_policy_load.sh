@@ -31,7 +31,7 @@ socket = "$d/admin.sock"
 level = "warn"
 file = "$d/log"
 EOT
-$GF serve --config $d/g.toml & gpid=$!
+$GF serve --config $d/g.toml --set daemon.user=root & gpid=$!
 until python3 -c "import socket;socket.create_connection(('127.0.0.1',$pport),0.2)" 2>/dev/null; do sleep 0.05; done
 $LOAD --target 127.0.0.1:$pport --connections 16 --threads 1 --duration ${DUR:-10} --mode new
 echo "redis: $(redis-cli -p $rport info stats | grep -E 'total_commands_processed|total_net_input_bytes' | tr -d '\r' | tr '\n' ' ')"

@@ -48,7 +48,7 @@ socket = "$tmp/admin.sock"
 file = "$tmp/greyflux.log"
 CONF
 key=$("$bin" keys add --blog https://blog.example --config "$tmp/greyflux.toml")
-"$bin" serve --config "$tmp/greyflux.toml" & gf_pid=$!
+"$bin" serve --config "$tmp/greyflux.toml" --set daemon.user=root & gf_pid=$!
 wait_port "$gf_http"
 
 mkdir -p "$tmp/nginx"

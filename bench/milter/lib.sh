@@ -251,7 +251,7 @@ EOT
   "$bin" learn --config "$dir/greyflux.toml" --spam $(cat "$3") --ham $(cat "$4") \
     >"$dir/learn.log" 2>&1 || { tail "$dir/learn.log"; die "greyflux learn failed"; }
   log "greyflux learn: $(wc -l <"$3") spam + $(wc -l <"$4") ham in $((SECONDS - t0)) s"
-  "$bin" serve --config "$dir/greyflux.toml" >"$dir/serve.out" 2>&1 &
+  "$bin" serve --config "$dir/greyflux.toml" --set daemon.user=root >"$dir/serve.out" 2>&1 &
   remember $! greyflux
   wait_port "$gf_milter_port" "$!" greyflux 60 "$dir/serve.out"
   log "greyflux (pid $!) milter on 127.0.0.1:$gf_milter_port"

@@ -49,7 +49,7 @@ store_path = "akismet.lmdb"
 level = "info"
 file = "$tmp/greyflux.log"
 EOF
-"$greyflux" serve --config "$tmp/greyflux.toml" >"$tmp/serve.out" 2>&1 &
+"$greyflux" serve --config "$tmp/greyflux.toml" --set daemon.user=root >"$tmp/serve.out" 2>&1 &
 remember $! greyflux
 wait_port "$port" "$!" greyflux 30 "$tmp/serve.out"
 

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "app/front_doors.hpp"
 #include "app/milter_service.hpp"
 #include "app/paths.hpp"
+#include "app/settings.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
 #include "gf_version.hpp"
@@ -82,7 +84,8 @@ Daemon::~Daemon() {
 }
 
 Result<void> Daemon::start() {
-  for (auto step : {&Daemon::load_settings, &Daemon::open_services, &Daemon::open_doors}) {
+  for (auto step : {&Daemon::load_settings, &Daemon::open_services, &Daemon::open_doors,
+                    &Daemon::drop_privileges}) {
     if (auto ok = (this->*step)(); !ok) {
       return ok;
     }
@@ -99,6 +102,9 @@ Result<void> Daemon::load_settings() {
   }
   values_ = std::make_unique<Values>(std::move(*values));
   const Values& v = *values_;
+  if (auto ok = decide_user(); !ok) {
+    return ok;
+  }
   try {
     setup_logging(v.str("log.level"), v.str("log.file"));
   } catch (const std::exception& e) {
@@ -106,6 +112,57 @@ Result<void> Daemon::load_settings() {
   }
   logs_to_file_ = !v.str("log.file").empty();
   return prepare_state_dirs(v);
+}
+
+Result<void> Daemon::decide_user() {
+  const Values& v = *values_;
+  auto action =
+      decide_privileges(PrivilegeRequest{::geteuid(), v.str("daemon.user"), v.str("daemon.group")});
+  if (!action) {
+    return tl::unexpected(action.error());
+  }
+  privileges_ = *action;
+  if (privileges_ != PrivilegeAction::Drop) {
+    return {};
+  }
+  auto who = io::lookup_identity(v.str("daemon.user"), v.str("daemon.group"));
+  if (!who) {
+    return tl::unexpected(who.error());
+  }
+  drop_to_ = std::move(*who);
+  return check_drop_target(drop_to_.user, drop_to_.uid, drop_to_.gid);
+}
+
+Result<void> Daemon::drop_privileges() {
+  const Values& v = *values_;
+  if (privileges_ == PrivilegeAction::KeepRoot) {
+    spdlog::info("running as root: daemon.user = \"root\"");
+    return {};
+  }
+  if (privileges_ == PrivilegeAction::Unprivileged) {
+    // systemd's AmbientCapabilities= (port 783) is needed only until the listeners are bound.
+    return io::has_capabilities() ? io::drop_capabilities() : Result<void>{};
+  }
+  // The state files greyflux created or opened as root go to the user it becomes: the data
+  // directory, and each state path under it (an LMDB directory with its files).
+  const std::string& data_dir = v.str("daemon.data_dir");
+  if (auto ok = io::give_to(data_dir, drop_to_, false); !ok) {
+    return ok;
+  }
+  for (const SettingDef& d : settings_table()) {
+    const std::string& p = d.type == SettingType::StatePath ? v.str(d.name) : data_dir;
+    if (p != data_dir && p.starts_with(data_dir + "/")) {
+      if (auto ok = io::give_to(p, drop_to_, true); !ok) {
+        return ok;
+      }
+    }
+  }
+  if (auto ok = io::drop_to(drop_to_); !ok) {
+    return ok;
+  }
+  spdlog::info("dropped privileges to user {} (uid {}, gid {})", drop_to_.user, drop_to_.uid,
+               drop_to_.gid);
+  return {};
 }
 
 Result<void> Daemon::open_services() {

@@ -5,7 +5,11 @@
 // reloads the reloadable settings (an error keeps the old config); SIGTERM/SIGINT drain every door
 // and exit 0, stopping the loop regardless after 5 s.
 //
-// Errors: start() returns the first start-up failure (config, log, state directory, store,
+// Privileges (core/common/privileges.hpp): started as root, the daemon resolves [daemon] user
+// before it opens anything, opens every listener and file as root, gives its state files in
+// daemon.data_dir to that user and drops to it (no capabilities, no_new_privs) before it serves.
+//
+// Errors: start() returns the first start-up failure (config, user, log, state directory, store,
 // flux source, a listener that cannot bind); serve() turns it into the one fatal exit: one
 // line on standard error (and in the log file when there is one), exit code 2.
 //
@@ -18,7 +22,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/common/privileges.hpp"
 #include "core/common/result.hpp"
+#include "io/sys/privileges.hpp"
 
 namespace gf::io {
 class IoPool;
@@ -52,9 +58,11 @@ class Daemon {
   [[nodiscard]] bool logs_to_file() const { return logs_to_file_; }
 
  private:
-  [[nodiscard]] Result<void> load_settings();  // config, log, state directories, policy
-  [[nodiscard]] Result<void> open_services();  // greylist engine, fast-flux collectors
-  [[nodiscard]] Result<void> open_doors();     // the front doors, built and bound
+  [[nodiscard]] Result<void> load_settings();    // config, log, state directories, policy
+  [[nodiscard]] Result<void> open_services();    // greylist engine, fast-flux collectors
+  [[nodiscard]] Result<void> open_doors();       // the front doors, built and bound
+  [[nodiscard]] Result<void> decide_user();      // [daemon] user/group, before anything opens
+  [[nodiscard]] Result<void> drop_privileges();  // after every listener and file is open
   void watch_signals();
   void reload();
   void drain(int sig);
@@ -65,6 +73,8 @@ class Daemon {
   std::unique_ptr<Values> values_;  // as started (a reload compares against these)
   bool logs_to_file_ = false;
   int threads_ = 1;
+  PrivilegeAction privileges_ = PrivilegeAction::Unprivileged;
+  io::Identity drop_to_;  // privileges_ == Drop: the user and group to become
 
   // Declared in start-up order; destroyed in reverse (doors before services before the store).
   std::unique_ptr<Engine> engine_;

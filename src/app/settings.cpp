@@ -20,6 +20,13 @@ const std::vector<SettingDef>& settings_table() {
        "spamd.model, admin.socket, flux.dnstap_socket and flux.rpz_path are under it; created "
        "(mode 0750) if missing. A relative "
        "data_dir is taken from the working directory at start-up (`make run` uses ./var)"},
+      {"daemon.user", T::String, "", false,
+       "serve started as root: the user it drops to once its listeners and files are open "
+       "(setgroups, setgid, setuid, no capabilities left, no_new_privs); it chowns data_dir to "
+       "that user. Started as root with none it refuses to run; \"root\" keeps root. Ignored "
+       "when started as another user (systemd's User=)"},
+      {"daemon.group", T::String, "", false,
+       "group for daemon.user; empty = that user's primary group"},
       {"store.backend", T::String, "lmdb", false,
        "where greylist and comment state lives: \"lmdb\" (durable, embedded), \"redis\" "
        "(shared by every greyflux on the same Redis) or \"memory\" (greylist only, lost on "

@@ -29,6 +29,9 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gfdaemon import Conn, free_port  # noqa: E402
 
+# Tests run as root on CI: keep root explicitly (a root start without daemon.user refuses).
+ROOT = ["--set", "daemon.user=root"] if os.geteuid() == 0 else []
+
 BINARY = None
 
 MAIL = (b"From: alice@sender.example\r\nTo: bob@example.org\r\nSubject: cheap pills now\r\n"
@@ -145,6 +148,7 @@ class DataDirTest(unittest.TestCase):
 
     def gf(self, *args, sets=()):
         cmd = [BINARY, *args, "--config", "/dev/null", "--set", f"daemon.data_dir={self.data}"]
+        cmd += ROOT if args[0] == "serve" else []
         for s in sets:
             cmd += ["--set", s]
         return subprocess.run(cmd, cwd=self.cwd, capture_output=True, text=True, timeout=60)
@@ -157,7 +161,7 @@ class DataDirTest(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(self.data).st_mode), 0o750)
 
         self.proc = subprocess.Popen(
-            [BINARY, "serve", "--config", "/dev/null", "--set", f"daemon.data_dir={self.data}",
+            [BINARY, "serve", "--config", "/dev/null", *ROOT, "--set", f"daemon.data_dir={self.data}",
              "--set", f'policy.listen=["127.0.0.1:{policy}"]',
              "--set", f'http.listen=["127.0.0.1:{web}"]',
              "--set", f'spamd.listen=["127.0.0.1:{mail}"]',
@@ -267,7 +271,7 @@ class DataDirTest(unittest.TestCase):
             self.skipTest("an installed greyflux provides flux-allowlist.txt on this machine")
         policy = free_port()
         self.proc = subprocess.Popen(
-            [copy, "serve", "--config", "/dev/null", "--set", f"daemon.data_dir={self.data}",
+            [copy, "serve", "--config", "/dev/null", *ROOT, "--set", f"daemon.data_dir={self.data}",
              "--set", f'policy.listen=["127.0.0.1:{policy}"]', "--set", "http.listen=[]"],
             cwd=self.cwd, stderr=subprocess.PIPE)
         wait_port(policy, self.proc)
@@ -284,7 +288,7 @@ class DataDirTest(unittest.TestCase):
         self.assertEqual(found.returncode, 1)
         self.assertEqual(found.stderr,
                          want.format(tried, "greyflux flux (without --allowlist)") + "\n")
-        r = subprocess.run([copy, "serve", "--config", "/dev/null",
+        r = subprocess.run([copy, "serve", "--config", "/dev/null", *ROOT,
                             "--set", f"daemon.data_dir={self.data}",
                             "--set", f'policy.listen=["127.0.0.1:{free_port()}"]',
                             "--set", "http.listen=[]", "--set", "flux.dnstap_socket=dnstap.sock"],

@@ -6,6 +6,9 @@ import subprocess
 import tempfile
 import time
 
+# Tests run as root on CI: keep root explicitly (a root start without daemon.user refuses).
+ROOT = ["--set", "daemon.user=root"] if os.geteuid() == 0 else []
+
 
 def free_port():
     with socket.socket() as s:
@@ -89,6 +92,8 @@ class Daemon:
     def write_config(self, extra="", backend="lmdb"):
         with open(self.config, "w") as f:
             f.write(f"""
+[daemon]
+data_dir = "{self.tmp}"
 [store]
 backend = "{backend}"
 path = "{self.tmp}/db"
@@ -107,7 +112,7 @@ file = "{self.log}"
 """ + extra)
 
     def start(self, *args):
-        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config, *self.sets, *args],
+        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config, *ROOT, *self.sets, *args],
                                      stderr=subprocess.PIPE)
         deadline = time.time() + 10
         while time.time() < deadline:

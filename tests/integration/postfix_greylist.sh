@@ -206,7 +206,7 @@ store_path = "$tmp/akismet.lmdb"
 level = "info"
 file = "$tmp/greyflux.log"
 EOF
-    "$greyflux_bin" serve --config "$tmp/greyflux.toml" >"$server_log" 2>&1 &
+    "$greyflux_bin" serve --config "$tmp/greyflux.toml" --set daemon.user=root >"$server_log" 2>&1 &
     server_pid=$!
     ;;
   postgrey)

@@ -30,6 +30,9 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fluxlib import free_port, wait_for  # noqa: E402
 
+# Tests run as root on CI: keep root explicitly (a root start without daemon.user refuses).
+ROOT = ["--set", "daemon.user=root"] if os.geteuid() == 0 else []
+
 WINDOW_S, IDLE_S, VERDICT_TTL_S = 2, 4, 20
 CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
 
@@ -137,7 +140,7 @@ idle_evict = "{IDLE_S}s"
 verdict_ttl = "{VERDICT_TTL_S}s"
 """)
         err_path = os.path.join(tmp, "serve.err")
-        daemon = subprocess.Popen([greyflux, "serve", "--config", cfg],
+        daemon = subprocess.Popen([greyflux, "serve", "--config", cfg, *ROOT],
                                   stdout=subprocess.DEVNULL, stderr=open(err_path, "w"))
         wait_for(lambda: daemon.poll() is None and os.path.exists(sock), 15, "the dnstap socket")
         tap = DnstapSender(sock)

@@ -24,6 +24,9 @@ import tempfile
 
 from fluxlib import dig, free_port, wait_for
 
+# Tests run as root on CI: keep root explicitly (a root start without daemon.user refuses).
+ROOT = ["--set", "daemon.user=root"] if os.geteuid() == 0 else []
+
 
 def main():
     greyflux, fixtures = sys.argv[1:3]
@@ -80,7 +83,7 @@ rpz_interval = "1s"
                                    "--config", cfg], capture_output=True, text=True, timeout=30)
             assert keys.returncode == 0, keys.stderr
             api_key = keys.stdout.strip()
-            listen = subprocess.Popen([greyflux, "serve", "--config", cfg], stdout=out, stderr=err)
+            listen = subprocess.Popen([greyflux, "serve", "--config", cfg, *ROOT], stdout=out, stderr=err)
         else:
             listen = subprocess.Popen([greyflux, "flux", "listen", "--dnstap-socket", sock,
                                        "--duration", "90s", "--config", os.path.join(tmp, "none.toml"),

@@ -160,7 +160,7 @@ EOF
   mv "$tmp/greyflux.toml.new" "$tmp/greyflux.toml"
 }
 write_config off
-"$greyflux_bin" serve --config "$tmp/greyflux.toml" >"$tmp/greyflux.err" 2>&1 &
+"$greyflux_bin" serve --config "$tmp/greyflux.toml" --set daemon.user=root >"$tmp/greyflux.err" 2>&1 &
 server_pid=$!
 wait_port "$milter_port" "$server_pid" 15
 log "greyflux (pid $server_pid) serves the milter"

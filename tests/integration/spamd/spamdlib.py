@@ -9,6 +9,9 @@ import tempfile
 import time
 import zlib
 
+# Tests run as root on CI: keep root explicitly (a root start without daemon.user refuses).
+ROOT = ["--set", "daemon.user=root"] if os.geteuid() == 0 else []
+
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 SPAM_MAIL = ("From: promo@lottery.example\r\nTo: you@example.com\r\nSubject: test spam\r\n"
              "Message-ID: <gtube@lottery.example>\r\n\r\n"
@@ -116,7 +119,7 @@ level = "info"
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config],
+        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config, *ROOT],
                                      stdout=self.log, stderr=self.log)
         try:
             wait_port(self.port, self.proc)
