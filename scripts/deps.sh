@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages greyflux needs, only those that are missing.
-# Usage: scripts/deps.sh [build|test|bench]...   (default: build)
+# Usage: scripts/deps.sh [build|test|package|bench]...   (default: build)
 set -euo pipefail
 
 build_pkgs=(
@@ -28,6 +28,9 @@ test_pkgs=(postfix swaks miltertest procps iproute2 python3 unbound dnsutils lib
   # "apache2 | httpd" dependency without Apache; the test does not use it.
   wordpress wordpress-theme-twentytwentythree php-cli php-mysql php-curl mariadb-server chromium
   nginx)
+# `make deb` (dpkg-buildpackage, debhelper, lintian; the man pages are rendered by man-db) and
+# `make test-package` (setpriv from util-linux, spamc from the test tier)
+package_pkgs=(dpkg-dev debhelper lintian man-db groff-base python3 util-linux)
 bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin
   # milter benchmark anchor (bench/milter): Rspamd's proxy worker + its Redis
   rspamd redis-server)
@@ -37,9 +40,10 @@ want=()
 for tier in "$@"; do
   case "$tier" in
     build) want+=("${build_pkgs[@]}") ;;
-    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${package_pkgs[@]}") ;;
+    package) want+=("${build_pkgs[@]}" "${package_pkgs[@]}") ;;
     bench) want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-    *) echo "deps.sh: unknown tier '$tier' (build|test|bench)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown tier '$tier' (build|test|package|bench)" >&2; exit 2 ;;
   esac
 done
 
