@@ -23,7 +23,7 @@ async function renderList(main) {
     h('p', { class: 'muted' }, 'Names the detector flagged, highest score first.'), msg,
     h('div', { class: 'table-wrap' }, h('table', { class: 'flux' },
       h('caption', { class: 'sr-only' }, 'Flagged names, ranked'),
-      h('thead', {}, h('tr', {}, ['#', 'Name', 'Score', 'Verdict', 'Last seen', 'Evidence'].map((c) =>
+      h('thead', {}, h('tr', {}, ['#', 'Name', 'Score', 'Verdict', 'Last seen', 'Network', 'Evidence'].map((c) =>
         h('th', { scope: 'col' }, c)))), tbody)));
   let r;
   try {
@@ -38,10 +38,13 @@ async function renderList(main) {
     h('td', { class: 'num' }, String(i + 1)),
     h('td', {}, h('a', { href: nameHref(n.name) }, n.name)),
     h('td', { class: 'num' }, fmtNumber(n.score)),
-    h('td', {}, n.verdict ?? ''),
+    h('td', {}, n.verdict === 'held' ? 'held (quiet now)' : (n.verdict ?? '')),
     h('td', { class: 'nowrap' }, fmtTime(n.last_seen)),
+    h('td', { class: 'num' }, n.network_size > 1 ? `${n.network_size} names` : '—'),
     h('td', { class: 'evidence' }, evidenceText(n.evidence)))));
-  msg.textContent = names.length ? `${names.length} flagged names.` : 'No name is flagged as fast flux.';
+  const total = Number(r.total ?? names.length);
+  msg.textContent = names.length === 0 ? 'No name is flagged as fast flux.'
+    : `${total} flagged names${total > names.length ? `, the ${names.length} highest shown` : ''}.`;
   main.dataset.rows = String(names.length);
 }
 

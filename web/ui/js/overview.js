@@ -27,27 +27,43 @@ function rangeTabs(onPick) {
   return group;
 }
 
+// doors: true = listening, false = configured but not listening, null = not configured.
+function doorText(on) {
+  return on === true ? 'listening' : on === false ? 'NOT listening' : 'off';
+}
+
 function statusCards(s) {
-  const store = s.store || {};
+  const store = s.store || null;
   const doors = s.doors || {};
   const failOpen = s.fail_open || {};
   const failTotal = Object.values(failOpen).reduce((a, v) => a + (Number(v) || 0), 0);
   const card = (title, body, kind = '') => h('section', { class: `card stat ${kind}`,
     'aria-label': title }, h('h2', {}, title), body);
-  return h('div', { class: 'stats', id: 'status' },
+  const cards = [
     card('Version', h('p', { class: 'big' }, s.version ?? '—')),
     card('Uptime', h('p', { class: 'big' }, fmtDuration(s.uptime_s)),
-      ''),
-    card('Store', h('div', {},
+      h('p', { class: 'muted' }, `since ${fmtTime(s.started)}`)),
+    store ? card('Store', h('div', {},
       h('p', { class: 'big' }, store.healthy ? 'healthy' : 'unhealthy'),
-      h('p', { class: 'muted' }, `${store.backend ?? '?'} · ${store.errors ?? 0} errors`)),
-    store.healthy ? 'good' : 'bad'),
+      h('p', { class: 'muted' }, `${store.backend ?? '?'} · ${store.errors ?? 0} errors`),
+      store.problem ? h('p', { class: 'status bad' }, store.problem) : null),
+    store.healthy ? 'good' : 'bad') : card('Store', h('p', { class: 'muted' }, 'no greylist store')),
     card('Fail-open', h('div', {},
       h('p', { class: 'big' }, String(failTotal)),
-      h('p', { class: 'muted' }, Object.keys(failOpen).length ? fmtValue(failOpen) : 'none')),
+      h('p', { class: 'muted' }, Object.entries(failOpen).filter(([, v]) => v !== null)
+        .map(([k, v]) => `${k}: ${v}`).join(', ') || 'none')),
     failTotal > 0 ? 'warn' : ''),
     card('Front doors', h('ul', { class: 'doors' }, Object.entries(doors).map(([name, on]) =>
-      h('li', { class: on ? 'on' : 'off' }, `${name}: ${on ? 'listening' : 'off'}`)))));
+      h('li', { class: on === true ? 'on' : on === false ? 'down' : 'off' }, `${name}: ${doorText(on)}`))),
+    Object.values(doors).includes(false) ? 'bad' : ''),
+  ];
+  if (s.flux) {
+    cards.push(card('Fast flux', h('div', {},
+      h('p', { class: 'big' }, `${s.flux.flagged ?? 0} flagged`),
+      h('p', { class: 'muted' }, `${s.flux.names_tracked ?? 0} names tracked · ` +
+        `${s.flux.observations ?? 0} observations`))));
+  }
+  return h('div', { class: 'stats', id: 'status' }, cards);
 }
 
 function chartsFor(data) {
@@ -55,7 +71,8 @@ function chartsFor(data) {
   const series = data.series || {};
   const len = Math.max(0, ...Object.values(series).map((v) => v.length));
   const end = Number(data.end) || Math.floor(Date.now() / 1000);
-  const times = Array.from({ length: len }, (_, i) => end - (len - 1 - i) * step);
+  // `end` closes the last (current) step; each count is plotted at its step's start.
+  const times = Array.from({ length: len }, (_, i) => end - (len - i) * step);
   const perMinute = 60 / step;
   return kGroups.map((g) => lineChart({
     title: `${g.title}: decisions per minute`,
