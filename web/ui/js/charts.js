@@ -6,13 +6,14 @@ import { h, svg, fmtNumber } from './dom.js';
 export const kPalette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf',
   '#8c564b', '#e377c2'];
 
-function niceCeil(x) {
+// The smallest 1, 2 or 5 x 10^k at least x: a grid step that gives round tick labels.
+function niceStep(x) {
   if (!(x > 0)) {
-    return 1;
+    return 0.25;
   }
   const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [1, 2, 2.5, 5, 10]) {
-    if (m * p >= x) {
+  for (const m of [1, 2, 5, 10]) {
+    if (m * p >= x * (1 - 1e-9)) {
       return m * p;
     }
   }
@@ -22,14 +23,18 @@ function niceCeil(x) {
 const pad = (n) => String(n).padStart(2, '0');
 export function timeLabel(t, spanS) {
   const d = new Date(t * 1000);
+  if (spanS > 0 && spanS < 600) {
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
   if (spanS > 2 * 86400) {
     return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getDay()]} ${pad(d.getHours())}h`;
   }
   return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-// opts: { title, unit, times: [unix s...], series: [{label, values: [...]}], height }
-// values[i] belongs to times[i]; null/undefined is a gap.
+// opts: { title, unit, times: [unix s...], series: [{label, values: [...]}], height, legend }
+// values[i] belongs to times[i]; null/undefined is a gap. The legend shows each series' total,
+// or its last value with legend: 'last' (for levels such as cumulative counts or TTLs).
 export function lineChart(opts) {
   const fig = h('figure', { class: 'chart' });
   const draw = () => {
@@ -75,7 +80,8 @@ function render(opts, width) {
       }
     }
   }
-  ymax = niceCeil(ymax);
+  const yStep = niceStep(ymax / 4);
+  ymax = 4 * yStep;
   const n = times.length;
   const t0 = n ? times[0] : 0;
   const t1 = n ? times[n - 1] : 1;
@@ -84,8 +90,10 @@ function render(opts, width) {
   const y = (v) => m.t + ih - (v / ymax) * ih;
 
   const totals = series.map((s) => s.values.reduce((a, v) => a + (Number(v) || 0), 0));
+  const lasts = series.map((s) => [...s.values].reverse().find((v) => v !== null && v !== undefined));
+  const shown = opts.legend === 'last' ? lasts : totals;
   const summary = `${title}: ` + (points === 0 ? 'no data' : series.map((s, i) =>
-    `${s.label} total ${fmtNumber(totals[i])}, peak ${fmtNumber(Math.max(0, ...s.values.map((v) => Number(v) || 0)))}`)
+    `${s.label} ${opts.legend === 'last' ? 'last' : 'total'} ${fmtNumber(shown[i])}, peak ${fmtNumber(Math.max(0, ...s.values.map((v) => Number(v) || 0)))}`)
     .join('; '));
   const root = svg('svg', {
     viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': summary,
@@ -97,7 +105,7 @@ function render(opts, width) {
     const yy = y(v);
     root.appendChild(svg('line', { x1: m.l, x2: width - m.r, y1: yy, y2: yy, class: 'grid' }));
     root.appendChild(svg('text', { x: m.l - 6, y: yy + 4, 'text-anchor': 'end', class: 'tick' },
-      fmtNumber(v, v < 10 ? 1 : 0)));
+      fmtNumber(v, yStep < 1 ? 2 : 0)));
   }
   // x axis labels: about one per 110 px.
   const nTicks = Math.max(2, Math.min(n, Math.floor(iw / 110)));
@@ -121,9 +129,11 @@ function render(opts, width) {
       pen = true;
     });
     if (d) {
+      // Every third line dashed: lines that coincide stay distinguishable.
       const path = svg('path', { d, fill: 'none', stroke: color, 'stroke-width': 2,
+        'stroke-dasharray': si % 3 === 2 ? '7 4' : null,
         class: 'series', 'data-series': s.label, 'data-total': totals[si] });
-      path.appendChild(svg('title', {}, `${s.label}: total ${fmtNumber(totals[si])}`));
+      path.appendChild(svg('title', {}, `${s.label}: ${opts.legend === 'last' ? 'last' : 'total'} ${fmtNumber(shown[si])}`));
       root.appendChild(path);
       if (n === 1 || s.values.filter((v) => v !== null && v !== undefined).length === 1) {
         const i = s.values.findIndex((v) => v !== null && v !== undefined);
@@ -137,7 +147,7 @@ function render(opts, width) {
   }
   const legend = h('ul', { class: 'legend' }, series.map((s, si) => h('li', {},
     h('span', { class: `swatch c${si % kPalette.length}`, 'aria-hidden': 'true' }),
-    `${s.label} `, h('span', { class: 'muted' }, fmtNumber(totals[si])))));
+    `${s.label} `, h('span', { class: 'muted' }, fmtNumber(shown[si])))));
   const table = h('details', { class: 'chart-table' }, h('summary', {}, 'Numbers'),
     h('table', {},
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Time'),

@@ -8,12 +8,33 @@ import { lineChart } from './charts.js';
 
 const nameHref = (name) => `#/flux/${encodeURIComponent(name)}`;
 
+const plural = (n, one, many = `${one}s`) => `${fmtNumber(n)} ${Number(n) === 1 ? one : many}`;
+
+// The composite scorer's rules with their points ("slash24_spread +1.5, ...").
+function rulesText(composite) {
+  const rules = (composite && (composite.rules || composite.fired)) || [];
+  return rules.map((r) => (typeof r === 'object'
+    ? `${r.id} ${Number(r.points ?? r.weight) >= 0 ? '+' : ''}${fmtNumber(r.points ?? r.weight)}` : String(r)))
+    .join(', ');
+}
+
+// A verdict's evidence in one line: the rules that fired and the churn behind them.
 function evidenceText(ev) {
   if (!ev || typeof ev !== 'object') {
     return fmtValue(ev);
   }
-  return Object.entries(ev).filter(([, v]) => v !== null && v !== undefined && v !== '' &&
-    !(Array.isArray(v) && v.length === 0)).map(([k, v]) => `${k.replaceAll('_', ' ')} ${fmtValue(v)}`).join(' · ');
+  const f = ev.features || {};
+  const parts = [];
+  const rules = rulesText(ev.scores && ev.scores.composite);
+  if (rules) {
+    parts.push(rules);
+  }
+  if (f.unique_ips !== undefined) {
+    parts.push(`${plural(f.unique_ips, 'address', 'addresses')} in ${plural(f.v4_slash24 + (f.v6_slash48 || 0), 'network')}, ` +
+      `${plural(f.asns, ev.approximate ? 'network group' : 'ASN')}, median TTL ${fmtNumber(f.ttl_median_s)} s, ` +
+      `${plural(f.responses, 'response')}`);
+  }
+  return parts.length ? parts.join(' · ') : fmtValue(ev);
 }
 
 async function renderList(main) {
@@ -44,7 +65,7 @@ async function renderList(main) {
     h('td', { class: 'evidence' }, evidenceText(n.evidence)))));
   const total = Number(r.total ?? names.length);
   msg.textContent = names.length === 0 ? 'No name is flagged as fast flux.'
-    : `${total} flagged names${total > names.length ? `, the ${names.length} highest shown` : ''}.`;
+    : `${plural(total, 'flagged name')}${total > names.length ? `, the ${names.length} highest shown` : ''}.`;
   main.dataset.rows = String(names.length);
 }
 
@@ -53,10 +74,11 @@ function churnCharts(points) {
   const col = (k) => points.map((p) => (p[k] === undefined ? null : p[k]));
   return [
     lineChart({ title: 'Distinct addresses, networks and ASNs seen', unit: 'cumulative', times,
+      legend: 'last',
       series: [{ label: 'addresses', values: col('addresses') },
         { label: 'networks', values: col('networks') },
         { label: 'ASNs', values: col('asns') }] }),
-    lineChart({ title: 'Answer TTLs', unit: 'seconds', times,
+    lineChart({ title: 'Answer TTLs', unit: 'seconds', times, legend: 'last',
       series: [{ label: 'min TTL', values: col('min_ttl') },
         { label: 'max TTL', values: col('max_ttl') }] }),
   ];
@@ -81,7 +103,7 @@ async function renderName(main, name) {
       h('h2', {}, v.flux ? 'Flagged as fast flux' : 'Not flagged'),
       h('dl', { class: 'kv' }, [
         ['score', fmtValue(s.score ?? v.score)], ['threshold', fmtValue(s.threshold)],
-        ['rules', fmtValue((s.fired || s.rules || []).map((r) => (typeof r === 'object' ? `${r.id} ${fmtNumber(r.weight)}` : r)))],
+        ['rules', rulesText(s) || '—'],
         ['responses', fmtValue(f.responses)], ['distinct addresses', fmtValue(f.unique_ips)],
         ['/24 networks', fmtValue(f.v4_slash24)], ['ASNs', fmtValue(f.asns)],
         ['median TTL', f.ttl_median_s === undefined ? '—' : `${f.ttl_median_s} s`],

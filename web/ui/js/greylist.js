@@ -1,30 +1,42 @@
 // Greylist: search triplets and auto-whitelist entries by client, sender and recipient
-// (GET /api/v1/greylist), delete one (DELETE /api/v1/greylist), and the whitelist: list, add,
-// remove (GET|POST|DELETE /api/v1/whitelist).
-import { h, clear, fmtTime, fmtValue } from './dom.js';
+// (GET /api/v1/greylist), delete one by its key (DELETE /api/v1/greylist {key}), and the
+// whitelist: list, add, remove (GET|POST|DELETE /api/v1/whitelist {list, entry}).
+import { h, clear, fmtTime, fmtNumber } from './dom.js';
 import { api, query } from './api.js';
 
 let search = {};
 
-function cell(v, key) {
-  return /(^t$|_at$|first|last|seen|expires|created)/.test(key) && typeof v === 'number'
-    ? fmtTime(v) : fmtValue(v);
+const kGroups = [
+  ['Triplets', (e) => e.kind === 'triplet'],
+  ['Auto-whitelist', (e) => e.kind === 'client-awl' || e.kind === 'domain-awl'],
+  ['Other records (senders seen, pooled senders)', (e) => e.kind === 'sender-seen' || e.kind === 'pooled'],
+];
+const kColumns = [
+  ['kind', 'Kind', (e) => e.kind],
+  ['network', 'Client network', (e) => e.network || '—'],
+  ['sender', 'Sender', (e) => e.sender || e.domain || '—'],
+  ['recipient', 'Recipient', (e) => e.recipient || '—'],
+  ['first_seen', 'First seen', (e) => fmtTime(e.first_seen)],
+  ['last_seen', 'Last seen', (e) => fmtTime(e.last_seen)],
+  ['count', 'Count', (e) => fmtNumber(e.count)],
+  ['state', 'State', (e) => e.state || '—'],
+];
+
+function describe(e) {
+  return [e.kind, e.network, e.sender || e.domain, e.recipient].filter((x) => x).join(' ');
 }
 
-// A table of objects of any shape: one column per key of the first row, a Delete button each.
 function entryTable(caption, entries, onDelete) {
   if (entries.length === 0) {
-    return h('p', { class: 'muted' }, `No ${caption.toLowerCase()}.`);
+    return h('p', { class: 'muted' }, `${caption}: none match.`);
   }
-  const keys = Object.keys(entries[0]);
-  return h('div', { class: 'table-wrap' }, h('table', {},
-    h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, keys.map((k) => h('th', { scope: 'col' }, k.replaceAll('_', ' '))),
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'greylist' },
+    h('caption', {}, `${caption} (${entries.length})`),
+    h('thead', {}, h('tr', {}, kColumns.map(([, label]) => h('th', { scope: 'col' }, label)),
       h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-    h('tbody', {}, entries.map((e) => h('tr', {}, keys.map((k) => h('td', {}, cell(e[k], k))),
+    h('tbody', {}, entries.map((e) => h('tr', {}, kColumns.map(([, , get]) => h('td', {}, get(e))),
       h('td', {}, h('button', { type: 'button', class: 'small danger',
-        'aria-label': `Delete ${keys.map((k) => e[k]).filter((x) => typeof x === 'string').join(' ')}`,
-        onclick: () => onDelete(e) }, 'Delete')))))));
+        'aria-label': `Delete ${describe(e)}`, onclick: () => onDelete(e) }, 'Delete')))))));
 }
 
 export async function render(main) {
@@ -44,48 +56,61 @@ export async function render(main) {
 
   async function find() {
     try {
-      const r = await api('GET', `greylist${query({ ...search, limit: 200 })}`);
+      const r = await api('GET', `greylist${query({ ...search, limit: 500 })}`);
+      const entries = r.entries || [];
       clear(results).append(
-        entryTable('Triplets', r.triplets || [], (e) => remove('greylist', e)),
-        entryTable('Auto-whitelisted clients', r.awl || [], (e) => remove('greylist', e)));
+        ...kGroups.map(([caption, pick]) => entryTable(caption, entries.filter(pick),
+          (e) => remove('greylist', { key: e.key }, describe(e)))),
+        r.truncated ? h('p', { class: 'muted' }, 'More entries match: narrow the search.') : null);
     } catch (e) {
       clear(results).appendChild(h('p', { class: 'status bad' }, e.message));
     }
   }
 
   async function loadWhitelist() {
-    const value = h('input', { id: 'w-value', name: 'value', required: true });
-    const kind = h('select', { id: 'w-kind', name: 'kind' },
-      h('option', { value: 'client' }, 'client (address, network or host name)'),
-      h('option', { value: 'recipient' }, 'recipient (address or domain)'));
+    const value = h('input', { id: 'w-entry', name: 'entry', required: true });
+    const list = h('select', { id: 'w-list', name: 'list' },
+      h('option', { value: 'client' }, 'client: address, network or host name'),
+      h('option', { value: 'recipient' }, 'recipient: address, user@ or domain'));
     const add = h('form', { class: 'filters', 'aria-label': 'Add a whitelist entry' },
-      h('div', { class: 'field' }, h('label', { for: 'w-kind' }, 'Kind'), kind),
-      h('div', { class: 'field' }, h('label', { for: 'w-value' }, 'Entry'), value),
+      h('div', { class: 'field' }, h('label', { for: 'w-list' }, 'List'), list),
+      h('div', { class: 'field' }, h('label', { for: 'w-entry' }, 'Entry'), value),
       h('button', { type: 'submit' }, 'Add to whitelist'));
     add.addEventListener('submit', async (ev) => {
       ev.preventDefault();
+      const entry = value.value.trim();
       try {
-        await api('POST', 'whitelist', { kind: kind.value, value: value.value.trim() });
-        say(`Added ${value.value.trim()} to the whitelist.`, 'good');
+        await api('POST', 'whitelist', { list: list.value, entry });
+        say(`Added ${entry} to the ${list.value} whitelist.`, 'good');
         loadWhitelist();
       } catch (e) {
         say(e.message, 'bad');
       }
     });
-    let list;
+    let table;
     try {
       const r = await api('GET', 'whitelist');
-      list = entryTable('Whitelist entries', r.entries || [], (e) => remove('whitelist', e));
+      const entries = r.entries || [];
+      table = entries.length === 0 ? h('p', { class: 'muted' }, 'The whitelist is empty.')
+        : h('div', { class: 'table-wrap' }, h('table', { class: 'whitelist' },
+          h('caption', {}, `Whitelist entries (${entries.length})`),
+          h('thead', {}, h('tr', {}, ['List', 'Entry', 'Source'].map((c) => h('th', { scope: 'col' }, c)),
+            h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+          h('tbody', {}, entries.map((e) => h('tr', {}, h('td', {}, e.list), h('td', {}, e.entry),
+            h('td', {}, e.source === 'file' ? 'file (edit the file)' : e.source),
+            h('td', {}, e.source === 'admin' ? h('button', { type: 'button', class: 'small danger',
+              'aria-label': `Remove ${e.entry} from the ${e.list} whitelist`,
+              onclick: () => remove('whitelist', { list: e.list, entry: e.entry }, e.entry) }, 'Remove') : null))))));
     } catch (e) {
-      list = h('p', { class: 'status bad' }, e.message);
+      table = h('p', { class: 'status bad' }, e.message);
     }
-    clear(wl).append(h('h2', {}, 'Whitelist'), add, list);
+    clear(wl).append(h('h2', {}, 'Whitelist'), add, table);
   }
 
-  async function remove(what, entry) {
+  async function remove(what, body, label) {
     try {
-      await api('DELETE', what, entry);
-      say(`Deleted ${fmtValue(entry)}.`, 'good');
+      await api('DELETE', what, body);
+      say(`Deleted ${label}.`, 'good');
       if (what === 'greylist') {
         find();
       } else {

@@ -156,7 +156,10 @@ export async function render(main, _arg, params) {
     msg.className = 'status';
     try {
       const r = await api('POST', 'history/learn', { ids, class: cls });
-      const skipped = new Map((r.skipped || []).map((s) => [s.id, s.reason]));
+      // "already_learned": the model had it as this class already; the row is marked all the same.
+      const skipped = new Map((r.skipped || []).filter((s) => s.reason !== 'already_learned')
+        .map((s) => [s.id, s.reason]));
+      const already = (r.skipped || []).length - skipped.size;
       for (const id of ids) {
         const row = rows.get(id);
         if (row && !skipped.has(id)) {
@@ -168,6 +171,7 @@ export async function render(main, _arg, params) {
         }
       }
       msg.textContent = `Learned ${r.learned} as ${cls === 'spam' ? 'spam' : 'not spam'}` +
+        (already ? `; ${already} already learned as that` : '') +
         (skipped.size ? `; skipped ${[...skipped].map(([id, why]) => `${id} (${why})`).join(', ')}` : '') + '.';
       msg.className = skipped.size ? 'status warn' : 'status good';
     } catch (e) {
