@@ -58,10 +58,11 @@ export async function render(main) {
     try {
       const r = await api('GET', `greylist${query({ ...search, limit: 500 })}`);
       const entries = r.entries || [];
-      clear(results).append(
-        ...kGroups.map(([caption, pick]) => entryTable(caption, entries.filter(pick),
-          (e) => remove('greylist', { key: e.key }, describe(e)))),
-        r.truncated ? h('p', { class: 'muted' }, 'More entries match: narrow the search.') : null);
+      clear(results).append(...kGroups.map(([caption, pick]) => entryTable(caption,
+        entries.filter(pick), (e) => remove('greylist', { key: e.key }, describe(e)))));
+      if (r.truncated) {
+        results.appendChild(h('p', { class: 'muted' }, 'More entries match: narrow the search.'));
+      }
     } catch (e) {
       clear(results).appendChild(h('p', { class: 'status bad' }, e.message));
     }
