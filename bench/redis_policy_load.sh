@@ -1,24 +1,99 @@
 #!/usr/bin/env bash
-# One gf_policy_load run (new triplets, 16 connections, closed loop) against a fresh greyflux on
-# backend lmdb or redis (a private redis-server on a free loopback port), then the Redis counters:
-# round trips, commands and bytes per decision come from `greyflux stats` and INFO stats.
+# gf_policy_load (new triplets, 16 connections, closed loop) against a fresh greyflux on backend
+# lmdb, redis (a private redis-server on a free loopback port) and redis-cluster (3 masters and
+# 3 replicas made with `redis-cli --cluster create` on free loopback ports), one after the other
+# in one run, then one summary line per backend: decisions/s, p99, Redis round trips per
+# decision (greyflux's redis.round_trips / requests), commands and bytes per decision, cluster
+# redirects. Every server the script starts is stopped by PID.
 # Usage: GF=build/release/greyflux LOAD=build/release/bench/gf_policy_load \
-#        [DUR=10] [THREADS=2] bench/redis_policy_load.sh lmdb|redis
+#        [DUR=10] [THREADS=2] bench/redis_policy_load.sh [lmdb|redis|redis-cluster ...]
 set -eu
-backend=$1
 GF=${GF:?set GF=path/to/greyflux}
 LOAD=${LOAD:?set LOAD=path/to/gf_policy_load}
+backends=("$@")
+[ ${#backends[@]} -eq 0 ] && backends=(lmdb redis redis-cluster)
 d=$(mktemp -d /tmp/gf-redis-bench.XXXX)
-rport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-pport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-redis-server --port $rport --bind 127.0.0.1 --save "" --appendonly no --dir $d --logfile $d/redis.log & rpid=$!
-until redis-cli -p $rport ping >/dev/null 2>&1; do sleep 0.05; done
-cat > $d/g.toml <<EOT
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$d"
+}
+trap cleanup EXIT
+
+free_port() {  # a port p with p + 10000 (the cluster bus) free too
+  python3 - <<'EOF'
+import random, socket
+def ok(p):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", p)); return True
+        except OSError:
+            return False
+while True:
+    p = random.randrange(20000, 30000)
+    if ok(p) and ok(p + 10000):
+        print(p); break
+EOF
+}
+
+start_redis() {  # port [cluster]
+  local dir=$d/redis-$1
+  mkdir -p "$dir"
+  local extra=()
+  [ "${2:-}" = cluster ] && extra=(--cluster-enabled yes --cluster-config-file nodes.conf
+                                   --cluster-node-timeout 2000)
+  redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+    --logfile "$dir/redis.log" "${extra[@]}" & pids+=($!)
+  until redis-cli -p "$1" ping >/dev/null 2>&1; do sleep 0.05; done
+}
+
+start_cluster() {  # sets cluster_ports (all nodes) and cluster_masters
+  cluster_ports=()
+  for _ in 1 2 3 4 5 6; do
+    local p; p=$(free_port)
+    start_redis "$p" cluster
+    cluster_ports+=("$p")
+  done
+  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${cluster_ports[@]}") \
+    --cluster-replicas 1 --cluster-yes >"$d/cluster-create.log"
+  cluster_masters=()
+  for p in "${cluster_ports[@]}"; do
+    until redis-cli -p "$p" cluster info | grep -q 'cluster_state:ok'; do sleep 0.05; done
+    [ "$(redis-cli -p "$p" role | head -1)" = master ] && cluster_masters+=("$p")
+  done
+}
+
+# Redis commands and input bytes processed, summed over the given ports (a cluster's masters
+# only: a replica's count is the replication stream, not greyflux's traffic).
+redis_totals() {
+  local cmds=0 bytes=0
+  for p in "$@"; do
+    local s; s=$(redis-cli -p "$p" info stats | tr -d '\r')
+    cmds=$((cmds + $(echo "$s" | sed -n 's/^total_commands_processed://p')))
+    bytes=$((bytes + $(echo "$s" | sed -n 's/^total_net_input_bytes://p')))
+  done
+  echo "$cmds $bytes"
+}
+
+run_one() {  # backend
+  local backend=$1 store=lmdb url="redis://127.0.0.1:1/0" cluster=false ports=()
+  case $backend in
+    redis) store=redis; local p; p=$(free_port); start_redis "$p"; ports=("$p")
+           url="redis://127.0.0.1:$p/0" ;;
+    redis-cluster) store=redis; cluster=true; start_cluster; ports=("${cluster_masters[@]}")
+                   url="redis://127.0.0.1:${cluster_ports[0]}/0" ;;
+  esac
+  local pport; pport=$(free_port)
+  local gdir=$d/gf-$backend
+  mkdir -p "$gdir"
+  cat > "$gdir/g.toml" <<EOT
 [daemon]
-data_dir = "$d"
+data_dir = "$gdir"
 [store]
-backend = "$backend"
-redis_url = "redis://127.0.0.1:$rport/0"
+backend = "$store"
+redis_url = "$url"
+cluster = $cluster
 sync = false
 [policy]
 listen = ["127.0.0.1:$pport"]
@@ -26,16 +101,46 @@ threads = ${THREADS:-2}
 [http]
 listen = []
 [admin]
-socket = "$d/admin.sock"
+socket = "$gdir/admin.sock"
 [log]
 level = "warn"
-file = "$d/log"
+file = "$gdir/log"
 EOT
-$GF serve --config $d/g.toml --set daemon.user=root & gpid=$!
-until python3 -c "import socket;socket.create_connection(('127.0.0.1',$pport),0.2)" 2>/dev/null; do sleep 0.05; done
-$LOAD --target 127.0.0.1:$pport --connections 16 --threads 1 --duration ${DUR:-10} --mode new
-echo "redis: $(redis-cli -p $rport info stats | grep -E 'total_commands_processed|total_net_input_bytes' | tr -d '\r' | tr '\n' ' ')"
-$GF stats --config $d/g.toml 2>/dev/null | grep -E '^redis\.(round_trips|commands|bytes_out|failures)|^requests' | tr '\n' ' '; echo
-kill $gpid; wait $gpid || true
-kill $rpid; wait $rpid || true
-rm -rf $d
+  "$GF" serve --config "$gdir/g.toml" --set daemon.user=root & local gpid=$!
+  pids+=($gpid)
+  until python3 -c "import socket;socket.create_connection(('127.0.0.1',$pport),0.2)" 2>/dev/null; do
+    sleep 0.05
+  done
+  local before=(0 0)
+  [ ${#ports[@]} -gt 0 ] && read -r -a before <<<"$(redis_totals "${ports[@]}")"
+  local out; out=$("$LOAD" --target 127.0.0.1:$pport --connections 16 --threads 1 \
+                   --duration "${DUR:-10}" --mode new)
+  echo "$backend: $out"
+  local after=(0 0)
+  [ ${#ports[@]} -gt 0 ] && read -r -a after <<<"$(redis_totals "${ports[@]}")"
+  local stats; stats=$("$GF" stats --config "$gdir/g.toml" 2>/dev/null || true)
+  python3 - "$backend" "$out" "$stats" "${before[*]}" "${after[*]}" <<'EOF'
+import sys
+backend, out, stats, before, after = sys.argv[1:6]
+kv = dict(w.split("=", 1) for w in out.split() if "=" in w)
+st = dict(l.split("\t", 1) for l in stats.splitlines() if "\t" in l)
+req = int(kv.get("requests", 0)) or 1
+b, a = [int(x) for x in before.split()], [int(x) for x in after.split()]
+line = (f"SUMMARY {backend}: decisions/s {float(kv['rps']):,.0f}  p99 "
+        f"{int(kv['p99_us']) / 1000:.2f} ms  errors {kv['errors']}")
+if backend != "lmdb":
+    rt = int(st.get("redis.round_trips", 0))
+    line += (f"  round trips/decision {rt / req:.2f} ({rt}/{req})  redis commands/decision "
+             f"{(a[0] - b[0]) / req:.1f}  bytes to Redis/decision {(a[1] - b[1]) / req:.0f}"
+             f"  store failures {st.get('decisions.store-failure', '0')}")
+    if backend == "redis-cluster":
+        line += (f"  redirects {st.get('redis.cluster_redirects', '0')}  map refreshes "
+                 f"{st.get('redis.cluster_map_refreshes', '0')}")
+print(line)
+EOF
+  kill "$gpid"; wait "$gpid" || true
+}
+
+for b in "${backends[@]}"; do
+  run_one "$b"
+done

@@ -95,6 +95,13 @@ Result<void> validate(const Values& v) {
   if (auto url = parse_redis_url(v.str("store.redis_url")); !url) {
     return fail(Errc::Config, "store.redis_url: " + url.error().message);
   }
+  if (v.boolean("store.cluster")) {
+    const auto url = parse_redis_url(v.str("store.redis_url"));
+    if (url->kind != RedisUrl::Kind::Tcp || url->db != 0) {
+      return fail(Errc::Config,
+                  "store.cluster: redis_url must name a cluster node over TCP with database 0");
+    }
+  }
   if (const auto n = v.integer("store.redis_pool_size"); n < 1 || n > 64) {
     return fail(Errc::Config, "store.redis_pool_size: must be 1 to 64");
   }

@@ -12,6 +12,7 @@
 #include "app/flux_cli.hpp"
 #include "app/mail_cli.hpp"
 #include "app/paths.hpp"
+#include "app/store_cli.hpp"
 #include "gf_version.hpp"
 
 namespace {
@@ -89,7 +90,32 @@ int main(int argc, char** argv) {
       ->required();
   classify->add_flag("--explain", classify_explain, "print each symbol and the model evidence");
 
+  CLI::App* store = app.add_subcommand("store", "copy state between LMDB, Redis and Redis Cluster");
+  store->require_subcommand(1);
+  CLI::App* copy = store->add_subcommand(
+      "copy", "copy greylist and comment state: --from SPEC --to SPEC (lmdb:DIR | redis://...)");
+  gf::app::StoreCopyArgs copy_args;
+  std::string copy_config;
+  copy->add_option("--config,-c", copy_config,
+                   "config file for store.redis_prefix, greylist expiry and map sizes (default: "
+                   "the built-in defaults)");
+  copy->add_option("--set", overrides, "override a setting: section.key=value (repeatable)");
+  copy->add_option("--from", copy_args.from, "source: lmdb:DATA_DIR or redis://... or unix:...")
+      ->required();
+  copy->add_option("--to", copy_args.to, "destination, empty: lmdb:DATA_DIR or redis://...")
+      ->required();
+  copy->add_flag("--from-cluster", copy_args.from_cluster, "the source URL is a cluster node");
+  copy->add_flag("--to-cluster", copy_args.to_cluster, "the destination URL is a cluster node");
+  copy->add_option("--prefix", copy_args.prefix, "Redis key prefix (default store.redis_prefix)");
+  copy->add_option("--margin", copy_args.margin,
+                   "greylist records that expire within this are not copied")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (copy->parsed()) {
+    return gf::app::store_copy_command(copy_config, overrides, copy_args);
+  }
 
   if (flux_cli.parsed()) {
     return flux_cli.run();

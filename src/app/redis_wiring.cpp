@@ -19,6 +19,7 @@ Result<io::RedisOptions> redis_options(const Values& v) {
   o.timeout = v.duration("store.redis_timeout");
   o.connect_timeout = v.duration("store.redis_connect_timeout");
   o.pool_size = static_cast<int>(v.integer("store.redis_pool_size"));
+  o.cluster = v.boolean("store.cluster");
   return o;
 }
 
@@ -26,7 +27,8 @@ Result<std::shared_ptr<io::RedisClient>> shared_redis_client(const io::RedisOpti
   static std::mutex mu;
   static std::weak_ptr<io::RedisClient> current;
   std::lock_guard lock(mu);
-  if (auto c = current.lock(); c && c->options().url == opts.url) {
+  if (auto c = current.lock();
+      c && c->options().url == opts.url && c->options().cluster == opts.cluster) {
     return c;
   }
   auto started = io::RedisClient::start(opts);
@@ -63,6 +65,10 @@ std::string redis_stats_lines(const io::RedisStats& s) {
   line("write_failures", s.write_failures);
   line("connects", s.connects);
   line("disconnects", s.disconnects);
+  if (s.cluster) {
+    line("cluster_redirects", s.redirects);
+    line("cluster_map_refreshes", s.map_refreshes);
+  }
   return out;
 }
 

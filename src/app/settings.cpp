@@ -41,6 +41,11 @@ const std::vector<SettingDef>& settings_table() {
        "off from 50ms to 2s"},
       {"store.redis_pool_size", T::Integer, "1", false,
        "backend \"redis\": connections to Redis (keys spread over them by hash), 1 to 64"},
+      {"store.cluster", T::Bool, "false", false,
+       "backend \"redis\": redis_url is one node of a Redis Cluster; keys are routed to the "
+       "master of their slot (MOVED/ASK followed, the slot map re-read every 2s and after a "
+       "redirect); the URL's DB must be 0, redis_pool_size is ignored (one connection per "
+       "node)"},
       {"store.redis_prefix", T::String, "gf:", false,
        "backend \"redis\": prefix of every key (greylist under PREFIX g:, comment API under "
        "PREFIX a:), so one Redis can hold several deployments"},

@@ -121,8 +121,13 @@ class RedisServer {
   // One command over a fresh blocking connection: the reply as text (integers in decimal),
   // nullopt on a failure or a nil reply.
   std::optional<std::string> command(const std::vector<std::string>& args) const {
+    return redis_command(port_, args);
+  }
+
+  // The same on any loopback port (a node of a test cluster).
+  static std::optional<std::string> redis_command(int port, const std::vector<std::string>& args) {
     timeval tv{1, 0};
-    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
     if (c == nullptr || c->err != 0) {
       if (c != nullptr) {
         redisFree(c);
@@ -175,6 +180,32 @@ inline RedisServer& shared_redis() {
   static const bool started = server.start();
   (void)started;
   return server;
+}
+
+// A Redis Cluster made by the ctest that runs the cluster contract suites
+// (tests/integration/redis/cluster_contracts.py): GF_TEST_REDIS_CLUSTER lists its nodes' ports,
+// "p1,p2,...". Empty when unset (those tests skip).
+inline std::vector<int> test_cluster_ports() {
+  std::vector<int> ports;
+  const char* env = std::getenv("GF_TEST_REDIS_CLUSTER");
+  std::string s = env != nullptr ? env : "";
+  std::size_t at = 0;
+  while (at < s.size()) {
+    const std::size_t comma = s.find(',', at);
+    ports.push_back(std::atoi(s.substr(at, comma - at).c_str()));
+    at = comma == std::string::npos ? s.size() : comma + 1;
+  }
+  return ports;
+}
+
+// Empties every master of the test cluster (replicas refuse FLUSHALL and follow their master);
+// the number of nodes that did it.
+inline int flush_test_cluster() {
+  int flushed = 0;
+  for (int port : test_cluster_ports()) {
+    flushed += RedisServer::redis_command(port, {"FLUSHALL"}) == std::optional<std::string>("OK");
+  }
+  return flushed;
 }
 
 }  // namespace gf::test

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "core/common/memory_kv.hpp"
@@ -71,6 +72,47 @@ struct RedisKvFactory {
   }
 };
 
+// A 3-master, 3-replica Redis Cluster made by ctest redis.cluster_contracts (skipped elsewhere).
+struct RedisClusterKvFactory {
+  static std::string skip_reason() {
+    return test::test_cluster_ports().empty()
+               ? "Redis Cluster not tested here: ctest redis.cluster_contracts runs this"
+               : "";
+  }
+  std::unique_ptr<KvStore> make() {
+    EXPECT_GE(test::flush_test_cluster(), 1);
+    return reopen();
+  }
+  std::unique_ptr<KvStore> reopen() {
+    io::RedisOptions o;
+    o.url =
+        parse_redis_url("redis://127.0.0.1:" + std::to_string(test::test_cluster_ports().front()))
+            .value();
+    o.cluster = true;
+    o.timeout = Millis(5000);
+    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
+    EXPECT_TRUE(client->wait_connected(Millis(10000)));
+    return std::make_unique<io::RedisKv>(client, "gf:a:");
+  }
+};
+
+// Names the typed tests KvStoreContract/Redis.* etc., so that ctest can run the cluster ones
+// apart.
+struct KvFactoryNames {
+  template <class T>
+  static std::string GetName(int) {
+    if constexpr (std::is_same_v<T, MemoryKvFactory>) {
+      return "Memory";
+    } else if constexpr (std::is_same_v<T, LmdbKvFactory>) {
+      return "Lmdb";
+    } else if constexpr (std::is_same_v<T, RedisKvFactory>) {
+      return "Redis";
+    } else {
+      return "RedisCluster";
+    }
+  }
+};
+
 template <class F>
 class KvStoreContract : public ::testing::Test {
  protected:
@@ -84,8 +126,9 @@ class KvStoreContract : public ::testing::Test {
   F factory;
 };
 
-using KvFactories = ::testing::Types<MemoryKvFactory, LmdbKvFactory, RedisKvFactory>;
-TYPED_TEST_SUITE(KvStoreContract, KvFactories);
+using KvFactories =
+    ::testing::Types<MemoryKvFactory, LmdbKvFactory, RedisKvFactory, RedisClusterKvFactory>;
+TYPED_TEST_SUITE(KvStoreContract, KvFactories, KvFactoryNames);
 
 using Opt = std::optional<std::string>;
 

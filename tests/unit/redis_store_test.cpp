@@ -108,7 +108,7 @@ TEST_F(RedisStoreTest, PutSetsTheRecordsExpiryAndAnExpiryInThePastDeletes) {
   ASSERT_TRUE(store.put("t:a", Record{1, 1, 5, 1}).has_value());
   ASSERT_TRUE(store.put("w:kept", Record{}).has_value());
   ASSERT_TRUE(store.flush().has_value());
-  EXPECT_EQ(server_.command({"EXPIRETIME", "gf:g:t:a"}), std::to_string(far + 5 + 1));
+  EXPECT_EQ(server_.command({"EXPIRETIME", "gf:g:t:{a}"}), std::to_string(far + 5 + 1));
   EXPECT_EQ(server_.command({"TTL", "gf:g:w:kept"}), "-1");  // no expiry
   io::RedisStore past(client, "gf:g:", [](std::string_view, const Record&) {
     return std::optional<std::int64_t>(1000);  // 1970: expired long ago

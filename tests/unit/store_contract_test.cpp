@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <thread>
+#include <type_traits>
 
 #include "core/greylist/memory_store.hpp"
 #include "io/store/lmdb_store.hpp"
@@ -66,6 +67,46 @@ struct RedisFactory {
   }
 };
 
+// A 3-master, 3-replica Redis Cluster made by ctest redis.cluster_contracts (skipped elsewhere).
+struct RedisClusterFactory {
+  static std::string skip_reason() {
+    return test::test_cluster_ports().empty()
+               ? "Redis Cluster not tested here: ctest redis.cluster_contracts runs this"
+               : "";
+  }
+  std::unique_ptr<Store> make() {
+    EXPECT_GE(test::flush_test_cluster(), 1);
+    return reopen();
+  }
+  std::unique_ptr<Store> reopen() {
+    io::RedisOptions o;
+    o.url =
+        parse_redis_url("redis://127.0.0.1:" + std::to_string(test::test_cluster_ports().front()))
+            .value();
+    o.cluster = true;
+    o.timeout = Millis(5000);
+    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
+    EXPECT_TRUE(client->wait_connected(Millis(10000)));
+    return std::make_unique<io::RedisStore>(client, "gf:g:");
+  }
+};
+
+// Names the typed tests StoreContract/Redis.* etc., so that ctest can run the cluster ones apart.
+struct FactoryNames {
+  template <class T>
+  static std::string GetName(int) {
+    if constexpr (std::is_same_v<T, MemoryFactory>) {
+      return "Memory";
+    } else if constexpr (std::is_same_v<T, LmdbFactory>) {
+      return "Lmdb";
+    } else if constexpr (std::is_same_v<T, RedisFactory>) {
+      return "Redis";
+    } else {
+      return "RedisCluster";
+    }
+  }
+};
+
 template <class F>
 class StoreContract : public ::testing::Test {
  protected:
@@ -79,8 +120,8 @@ class StoreContract : public ::testing::Test {
   F factory;
 };
 
-using Factories = ::testing::Types<MemoryFactory, LmdbFactory, RedisFactory>;
-TYPED_TEST_SUITE(StoreContract, Factories);
+using Factories = ::testing::Types<MemoryFactory, LmdbFactory, RedisFactory, RedisClusterFactory>;
+TYPED_TEST_SUITE(StoreContract, Factories, FactoryNames);
 
 TYPED_TEST(StoreContract, GetOfAMissingKeyIsEmpty) {
   auto s = this->factory.make();

@@ -7,7 +7,9 @@
 #include <boost/asio/post.hpp>
 #include <condition_variable>
 
+#include "core/common/redis_cluster.hpp"
 #include "io/store/redis_connection.hpp"
+#include "io/store/redis_router.hpp"
 
 namespace gf::io {
 namespace asio = boost::asio;
@@ -34,12 +36,25 @@ Result<std::unique_ptr<RedisClient>> RedisClient::start(const RedisOptions& opts
   if (opts.timeout.count() <= 0 || opts.connect_timeout.count() <= 0) {
     return fail(Errc::Config, "redis: timeouts must be positive");
   }
+  if (opts.cluster && (opts.url.kind != RedisUrl::Kind::Tcp || opts.url.db != 0)) {
+    return fail(Errc::Config, "redis: a cluster is reached over TCP, with database 0");
+  }
+  if (opts.cluster && opts.cluster_refresh.count() <= 0) {
+    return fail(Errc::Config, "redis: the cluster refresh interval must be positive");
+  }
   std::unique_ptr<RedisClient> c(new RedisClient(opts));
-  for (int i = 0; i < opts.pool_size; ++i) {
-    c->conns_.push_back(std::make_unique<RedisConnection>(*c->ioc_, c->opts_, i, c->counters_));
+  if (opts.cluster) {
+    c->router_ = std::make_unique<RedisRouter>(*c->ioc_, c->opts_, c->counters_);
+  } else {
+    for (int i = 0; i < opts.pool_size; ++i) {
+      c->conns_.push_back(std::make_unique<RedisConnection>(*c->ioc_, c->opts_, i, c->counters_));
+    }
   }
   RedisClient* raw = c.get();
   asio::post(*c->ioc_, [raw] {
+    if (raw->router_) {
+      raw->router_->start();
+    }
     for (auto& conn : raw->conns_) {
       conn->start();
     }
@@ -53,6 +68,9 @@ Result<std::unique_ptr<RedisClient>> RedisClient::start(const RedisOptions& opts
 
 RedisClient::~RedisClient() {
   asio::post(*ioc_, [this] {
+    if (router_) {
+      router_->stop();
+    }
     for (auto& conn : conns_) {
       conn->stop();  // waiting callers get "connection lost" now
     }
@@ -64,10 +82,33 @@ RedisClient::~RedisClient() {
 }
 
 std::size_t RedisClient::conn_for(std::string_view key) const {
+  if (router_) {
+    return redis_key_slot(key);
+  }
   return conns_.size() == 1 ? 0 : std::hash<std::string_view>{}(key) % conns_.size();
 }
 
+std::vector<std::size_t> RedisClient::scan_routes() const {
+  if (!router_) {
+    return {0};
+  }
+  const std::vector<std::uint16_t> slots = router_->master_slots();
+  return std::vector<std::size_t>(slots.begin(), slots.end());
+}
+
+void RedisClient::dispatch(const RedisCommand& c, std::function<void(Result<RedisReply>)> done) {
+  if (router_) {
+    router_->submit(static_cast<std::uint16_t>(c.conn % kRedisSlots),
+                    std::make_shared<const std::vector<std::string>>(c.args), std::move(done));
+  } else {
+    conns_[c.conn]->submit(c.args, std::move(done));
+  }
+}
+
 Result<void> RedisClient::check_ready(const std::vector<RedisCommand>& cmds) {
+  if (router_) {
+    return {};  // per slot, on the Redis thread: a command for a master that is down fails there
+  }
   for (const RedisCommand& c : cmds) {
     if (c.conn >= conns_.size() || !conns_[c.conn]->ready()) {
       ++counters_.failures;
@@ -90,7 +131,7 @@ Result<std::vector<RedisReply>> RedisClient::call(std::vector<RedisCommand> cmds
   w->got.resize(cmds.size());
   asio::post(*ioc_, [this, w, cmds = std::move(cmds)] {
     for (std::size_t i = 0; i < cmds.size(); ++i) {
-      conns_[cmds[i].conn]->submit(cmds[i].args, [w, i](Result<RedisReply> r) {
+      dispatch(cmds[i], [w, i](Result<RedisReply> r) {
         std::lock_guard lock(w->mu);
         w->got[i] = std::move(r);
         if (--w->left == 0) {
@@ -136,7 +177,7 @@ Result<void> RedisClient::send(std::vector<RedisCommand> cmds) {
   }
   asio::post(*ioc_, [this, cmds = std::move(cmds)] {
     for (const RedisCommand& c : cmds) {
-      conns_[c.conn]->submit(c.args, [this](Result<RedisReply> r) {
+      dispatch(c, [this](Result<RedisReply> r) {
         if (!r) {
           note_write_failure(r.error().message);
         } else if (r->type == RedisReply::Type::Error) {
@@ -149,9 +190,14 @@ Result<void> RedisClient::send(std::vector<RedisCommand> cmds) {
 }
 
 Result<void> RedisClient::barrier() {
+  // One PING per connection (cluster: per master; replies on a connection come in order).
   std::vector<RedisCommand> pings;
-  for (std::size_t i = 0; i < conns_.size(); ++i) {
+  const std::size_t n = router_ ? 0 : conns_.size();
+  for (std::size_t i = 0; i < n; ++i) {
     pings.push_back(RedisCommand{{"PING"}, i});
+  }
+  for (const std::size_t slot : router_ ? scan_routes() : std::vector<std::size_t>{}) {
+    pings.push_back(RedisCommand{{"PING"}, slot});
   }
   auto r = call(std::move(pings));
   if (!r) {
@@ -169,7 +215,9 @@ Result<void> RedisClient::barrier() {
 bool RedisClient::wait_connected(Millis limit) const {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (true) {
-    if (std::all_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->ready(); })) {
+    if (router_ ? router_->ready() : std::all_of(conns_.begin(), conns_.end(), [](const auto& c) {
+          return c->ready();
+        })) {
       return true;
     }
     if (std::chrono::steady_clock::now() >= until) {
@@ -189,6 +237,14 @@ RedisStats RedisClient::stats() const {
   s.write_failures = counters_.write_failures.load();
   s.connects = counters_.connects.load();
   s.disconnects = counters_.disconnects.load();
+  s.redirects = counters_.redirects.load();
+  s.map_refreshes = counters_.map_refreshes.load();
+  s.cluster = router_ != nullptr;
+  if (router_) {
+    s.pool_size = router_->nodes();
+    s.connected = router_->connected();
+    return s;
+  }
   s.pool_size = static_cast<int>(conns_.size());
   for (const auto& c : conns_) {
     s.connected += c->ready() ? 1 : 0;
@@ -207,42 +263,68 @@ std::string redis_glob_escape(std::string_view prefix) {
   return out;
 }
 
+Result<std::string> redis_scan_step(RedisClient& client, std::size_t route,
+                                    const std::string& cursor, const std::string& pattern,
+                                    std::size_t count, std::vector<std::string>& keys) {
+  auto r = client.call(
+      {RedisCommand{{"SCAN", cursor, "MATCH", pattern, "COUNT", std::to_string(count)}, route}});
+  if (!r) {
+    return tl::unexpected(r.error());
+  }
+  const RedisReply& a = r->front();
+  if (a.type != RedisReply::Type::Array || a.elements.size() != 2 ||
+      a.elements[1].type != RedisReply::Type::Array) {
+    return fail(Errc::StoreFailure, "redis: unexpected SCAN reply" +
+                                        (a.type == RedisReply::Type::Error ? ": " + a.str : ""));
+  }
+  for (const RedisReply& k : a.elements[1].elements) {
+    keys.push_back(k.str);
+  }
+  return a.elements[0].str;
+}
+
 namespace {
 
-Result<std::vector<std::string>> scan_keys(RedisClient& client, std::string_view prefix) {
+// (the key as the caller names it, the key in Redis), sorted by the first.
+using KeyPairs = std::vector<std::pair<std::string, std::string>>;
+
+Result<KeyPairs> scan_keys(RedisClient& client, std::size_t strip, std::string_view prefix,
+                           const RedisKeyMapFn& unmap) {
   std::vector<std::string> keys;
   const std::string pattern = redis_glob_escape(prefix) + "*";
-  std::string cursor = "0";
-  do {
-    auto r = client.call({RedisCommand{{"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}, 0}});
-    if (!r) {
-      return tl::unexpected(r.error());
+  for (const std::size_t route : client.scan_routes()) {
+    std::string cursor = "0";
+    do {
+      auto next = redis_scan_step(client, route, cursor, pattern, 1000, keys);
+      if (!next) {
+        return tl::unexpected(next.error());
+      }
+      cursor = std::move(*next);
+    } while (cursor != "0");
+  }
+  KeyPairs out;
+  out.reserve(keys.size());
+  for (std::string& k : keys) {
+    const std::string_view own = std::string_view(k).substr(std::min(strip, k.size()));
+    std::optional<std::string> name = unmap ? unmap(own) : std::optional<std::string>(own);
+    if (name) {
+      out.emplace_back(std::move(*name), std::move(k));
     }
-    const RedisReply& a = r->front();
-    if (a.type != RedisReply::Type::Array || a.elements.size() != 2 ||
-        a.elements[1].type != RedisReply::Type::Array) {
-      return fail(Errc::StoreFailure, "redis: unexpected SCAN reply" +
-                                          (a.type == RedisReply::Type::Error ? ": " + a.str : ""));
-    }
-    cursor = a.elements[0].str;
-    for (const RedisReply& k : a.elements[1].elements) {
-      keys.push_back(k.str);
-    }
-  } while (cursor != "0");
+  }
   // SCAN may return a key twice; std::string orders as unsigned bytes (char_traits<char>).
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  return keys;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace
 
 Result<void> redis_scan_prefix(RedisClient& client, std::size_t strip, std::string_view prefix,
-                               const RedisScanFn& fn) {
+                               const RedisScanFn& fn, const RedisKeyMapFn& unmap) {
   if (auto ok = client.barrier(); !ok) {
     return ok;
   }
-  auto keys = scan_keys(client, prefix);
+  auto keys = scan_keys(client, strip, prefix, unmap);
   if (!keys) {
     return tl::unexpected(keys.error());
   }
@@ -251,7 +333,8 @@ Result<void> redis_scan_prefix(RedisClient& client, std::size_t strip, std::stri
     const std::size_t end = std::min(keys->size(), at + kBatch);
     std::vector<RedisCommand> gets;
     for (std::size_t i = at; i < end; ++i) {
-      gets.push_back(RedisCommand{{"GET", (*keys)[i]}, client.conn_for((*keys)[i])});
+      const std::string& k = (*keys)[i].second;
+      gets.push_back(RedisCommand{{"GET", k}, client.conn_for(k)});
     }
     auto vals = client.call(std::move(gets));
     if (!vals) {
@@ -262,7 +345,7 @@ Result<void> redis_scan_prefix(RedisClient& client, std::size_t strip, std::stri
       if (v.type != RedisReply::Type::String) {
         continue;  // deleted (or expired) since the SCAN
       }
-      if (!fn(std::string_view((*keys)[i]).substr(strip), v.str)) {
+      if (!fn((*keys)[i].first, v.str)) {
         return {};
       }
     }

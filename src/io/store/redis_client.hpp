@@ -11,7 +11,10 @@
 // checked on the Redis thread, a failure is counted and reported by the next barrier()).
 // Each command names its connection (conn_for(key)); commands on one connection run in the
 // order they were posted, so a get() after a send() of the same key sees the write, from any
-// thread (posting happens-before).
+// thread (posting happens-before). With `cluster`, conn_for(key) is the key's slot and the
+// router sends it to that slot's master, following MOVED/ASK redirects (a redirect adds a hop
+// inside the same call; stats() counts them); a batch whose keys sit on several masters goes
+// out as one pipeline per master, all at once, so it still costs one round trip of waiting.
 //
 // Threading: every public method is safe from any thread except the Redis thread itself
 // (store methods never run there). Calls block the calling thread for at most `timeout`; while
@@ -25,11 +28,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "core/common/redis_reply.hpp"
 #include "core/common/redis_url.hpp"
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
@@ -46,21 +51,18 @@ struct RedisOptions {
   Millis connect_timeout{500};  // connect + AUTH/SELECT/PING handshake
   Millis backoff_min{50};       // first reconnect delay, doubling up to backoff_max
   Millis backoff_max{2000};
-  int pool_size = 1;  // connections; keys are spread over them by hash
-};
-
-// One reply, copied out of hiredis's redisReply.
-struct RedisReply {
-  enum class Type { Nil, String, Integer, Array, Status, Error };
-  Type type = Type::Nil;
-  std::string str;  // String, Status, Error
-  long long integer = 0;
-  std::vector<RedisReply> elements;
+  int pool_size = 1;  // connections; keys are spread over them by hash (standalone only)
+  // Redis Cluster: `url` is one node (the seed); commands go to the master of their key's
+  // slot (io/store/redis_router.hpp), one connection per node. The URL's DB must be 0.
+  bool cluster = false;
+  Millis cluster_refresh{2000};  // re-read the slot map at least this often
 };
 
 struct RedisCommand {
   std::vector<std::string> args;  // binary safe
-  std::size_t conn = 0;           // RedisClient::conn_for(key)
+  // The route: RedisClient::conn_for(key). Standalone: a connection of the pool; cluster: the
+  // key's slot, sent to that slot's master.
+  std::size_t conn = 0;
 };
 
 struct RedisStats {
@@ -72,11 +74,15 @@ struct RedisStats {
   std::uint64_t write_failures = 0;  // send()s whose reply was an error or never came
   std::uint64_t connects = 0;        // handshakes completed
   std::uint64_t disconnects = 0;     // ready connections lost
+  std::uint64_t redirects = 0;       // cluster: MOVED / ASK replies followed
+  std::uint64_t map_refreshes = 0;   // cluster: slot maps read
   int connected = 0;                 // connections ready now
-  int pool_size = 0;
+  int pool_size = 0;                 // connections (cluster: nodes known)
+  bool cluster = false;
 };
 
 class RedisConnection;
+class RedisRouter;
 
 class RedisClient {
  public:
@@ -88,6 +94,9 @@ class RedisClient {
   RedisClient& operator=(const RedisClient&) = delete;
 
   std::size_t conn_for(std::string_view key) const;
+  // One route to each server that holds keys, for SCAN: standalone {0}; cluster one slot of
+  // each master in the current map.
+  std::vector<std::size_t> scan_routes() const;
 
   // Sends the batch as one pipeline and waits for every reply (in the order of `cmds`).
   [[nodiscard]] Result<std::vector<RedisReply>> call(std::vector<RedisCommand> cmds);
@@ -96,7 +105,8 @@ class RedisClient {
   // Waits until every earlier send() on every connection was answered; fails if one of them
   // failed since the last barrier() (then clears that).
   [[nodiscard]] Result<void> barrier();
-  // Waits up to `limit` for every connection to be ready (tests and the CLI).
+  // Waits up to `limit` for every connection to be ready (cluster: a slot map that covers
+  // every slot and every master connected) (tests, the CLI and start-up).
   bool wait_connected(Millis limit) const;
 
   RedisStats stats() const;
@@ -105,17 +115,20 @@ class RedisClient {
   // Shared between the client and its connections (Redis thread writes, any thread reads).
   struct Counters {
     std::atomic<std::uint64_t> round_trips{0}, commands{0}, bytes_out{0}, failures{0}, timeouts{0},
-        write_failures{0}, connects{0}, disconnects{0};
+        write_failures{0}, connects{0}, disconnects{0}, redirects{0}, map_refreshes{0};
   };
 
  private:
   explicit RedisClient(const RedisOptions& opts);
   Result<void> check_ready(const std::vector<RedisCommand>& cmds);
+  // On the Redis thread: hands one command to its connection (or the cluster router).
+  void dispatch(const RedisCommand& c, std::function<void(Result<RedisReply>)> done);
   void note_write_failure(const std::string& why);
 
   RedisOptions opts_;
   std::unique_ptr<boost::asio::io_context> ioc_;
-  std::vector<std::unique_ptr<RedisConnection>> conns_;
+  std::vector<std::unique_ptr<RedisConnection>> conns_;  // standalone
+  std::unique_ptr<RedisRouter> router_;                  // cluster
   std::thread thread_;
   mutable Counters counters_;
   std::mutex write_err_mu_;
@@ -125,12 +138,22 @@ class RedisClient {
 // Escapes a key prefix for SCAN MATCH (glob): `*?[]\` get a backslash.
 std::string redis_glob_escape(std::string_view prefix);
 
-// Every key under `prefix` with its value, in ascending unsigned byte order of the keys,
-// after a barrier() (so earlier send()s are seen). `fn` gets the key without its first `strip`
-// bytes (the store's own prefix) and returns false to stop. Values are fetched in pipelined
-// batches; keys deleted meanwhile are skipped.
+// One SCAN step on the server behind `route` (a scan_routes() entry): appends the keys it
+// returns and answers the next cursor ("0": that server is done).
+[[nodiscard]] Result<std::string> redis_scan_step(RedisClient& client, std::size_t route,
+                                                  const std::string& cursor,
+                                                  const std::string& pattern, std::size_t count,
+                                                  std::vector<std::string>& keys);
+
+// Every key under `prefix` (on every master of a cluster) with its value, after a barrier()
+// (so earlier send()s are seen). A key is named to `fn` without its first `strip` bytes (the
+// store's own prefix) and then through `unmap` when given (the store's stored form back to its
+// own; nullopt skips the key); `fn` sees the names in ascending unsigned byte order and returns
+// false to stop. Values are fetched in pipelined batches; keys deleted meanwhile are skipped.
 using RedisScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+using RedisKeyMapFn = std::function<std::optional<std::string>(std::string_view stored)>;
 [[nodiscard]] Result<void> redis_scan_prefix(RedisClient& client, std::size_t strip,
-                                             std::string_view prefix, const RedisScanFn& fn);
+                                             std::string_view prefix, const RedisScanFn& fn,
+                                             const RedisKeyMapFn& unmap = {});
 
 }  // namespace gf::io

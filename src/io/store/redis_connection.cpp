@@ -52,9 +52,10 @@ RedisConnection* self_of(const redisAsyncContext* ac) {
 }  // namespace
 
 RedisConnection::RedisConnection(asio::io_context& ioc, const RedisOptions& opts, int index,
-                                 RedisClient::Counters& counters)
+                                 RedisClient::Counters& counters, std::optional<RedisUrl> url)
     : ioc_(ioc),
       opts_(opts),
+      url_(url ? std::move(*url) : opts.url),
       index_(index),
       counters_(counters),
       backoff_(opts.backoff_min),
@@ -85,7 +86,7 @@ void RedisConnection::connect() {
   want_read_ = want_write_ = read_armed_ = write_armed_ = false;
   state_ = State::Connecting;
   connect_started_ = Clock::now();
-  const RedisUrl& u = opts_.url;
+  const RedisUrl& u = url_;
   redisAsyncContext* ac = u.kind == RedisUrl::Kind::Unix
                               ? redisAsyncConnectUnix(u.path.c_str())
                               : redisAsyncConnect(u.host.c_str(), u.port);
@@ -126,7 +127,7 @@ void RedisConnection::handshake() {
       }
     });
   };
-  const RedisUrl& u = opts_.url;
+  const RedisUrl& u = url_;
   if (u.has_password) {
     std::vector<std::string> auth{"AUTH"};
     if (!u.user.empty()) {
@@ -147,8 +148,7 @@ void RedisConnection::handshake() {
             backoff_ = opts_.backoff_min;
             ++counters_.connects;
             if (!last_error_.empty()) {
-              spdlog::info("redis: connection {} to {} is back", index_,
-                           format_redis_url(opts_.url));
+              spdlog::info("redis: connection {} to {} is back", index_, format_redis_url(url_));
               last_error_.clear();
             }
           }));
@@ -316,7 +316,7 @@ void RedisConnection::lost(const std::string& why) {
   const std::string reason = drop_reason_.empty() ? why : drop_reason_;
   if (last_error_.empty()) {  // one line per outage, one when it ends
     spdlog::warn("redis: connection {} to {} down: {}; reconnecting with backoff", index_,
-                 format_redis_url(opts_.url), reason);
+                 format_redis_url(url_), reason);
   }
   last_error_ = reason;
   schedule_reconnect();

@@ -35,8 +35,10 @@ class RedisConnection {
  public:
   using Done = std::function<void(Result<RedisReply>)>;
 
+  // Connects to opts.url, or to `url` when given (a cluster node: opts.url with another host
+  // and port).
   RedisConnection(boost::asio::io_context& ioc, const RedisOptions& opts, int index,
-                  RedisClient::Counters& counters);
+                  RedisClient::Counters& counters, std::optional<RedisUrl> url = std::nullopt);
   ~RedisConnection();
 
   void start();  // begins connecting
@@ -71,6 +73,7 @@ class RedisConnection {
 
   boost::asio::io_context& ioc_;
   const RedisOptions& opts_;
+  const RedisUrl url_;
   const int index_;
   RedisClient::Counters& counters_;
   redisAsyncContext* ac_ = nullptr;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/greylist/slot_tag.hpp"
+
 namespace gf::io {
 namespace {
 
@@ -24,6 +26,10 @@ Result<std::optional<Record>> record_of(const RedisReply& r, std::string_view ke
 }
 
 }  // namespace
+
+std::string RedisStore::full(std::string_view key) const {
+  return prefix_ + greylist::key::with_slot_tag(key);
+}
 
 RedisStore::RedisStore(std::shared_ptr<RedisClient> client, std::string prefix, ExpiryFn expiry)
     : client_(std::move(client)), prefix_(std::move(prefix)), expiry_(std::move(expiry)) {}
@@ -90,17 +96,23 @@ Result<bool> RedisStore::erase(std::string_view key) {
 
 Result<void> RedisStore::scan(std::string_view prefix, const greylist::ScanFn& fn) {
   Result<void> bad;
-  auto ok = redis_scan_prefix(*client_, prefix_.size(), full(prefix),
-                              [&](std::string_view key, std::string_view value) {
-                                auto rec = greylist::decode_record(value);
-                                if (!rec) {
-                                  bad = fail(Errc::StoreFailure,
-                                             "redis: a value under the greylist prefix is not a "
-                                             "record");
-                                  return false;
-                                }
-                                return fn(key, *rec);
-                              });
+  auto unmap = [prefix](std::string_view stored) -> std::optional<std::string> {
+    auto key = greylist::key::without_slot_tag(stored);
+    return key && key->starts_with(prefix) ? key : std::nullopt;
+  };
+  auto ok = redis_scan_prefix(
+      *client_, prefix_.size(), prefix_ + greylist::key::stored_scan_prefix(prefix),
+      [&](std::string_view key, std::string_view value) {
+        auto rec = greylist::decode_record(value);
+        if (!rec) {
+          bad = fail(Errc::StoreFailure,
+                     "redis: a value under the greylist prefix is not a "
+                     "record");
+          return false;
+        }
+        return fn(key, *rec);
+      },
+      unmap);
   if (!ok) {
     return ok;
   }
@@ -114,21 +126,26 @@ Result<std::size_t> RedisStore::expire_step(const ExpiredFn& expired, std::size_
   if (auto ok = client_->barrier(); !ok) {
     return tl::unexpected(ok.error());
   }
-  auto r = client_->call(
-      {RedisCommand{{"SCAN", expire_cursor_, "MATCH", redis_glob_escape(prefix_) + "*", "COUNT",
-                     std::to_string(std::max<std::size_t>(budget, 1))},
-                    0}});
-  if (!r) {
-    return tl::unexpected(r.error());
+  // One SCAN step on one server; the cursor walks the servers (cluster masters) in turn.
+  const std::vector<std::size_t> routes = client_->scan_routes();
+  if (routes.empty()) {
+    return fail(Errc::StoreFailure, "redis: no cluster slot map yet");
   }
-  const RedisReply& a = r->front();
-  if (a.type != RedisReply::Type::Array || a.elements.size() != 2) {
-    return fail(Errc::StoreFailure, "redis: unexpected SCAN reply " + a.str);
+  expire_route_ %= routes.size();
+  std::vector<std::string> keys;
+  auto next =
+      redis_scan_step(*client_, routes[expire_route_], expire_cursor_,
+                      redis_glob_escape(prefix_) + "*", std::max<std::size_t>(budget, 1), keys);
+  if (!next) {
+    return tl::unexpected(next.error());
   }
-  expire_cursor_ = a.elements[0].str;
+  expire_cursor_ = *next;
+  if (expire_cursor_ == "0") {
+    expire_route_ = (expire_route_ + 1) % routes.size();
+  }
   std::vector<RedisCommand> gets;
-  for (const RedisReply& k : a.elements[1].elements) {
-    gets.push_back(RedisCommand{{"GET", k.str}, client_->conn_for(k.str)});
+  for (const std::string& k : keys) {
+    gets.push_back(RedisCommand{{"GET", k}, client_->conn_for(k)});
   }
   auto vals = client_->call(gets);
   if (!vals) {
@@ -138,8 +155,8 @@ Result<std::size_t> RedisStore::expire_step(const ExpiredFn& expired, std::size_
   for (std::size_t i = 0; i < gets.size() && dels.size() < budget; ++i) {
     const std::string& k = gets[i].args[1];
     auto rec = greylist::decode_record((*vals)[i].str);
-    if ((*vals)[i].type == RedisReply::Type::String && rec &&
-        expired(std::string_view(k).substr(prefix_.size()), *rec)) {
+    auto key = greylist::key::without_slot_tag(std::string_view(k).substr(prefix_.size()));
+    if ((*vals)[i].type == RedisReply::Type::String && rec && key && expired(*key, *rec)) {
       dels.push_back(RedisCommand{{"DEL", k}, gets[i].conn});
     }
   }

@@ -3,8 +3,10 @@
 // greyflux instances (one per MX) share triplets, auto-whitelists and admin whitelist entries:
 // a sender greylisted by mx1 passes when its retry lands on mx2.
 //
-// Keys are the greylist's own (greylist::key::) under `prefix` (the wiring uses "gf:g:"),
-// values the 17-byte encode_record(). A decision is one round trip: Greylist::check() reads
+// Keys are the greylist's own (greylist::key::) under `prefix` (the wiring uses "gf:g:") in
+// their slot-tagged form (core/greylist/slot_tag.hpp: "t:{NET}..."), so that on a Redis Cluster
+// the triplet, client, domain and sender keys of one decision share a slot; the values are the
+// 17-byte encode_record(). A decision is one round trip: Greylist::check() reads
 // every key it may need with one get_many() (pipelined GETs), and its writes are buffered sends
 // (no waiting; a failed one is reported by the next flush()). With an ExpiryFn (the wiring
 // passes greylist::expires_at() with the live settings) every put() sets the key's expiry
@@ -50,12 +52,13 @@ class RedisStore final : public greylist::Store {
   RedisClient& client() { return *client_; }
 
  private:
-  std::string full(std::string_view key) const { return prefix_ + std::string(key); }
+  std::string full(std::string_view key) const;
 
   std::shared_ptr<RedisClient> client_;
   std::string prefix_;
   ExpiryFn expiry_;
   std::mutex expire_mu_;
+  std::size_t expire_route_ = 0;  // which of client().scan_routes() the cursor walks
   std::string expire_cursor_ = "0";
 };
 
