@@ -27,11 +27,12 @@ def _bindable(port):
 
 
 def free_cluster_ports(n):
-    """n ports p with p and p + 10000 (the cluster bus) both free, from 20000-29999."""
+    """n ports p with p and p + 10000 (the cluster bus) both free, p from 20000-22767: below
+    the kernel's ephemeral range (32768-), so free_port() of another test never picks one."""
     ports = []
     rng = random.Random(os.getpid() ^ int(time.time() * 1000))
     for _ in range(10000):
-        p = rng.randrange(20000, 30000)
+        p = rng.randrange(20000, 22768)
         if p not in ports and _bindable(p) and _bindable(p + 10000):
             ports.append(p)
             if len(ports) == n:
