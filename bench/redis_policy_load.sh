@@ -60,7 +60,7 @@ start_cluster() {  # sets cluster_ports (all nodes) and cluster_masters
   cluster_masters=()
   for p in "${cluster_ports[@]}"; do
     until redis-cli -p "$p" cluster info | grep -q 'cluster_state:ok'; do sleep 0.05; done
-    [ "$(redis-cli -p "$p" role | head -1)" = master ] && cluster_masters+=("$p")
+    if [ "$(redis-cli -p "$p" role | head -1)" = master ]; then cluster_masters+=("$p"); fi
   done
 }
 
