@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/common/http_head.hpp"
 #include "core/common/strings.hpp"
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
@@ -48,6 +49,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 namespace {
 
 using Impl = HttpServer::Impl;
+
+// Chunk extensions greyflux reads none of; a client that sends more than this on one chunk line
+// is abusing them (each is otherwise bounded only by the connection buffer).
+constexpr std::size_t kMaxChunkExtensions = 256;
+// What the connection buffer holds beyond a full head: a read's worth of body or of the next
+// pipelined request, and any chunk line (a longer one is refused as buffer_overflow, 400).
+constexpr std::size_t kBufferSlack = 64 * 1024;
+
+std::string_view buffer_text(const beast::flat_buffer& b) {
+  return {static_cast<const char*>(b.data().data()), b.size()};
+}
 
 struct SessionCtl {
   bool drain = false;    // touched only on the session's strand
@@ -199,7 +211,7 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
   const HttpServerOptions& o = impl->opts;
   beast::tcp_stream& stream = *sp;
   RequestDeadline deadline(sp);
-  beast::flat_buffer buf;
+  beast::flat_buffer buf(o.header_limit + kBufferSlack);
   while (!ctl->drain) {
     // 1. Wait for the first byte of the next request (keep-alive idle time).
     if (buf.size() == 0) {
@@ -217,13 +229,53 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
       buf.commit(n);
     }
     // 2. The whole request within request_timeout. A request that is already in the buffer
-    //    (a keep-alive client sends each in one segment) is parsed here, with no timer.
+    //    (a keep-alive client sends each in one segment) is parsed here, with no timer. The head
+    //    passes the framing check (core/common/http_head.hpp) before Beast parses it.
+    bool armed = false;
+    auto arm = [&] {
+      if (!armed) {
+        stream.expires_never();
+        deadline.arm(o.request_timeout);
+        armed = true;
+      }
+    };
+    boost::system::error_code rec;
+    gf::http::RequestHeadScanner head;
+    gf::http::HeadStatus framing = head.scan(buffer_text(buf));
+    while (framing == gf::http::HeadStatus::NeedMore && buf.size() < o.header_limit) {
+      arm();
+      auto [hec, hn] = co_await stream.async_read_some(
+          buf.prepare(std::min<std::size_t>(16384, buf.max_size() - buf.size())), kNoThrow);
+      if (hec) {
+        rec = deadline.expired() ? beast::error::timeout : hec;
+        break;
+      }
+      buf.commit(hn);
+      framing = head.scan(buffer_text(buf));
+    }
+    if (!rec && framing == gf::http::HeadStatus::NeedMore) {
+      rec = http::error::header_limit;
+    }
+    if (framing == gf::http::HeadStatus::Error) {
+      deadline.disarm();
+      ++impl->stats.bad_requests;
+      impl->warn_limited(fmt::format("400 to {}: {}", peer, head.error()));
+      co_await answer_and_close(stream, o, 400, "Bad Request");
+      co_return;
+    }
+    // Beast holds a pointer to the callback: it lives as long as the parser.
+    auto limit_extensions = [](std::uint64_t, beast::string_view ext,
+                               boost::system::error_code& ec) {
+      if (ext.size() > kMaxChunkExtensions) {
+        ec = http::error::bad_chunk_extension;
+      }
+    };
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
     parser.body_limit(o.body_limit);
     parser.eager(true);
-    boost::system::error_code rec;
-    while (buf.size() > 0 && !parser.is_done()) {
+    parser.on_chunk_header(limit_extensions);
+    while (!rec && buf.size() > 0 && !parser.is_done()) {
       const std::size_t used = parser.put(buf.data(), rec);
       buf.consume(used);
       if (rec == http::error::need_more) {
@@ -235,8 +287,7 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
       }
     }
     if (!rec && !parser.is_done()) {
-      stream.expires_never();
-      deadline.arm(o.request_timeout);
+      arm();
       if (!parser.is_header_done()) {
         auto [hec, hn] = co_await http::async_read_header(stream, buf, parser, kNoThrow);
         rec = hec;
@@ -253,6 +304,8 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
         auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
         rec = bec;
       }
+    }
+    if (armed) {
       deadline.disarm();
       if (deadline.expired()) {
         rec = beast::error::timeout;

@@ -7,6 +7,12 @@
 // cut off: 408 if it sent part of a request), hand it to the HttpHandler, write the answer, and
 // loop while both sides keep the connection alive. A body over `body_limit` is answered 413, a
 // header over `header_limit` 431, a malformed request 400; each closes only that connection.
+// Framing is strict (request smuggling): the head passes gf::http::RequestHeadScanner before
+// Beast parses it (Content-Length with Transfer-Encoding, a Transfer-Encoding other than one
+// "chunked", disagreeing Content-Lengths, obsolete line folding, bare LF, invalid field names:
+// 400), a chunk line with over 256 bytes of extensions or longer than the connection buffer
+// (header_limit + 64 KiB) is 400, and after any error answer the connection is closed, so bytes
+// after a refused request are never served as a request of their own.
 // `Expect: 100-continue` is honoured. Requests with an absolute URI (sent by clients through an
 // HTTP proxy) are served as if the path had been given, with the URI's authority as the host.
 // drain() stops accepting and closes each connection after its current answer.
