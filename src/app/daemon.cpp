@@ -111,7 +111,10 @@ Result<void> Daemon::load_settings() {
     return fail(Errc::Config, fmt::format("cannot open log: {}", e.what()));
   }
   logs_to_file_ = !v.str("log.file").empty();
-  return prepare_state_dirs(v);
+  if (auto ok = prepare_state_dirs(v); !ok) {
+    return ok;
+  }
+  return refuse_world_writable(v, config_path_);
 }
 
 Result<void> Daemon::decide_user() {

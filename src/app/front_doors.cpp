@@ -63,7 +63,8 @@ io::LineServerOptions admin_options(const Values& v) {
   o.name = "admin";
   o.idle_timeout = std::chrono::seconds(30);
   o.max_connections = 64;
-  o.unix_mode = 0600;
+  o.unix_mode = 0660;
+  o.unix_group = v.str("admin.group");
   if (const std::string& path = v.str("admin.socket"); !path.empty()) {
     o.listen.push_back(io::ListenSpec{true, "", 0, path});
   }

@@ -93,7 +93,8 @@ class HttpDoor {
   std::unique_ptr<io::HttpServer> server_;  // last: destroyed first, its handler uses the above
 };
 
-// The admin unix socket (admin.socket; off when empty), mode 0600: one command line per
+// The admin unix socket (admin.socket; off when empty), mode 0660, group admin.group (default
+// the daemon's own), created so from its first moment: one command line per
 // connection -> Engine::admin (plus the comment API's counters for `stats`), the reply, close.
 class AdminDoor {
  public:

@@ -161,4 +161,49 @@ Result<void> prepare_state_dirs(const Values& v) {
   return {};
 }
 
+namespace {
+
+// Fails when `path` exists and anyone may write to it: a world-writable config lets any local
+// user rewrite the policy, a world-writable state directory lets them swap the stores or plant a
+// socket. A sticky bit does not help (it limits deleting, not creating).
+Result<void> refuse_if_world_writable(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0 ||
+      !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {  // /dev/null as the config is fine
+    return {};
+  }
+  return fail(Errc::Config,
+              fmt::format("refusing to start: {} {} is world-writable (mode {:04o}); chmod o-w it",
+                          what, path, st.st_mode & 07777));
+}
+
+}  // namespace
+
+Result<void> refuse_world_writable(const Values& v, const std::string& config_path) {
+  if (auto ok = refuse_if_world_writable(config_path, "config file"); !ok) {
+    return ok;
+  }
+  if (auto ok = refuse_if_world_writable(v.str("daemon.data_dir"), "state directory"); !ok) {
+    return ok;
+  }
+  for (const SettingDef& d : settings_table()) {
+    if (d.type != SettingType::StatePath || v.str(d.name).empty()) {
+      continue;
+    }
+    // The directory each state path lives in, and the path itself when it is a directory (an
+    // LMDB store).
+    const std::string& p = v.str(d.name);
+    for (const std::string& dir : {fs::path(p).parent_path().string(), p}) {
+      std::error_code ec;
+      if (!fs::is_directory(dir, ec)) {
+        continue;
+      }
+      if (auto ok = refuse_if_world_writable(dir, "state directory"); !ok) {
+        return fail(Errc::Config, fmt::format("{} ({})", ok.error().message, d.name));
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace gf::app

@@ -45,4 +45,9 @@ std::string default_config_path();
 // one line naming the setting and the path: "daemon.data_dir: cannot create /x: reason".
 [[nodiscard]] Result<void> prepare_state_dirs(const Values& v);
 
+// For `serve`: an error when the config file, daemon.data_dir, or a directory that holds a state
+// path (or is one: an LMDB store) is world-writable. Call after prepare_state_dirs(). The one
+// line names the path and its mode.
+[[nodiscard]] Result<void> refuse_world_writable(const Values& v, const std::string& config_path);
+
 }  // namespace gf::app

@@ -224,6 +224,9 @@ const std::vector<SettingDef>& settings_table() {
       {"admin.socket", T::StatePath, "greyflux.sock", false,
        "unix socket of the admin commands (greyflux greylist/whitelist/stats); relative = "
        "under daemon.data_dir; empty = none"},
+      {"admin.group", T::String, "", false,
+       "group of the admin socket, which is mode 0660 (owner and this group may run admin "
+       "commands); empty = the daemon's own group (greyflux under the systemd unit)"},
       {"log.level", T::String, "info", true,
        "trace, debug, info (one line per decision), warn, error, off"},
       {"log.file", T::String, "", false, "log file; empty = standard error"},

@@ -156,9 +156,10 @@ Reply CommentService::deactivate(const Form& form, const ApiRequest& req, std::i
     return std::move(*refused);
   }
   // Akismet releases the site's activation of the key; greyflux keys are not bound to a number
-  // of sites, so there is nothing to release. The owner's action is logged.
-  log_.write(LogLevel::Info, fmt::format("deactivate blog={} key={}...",
-                                         sanitize_line(form.get("blog"), 100), key.substr(0, 4)));
+  // of sites, so there is nothing to release. The owner's action is logged, by blog: API keys
+  // never reach the log, not even in part.
+  log_.write(LogLevel::Info,
+             fmt::format("deactivate blog={}", sanitize_line(form.get("blog"), 100)));
   Reply r = reply_deactivated();
   alert_usage(r, key, now_s);
   return r;

@@ -1,11 +1,15 @@
 #include "io/net/line_server.hpp"
 
+#include <grp.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -262,6 +266,78 @@ LineServer::~LineServer() = default;
 
 const LineServerStats& LineServer::stats() const { return impl_->stats; }
 
+namespace {
+
+using UnixAcceptor = asio::local::stream_protocol::acceptor;
+
+Result<gid_t> group_id(const std::string& name) {
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  const int rc = ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found);
+  if (rc != 0 || found == nullptr) {
+    return fail(Errc::Config, fmt::format("no group named \"{}\"{}", name,
+                                          rc != 0 ? std::string(": ") + std::strerror(rc) : ""));
+  }
+  return gr.gr_gid;
+}
+
+// Binds and listens on a unix socket that has `o.unix_mode` and `o.unix_group` before anyone can
+// connect: bound under a temporary name beside `spec.path`, chmod and chown there, then renamed
+// over the final name (a rename is atomic, so no client ever sees the socket with the mode the
+// umask gave it). Errors name the server and the path.
+Result<std::unique_ptr<UnixAcceptor>> listen_unix(
+    asio::strand<asio::io_context::executor_type>& strand, const ListenSpec& spec,
+    const LineServerOptions& o) {
+  auto failed = [&](std::string_view what, std::string_view why) {
+    return fail(Errc::Io, fmt::format("{}: cannot {} {}: {}", o.name, what, spec.path, why));
+  };
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!o.unix_group.empty()) {
+    auto g = group_id(o.unix_group);
+    if (!g) {
+      return failed("give the group to", g.error().message);
+    }
+    gid = *g;
+  }
+  struct stat st {};
+  if (::lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    ::unlink(spec.path.c_str());  // a socket left by an earlier run
+  }
+  // Beside the final name, shorter when that would not fit in sockaddr_un.
+  std::string tmp = fmt::format("{}.{}.tmp", spec.path, ::getpid());
+  if (tmp.size() >= sizeof(sockaddr_un::sun_path)) {
+    const std::size_t slash = spec.path.rfind('/');
+    tmp = fmt::format("{}.{}", slash == std::string::npos ? "" : spec.path.substr(0, slash + 1),
+                      ::getpid());
+  }
+  ::unlink(tmp.c_str());
+  auto acc = std::make_unique<UnixAcceptor>(strand);
+  boost::system::error_code ec;
+  acc->open(asio::local::stream_protocol(), ec);
+  if (!ec) {
+    acc->bind(asio::local::stream_protocol::endpoint(tmp), ec);
+  }
+  if (ec) {
+    return failed("listen on", ec.message());
+  }
+  if (::chmod(tmp.c_str(), o.unix_mode) != 0 ||
+      ::chown(tmp.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return failed("set the mode and group of", std::strerror(err));
+  }
+  acc->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec || ::rename(tmp.c_str(), spec.path.c_str()) != 0) {
+    const std::string why = ec ? ec.message() : std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return failed("listen on", why);
+  }
+  return acc;
+}
+
+}  // namespace
+
 Result<void> LineServer::start() {
   for (const ListenSpec& spec : impl_->opts.listen) {
     boost::system::error_code ec;
@@ -270,20 +346,11 @@ Result<void> LineServer::start() {
       if (::lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
         ::unlink(spec.path.c_str());  // a socket left by an earlier run
       }
-      auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(impl_->acceptor_strand);
-      acc->open(asio::local::stream_protocol(), ec);
-      if (!ec) {
-        acc->bind(asio::local::stream_protocol::endpoint(spec.path), ec);
+      auto acc = listen_unix(impl_->acceptor_strand, spec, impl_->opts);
+      if (!acc) {
+        return tl::unexpected(acc.error());
       }
-      if (!ec) {
-        acc->listen(asio::socket_base::max_listen_connections, ec);
-      }
-      if (ec) {
-        return fail(Errc::Io, fmt::format("{}: cannot listen on {}: {}", impl_->opts.name,
-                                          spec.to_string(), ec.message()));
-      }
-      ::chmod(spec.path.c_str(), impl_->opts.unix_mode);
-      impl_->unix_acceptors.push_back(std::move(acc));
+      impl_->unix_acceptors.push_back(std::move(*acc));
     } else {
       auto acc = listen_tcp(impl_->acceptor_strand, spec, impl_->opts.name);
       if (!acc) {

@@ -55,7 +55,10 @@ struct LineServerOptions {
   Millis idle_timeout{std::chrono::minutes(10)};
   std::size_t max_connections = 10000;
   std::size_t read_chunk = 16 * 1024;
+  // A unix socket is created with exactly this mode and group from its first moment (bound
+  // under a temporary name, set, then renamed into place). An empty group keeps the process's.
   unsigned unix_mode = 0666;
+  std::string unix_group;
   EofFn on_eof;  // empty: end of input simply closes
   // Protocols with per-connection state (the milter): when set, called once per connection
   // with its peer name; the FrameFn it returns serves that connection alone (and is destroyed

@@ -207,10 +207,11 @@ def run(binary, npm_dir, art, used):
         check(alert.get("akismet_alert_code") == "10501" and
               alert.get("akismet_alert_usage_limit") == str(USAGE_LIMIT), f"alert options: {alert}")
 
-        # Deactivating the plugin called /1.1/deactivate with the blog's key.
+        # Deactivating the plugin called /1.1/deactivate with the blog's key (the line is written
+        # only for a valid key, and this greyflux has one); no part of the key is logged.
         deact = [line for line in gf.log_text().splitlines() if "deactivate blog=" in line]
-        check(len(deact) == 1 and f"deactivate blog={wp.url} key={key[:4]}..." in deact[0],
-              f"greyflux's deactivate log lines: {deact}")
+        check(len(deact) == 1 and deact[0].endswith(f"deactivate blog={wp.url}") and
+              key[:4] not in deact[0], f"greyflux's deactivate log lines: {deact}")
 
         t_end = time.monotonic()
         print(f"wordpress: stack ready in {t_ready - t0:.1f} s, browser {t_browser - t_ready:.1f} s,"

@@ -255,7 +255,8 @@ TEST_F(CommentServiceTest, DeactivateAnswersDeactivatedForAGoodKeyOnly) {
   ASSERT_FALSE(log_.lines.empty());
   EXPECT_NE(log_.lines.back().find("deactivate blog=https://blog.example"), std::string::npos)
       << log_.lines.back();
-  EXPECT_EQ(log_.lines.back().find(key), std::string::npos);  // the key is not logged whole
+  EXPECT_EQ(log_.lines.back().find(key), std::string::npos);     // the key is not logged whole
+  EXPECT_EQ(log_.lines.back().find("key="), std::string::npos);  // nor any part of it
   EXPECT_EQ(post("/1.1/deactivate", "key=0123456789ab&blog=b").body, "invalid");
   EXPECT_EQ(post("/1.1/deactivate", "blog=b").body, "invalid");
   // POST only, as the plugin sends it.
