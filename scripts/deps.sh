@@ -23,7 +23,8 @@ test_pkgs=(postfix swaks miltertest procps iproute2 python3 unbound dnsutils lib
   spamassassin
   # Redis store tests start Debian's redis-server on loopback (redis-tools comes with it)
   redis-server
-  # store copy round trip (tests/integration/redis) compares LMDB files with mdb_dump
+  # mdb_dump: the store copy round trip (tests/integration/redis) compares LMDB files, and the
+  # kill -9 test of the comment API reads its LMDB store offline
   lmdb-utils
   # WordPress end to end (tests/integration/wordpress): the blog, PHP's built-in server, a
   # private MariaDB, chromium for playwright-core. nginx only satisfies wordpress's

@@ -17,6 +17,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,6 +69,14 @@ class SecretsNeverLogged(unittest.TestCase):
             shutil.rmtree(d.tmp, ignore_errors=True)
 
 
+def wait_admin_socket(d, timeout=10):
+    """The daemon is ready when its policy port is; the admin socket follows within moments."""
+    deadline = time.time() + timeout
+    while not os.path.exists(d.admin) and time.time() < deadline:
+        time.sleep(0.02)
+    return os.stat(d.admin)
+
+
 class AdminSocket(unittest.TestCase):
     def start(self, *sets):
         d = Daemon(BINARY, sets=list(sets))
@@ -78,7 +87,7 @@ class AdminSocket(unittest.TestCase):
     def test_mode_0660_and_the_daemons_group(self):
         d = self.start()
         d.start()
-        st = os.stat(d.admin)
+        st = wait_admin_socket(d)
         self.assertTrue(stat.S_ISSOCK(st.st_mode))
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
         self.assertEqual(st.st_gid, os.getegid())
@@ -91,7 +100,7 @@ class AdminSocket(unittest.TestCase):
         name = "nogroup" if os.geteuid() == 0 else grp.getgrgid(os.getgroups()[-1]).gr_name
         d = self.start(f"admin.group={name}")
         d.start()
-        st = os.stat(d.admin)
+        st = wait_admin_socket(d)
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
         self.assertEqual(st.st_gid, grp.getgrnam(name).gr_gid)
 

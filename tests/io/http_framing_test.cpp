@@ -154,6 +154,12 @@ TEST_F(HttpFramingTest, OversizedChunkSizesAreRefused) {
   expect_refused_once(head + "10\r\nx\r\n0\r\n\r\n" + std::string(64, 'y'));  // size lies
 }
 
+TEST_F(HttpFramingTest, ChunkedTrailerFieldsAreRefused) {
+  expect_refused_once(
+      "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "1\r\nx\r\n0\r\nAuthorization: Bearer t\r\n\r\n");
+}
+
 TEST_F(HttpFramingTest, ChunkExtensionAbuseIsRefused) {
   const std::string head = "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::string many = "1";

@@ -46,6 +46,9 @@ TEST(HttpHead, OrdinaryRequestIsCompleteThroughItsEmptyLine) {
     EXPECT_EQ(v.status, HeadStatus::Complete);
     EXPECT_EQ(v.length, head.size());
   }
+  RequestHeadScanner s;
+  ASSERT_EQ(s.scan(head), HeadStatus::Complete);
+  EXPECT_EQ(s.fields(), 4u);
 }
 
 TEST(HttpHead, ChunkedRequestAndRepeatedEqualLengthsPass) {

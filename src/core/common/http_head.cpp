@@ -135,6 +135,7 @@ HeadStatus RequestHeadScanner::field_line(std::string_view text) {
       return fail("invalid field name");
     }
   }
+  ++fields_;
   const std::string_view value = trim_ows(text.substr(colon + 1));
   for (char c : value) {
     if (is_ctl(c)) {

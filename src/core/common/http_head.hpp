@@ -31,6 +31,8 @@ class RequestHeadScanner {
   [[nodiscard]] HeadStatus scan(std::string_view bytes);
   [[nodiscard]] std::size_t length() const { return length_; }
   [[nodiscard]] const std::string& error() const { return error_; }
+  // Field lines in the head (a parser that reports more fields also took a chunked trailer).
+  [[nodiscard]] std::size_t fields() const { return fields_; }
 
  private:
   HeadStatus fail(std::string why);
@@ -42,6 +44,7 @@ class RequestHeadScanner {
   std::size_t pos_ = 0;         // bytes already looked at
   std::size_t line_start_ = 0;  // where the current line began
   std::size_t length_ = 0;
+  std::size_t fields_ = 0;
   bool seen_request_line_ = false;
   bool http10_ = false;
   bool chunked_ = false;

@@ -336,8 +336,15 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
       }
       co_return;
     }
-    // 3. Answer.
+    // 3. Answer. Trailer fields (Beast adds them to the header) are refused: greyflux reads
+    //    none, and a field a proxy filters from the head must not arrive after the body.
     http::request<http::string_body> req = parser.release();
+    if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) != head.fields()) {
+      ++impl->stats.bad_requests;
+      impl->warn_limited(fmt::format("400 to {}: chunked trailer fields", peer));
+      co_await answer_and_close(stream, o, 400, "Bad Request");
+      co_return;
+    }
     HttpRequest hr;
     hr.method = std::string(req.method_string());
     split_target(req.target(), hr.host, hr.path, hr.query);
