@@ -155,7 +155,16 @@ Result<void> Daemon::drop_privileges() {
   for (const SettingDef& d : settings_table()) {
     const std::string& p = d.type == SettingType::StatePath ? v.str(d.name) : data_dir;
     if (p != data_dir && p.starts_with(data_dir + "/")) {
-      if (auto ok = io::give_to(p, drop_to_, true); !ok) {
+      io::Identity who = drop_to_;
+      if (std::string_view(d.name) == "admin.socket" && !v.str("admin.group").empty()) {
+        // The admin socket keeps admin.group (set when it was created, front_doors.cpp).
+        auto admin = io::lookup_identity(drop_to_.user, v.str("admin.group"));
+        if (!admin) {
+          return tl::unexpected(admin.error());
+        }
+        who.gid = admin->gid;
+      }
+      if (auto ok = io::give_to(p, who, true); !ok) {
         return ok;
       }
     }

@@ -23,7 +23,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration", "akismet"))
 from gfakismet import COMMENT, AkismetDaemon  # noqa: E402
-from gfdaemon import Daemon  # noqa: E402
+from gfdaemon import ROOT, Daemon  # noqa: E402
 
 BINARY = None
 
@@ -106,7 +106,7 @@ class AdminSocket(unittest.TestCase):
 
     def test_unknown_group_stops_start_up(self):
         d = self.start("admin.group=no-such-group-gf")
-        r = subprocess.run([BINARY, "serve", "--config", d.config, *d.sets],
+        r = subprocess.run([BINARY, "serve", "--config", d.config, *ROOT, *d.sets],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
@@ -115,7 +115,7 @@ class AdminSocket(unittest.TestCase):
 
 class WorldWritable(unittest.TestCase):
     def refused(self, d, path):
-        r = subprocess.run([BINARY, "serve", "--config", d.config, *d.sets],
+        r = subprocess.run([BINARY, "serve", "--config", d.config, *ROOT, *d.sets],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2, r.stderr)
         lines = r.stderr.strip().splitlines()
