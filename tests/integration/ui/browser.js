@@ -108,8 +108,21 @@ async function rendered(page, name) {
   await page.waitForSelector(`#main[data-rendered="${name}"]`, { timeout: 20000 });
 }
 
+// The app sets #main[data-rendered] once a page has drawn; clearing it first means the wait
+// below cannot see the previous page's mark.
+async function unmark(page) {
+  await page.evaluate(() => { delete document.getElementById('main').dataset.rendered; });
+}
+
 async function go(page, hash, name) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
+  await unmark(page);
+  await page.evaluate((h) => {
+    if (location.hash === h) {
+      window.dispatchEvent(new HashChangeEvent('hashchange'));  // the same page, drawn again
+    } else {
+      location.hash = h;
+    }
+  }, hash);
   await rendered(page, name);
 }
 
@@ -258,6 +271,7 @@ async function fluxPages(page, out) {
   if ((await link.count()) === 0) {
     fail(`${name} is not in the ranked flux list: ${await page.textContent('main')}`);
   }
+  await unmark(page);
   await link.first().click();
   await rendered(page, 'flux');
   await page.waitForSelector('#churn figure.chart svg');

@@ -66,10 +66,11 @@ function renderLogin() {
       await api.login(input.value.trim());
       input.value = '';
       msg.textContent = '';
-      if (!location.hash.startsWith('#/')) {
-        location.hash = '#/overview';
+      if (location.hash.startsWith('#/')) {
+        show();
+      } else {
+        location.hash = '#/overview';  // hashchange shows it
       }
-      show();
     } catch (e) {
       msg.textContent = e.status === 401 ? 'That token is not valid.'
         : e.status === 429 ? 'Too many failed attempts: wait a minute and try again.'
