@@ -54,7 +54,9 @@ test-package: deb
 
 # Longer fault runs than `make test` has room for: for each front door 20 kill -9 on an idle
 # machine and 20 under CPU contention (about 12 min on the 2-core machine; `make test` runs 2 + 3
-# to 2 + 5 of them a door). Table in docs/reliability.md.
+# to 2 + 5 of them a door); 10,000 idle connections on each listener and a minute of SIGHUPs
+# every 100 ms (`make test`: 2,000 and 5 s); a million flux names, triplets and comment texts
+# (`make test`: 50,000). Table in docs/reliability.md.
 test-long: deps-test build
 	python3 tests/reliability/kill9_contention_test.py $(BUILD_DIR)/greyflux --runs 20 --idle-runs 20
 	for door in akismet admin; do \
@@ -63,6 +65,8 @@ test-long: deps-test build
 	done
 	python3 tests/reliability/kill9_doors_test.py $(BUILD_DIR)/greyflux --door spamd \
 	  --runs 20 --idle-runs 20 --seconds 2 --margin-ms 1400
+	python3 tests/reliability/connections_test.py $(BUILD_DIR)/greyflux --idle 10000 --hup-seconds 60
+	python3 tests/reliability/memory_flood_test.py $(BUILD_DIR)/greyflux --count 1000000
 
 bench: build
 	bash scripts/deps.sh bench

@@ -22,6 +22,7 @@
 #include "gf_version.hpp"
 #include "io/net/io_pool.hpp"
 #include "io/net/periodic_timer.hpp"
+#include "io/sys/wall_clock.hpp"
 
 namespace gf::app {
 
@@ -29,7 +30,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-TimePoint wall_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
+// The daemon's time line (io/sys/wall_clock.hpp): system clock steps do not move it.
+TimePoint wall_now() { return io::daemon_clock().now(); }
 
 void raise_fd_limit() {
   rlimit rl{};
@@ -84,6 +86,7 @@ Daemon::~Daemon() {
 }
 
 Result<void> Daemon::start() {
+  (void)io::daemon_clock();  // the daemon's time line starts here (steps are seen from now on)
   for (auto step : {&Daemon::load_settings, &Daemon::open_services, &Daemon::open_doors,
                     &Daemon::drop_privileges}) {
     if (auto ok = (this->*step)(); !ok) {

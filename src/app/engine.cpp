@@ -13,6 +13,7 @@
 #include "io/net/line_server.hpp"
 #include "io/store/lmdb_store.hpp"
 #include "io/store/redis_store.hpp"
+#include "io/sys/wall_clock.hpp"
 
 namespace gf::app {
 namespace {
@@ -87,7 +88,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Values& v,
         std::lock_guard lock(self->settings_mu_);
         s = self->expiry_settings_;
       }
-      const TimePoint now = std::chrono::floor<Seconds>(std::chrono::system_clock::now());
+      const TimePoint now = io::daemon_clock().now();
       return greylist::is_expired(key, r, now, s);
     });
     if (!store) {
@@ -303,6 +304,9 @@ std::string Engine::stats(const io::LineServerStats* ps) {
   if (redis_ != nullptr) {
     out += redis_stats_lines(redis_->client().stats());
   }
+  const io::WallClock::Stats clock = io::daemon_clock().stats();
+  out += fmt::format("clock.steps\t{}\n", clock.steps);
+  out += fmt::format("clock.offset_s\t{}\n", clock.offset_s);
   return out;
 }
 

@@ -17,11 +17,13 @@
 #include "core/common/strings.hpp"
 #include "core/greylist/greylist.hpp"
 #include "core/web/static_assets.hpp"
+#include "io/sys/wall_clock.hpp"
 
 namespace gf::app {
 namespace {
 
-TimePoint wall_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
+// The daemon's time line (io/sys/wall_clock.hpp): system clock steps do not move it.
+TimePoint wall_now() { return io::daemon_clock().now(); }
 
 // The listeners of a list setting; load_config() has validated every entry.
 std::vector<io::ListenSpec> listen_specs(const Values& v, std::string_view setting) {
@@ -62,7 +64,7 @@ io::LineServerOptions admin_options(const Values& v) {
   io::LineServerOptions o;
   o.name = "admin";
   o.idle_timeout = std::chrono::seconds(30);
-  o.max_connections = 64;
+  o.max_connections = static_cast<std::size_t>(v.integer("admin.max_connections"));
   o.unix_mode = 0660;
   o.unix_group = v.str("admin.group");
   if (const std::string& path = v.str("admin.socket"); !path.empty()) {

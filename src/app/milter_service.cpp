@@ -16,6 +16,7 @@
 #include "gf_version.hpp"
 #include "io/net/line_server.hpp"
 #include "io/sys/rate_limited_log.hpp"
+#include "io/sys/wall_clock.hpp"
 
 namespace gf::app {
 namespace {
@@ -52,7 +53,8 @@ std::string host_name() {
   return buf;
 }
 
-TimePoint wall_now() { return std::chrono::floor<Seconds>(std::chrono::system_clock::now()); }
+// The daemon's time line (io/sys/wall_clock.hpp): system clock steps do not move it.
+TimePoint wall_now() { return io::daemon_clock().now(); }
 
 }  // namespace
 

@@ -63,7 +63,8 @@ const std::vector<SettingDef>& settings_table() {
       {"policy.max_attributes", T::Integer, "256", false,
        "most attributes in one request; more closes that connection"},
       {"policy.idle_timeout", T::Duration, "10m", false,
-       "close a policy connection idle this long (Postfix's own idle limit is 300s)"},
+       "close a policy connection idle this long (Postfix's own idle limit is 300s), or whose "
+       "request has not arrived in full this long after its first byte"},
       {"policy.max_connections", T::Integer, "10000", false,
        "open policy connections at most; further ones are closed at once"},
       {"policy.threads", T::Integer, "0", false, "network threads; 0 = one per core"},
@@ -191,7 +192,8 @@ const std::vector<SettingDef>& settings_table() {
        "request bytes held over all spamd connections at most; beyond it a connection gets "
        "EX_TEMPFAIL (75) and is closed"},
       {"spamd.timeout", T::Duration, "30s", false,
-       "close a spamd connection that sends nothing for this long"},
+       "close a spamd connection that sends nothing for this long, or whose request has not "
+       "arrived in full this long after its first byte"},
       {"spamd.max_connections", T::Integer, "1000", false,
        "open spamd connections at most; further ones are closed at once"},
       {"spamd.save_interval", T::Duration, "60s", false,
@@ -201,7 +203,8 @@ const std::vector<SettingDef>& settings_table() {
        "\"127.0.0.1:11332\", \"[::1]:11332\" or \"unix:PATH\"; empty = off. Uses the mail "
        "scanner ([spamd] model and scores) and the greylist store (docs/milter.md)"},
       {"milter.timeout", T::Duration, "10m", false,
-       "close a milter connection that sends nothing for this long"},
+       "close a milter connection that sends nothing for this long, or whose packet has not "
+       "arrived in full this long after its first byte"},
       {"milter.max_connections", T::Integer, "1000", false,
        "open milter connections at most; further ones are closed at once"},
       {"milter.max_packet", T::Size, "1MiB", false,
@@ -227,6 +230,9 @@ const std::vector<SettingDef>& settings_table() {
       {"admin.group", T::String, "", false,
        "group of the admin socket, which is mode 0660 (owner and this group may run admin "
        "commands); empty = the daemon's own group (greyflux under the systemd unit)"},
+      {"admin.max_connections", T::Integer, "64", false,
+       "open admin connections at most; further ones are closed at once (an idle one is closed "
+       "after 30s)"},
       {"log.level", T::String, "info", true,
        "trace, debug, info (one line per decision), warn, error, off"},
       {"log.file", T::String, "", false, "log file; empty = standard error"},

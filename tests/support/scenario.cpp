@@ -116,6 +116,16 @@ ScenarioResult run_scenario(std::string_view script, bool strict) {
         continue;
       }
       now += std::chrono::duration_cast<Seconds>(*d);
+    } else if (cmd == "CLOCK_STEP") {  // "-1h" or "+1d": the wall clock is set back or on
+      const bool back = !rest.empty() && rest.front() == '-';
+      auto d =
+          parse_duration(!rest.empty() && (back || rest.front() == '+') ? rest.substr(1) : rest);
+      if (!d) {
+        failure("bad clock step (e.g. -1h, +1d)");
+        continue;
+      }
+      const auto step = std::chrono::duration_cast<Seconds>(*d);
+      now += back ? -step : step;
     } else if (cmd == "STORE") {
       store.set_failing(rest == "fail");
     } else if (cmd == "EXPIRE") {

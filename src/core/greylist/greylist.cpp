@@ -108,6 +108,8 @@ const char* to_string(Reason r) {
       return "early-retry";
     case Reason::RetryWindowExpired:
       return "retry-window-expired";
+    case Reason::ClockWentBack:
+      return "clock-went-back";
     case Reason::Passed:
       return "triplet-passed";
     case Reason::PooledPassed:
@@ -435,8 +437,11 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   }
 
   Reason reason = known ? Reason::EarlyRetry : Reason::New;
-  if (known && (t - std::min(rec.first_s, t) > s.retry_window.count() || rec.first_s > t)) {
-    rec = Record{t, t, 0, 0};  // the first retry came too late (or the clock went back)
+  if (known && rec.first_s > t) {
+    rec = Record{t, t, 0, 0};  // seen "in the future": the clock went back since
+    reason = Reason::ClockWentBack;
+  } else if (known && t - rec.first_s > s.retry_window.count()) {
+    rec = Record{t, t, 0, 0};  // the first retry came too late
     reason = Reason::RetryWindowExpired;
   }
   std::int64_t waited = static_cast<std::int64_t>(t) - rec.first_s;
@@ -458,7 +463,8 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   }
 
   if (waited < s.delay.count()) {
-    if (!known || reason == Reason::RetryWindowExpired || t >= rec.last_s + kRefreshLastAfter) {
+    if (!known || reason == Reason::RetryWindowExpired || reason == Reason::ClockWentBack ||
+        t >= rec.last_s + kRefreshLastAfter) {
       rec.last_s = t;
       if (auto ok = store_.put(tkey, rec); !ok) {
         return store_failure(s, ok.error());

@@ -10,6 +10,10 @@
 //   new, or seen less than `delay` ago        -> DEFER_IF_PERMIT (an early retry keeps the
 //                                                 first-seen time: the clock is not restarted)
 //   first seen longer than `retry_window` ago  -> counts as new again
+//   first seen "in the future" (the wall clock went back while the record was kept: across a
+//   restart, as the daemon's own time line never goes back) -> counts as new again, so the
+//   delay starts now: it neither passes early nor waits the hour the clock went back
+//   (a passed triplet stays passed and its last-seen time is brought back to now)
 //   delay passed (or the same sender/recipient was first tried from another host of the same
 //   provider, by verified client name and registrable domain, `delay` ago) -> first pass:
 //   PREPEND X-Greylist on the first recipient of the message instance, DUNNO after that;
@@ -88,6 +92,7 @@ enum class Reason {
   New,
   EarlyRetry,
   RetryWindowExpired,
+  ClockWentBack,  // a waiting triplet first seen after `now`: its delay starts again
   Passed,
   PooledPassed,
   Known,

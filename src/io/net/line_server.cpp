@@ -117,8 +117,12 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     if (ec) {
       co_return;  // peer closed, reset, or drained
     }
-    deadline = Clock::now() + impl->opts.idle_timeout;
+    // A read that starts a request opens a new window of idle_timeout; bytes that only extend
+    // a request in progress do not, so a client that trickles a request (one byte a second) is
+    // cut off idle_timeout after its first byte instead of being kept for ever.
+    const bool starts_request = in.empty();
     in.append(chunk.data(), n);
+    const std::size_t before_frame = in.size();
     if (impl->opts.max_buffered_total > 0) {
       const auto now_total = impl->stats.buffered += static_cast<std::int64_t>(n);
       counted += static_cast<std::int64_t>(n);
@@ -137,6 +141,9 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     }
     const FrameResult fr = frame(in, out, peer);
     ctl->partial = !in.empty();
+    if (starts_request || in.size() < before_frame) {  // a request began or was completed
+      deadline = Clock::now() + impl->opts.idle_timeout;
+    }
     if (impl->opts.max_buffered_total > 0) {
       const auto held = static_cast<std::int64_t>(in.size());
       impl->stats.buffered += held - counted;

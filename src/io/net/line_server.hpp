@@ -7,7 +7,9 @@
 // and reads again. The FrameFn decides what is complete and what is garbage (it returns
 // Close with a reason): the server then writes what was produced, closes that connection and
 // logs one line. Other connections are never affected.
-// Idle connections are closed after `idle_timeout`; over `max_connections` new connections are
+// Idle connections are closed after `idle_timeout`, and so is one whose request has not arrived
+// in full `idle_timeout` after its first byte (bytes that trickle in do not extend it; a read
+// that completes a request does); over `max_connections` new connections are
 // closed at once. drain() stops accepting and closes every connection once its pending reply is
 // written, so SIGTERM never cuts an answer in half.
 //

@@ -1,0 +1,368 @@
+"""Many idle connections, slow clients and a storm of SIGHUPs, on every front door.
+
+idle: --idle connections (10,000 in `make test-long`) held open at once on EACH listener
+      (policy, HTTP, spamd, milter, admin; each listener's max_connections is set above that)
+      while one more client per listener is served: its median and worst answer time with the
+      idle crowd must stay within --slowdown times the same client's median measured before,
+      plus --slack-ms. Every idle connection must still be open afterwards (none refused).
+      The test raises its own RLIMIT_NOFILE (the daemon raises its soft limit to the hard one).
+slow: a client per door sends a request one byte a second (policy, spamd: idle_timeout /
+      spamd.timeout; HTTP: http.request_timeout; all set to --cut-s): each is cut off between
+      the timeout and the timeout + 2.5 s after its first byte, while a normal client on the
+      same door keeps being answered in time.
+hup:  SIGHUP every 100 ms for --hup-seconds while 3 clients (policy, spamd, HTTP) send requests
+      without pause: every request gets its answer (no reset, no error reply), the log has no
+      error or warning line, and it says "reloaded" for every SIGHUP but the coalesced ones.
+
+Usage: connections_test.py GREYFLUX_BINARY [--phases idle,slow,hup] [--idle N] [--cut-s S]
+       [--hup-seconds S]
+Duration (2-core machine): idle with 2,000 per listener ~15 s, with 10,000 ~60 s; slow ~10 s;
+hup = --hup-seconds + ~3 s."""
+import argparse
+import os
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "daemon"))
+from gfdaemon import Conn, Daemon, free_port, request  # noqa: E402
+
+DOORS = ("policy", "http", "spamd", "milter", "admin")
+PING = b"PING SPAMC/1.5\r\n\r\n"
+HTTP_PING = b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def milter_negotiate():
+    payload = struct.pack(">III", 6, 0x1FF, 0x1FFFFF)
+    return struct.pack(">I", len(payload) + 1) + b"O" + payload
+
+
+def recv_until(s, done):
+    buf = b""
+    while not done(buf):
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed after {buf[:80]!r}")
+        buf += chunk
+    return buf
+
+
+class Doors:
+    """The daemon with all five listeners, and one served exchange per door."""
+
+    def __init__(self, binary, max_conn, extra_sets=()):
+        self.ports = {d: free_port() for d in ("http", "spamd", "milter")}
+        self.d = Daemon(binary, sets=["greylist.delay=1h", f"policy.max_connections={max_conn}",
+                                      f"http.max_connections={max_conn}",
+                                      f"spamd.max_connections={max_conn}",
+                                      f"milter.max_connections={max_conn}",
+                                      f"admin.max_connections={max_conn}", *extra_sets])
+        with open(self.d.config) as f:
+            text = f.read().replace("[http]\nlisten=[]\n", "")
+        with open(self.d.config, "w") as f:
+            f.write(text + f"""
+[http]
+listen = ["127.0.0.1:{self.ports['http']}"]
+[spamd]
+listen = ["127.0.0.1:{self.ports['spamd']}"]
+model = "{self.d.tmp}/mail.model"
+[milter]
+listen = ["127.0.0.1:{self.ports['milter']}"]
+""")
+        self.ports["policy"] = self.d.port
+
+    def start(self):
+        """Starts the daemon and waits (bounded) until every listener accepts."""
+        self.d.start()
+        for door in DOORS:
+            deadline = time.time() + 10
+            while True:
+                try:
+                    self.connect(door, timeout=1).close()
+                    break
+                except OSError:
+                    assert time.time() < deadline, f"{door} listener not ready"
+                    time.sleep(0.02)
+        return self
+
+    def connect(self, door, timeout=10):
+        if door == "admin":
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(timeout)
+            s.connect(self.d.admin)
+            return s
+        return socket.create_connection(("127.0.0.1", self.ports[door]), timeout=timeout)
+
+    def exchange(self, door, n=0):
+        """One request on a fresh connection (spamd, admin, milter: one per connection)."""
+        with self.connect(door) as s:
+            if door == "policy":
+                s.sendall(request(recipient=f"served{n}@example.org"))
+                reply = recv_until(s, lambda b: b"\n\n" in b)
+                assert reply.startswith(b"action="), reply
+            elif door == "http":
+                s.sendall(HTTP_PING)
+                reply = recv_until(s, lambda b: b"\r\n\r\n" in b)
+                assert reply.startswith(b"HTTP/1.1 200"), reply
+            elif door == "spamd":
+                s.sendall(PING)
+                s.shutdown(socket.SHUT_WR)
+                reply = recv_until(s, lambda b: b"PONG" in b)
+            elif door == "milter":
+                s.sendall(milter_negotiate())
+                reply = recv_until(s, lambda b: len(b) >= 5 and b[4:5] == b"O")
+            else:
+                s.sendall(b"stats\n")
+                reply = recv_until(s, lambda b: b"requests\t" in b)
+        return reply
+
+
+def timed(fn, count):
+    times = []
+    for i in range(count):
+        t = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def raise_nofile(want):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+            return want
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            return hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+    return max(soft, want)
+
+
+def idle_phase(args):
+    per_door = args.idle
+    need = per_door * len(DOORS) + 1000
+    got = raise_nofile(need)
+    if got < need:
+        print(f"SKIP: RLIMIT_NOFILE cannot go to {need} (hard limit {got}; run as root)")
+        return 77
+    doors = Doors(args.binary, per_door + 100)
+    doors.start()
+    idle = []
+    try:
+        before = {door: timed(lambda i, door=door: doors.exchange(door, i), 30) for door in DOORS}
+        t0 = time.time()
+        for door in DOORS:
+            for _ in range(per_door):
+                s = doors.connect(door, timeout=30)
+                s.setblocking(False)
+                idle.append((door, s))
+        opened_s = time.time() - t0
+        stats = doors.d.stats()
+        assert stats["connections.active"] >= per_door, stats
+        during = {door: timed(lambda i, door=door: doors.exchange(door, 100 + i), 30)
+                  for door in DOORS}
+        closed = count_closed(idle)
+        failed = []
+        for door in DOORS:
+            b, d = statistics.median(before[door]), during[door]
+            limit = args.slowdown * b + args.slack_ms
+            ok = statistics.median(d) <= limit and max(d) <= limit + args.slack_ms * 4
+            print(f"{door:6s}: {per_door} idle; served median {b:6.2f} ms before, "
+                  f"{statistics.median(d):6.2f} ms (max {max(d):6.2f}) with them "
+                  f"(limit {limit:.1f} ms){'' if ok else '  FAIL'}")
+            if not ok:
+                failed.append(door)
+        print(f"{len(idle)} idle connections opened in {opened_s:.1f} s; {closed} closed by the "
+              f"daemon; daemon fds {count_fds(doors.d.proc.pid)}; "
+              f"connections.refused {stats['connections.refused']}")
+        assert closed == 0, f"{closed} idle connections were closed"
+        assert not failed, f"slow answers with idle connections open: {failed}"
+        assert doors.d.stop() == 0
+    finally:
+        for _, s in idle:
+            s.close()
+        doors.d.stop(signal.SIGKILL)
+        shutil.rmtree(doors.d.tmp, ignore_errors=True)
+    return 0
+
+
+def count_closed(socks):
+    sel = selectors.DefaultSelector()
+    for door, s in socks:
+        sel.register(s, selectors.EVENT_READ, door)
+    closed = 0
+    for key, _ in sel.select(timeout=0.5):
+        try:
+            if key.fileobj.recv(1) == b"":
+                closed += 1
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            closed += 1
+    sel.close()
+    return closed
+
+
+def count_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+class Trickle(threading.Thread):
+    """Sends `data` one byte a second; records when the daemon cut the connection off."""
+
+    def __init__(self, doors, door, data, cut_s):
+        super().__init__(daemon=True)
+        self.s = doors.connect(door, timeout=1)
+        self.door, self.data = door, data[:cut_s + 8]  # bounded: a client never cut stops
+        self.first = self.cut = None
+        self.sent = 0
+
+    def run(self):
+        for i in range(len(self.data)):
+            try:
+                self.s.sendall(self.data[i:i + 1])
+                if self.first is None:
+                    self.first = time.monotonic()
+                self.sent += 1
+            except OSError:
+                self.cut = time.monotonic()
+                return
+            end = time.monotonic() + 1
+            while time.monotonic() < end:
+                try:
+                    if self.s.recv(4096) == b"":
+                        self.cut = time.monotonic()
+                        return
+                except socket.timeout:
+                    pass
+                except OSError:
+                    self.cut = time.monotonic()
+                    return
+
+
+def slow_phase(args):
+    cut = args.cut_s
+    doors = Doors(args.binary, 1000, extra_sets=[f"policy.idle_timeout={cut}s",
+                                                 f"spamd.timeout={cut}s",
+                                                 f"http.request_timeout={cut}s"])
+    doors.start()
+    try:
+        slow = {"policy": Trickle(doors, "policy", request(recipient="slow@example.org") * 10, cut),
+                "spamd": Trickle(doors, "spamd", b"CHECK SPAMC/1.5\r\nContent-length: 9999\r\n\r\n"
+                                 + b"x" * 200, cut),
+                "http": Trickle(doors, "http", b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
+                                b"Content-Length: 9999\r\n\r\n" + b"x" * 200, cut)}
+        for t in slow.values():
+            t.start()
+        served = {door: [] for door in slow}
+        while any(t.is_alive() for t in slow.values()):
+            for door in slow:
+                served[door] += timed(lambda i, door=door: doors.exchange(door, i), 1)
+            time.sleep(0.05)
+        failed = []
+        for door, t in slow.items():
+            held = (t.cut - t.first) if t.cut else None
+            ok = held is not None and cut - 0.5 <= held <= cut + 2.5
+            worst = max(served[door])
+            ok = ok and worst <= args.slack_ms * 4
+            print(f"{door:6s}: one byte a second, cut off {held:.1f} s after its first byte "
+                  f"({t.sent} bytes; timeout {cut} s); {len(served[door])} other requests "
+                  f"served meanwhile, worst {worst:.1f} ms{'' if ok else '  FAIL'}")
+            if not ok:
+                failed.append(door)
+        assert not failed, f"slow clients not cut off in time, or others held up: {failed}"
+        assert doors.d.stop() == 0
+    finally:
+        doors.d.stop(signal.SIGKILL)
+        shutil.rmtree(doors.d.tmp, ignore_errors=True)
+    return 0
+
+
+class Loader(threading.Thread):
+    """Requests without pause on one door; counts answers and failures."""
+
+    def __init__(self, doors, door, stop):
+        super().__init__(daemon=True)
+        self.doors, self.door, self.stop = doors, door, stop
+        self.answered, self.errors = 0, []
+
+    def run(self):
+        conn = Conn(self.doors.ports["policy"], timeout=10) if self.door == "policy" else None
+        while not self.stop.is_set():
+            try:
+                if conn:
+                    reply = conn.ask(recipient=f"hup{self.answered}@example.org")
+                    assert reply.startswith("action=DEFER"), reply
+                else:
+                    self.doors.exchange(self.door, self.answered)
+                self.answered += 1
+            except (OSError, AssertionError, ConnectionError) as e:
+                self.errors.append(repr(e))
+                if conn:
+                    conn = Conn(self.doors.ports["policy"], timeout=10)
+
+
+def hup_phase(args):
+    doors = Doors(args.binary, 1000)
+    doors.start()
+    stop = threading.Event()
+    loaders = [Loader(doors, door, stop) for door in ("policy", "spamd", "http")]
+    try:
+        for t in loaders:
+            t.start()
+        hups, end = 0, time.monotonic() + args.hup_seconds
+        while time.monotonic() < end:
+            doors.d.proc.send_signal(signal.SIGHUP)
+            hups += 1
+            time.sleep(0.1)
+        stop.set()
+        for t in loaders:
+            t.join()
+        doors.d.wait_log("reloaded", count=hups * 0.8, timeout=5)
+        log = doors.d.log_text().splitlines()
+        reloads = sum("reloaded" in line for line in log)
+        bad = [line for line in log if " E " in line or " W " in line or " C " in line]
+        errors = [e for t in loaders for e in t.errors]
+        print(f"{hups} SIGHUPs in {args.hup_seconds:g} s, {reloads} reloads logged; answered: "
+              + ", ".join(f"{t.door} {t.answered}" for t in loaders)
+              + f"; {len(errors)} failed requests, {len(bad)} warning/error log lines")
+        assert not errors, errors[:5]
+        assert not bad, bad[:5]
+        assert all(t.answered > 0 for t in loaders)
+        assert reloads >= hups * 0.8, f"only {reloads} reloads for {hups} SIGHUPs"
+        assert doors.d.stop() == 0
+    finally:
+        stop.set()
+        doors.d.stop(signal.SIGKILL)
+        shutil.rmtree(doors.d.tmp, ignore_errors=True)
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("binary")
+    p.add_argument("--phases", default="idle,slow,hup")
+    p.add_argument("--idle", type=int, default=2000)
+    p.add_argument("--slowdown", type=float, default=3.0)
+    p.add_argument("--slack-ms", type=float, default=25.0)
+    p.add_argument("--cut-s", type=int, default=3)
+    p.add_argument("--hup-seconds", type=float, default=5.0)
+    args = p.parse_args()
+    rc = 0
+    for phase in args.phases.split(","):
+        r = {"idle": idle_phase, "slow": slow_phase, "hup": hup_phase}[phase](args)
+        rc = rc or r
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
