@@ -26,6 +26,8 @@ test_pkgs=(postfix swaks miltertest procps iproute2 python3 unbound dnsutils lib
   # mdb_dump: the store copy round trip (tests/integration/redis) compares LMDB files, and the
   # kill -9 test of the comment API reads its LMDB store offline
   lmdb-utils
+  # promtool (tests/integration/metrics: `promtool check metrics` on the /metrics scrape)
+  prometheus
   # WordPress end to end (tests/integration/wordpress): the blog, PHP's built-in server, a
   # private MariaDB, chromium for playwright-core. nginx only satisfies wordpress's
   # "apache2 | httpd" dependency without Apache; the test does not use it.

@@ -175,6 +175,7 @@ Result<std::string> AkismetService::show_check(std::string_view guid) {
 Result<void> AkismetService::save_model() { return core_->save_model(); }
 Result<void> AkismetService::flush() { return kv_->flush(); }
 AkismetCounters& AkismetService::counters() { return core_->counters(); }
+akismet::CommentModel::Size AkismetService::model_size() const { return core_->model_size(); }
 void AkismetService::set_flux_lookup(FluxLookup lookup) {
   core_->set_flux_lookup(std::move(lookup));
 }

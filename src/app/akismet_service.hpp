@@ -79,6 +79,7 @@ class AkismetService {
   [[nodiscard]] Result<void> save_model();
   [[nodiscard]] Result<void> flush();
   AkismetCounters& counters();
+  [[nodiscard]] akismet::CommentModel::Size model_size() const;
 
   using FluxLookup = akismet::CommentService::FluxLookup;
   void set_flux_lookup(FluxLookup lookup);

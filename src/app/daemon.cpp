@@ -14,6 +14,7 @@
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
 #include "app/front_doors.hpp"
+#include "app/metrics_service.hpp"
 #include "app/milter_service.hpp"
 #include "app/paths.hpp"
 #include "app/settings.hpp"
@@ -268,7 +269,32 @@ Result<void> Daemon::open_doors() {
   if (v.str("store.backend") == "memory") {
     expiry_->start();
   }
+  start_metrics(ioc);
   return {};
+}
+
+// /metrics and the overview series read every door's counters; wired once the doors exist.
+void Daemon::start_metrics(asio::io_context& ioc) {
+  metrics_ = std::make_unique<MetricsService>(*values_);
+  MetricsSources s;
+  s.engine = engine_.get();
+  s.policy = policy_.get();
+  if (http_) {
+    s.comments = &http_->comments();
+    s.comments_latency = &http_->comments_latency();
+    s.http = &http_->server_stats();
+    http_->set_metrics(metrics_.get());
+  }
+  s.spamd = spamd_.get();
+  s.milter = milter_.get();
+  s.flux = flux_.get();
+  s.admin = &admin_->stats();
+  metrics_->set_sources(s);
+  MetricsService* m = metrics_.get();
+  m->sample(wall_now());  // the baseline: the charts count from here
+  sampler_ = std::make_unique<io::PeriodicTimer>(ioc, std::chrono::seconds(10),
+                                                 [m] { m->sample(wall_now()); });
+  sampler_->start();
 }
 
 void Daemon::watch_signals() {
@@ -314,6 +340,7 @@ void Daemon::reload() {
 void Daemon::drain(int sig) {
   spdlog::info("signal {}: draining connections", sig);
   expiry_->stop();
+  sampler_->stop();
   policy_->drain();
   if (http_) {
     http_->drain();

@@ -26,6 +26,10 @@
 #include "core/common/result.hpp"
 #include "io/sys/privileges.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace gf::io {
 class IoPool;
 class PeriodicTimer;
@@ -37,6 +41,7 @@ class AdminDoor;
 class Engine;
 class FluxService;
 class HttpDoor;
+class MetricsService;
 class MilterRuntime;
 class PolicyDoor;
 class SpamdRuntime;
@@ -63,6 +68,7 @@ class Daemon {
   [[nodiscard]] Result<void> open_doors();       // the front doors, built and bound
   [[nodiscard]] Result<void> decide_user();      // [daemon] user/group, before anything opens
   [[nodiscard]] Result<void> drop_privileges();  // after every listener and file is open
+  void start_metrics(boost::asio::io_context& ioc);
   void watch_signals();
   void reload();
   void drain(int sig);
@@ -80,13 +86,15 @@ class Daemon {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<FluxService> flux_;  // null unless a [flux] source is configured
   std::unique_ptr<io::IoPool> pool_;
-  std::unique_ptr<SpamdRuntime> spamd_;    // the spamd door; idle unless spamd.listen is set
-  std::unique_ptr<MilterRuntime> milter_;  // the milter door; idle unless milter.listen is set
+  std::unique_ptr<MetricsService> metrics_;  // /metrics, /healthz, /readyz, status and series
+  std::unique_ptr<SpamdRuntime> spamd_;      // the spamd door; idle unless spamd.listen is set
+  std::unique_ptr<MilterRuntime> milter_;    // the milter door; idle unless milter.listen is set
   std::unique_ptr<PolicyDoor> policy_;
   std::unique_ptr<HttpDoor> http_;  // null when http.listen is empty
   std::unique_ptr<AdminDoor> admin_;
-  std::unique_ptr<io::PeriodicTimer> expiry_;  // memory store only (LMDB sweeps in its writer)
-  struct Signals;                              // SIGTERM, SIGINT, SIGHUP on the main io_context
+  std::unique_ptr<io::PeriodicTimer> expiry_;   // memory store only (LMDB sweeps in its writer)
+  std::unique_ptr<io::PeriodicTimer> sampler_;  // feeds the overview series every 10 s
+  struct Signals;                               // SIGTERM, SIGINT, SIGHUP on the main io_context
   std::unique_ptr<Signals> signals_;
 
   std::mutex done_mu_;

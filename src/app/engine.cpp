@@ -117,8 +117,11 @@ Engine::~Engine() {
 
 greylist::Decision Engine::check(const policy::Request& req, TimePoint now) {
   greylist::Decision d = greylist_->check(req, now);  // thread-safe, no engine-wide lock
-  ++counters_.requests;
-  ++counters_.by_reason[static_cast<std::size_t>(d.reason)];
+  counters_.requests.fetch_add(1, std::memory_order_relaxed);
+  counters_.by_reason[static_cast<std::size_t>(d.reason)].fetch_add(1, std::memory_order_relaxed);
+  if (d.reason == greylist::Reason::StoreFailure && d.action == greylist::Action::Dunno) {
+    counters_.fail_open.fetch_add(1, std::memory_order_relaxed);
+  }
   return d;
 }
 
@@ -273,6 +276,33 @@ std::string Engine::whitelist_change(const admin::Command& cmd) {
   }
   return fmt::format("ok\n{} {} {}\n", add ? "added" : "removed", client ? "client" : "recipient",
                      entry);
+}
+
+StoreHealth Engine::store_health(bool probe) {
+  StoreHealth h;
+  if (lmdb_ != nullptr) {
+    h.backend = "lmdb";
+    h.errors = lmdb_->stats().commit_failures;
+  } else if (redis_ != nullptr) {
+    h.backend = "redis";
+    const io::RedisStats s = redis_->client().stats();
+    h.errors = s.failures;
+    if (s.connected == 0) {
+      h.healthy = false;
+      h.problem = "no Redis connection is ready";
+      return h;
+    }
+  } else {
+    h.backend = "memory";
+  }
+  if (probe) {
+    // A whitelist key that is never written: a read that works proves the store answers.
+    if (auto r = store_->get(std::string("w:") + greylist::kKeySep + "readyz-probe"); !r) {
+      h.healthy = false;
+      h.problem = r.error().message;
+    }
+  }
+  return h;
 }
 
 std::string Engine::stats(const io::LineServerStats* ps) {

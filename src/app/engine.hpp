@@ -11,6 +11,7 @@
 
 #include "core/admin/command.hpp"
 #include "core/greylist/greylist.hpp"
+#include "core/metrics/metrics.hpp"
 #include "io/dns/psl.hpp"
 
 namespace gf::io {
@@ -26,10 +27,23 @@ class Values;
 inline constexpr std::size_t kReasonCount =
     static_cast<std::size_t>(greylist::Reason::StoreFailure) + 1;
 
+// Counted with relaxed atomics on the request path; read by `greyflux stats` and /metrics.
 struct Counters {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> protocol_errors{0};
   std::array<std::atomic<std::uint64_t>, kReasonCount> by_reason{};
+  // Store failures answered DUNNO (policy.on_store_failure = "dunno"): the mail went on unchecked.
+  std::atomic<std::uint64_t> fail_open{0};
+  // Policy requests, bytes parsed to reply formatted (PolicyDoor::on_frame).
+  metrics::Histogram latency;
+};
+
+// The greylist store as /readyz and /api/v1/status see it.
+struct StoreHealth {
+  std::string backend;       // "lmdb", "redis", "memory"
+  bool healthy = true;       // the probe read worked (and Redis has a ready connection)
+  std::string problem;       // why not, when !healthy
+  std::uint64_t errors = 0;  // LMDB commit failures, or Redis call failures, since start
 };
 
 class Engine {
@@ -53,6 +67,8 @@ class Engine {
 
   greylist::Store& store() { return *store_; }
   Counters& counters() { return counters_; }
+  // `probe`: read one key through the store (a Redis round trip) to prove it usable.
+  [[nodiscard]] StoreHealth store_health(bool probe);
   // For the memory backend: one incremental expiry step (LMDB runs its own in its writer).
   void expire_step(TimePoint now);
 

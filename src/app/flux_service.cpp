@@ -2,12 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "app/paths.hpp"
+#include "core/common/query.hpp"
 #include "core/dns/message.hpp"
 #include "core/flux/allowlist.hpp"
+#include "core/flux/churn.hpp"
 #include "core/flux/ingest.hpp"
+#include "core/flux/networks.hpp"
 #include "core/flux/rpz.hpp"
 #include "core/flux/score.hpp"
 #include "core/flux/verdicts.hpp"
@@ -18,6 +24,46 @@
 #include "io/sys/file.hpp"
 
 namespace gf::app {
+namespace {
+
+// One row of GET /api/v1/flux, made when the names are judged.
+struct Flagged {
+  std::string name;
+  double score = 0;
+  bool current = false;  // flagged on its latest window (else held: flagged before)
+  std::int64_t last_seen = 0;
+  std::string evidence;  // JSON: the verdict (flux::to_json) or the held verdict (held_json)
+};
+
+// What the admin API reads between two judgings, swapped whole under FluxService::Impl::view_lock.
+struct FluxView {
+  std::vector<Flagged> ranked;              // by score, highest first; at most kMaxRanked
+  std::vector<flux::FluxNetwork> networks;  // of two names or more
+  std::unordered_map<std::string, std::size_t> network_of;
+  std::unordered_map<std::string, std::vector<IpAddress>> agents_of;  // of networked names, sorted
+  std::vector<std::string> rpz_names;  // sorted: the names the RPZ lists
+};
+
+constexpr std::size_t kMaxRanked = 1000;
+constexpr std::size_t kMaxNetworkNames = 100;  // names listed per network in GET /api/v1/flux/NAME
+
+bool ip_less(const IpAddress& a, const IpAddress& b) { return a.bytes < b.bytes; }
+
+std::size_t shared_count(const std::vector<IpAddress>& a, const std::vector<IpAddress>& b) {
+  std::size_t n = 0;
+  for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();) {
+    if (ip_less(*i, *j)) {
+      ++i;
+    } else if (ip_less(*j, *i)) {
+      ++j;
+    } else {
+      ++n, ++i, ++j;
+    }
+  }
+  return n;
+}
+
+}  // namespace
 
 struct FluxService::Impl {
   std::unique_ptr<flux::AsnSource> asn;
@@ -36,14 +82,80 @@ struct FluxService::Impl {
   Seconds interval{60};
   mutable std::mutex index_lock;
   std::shared_ptr<const flux::FluxIndex> index = std::make_shared<flux::FluxIndex>();
+  flux::ChurnHistory churn;  // under `lock`
+  std::atomic<std::uint64_t> flagged_total{0};
+  mutable std::mutex view_lock;
+  std::shared_ptr<const FluxView> view = std::make_shared<FluxView>();
+
+  // Under `lock`: a churn point for a flagged name or one already followed; a name new to the
+  // history gets its earlier points reconstructed from its addresses' sightings.
+  void record_churn(const flux::Verdict& v, TimePoint now) {
+    const std::string& name = v.features.name;
+    if (!v.flux() && !churn.contains(name)) {
+      return;
+    }
+    const flux::NameState* s = tracker->find(name);
+    if (s == nullptr) {
+      return;
+    }
+    const flux::ChurnPoint p = flux::point_of(v.features, *s, now);
+    if (churn.contains(name)) {
+      churn.record(name, p);
+      return;
+    }
+    const auto steps = static_cast<std::size_t>(tracker->config().window / churn.config().step);
+    churn.record(name, p,
+                 flux::reconstruct(*s, now, churn.config().step,
+                                   std::min(steps, churn.config().max_points - 1) + 1,
+                                   tracker->config().window));
+  }
+
+  // The ranked list and the networks of the flagged (current and held) names.
+  std::shared_ptr<FluxView> make_view(std::vector<Flagged> ranked,
+                                      const std::vector<flux::NamedAddresses>& named,
+                                      std::vector<std::string> rpz_names) {
+    auto out = std::make_shared<FluxView>();
+    std::sort(ranked.begin(), ranked.end(),
+              [](const Flagged& a, const Flagged& b) { return a.score > b.score; });
+    if (ranked.size() > kMaxRanked) {
+      ranked.resize(kMaxRanked);
+    }
+    out->ranked = std::move(ranked);
+    for (flux::FluxNetwork& n : flux::cluster_networks(named)) {
+      if (n.names.size() < 2) {
+        continue;
+      }
+      for (const std::string& name : n.names) {
+        out->network_of[name] = out->networks.size();
+      }
+      out->networks.push_back(std::move(n));
+    }
+    for (const flux::NamedAddresses& a : named) {
+      if (out->network_of.contains(a.name)) {
+        auto& v = out->agents_of[a.name];
+        v = a.addresses;
+        std::sort(v.begin(), v.end(), ip_less);
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+      }
+    }
+    out->rpz_names = std::move(rpz_names);
+    return out;
+  }
 
   // Judges every name on its latest window (recording flux verdicts in `memory`), rewrites the
   // RPZ with the flagged and the held names, swaps the index. Caller holds no lock.
   void publish() {
     const TimePoint now = std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
     auto idx = std::make_shared<flux::FluxIndex>();
+    const auto previous_index = [this] {
+      std::lock_guard<std::mutex> g(index_lock);
+      return index;
+    }();
     flux::RpzContent rpz;
     std::size_t names = 0;
+    std::vector<Flagged> ranked;
+    std::vector<flux::NamedAddresses> named;
+    std::unordered_set<std::string> current;
     {
       std::lock_guard<std::mutex> g(lock);
       flux::judge_and_hold(
@@ -51,22 +163,46 @@ struct FluxService::Impl {
           [](const flux::Verdict& v) -> const flux::ScoreResult& { return v.composite; },
           [&](flux::Verdict v) {
             ++names;
+            record_churn(v, now);
             if (v.flux() && memory->find(v.features.name, now) != nullptr) {
               idx->add(v);
               rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
                                    v.features.addresses.end());
+              current.insert(v.features.name);
+              ranked.push_back(Flagged{v.features.name, v.composite.score, true,
+                                       v.features.last_seen, flux::to_json(v)});
+              named.push_back(flux::NamedAddresses{v.features.name, v.features.addresses});
             }
           });
-      memory->for_each(
-          now, [&](const std::string& name, const flux::HeldVerdict& h) { idx->add(name, h); });
+      memory->for_each(now, [&](const std::string& name, const flux::HeldVerdict& h) {
+        idx->add(name, h);
+        if (!current.contains(name)) {
+          ranked.push_back(
+              Flagged{name, h.score, false, h.last_flux_s, flux::held_json(*memory, h)});
+          named.push_back(flux::NamedAddresses{name, h.agents});
+        }
+      });
       flux::RpzContent held = flux::held_content(*memory, now);
       rpz.names = std::move(held.names);
       rpz.agent_ips.insert(rpz.agent_ips.end(), held.agent_ips.begin(), held.agent_ips.end());
     }
     rpz.normalise();
+    for (const Flagged& f : ranked) {
+      const auto hit = previous_index->match_host(f.name);
+      if (!hit || hit->name != f.name) {
+        flagged_total.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    // The RPZ rules of a name exist only when the zone is written (flux.rpz_path).
+    auto new_view = make_view(std::move(ranked), named,
+                              rpz_path.empty() ? std::vector<std::string>() : rpz.names);
     {
       std::lock_guard<std::mutex> g(index_lock);
       index = idx;
+    }
+    {
+      std::lock_guard<std::mutex> g(view_lock);
+      view = std::move(new_view);
     }
     if (rpz_path.empty()) {
       return;
@@ -208,55 +344,196 @@ FluxService::~FluxService() {
   spdlog::info("flux: stopped ({})", impl_->ingest->stats().summary());
 }
 
-io::HttpResponse FluxService::handle_http(const FluxService* service, const io::HttpRequest& req) {
+namespace {
+
+io::HttpResponse json_error(int status, std::string_view code, std::string_view message) {
   io::HttpResponse r;
   r.content_type = "application/json";
-  auto error = [&](int status, std::string_view what) {
-    r.status = status;
-    r.body = "{\"error\":\"" + flux::json_escape(what) + "\"}\n";
-    return r;
-  };
+  r.status = status;
+  r.body = "{\"error\":\"" + flux::json_escape(code) + "\",\"message\":\"" +
+           flux::json_escape(message) + "\"}\n";
+  return r;
+}
+
+}  // namespace
+
+io::HttpResponse FluxService::handle_http(const FluxService* service, const io::HttpRequest& req) {
   if (req.method != "GET" && req.method != "HEAD") {
+    io::HttpResponse r = json_error(405, "method", "method not allowed");
     r.headers.emplace_back("Allow", "GET, HEAD");
-    return error(405, "method not allowed");
+    return r;
   }
   if (service == nullptr) {
-    return error(503, "flux detection is off: set [flux] dnstap_socket or interface");
+    return json_error(503, "flux_off",
+                      "flux detection is off: set [flux] dnstap_socket or interface");
   }
-  constexpr std::string_view kPrefix = "/api/v1/flux/";
-  auto name = dns::canonical_name(std::string_view(req.path).substr(kPrefix.size()));
+  constexpr std::string_view kList = "/api/v1/flux";
+  if (req.path == kList || req.path == "/api/v1/flux/") {
+    return service->list(req);
+  }
+  std::string_view rest = std::string_view(req.path).substr(kList.size() + 1);
+  constexpr std::string_view kSeries = "/series";
+  const bool series = rest.ends_with(kSeries);
+  if (series) {
+    rest.remove_suffix(kSeries.size());
+  }
+  auto name = dns::canonical_name(rest);
   if (!name || name->empty()) {
-    return error(400, "not a domain name");
+    return json_error(400, "bad_name", "not a domain name");
   }
-  Impl& m = *service->impl_;
+  return service->name(*name, series);
+}
+
+io::HttpResponse FluxService::list(const io::HttpRequest& req) const {
+  std::size_t limit = 100;
+  if (auto l = query_param(req.query, "limit")) {
+    char* end = nullptr;
+    const long n = std::strtol(l->c_str(), &end, 10);
+    if (l->empty() || *end != '\0' || n < 1 || n > static_cast<long>(kMaxRanked)) {
+      return json_error(400, "bad_limit", fmt::format("limit: a number from 1 to {}", kMaxRanked));
+    }
+    limit = static_cast<std::size_t>(n);
+  }
+  std::shared_ptr<const FluxView> view;
+  {
+    std::lock_guard<std::mutex> g(impl_->view_lock);
+    view = impl_->view;
+  }
+  io::HttpResponse r;
+  r.content_type = "application/json";
+  r.body = fmt::format("{{\"total\":{},\"names\":[", view->ranked.size());
+  for (std::size_t i = 0; i < view->ranked.size() && i < limit; ++i) {
+    const Flagged& f = view->ranked[i];
+    const auto net = view->network_of.find(f.name);
+    r.body += fmt::format(
+        "{}{{\"name\":\"{}\",\"score\":{},\"verdict\":\"{}\",\"last_seen\":{},"
+        "\"network_size\":{},\"evidence\":{}}}",
+        i == 0 ? "" : ",", flux::json_escape(f.name), f.score, f.current ? "flux" : "held",
+        f.last_seen, net == view->network_of.end() ? 1 : view->networks[net->second].names.size(),
+        f.evidence);
+  }
+  r.body += "]}\n";
+  return r;
+}
+
+io::HttpResponse FluxService::name(const std::string& name, bool series) const {
+  Impl& m = *impl_;
   const TimePoint now = std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+  io::HttpResponse r;
+  r.content_type = "application/json";
+  std::string body;  // a JSON object without its closing brace
   {
     std::lock_guard<std::mutex> g(m.lock);
-    const flux::HeldVerdict* held = m.memory->find(*name, now);
+    const flux::NameState* s = m.tracker->find(name);
+    if (s != nullptr && s->responses == 0) {
+      s = nullptr;
+    }
+    if (series) {
+      if (const auto* pts = m.churn.find(name); pts != nullptr) {
+        r.body = flux::churn_json(name, *pts, m.churn.config().step) + "\n";
+        return r;
+      }
+      if (s == nullptr) {
+        return json_error(404, "not_found", "no churn history for " + name);
+      }
+      // Tracked but never flagged: its history rebuilt from the addresses' sightings, now.
+      const auto v = flux::judge_latest(name, *s, *m.tracker, m.allow ? &*m.allow : nullptr);
+      const Seconds step = m.churn.config().step;
+      auto pts = flux::reconstruct(*s, now, step,
+                                   static_cast<std::size_t>(m.tracker->config().window / step) + 1,
+                                   m.tracker->config().window);
+      pts.push_back(flux::point_of(v.features, *s, now));
+      r.body =
+          flux::churn_json(name, std::deque<flux::ChurnPoint>(pts.begin(), pts.end()), step) + "\n";
+      return r;
+    }
+    const flux::HeldVerdict* held = m.memory->find(name, now);
     std::optional<std::string> held_json;
     if (held != nullptr) {
       held_json = flux::held_json(*m.memory, *held);
     }
-    if (const flux::NameState* s = m.tracker->find(*name); s != nullptr && s->responses > 0) {
-      const auto v = flux::judge_latest(*name, *s, *m.tracker, m.allow ? &*m.allow : nullptr);
-      r.body = flux::to_json(v, true, held_json ? &*held_json : nullptr) + "\n";
-      return r;
-    }
-    if (held_json) {
-      r.body = "{\"name\":\"" + flux::json_escape(*name) +
-               "\",\"flux\":true,\"tracked\":false,\"held\":" + *held_json + "}\n";
-      return r;
+    if (s != nullptr) {
+      const auto v = flux::judge_latest(name, *s, *m.tracker, m.allow ? &*m.allow : nullptr);
+      body = flux::to_json(v, true, held_json ? &*held_json : nullptr);
+    } else if (held_json) {
+      body = "{\"name\":\"" + flux::json_escape(name) +
+             "\",\"flux\":true,\"tracked\":false,\"held\":" + *held_json + "}";
     }
   }
-  if (auto hit = service->index()->match_host(*name)) {
-    r.body = "{\"name\":\"" + flux::json_escape(*name) + "\",\"flux\":true,\"listed_as\":\"" +
+  if (body.empty()) {
+    if (auto hit = index()->match_host(name)) {
+      body = "{\"name\":\"" + flux::json_escape(name) + "\",\"flux\":true,\"listed_as\":\"" +
              flux::json_escape(hit->name) + "\",\"score\":" + std::to_string(hit->score) +
-             ",\"last_seen_fluxing\":" + std::to_string(hit->last_flux) + "}\n";
+             ",\"last_seen_fluxing\":" + std::to_string(hit->last_flux) + "}";
+    }
+  }
+  if (body.empty()) {
+    r.status = 404;
+    r.body = "{\"name\":\"" + flux::json_escape(name) + "\",\"flux\":false,\"tracked\":false}\n";
     return r;
   }
-  r.status = 404;
-  r.body = "{\"name\":\"" + flux::json_escape(*name) + "\",\"flux\":false,\"tracked\":false}\n";
+  body.pop_back();  // the closing brace: "network" and "rpz" follow
+  r.body = body + extra_json(name) + "}\n";
   return r;
+}
+
+// ,"network":{"names":[...],"agents":N}|null,"rpz":"lines"|null
+std::string FluxService::extra_json(const std::string& name) const {
+  std::shared_ptr<const FluxView> view;
+  {
+    std::lock_guard<std::mutex> g(impl_->view_lock);
+    view = impl_->view;
+  }
+  // The other names of its network, most shared agents first.
+  std::vector<std::pair<std::size_t, const std::string*>> others;
+  if (auto it = view->network_of.find(name); it != view->network_of.end()) {
+    const auto mine = view->agents_of.find(name);
+    for (const std::string& o : view->networks[it->second].names) {
+      const auto theirs = view->agents_of.find(o);
+      if (o != name && mine != view->agents_of.end() && theirs != view->agents_of.end()) {
+        others.emplace_back(shared_count(mine->second, theirs->second), &o);
+      }
+    }
+    std::stable_sort(others.begin(), others.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+  }
+  std::string out = ",\"network\":[";
+  for (std::size_t i = 0; i < others.size() && i < kMaxNetworkNames; ++i) {
+    out += fmt::format("{}{{\"name\":\"{}\",\"shared\":{}}}", i == 0 ? "" : ",",
+                       flux::json_escape(*others[i].second), others[i].first);
+  }
+  out += fmt::format("],\"network_size\":{}", others.empty() ? 1 : others.size() + 1);
+  out += ",\"rpz\":";
+  std::string rules;
+  if (std::binary_search(view->rpz_names.begin(), view->rpz_names.end(), name)) {
+    flux::RpzOptions ro;
+    ro.origin = impl_->rpz_origin;
+    rules = flux::rpz_name_rules(name, ro);
+  }
+  if (rules.empty()) {
+    out += "null";
+  } else {
+    rules.pop_back();  // the last newline
+    out += "\"" + flux::json_escape(rules) + "\",\"rpz_origin\":\"" +
+           flux::json_escape(impl_->rpz_origin) + "\"";
+  }
+  return out;
+}
+
+FluxService::Stats FluxService::stats() const {
+  Stats st;
+  {
+    std::lock_guard<std::mutex> g(impl_->lock);
+    st.names_tracked = impl_->tracker->size();
+    st.addresses_tracked = impl_->tracker->total_ips();
+    st.observations = impl_->tracker->stats().observations;
+    st.churn_names = impl_->churn.size();
+  }
+  const auto idx = index();
+  st.flagged = idx->names();
+  st.agents = idx->agents();
+  st.flagged_total = impl_->flagged_total.load(std::memory_order_relaxed);
+  return st;
 }
 
 std::shared_ptr<const flux::FluxIndex> FluxService::index() const {

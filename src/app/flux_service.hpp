@@ -29,14 +29,33 @@ class FluxService {
 
   std::shared_ptr<const flux::FluxIndex> index() const;
 
-  // GET /api/v1/flux/NAME: 200 with the JSON verdict of a tracked name (or of the listed flux
-  // name it lies below), 404 for a name never seen, 405 for other methods, 400 for a bad name.
-  // `service` may be null (no [flux] source configured): 503. Thread-safe, short lock only.
+  // For /metrics and /api/v1/status (takes the tracker's lock briefly).
+  struct Stats {
+    std::size_t names_tracked = 0;
+    std::size_t addresses_tracked = 0;
+    std::size_t flagged = 0;  // names in the current index (flagged now or held)
+    std::size_t agents = 0;
+    std::size_t churn_names = 0;      // names with a churn history
+    std::uint64_t observations = 0;   // DNS responses fed to the tracker
+    std::uint64_t flagged_total = 0;  // names that entered the index, counted at each judging
+  };
+  [[nodiscard]] Stats stats() const;
+
+  // The flux routes of the admin API (docs/api.md), `service` may be null (no [flux] source
+  // configured: 503); 405 for methods other than GET/HEAD, 400 for a bad name or limit.
+  //   GET /api/v1/flux?limit=N       flagged and held names ranked by score, with evidence
+  //   GET /api/v1/flux/NAME          the verdict of a tracked name (or of the listed flux name it
+  //                                  lies below) with "network" and "rpz"; 404 if never seen
+  //   GET /api/v1/flux/NAME/series   its churn history (core/flux/churn.hpp)
+  // Thread-safe, short locks only.
   static io::HttpResponse handle_http(const FluxService* service, const io::HttpRequest& req);
 
  private:
   struct Impl;
   explicit FluxService(std::unique_ptr<Impl> impl);
+  io::HttpResponse list(const io::HttpRequest& req) const;
+  io::HttpResponse name(const std::string& name, bool series) const;
+  std::string extra_json(const std::string& name) const;
   std::unique_ptr<Impl> impl_;
 };
 

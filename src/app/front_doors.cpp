@@ -8,6 +8,7 @@
 #include "app/akismet_service.hpp"
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
+#include "app/metrics_service.hpp"
 #include "app/milter_service.hpp"
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
@@ -118,6 +119,7 @@ io::FrameResult PolicyDoor::on_frame(std::string& in, std::string& out, const st
       in.clear();
       return {io::FrameStatus::Close, r.error};
     }
+    const auto start = std::chrono::steady_clock::now();
     const greylist::Decision d = engine_.check(r.request, wall_now());
     if (d.reason == greylist::Reason::StoreFailure) {
       store_warn_.warn(
@@ -125,6 +127,7 @@ io::FrameResult PolicyDoor::on_frame(std::string& in, std::string& out, const st
     }
     log_decision(r.request, d);
     out += policy::format_reply(d.reply);
+    engine_.counters().latency.observe(std::chrono::steady_clock::now() - start);
   }
   in.erase(0, off);
   return {};
@@ -189,13 +192,26 @@ io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
   if (auto mail = spamd_->http(r)) {  // Rspamd's /checkv2 and /ping
     return std::move(*mail);
   }
+  if (metrics_ != nullptr) {
+    if (auto open = metrics_->handle_open(r)) {  // /metrics, /healthz, /readyz: no login
+      return std::move(*open);
+    }
+  }
   if (r.path == "/ui" || r.path.starts_with("/ui/")) {  // the dashboard's files, no login
     return ui_asset(r);
   }
-  if (r.path.starts_with("/api/v1/flux/")) {
+  if (r.path == "/api/v1/flux" || r.path.starts_with("/api/v1/flux/")) {
     return FluxService::handle_http(flux_, r);
   }
-  return comments_->handle(r, to_unix(wall_now()));
+  if (metrics_ != nullptr) {
+    if (auto api = metrics_->handle_api(r)) {  // /api/v1/status, /api/v1/stats/series
+      return std::move(*api);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  io::HttpResponse res = comments_->handle(r, to_unix(wall_now()));
+  comments_latency_.observe(std::chrono::steady_clock::now() - start);
+  return res;
 }
 
 Result<void> HttpDoor::start() {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/common/result.hpp"
+#include "core/metrics/metrics.hpp"
 #include "core/policy/request.hpp"
 #include "io/net/http_server.hpp"
 #include "io/net/line_server.hpp"
@@ -33,6 +34,7 @@ namespace gf::app {
 class AkismetService;
 class Engine;
 class FluxService;
+class MetricsService;
 class MilterRuntime;
 class SpamdRuntime;
 class Values;
@@ -81,6 +83,11 @@ class HttpDoor {
   [[nodiscard]] Result<void> start();  // binds, starts the model-snapshot timer
   void drain();                        // stops the timer, drains the server
   [[nodiscard]] AkismetService& comments() { return *comments_; }
+  // /metrics, /healthz, /readyz and the status and series API; set once, before serving.
+  void set_metrics(MetricsService* metrics) { metrics_ = metrics; }
+  [[nodiscard]] const io::HttpServerStats& server_stats() const { return server_->stats(); }
+  // Akismet-compatible requests (the comment API), handler time.
+  [[nodiscard]] const metrics::Histogram& comments_latency() const { return comments_latency_; }
 
  private:
   HttpDoor() = default;
@@ -88,6 +95,8 @@ class HttpDoor {
 
   SpamdRuntime* spamd_ = nullptr;
   const FluxService* flux_ = nullptr;
+  MetricsService* metrics_ = nullptr;
+  metrics::Histogram comments_latency_;
   std::unique_ptr<AkismetService> comments_;
   std::unique_ptr<io::PeriodicTimer> model_saver_;
   std::unique_ptr<io::HttpServer> server_;  // last: destroyed first, its handler uses the above
@@ -104,6 +113,7 @@ class AdminDoor {
             AkismetService* comments, const MilterRuntime* milter = nullptr);
   [[nodiscard]] Result<void> start() { return server_.start(); }
   void drain() { server_.drain(); }
+  [[nodiscard]] const io::LineServerStats& stats() const { return server_.stats(); }
 
  private:
   io::FrameResult on_frame(std::string& in, std::string& out);

@@ -120,6 +120,7 @@ struct MilterRuntime::Impl {
   std::unique_ptr<io::LineServer> server;
   io::RateLimitedLog eof_log;
   std::atomic<std::uint64_t> next_id{0};
+  metrics::Histogram latency;
 };
 
 MilterRuntime::MilterRuntime() : impl_(std::make_unique<Impl>()) {}
@@ -170,8 +171,13 @@ Result<void> MilterRuntime::start(boost::asio::io_context& ioc,
     // greylist's message instances.
     auto conv = std::make_shared<milter::Conversation>(*impl->filter,
                                                        fmt::format("{}#{}", peer, ++impl->next_id));
-    return [conv](std::string& in, std::string& out, const std::string&) -> io::FrameResult {
+    return [conv, impl](std::string& in, std::string& out, const std::string&) -> io::FrameResult {
+      const auto start = std::chrono::steady_clock::now();
+      const std::size_t before = out.size();
       const milter::FeedResult r = conv->feed(in, out, wall_now());
+      if (out.size() != before) {
+        impl->latency.observe(std::chrono::steady_clock::now() - start);
+      }
       switch (r.status) {
         case milter::FeedStatus::Continue:
           return {};
@@ -220,6 +226,18 @@ void MilterRuntime::drain() {
   if (impl_->server) {
     impl_->server->drain();
   }
+}
+
+const milter::FilterCounters* MilterRuntime::counters() const {
+  return impl_->filter ? &impl_->filter->counters() : nullptr;
+}
+
+const io::LineServerStats* MilterRuntime::server_stats() const {
+  return impl_->server ? &impl_->server->stats() : nullptr;
+}
+
+const metrics::Histogram* MilterRuntime::latency() const {
+  return impl_->filter ? &impl_->latency : nullptr;
 }
 
 std::string MilterRuntime::stats_text() const {

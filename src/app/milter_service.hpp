@@ -17,10 +17,15 @@
 #include <string>
 
 #include "app/settings.hpp"
+#include "core/metrics/metrics.hpp"
 #include "core/milter/filter.hpp"
 
 namespace boost::asio {
 class io_context;
+}
+
+namespace gf::io {
+struct LineServerStats;
 }
 
 namespace gf::app {
@@ -48,6 +53,12 @@ class MilterRuntime {
   void drain();                  // SIGTERM: stop accepting, close connections between packets
   // "milter.NAME\tN" lines for the admin stats command; empty when the milter is off.
   [[nodiscard]] std::string stats_text() const;
+  // For /metrics; null when the milter is off.
+  [[nodiscard]] const milter::FilterCounters* counters() const;
+  [[nodiscard]] const io::LineServerStats* server_stats() const;
+  // Per read that produced replies: packets decoded, decided (the scan at end of message) and
+  // the replies encoded.
+  [[nodiscard]] const metrics::Histogram* latency() const;
 
  private:
   struct Impl;

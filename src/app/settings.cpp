@@ -115,6 +115,9 @@ const std::vector<SettingDef>& settings_table() {
        "a request must arrive in full within this (slow clients get 408)"},
       {"http.max_connections", T::Integer, "10000", false,
        "open HTTP connections at most; further ones are closed at once"},
+      {"http.metrics", T::Bool, "true", false,
+       "serve GET /metrics (Prometheus text, no login: keep http.listen on loopback or filter "
+       "it); /healthz and /readyz are always served"},
       {"akismet.on_store_failure", T::String, "heuristics", false,
        "comment-check when the store cannot be read (Redis down): \"heuristics\" (decide from "
        "the comment alone, key unverified, nothing stored, X-Greyflux-Reasons says "

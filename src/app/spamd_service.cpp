@@ -159,9 +159,9 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
   const spamd::Analysis& a = e.analysis;
   const spamd::Verdict v = spamd::make_verdict(req, e, m, checker_, kVersion);
   count(e);
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
+  const auto took = std::chrono::steady_clock::now() - start;
+  counters_.latency.observe(took);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
   spdlog::info(
       "spamd: {} {} score={:.1f}/{:.1f} p={:.3f} symbols={} size={} user={} peer={} "
       "mid=<{}> time={}us",
@@ -215,8 +215,9 @@ io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
   const mime::Message m = mime::parse_message(req.body);
   const spamd::Evaluation e = evaluate(m, true);
   count(e);
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto took = std::chrono::steady_clock::now() - start;
+  counters_.latency.observe(took);
+  const double secs = std::chrono::duration<double>(took).count();
   res.body = checkv2_json(e, m.message_id, secs);
   const spamd::Analysis& a = e.analysis;
   spdlog::info("spamd: checkv2 {} score={:.1f}/{:.1f} action={} symbols={} size={} peer={}",
@@ -234,10 +235,15 @@ spamd::Evaluation SpamdService::evaluate(const mime::Message& m, bool explain) c
 }
 
 void SpamdService::count(const spamd::Evaluation& e) {
-  ++counters_.checked;
+  counters_.checked.fetch_add(1, std::memory_order_relaxed);
   if (e.is_spam()) {
-    ++counters_.spam;
+    counters_.spam.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+std::size_t SpamdService::model_features() const {
+  std::shared_lock lock(mu_);
+  return scanner_.model_features();
 }
 
 std::uint64_t SpamdService::spam_learned() const {
@@ -350,6 +356,10 @@ std::optional<io::HttpResponse> SpamdRuntime::http(const io::HttpRequest& req) {
 }
 
 SpamdService* SpamdRuntime::service() { return impl_->svc.get(); }
+
+const io::LineServerStats* SpamdRuntime::server_stats() const {
+  return impl_->server ? &impl_->server->stats() : nullptr;
+}
 
 void SpamdRuntime::reload(const Values& v) {
   if (impl_->svc) {

@@ -25,6 +25,7 @@
 
 #include "app/settings.hpp"
 #include "app/spamd_settings.hpp"
+#include "core/metrics/metrics.hpp"
 #include "core/spamd/evaluate.hpp"
 #include "core/spamd/protocol.hpp"
 #include "core/spamd/scanner.hpp"
@@ -42,6 +43,8 @@ struct SpamdCounters {
   std::atomic<std::uint64_t> spam{0};
   std::atomic<std::uint64_t> learned{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  // A scan (spamd CHECK/SYMBOLS/REPORT..., Rspamd /checkv2), parse to reply.
+  metrics::Histogram latency;
 };
 
 class SpamdService {
@@ -76,6 +79,8 @@ class SpamdService {
   [[nodiscard]] std::shared_ptr<const flux::FluxIndex> flux() const;
   [[nodiscard]] std::uint64_t spam_learned() const;
   [[nodiscard]] std::uint64_t ham_learned() const;
+  // Features with a non-zero weight in the mail model (a scan of the weight array: ~1 ms).
+  [[nodiscard]] std::size_t model_features() const;
 
  private:
   SpamdService(spamd::Scanner scanner, std::string model_path, std::string host);
@@ -112,6 +117,8 @@ class SpamdRuntime {
   // The scanner, when spamd.listen or milter.listen is set (null otherwise); lives until the
   // runtime is destroyed.
   [[nodiscard]] SpamdService* service();
+  // The spamd listener's counters; null when spamd.listen is empty.
+  [[nodiscard]] const io::LineServerStats* server_stats() const;
   // Answers the Rspamd endpoints when the scanner runs; nullopt for any other request.
   [[nodiscard]] std::optional<io::HttpResponse> http(const io::HttpRequest& req);
   void drain();   // SIGTERM: stop accepting, finish open requests

@@ -69,6 +69,11 @@ std::size_t CommentModel::site_count() const {
   return sites_.size();
 }
 
+CommentModel::Size CommentModel::size() const {
+  std::shared_lock lock(mu_);
+  return Size{trained_spam_, trained_ham_, classifier_.model_features(), sites_.size()};
+}
+
 Result<void> CommentModel::load() {
   std::unique_lock lock(mu_);
   auto snap = kv_.get(key::kModel);

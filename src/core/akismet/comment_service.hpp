@@ -109,6 +109,7 @@ class CommentService {
 
   // Writes the model snapshots that changed since the last save.
   [[nodiscard]] Result<void> save_model() { return model_.save(); }
+  [[nodiscard]] CommentModel::Size model_size() const { return model_.size(); }
   CommentCounters& counters() { return counters_; }
   // "akismet.checks\t12\n..." for the admin `stats` command.
   [[nodiscard]] std::string stats_text() const;

@@ -206,4 +206,8 @@ Result<Classifier> Classifier::deserialize(std::string_view bytes) {
   return c;
 }
 
+std::size_t Classifier::model_features() const {
+  return uses_logistic(options_.engine) ? logistic_.nonzero_weights() : fisher_.features();
+}
+
 }  // namespace gf::classify

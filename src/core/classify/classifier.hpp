@@ -72,6 +72,8 @@ class Classifier {
   [[nodiscard]] static Result<Classifier> deserialize(std::string_view bytes);
 
   [[nodiscard]] const ClassifierOptions& options() const { return options_; }
+  // The model's size: non-zero logistic weights, or Fisher token counts (Engine::Fisher).
+  [[nodiscard]] std::size_t model_features() const;
 
  private:
   ClassifierOptions options_;

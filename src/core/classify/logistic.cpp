@@ -258,4 +258,9 @@ Result<LogisticModel> LogisticModel::deserialize(std::string_view bytes) {
   return model;
 }
 
+std::size_t LogisticModel::nonzero_weights() const {
+  return static_cast<std::size_t>(
+      std::count_if(weights_.begin(), weights_.end(), [](float w) { return w != 0.0F; }));
+}
+
 }  // namespace gf::classify

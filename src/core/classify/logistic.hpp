@@ -61,6 +61,8 @@ class LogisticModel {
   [[nodiscard]] const LogisticOptions& options() const { return options_; }
   [[nodiscard]] std::uint64_t examples() const { return examples_; }
   [[nodiscard]] std::uint64_t updates() const { return updates_; }
+  // Weights that are not zero (features the model has learned something about). O(2^hash_bits).
+  [[nodiscard]] std::size_t nonzero_weights() const;
 
  private:
   struct Term {

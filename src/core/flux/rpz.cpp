@@ -132,6 +132,18 @@ std::uint32_t next_serial(std::optional<std::uint32_t> previous, TimePoint now) 
   return clock > *previous ? clock : *previous + 1;
 }
 
+std::string rpz_name_rules(std::string_view name, const RpzOptions& o) {
+  const std::string n(name);
+  if (!rpz_safe(n) || wire_length("*." + n, o.origin) > dns::kMaxNameWire) {
+    return {};
+  }
+  std::string out = n + " CNAME .\n";
+  if (o.wildcard) {
+    out += "*." + n + " CNAME .\n";
+  }
+  return out;
+}
+
 std::string write_rpz(const RpzContent& content, const RpzOptions& o, RpzWriteStats* stats) {
   RpzWriteStats st;
   std::string out;
@@ -143,14 +155,12 @@ std::string write_rpz(const RpzContent& content, const RpzOptions& o, RpzWriteSt
       "@ IN NS localhost.\n",
       o.origin, o.ttl_s, o.serial, o.ttl_s);
   for (const std::string& n : content.names) {
-    if (!rpz_safe(n) || wire_length("*." + n, o.origin) > dns::kMaxNameWire) {
+    std::string rules = rpz_name_rules(n, o);
+    if (rules.empty()) {
       ++st.skipped;
       continue;
     }
-    out += n + " CNAME .\n";
-    if (o.wildcard) {
-      out += "*." + n + " CNAME .\n";
-    }
+    out += rules;
     ++st.names;
   }
   if (o.rpz_ip) {

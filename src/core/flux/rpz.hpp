@@ -46,6 +46,9 @@ struct RpzWriteStats {
 
 std::string write_rpz(const RpzContent& content, const RpzOptions& options,
                       RpzWriteStats* stats = nullptr);
+// The lines write_rpz() writes for one flux name ("name CNAME .\n*.name CNAME .\n"); empty
+// when the name cannot be written under the origin.
+std::string rpz_name_rules(std::string_view name, const RpzOptions& options);
 
 struct ParsedRpz {
   std::string origin;

@@ -88,6 +88,32 @@ Result<Settings::Mode> parse_mode(std::string_view text) {
   return fail(Errc::Config, "greylist.mode: must be \"always\", \"suspicious\" or \"off\"");
 }
 
+const char* verdict_of(Reason r) {
+  switch (r) {
+    case Reason::New:
+    case Reason::EarlyRetry:
+    case Reason::RetryWindowExpired:
+      return "defer";
+    case Reason::Passed:
+    case Reason::PooledPassed:
+    case Reason::Known:
+      return "pass";
+    case Reason::ClientWhitelist:
+    case Reason::RecipientWhitelist:
+    case Reason::ClientAutoWhitelist:
+    case Reason::DomainAutoWhitelist:
+      return "whitelisted";
+    case Reason::FluxAgent:
+      return "flux_agent";
+    case Reason::StoreFailure:
+      return "store_failure";
+    case Reason::NotRcpt:
+    case Reason::BadClientAddress:
+      return "dunno";
+  }
+  return "dunno";
+}
+
 const char* to_string(Reason r) {
   switch (r) {
     case Reason::NotRcpt:

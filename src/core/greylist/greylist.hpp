@@ -102,6 +102,10 @@ enum class Reason {
 
 const char* to_string(Action a);
 const char* to_string(Reason r);
+// The verdict a reason stands for on the dashboard and in /metrics: "defer" (new, early retry,
+// retry window expired), "pass" (passed, pooled sender passed, known), "whitelisted" (client,
+// recipient and auto-whitelists), "flux_agent", "store_failure", "dunno" (not RCPT, bad address).
+const char* verdict_of(Reason r);
 
 struct Decision {
   Action action = Action::Dunno;

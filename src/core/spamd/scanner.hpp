@@ -136,6 +136,8 @@ class Scanner {
   [[nodiscard]] std::uint64_t spam_learned() const { return spam_learned_; }
   [[nodiscard]] std::uint64_t ham_learned() const { return ham_learned_; }
   [[nodiscard]] std::size_t spam_uri_count() const { return uris_.size(); }
+  // Features (hashed tokens) with a non-zero weight: the model's size. O(weights).
+  [[nodiscard]] std::size_t model_features() const { return logistic_.nonzero_weights(); }
   [[nodiscard]] bool uri_listed(std::string_view registrable_domain) const;
 
   [[nodiscard]] const ScannerOptions& options() const { return options_; }

@@ -485,11 +485,13 @@ Result<void> HttpServer::start() {
   for (auto& acc : impl_->acceptors) {
     asio::co_spawn(impl_->acceptor_strand, accept_loop(impl_, *acc), asio::detached);
   }
+  impl_->stats.listening = !impl_->opts.listen.empty();
   return {};
 }
 
 void HttpServer::drain() {
   auto impl = impl_;
+  impl->stats.listening = false;
   asio::post(impl->acceptor_strand, [impl] {
     boost::system::error_code ec;
     for (auto& acc : impl->acceptors) {

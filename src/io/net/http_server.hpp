@@ -87,6 +87,7 @@ struct HttpServerStats {
   std::atomic<std::uint64_t> timeouts{0};      // 408 or a slow request cut off
   std::atomic<std::uint64_t> closed_idle{0};
   std::atomic<std::int64_t> active{0};
+  std::atomic<bool> listening{false};  // start() bound every listener; drain() clears
 };
 
 class HttpServer {

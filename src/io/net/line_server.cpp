@@ -372,11 +372,13 @@ Result<void> LineServer::start() {
   for (auto& acc : impl_->unix_acceptors) {
     asio::co_spawn(impl_->acceptor_strand, accept_loop(impl_, *acc), asio::detached);
   }
+  impl_->stats.listening = !impl_->opts.listen.empty();
   return {};
 }
 
 void LineServer::drain() {
   auto impl = impl_;
+  impl->stats.listening = false;
   asio::post(impl->acceptor_strand, [impl] {
     boost::system::error_code ec;
     for (auto& acc : impl->tcp_acceptors) {

@@ -86,6 +86,7 @@ struct LineServerStats {
   std::atomic<std::int64_t> active{0};
   std::atomic<std::int64_t> buffered{0};      // bytes held in connection buffers now
   std::atomic<std::uint64_t> over_budget{0};  // connections closed by max_buffered_total
+  std::atomic<bool> listening{false};         // start() bound every listener; drain() clears
 };
 
 class LineServer {

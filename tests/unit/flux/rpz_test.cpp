@@ -96,3 +96,17 @@ TEST(FluxIndex, MatchesNamesBelowAndAgents) {
   EXPECT_TRUE(idx.is_agent(ip("10.1.2.3")));
   EXPECT_FALSE(idx.is_agent(ip("10.1.2.4")));
 }
+
+TEST(Rpz, NameRulesAreTheLinesTheZoneHoldsForOneName) {
+  RpzOptions o;
+  EXPECT_EQ(rpz_name_rules("flux.example", o), "flux.example CNAME .\n*.flux.example CNAME .\n");
+  RpzContent c;
+  c.names = {"flux.example"};
+  EXPECT_NE(write_rpz(c, o).find("\n" + rpz_name_rules("flux.example", o)), std::string::npos);
+  o.wildcard = false;
+  EXPECT_EQ(rpz_name_rules("flux.example", o), "flux.example CNAME .\n");
+  // Too long to fit under the origin: no rules, as write_rpz skips it.
+  const std::string long_name = std::string(60, 'a') + "." + std::string(60, 'b') + "." +
+                                std::string(60, 'c') + "." + std::string(60, 'd') + ".example";
+  EXPECT_EQ(rpz_name_rules(long_name, RpzOptions{}), "");
+}
