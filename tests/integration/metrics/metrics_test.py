@@ -266,8 +266,11 @@ class ReadyzTest(unittest.TestCase):
         from redis_helpers import RedisServer, use_redis
         redis = RedisServer().start()
         web = free_port()
-        d = use_redis(Daemon(BINARY, backend="redis", sets=(f'http.listen=["127.0.0.1:{web}"]',
-                                                            "http.metrics=false")), redis.url)
+        # A generous Redis timeout: the start-up handshake must not fail on a loaded machine.
+        d = use_redis(Daemon(BINARY, backend="redis",
+                             sets=(f'http.listen=["127.0.0.1:{web}"]', "http.metrics=false",
+                                   "store.redis_timeout=500ms",
+                                   "store.redis_connect_timeout=2s")), redis.url)
         try:
             d.start()
             self.assertEqual(http_call(web, "GET", "/readyz")[:2], (200, "ready\n"))
