@@ -18,6 +18,8 @@ build_pkgs=(
   libhiredis-dev
   # allocator of the daemon binary
   libjemalloc-dev
+  # SHA-256 and constant-time compare of the admin API's tokens (libcrypto)
+  libssl-dev
 )
 test_pkgs=(postfix swaks miltertest procps iproute2 python3 unbound dnsutils libnet-akismet-perl spamc spamd
   spamassassin
