@@ -80,6 +80,8 @@ class AkismetService {
   [[nodiscard]] Result<void> flush();
   AkismetCounters& counters();
   [[nodiscard]] akismet::CommentModel::Size model_size() const;
+  // The comment API's store; the admin API keeps its tokens in it (core/admin/tokens.hpp).
+  KvStore& store() { return *kv_; }
 
   using FluxLookup = akismet::CommentService::FluxLookup;
   void set_flux_lookup(FluxLookup lookup);

@@ -155,10 +155,14 @@ Result<void> validate(const Values& v) {
   if (v.size("http.max_body") < 4096) {
     return fail(Errc::Config, "http.max_body: must be at least 4KiB");
   }
-  for (auto name : {"http.max_connections", "akismet.max_checks"}) {
+  for (auto name : {"http.max_connections", "akismet.max_checks", "admin.login_burst",
+                    "admin.login_global_burst"}) {
     if (v.integer(name) < 1) {
       return fail(Errc::Config, fmt::format("{}: must be at least 1", name));
     }
+  }
+  if (v.duration("admin.session_lifetime") < std::chrono::minutes(1)) {
+    return fail(Errc::Config, "admin.session_lifetime: must be at least 1m");
   }
   // The comment service's own checks live with its bindings (akismet_settings.hpp).
   akismet::ServiceOptions comment_scratch;

@@ -225,7 +225,7 @@ Result<void> Daemon::open_doors() {
   milter_ = std::make_unique<MilterRuntime>();
 
   policy_ = std::make_unique<PolicyDoor>(ioc, contexts, v, *engine_);
-  auto http = HttpDoor::open(ioc, contexts, v, *spamd_, flux_.get());
+  auto http = HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get());
   if (!http) {
     return tl::unexpected(http.error());
   }

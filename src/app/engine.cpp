@@ -22,24 +22,7 @@ std::string iso_time(std::uint32_t s) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time_t(s)));
 }
 
-const char* kind_name(char k) {
-  switch (k) {
-    case 't':
-      return "triplet";
-    case 'c':
-      return "client-awl";
-    case 'd':
-      return "domain-awl";
-    case 's':
-      return "sender-seen";
-    case 'p':
-      return "pooled";
-    case 'w':
-      return "whitelist";
-    default:
-      return "other";
-  }
-}
+std::string_view kind_name(char k) { return admin::kind_name(k); }
 
 std::string fields_of(std::string_view key) {
   std::string out(key.size() > 2 ? key.substr(2) : std::string_view());
@@ -228,51 +211,68 @@ std::string Engine::greylist_delete(const std::string& pattern) {
   return fmt::format("ok\ndeleted {} entries\n", doomed.size());
 }
 
-std::string Engine::whitelist_list() {
-  std::string out = "ok\n";
+std::vector<Engine::WhitelistEntry> Engine::whitelist_entries() {
+  std::vector<WhitelistEntry> out;
   const auto pol = greylist_->policy();
   const auto dyn = greylist_->dynamic_lists();
   for (const auto& e : pol->clients.entries()) {
-    out += "client\tfile\t" + e + "\n";
+    out.push_back({"client", "file", e});
   }
   for (const auto& e : dyn->clients.entries()) {
-    out += "client\tadmin\t" + e + "\n";
+    out.push_back({"client", "admin", e});
   }
   for (const auto& e : pol->recipients.entries()) {
-    out += "recipient\tfile\t" + e + "\n";
+    out.push_back({"recipient", "file", e});
   }
   for (const auto& e : dyn->recipients.entries()) {
-    out += "recipient\tadmin\t" + e + "\n";
+    out.push_back({"recipient", "admin", e});
   }
   return out;
+}
+
+std::string Engine::whitelist_list() {
+  std::string out = "ok\n";
+  for (const WhitelistEntry& e : whitelist_entries()) {
+    out += e.list + "\t" + e.source + "\t" + e.entry + "\n";
+  }
+  return out;
+}
+
+Result<bool> Engine::whitelist_apply(bool add, admin::ListKind list, std::string_view entry) {
+  const bool client = list == admin::ListKind::Client;
+  bool existed = true;
+  if (add) {
+    auto ok =
+        client ? greylist_->add_client_whitelist(entry) : greylist_->add_recipient_whitelist(entry);
+    if (!ok) {
+      return tl::unexpected(ok.error());
+    }
+  } else {
+    auto removed = client ? greylist_->remove_client_whitelist(entry)
+                          : greylist_->remove_recipient_whitelist(entry);
+    if (!removed) {
+      return tl::unexpected(removed.error());
+    }
+    existed = *removed;
+  }
+  if (existed) {
+    if (auto flushed = store_->flush(); !flushed) {
+      return tl::unexpected(flushed.error());
+    }
+  }
+  return existed;
 }
 
 std::string Engine::whitelist_change(const admin::Command& cmd) {
   const bool add = cmd.verb == admin::Verb::WhitelistAdd;
   const bool client = cmd.list == admin::ListKind::Client;
   const std::string& entry = cmd.entry;
-  Result<void> ok;
-  bool existed = true;
-  if (add) {
-    ok =
-        client ? greylist_->add_client_whitelist(entry) : greylist_->add_recipient_whitelist(entry);
-  } else {
-    auto removed = client ? greylist_->remove_client_whitelist(entry)
-                          : greylist_->remove_recipient_whitelist(entry);
-    if (!removed) {
-      ok = tl::unexpected(removed.error());
-    } else {
-      existed = *removed;
-    }
+  auto done = whitelist_apply(add, cmd.list, entry);
+  if (!done) {
+    return "error: " + done.error().message + "\n";
   }
-  if (!ok) {
-    return "error: " + ok.error().message + "\n";
-  }
-  if (!existed) {
+  if (!*done) {
     return fmt::format("error: {} is not an admin whitelist entry\n", entry);
-  }
-  if (auto flushed = store_->flush(); !flushed) {
-    return "error: " + flushed.error().message + "\n";
   }
   return fmt::format("ok\n{} {} {}\n", add ? "added" : "removed", client ? "client" : "recipient",
                      entry);
@@ -303,6 +303,25 @@ StoreHealth Engine::store_health(bool probe) {
     }
   }
   return h;
+}
+
+Result<admin::GreylistPage> Engine::greylist_search(const admin::GreylistFilter& f) {
+  return admin::search_greylist(*store_, f);
+}
+
+Result<bool> Engine::greylist_erase(std::string_view key) {
+  if (!admin::is_greylist_key(key)) {
+    return fail(Errc::InvalidInput,
+                "not a greylist entry key (whitelist entries have their own route)");
+  }
+  auto erased = store_->erase(key);
+  if (!erased) {
+    return tl::unexpected(erased.error());
+  }
+  if (auto flushed = store_->flush(); !flushed) {
+    return tl::unexpected(flushed.error());
+  }
+  return *erased;
 }
 
 std::string Engine::stats(const io::LineServerStats* ps) {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/admin/command.hpp"
+#include "core/admin/greylist_view.hpp"
 #include "core/greylist/greylist.hpp"
 #include "core/metrics/metrics.hpp"
 #include "io/dns/psl.hpp"
@@ -64,6 +65,23 @@ class Engine {
   // Runs one parsed admin command (core/admin/command.hpp). The reply's first line is "ok" or
   // "error: ..."; `policy_stats` (may be null: no daemon) adds the connection counters to stats.
   std::string admin(const admin::Command& cmd, const io::LineServerStats* policy_stats);
+
+  // The structured operations behind both the admin socket's text replies and the REST API
+  // (app/admin_api.hpp), so the two cannot drift apart.
+  struct WhitelistEntry {
+    std::string list;    // "client" or "recipient"
+    std::string source;  // "file" (greylist.*_whitelist files) or "admin" (added at run time)
+    std::string entry;
+  };
+  [[nodiscard]] Result<admin::GreylistPage> greylist_search(const admin::GreylistFilter& f);
+  // Removes one greylist entry by its store key; false when there was none. A whitelist key
+  // is refused (InvalidInput).
+  [[nodiscard]] Result<bool> greylist_erase(std::string_view key);
+  [[nodiscard]] std::vector<WhitelistEntry> whitelist_entries();
+  // Adds or removes an admin whitelist entry (stored, effective at once); for a remove, false
+  // when it was not an admin entry. The entry's own syntax errors are InvalidInput.
+  [[nodiscard]] Result<bool> whitelist_apply(bool add, admin::ListKind list,
+                                             std::string_view entry);
 
   greylist::Store& store() { return *store_; }
   Counters& counters() { return counters_; }

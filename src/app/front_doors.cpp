@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "app/admin_api.hpp"
 #include "app/akismet_service.hpp"
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
@@ -15,6 +16,7 @@
 #include "app/ui_assets.hpp"
 #include "core/admin/command.hpp"
 #include "core/common/check.hpp"
+#include "core/common/ip.hpp"
 #include "core/common/strings.hpp"
 #include "core/greylist/greylist.hpp"
 #include "core/web/static_assets.hpp"
@@ -72,6 +74,34 @@ io::LineServerOptions admin_options(const Values& v) {
     o.listen.push_back(io::ListenSpec{true, "", 0, path});
   }
   return o;
+}
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") {
+    return true;
+  }
+  auto ip = parse_ip(host);
+  if (!ip) {
+    return false;
+  }
+  return ip->is_v4() ? ip->bytes[12] == 127 : to_string(*ip) == "::1";
+}
+
+// One line at start-up when the listener that serves /ui and /api/v1 is reachable from others.
+void warn_beyond_loopback(const std::vector<io::ListenSpec>& specs) {
+  std::string beyond;
+  for (const io::ListenSpec& l : specs) {
+    if (!l.is_unix && !is_loopback(l.host)) {
+      beyond += (beyond.empty() ? "" : ", ") + l.to_string();
+    }
+  }
+  if (!beyond.empty()) {
+    spdlog::warn(
+        "http: the dashboard (/ui) and admin API (/api/v1) listen beyond loopback on {}: "
+        "they need an admin token, but put TLS in front (admin.secure_cookie) or bind "
+        "127.0.0.1",
+        beyond);
+  }
 }
 
 io::HttpServerOptions http_options(const Values& v, ConnectionContext contexts) {
@@ -137,7 +167,8 @@ io::FrameResult PolicyDoor::on_frame(std::string& in, std::string& out, const st
 
 Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
                                                  ConnectionContext contexts, const Values& v,
-                                                 SpamdRuntime& spamd, const FluxService* flux) {
+                                                 Engine& engine, SpamdRuntime& spamd,
+                                                 const FluxService* flux) {
   if (v.list("http.listen").empty()) {
     return std::unique_ptr<HttpDoor>();
   }
@@ -149,6 +180,8 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
   door->spamd_ = &spamd;
   door->flux_ = flux;
   door->comments_ = std::move(*comments);
+  door->admin_ = std::make_unique<AdminApi>(door->comments_->store(), engine, admin_api_options(v));
+  warn_beyond_loopback(listen_specs(v, "http.listen"));
   if (flux != nullptr) {
     // Links to names the fast-flux detector flags are spam evidence in comment checks.
     door->comments_->set_flux_lookup([flux] { return flux->index(); });
@@ -175,6 +208,16 @@ HttpDoor::~HttpDoor() {
 
 namespace {
 
+// GET /api/v1/flux/NAME (one name, nothing after it): open, as before the admin API.
+bool is_open_flux_lookup(const io::HttpRequest& r) {
+  constexpr std::string_view kPrefix = "/api/v1/flux/";
+  if ((r.method != "GET" && r.method != "HEAD") || !r.path.starts_with(kPrefix)) {
+    return false;
+  }
+  const std::string_view name = std::string_view(r.path).substr(kPrefix.size());
+  return !name.empty() && name.find('/') == std::string_view::npos;
+}
+
 io::HttpResponse ui_asset(const io::HttpRequest& r) {
   web::AssetReply a =
       web::serve_asset(web::ui_assets(), "/ui", r.method, r.path, r.header("if-none-match"));
@@ -200,18 +243,40 @@ io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
   if (r.path == "/ui" || r.path.starts_with("/ui/")) {  // the dashboard's files, no login
     return ui_asset(r);
   }
-  if (r.path == "/api/v1/flux" || r.path.starts_with("/api/v1/flux/")) {
-    return FluxService::handle_http(flux_, r);
-  }
-  if (metrics_ != nullptr) {
-    if (auto api = metrics_->handle_api(r)) {  // /api/v1/status, /api/v1/stats/series
-      return std::move(*api);
-    }
+  if (r.path == "/api/v1" || r.path.starts_with("/api/v1/")) {
+    return api(r);
   }
   const auto start = std::chrono::steady_clock::now();
   io::HttpResponse res = comments_->handle(r, to_unix(wall_now()));
   comments_latency_.observe(std::chrono::steady_clock::now() - start);
   return res;
+}
+
+io::HttpResponse HttpDoor::api(const io::HttpRequest& r) {
+  // Open as it always was (docs/flux.md, the flux tests): one name's flux verdict.
+  if (is_open_flux_lookup(r)) {
+    return FluxService::handle_http(flux_, r);
+  }
+  const TimePoint now = wall_now();
+  if (auto session = admin_->session_route(r, now)) {  // login, logout, session
+    return std::move(*session);
+  }
+  if (auto refused = admin_->gate(r, now)) {
+    return std::move(*refused);
+  }
+  // Authenticated from here on (bearer token, or session cookie + CSRF for changes).
+  if (auto greylist = admin_->greylist_route(r)) {
+    return std::move(*greylist);
+  }
+  if (r.path == "/api/v1/flux" || r.path.starts_with("/api/v1/flux/")) {
+    return FluxService::handle_http(flux_, r);  // the ranked list, a name's churn series
+  }
+  if (metrics_ != nullptr) {
+    if (auto status = metrics_->handle_api(r)) {  // /api/v1/status, /api/v1/stats/series
+      return std::move(*status);
+    }
+  }
+  return json_error(404, "not_found", "no such API route");
 }
 
 Result<void> HttpDoor::start() {

@@ -31,6 +31,7 @@ class io_context;
 
 namespace gf::app {
 
+class AdminApi;
 class AkismetService;
 class Engine;
 class FluxService;
@@ -66,15 +67,18 @@ class PolicyDoor {
 };
 
 // The [http] listener (off when http.listen is empty): the Akismet-compatible comment API, with
-// Rspamd's /checkv2 and /ping when the mail scanner runs and GET /api/v1/flux/NAME. Owns the
-// comment service and its model-snapshot timer.
+// Rspamd's /checkv2 and /ping when the mail scanner runs, the dashboard under /ui, and the admin
+// REST API under /api/v1 (app/admin_api.hpp: login, the auth gate, greylist and whitelist; the
+// flux verdict GET /api/v1/flux/NAME stays open as it was). Owns the comment service, its
+// model-snapshot timer and the admin API.
 class HttpDoor {
  public:
-  // Opens the comment store (a start-up error when it cannot be opened). `spamd` and `flux`
-  // (may be null) must outlive the door.
+  // Opens the comment store (a start-up error when it cannot be opened). `engine`, `spamd` and
+  // `flux` (may be null) must outlive the door.
   [[nodiscard]] static Result<std::unique_ptr<HttpDoor>> open(boost::asio::io_context& ioc,
                                                               ConnectionContext contexts,
-                                                              const Values& v, SpamdRuntime& spamd,
+                                                              const Values& v, Engine& engine,
+                                                              SpamdRuntime& spamd,
                                                               const FluxService* flux);
   ~HttpDoor();  // the server first, then the service (saves the model, commits)
   HttpDoor(const HttpDoor&) = delete;
@@ -92,12 +96,15 @@ class HttpDoor {
  private:
   HttpDoor() = default;
   io::HttpResponse route(const io::HttpRequest& r);
+  // Every /api/v1 request: login/logout/session, the auth gate, then each area's routes.
+  io::HttpResponse api(const io::HttpRequest& r);
 
   SpamdRuntime* spamd_ = nullptr;
   const FluxService* flux_ = nullptr;
   MetricsService* metrics_ = nullptr;
   metrics::Histogram comments_latency_;
   std::unique_ptr<AkismetService> comments_;
+  std::unique_ptr<AdminApi> admin_;  // keeps its tokens in comments_'s store
   std::unique_ptr<io::PeriodicTimer> model_saver_;
   std::unique_ptr<io::HttpServer> server_;  // last: destroyed first, its handler uses the above
 };

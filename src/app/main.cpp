@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/admin_api.hpp"
 #include "app/admin_cli.hpp"
 #include "app/akismet_service.hpp"
 #include "app/config.hpp"
@@ -70,6 +71,12 @@ int main(int argc, char** argv) {
   std::string blog;
   keys->add_option("args", args, "add --blog URL | list | revoke KEY")->required();
   keys->add_option("--blog", blog, "the site a new key is for");
+  CLI::App* admin_token =
+      app.add_subcommand("admin-token", "create|list|revoke admin API tokens (docs/api.md)");
+  add_config(admin_token);
+  std::string token_name;
+  admin_token->add_option("args", args, "create [--name N] | list | revoke ID|NAME")->required();
+  admin_token->add_option("--name", token_name, "a name for a new token (who or what uses it)");
   CLI::App* akismet = app.add_subcommand("akismet", "show a stored comment check");
   add_config(akismet);
   akismet->add_option("args", args, "show GUID")->required();
@@ -124,6 +131,9 @@ int main(int argc, char** argv) {
   if (keys->parsed()) {
     args.insert(args.begin(), "keys");
     return gf::app::akismet_cli(config, overrides, args, blog);
+  }
+  if (admin_token->parsed()) {
+    return gf::app::admin_token_cli(config, overrides, args, token_name);
   }
   if (akismet->parsed()) {
     args.insert(args.begin(), "akismet");

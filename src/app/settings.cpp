@@ -236,6 +236,17 @@ const std::vector<SettingDef>& settings_table() {
       {"admin.max_connections", T::Integer, "64", false,
        "open admin connections at most; further ones are closed at once (an idle one is closed "
        "after 30s)"},
+      {"admin.session_lifetime", T::Duration, "12h", false,
+       "the admin API's login session (dashboard cookie gf_session) ends this long after login"},
+      {"admin.login_burst", T::Integer, "10", false,
+       "failed admin-token attempts (login or bearer) one peer address may make at once; then "
+       "one more a minute, others answered 429"},
+      {"admin.login_global_burst", T::Integer, "100", false,
+       "failed admin-token attempts from all addresses together at once; then one more a "
+       "second, others answered 429"},
+      {"admin.secure_cookie", T::Bool, "false", false,
+       "mark the session cookie Secure: set it when a TLS proxy fronts the [http] listener "
+       "(a request with X-Forwarded-Proto: https gets Secure anyway)"},
       {"log.level", T::String, "info", true,
        "trace, debug, info (one line per decision), warn, error, off"},
       {"log.file", T::String, "", false, "log file; empty = standard error"},

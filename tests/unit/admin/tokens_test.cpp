@@ -141,8 +141,8 @@ TEST(AdminTokens, NamesAreCheckedAndRecordsRoundTrip) {
   auto back = decode_token_record(info.hash, encode_token_record(info));
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(*back, info);
-  for (std::string_view bad :
-       {"", "1", "1\t", "2\t5\tx", "1\tx\tn", "1\t5", "1\t-\tn", "1\t5\tbad name", "1\t\tn", "1\t007\tn", "1\t-0\tn"}) {
+  for (std::string_view bad : {"", "1", "1\t", "2\t5\tx", "1\tx\tn", "1\t5", "1\t-\tn",
+                               "1\t5\tbad name", "1\t\tn", "1\t007\tn", "1\t-0\tn"}) {
     EXPECT_FALSE(decode_token_record(info.hash, bad)) << bad;
   }
   EXPECT_FALSE(decode_token_record("abc", "1\t5\tn"));
