@@ -9,6 +9,7 @@
 //   c:<guid>                            CheckRecord of a comment-check (guids sort by time)
 //   t:<16 hex digits of the sequence>   CheckRecord of a submit (the training log, in order)
 //   m:model, m:s:<site>                 model snapshots (deployment, per site)
+//   a:t:<64 hex digits>                 an admin API token's SHA-256 (core/admin/tokens.hpp)
 //
 // Threading: pure functions. Errors: none; parse_training_seq() answers nullopt.
 #include <cstdint>
