@@ -94,6 +94,8 @@ class Stack:
                 "flux.rpz_path=flux.rpz", "flux.rpz_interval=1s", "store.commit_interval=20ms",
                 f"log.file={self.log}"]
         cmd = self.args("serve")
+        if os.geteuid() == 0:
+            sets.append("daemon.user=root")  # a root start without a user to drop to refuses
         for s in sets:
             cmd += ["--set", s]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
