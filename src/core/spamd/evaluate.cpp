@@ -44,9 +44,9 @@ Action action_for(double score, bool is_spam, const ActionPolicy& policy) {
 }
 
 Evaluation evaluate(const Scanner& scanner, const mime::Message& m, const ActionPolicy& policy,
-                    bool explain, const flux::FluxIndex* flux) {
+                    bool explain, const flux::FluxIndex* flux, Scanner::Prepared* keep) {
   Evaluation e;
-  e.analysis = scanner.scan(m, explain, flux);
+  e.analysis = scanner.scan(m, explain, flux, keep);
   e.action = action_for(e.analysis.score, e.analysis.is_spam, policy);
   e.analysis.action = std::string(to_string(e.action));
   e.reject_score = policy.reject_score;

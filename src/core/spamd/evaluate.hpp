@@ -52,11 +52,12 @@ struct Evaluation {
 
 [[nodiscard]] Action action_for(double score, bool is_spam, const ActionPolicy& policy);
 
-// `explain` fills the model evidence REPORT shows; `flux` (may be null, not owned) as for
-// Scanner::scan.
+// `explain` fills the model evidence REPORT shows; `flux` (may be null, not owned) and `keep`
+// (may be null: what relearning the message needs) as for Scanner::scan.
 [[nodiscard]] Evaluation evaluate(const Scanner& scanner, const mime::Message& m,
                                   const ActionPolicy& policy, bool explain,
-                                  const flux::FluxIndex* flux = nullptr);
+                                  const flux::FluxIndex* flux = nullptr,
+                                  Scanner::Prepared* keep = nullptr);
 
 // The headers a front door that adds headers (the milter) puts on the message: X-Spam-Checker-
 // Version, X-Spam-Flag (spam), X-Spam-Level, X-Spam-Status, X-Spam-Score, X-Spam-Symbols and

@@ -189,15 +189,17 @@ double Scanner::probability(const mime::Message& m) const {
   return model_score(mail_features(m, options_));
 }
 
-Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxIndex* flux) const {
+Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxIndex* flux,
+                       Prepared* keep) const {
   Analysis a;
+  bool kept_features = false;
   a.required = options_.required_score;
   if (m.text.find(kGtube) != std::string::npos) {
     add_symbol(a, "GTUBE", "the GTUBE test string (anti-spam test message)");
   }
   if (spam_learned_ >= options_.min_learned && ham_learned_ >= options_.min_learned) {
     classify::TokenNames names(explain ? 65536 : 1);
-    const classify::FeatureVector f = mail_features(m, options_, explain ? &names : nullptr);
+    classify::FeatureVector f = mail_features(m, options_, explain ? &names : nullptr);
     a.p_spam = model_score(f);
     for (const Band& b : kBands) {
       if (a.p_spam >= b.lo) {
@@ -219,8 +221,13 @@ Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxInd
             fmt::format("{}{}", c.weight >= 0 ? '+' : '-', name ? sanitize_line(*name, 60) : "?"));
       }
     }
+    if (keep != nullptr) {
+      keep->features = std::move(f);
+      kept_features = true;
+    }
   }
-  for (const std::string& dom : uri_domains(m)) {
+  std::vector<std::string> domains = uri_domains(m);
+  for (const std::string& dom : domains) {
     if (uri_listed(dom)) {
       add_symbol(
           a, "URI_LOCAL_SPAM",
@@ -265,6 +272,13 @@ Analysis Scanner::scan(const mime::Message& m, bool explain, const flux::FluxInd
   }
   a.score = std::round(a.score * 1000.0) / 1000.0;
   a.is_spam = a.score >= a.required;
+  if (keep != nullptr) {
+    keep->fingerprint = fingerprint(m);
+    if (!kept_features) {
+      keep->features = mail_features(m, options_);
+    }
+    keep->uri_domains = std::move(domains);
+  }
   return a;
 }
 

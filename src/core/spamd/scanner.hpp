@@ -108,10 +108,13 @@ class Scanner {
  public:
   explicit Scanner(ScannerOptions options = default_scanner_options());
 
+  struct Prepared;
   // `flux` (optional, not owned): names the fast-flux detector flagged; a URI host under one
-  // of them fires URI_FLUX.
+  // of them fires URI_FLUX. `keep` (optional): also what learn() would need of this message
+  // (prepare()), sharing the scan's feature extraction (the decision history keeps it).
   [[nodiscard]] Analysis scan(const mime::Message& m, bool explain = false,
-                              const flux::FluxIndex* flux = nullptr) const;
+                              const flux::FluxIndex* flux = nullptr,
+                              Prepared* keep = nullptr) const;
   // Model probability only (bulk classification, evaluation): no symbols.
   [[nodiscard]] double probability(const mime::Message& m) const;
   // What learning needs from a message, computed without touching the model (so bulk learning
