@@ -176,6 +176,12 @@ Result<void> AkismetService::save_model() { return core_->save_model(); }
 Result<void> AkismetService::flush() { return kv_->flush(); }
 AkismetCounters& AkismetService::counters() { return core_->counters(); }
 akismet::CommentModel::Size AkismetService::model_size() const { return core_->model_size(); }
+void AkismetService::set_history(akismet::CommentService::HistorySink sink) {
+  core_->set_history(std::move(sink));
+}
+Result<void> AkismetService::relearn(std::string_view payload, bool spam, std::int64_t now_s) {
+  return core_->relearn(payload, spam, now_s);
+}
 void AkismetService::set_flux_lookup(FluxLookup lookup) {
   core_->set_flux_lookup(std::move(lookup));
 }

@@ -83,6 +83,13 @@ class AkismetService {
   // The comment API's store; the admin API keeps its tokens in it (core/admin/tokens.hpp).
   KvStore& store() { return *kv_; }
 
+  // The comment store (the decision history keeps its rows there too).
+  [[nodiscard]] KvStore& store() { return *kv_; }
+  // The decision history: every comment-check's row (CommentService::set_history).
+  void set_history(akismet::CommentService::HistorySink sink);
+  // History relearn: submit-spam / submit-ham of a check's history payload.
+  [[nodiscard]] Result<void> relearn(std::string_view payload, bool spam, std::int64_t now_s);
+
   using FluxLookup = akismet::CommentService::FluxLookup;
   void set_flux_lookup(FluxLookup lookup);
   [[nodiscard]] std::string stats_text();

@@ -15,6 +15,7 @@
 #include "app/flux_service.hpp"
 #include "app/front_doors.hpp"
 #include "app/metrics_service.hpp"
+#include "app/history_service.hpp"
 #include "app/milter_service.hpp"
 #include "app/paths.hpp"
 #include "app/settings.hpp"
@@ -212,6 +213,7 @@ Result<void> Daemon::open_services() {
     threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   pool_ = std::make_unique<io::IoPool>(threads_);  // one io_context per thread
+  history_ = HistoryService::open(v);
   return {};
 }
 
@@ -225,7 +227,10 @@ Result<void> Daemon::open_doors() {
   milter_ = std::make_unique<MilterRuntime>();
 
   policy_ = std::make_unique<PolicyDoor>(ioc, contexts, v, *engine_);
-  auto http = HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get());
+  HistoryService* hist = history_->enabled() ? history_.get() : nullptr;
+  policy_->set_history(hist);
+  milter_->set_history(hist);
+  auto http = HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get(), history_.get());
   if (!http) {
     return tl::unexpected(http.error());
   }
@@ -259,6 +264,14 @@ Result<void> Daemon::open_doors() {
       return index && index->is_agent(ip);
     });
   }
+  if (SpamdService* svc = spamd_->service(); svc != nullptr && hist != nullptr) {
+    // The scans are logged with what TELL needs, and relearning them is TELL's learn.
+    svc->set_history(hist);
+    hist->set_trainer(history::Door::Mail, [svc](std::string_view payload, bool spam) {
+      return svc->relearn(payload, spam);
+    });
+  }
+  history_->start(ioc);
   if (auto ok = milter_->start(ioc, contexts, v, *engine_, spamd_->service()); !ok) {
     return ok;
   }
@@ -327,6 +340,7 @@ void Daemon::reload() {
   engine_->set_policy(*pol);
   spamd_->reload(*fresh);
   milter_->reload(*fresh);
+  history_->reload(*fresh);
   spdlog::set_level(spdlog::level::from_str(fresh->str("log.level")));
   for (const SettingDef& d : settings_table()) {
     if (!d.reloadable && fresh->get(d.name) != values_->get(d.name)) {
@@ -382,6 +396,7 @@ void Daemon::run() {
   }
   http_.reset();     // saves the comment model, commits pending writes
   spamd_->finish();  // saves the mail model if it changed
+  history_.reset();  // writes the last history changes
   flux_.reset();     // stops the flux sources, writes the RPZ a last time
   engine_.reset();   // commits pending writes
   spdlog::info("greyflux stopped");

@@ -40,6 +40,7 @@ namespace gf::app {
 class AdminDoor;
 class Engine;
 class FluxService;
+class HistoryService;
 class HttpDoor;
 class MetricsService;
 class MilterRuntime;
@@ -87,6 +88,7 @@ class Daemon {
   std::unique_ptr<FluxService> flux_;  // null unless a [flux] source is configured
   std::unique_ptr<io::IoPool> pool_;
   std::unique_ptr<MetricsService> metrics_;  // /metrics, /healthz, /readyz, status and series
+  std::unique_ptr<HistoryService> history_;  // the decision history (its timer is on pool_)
   std::unique_ptr<SpamdRuntime> spamd_;      // the spamd door; idle unless spamd.listen is set
   std::unique_ptr<MilterRuntime> milter_;    // the milter door; idle unless milter.listen is set
   std::unique_ptr<PolicyDoor> policy_;

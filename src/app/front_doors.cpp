@@ -10,6 +10,7 @@
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
 #include "app/metrics_service.hpp"
+#include "app/history_service.hpp"
 #include "app/milter_service.hpp"
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
@@ -19,6 +20,7 @@
 #include "core/common/ip.hpp"
 #include "core/common/strings.hpp"
 #include "core/greylist/greylist.hpp"
+#include "core/history/rows.hpp"
 #include "core/web/static_assets.hpp"
 #include "io/sys/wall_clock.hpp"
 
@@ -150,12 +152,16 @@ io::FrameResult PolicyDoor::on_frame(std::string& in, std::string& out, const st
       return {io::FrameStatus::Close, r.error};
     }
     const auto start = std::chrono::steady_clock::now();
-    const greylist::Decision d = engine_.check(r.request, wall_now());
+    const TimePoint now = wall_now();
+    const greylist::Decision d = engine_.check(r.request, now);
     if (d.reason == greylist::Reason::StoreFailure) {
       store_warn_.warn(
           fmt::format("store failure, answering {}: {} (peer {})", d.reply, d.error, peer));
     }
     log_decision(r.request, d);
+    if (history_ != nullptr && d.reason != greylist::Reason::NotRcpt) {
+      history_->record(history::greylist_row(r.request, d, to_unix(now), "policy"));
+    }
     out += policy::format_reply(d.reply);
     engine_.counters().latency.observe(std::chrono::steady_clock::now() - start);
   }
@@ -168,7 +174,7 @@ io::FrameResult PolicyDoor::on_frame(std::string& in, std::string& out, const st
 Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
                                                  ConnectionContext contexts, const Values& v,
                                                  Engine& engine, SpamdRuntime& spamd,
-                                                 const FluxService* flux) {
+                                                 const FluxService* flux, HistoryService* hist) {
   if (v.list("http.listen").empty()) {
     return std::unique_ptr<HttpDoor>();
   }
@@ -182,6 +188,21 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
   door->comments_ = std::move(*comments);
   door->admin_ = std::make_unique<AdminApi>(door->comments_->store(), engine, admin_api_options(v));
   warn_beyond_loopback(listen_specs(v, "http.listen"));
+  door->history_ = hist;
+  if (hist != nullptr && hist->enabled()) {
+    AkismetService* svc = door->comments_.get();
+    svc->set_history([hist](history::Row row) { hist->record(std::move(row)); });
+    if (auto ok = hist->attach_store(svc->store(), to_unix(wall_now())); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    hist->set_trainer(history::Door::Comments,
+                      [svc](std::string_view payload, bool spam) -> Result<bool> {
+                        if (auto ok = svc->relearn(payload, spam, to_unix(wall_now())); !ok) {
+                          return tl::unexpected(ok.error());
+                        }
+                        return true;
+                      });
+  }
   if (flux != nullptr) {
     // Links to names the fast-flux detector flags are spam evidence in comment checks.
     door->comments_->set_flux_lookup([flux] { return flux->index(); });
@@ -203,6 +224,9 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
 
 HttpDoor::~HttpDoor() {
   server_.reset();
+  if (history_ != nullptr) {
+    history_->detach_store();  // its rows live in the comment store, closed below
+  }
   comments_.reset();  // saves the model, commits pending writes
 }
 
@@ -267,6 +291,9 @@ io::HttpResponse HttpDoor::api(const io::HttpRequest& r) {
   // Authenticated from here on (bearer token, or session cookie + CSRF for changes).
   if (auto greylist = admin_->greylist_route(r)) {
     return std::move(*greylist);
+  }
+  if (history_ != nullptr && HistoryService::routes(r.path)) {
+    return history_->handle(r);  // the decision history and relearning from it
   }
   if (r.path == "/api/v1/flux" || r.path.starts_with("/api/v1/flux/")) {
     return FluxService::handle_http(flux_, r);  // the ranked list, a name's churn series

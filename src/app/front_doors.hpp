@@ -36,6 +36,7 @@ class AkismetService;
 class Engine;
 class FluxService;
 class MetricsService;
+class HistoryService;
 class MilterRuntime;
 class SpamdRuntime;
 class Values;
@@ -53,11 +54,14 @@ class PolicyDoor {
   void drain() { server_.drain(); }
   [[nodiscard]] const io::LineServerStats& stats() const { return server_.stats(); }
   [[nodiscard]] std::string where() const;  // "127.0.0.1:10023, unix:/run/x.sock"
+  // The decision history (may be null): one row per RCPT-stage decision. Call before start().
+  void set_history(HistoryService* h) { history_ = h; }
 
  private:
   io::FrameResult on_frame(std::string& in, std::string& out, const std::string& peer);
 
   Engine& engine_;
+  HistoryService* history_ = nullptr;
   policy::Limits limits_;
   std::string where_;
   // Store failures repeat per request while the store is down: one line a minute (the store
@@ -73,13 +77,15 @@ class PolicyDoor {
 // model-snapshot timer and the admin API.
 class HttpDoor {
  public:
-  // Opens the comment store (a start-up error when it cannot be opened). `engine`, `spamd` and
-  // `flux` (may be null) must outlive the door.
+  // Opens the comment store (a start-up error when it cannot be opened). `engine`, `spamd`, `flux`
+  // and `history` (both may be null) must outlive the door. With a history, comment-checks are
+  // logged there, /api/v1/history is served, and the comment and mail trainers are set.
   [[nodiscard]] static Result<std::unique_ptr<HttpDoor>> open(boost::asio::io_context& ioc,
                                                               ConnectionContext contexts,
                                                               const Values& v, Engine& engine,
                                                               SpamdRuntime& spamd,
-                                                              const FluxService* flux);
+                                                              const FluxService* flux,
+                                                              HistoryService* hist = nullptr);
   ~HttpDoor();  // the server first, then the service (saves the model, commits)
   HttpDoor(const HttpDoor&) = delete;
   HttpDoor& operator=(const HttpDoor&) = delete;
@@ -103,6 +109,7 @@ class HttpDoor {
   const FluxService* flux_ = nullptr;
   MetricsService* metrics_ = nullptr;
   metrics::Histogram comments_latency_;
+  HistoryService* history_ = nullptr;
   std::unique_ptr<AkismetService> comments_;
   std::unique_ptr<AdminApi> admin_;  // keeps its tokens in comments_'s store
   std::unique_ptr<io::PeriodicTimer> model_saver_;

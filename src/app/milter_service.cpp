@@ -9,9 +9,11 @@
 #include <chrono>
 
 #include "app/engine.hpp"
+#include "app/history_service.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
 #include "core/common/strings.hpp"
+#include "core/history/rows.hpp"
 #include "core/mime/message.hpp"
 #include "gf_version.hpp"
 #include "io/net/line_server.hpp"
@@ -121,10 +123,12 @@ struct MilterRuntime::Impl {
   io::RateLimitedLog eof_log;
   std::atomic<std::uint64_t> next_id{0};
   metrics::Histogram latency;
+  HistoryService* history = nullptr;
 };
 
 MilterRuntime::MilterRuntime() : impl_(std::make_unique<Impl>()) {}
 MilterRuntime::~MilterRuntime() = default;
+void MilterRuntime::set_history(HistoryService* h) { impl_->history = h; }
 
 Result<void> MilterRuntime::start(boost::asio::io_context& ioc,
                                   std::function<boost::asio::io_context&()> connection_context,
@@ -137,12 +141,17 @@ Result<void> MilterRuntime::start(boost::asio::io_context& ioc,
   ports.check_client = [&engine](std::string_view address, std::string_view name) {
     return engine.check_client(address, name);
   };
-  ports.check_recipient = [&engine](const policy::Request& req, TimePoint now) {
-    return engine.check(req, now);
+  HistoryService* hist = impl_->history;
+  ports.check_recipient = [&engine, hist](const policy::Request& req, TimePoint now) {
+    greylist::Decision d = engine.check(req, now);
+    if (hist != nullptr && d.reason != greylist::Reason::NotRcpt) {
+      hist->record(history::greylist_row(req, d, to_unix(now), "milter"));
+    }
+    return d;
   };
   ports.scan = [scanner](std::string_view raw) -> Result<spamd::Evaluation> {
     try {
-      return scanner->evaluate(mime::parse_message(raw), false);
+      return scanner->evaluate_and_record(mime::parse_message(raw), false, "milter", "");
     } catch (const std::exception& e) {  // allocation failure and the like: the fallback applies
       return fail(Errc::Io, e.what());
     }

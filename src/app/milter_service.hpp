@@ -31,6 +31,7 @@ struct LineServerStats;
 namespace gf::app {
 
 class Engine;
+class HistoryService;
 class SpamdService;
 
 // Checks [milter] and greylist.mode (names the setting and the rule).
@@ -49,6 +50,9 @@ class MilterRuntime {
   [[nodiscard]] Result<void> start(boost::asio::io_context& ioc,
                                    std::function<boost::asio::io_context&()> connection_context,
                                    const Values& v, Engine& engine, SpamdService* scanner);
+  // The decision history (may be null): greylist rows of the RCPT stage (the scans are logged
+  // by the scanner). Call before start().
+  void set_history(HistoryService* h);
   void reload(const Values& v);  // SIGHUP: the decision settings
   void drain();                  // SIGTERM: stop accepting, close connections between packets
   // "milter.NAME\tN" lines for the admin stats command; empty when the milter is off.

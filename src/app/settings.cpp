@@ -247,6 +247,17 @@ const std::vector<SettingDef>& settings_table() {
       {"admin.secure_cookie", T::Bool, "false", false,
        "mark the session cookie Secure: set it when a TLS proxy fronts the [http] listener "
        "(a request with X-Forwarded-Proto: https gets Secure anyway)"},
+      {"history.size", T::Integer, "100000", true,
+       "decisions kept in the history (every front door; GET /api/v1/history on the [http] "
+       "listener, so no history when http.listen is empty), the oldest go first; 0 = none"},
+      {"history.relearn_retention", T::Duration, "7d", true,
+       "what relearning a comment or mail needs (the comment's form fields; the message's "
+       "feature hashes, never its body) is kept this long, then dropped (docs/history.md)"},
+      {"history.relearn_memory", T::Size, "256MiB", true,
+       "the relearn data of all rows together at most; beyond it the oldest is dropped first"},
+      {"history.persist", T::Bool, "true", false,
+       "keep the history (with its relearn data) across restarts, in the comment API's store "
+       "(akismet.store_path, or Redis with store.backend = \"redis\")"},
       {"log.level", T::String, "info", true,
        "trace, debug, info (one line per decision), warn, error, off"},
       {"log.file", T::String, "", false, "log file; empty = standard error"},

@@ -10,7 +10,10 @@
 #include <cmath>
 #include <mutex>
 
+#include "app/history_service.hpp"
 #include "core/common/strings.hpp"
+#include "core/history/rows.hpp"
+#include "core/spamd/learn_record.hpp"
 #include "gf_version.hpp"
 #include "io/flux/rpz_file.hpp"
 #include "io/mail/model_file.hpp"
@@ -155,7 +158,8 @@ std::string SpamdService::answer(const spamd::Request& req, const std::string& p
       break;
   }
   const mime::Message m = mime::parse_message(req.message);
-  const spamd::Evaluation e = evaluate(m, spamd::wants_report(req.method));
+  const spamd::Evaluation e =
+      evaluate_and_record(m, spamd::wants_report(req.method), "spamd", peer);
   const spamd::Analysis& a = e.analysis;
   const spamd::Verdict v = spamd::make_verdict(req, e, m, checker_, kVersion);
   count(e);
@@ -213,7 +217,7 @@ io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
   }
   const auto start = std::chrono::steady_clock::now();
   const mime::Message m = mime::parse_message(req.body);
-  const spamd::Evaluation e = evaluate(m, true);
+  const spamd::Evaluation e = evaluate_and_record(m, true, "checkv2", req.peer);
   count(e);
   const auto took = std::chrono::steady_clock::now() - start;
   counters_.latency.observe(took);
@@ -226,12 +230,45 @@ io::HttpResponse SpamdService::checkv2(const io::HttpRequest& req) {
   return res;
 }
 
-spamd::Evaluation SpamdService::evaluate(const mime::Message& m, bool explain) const {
+spamd::Evaluation SpamdService::evaluate(const mime::Message& m, bool explain,
+                                         spamd::Scanner::Prepared* keep) const {
   spamd::ActionPolicy policy;
   policy.reject_score = reject_score_.load();
   const auto flux_names = flux();
   std::shared_lock lock(mu_);
-  return spamd::evaluate(scanner_, m, policy, explain, flux_names.get());
+  return spamd::evaluate(scanner_, m, policy, explain, flux_names.get(), keep);
+}
+
+spamd::Evaluation SpamdService::evaluate_and_record(const mime::Message& m, bool explain,
+                                                    std::string_view via, std::string_view client) {
+  if (history_ == nullptr || !history_->enabled()) {
+    return evaluate(m, explain);
+  }
+  spamd::Scanner::Prepared keep;
+  spamd::Evaluation e = evaluate(m, explain, &keep);
+  const std::int64_t now_s =
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())
+          .time_since_epoch()
+          .count();
+  history_->record(history::mail_row(m, e, &keep, via, client, now_s));
+  return e;
+}
+
+Result<bool> SpamdService::relearn(std::string_view payload, bool spam) {
+  auto p = spamd::decode_learn_record(payload);
+  if (!p) {
+    return tl::unexpected(p.error());
+  }
+  bool changed = false;
+  {
+    std::unique_lock lock(mu_);
+    changed = scanner_.learn(*p, spam);
+  }
+  if (changed) {
+    dirty_ = true;
+    ++counters_.learned;
+  }
+  return changed;
 }
 
 void SpamdService::count(const spamd::Evaluation& e) {

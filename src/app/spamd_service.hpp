@@ -38,6 +38,8 @@ class io_context;
 
 namespace gf::app {
 
+class HistoryService;
+
 struct SpamdCounters {
   std::atomic<std::uint64_t> checked{0};
   std::atomic<std::uint64_t> spam{0};
@@ -62,7 +64,18 @@ class SpamdService {
 
   // The one scan-to-action path (spamd::evaluate) under the shared lock, with the current
   // reject_score and flux names; the spamd answer and /checkv2 both come through here.
-  [[nodiscard]] spamd::Evaluation evaluate(const mime::Message& m, bool explain) const;
+  [[nodiscard]] spamd::Evaluation evaluate(const mime::Message& m, bool explain,
+                                           spamd::Scanner::Prepared* keep = nullptr) const;
+  // evaluate(), and with a history set, the decision's row (with what relearning needs) logged
+  // there; `via` names the front door ("spamd", "checkv2", "milter").
+  [[nodiscard]] spamd::Evaluation evaluate_and_record(const mime::Message& m, bool explain,
+                                                      std::string_view via,
+                                                      std::string_view client);
+  // The decision history (may be null); set once, before serving.
+  void set_history(HistoryService* h) { history_ = h; }
+  // History relearn: TELL's learn of a kept learn record (Scanner::learn of the Prepared), under
+  // the exclusive lock; false when the model already had the message as this class.
+  [[nodiscard]] Result<bool> relearn(std::string_view payload, bool spam);
 
   // Applies the reloadable settings (threshold, reject score, allow_tell, max_message, flux_rpz).
   void reload(const Values& v);
@@ -101,6 +114,7 @@ class SpamdService {
   std::atomic<double> reject_score_{15.0};
   std::atomic<std::size_t> max_message_{10 * 1024 * 1024};
   SpamdCounters counters_;
+  HistoryService* history_ = nullptr;
 };
 
 // Wiring for `greyflux serve`; does nothing when spamd.listen and milter.listen are empty.

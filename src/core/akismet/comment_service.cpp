@@ -8,6 +8,7 @@
 #include "core/akismet/keys.hpp"
 #include "core/akismet/records.hpp"
 #include "core/common/strings.hpp"
+#include "core/history/rows.hpp"
 
 namespace gf::akismet {
 namespace {
@@ -235,11 +236,15 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
   rec.key = key;
   rec.reasons = format_symbols(d.symbols, 32);
   rec.fields = std::move(form.fields);
+  std::string encoded = encode_check(rec);
+  if (history_) {
+    history_(history::comment_row(r, d, site, encoded, now_s));
+  }
   const int what = d.spam ? 1 : 0;
   if (degraded) {
     // The store is down: nothing is written (the write would fail too).
   } else if (auto ok = kv_.put_and_update(
-                 key::check(guid), encode_check(rec), key::usage(key, month_of(now_s), site),
+                 key::check(guid), std::move(encoded), key::usage(key, month_of(now_s), site),
                  [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
              !ok) {
     ++counters_.store_errors;
@@ -345,6 +350,26 @@ Reply CommentService::submit(const Form& form, const ApiRequest& req, bool spam,
                            sanitize_line(r.comment_author, 64)));
   }
   return thanks;
+}
+
+Result<void> CommentService::relearn(std::string_view payload, bool spam, std::int64_t now_s) {
+  auto rec = decode_check(payload);
+  if (!rec) {
+    return tl::unexpected(rec.error());
+  }
+  Form form;
+  form.fields = std::move(rec->fields);
+  if (!form.has("api_key") && !form.has("key")) {
+    form.fields.emplace_back("api_key", rec->key);  // the check's key came from the Host name
+  }
+  const ApiRequest req{"POST", spam ? "/1.1/submit-spam" : "/1.1/submit-ham", "", "", ""};
+  const Reply r = submit(form, req, spam, now_s);
+  if (r.body != kThanks) {
+    return fail(Errc::InvalidInput,
+                fmt::format("the comment API refused the {}: {}",
+                            spam ? "submit-spam" : "submit-ham", sanitize_line(r.body, 200)));
+  }
+  return {};
 }
 
 void CommentService::add_reputations(const CommentRequest& r, bool spam, std::int64_t now_s) {

@@ -48,6 +48,7 @@
 #include "core/common/random.hpp"
 #include "core/common/result.hpp"
 #include "core/flux/lookup.hpp"
+#include "core/history/row.hpp"
 
 namespace gf::akismet {
 
@@ -114,6 +115,16 @@ class CommentService {
   // "akismet.checks\t12\n..." for the admin `stats` command.
   [[nodiscard]] std::string stats_text() const;
 
+  // The decision history (core/history): each comment-check's row, with its stored check
+  // (form fields and key) as the learn payload. Set once, before serving; empty = none.
+  using HistorySink = std::function<void(history::Row)>;
+  void set_history(HistorySink sink) { history_ = std::move(sink); }
+  // Relearns a comment-check from its history payload (encode_check of the check) exactly as
+  // submit-spam / submit-ham with the same fields and key would: usage, training log, online
+  // training, reputations. Errors: a payload that cannot be decoded, or the submit's refusal
+  // (a revoked key, a missing field) as InvalidInput with Akismet's reason.
+  [[nodiscard]] Result<void> relearn(std::string_view payload, bool spam, std::int64_t now_s);
+
   // The fast-flux detector's current index (may return null). Set once, before serving: link
   // and author-URL hosts it flags become the FAST_FLUX_LINK symbol.
   using FluxLookup = std::function<std::shared_ptr<const flux::FluxIndex>()>;
@@ -163,6 +174,7 @@ class CommentService {
   FloodTracker flood_;  // guarded by flood_mu_
   CommentCounters counters_;
   FluxLookup flux_lookup_;
+  HistorySink history_;
 };
 
 }  // namespace gf::akismet

@@ -24,6 +24,8 @@ inline constexpr std::string_view kCheckPrefix = "c:";
 inline constexpr std::string_view kTrainingPrefix = "t:";
 inline constexpr std::string_view kModel = "m:model";
 inline constexpr std::string_view kSiteModelPrefix = "m:s:";
+// The decision history's rows (app/history_service.cpp) share this store.
+inline constexpr std::string_view kHistoryPrefix = "h:";
 inline constexpr char kUsageSeparator = '\x1f';
 
 [[nodiscard]] std::string api_key(std::string_view key);

@@ -173,7 +173,7 @@ std::string json_quote(std::string_view s) {
   return out;
 }
 
-std::string row_to_json(const Row& r) {
+std::string row_to_json(const Row& r, std::optional<bool> learnable) {
   std::string out =
       fmt::format(R"({{"id":{},"t":{},"door":"{}","via":{},"verdict":{},"score":)", r.id, r.t_s,
                   to_string(r.door), json_quote(r.via), json_quote(r.verdict));
@@ -188,7 +188,8 @@ std::string row_to_json(const Row& r) {
     append_number(out, r.reasons[i].weight);
     out += '}';
   }
-  out += fmt::format(R"(],"learnable":{},"learned":{}}})", r.learnable() ? "true" : "false",
+  out += fmt::format(R"(],"learnable":{},"learned":{}}})",
+                     learnable.value_or(r.learnable()) ? "true" : "false",
                      r.learned == Class::None ? "null" : json_quote(to_string(r.learned)));
   return out;
 }

@@ -78,7 +78,8 @@ void clamp(Row& r);
 // {"id":..,"t":..,"door":..,"via":..,"verdict":..,"score":..,"summary":..,"client":..,
 //  "sender":..,"recipient":..,"site":..,"reasons":[{"symbol":..,"weight":..}],
 //  "learnable":bool,"learned":"spam"|"ham"|null}
-[[nodiscard]] std::string row_to_json(const Row& r);
+// `learnable` overrides r.learnable() (the log's query copies carry no payload).
+[[nodiscard]] std::string row_to_json(const Row& r, std::optional<bool> learnable = std::nullopt);
 
 // JSON string literal (with the quotes) of `s`; control characters and bytes that are not valid
 // UTF-8 become '?' (sanitize_line).
