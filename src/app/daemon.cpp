@@ -230,6 +230,9 @@ Result<void> Daemon::open_doors() {
   HistoryService* hist = history_->enabled() ? history_.get() : nullptr;
   policy_->set_history(hist);
   milter_->set_history(hist);
+  if (flux_) {
+    flux_->set_history(hist);
+  }
   auto http = HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get(), history_.get());
   if (!http) {
     return tl::unexpected(http.error());

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "app/history_service.hpp"
 #include "app/paths.hpp"
 #include "core/common/query.hpp"
 #include "core/dns/message.hpp"
@@ -17,6 +18,7 @@
 #include "core/flux/rpz.hpp"
 #include "core/flux/score.hpp"
 #include "core/flux/verdicts.hpp"
+#include "core/history/rows.hpp"
 #include "io/capture/dnstap_socket.hpp"
 #include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
@@ -142,10 +144,25 @@ struct FluxService::Impl {
     return out;
   }
 
+  std::atomic<HistoryService*> history_sink{nullptr};
+
+  // A name flagged now that the previous index did not have: one history row.
+  void record_if_new(const flux::FluxIndex& previous, const flux::Verdict& v, TimePoint now) {
+    HistoryService* h = history_sink.load();
+    if (h != nullptr && !previous.match_host(v.features.name)) {
+      h->record(history::flux_row(v, to_unix(now)));
+    }
+  }
+
   // Judges every name on its latest window (recording flux verdicts in `memory`), rewrites the
   // RPZ with the flagged and the held names, swaps the index. Caller holds no lock.
   void publish() {
     const TimePoint now = std::chrono::time_point_cast<Seconds>(std::chrono::system_clock::now());
+    std::shared_ptr<const flux::FluxIndex> flagged_before;
+    {
+      std::lock_guard<std::mutex> g(index_lock);
+      flagged_before = index;
+    }
     auto idx = std::make_shared<flux::FluxIndex>();
     const auto previous_index = [this] {
       std::lock_guard<std::mutex> g(index_lock);
@@ -166,6 +183,7 @@ struct FluxService::Impl {
             record_churn(v, now);
             if (v.flux() && memory->find(v.features.name, now) != nullptr) {
               idx->add(v);
+              record_if_new(*flagged_before, v, now);
               rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
                                    v.features.addresses.end());
               current.insert(v.features.name);
@@ -540,5 +558,7 @@ std::shared_ptr<const flux::FluxIndex> FluxService::index() const {
   std::lock_guard<std::mutex> g(impl_->index_lock);
   return impl_->index;
 }
+
+void FluxService::set_history(HistoryService* h) { impl_->history_sink = h; }
 
 }  // namespace gf::app

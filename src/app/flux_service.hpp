@@ -19,6 +19,8 @@
 
 namespace gf::app {
 
+class HistoryService;
+
 class FluxService {
  public:
   // Null when no [flux] source is configured.
@@ -28,6 +30,8 @@ class FluxService {
   FluxService& operator=(const FluxService&) = delete;
 
   std::shared_ptr<const flux::FluxIndex> index() const;
+  // The decision history (may be null): one row per name when it becomes flagged.
+  void set_history(HistoryService* h);
 
   // For /metrics and /api/v1/status (takes the tracker's lock briefly).
   struct Stats {

@@ -94,5 +94,20 @@ TEST(HistoryRows, MailRowVerdicts) {
   EXPECT_FALSE(mail_row(m, e, nullptr, "milter", "", 9).learnable());
 }
 
+TEST(HistoryRows, FluxRow) {
+  flux::Verdict v;
+  v.features.name = "flux.example";
+  v.composite.score = 8.5;
+  v.composite.fired = {{"asn_diversity", 3.0}, {"low_ttl", 1.5}};
+  const Row row = flux_row(v, 77);
+  EXPECT_EQ(row.door, Door::Flux);
+  EXPECT_EQ(row.verdict, "flagged");
+  EXPECT_EQ(row.summary, "flux.example");
+  EXPECT_DOUBLE_EQ(row.score, 8.5);
+  ASSERT_EQ(row.reasons.size(), 2u);
+  EXPECT_EQ(row.reasons[1], (Reason{"low_ttl", 1.5}));
+  EXPECT_FALSE(row.learnable());
+}
+
 }  // namespace
 }  // namespace gf::history
