@@ -82,9 +82,9 @@ TOML
   done
   local prps srps
   prps=$("$BUILD/bench/gf_policy_load" --target "127.0.0.1:$pp" --connections 32 --mode new \
-          --duration "$DUR" | grep -o '"rps":[0-9.]*\|req/s[^0-9]*[0-9.]*' | head -1 | grep -o '[0-9.]*$')
+          --duration "$DUR" | grep -o ' rps=[0-9.]*' | cut -d= -f2)
   srps=$("$BUILD/bench/gf_spamd_load" "$sp" "$WORK/manifest" --concurrency 8 --seconds "$DUR" |
-         grep -io '[0-9.]* *req[a-z]*/s\|requests/s[^0-9]*[0-9.]*' | head -1 | grep -o '[0-9.]*' | head -1)
+         grep -o '= [0-9.]* msg/s' | grep -o '[0-9.]*')
   kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
   echo "$prps $srps"
 }

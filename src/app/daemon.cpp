@@ -274,7 +274,9 @@ Result<void> Daemon::open_doors() {
       return svc->relearn(payload, spam);
     });
   }
-  history_->start(ioc);
+  if (hist != nullptr) {
+    history_->start(ioc);  // stopped in drain(): a running timer keeps the loop alive
+  }
   if (auto ok = milter_->start(ioc, contexts, v, *engine_, spamd_->service()); !ok) {
     return ok;
   }
@@ -358,6 +360,7 @@ void Daemon::drain(int sig) {
   spdlog::info("signal {}: draining connections", sig);
   expiry_->stop();
   sampler_->stop();
+  history_->stop();
   policy_->drain();
   if (http_) {
     http_->drain();
