@@ -80,10 +80,8 @@ class AkismetService {
   [[nodiscard]] Result<void> flush();
   AkismetCounters& counters();
   [[nodiscard]] akismet::CommentModel::Size model_size() const;
-  // The comment API's store; the admin API keeps its tokens in it (core/admin/tokens.hpp).
-  KvStore& store() { return *kv_; }
-
-  // The comment store (the decision history keeps its rows there too).
+  // The comment API's store: the admin API keeps its tokens in it (core/admin/tokens.hpp), the
+  // decision history its rows.
   [[nodiscard]] KvStore& store() { return *kv_; }
   // The decision history: every comment-check's row (CommentService::set_history).
   void set_history(akismet::CommentService::HistorySink sink);
