@@ -66,7 +66,21 @@ TEST(RedisUrl, RefusalsSayWhatIsWrong) {
     EXPECT_EQ(r.error().code, Errc::InvalidInput) << text;
     EXPECT_NE(r.error().message.find(why), std::string::npos) << text << ": " << r.error().message;
   }
-  EXPECT_FALSE(parse_redis_url("redis://" + std::string(1100, 'a')).has_value());
+  EXPECT_FALSE(parse_redis_url("redis://" + std::string(2100, 'a')).has_value());
+  EXPECT_FALSE(parse_redis_url("redis://" + std::string(254, 'a')).has_value());  // host
+  EXPECT_FALSE(parse_redis_url("redis://u:" + std::string(257, 'p') + "@h").has_value());
+  EXPECT_FALSE(parse_redis_url("unix:/" + std::string(107, 's')).has_value());
+}
+
+// Found by fuzz_redis_url at depth: raw control bytes in the credentials come back as %XX, three
+// bytes for one; the formatted URL must still be within what the parser takes.
+TEST(RedisUrl, TheLongestAcceptedUrlStillRoundTripsWhenEscaped) {
+  const std::string raw(256, '\x01');
+  const std::string text = "redis://" + raw + ":" + raw + "@" + std::string(253, 'h') + ":1/2";
+  auto u = parse_redis_url(text).value();
+  const std::string again = format_redis_url(u, /*redact=*/false);
+  EXPECT_GT(again.size(), 1536u);
+  EXPECT_EQ(parse_redis_url(again).value(), u);
 }
 
 TEST(RedisUrl, FormatRoundTripsAndRedactsThePassword) {

@@ -104,6 +104,9 @@ Result<RedisUrl> parse_unix(std::string_view rest) {
   if (rest.empty() || rest[0] != '/') {
     return bad("unix: needs an absolute socket path, as unix:/run/redis/redis.sock");
   }
+  if (rest.size() > kMaxUnixPathBytes) {
+    return bad("the socket path is longer than a unix socket address holds (107 bytes)");
+  }
   for (char c : rest) {
     if (static_cast<unsigned char>(c) < 0x20) {
       return bad("control character in the socket path");
@@ -122,6 +125,10 @@ Result<void> parse_userinfo(std::string_view info, RedisUrl& url) {
   if (!percent_decode(info.substr(0, colon), url.user) ||
       !percent_decode(info.substr(colon + 1), url.password)) {
     return tl::unexpected(Error{Errc::InvalidInput, "redis url: broken %XX escape in credentials"});
+  }
+  if (url.user.size() > kMaxRedisCredentialBytes || url.password.size() > kMaxRedisCredentialBytes) {
+    return tl::unexpected(
+        Error{Errc::InvalidInput, "redis url: user and password are limited to 256 bytes each"});
   }
   url.has_password = true;
   return {};
@@ -174,6 +181,9 @@ Result<void> parse_host_port(std::string_view hp, RedisUrl& url) {
   if (url.host.empty()) {
     return err("no host");
   }
+  if (url.host.size() > kMaxRedisHostBytes) {
+    return err("host longer than 253 bytes");
+  }
   if (!port.empty() && (!parse_number<std::uint16_t>(port, 65535, url.port) || url.port == 0)) {
     return err("port must be 1 to 65535");
   }
@@ -184,7 +194,7 @@ Result<void> parse_host_port(std::string_view hp, RedisUrl& url) {
 
 Result<RedisUrl> parse_redis_url(std::string_view text) {
   if (text.size() > kMaxRedisUrlBytes) {
-    return bad("longer than 1024 bytes");
+    return bad("longer than 2048 bytes");
   }
   if (text.starts_with("unix:")) {
     return parse_unix(text.substr(5));

@@ -30,7 +30,13 @@ struct RedisUrl {
   friend bool operator==(const RedisUrl&, const RedisUrl&) = default;
 };
 
-inline constexpr std::size_t kMaxRedisUrlBytes = 1024;
+// Each part is bounded so that format_redis_url() of anything parse_redis_url() accepts fits in
+// kMaxRedisUrlBytes again, %XX escapes (3 bytes for 1) included: fuzz_redis_url found a 371-byte
+// URL of raw control bytes in the credentials whose escaped form no longer parsed.
+inline constexpr std::size_t kMaxRedisUrlBytes = 2048;
+inline constexpr std::size_t kMaxRedisCredentialBytes = 256;  // user, password; after %XX decoding
+inline constexpr std::size_t kMaxRedisHostBytes = 253;        // a DNS name's limit
+inline constexpr std::size_t kMaxUnixPathBytes = 107;         // sun_path less its NUL
 
 [[nodiscard]] Result<RedisUrl> parse_redis_url(std::string_view text);
 std::string format_redis_url(const RedisUrl& url, bool redact = true);
