@@ -39,11 +39,12 @@ LEDGER_HEADER = "date\tcommit\ttarget\texecs\tseconds\tcrashes\tcov\tft\tcorpus_
 
 # Parsers that read bytes from the network or from captured traffic: 10 million executions each.
 # The list is issue 17's: policy, spamd, HTTP form, MIME, DNS message, dnstap, pcap, Zeek, and
-# the milter codec (both directions, and the filter that consumes it).
+# the milter codec (both directions, and the filter that consumes it); and the HTTP request head
+# check and the admin API's Cookie/Authorization parsers, which read request bytes too.
 NETWORK = {
     "fuzz_policy_request", "fuzz_spamd_request", "fuzz_akismet_form", "fuzz_mime",
     "fuzz_dns_message", "fuzz_dnstap", "fuzz_pcap_reader", "fuzz_zeek", "fuzz_milter",
-    "fuzz_milter_reply", "fuzz_milter_filter",
+    "fuzz_milter_reply", "fuzz_milter_filter", "fuzz_http_head", "fuzz_admin_auth",
 }
 NETWORK_EXECS = 10_000_000
 OTHER_EXECS = 1_000_000
