@@ -67,6 +67,7 @@ std::string redis_stats_lines(const io::RedisStats& s) {
   line("disconnects", s.disconnects);
   if (s.cluster) {
     line("cluster_redirects", s.redirects);
+    line("cluster_ask_redirects", s.ask_redirects);
     line("cluster_map_refreshes", s.map_refreshes);
   }
   return out;

@@ -238,6 +238,7 @@ RedisStats RedisClient::stats() const {
   s.connects = counters_.connects.load();
   s.disconnects = counters_.disconnects.load();
   s.redirects = counters_.redirects.load();
+  s.ask_redirects = counters_.ask_redirects.load();
   s.map_refreshes = counters_.map_refreshes.load();
   s.cluster = router_ != nullptr;
   if (router_) {

@@ -75,6 +75,7 @@ struct RedisStats {
   std::uint64_t connects = 0;        // handshakes completed
   std::uint64_t disconnects = 0;     // ready connections lost
   std::uint64_t redirects = 0;       // cluster: MOVED / ASK replies followed
+  std::uint64_t ask_redirects = 0;   // cluster: of those, ASK (a slot migrating)
   std::uint64_t map_refreshes = 0;   // cluster: slot maps read
   int connected = 0;                 // connections ready now
   int pool_size = 0;                 // connections (cluster: nodes known)
@@ -115,7 +116,8 @@ class RedisClient {
   // Shared between the client and its connections (Redis thread writes, any thread reads).
   struct Counters {
     std::atomic<std::uint64_t> round_trips{0}, commands{0}, bytes_out{0}, failures{0}, timeouts{0},
-        write_failures{0}, connects{0}, disconnects{0}, redirects{0}, map_refreshes{0};
+        write_failures{0}, connects{0}, disconnects{0}, redirects{0}, ask_redirects{0},
+        map_refreshes{0};
   };
 
  private:

@@ -97,6 +97,9 @@ void RedisRouter::on_reply(Node& n, std::uint16_t slot,
     auto to = parse_redis_redirect(r->str, n.at.host);
     if (to && hops < kMaxRedirects) {
       ++counters_.redirects;
+      if (to->kind == RedisRedirect::Kind::Ask) {
+        ++counters_.ask_redirects;
+      }
       Node& next = node(to->to);
       if (to->kind == RedisRedirect::Kind::Moved) {
         owner_[to->slot] = &next;  // at once; the refresh brings the rest of the map
