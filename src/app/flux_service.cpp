@@ -9,6 +9,7 @@
 
 #include "app/history_service.hpp"
 #include "app/paths.hpp"
+#include "app/redis_wiring.hpp"
 #include "core/common/query.hpp"
 #include "core/dns/message.hpp"
 #include "core/flux/allowlist.hpp"
@@ -17,12 +18,14 @@
 #include "core/flux/networks.hpp"
 #include "core/flux/rpz.hpp"
 #include "core/flux/score.hpp"
+#include "core/flux/shared.hpp"
 #include "core/flux/verdicts.hpp"
 #include "core/history/rows.hpp"
 #include "io/capture/dnstap_socket.hpp"
 #include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
 #include "io/flux/mmdb_asn.hpp"
+#include "io/store/redis_flux.hpp"
 #include "io/sys/file.hpp"
 
 namespace gf::app {
@@ -48,6 +51,13 @@ struct FluxView {
 
 constexpr std::size_t kMaxRanked = 1000;
 constexpr std::size_t kMaxNetworkNames = 100;  // names listed per network in GET /api/v1/flux/NAME
+// flux.shared: names published per pass at most (the rest follow in the next passes), and how
+// many passes after its last local change a name's merged view is read again (other nodes
+// publish on their own schedule).
+constexpr std::size_t kMaxSharedPerPass = 100'000;
+constexpr std::uint64_t kSharedRereadPasses = 5;
+// The flux connection's round-trip limit: a pass sends hundreds of scripts per pipeline.
+constexpr Millis kSharedTimeout{1000};
 
 bool ip_less(const IpAddress& a, const IpAddress& b) { return a.bytes < b.bytes; }
 
@@ -63,6 +73,33 @@ std::size_t shared_count(const std::vector<IpAddress>& a, const std::vector<IpAd
     }
   }
   return n;
+}
+
+// flux.shared: a Redis connection of its own (the flux pass sends large pipelines; the policy
+// server's round trips do not wait behind them), keys under store.redis_prefix + "f:".
+Result<std::unique_ptr<io::SharedFluxStore>> open_shared(const Values& v,
+                                                         const flux::TrackerConfig& tc) {
+  auto opts = redis_options(v);
+  if (!opts) {
+    return tl::unexpected(opts.error());
+  }
+  opts->timeout = std::max(opts->timeout, kSharedTimeout);
+  auto client = io::RedisClient::start(*opts);
+  if (!client) {
+    return tl::unexpected(client.error());
+  }
+  const Millis wait = opts->connect_timeout + Millis(1000);
+  if (!(*client)->wait_connected(wait)) {
+    return fail(Errc::Config, fmt::format("flux.shared: no answer from {} within {}ms",
+                                          format_redis_url(opts->url), wait.count()));
+  }
+  flux::SharedLimits limits;
+  limits.window_s = static_cast<std::uint32_t>(tc.window.count());
+  limits.expire_s = static_cast<std::uint32_t>(std::max(tc.idle_evict, tc.window).count());
+  limits.max_ips = static_cast<std::uint32_t>(tc.max_ips_per_name);
+  limits.max_ns = static_cast<std::uint32_t>(tc.max_ns_per_name);
+  return std::make_unique<io::SharedFluxStore>(std::shared_ptr<io::RedisClient>(std::move(*client)),
+                                               v.str("store.redis_prefix") + "f:", limits);
 }
 
 }  // namespace
@@ -88,6 +125,78 @@ struct FluxService::Impl {
   std::atomic<std::uint64_t> flagged_total{0};
   mutable std::mutex view_lock;
   std::shared_ptr<const FluxView> view = std::make_shared<FluxView>();
+  // flux.shared (null when off): used by the publish pass and the admin API's name route.
+  std::unique_ptr<io::SharedFluxStore> shared;
+  flux::SharedLedger ledger;  // under `lock`
+  std::uint64_t pass = 0;     // publish passes (publish thread only)
+  std::atomic<std::uint64_t> shared_published{0}, shared_read{0}, shared_failures{0};
+  mutable std::mutex shared_io;  // one caller of `shared` at a time
+
+  const flux::Allowlist* allowlist() const { return allow ? &*allow : nullptr; }
+
+  // flux.shared: publishes what changed since the last pass, reads back the merged views of
+  // the names changed in the last kSharedRereadPasses passes and returns their merged states.
+  // On a Redis failure: logged, counted, and the names are judged on local state this pass.
+  std::unordered_map<std::string, flux::NameState> share() {
+    std::unordered_map<std::string, flux::NameState> out;
+    if (!shared) {
+      return out;
+    }
+    std::vector<flux::NameDelta> deltas;
+    {
+      std::lock_guard<std::mutex> g(lock);
+      deltas = ledger.collect(*tracker, kMaxSharedPerPass);
+    }
+    ++pass;
+    std::vector<std::string> names;
+    Result<std::unordered_map<std::string, flux::SharedView>> views;
+    {
+      std::lock_guard<std::mutex> io_guard(shared_io);
+      std::size_t done = 0;
+      if (auto p = shared->publish(deltas, &done); !p) {
+        deltas.resize(done);  // what Redis applied is not sent again
+        std::lock_guard<std::mutex> g(lock);
+        ledger.commit(*tracker, deltas, pass);
+        shared_published.fetch_add(done, std::memory_order_relaxed);
+        shared_failures.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("flux: shared state not published: {}", p.error().message);
+        return out;
+      }
+      shared_published.fetch_add(deltas.size(), std::memory_order_relaxed);
+      {
+        std::lock_guard<std::mutex> g(lock);
+        ledger.commit(*tracker, deltas, pass);
+        names = ledger.recent(pass, kSharedRereadPasses);
+      }
+      views = shared->read(names);
+    }
+    if (!views) {
+      shared_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("flux: shared state not read: {}", views.error().message);
+      return out;
+    }
+    shared_read.fetch_add(names.size(), std::memory_order_relaxed);
+    std::lock_guard<std::mutex> g(lock);
+    for (const auto& [name, v] : *views) {
+      if (const flux::NameState* s = tracker->find(name); s != nullptr) {
+        out.emplace(name, flux::merged_state(*s, v));
+      }
+    }
+    return out;
+  }
+
+  // The merged view of one name for the admin API (nullopt: not shared, or Redis failed).
+  std::optional<flux::SharedView> shared_view_of(const std::string& name) {
+    if (!shared) {
+      return std::nullopt;
+    }
+    std::lock_guard<std::mutex> io_guard(shared_io);
+    auto views = shared->read({name});
+    if (!views || !views->contains(name)) {
+      return std::nullopt;
+    }
+    return std::move(views->at(name));
+  }
 
   // Under `lock`: a churn point for a flagged name or one already followed; a name new to the
   // history gets its earlier points reconstructed from its addresses' sightings.
@@ -173,25 +282,32 @@ struct FluxService::Impl {
     std::vector<Flagged> ranked;
     std::vector<flux::NamedAddresses> named;
     std::unordered_set<std::string> current;
+    const auto merged = share();
     {
       std::lock_guard<std::mutex> g(lock);
-      flux::judge_and_hold(
-          *tracker, *memory, allow ? &*allow : nullptr, now,
-          [](const flux::Verdict& v) -> const flux::ScoreResult& { return v.composite; },
-          [&](flux::Verdict v) {
-            ++names;
-            record_churn(v, now);
-            if (v.flux() && memory->find(v.features.name, now) != nullptr) {
-              idx->add(v);
-              record_if_new(*flagged_before, v, now);
-              rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
-                                   v.features.addresses.end());
-              current.insert(v.features.name);
-              ranked.push_back(Flagged{v.features.name, v.composite.score, true,
-                                       v.features.last_seen, flux::to_json(v)});
-              named.push_back(flux::NamedAddresses{v.features.name, v.features.addresses});
-            }
-          });
+      // judge_and_hold() (verdicts.hpp) with the merged state of the names flux.shared read.
+      tracker->for_each([&](const std::string& name, const flux::NameState& s) {
+        if (s.responses == 0) {
+          return;  // NS-only state (a registrable domain seen through NS queries)
+        }
+        const auto m = merged.find(name);
+        flux::Verdict v =
+            flux::judge_latest(name, m == merged.end() ? s : m->second, *tracker, allowlist());
+        memory->record(v);
+        ++names;
+        record_churn(v, now);
+        if (v.flux() && memory->find(v.features.name, now) != nullptr) {
+          idx->add(v);
+          record_if_new(*flagged_before, v, now);
+          rpz.agent_ips.insert(rpz.agent_ips.end(), v.features.addresses.begin(),
+                               v.features.addresses.end());
+          current.insert(v.features.name);
+          ranked.push_back(Flagged{v.features.name, v.composite.score, true, v.features.last_seen,
+                                   flux::to_json(v)});
+          named.push_back(flux::NamedAddresses{v.features.name, v.features.addresses});
+        }
+      });
+      memory->expire(now);
       memory->for_each(now, [&](const std::string& name, const flux::HeldVerdict& h) {
         idx->add(name, h);
         if (!current.contains(name)) {
@@ -298,6 +414,13 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
           flux::judge_latest(name, s, *raw->tracker, raw->allow ? &*raw->allow : nullptr));
     }
   });
+  if (v.boolean("flux.shared")) {
+    auto shared = open_shared(v, tc);
+    if (!shared) {
+      return tl::unexpected(shared.error());
+    }
+    impl->shared = std::move(*shared);
+  }
   impl->rpz_path = v.str("flux.rpz_path");
   impl->rpz_origin = v.str("flux.rpz_origin");
   impl->rpz_ip = v.boolean("flux.rpz_ip");
@@ -440,6 +563,7 @@ io::HttpResponse FluxService::name(const std::string& name, bool series) const {
   io::HttpResponse r;
   r.content_type = "application/json";
   std::string body;  // a JSON object without its closing brace
+  const auto shared_view = series ? std::nullopt : m.shared_view_of(name);
   {
     std::lock_guard<std::mutex> g(m.lock);
     const flux::NameState* s = m.tracker->find(name);
@@ -471,7 +595,9 @@ io::HttpResponse FluxService::name(const std::string& name, bool series) const {
       held_json = flux::held_json(*m.memory, *held);
     }
     if (s != nullptr) {
-      const auto v = flux::judge_latest(name, *s, *m.tracker, m.allow ? &*m.allow : nullptr);
+      const auto v = shared_view ? flux::judge_latest(name, flux::merged_state(*s, *shared_view),
+                                                      *m.tracker, m.allowlist())
+                                 : flux::judge_latest(name, *s, *m.tracker, m.allowlist());
       body = flux::to_json(v, true, held_json ? &*held_json : nullptr);
     } else if (held_json) {
       body = "{\"name\":\"" + flux::json_escape(name) +
@@ -551,6 +677,10 @@ FluxService::Stats FluxService::stats() const {
   st.flagged = idx->names();
   st.agents = idx->agents();
   st.flagged_total = impl_->flagged_total.load(std::memory_order_relaxed);
+  st.shared = impl_->shared != nullptr;
+  st.shared_published = impl_->shared_published.load(std::memory_order_relaxed);
+  st.shared_read = impl_->shared_read.load(std::memory_order_relaxed);
+  st.shared_failures = impl_->shared_failures.load(std::memory_order_relaxed);
   return st;
 }
 

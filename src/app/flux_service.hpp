@@ -39,9 +39,13 @@ class FluxService {
     std::size_t addresses_tracked = 0;
     std::size_t flagged = 0;  // names in the current index (flagged now or held)
     std::size_t agents = 0;
-    std::size_t churn_names = 0;      // names with a churn history
-    std::uint64_t observations = 0;   // DNS responses fed to the tracker
-    std::uint64_t flagged_total = 0;  // names that entered the index, counted at each judging
+    std::size_t churn_names = 0;         // names with a churn history
+    std::uint64_t observations = 0;      // DNS responses fed to the tracker
+    std::uint64_t flagged_total = 0;     // names that entered the index, counted at each judging
+    bool shared = false;                 // flux.shared
+    std::uint64_t shared_published = 0;  // name updates sent to Redis
+    std::uint64_t shared_read = 0;       // merged views read back
+    std::uint64_t shared_failures = 0;   // passes judged on local state (Redis failed)
   };
   [[nodiscard]] Stats stats() const;
 

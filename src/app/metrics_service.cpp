@@ -338,6 +338,18 @@ void MetricsService::add_store_and_flux(std::vector<Family>& out, const Totals& 
                        "DNS responses fed to the fast-flux tracker (ingest rate: rate() of this)",
                        Type::Counter});
   out.back().add(static_cast<double>(fs.observations));
+  if (fs.shared) {
+    auto counter = [&out](const char* name, const char* help, std::uint64_t v) {
+      out.push_back(Family{name, help, Type::Counter});
+      out.back().add(static_cast<double>(v));
+    };
+    counter("greyflux_flux_shared_published_total",
+            "Per-name flux updates sent to Redis (flux.shared)", fs.shared_published);
+    counter("greyflux_flux_shared_read_total", "Merged per-name views read from Redis",
+            fs.shared_read);
+    counter("greyflux_flux_shared_failures_total",
+            "Publish passes judged on local state only because Redis failed", fs.shared_failures);
+  }
 }
 
 void MetricsService::add_models(std::vector<Family>& out) {

@@ -288,6 +288,10 @@ const std::vector<SettingDef>& settings_table() {
       {"flux.rpz_interval", T::Duration, "60s", false, "serve: how often the RPZ is rewritten"},
       {"flux.rpz_ip", T::Bool, "false", false,
        "serve: add rpz-ip rules for agent addresses to the RPZ"},
+      {"flux.shared", T::Bool, "false", false,
+       "serve: add this node's per-name flux observations to those of the other greyflux "
+       "instances in the Redis of store.redis_url (store.cluster, store.redis_prefix; any "
+       "store.backend) and judge names on the merged state (docs/redis.md)"},
       {"flux.check_max_wait", T::Duration, "10m", false,
        "flux check: longest wait between rounds (TTL + 1 s otherwise)"},
   };
