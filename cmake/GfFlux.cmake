@@ -1,11 +1,15 @@
 # Fast-flux detector dependencies (Debian packages, see scripts/deps.sh): libpcap, libfstrm,
-# protobuf-c (C code generated at build time from the dnstap.proto Debian ships), libmaxminddb
+# protobuf-c (C code generated at build time from the dnstap.proto Debian ships), libmaxminddb,
+# libgeoip
 # and libunbound, all linked into greyflux_io where the capture and resolver adapters live.
 enable_language(C)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(FSTRM REQUIRED IMPORTED_TARGET libfstrm)
 pkg_check_modules(PROTOBUF_C REQUIRED IMPORTED_TARGET libprotobuf-c)
 pkg_check_modules(MAXMINDDB REQUIRED IMPORTED_TARGET libmaxminddb)
+# libgeoip reads Debian's legacy country database (geoip-database, recommended, optional at run
+# time): the country fallback of the flux detector without ASN data.
+pkg_check_modules(GEOIP REQUIRED IMPORTED_TARGET geoip)
 # libunbound.pc lists libevent and nettle as private requirements whose -dev packages are not
 # needed for dynamic linking, so the library is found directly.
 find_path(GF_UNBOUND_INCLUDE unbound.h REQUIRED)
@@ -46,6 +50,6 @@ add_library(greyflux_flux_io STATIC ${GF_FLUX_IO_SOURCES})
 target_include_directories(greyflux_flux_io PUBLIC src)
 target_include_directories(greyflux_flux_io SYSTEM PUBLIC ${Boost_INCLUDE_DIRS})
 target_link_libraries(greyflux_flux_io PUBLIC greyflux_core Boost::json gf_dnstap_pb PkgConfig::PCAP
-                                              PkgConfig::FSTRM PkgConfig::MAXMINDDB gf_unbound
+                                              PkgConfig::FSTRM PkgConfig::MAXMINDDB PkgConfig::GEOIP gf_unbound
                                               Threads::Threads)
 target_link_libraries(greyflux_io PUBLIC greyflux_flux_io)

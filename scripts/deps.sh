@@ -12,6 +12,8 @@ build_pkgs=(
   # fast-flux detector: captures, dnstap (dnstap.proto from the Go package), ASN data, resolver
   libpcap-dev libfstrm-dev libprotobuf-c-dev protobuf-c-compiler golang-github-dnstap-golang-dnstap-dev
   libmaxminddb-dev libunbound-dev
+  # country fallback without ASN data: libgeoip and Debian's country database (flux.geoip_db)
+  libgeoip-dev geoip-database
   # mail scanner
   libgmime-3.0-dev zlib1g-dev
   # shared state on Redis ([store] backend = "redis")

@@ -59,9 +59,24 @@ class Gen {
   // Address pools in the plan.
   std::uint32_t residential() { return addr(10, i(0, 127), i(0, 255), i(1, 254)); }
   std::uint32_t cloud(int which) {  // 0: cloud A (64 /16s), 1: cloud B (32), 2: mail (32)
+    return cloud(which, i(0, regions(which) - 1));
+  }
+  // A provider's region: 16 /16s in one country (cloud A has 4 regions, cloud B and mail 2). A
+  // load balancer's nodes and a mail pool are drawn from one region (FamilyAsn: region_country).
+  static int regions(int which) { return which == 0 ? 4 : 2; }
+  std::uint32_t cloud(int which, int region) {
     const int base = which == 0 ? 128 : which == 1 ? 192 : 224;
-    const int span = which == 0 ? 63 : 31;
-    return addr(10, base + i(0, span), i(0, 255), i(1, 254));
+    return addr(10, base + 16 * region + i(0, 15), i(0, 255), i(1, 254));
+  }
+  // A residential address of an ISP in `country` (FamilyAsn: 20 countries by ISP).
+  std::uint32_t residential_in(char country) {
+    const FamilyAsn plan;
+    for (;;) {
+      const std::uint32_t a = residential();
+      if (plan.lookup(v4(a)).country[1] == country) {
+        return a;
+      }
+    }
   }
   std::uint32_t cdn(int asns) {
     return addr(100, 64 + 3 * i(0, 20) + i(0, asns - 1), i(0, 255), i(1, 254));
@@ -115,18 +130,22 @@ class Gen {
     int lookups_lo = 3, lookups_hi = 40;
     int pool_lo = 150, pool_hi = 3000;
     int join_per_lookup = 3;  // up to this many new agents per lookup
+    char country = 0;         // 'A'..'T': every agent in that one country (0: world-wide)
   };
+  std::uint32_t agent(const FluxShape& s) {
+    return s.country == 0 ? residential() : residential_in(s.country);
+  }
   void flux_name(const std::string& name, const std::string& kind, std::int64_t from,
                  std::int64_t to, const FluxShape& s) {
     label(name, true, kind);
     std::vector<std::uint32_t> pool;
     for (int k = i(s.pool_lo, s.pool_hi); k > 0; --k) {
-      pool.push_back(residential());
+      pool.push_back(agent(s));
     }
     const std::uint32_t ttl = pick(s.ttls);
     for (std::int64_t t : times(from, to, i(s.lookups_lo, s.lookups_hi))) {
       for (int j = i(0, s.join_per_lookup); j > 0; --j) {
-        pool.push_back(residential());
+        pool.push_back(agent(s));
       }
       std::set<std::uint32_t> answer;
       const int k = std::min<int>(static_cast<int>(pool.size()), i(s.k_lo, s.k_hi));
@@ -174,14 +193,15 @@ class Gen {
                 int looks) {
     label(name, false, cname ? "cloud-lb-cname" : "cloud-lb-direct");
     const int which = i(0, 1);
+    const int region = i(0, regions(which) - 1);
     std::vector<std::uint32_t> nodes;
     for (int k = i(4, 40); k > 0; --k) {
-      nodes.push_back(cloud(which));
+      nodes.push_back(cloud(which, region));
     }
     const std::string lb = fmt::format("lb-{}.region{}.elbco.example", u(0, 999999), i(1, 9));
     for (std::int64_t t : times(from, to, looks)) {
       if (p() < 0.1) {  // scaling: a node is replaced
-        nodes[u(0, nodes.size() - 1)] = cloud(which);
+        nodes[u(0, nodes.size() - 1)] = cloud(which, region);
       }
       std::set<std::uint32_t> a;
       for (int k = i(2, 8); k > 0; --k) {
@@ -220,8 +240,9 @@ class Gen {
           : style == 1 ? "mail-pool-rr"
                        : "mail-mx-host");
     std::vector<std::uint32_t> pool;
+    const int region = i(0, regions(2) - 1);
     for (int k = style == 0 ? i(100, 2000) : style == 1 ? i(12, 24) : 1; k > 0; --k) {
-      pool.push_back(cloud(2));
+      pool.push_back(cloud(2, region));
     }
     for (std::int64_t t : times(from, to, looks)) {
       std::set<std::uint32_t> a;
@@ -512,6 +533,55 @@ void small_botnet(Gen& g, Capture& c) {
   }
 }
 
+// Added to break the one-country rule (geo data, no ASN data): botnets whose agents all sit in
+// one country (the usual flux shape, and small botnets of 6-20 agents), beside provider pools
+// that span countries: a mail pool over two regions (an EU-wide pool), a load balancer answering
+// from two regions (global server load balancing), and the single-region pools.
+void one_country(Gen& g, Capture& c) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
+    Gen::FluxShape s;
+    s.country = static_cast<char>('A' + g.i(0, 19));
+    const bool small = k % 2 == 1;
+    if (small) {
+      s.k_lo = 3;
+      s.k_hi = 6;
+      s.ttls = {60, 120, 300};
+      s.pool_lo = 6;
+      s.pool_hi = 20;
+      s.join_per_lookup = 1;
+    }
+    g.flux_name(g.flux_domain(k), small ? "flux-one-country-small" : "flux-one-country", c.start_s,
+                c.end_s, s);
+  }
+  for (int k = 0, n = g.n(3000); k < n; ++k) {
+    const std::string name = fmt::format("b{}.geo{}.example", k, g.u(0, 99));
+    const int looks = g.i(1, 40);
+    const double r = g.p();
+    if (r < 0.25) {
+      g.label(name, false, r < 0.125 ? "mail-pool-2-regions" : "lb-2-regions");
+      const int which = r < 0.125 ? 2 : 0;
+      std::vector<std::uint32_t> pool;
+      for (int j = r < 0.125 ? g.i(100, 2000) : g.i(4, 40); j > 0; --j) {
+        pool.push_back(g.cloud(which, j % 2));
+      }
+      for (std::int64_t t : g.times(c.start_s, c.end_s, looks)) {
+        std::set<std::uint32_t> a;
+        for (int j = g.i(2, r < 0.125 ? 4 : 8); j > 0; --j) {
+          a.insert(g.pick(pool));
+        }
+        g.emit(t, name, dns::kTypeA, {}, {a.begin(), a.end()}, r < 0.125 ? 10 : 60);
+      }
+    } else if (r < 0.55) {
+      g.cloud_lb(name, g.p() < 0.5, c.start_s, c.end_s, looks);
+    } else if (r < 0.85) {
+      g.mail_pool(fmt::format("mx{}.mailco{}.example", k % 4, k), g.i(0, 1), c.start_s, c.end_s,
+                  looks);
+    } else {
+      g.plain_benign(name, c.start_s, c.end_s, looks);
+    }
+  }
+}
+
 void cdn_cloud(Gen& g, Capture& c) {
   for (int k = 0, n = g.n(3000); k < n; ++k) {
     const std::string name = fmt::format("www.shop{}-{}.example", k, g.u(0, 999));
@@ -560,7 +630,8 @@ const std::map<std::string, std::function<void(Gen&, Capture&)>>& table() {
       {"small-botnet", small_botnet},
       {"cdn-cloud", cdn_cloud},
       {"ntp-pool", ntp},
-      {"mail-pools", mail}};
+      {"mail-pools", mail},
+      {"one-country", one_country}};
   return t;
 }
 
@@ -577,10 +648,12 @@ flux::AsnInfo FamilyAsn::lookup(const IpAddress& ip) const {
     return {kResidential + asn, {'X', kCc[asn % 20]}};
   }
   if (a == 10) {
-    return {b < 192 ? kCloudA : b < 224 ? kCloudB : kMail, {'X', 'A'}};
+    // Regions of 16 /16s, each in one country (cloud A: 4, cloud B: 2, mail: 2).
+    static const char kRegion[8] = {'A', 'E', 'K', 'P', 'A', 'F', 'A', 'E'};
+    return {b < 192 ? kCloudA : b < 224 ? kCloudB : kMail, {'X', kRegion[(b - 128) / 16]}};
   }
   if (a == 100 && b >= 64 && b < 128) {
-    return {kCdn + (b - 64) % 3, {'X', 'A'}};
+    return {kCdn + (b - 64) % 3, {'X', kCc[(b * 7) % 20]}};  // edge clusters world-wide
   }
   if (a == 172 && b >= 16 && b < 32) {
     return {kHoster + b - 16, {'X', kCc[b - 16]}};
@@ -594,10 +667,14 @@ flux::AsnInfo FamilyAsn::lookup(const IpAddress& ip) const {
   return {};
 }
 
+flux::AsnInfo FamilyGeo::lookup(const IpAddress& ip) const {
+  return {0, FamilyAsn().lookup(ip).country};
+}
+
 const std::vector<std::string>& family_names() {
-  static const std::vector<std::string> names = {"quiet",     "seen-once",       "slow-flux",
-                                                 "ns-flux",   "ns-flux-minimal", "small-botnet",
-                                                 "cdn-cloud", "ntp-pool",        "mail-pools"};
+  static const std::vector<std::string> names = {
+      "quiet",        "seen-once", "slow-flux", "ns-flux",    "ns-flux-minimal",
+      "small-botnet", "cdn-cloud", "ntp-pool",  "mail-pools", "one-country"};
   return names;
 }
 

@@ -42,6 +42,15 @@ class FamilyAsn final : public flux::AsnSource {
   std::string describe() const override { return "synthetic family plan"; }
 };
 
+// The same plan's countries alone, no ASN: what a country database (Debian's GeoIP.dat) says.
+// Residential ISPs are spread over 20 countries; a provider region (16 /16s) is in one country;
+// CDN edge clusters are in many.
+class FamilyGeo final : public flux::AsnSource {
+ public:
+  flux::AsnInfo lookup(const IpAddress& ip) const override;
+  std::string describe() const override { return "synthetic family plan, countries only"; }
+};
+
 const std::vector<std::string>& family_names();
 // Departures from the generator's defaults, to check that results do not hang on them.
 struct Variation {

@@ -22,9 +22,10 @@ struct Scored {
   std::string kind, line;  // label kind; the text line of the best judgement
 };
 
-// family -> seed -> [with ASN data, without] -> names
+// family -> seed -> [with ASN data, countries only (geo), no data] -> names
+constexpr int kModes = 3;
 using ScoredSet =
-    std::map<std::string, std::map<std::uint64_t, std::array<std::vector<Scored>, 2>>>;
+    std::map<std::string, std::map<std::uint64_t, std::array<std::vector<Scored>, kModes>>>;
 
 // Prints one line per held-out seed (the chosen threshold and the training cost) and the held-out
 // table per family and ASN mode.

@@ -10,12 +10,13 @@
 //
 // For each family and seed a labelled capture is generated (families.hpp), fed through the
 // production Ingest path into a Tracker with the default settings (window 6 h, idle eviction
-// 12 h), with the synthetic ASN data and without it. Names are judged as the daemon and the
-// scan judge them: on the window ending at each name's last answer, by the tracker's drop hook
-// before a name loses data, and a flux verdict is held for flux.verdict_ttl (7 d) in a
-// VerdictMemory per scorer. A name counts as flagged when its scorer holds a verdict at the end
-// of the capture. One row per family x scorer x ASN data: detection over the flux names,
-// false positives over the benign names, summed over the seeds.
+// 12 h), in three modes: with the synthetic ASN data (ASN and country), with the plan's countries
+// only (what Debian's GeoIP.dat gives: flux.geoip_db without flux.asn_db), and with no data. Names
+// are judged as the daemon and the scan judge them: on the window ending at each name's last
+// answer, by the tracker's drop hook before a name loses data, and a flux verdict is held for
+// flux.verdict_ttl (7 d) in a VerdictMemory per scorer. A name counts as flagged when its scorer
+// holds a verdict at the end of the capture. One row per family x scorer x ASN data: detection over
+// the flux names, false positives over the benign names, summed over the seeds.
 #include <fmt/format.h>
 
 #include <map>
@@ -37,6 +38,7 @@ namespace {
 
 constexpr int kScorers = 3;
 const char* const kScorerNames[kScorers] = {"holz", "nazario", "composite"};
+const char* const kModeNames[3] = {"ASN", "geo", "none"};
 
 const flux::ScoreResult& by(const flux::Verdict& v, int k) {
   return k == 0 ? v.holz : k == 1 ? v.nazario : v.composite;
@@ -58,8 +60,8 @@ struct Best {
 using families::Scored;
 
 // Runs one capture; adds to tallies[scorer].
-void run(const families::Capture& c, const flux::AsnSource* asn, const flux::Allowlist* allow,
-         Tally (&tallies)[kScorers], std::vector<Scored>* scored) {
+void run(const families::Capture& c, const flux::AsnSource* asn, const flux::AsnSource* geo,
+         const flux::Allowlist* allow, Tally (&tallies)[kScorers], std::vector<Scored>* scored) {
   std::map<std::string, Best> best;
   auto keep = [&](const std::string& name, const flux::Verdict& v) {
     Best& b = best[name];
@@ -69,6 +71,7 @@ void run(const families::Capture& c, const flux::AsnSource* asn, const flux::All
     }
   };
   flux::Tracker tracker({}, asn, nullptr);
+  tracker.set_geo(geo);
   if (allow != nullptr) {
     tracker.set_listed([allow](std::string_view n) { return allow->match(n).has_value(); });
   }
@@ -182,40 +185,48 @@ int main(int argc, char** argv) {
     allow = *flux::Allowlist::parse(*text);
   }
   const families::FamilyAsn asn;
+  const families::FamilyGeo geo;
   fmt::print("# seeds {}, scale {}, ttl factor {}, flux factor {}, allowlist {}\n",
              fmt::join(seeds, ","), scale, var.ttl_factor, var.flux_factor, allow_path);
-  fmt::print("{:<15} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9}\n", "family", "scorer", "flux",
-             "benign", "det+ASN", "FP+ASN", "det noASN", "FP noASN");
+  fmt::print("# ASN: ASN and country data; geo: countries only (GeoIP.dat); none: no data\n");
+  fmt::print("{:<15} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9}\n", "family",
+             "scorer", "flux", "benign", "det+ASN", "FP+ASN", "det geo", "FP geo", "det none",
+             "FP none");
   families::ScoredSet scored;
   for (const auto& fam : fams) {
-    Tally with[kScorers], without[kScorers];
+    Tally with[kScorers], geo_only[kScorers], without[kScorers];
     for (std::uint64_t seed : seeds) {
       const auto c = families::build_family(fam, seed, scale, var);
       auto& modes = scored[fam][seed];
-      run(c, &asn, allow ? &*allow : nullptr, with, &modes[0]);
-      run(c, nullptr, allow ? &*allow : nullptr, without, &modes[1]);
+      const flux::Allowlist* al = allow ? &*allow : nullptr;
+      run(c, &asn, nullptr, al, with, &modes[0]);
+      run(c, nullptr, &geo, al, geo_only, &modes[1]);
+      run(c, nullptr, nullptr, al, without, &modes[2]);
     }
     for (int k = 0; k < kScorers; ++k) {
       const Tally& a = with[k];
+      const Tally& g = geo_only[k];
       const Tally& b = without[k];
-      fmt::print("{:<15} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9}\n", fam, kScorerNames[k],
-                 a.tp + a.fn, a.fp + a.tn, pct(a.tp, a.tp + a.fn, 2), pct(a.fp, a.fp + a.tn, 3),
+      fmt::print("{:<15} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9}\n", fam,
+                 kScorerNames[k], a.tp + a.fn, a.fp + a.tn, pct(a.tp, a.tp + a.fn, 2),
+                 pct(a.fp, a.fp + a.tn, 3), pct(g.tp, g.tp + g.fn, 2), pct(g.fp, g.fp + g.tn, 3),
                  pct(b.tp, b.tp + b.fn, 2), pct(b.fp, b.fp + b.tn, 3));
       if (per_kind) {
         for (const auto& [kind, n] : a.by_kind) {
+          const auto& ng = g.by_kind.at(kind);
           const auto& nb = b.by_kind.at(kind);
-          fmt::print("{:<11}   {:<28} flagged {:>6}/{:<6} with ASN, {:>6}/{:<6} without\n", "",
-                     kind, n.first, n.second, nb.first, nb.second);
+          fmt::print("{:<11}   {:<24} flagged {:>5}/{:<5} ASN, {:>5}/{:<5} geo, {:>5}/{:<5} none\n",
+                     "", kind, n.first, n.second, ng.first, ng.second, nb.first, nb.second);
         }
       }
     }
     // The composite's misses at the default threshold: the best judgement of each name.
-    for (int m = 0; m < 2 && show_misses > 0; ++m) {
+    for (int m = 0; m < 3 && show_misses > 0; ++m) {
       std::size_t shown = 0;
       for (const auto& [seed, modes] : scored[fam]) {
         for (const Scored& n : modes[static_cast<std::size_t>(m)]) {
           if ((n.score >= 5.0) != n.flux && shown++ < show_misses) {
-            fmt::print("  miss {} seed {} {}: {} {}\n", m == 0 ? "ASN" : "noASN", seed, n.kind,
+            fmt::print("  miss {} seed {} {}: {} {}\n", kModeNames[m], seed, n.kind,
                        n.flux ? "missed" : "flagged", n.line);
           }
         }

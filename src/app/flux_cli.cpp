@@ -26,6 +26,7 @@
 #include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
 #include "io/flux/active_check.hpp"
+#include "io/flux/geoip_country.hpp"
 #include "io/flux/mmdb_asn.hpp"
 #include "io/sys/file.hpp"
 
@@ -83,6 +84,7 @@ const flux::ScoreResult& pick(const flux::Verdict& v, const std::string& scorer)
 struct Context {
   Values values;
   std::unique_ptr<flux::AsnSource> asn;
+  std::unique_ptr<flux::AsnSource> geo;  // countries only, when there is no ASN data
   std::optional<flux::Allowlist> allow;
   std::unique_ptr<io::PublicSuffixList> psl;
   std::unique_ptr<flux::Tracker> tracker;
@@ -110,6 +112,16 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
     ctx->notes.push_back("asn: " + ctx->asn->describe());
   } else {
     ctx->notes.push_back("asn: none (/16 networks stand in; verdicts are approximate)");
+    std::string note;
+    const std::string geo_path = o.geoip.empty()     ? ctx->values.str("flux.geoip_db")
+                                 : o.geoip == "none" ? std::string()
+                                                     : o.geoip;
+    auto g = io::open_geo_source(geo_path, note);
+    if (!g) {
+      return tl::unexpected(g.error());
+    }
+    ctx->geo = std::move(*g);
+    ctx->notes.push_back(note);
   }
   std::string allow_path = o.allowlist;
   if (allow_path.empty()) {
@@ -143,6 +155,7 @@ Result<std::unique_ptr<Context>> make_context(const FluxCli::Options& o) {
   const io::PublicSuffixList* psl = ctx->psl.get();
   ctx->tracker = std::make_unique<flux::Tracker>(
       tc, ctx->asn.get(), [psl](std::string_view n) { return psl->registrable_domain(n); });
+  ctx->tracker->set_geo(ctx->geo.get());
   ctx->ingest = std::make_unique<flux::Ingest>(*ctx->tracker);
   if (ctx->allow) {
     // Addresses answering an allowlisted name are a listed provider's servers (score.cpp).
@@ -588,6 +601,9 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
     s->add_flag("--explain", o_.explain, "one line per name with its features and fired rules");
     s->add_option("--top", o_.top, "names listed (flagged ones always are)")->capture_default_str();
     s->add_option("--asn", o_.asn, "ASN data: iptoasn TSV or .mmdb (overrides flux.asn_db)");
+    s->add_option("--geoip", o_.geoip,
+                  "country data without ASN data: GeoIP.dat (overrides flux.geoip_db; "
+                  "\"none\" = off)");
     s->add_option("--allowlist", o_.allowlist, "allowlist file, or \"none\"");
     s->add_option("--scorer", o_.scorer, "verdict used for outputs: composite|holz|nazario")
         ->check(CLI::IsMember({"composite", "holz", "nazario"}))

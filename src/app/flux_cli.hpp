@@ -27,7 +27,7 @@ class FluxCli {
     bool all = false;
     bool explain = false;
     std::size_t top = 25;
-    std::string asn, allowlist, scorer = "composite";
+    std::string asn, geoip, allowlist, scorer = "composite";
     std::string rpz, rpz_origin, dnset, ip4set;
     bool rpz_ip = false, rpz_nsdname = false, no_wildcard = false;
     std::size_t min_shared = 2;

@@ -24,6 +24,7 @@
 #include "io/capture/dnstap_socket.hpp"
 #include "io/capture/pcap_live.hpp"
 #include "io/dns/psl.hpp"
+#include "io/flux/geoip_country.hpp"
 #include "io/flux/mmdb_asn.hpp"
 #include "io/store/redis_flux.hpp"
 #include "io/sys/file.hpp"
@@ -106,6 +107,7 @@ Result<std::unique_ptr<io::SharedFluxStore>> open_shared(const Values& v,
 
 struct FluxService::Impl {
   std::unique_ptr<flux::AsnSource> asn;
+  std::unique_ptr<flux::AsnSource> geo;  // countries only, when there is no ASN data
   std::optional<flux::Allowlist> allow;
   io::PublicSuffixList psl;
   std::unique_ptr<flux::Tracker> tracker;
@@ -373,6 +375,15 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
       return tl::unexpected(a.error());
     }
     impl->asn = std::move(*a);
+  } else {
+    // No ASN data: countries from Debian's GeoIP.dat when installed (optional at run time).
+    std::string note;
+    auto g = io::open_geo_source(v.str("flux.geoip_db"), note);
+    if (!g) {
+      return fail(Errc::Config, "flux.geoip_db: " + g.error().message);
+    }
+    impl->geo = std::move(*g);
+    spdlog::info("flux: {}", note);
   }
   auto allow_path =
       data_file(v, "flux.allowlist", "the flux detector ([flux] dnstap_socket, interface)");
@@ -398,6 +409,7 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
   Impl* raw = impl.get();
   impl->tracker = std::make_unique<flux::Tracker>(
       tc, impl->asn.get(), [raw](std::string_view n) { return raw->psl.registrable_domain(n); });
+  impl->tracker->set_geo(impl->geo.get());
   impl->ingest = std::make_unique<flux::Ingest>(*impl->tracker);
   if (impl->allow) {
     // Addresses answering an allowlisted name are a listed provider's servers (score.cpp).

@@ -264,6 +264,11 @@ const std::vector<SettingDef>& settings_table() {
       {"flux.asn_db", T::String, "", false,
        "ASN data for the flux detector: iptoasn TSV or .mmdb (GeoLite2-ASN, DB-IP lite); "
        "empty = /16 networks stand in and verdicts say \"approximate\""},
+      {"flux.geoip_db", T::String, "/usr/share/GeoIP/GeoIP.dat", false,
+       "country data for the flux detector when flux.asn_db is empty: the legacy GeoIP country "
+       "database (Debian package geoip-database; GeoIPv6.dat beside it is read too); addresses "
+       "all in one country do not count as many networks (docs/flux.md); a missing file = "
+       "no country data; empty = off"},
       {"flux.allowlist", T::DataFile, "flux-allowlist.txt", false,
        "benign fluxy suffixes (CDNs, NTP pool, mail providers); relative = shipped with "
        "greyflux (share/greyflux); a missing file is an error; empty = none"},

@@ -124,6 +124,13 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
   f.ns_name_list = std::move(names);
 }
 
+// Without ASN data, with country data (geo) for at least three quarters of 4+ addresses: all of
+// them in one country.
+bool one_country_approx(const Features& f) {
+  return f.asn_approximate && f.unique_ips >= 4 && f.countries == 1 &&
+         4 * f.countries_known >= 3 * f.unique_ips;
+}
+
 }  // namespace
 
 Features features(std::string_view name, const NameState& s, TimePoint now, const Tracker& tracker,
@@ -170,6 +177,7 @@ Features features(std::string_view name, const NameState& s, TimePoint now, cons
   f.v6_slash32 = count_distinct(p32);
   f.v6_slash48 = count_distinct(p48);
   f.asns = count_distinct(nets);
+  f.countries_known = static_cast<std::uint32_t>(cc.size());
   f.countries = count_distinct(cc);
   f.asn_approximate = !use_asn || unresolved > 0;
   f.spread =
@@ -307,6 +315,21 @@ ScoreResult score_composite(const Features& f) {
   } else if (f.ns_addresses >= 3 && f.ns_asns >= 3) {
     add(r, "double_flux", 1.0);
   }
+  if (one_country_approx(f)) {
+    // Without ASN data the /16 count cannot tell one provider's many /16s from many ISPs. A
+    // provider's load balancer or mail pool serves from one region, so from one country; flux
+    // agents are home machines of many ISPs world-wide (Holz et al. 2008; Huang et al. 2010 take
+    // the agents' geographic dispersion as the evidence). Addresses all in one country withdraw
+    // the points the /16 count gave (network diversity, one network per address); they do not
+    // count as benign evidence beyond that, since a botnet may live in one country.
+    double withdrawn = asn_points;
+    if (f.unique_ips >= 4 && networks / f.unique_ips >= 0.5) {
+      withdrawn += 1.0;
+    }
+    if (withdrawn > 0) {
+      add(r, "one_country_approx", -withdrawn);
+    }
+  }
   if (f.unique_ips >= 8 && networks <= 2) {
     add(r, "few_networks_many_addresses", -2.0);
   }
@@ -415,17 +438,17 @@ std::string to_json(const Verdict& v, bool with_addresses, const std::string* he
   out += fmt::format(
       R"("features":{{"responses":{},"unique_ips":{},"unique_v4":{},"unique_v6":{},)"
       R"("v4_slash16":{},"v4_slash24":{},"v6_slash32":{},"v6_slash48":{},"asns":{},)"
-      R"("countries":{},"ttl_min_s":{},"ttl_median_s":{},"answers_per_response":{:.2f},)"
+      R"("countries":{},"countries_known":{},"ttl_min_s":{},"ttl_median_s":{},"answers_per_response":{:.2f},)"
       R"("max_answers":{},"ip_growth":{:.2f},"spread":{:.2f},"ns_names":{},"ns_addresses":{},)"
       R"("ns_slash24":{},"ns_asns":{},"ns_changes":{},"first_seen":{},"last_seen":{},)"
       R"("addresses_dropped":{},"ns_new_events":{},"ns_ttl_min_s":{},"answer_spread":{:.2f},)"
       R"("reuse":{:.2f},"listed_shared":{},"cname_targets":{},"name_servers":{}}})",
       f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24, f.v6_slash32,
-      f.v6_slash48, f.asns, f.countries, f.ttl_min_s, f.ttl_median_s, f.answers_per_response,
-      f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses, f.ns_slash24, f.ns_asns,
-      f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped, f.ns_new_events, f.ns_ttl_min_s,
-      f.answer_spread, f.reuse, f.listed_shared, string_array(f.cname_targets),
-      string_array(f.ns_name_list));
+      f.v6_slash48, f.asns, f.countries, f.countries_known, f.ttl_min_s, f.ttl_median_s,
+      f.answers_per_response, f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses,
+      f.ns_slash24, f.ns_asns, f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped,
+      f.ns_new_events, f.ns_ttl_min_s, f.answer_spread, f.reuse, f.listed_shared,
+      string_array(f.cname_targets), string_array(f.ns_name_list));
   if (with_addresses) {
     std::vector<std::string> ips;
     for (const auto& ip : f.addresses) {

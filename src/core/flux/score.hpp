@@ -31,7 +31,8 @@ struct Features {
   std::uint32_t v4_slash16 = 0, v4_slash24 = 0, v6_slash32 = 0, v6_slash48 = 0;
   std::uint32_t asns = 0;  // distinct ASNs, or distinct /16 (v4) and /32 (v6) when approximate
   bool asn_approximate = true;
-  std::uint32_t countries = 0;  // 0 when the ASN source has no country data
+  std::uint32_t countries = 0;        // 0 when the ASN source has no country data
+  std::uint32_t countries_known = 0;  // window addresses whose country is known (ASN or geo data)
   std::uint32_t ttl_min_s = 0, ttl_median_s = 0;
   double answers_per_response = 0;
   std::uint32_t max_answers = 0;

@@ -203,6 +203,9 @@ void Tracker::add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, boo
     e.asn = info.asn;
     e.country = info.country;
   }
+  if (geo_ != nullptr && e.country[0] == 0) {
+    e.country = geo_->lookup(ip).country;
+  }
   s.ips.push_back(e);
   ++total_ips_;
   if (s.ips.size() == kLinearMax + 1 ||

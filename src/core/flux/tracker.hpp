@@ -125,6 +125,10 @@ class Tracker {
   const TrackerStats& stats() const { return stats_; }
   const TrackerConfig& config() const { return config_; }
   bool has_asn_data() const { return asn_ != nullptr; }
+  // A country-only source (the legacy GeoIP country database): consulted for an address's country
+  // when the ASN source is absent or has no country for it. May be null. Set before observing.
+  void set_geo(const AsnSource* geo) { geo_ = geo; }
+  bool has_geo_data() const { return geo_ != nullptr || asn_ != nullptr; }
 
   template <class F>
   void for_each(F&& f) const {
@@ -160,6 +164,7 @@ class Tracker {
 
   TrackerConfig config_;
   const AsnSource* asn_;
+  const AsnSource* geo_ = nullptr;
   RegistrableFn registrable_;
   DropHook drop_hook_;
   ListedFn listed_;
