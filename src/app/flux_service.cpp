@@ -108,6 +108,7 @@ Result<std::unique_ptr<io::SharedFluxStore>> open_shared(const Values& v,
 struct FluxService::Impl {
   std::unique_ptr<flux::AsnSource> asn;
   std::unique_ptr<flux::AsnSource> geo;  // countries only, when there is no ASN data
+  std::string geo_note;
   std::optional<flux::Allowlist> allow;
   io::PublicSuffixList psl;
   std::unique_ptr<flux::Tracker> tracker;
@@ -383,7 +384,7 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
       return fail(Errc::Config, "flux.geoip_db: " + g.error().message);
     }
     impl->geo = std::move(*g);
-    spdlog::info("flux: {}", note);
+    impl->geo_note = std::move(note);  // logged once the flux detector has started
   }
   auto allow_path =
       data_file(v, "flux.allowlist", "the flux detector ([flux] dnstap_socket, interface)");
@@ -449,6 +450,9 @@ Result<std::unique_ptr<FluxService>> FluxService::start(const Values& v) {
     if (auto r = impl->live->open(); !r) {
       return tl::unexpected(r.error());
     }
+  }
+  if (!impl->geo_note.empty()) {
+    spdlog::info("flux: {}", impl->geo_note);
   }
   auto next = std::chrono::steady_clock::now() + impl->interval;
   auto tick = [raw, next]() mutable {
