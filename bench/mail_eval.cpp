@@ -3,7 +3,7 @@
 //
 // usage: gf_mail_eval MANIFEST [--configs all|default] [--threads N] [--speed-only 1] [--cv 1]
 // MANIFEST lines: PATH \t spam|ham \t half(train|test) \t fold(0-4) \t chrono(train|test)
-//                 [\t minor|-]   (bench/sa_corpus.py)
+//                 [\t minor|-  [\t arrival time, epoch s]]   (bench/sa_corpus.py)
 //
 // Protocols: half, 5-fold, chrono, and the lopsided splits of the half split: lop-spam trains on
 // all its training spam and the 2% "minor" sample of its training ham, lop-ham the reverse.
@@ -25,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -50,6 +51,7 @@ struct Item {
   int fold = 0;
   bool chrono_train = false;
   bool minor = false;
+  double time = 0.0;  // arrival (Date header), the manifest's 7th column; 0 when absent
 };
 
 struct Config {
@@ -60,6 +62,10 @@ struct Config {
 std::vector<Config> configs(bool all) {
   std::vector<Config> out;
   ScannerOptions base = gf::spamd::default_scanner_options();
+  // GF_EVAL_AUTOLEARN=0|1 turns auto-learning off or on in every configuration.
+  if (const char* al = std::getenv("GF_EVAL_AUTOLEARN")) {
+    base.auto_learn.enabled = std::strcmp(al, "1") == 0;
+  }
   out.push_back({"default", base});
   if (!all) {
     return out;
@@ -91,6 +97,28 @@ std::vector<Config> configs(bool all) {
     return out;
   }
   const std::string sweep = spec;
+  if (sweep == "autolearn") {
+    // Auto-learning thresholds and guards (docs/mail-scanner.md "Auto-learning"), with --cv 1.
+    for (double t : {0.001, 0.01, 0.05, 0.1}) {
+      add("al both engines <= " + std::to_string(t).substr(0, 5), [t](ScannerOptions& o) {
+        o.auto_learn.enabled = true;
+        o.auto_learn.ham_below = t;
+        o.auto_learn.spam_above = 1.0 - t;
+      });
+    }
+    for (double t : {0.01, 0.05, 0.1}) {
+      add("al counts only <= " + std::to_string(t).substr(0, 4), [t](ScannerOptions& o) {
+        o.auto_learn.enabled = true;
+        o.auto_learn.counts_only = true;
+        o.auto_learn.ham_below = t;
+        o.auto_learn.spam_above = 1.0 - t;
+      });
+    }
+    add("al 0.01, both classes", [](ScannerOptions& o) {
+      o.auto_learn.enabled = true;
+      o.auto_learn.rarer_only = false;
+    });
+  }
   if (sweep == "fbal") {
     add("fisher balanced strength", [](ScannerOptions& o) { o.fisher.balanced_strength = true; });
   }
@@ -320,6 +348,8 @@ struct Tally {
   std::size_t spam = 0, ham = 0, fp = 0, fn = 0;
   std::vector<std::pair<double, bool>> p;
   std::vector<Scored> scored;
+  std::size_t auto_spam[2] = {0, 0};  // auto-learned as spam: [right, wrong]
+  std::size_t auto_ham[2] = {0, 0};
   void add(const gf::spamd::Analysis& a, bool is_spam) {
     (is_spam ? spam : ham)++;
     if (a.is_spam && !is_spam) {
@@ -340,6 +370,11 @@ struct Tally {
                 config.c_str(), proto.c_str(), ham, spam,
                 100.0 * fp / std::max<std::size_t>(ham, 1), fp,
                 100.0 * fn / std::max<std::size_t>(spam, 1), fn, 100.0 * (1.0 - auc(p)));
+    if (auto_spam[0] + auto_spam[1] + auto_ham[0] + auto_ham[1] > 0) {
+      std::printf("    auto-learned: ham %zu (of them spam: %zu), spam %zu (of them ham: %zu)\n",
+                  auto_ham[0] + auto_ham[1], auto_ham[1], auto_spam[0] + auto_spam[1],
+                  auto_spam[1]);
+    }
     if (std::getenv("GF_EVAL_RULES") != nullptr) {
       print_rules();
     }
@@ -390,6 +425,15 @@ void train(Scanner& s, const std::vector<const Item*>& items) {
   gf::spamd::learn_messages(s, gf::spamd::interleave(sp, hm));
 }
 
+std::vector<std::string_view> raws_of(const std::vector<const Item*>& items) {
+  std::vector<std::string_view> raws;
+  raws.reserve(items.size());
+  for (const Item* it : items) {
+    raws.push_back(it->raw);
+  }
+  return raws;
+}
+
 template <class TrainPred, class TestPred>
 void run(const Config& c, const std::string& proto, const std::vector<Item>& items, Tally& t,
          TrainPred is_train, TestPred is_test) {
@@ -405,12 +449,23 @@ void run(const Config& c, const std::string& proto, const std::vector<Item>& ite
     }
   }
   train(s, tr);
-  std::vector<std::string_view> raws;
-  raws.reserve(te.size());
-  for (const Item* it : te) {
-    raws.push_back(it->raw);
+  std::vector<gf::spamd::Evaluation> results;
+  if (c.options.auto_learn.enabled) {
+    // As a deployment meets it: the test messages in arrival order, each scanned with the model
+    // as it stands and auto-learned (no label) when the model is sure, before the next.
+    std::stable_sort(te.begin(), te.end(),
+                     [](const Item* a, const Item* b) { return a->time < b->time; });
+    std::vector<std::optional<bool>> learned;
+    results = gf::spamd::classify_stream(s, raws_of(te), gf::spamd::ActionPolicy{}, &learned);
+    for (std::size_t i = 0; i < te.size(); ++i) {
+      if (learned[i]) {
+        auto& n = *learned[i] ? t.auto_spam : t.auto_ham;
+        n[*learned[i] != te[i]->spam ? 1 : 0] += 1;
+      }
+    }
+  } else {
+    results = gf::spamd::classify_messages(s, raws_of(te), gf::spamd::ActionPolicy{}, false);
   }
-  const auto results = gf::spamd::classify_messages(s, raws, gf::spamd::ActionPolicy{}, false);
   for (std::size_t i = 0; i < te.size(); ++i) {
     const gf::spamd::Analysis& a = results[i].analysis;
     if (std::getenv("GF_EVAL_MISSES") != nullptr && a.is_spam != te[i]->spam) {
@@ -492,6 +547,9 @@ void cross_validate(const Config& c, const std::vector<Item>& items) {
   const Regime regimes[] = {
       {"cv-bal", [](const Item&) { return true; }}, {"cv-lops", lop_spam}, {"cv-loph", lop_ham}};
   for (const Regime& r : regimes) {
+    if (!wanted(r.name)) {
+      continue;
+    }
     Tally t;
     for (int f = 0; f < 5; ++f) {
       run(
@@ -542,6 +600,9 @@ int main(int argc, char** argv) {
       }
       if (std::getline(ls, minor, '\t')) {
         it.minor = minor == "minor";
+      }
+      if (std::string when; std::getline(ls, when, '\t')) {
+        it.time = std::atof(when.c_str());
       }
       it.spam = label == "spam";
       it.half_train = half == "train";
@@ -618,7 +679,11 @@ int main(int argc, char** argv) {
   }
   std::printf("\n%-30s %-8s %5s %5s  %s\n", "model", "protocol", "ham", "spam",
               "at required_score 5.0; 1-AUC of the model probability");
+  const char* only = std::getenv("GF_EVAL_ONLY");  // configurations whose name has this in it
   for (const Config& c : configs(all)) {
+    if (only != nullptr && c.name.find(only) == std::string::npos) {
+      continue;
+    }
     if (cv) {
       cross_validate(c, items);
     } else {

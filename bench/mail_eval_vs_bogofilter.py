@@ -37,7 +37,8 @@ def read_manifest(path):
     for line in open(path):
         f = line.rstrip("\n").split("\t")
         rows.append({"path": f[0], "spam": f[1] == "spam", "label": f[1], "half": f[2],
-                     "fold": int(f[3]), "chrono": f[4], "minor": len(f) > 5 and f[5] == "minor"})
+                     "fold": int(f[3]), "chrono": f[4], "minor": len(f) > 5 and f[5] == "minor",
+                     "time": f[6] if len(f) > 6 else "0"})
     return rows
 
 
@@ -48,7 +49,7 @@ def write_shape(rows, manifest, share, seed):
     with open(out, "w") as f:
         for i, r in enumerate(rows):
             f.write("\t".join([r["path"], r["label"], r["half"], str(r["fold"]), r["chrono"],
-                               "minor" if i in minor else "-"]) + "\n")
+                               "minor" if i in minor else "-", r["time"]]) + "\n")
     return out, minor
 
 

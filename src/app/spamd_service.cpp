@@ -98,6 +98,10 @@ void SpamdService::reload(const Values& v) {
     spdlog::error("spamd: {} (keeping the previous flux names)", f.error().message);
   }
   allow_tell_ = v.boolean("spamd.allow_tell");
+  {
+    std::unique_lock lock(mu_);
+    scanner_.set_auto_learn(v.boolean("spamd.auto_learn"));
+  }
   max_message_ = v.size("spamd.max_message");
   if (auto r = spamd_score(v, "spamd.reject_score")) {
     reject_score_ = *r;
@@ -241,17 +245,47 @@ spamd::Evaluation SpamdService::evaluate(const mime::Message& m, bool explain,
 
 spamd::Evaluation SpamdService::evaluate_and_record(const mime::Message& m, bool explain,
                                                     std::string_view via, std::string_view client) {
-  if (history_ == nullptr || !history_->enabled()) {
+  const bool record = history_ != nullptr && history_->enabled();
+  if (!record && !auto_learning()) {
     return evaluate(m, explain);
   }
   spamd::Scanner::Prepared keep;
   spamd::Evaluation e = evaluate(m, explain, &keep);
+  auto_learn(e, keep);
+  if (!record) {
+    return e;
+  }
   const std::int64_t now_s =
       std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())
           .time_since_epoch()
           .count();
   history_->record(history::mail_row(m, e, &keep, via, client, now_s));
   return e;
+}
+
+bool SpamdService::auto_learning() const {
+  std::shared_lock lock(mu_);
+  return scanner_.options().auto_learn.enabled;
+}
+
+void SpamdService::auto_learn(const spamd::Evaluation& e, const spamd::Scanner::Prepared& keep) {
+  std::optional<bool> label;
+  {
+    std::shared_lock lock(mu_);
+    label = scanner_.auto_learn_class(e.analysis, keep);
+  }
+  if (!label) {
+    return;
+  }
+  bool changed = false;
+  {
+    std::unique_lock lock(mu_);
+    changed = scanner_.learn_auto(keep, *label);
+  }
+  if (changed) {
+    dirty_ = true;
+    ++counters_.auto_learned;
+  }
 }
 
 Result<bool> SpamdService::relearn(std::string_view payload, bool spam) {

@@ -44,6 +44,7 @@ struct SpamdCounters {
   std::atomic<std::uint64_t> checked{0};
   std::atomic<std::uint64_t> spam{0};
   std::atomic<std::uint64_t> learned{0};
+  std::atomic<std::uint64_t> auto_learned{0};  // spamd.auto_learn
   std::atomic<std::uint64_t> protocol_errors{0};
   // A scan (spamd CHECK/SYMBOLS/REPORT..., Rspamd /checkv2), parse to reply.
   metrics::Histogram latency;
@@ -101,6 +102,9 @@ class SpamdService {
   std::string answer(const spamd::Request& req, const std::string& peer);
   std::string tell(const spamd::Request& req, const std::string& peer);
   void count(const spamd::Evaluation& e);
+  // spamd.auto_learn: learns `keep` as Scanner::auto_learn_class says (exclusive lock).
+  [[nodiscard]] bool auto_learning() const;
+  void auto_learn(const spamd::Evaluation& e, const spamd::Scanner::Prepared& keep);
 
   mutable std::mutex flux_mu_;
   std::shared_ptr<const flux::FluxIndex> flux_;  // names for URI_FLUX; null = off

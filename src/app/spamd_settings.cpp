@@ -79,6 +79,7 @@ spamd::ScannerOptions spamd_scanner_options(const Values& v) {
   const auto required = spamd_score(v, "spamd.required_score");
   GF_CHECK_OK(required, "spamd.required_score passed validate_spamd");
   opts.required_score = *required;
+  opts.auto_learn.enabled = v.boolean("spamd.auto_learn");
   for (const std::string_view symbol : spamd::kBayesSymbols) {
     const auto w = spamd_score(v, bayes_setting(symbol));
     GF_CHECK_OK(w, "spamd.bayes_* passed validate_spamd");

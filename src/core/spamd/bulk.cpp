@@ -45,6 +45,24 @@ std::size_t learn_messages(Scanner& scanner, const std::vector<Labelled>& ordere
   return learned;
 }
 
+std::vector<Evaluation> classify_stream(Scanner& scanner, const std::vector<std::string_view>& raws,
+                                        const ActionPolicy& policy,
+                                        std::vector<std::optional<bool>>* learned) {
+  std::vector<Evaluation> out(raws.size());
+  if (learned != nullptr) {
+    learned->assign(raws.size(), std::nullopt);
+  }
+  for (std::size_t i = 0; i < raws.size(); ++i) {
+    Scanner::Prepared keep;
+    out[i] = evaluate(scanner, mime::parse_message(raws[i]), policy, false, nullptr, &keep);
+    const std::optional<bool> label = scanner.auto_learn_class(out[i].analysis, keep);
+    if (label && scanner.learn_auto(keep, *label) && learned != nullptr) {
+      (*learned)[i] = label;
+    }
+  }
+  return out;
+}
+
 Evaluation classify_message(const Scanner& scanner, std::string_view raw,
                             const ActionPolicy& policy, bool explain, const flux::FluxIndex* flux) {
   return evaluate(scanner, mime::parse_message(raw), policy, explain, flux);

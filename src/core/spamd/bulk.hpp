@@ -6,14 +6,15 @@
 // for_each runs parse_message + Scanner::prepare on every message (independent, read-only),
 // then the batch is learned in the given order on the calling thread (training is sequential
 // and order matters for the online models). interleave() builds that order from two classes.
-// classify_messages() evaluates every message through spamd::evaluate (the path spamd uses),
-// results by input index.
+// classify_stream() scans in order and auto-learns as it goes (one thread). classify_messages()
+// evaluates every message through spamd::evaluate (the path spamd uses), results by input index.
 //
 // Threading: core does not start threads. The caller passes for_each: io::parallel_for_each
 // for all cores, serial_for_each for one. The scanner must not change while these run.
 // Errors: none; every message gets a result.
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -42,6 +43,14 @@ struct Labelled {
 // Learns `ordered` in order; returns how many were learned (not already known as that class).
 std::size_t learn_messages(Scanner& scanner, const std::vector<Labelled>& ordered,
                            const ForEach& for_each = serial_for_each);
+
+// Scans `raws` in order on the calling thread as a daemon meets its traffic, auto-learning each
+// message the model is sure about (ScannerOptions::auto_learn, Scanner::auto_learn_class) before
+// the next is scanned; no label is used. result i is message i; learned (optional) gets, per
+// message, the class it was auto-learned as, or nothing.
+[[nodiscard]] std::vector<Evaluation> classify_stream(
+    Scanner& scanner, const std::vector<std::string_view>& raws, const ActionPolicy& policy,
+    std::vector<std::optional<bool>>* learned = nullptr);
 
 // Evaluates one raw message (parse + evaluate).
 [[nodiscard]] Evaluation classify_message(const Scanner& scanner, std::string_view raw,

@@ -77,6 +77,15 @@ ScannerOptions default_scanner_options() {
   // trained balanced and lopsided (2% of one class): the lowest cut that keeps FP <= 0.25%
   // balanced and <= 0.5% lopsided (docs/mail-scanner.md "Lopsided training").
   o.ratio_shift = 1.0;
+  // Auto-learning while scanning (spamd.auto_learn; docs/mail-scanner.md "Auto-learning"): a
+  // message both engines put at corrected P <= 0.10 (or >= 0.90), of the class learned less,
+  // goes into the Fisher counts. Chosen by the same cross-validation, the held-out fold scanned
+  // in arrival order: ham-heavy FN 15.86% -> 8.75% (FP 0.33% -> 0.47%), spam-heavy and
+  // balanced unchanged or better (cv-bal FN 4.27% -> 4.16%); 3 of 1,359 auto-learned wrong.
+  o.auto_learn.enabled = true;
+  o.auto_learn.counts_only = true;
+  o.auto_learn.ham_below = 0.10;
+  o.auto_learn.spam_above = 0.90;
   o.weights = {
       {"GTUBE", 1000.0},  {"BAYES_999", 8.0},      {"BAYES_99", 7.0},
       {"BAYES_95", 6.5},  {"BAYES_80", 6.0},       {"BAYES_60", 4.0},
@@ -162,6 +171,10 @@ double Scanner::model_score(const classify::FeatureVector& f) const {
       p = 0.5 * (logistic_score(f) + fisher_.score(f));
       break;
   }
+  return corrected(p);
+}
+
+double Scanner::corrected(double p) const {
   const double shift = ratio_log_odds();
   if (shift == 0.0) {
     return p;
@@ -170,6 +183,33 @@ double Scanner::model_score(const classify::FeatureVector& f) const {
   const double clamped = std::clamp(p, kTiny, 1.0 - kTiny);
   const double z = std::log(clamped / (1.0 - clamped)) - shift;
   return 1.0 / (1.0 + std::exp(-z));
+}
+
+std::optional<bool> Scanner::auto_learn_class(const Analysis& a, const Prepared& p) const {
+  const AutoLearnOptions& o = options_.auto_learn;
+  if (!o.enabled || a.p_spam < 0.0 || p.features.empty()) {
+    return std::nullopt;
+  }
+  double outside = 0.0;  // the symbol score from everything but the model
+  for (const Symbol& s : a.symbols) {
+    outside += s.name.starts_with("BAYES_") ? 0.0 : s.score;
+  }
+  const double lr = corrected(logistic_score(p.features));
+  const double fi = corrected(fisher_.score(p.features));
+  std::optional<bool> label;
+  if (std::max(lr, fi) <= o.ham_below && outside <= 0.0) {
+    label = false;
+  } else if (std::min(lr, fi) >= o.spam_above && outside >= 0.0) {
+    label = true;
+  }
+  if (label && o.rarer_only) {
+    const std::uint64_t mine = *label ? spam_learned_ : ham_learned_;
+    const std::uint64_t other = *label ? ham_learned_ : spam_learned_;
+    if (mine >= other) {
+      return std::nullopt;
+    }
+  }
+  return label;
 }
 
 double Scanner::ratio_log_odds() const {
@@ -321,10 +361,10 @@ bool Scanner::learn(const mime::Message& m, bool is_spam) { return learn(prepare
 
 bool Scanner::learn(const Prepared& p, bool is_spam) {
   if (auto it = seen_.find(p.fingerprint); it != seen_.end()) {
-    if (it->second == is_spam) {
+    if (it->second == seen_flags(is_spam, false)) {
       return false;
     }
-    forget(p);
+    forget(p);  // learned as the other class, or auto-learned: taught now
   }
   const double offset = options_.corrected_train_on_error ? -ratio_log_odds() : 0.0;
   logistic_.train(p.features, is_spam, class_weight(is_spam), offset);
@@ -332,8 +372,22 @@ bool Scanner::learn(const Prepared& p, bool is_spam) {
   ++(is_spam ? spam_learned_ : ham_learned_);
   count_uris(p.uri_domains, is_spam, +1);
   if (seen_.size() < options_.max_seen) {
-    seen_.emplace(p.fingerprint, is_spam);
+    seen_.emplace(p.fingerprint, seen_flags(is_spam, false));
   }
+  return true;
+}
+
+bool Scanner::learn_auto(const Prepared& p, bool is_spam) {
+  if (!options_.auto_learn.counts_only) {
+    return learn(p, is_spam);
+  }
+  // Only what can be undone exactly: a message already learned (or auto-learned) stays as it
+  // is, and nothing is auto-learned once the learned-message record is full.
+  if (seen_.contains(p.fingerprint) || seen_.size() >= options_.max_seen) {
+    return false;
+  }
+  fisher_.train(p.features, is_spam);
+  seen_.emplace(p.fingerprint, seen_flags(is_spam, true));
   return true;
 }
 
@@ -344,9 +398,13 @@ bool Scanner::forget(const Prepared& p) {
   if (it == seen_.end()) {
     return false;
   }
-  const bool was_spam = it->second;
+  const bool was_spam = (it->second & kSeenSpam) != 0;
+  const bool was_auto = (it->second & kSeenAuto) != 0;
   seen_.erase(it);
   fisher_.forget(p.features, was_spam);
+  if (was_auto) {
+    return true;  // AutoLearnOptions::counts_only: the Fisher counts were all it changed
+  }
   // Logistic regression cannot subtract an example; a step towards the other label is the
   // closest undo it has.
   logistic_.train(p.features, !was_spam);
@@ -382,9 +440,9 @@ std::string Scanner::serialize() const {
     w.u32(c.ham);
   }
   w.u64(seen_.size());
-  for (const auto& [fp, spam] : seen_) {
+  for (const auto& [fp, flags] : seen_) {
     w.u64(fp);
-    w.u8(spam ? 1 : 0);
+    w.u8(flags);
   }
   return classify::frame(classify::ModelKind::MailScanner, w.view());
 }
@@ -469,10 +527,10 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint64_t fp = 0;
     std::uint8_t spam_flag = 0;
-    if (!r.u64(fp) || !r.u8(spam_flag) || spam_flag > 1) {
+    if (!r.u64(fp) || !r.u8(spam_flag) || spam_flag > (kSeenSpam | kSeenAuto)) {
       return fail(Errc::InvalidInput, "mail model: bad learned-message record");
     }
-    s.seen_.emplace(fp, spam_flag == 1);
+    s.seen_.emplace(fp, spam_flag);
   }
   if (r.remaining() != 0) {
     return fail(Errc::InvalidInput, "mail model: trailing bytes");

@@ -13,13 +13,15 @@
 // model and the spam-URI list; forget() undoes a learn (Remove: local): exactly for the Fisher
 // counts, as an opposite-label step for logistic regression. A record of learned-message
 // fingerprints (as SpamAssassin's bayes_seen) makes learning idempotent and lets forget() know the
-// class learned.
+// class learned. Auto-learning (AutoLearnOptions): auto_learn_class() says whether a scanned
+// message is sure enough to learn without a label; learn_auto() adds it to the Fisher counts.
 //
 // Threading: a value. scan() is const and may run on many threads at once; learn()/forget()
 // need exclusive access (the daemon keeps the scanner in a reader/writer lock). Errors:
 // deserialize() returns a Result; nothing else fails.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,6 +58,24 @@ struct Analysis {
 //           King and Zeng (2001) for a sample drawn at another class ratio.
 enum class ClassBalance : std::uint8_t { None = 0, Weight = 1, Prior = 2, WeightPrior = 3 };
 
+// Auto-learning while scanning (SpamAssassin's bayes_auto_learn): a message the model is sure
+// about is learned with the model's own verdict, no label involved, so a model taught 42 hams and
+// 900 spams learns the site's ham from its own traffic. Guards against learning its own mistakes
+// (self-reinforcement): both engines of the blend must agree, each past its threshold after the
+// training-ratio correction; a spam-side symbol outside the model (URI_LOCAL_SPAM, MIME_*, ...)
+// vetoes ham, a message without a model verdict is never learned; with rarer_only only the class
+// learned less so far is auto-learned (the class the model is short of). A TELL of the other class
+// later moves the message as for any learned message (the learned-message record).
+struct AutoLearnOptions {
+  bool enabled = false;
+  double ham_below = 0.01;   // both engines' corrected P at or below: learn as ham
+  double spam_above = 0.99;  // both at or above: learn as spam
+  bool rarer_only = true;
+  // Auto-learned messages only add to the Fisher counts: not to logistic regression, nor to the
+  // learned counts the ratio correction uses (ratio_shift is for the labelled training ratio).
+  bool counts_only = false;
+};
+
 struct ScannerOptions {
   double required_score = 5.0;
   classify::Engine engine = classify::Engine::Logistic;
@@ -77,6 +97,7 @@ struct ScannerOptions {
   // extra steps all push the intercept towards the common class, and the lopsided ranking got
   // worse (docs/mail-scanner.md); kept for `GF_EVAL_SWEEP=ctoe`.
   bool corrected_train_on_error = false;
+  AutoLearnOptions auto_learn;
   std::uint64_t min_learned = 10;  // BAYES symbols need this many spam and ham learned
   std::uint32_t spam_uri_min = 2;  // spam messages that must carry a domain to list it
   std::size_t max_spam_uris = 200000;
@@ -126,6 +147,11 @@ class Scanner {
   };
   [[nodiscard]] Prepared prepare(const mime::Message& m) const;
   bool learn(const Prepared& p, bool is_spam);
+  // The class auto-learning would learn `p` (scanned as `a`, with `keep` = &p) as, or nothing:
+  // AutoLearnOptions. Pure; the caller learns it (with exclusive access).
+  [[nodiscard]] std::optional<bool> auto_learn_class(const Analysis& a, const Prepared& p) const;
+  // Learns an auto-learned message (AutoLearnOptions::counts_only decides what it trains).
+  bool learn_auto(const Prepared& p, bool is_spam);
 
   // Returns false when the message was already learned as this class (nothing to do). A
   // message learned before as the other class is forgotten first, as sa-learn does.
@@ -146,6 +172,7 @@ class Scanner {
   [[nodiscard]] const ScannerOptions& options() const { return options_; }
   // Runtime settings (threshold, weights) may change on reload without retraining.
   void set_required_score(double r) { options_.required_score = r; }
+  void set_auto_learn(bool on) { options_.auto_learn.enabled = on; }
   void set_weight(std::string_view symbol, double w) { options_.weights[std::string(symbol)] = w; }
 
   // Model, counts and spam-URI list in one versioned, checksummed blob. deserialize() takes the
@@ -163,6 +190,8 @@ class Scanner {
   [[nodiscard]] double class_weight(bool is_spam) const;
   // ln(n_spam / n_ham) learned so far times ratio_shift; 0 until both classes are learned.
   [[nodiscard]] double ratio_log_odds() const;
+  // p moved by the ratio correction (ratio_log_odds()); p itself when there is none.
+  [[nodiscard]] double corrected(double p) const;
   [[nodiscard]] double weight(std::string_view name) const;
   void add_symbol(Analysis& a, std::string name, std::string description) const;
   void count_uris(const std::vector<std::string>& domains, bool is_spam, int delta);
@@ -174,7 +203,13 @@ class Scanner {
   std::uint64_t spam_learned_ = 0;
   std::uint64_t ham_learned_ = 0;
   std::unordered_map<std::string, UriCounts> uris_;
-  std::unordered_map<std::uint64_t, bool> seen_;  // fingerprint -> learned as spam
+  // fingerprint -> kSeenSpam (learned as spam) | kSeenAuto (auto-learned, counts_only)
+  static constexpr std::uint8_t kSeenSpam = 1;
+  static constexpr std::uint8_t kSeenAuto = 2;
+  static constexpr std::uint8_t seen_flags(bool spam, bool automatic) {
+    return static_cast<std::uint8_t>((spam ? kSeenSpam : 0) | (automatic ? kSeenAuto : 0));
+  }
+  std::unordered_map<std::uint64_t, std::uint8_t> seen_;
 };
 
 // The registrable domains of a message's URIs (deduplicated).

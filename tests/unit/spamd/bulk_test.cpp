@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,49 @@ TEST(Bulk, ClassifyMessagesKeepsInputOrder) {
   EXPECT_EQ(out[1].action, Action::AddHeaders);
   EXPECT_EQ(out[2].score(), out[0].score());
   EXPECT_EQ(out[1].score(), classify_message(s, s99, {}, false).score());
+}
+
+// The stream scans each message with the model as it stands, then auto-learns it: the same as
+// scan + auto_learn_class + learn_auto one message at a time.
+TEST(Bulk, ClassifyStreamAutoLearnsInArrivalOrder) {
+  ScannerOptions o = default_scanner_options();
+  o.auto_learn.enabled = true;
+  o.auto_learn.counts_only = true;
+  o.auto_learn.ham_below = 0.1;
+  o.auto_learn.spam_above = 0.9;
+  Scanner stream(o);
+  for (int i = 0; i < 300; ++i) {
+    stream.learn(mime::parse_message(spam_mail(i)), true);
+    if (i % 25 == 0) {
+      stream.learn(mime::parse_message(ham_mail(i)), false);
+    }
+  }
+  Scanner by_hand = stream;
+  std::vector<std::string> mails;
+  for (int i = 1000; i < 1040; ++i) {
+    mails.push_back(i % 4 == 0 ? spam_mail(i) : ham_mail(i));
+  }
+  const std::vector<std::string_view> raws(mails.begin(), mails.end());
+  std::vector<std::optional<bool>> learned;
+  const std::vector<Evaluation> out = classify_stream(stream, raws, {}, &learned);
+  ASSERT_EQ(out.size(), raws.size());
+  ASSERT_EQ(learned.size(), raws.size());
+  std::size_t hams = 0;
+  for (std::size_t i = 0; i < raws.size(); ++i) {
+    Scanner::Prepared keep;
+    const Evaluation e = evaluate(by_hand, mime::parse_message(raws[i]), {}, false, nullptr, &keep);
+    EXPECT_EQ(e.score(), out[i].score()) << i;
+    const std::optional<bool> label = by_hand.auto_learn_class(e.analysis, keep);
+    EXPECT_EQ(label, learned[i]) << i;
+    if (label) {
+      by_hand.learn_auto(keep, *label);
+      EXPECT_FALSE(*label);  // spam is the common class here: only ham is auto-learned
+      ++hams;
+    }
+  }
+  EXPECT_GT(hams, 20U);
+  EXPECT_EQ(stream.serialize(), by_hand.serialize());
+  EXPECT_EQ(stream.ham_learned(), 12U);  // the labelled counts are unchanged
 }
 
 }  // namespace

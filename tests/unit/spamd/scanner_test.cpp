@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "core/spamd/evaluate.hpp"
@@ -174,6 +175,89 @@ TEST(Scanner, ClassWeightStepsTheRareClassHarder) {
     EXPECT_GE(p, 0.0);
     EXPECT_LT(p, p_plain) << static_cast<int>(b);
   }
+}
+
+ScannerOptions auto_learning() {
+  ScannerOptions o = default_scanner_options();
+  o.auto_learn.enabled = true;
+  o.auto_learn.counts_only = true;
+  o.auto_learn.ham_below = 0.1;
+  o.auto_learn.spam_above = 0.9;
+  return o;
+}
+
+// A spam-heavy model (600:12) is short of ham: a ham it is sure of is auto-learned, into the
+// word counts only; the learned counts (and so the ratio correction) stay the labelled ones.
+TEST(Scanner, AutoLearnAddsTheRarerClassToTheCountsOnly) {
+  Scanner s = trained_lopsided(auto_learning());
+  const mime::Message ham = mime::parse_message(ham_mail(5000));
+  Scanner::Prepared keep;
+  const Analysis a = s.scan(ham, false, nullptr, &keep);
+  ASSERT_FALSE(a.is_spam);
+  const std::optional<bool> label = s.auto_learn_class(a, keep);
+  ASSERT_TRUE(label.has_value()) << "p=" << a.p_spam;
+  EXPECT_FALSE(*label);
+  const double before = s.probability(mime::parse_message(ham_mail(5001)));
+  const std::string blob_before = s.serialize();
+  EXPECT_TRUE(s.learn_auto(keep, false));
+  EXPECT_FALSE(s.learn_auto(keep, false));  // once
+  EXPECT_EQ(s.ham_learned(), 12U);
+  EXPECT_EQ(s.spam_learned(), 600U);
+  EXPECT_NE(s.serialize(), blob_before);  // the counts (and the learned record) changed
+  EXPECT_LE(s.probability(mime::parse_message(ham_mail(5001))), before);
+  // The spam class is the common one here: a sure spam is not auto-learned.
+  Scanner::Prepared spam_keep;
+  const Analysis sa = s.scan(mime::parse_message(spam_mail(5000)), false, nullptr, &spam_keep);
+  EXPECT_FALSE(s.auto_learn_class(sa, spam_keep).has_value());
+  // Kept through a save: forgetting it undoes exactly the counts it added.
+  auto back = Scanner::deserialize(s.serialize(), auto_learning());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(back->forget(ham));
+  EXPECT_EQ(back->ham_learned(), 12U);
+  EXPECT_DOUBLE_EQ(back->probability(mime::parse_message(ham_mail(5001))), before);
+}
+
+TEST(Scanner, TellOverridesAnAutoLearnedMessage) {
+  Scanner s = trained_lopsided(auto_learning());
+  const mime::Message ham = mime::parse_message(ham_mail(5000));
+  const Scanner::Prepared keep = s.prepare(ham);
+  ASSERT_TRUE(s.learn_auto(keep, false));
+  // The user says spam: the auto-learned counts go, the message is learned as spam.
+  EXPECT_TRUE(s.learn(ham, true));
+  EXPECT_EQ(s.spam_learned(), 601U);
+  EXPECT_EQ(s.ham_learned(), 12U);
+  EXPECT_FALSE(s.learn_auto(keep, false));  // learned by the user: auto-learning leaves it
+  // Taught as ham after auto-learning: it counts as a labelled ham now.
+  const Scanner::Prepared other = s.prepare(mime::parse_message(ham_mail(5002)));
+  ASSERT_TRUE(s.learn_auto(other, false));
+  EXPECT_TRUE(s.learn(mime::parse_message(ham_mail(5002)), false));
+  EXPECT_EQ(s.ham_learned(), 13U);
+}
+
+TEST(Scanner, AutoLearnNeedsBothEnginesAndNoContraryEvidence) {
+  ScannerOptions o = auto_learning();
+  o.auto_learn.enabled = false;
+  Scanner off = trained_lopsided(o);
+  Scanner::Prepared keep;
+  const Analysis a = off.scan(mime::parse_message(ham_mail(5000)), false, nullptr, &keep);
+  EXPECT_FALSE(off.auto_learn_class(a, keep).has_value());  // off
+  Scanner on = trained_lopsided(auto_learning());
+  const Analysis b = on.scan(mime::parse_message(ham_mail(5000)), false, nullptr, &keep);
+  ASSERT_TRUE(on.auto_learn_class(b, keep).has_value());
+  // A symbol outside the model that speaks for spam vetoes learning it as ham.
+  Analysis vetoed = b;
+  vetoed.symbols.push_back(Symbol{"MIME_HTML_ONLY", 0.5, ""});
+  EXPECT_FALSE(on.auto_learn_class(vetoed, keep).has_value());
+  // A threshold no engine reaches learns nothing.
+  ScannerOptions strict = auto_learning();
+  strict.auto_learn.ham_below = 1e-300;
+  Scanner never = trained_lopsided(strict);
+  const Analysis c = never.scan(mime::parse_message(ham_mail(5000)), false, nullptr, &keep);
+  EXPECT_FALSE(never.auto_learn_class(c, keep).has_value());
+  // Without a model verdict (too little learned) nothing is auto-learned.
+  Scanner empty(auto_learning());
+  const Analysis d = empty.scan(mime::parse_message(ham_mail(1)), false, nullptr, &keep);
+  EXPECT_FALSE(empty.auto_learn_class(d, keep).has_value());
 }
 
 TEST(Scanner, FluxUri) {
