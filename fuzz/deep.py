@@ -22,6 +22,7 @@ whose headers the target includes (the code it is there to exercise). The result
 fuzz/coverage.tsv for `table`.
 """
 import argparse
+import configparser
 import datetime as dt
 import os
 import re
@@ -35,7 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FUZZ = ROOT / "fuzz"
 LEDGER = FUZZ / "ledger.tsv"
 COVERAGE = FUZZ / "coverage.tsv"
-LEDGER_HEADER = "date\tcommit\ttarget\texecs\tseconds\tcrashes\tcov\tft\tcorpus_files\n"
+# seconds: wall clock; cpu_seconds: the fuzzer's user+system CPU time (empty in rows from before
+# it was recorded). On a shared machine the CPU time is the measure of the work done.
+LEDGER_HEADER = ("date\tcommit\ttarget\texecs\tseconds\tcrashes\tcov\tft\tcorpus_files\t"
+                 "cpu_seconds\n")
 
 # Parsers that read bytes from the network or from captured traffic: 10 million executions each.
 # The list is issue 17's: policy, spamd, HTTP form, MIME, DNS message, dnstap, pcap, Zeek, and
@@ -80,6 +84,28 @@ def goal(target):
     return NETWORK_EXECS if target in NETWORK else OTHER_EXECS
 
 
+def options(target):
+    """fuzz/<target>.options (OSS-Fuzz's format): [libfuzzer] flags such as max_len and dict
+    (a path relative to fuzz/), and [coverage] sources, the .cpp files (relative to the repository)
+    that implement what the target exercises when no header names them (the capture readers)."""
+    cp = configparser.ConfigParser()
+    path = FUZZ / f"{target}.options"
+    if path.exists():
+        cp.read(path)
+    return cp
+
+
+def libfuzzer_flags(target):
+    flags = []
+    cp = options(target)
+    if cp.has_section("libfuzzer"):
+        for key, value in cp.items("libfuzzer"):
+            if key == "dict":
+                value = str(FUZZ / value)
+            flags.append(f"-{key}={value}")
+    return flags
+
+
 def seed_dirs(build, target):
     dirs = [FUZZ / "corpus" / target]
     extra = build / "fuzz" / "seeds" / target
@@ -93,13 +119,15 @@ def fuzz_one(build, target, runs, seconds):
     work = build / "deep" / target
     (work / "corpus").mkdir(parents=True, exist_ok=True)
     cmd = [str(exe), f"-runs={runs}", f"-max_total_time={int(seconds)}", "-print_final_stats=1",
-           "-timeout=10", "-rss_limit_mb=2560", f"-artifact_prefix={work}/",
-           str(work / "corpus")] + [str(d) for d in seed_dirs(build, target)]
+           "-timeout=10", "-rss_limit_mb=2560", f"-artifact_prefix={work}/"]
+    cmd += libfuzzer_flags(target) + [str(work / "corpus")]
+    cmd += [str(d) for d in seed_dirs(build, target)]
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
-    start = time.monotonic()
+    start, cpu0 = time.monotonic(), os.times()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    elapsed = time.monotonic() - start
+    elapsed, cpu1 = time.monotonic() - start, os.times()
+    cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
     log = proc.stderr
     (work / "last.log").write_text(log)
     stats = dict(re.findall(r"stat::(\w+):\s+(\d+)", log))
@@ -115,10 +143,11 @@ def fuzz_one(build, target, runs, seconds):
         # Keep only what adds coverage: merge the run's corpus into the kept one.
         kept = FUZZ / "corpus" / target
         kept.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(exe), "-merge=1", str(kept), str(work / "corpus")],
+        subprocess.run([str(exe), "-merge=1"] + libfuzzer_flags(target) +
+                       [str(kept), str(work / "corpus")],
                        capture_output=True, text=True, env=env)
     files = len(list((FUZZ / "corpus" / target).glob("*")))
-    return execs, elapsed, crashed, cov, ft, files, work
+    return execs, elapsed, cpu, crashed, cov, ft, files, work
 
 
 def cmd_run(args):
@@ -131,16 +160,20 @@ def cmd_run(args):
         return 0
     if not LEDGER.exists():
         LEDGER.write_text(LEDGER_HEADER)
+    lines = LEDGER.read_text().splitlines(keepends=True)
+    if lines[0] != LEDGER_HEADER:  # a ledger from before cpu_seconds: add the column
+        LEDGER.write_text(LEDGER_HEADER + "".join(lines[1:]))
     share = args.budget_s / len(todo)
     failed = 0
     for t in todo:
         runs = args.runs or goal(t) - done.get(t, 0)
-        execs, secs, crashed, cov, ft, files, work = fuzz_one(build, t, runs, share)
+        execs, secs, cpu, crashed, cov, ft, files, work = fuzz_one(build, t, runs, share)
         with LEDGER.open("a") as f:
             f.write(f"{dt.date.today()}\t{git_commit()}\t{t}\t{execs}\t{secs:.0f}\t"
-                    f"{int(crashed)}\t{cov}\t{ft}\t{files}\n")
-        rate = execs / secs if secs else 0
-        print(f"{t}: {execs:,} execs in {secs:.0f} s ({rate:,.0f}/s), cov {cov} ft {ft}, "
+                    f"{int(crashed)}\t{cov}\t{ft}\t{files}\t{cpu:.0f}\n")
+        rate = execs / cpu if cpu else 0
+        print(f"{t}: {execs:,} execs in {secs:.0f} s, {cpu:.0f} CPU s ({rate:,.0f}/CPU s), "
+              f"cov {cov} ft {ft}, "
               f"corpus {files} files{', CRASH: see ' + str(work) if crashed else ''}",
               flush=True)
         failed += crashed
@@ -155,7 +188,38 @@ def sources_of(target):
         cpp = ROOT / "src" / f"{inc}.cpp"
         if cpp.exists():
             out.append(cpp)
+    cp = options(target)
+    if cp.has_option("coverage", "sources"):
+        out += [ROOT / s for s in cp.get("coverage", "sources").split()]
     return out
+
+
+def cmd_rate(args):
+    """Executions per CPU second of each target, fuzzing with seed 1 from a copy of its kept
+    corpus for --runs executions (or --seconds): the figure to compare before and after a change
+    (nothing is kept or recorded). The executions include the replay of the corpus."""
+    build = Path(args.build).resolve()
+    for t in args.targets.split(","):
+        work = build / "rate" / t
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(FUZZ / "corpus" / t, work)
+        flags = [] if args.no_options else libfuzzer_flags(t)
+        limit = f"-runs={args.runs}" if args.runs else f"-max_total_time={args.seconds}"
+        cmd = [str(build / "fuzz" / t), limit, "-seed=1",
+               "-print_final_stats=1", "-rss_limit_mb=2560", f"-artifact_prefix={work}/"]
+        cmd += flags + [str(work)]
+        cpu0 = os.times()
+        log = subprocess.run(cmd, capture_output=True, text=True).stderr
+        cpu1 = os.times()
+        cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
+        execs = int(dict(re.findall(r"stat::(\w+):\s+(\d+)", log)).get("number_of_executed_units", 0))
+        inited = re.search(r"INITED cov: (\d+) ft: (\d+)", log)
+        final = re.findall(r"cov: (\d+) ft: (\d+)", log)
+        print(f"{t}: {execs:,} execs, {cpu:.1f} CPU s, {execs / cpu if cpu else 0:,.0f}/CPU s; "
+              f"corpus cov/ft {inited.groups() if inited else '-'} -> "
+              f"{final[-1] if final else '-'} {' '.join(flags)}", flush=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 def cmd_coverage(args):
@@ -194,27 +258,38 @@ def cmd_coverage(args):
 
 def cmd_table(_args):
     done = execs_so_far()
-    runs, secs, crashes = {}, {}, {}
+    runs, secs, cpus, crashes, rate = {}, {}, {}, {}, {}
     for row in read_ledger():
         t = row["target"]
         runs[t] = runs.get(t, 0) + 1
         secs[t] = secs.get(t, 0) + int(row["seconds"])
         crashes[t] = crashes.get(t, 0) + int(row["crashes"])
+        if row.get("cpu_seconds"):
+            cpu = int(row["cpu_seconds"])
+            cpus[t] = cpus.get(t, 0) + cpu
+            if cpu >= 30:  # the rate of the latest run long enough to measure one
+                rate[t] = int(row["execs"]) / cpu
     cov = {}
     if COVERAGE.exists():
         for line in COVERAGE.read_text().splitlines()[1:]:
             p = line.split("\t")
             cov[p[0]] = (p[3], p[1], p[4])
-    print("| target | kind | executions | goal | runs | CPU s | findings | corpus | line coverage |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    print("| target | kind | executions | goal | runs | wall s | CPU s | exec/CPU s | CPU h to goal "
+          "| findings | corpus | line coverage |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for t in targets_from_cmake():
         files = len(list((FUZZ / "corpus" / t).glob("*")))
         c = cov.get(t)
         cs = f"{c[0]}% of {c[1]} lines ({c[2]})" if c else "not measured"
         kind = "network" if t in NETWORK else "other"
-        mark = "" if done.get(t, 0) >= goal(t) else " (short)"
+        left = max(0, goal(t) - done.get(t, 0))
+        mark = "" if left == 0 else " (short)"
+        r = rate.get(t)
+        rs = f"{r:,.0f}" if r else "-"
+        hours = "0" if left == 0 else (f"{left / r / 3600:.1f}" if r else "-")
         print(f"| {t} | {kind} | {done.get(t, 0):,}{mark} | {goal(t):,} | {runs.get(t, 0)} | "
-              f"{secs.get(t, 0)} | {crashes.get(t, 0)} | {files} | {cs} |")
+              f"{secs.get(t, 0)} | {cpus.get(t, '-')} | {rs} | {hours} | {crashes.get(t, 0)} | "
+              f"{files} | {cs} |")
     return 0
 
 
@@ -229,8 +304,15 @@ def main():
     c = sub.add_parser("coverage")
     c.add_argument("--build", default=str(ROOT / "build" / "fuzz-coverage"))
     sub.add_parser("table")
+    rt = sub.add_parser("rate")
+    rt.add_argument("--build", default=str(ROOT / "build" / "fuzz"))
+    rt.add_argument("--targets", required=True)
+    rt.add_argument("--seconds", type=int, default=60, help="wall seconds per target")
+    rt.add_argument("--runs", type=int, default=0, help="executions per target instead")
+    rt.add_argument("--no-options", action="store_true", help="without fuzz/<target>.options")
     args = ap.parse_args()
-    return {"run": cmd_run, "coverage": cmd_coverage, "table": cmd_table}[args.cmd](args)
+    return {"run": cmd_run, "coverage": cmd_coverage, "table": cmd_table,
+            "rate": cmd_rate}[args.cmd](args)
 
 
 if __name__ == "__main__":

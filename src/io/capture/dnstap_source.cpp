@@ -3,6 +3,7 @@
 #include <fstrm.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -44,10 +45,10 @@ fstrm_res src_read(void* obj, void* data, std::size_t count) {
 }
 
 Result<void> drain(Source& src, flux::Ingest& ingest, std::uint32_t source_id,
-                   const ProgressFn& progress, std::uint64_t total) {
+                   const ProgressFn& progress, std::uint64_t total, std::size_t max_frame) {
   fstrm_reader_options* ropt = fstrm_reader_options_init();
   fstrm_reader_options_add_content_type(ropt, kContentType, sizeof(kContentType) - 1);
-  fstrm_reader_options_set_max_frame_size(ropt, kMaxFrame);
+  fstrm_reader_options_set_max_frame_size(ropt, max_frame);
   fstrm_rdwr* rdwr = fstrm_rdwr_init(&src);
   fstrm_rdwr_set_open(rdwr, src_open);
   fstrm_rdwr_set_close(rdwr, src_close);
@@ -132,7 +133,7 @@ Result<void> read_dnstap(const std::string& path, flux::Ingest& ingest, std::uin
   struct stat st {};
   const std::uint64_t total =
       ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-  auto r = drain(src, ingest, source_id, progress, total);
+  auto r = drain(src, ingest, source_id, progress, total, kMaxFrame);
   std::fclose(src.file);
   if (!r) {
     return fail(r.error().code, path + ": " + r.error().message);
@@ -144,7 +145,12 @@ Result<void> read_dnstap_memory(std::span<const std::uint8_t> bytes, flux::Inges
                                 std::uint32_t source_id) {
   Source src;
   src.mem = bytes;
-  return drain(src, ingest, source_id, {}, bytes.size());
+  // No frame is longer than the whole buffer: bounded by its size, a lying length field fails
+  // before fstrm grows its buffer to that length (up to 1 MiB) for bytes that are not there.
+  // The outcome is the same, a frame that cannot be read.
+  const std::size_t max_frame =
+      std::clamp<std::size_t>(bytes.size(), FSTRM_CONTROL_FRAME_LENGTH_MAX, kMaxFrame);
+  return drain(src, ingest, source_id, {}, bytes.size(), max_frame);
 }
 
 }  // namespace gf::io

@@ -113,6 +113,25 @@ TEST(Mime, WrongAndUnknownCharsets) {
       << m.text;
 }
 
+TEST(Mime, CachedConvertersStartInTheirInitialState) {
+  // Converters are kept open between messages (GMime's iconv cache). ISO-2022-JP is stateful: a
+  // part that ends shifted into JIS X 0208 must not leave the next message's ASCII read as JIS.
+  const std::string ascii = "Content-Type: text/plain; charset=iso-2022-jp\n\nhello there\n";
+  const Message first = parse_message(ascii);
+  ASSERT_NE(first.text.find("hello there"), std::string::npos) << first.text;
+  for (int i = 0; i < 3; ++i) {
+    const Message shifted =
+        parse_message("Content-Type: text/plain; charset=iso-2022-jp\n\n\x1b$B$3$s");
+    EXPECT_FALSE(has(shifted.defects, "unknown-charset"));
+    EXPECT_EQ(parse_message(ascii).text, first.text);
+  }
+  // The same holds for the windows-1252 reading of undeclared 8-bit text, run many times.
+  for (int i = 0; i < 50; ++i) {
+    const Message m = parse_message("Content-Type: text/plain\n\ncaf\xE9\n");
+    ASSERT_NE(m.text.find("caf\xC3\xA9"), std::string::npos) << m.text;
+  }
+}
+
 TEST(Mime, EightBitHeaders) {
   Message m = parse_message("Subject: Gr\xFC\xDF" "e\nFrom: J\xF6rg <j@example.de>\n\nbody\n");
   EXPECT_TRUE(m.header_8bit);
