@@ -267,7 +267,7 @@ def cmd_table(_args):
         if row.get("cpu_seconds"):
             cpu = int(row["cpu_seconds"])
             cpus[t] = cpus.get(t, 0) + cpu
-            if cpu >= 30:  # the rate of the latest run long enough to measure one
+            if cpu >= 10:  # the rate of the latest run long enough to measure one
                 rate[t] = int(row["execs"]) / cpu
     cov = {}
     if COVERAGE.exists():
