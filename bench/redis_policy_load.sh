@@ -5,8 +5,15 @@
 # in one run, then one summary line per backend: decisions/s, p99, Redis round trips per
 # decision (greyflux's redis.round_trips / requests), commands and bytes per decision, cluster
 # redirects. Every server the script starts is stopped by PID.
+# comments-lmdb / comments-redis: wrk (bench/akismet/comment_check.lua, WRK_CONNS keep-alive
+# connections) posting comment-checks to greyflux's comment API on that store, after a short
+# submit-spam/submit-ham training; the summary gives checks/s, p99 and, on Redis, round trips
+# (waited for) and bytes per check.
 # Usage: GF=build/release/greyflux LOAD=build/release/bench/gf_policy_load \
-#        [DUR=10] [THREADS=2] bench/redis_policy_load.sh [lmdb|redis|redis-cluster ...]
+#        [DUR=10] [THREADS=2] [CONNS=16] [RATE=0] [WRK_CONNS=64] \
+#        bench/redis_policy_load.sh [lmdb|redis|redis-cluster|comments-lmdb|comments-redis ...]
+# RATE=R runs the policy load open loop at R req/s in total (p99 then includes queueing from
+# the scheduled send time: p99_sched).
 set -eu
 GF=${GF:?set GF=path/to/greyflux}
 LOAD=${LOAD:?set LOAD=path/to/gf_policy_load}
@@ -113,8 +120,8 @@ EOT
   done
   local before=(0 0)
   [ ${#ports[@]} -gt 0 ] && read -r -a before <<<"$(redis_totals "${ports[@]}")"
-  local out; out=$("$LOAD" --target 127.0.0.1:$pport --connections 16 --threads 1 \
-                   --duration "${DUR:-10}" --mode new)
+  local out; out=$("$LOAD" --target 127.0.0.1:$pport --connections "${CONNS:-16}" --threads 1 \
+                   --duration "${DUR:-10}" --mode new --rate "${RATE:-0}")
   echo "$backend: $out"
   local after=(0 0)
   [ ${#ports[@]} -gt 0 ] && read -r -a after <<<"$(redis_totals "${ports[@]}")"
@@ -128,6 +135,9 @@ req = int(kv.get("requests", 0)) or 1
 b, a = [int(x) for x in before.split()], [int(x) for x in after.split()]
 line = (f"SUMMARY {backend}: decisions/s {float(kv['rps']):,.0f}  p99 "
         f"{int(kv['p99_us']) / 1000:.2f} ms  errors {kv['errors']}")
+if "p99_sched_us" in kv:
+    line += f"  p99 from schedule {int(kv['p99_sched_us']) / 1000:.2f} ms"
+line += "  load " + open("/proc/loadavg").read().split()[0]
 if backend != "lmdb":
     rt = int(st.get("redis.round_trips", 0))
     line += (f"  round trips/decision {rt / req:.2f} ({rt}/{req})  redis commands/decision "
@@ -141,6 +151,79 @@ EOF
   kill "$gpid"; wait "$gpid" || true
 }
 
+run_comments() {  # comments-lmdb | comments-redis
+  local backend=$1 store=lmdb url="redis://127.0.0.1:1/0" ports=()
+  if [ "$backend" = comments-redis ]; then
+    store=redis; local p; p=$(free_port); start_redis "$p"; ports=("$p")
+    url="redis://127.0.0.1:$p/0"
+  fi
+  local hport pport; hport=$(free_port); pport=$(free_port)
+  local gdir=$d/gf-$backend
+  mkdir -p "$gdir"
+  cat > "$gdir/g.toml" <<EOT
+[daemon]
+data_dir = "$gdir"
+[store]
+backend = "$store"
+redis_url = "$url"
+sync = false
+[policy]
+listen = ["127.0.0.1:$pport"]
+threads = ${THREADS:-2}
+[http]
+listen = ["127.0.0.1:$hport"]
+[admin]
+socket = "$gdir/admin.sock"
+[log]
+level = "warn"
+file = "$gdir/log"
+EOT
+  local key; key=$("$GF" keys add --blog https://blog.example --config "$gdir/g.toml")
+  "$GF" serve --config "$gdir/g.toml" --set daemon.user=root & local gpid=$!
+  pids+=($gpid)
+  until python3 -c "import socket;socket.create_connection(('127.0.0.1',$hport),0.2)" 2>/dev/null; do
+    sleep 0.05
+  done
+  local lua; lua=$(dirname "$0")/akismet/comment_check.lua
+  GF_KEY="$key" GF_PATH=/1.1/submit-spam wrk -t1 -c4 -d1s -s "$lua" \
+    "http://127.0.0.1:$hport/1.1/submit-spam" >/dev/null
+  GF_KEY="$key" GF_PATH=/1.1/submit-ham wrk -t1 -c4 -d1s -s "$lua" \
+    "http://127.0.0.1:$hport/1.1/submit-ham" >/dev/null
+  local before=(0 0) rt0=0
+  if [ ${#ports[@]} -gt 0 ]; then
+    read -r -a before <<<"$(redis_totals "${ports[@]}")"
+    rt0=$("$GF" stats --config "$gdir/g.toml" 2>/dev/null | sed -n 's/^redis.round_trips\t//p')
+  fi
+  local out; out=$(GF_KEY="$key" wrk -t2 -c"${WRK_CONNS:-64}" -d"${DUR:-10}s" --timeout 5s \
+                   -s "$lua" "http://127.0.0.1:$hport/1.1/comment-check" | grep '^RESULT')
+  echo "$backend: $out"
+  local after=(0 0)
+  [ ${#ports[@]} -gt 0 ] && read -r -a after <<<"$(redis_totals "${ports[@]}")"
+  local stats; stats=$("$GF" stats --config "$gdir/g.toml" 2>/dev/null || true)
+  python3 - "$backend" "$out" "$stats" "${before[*]}" "${after[*]}" "${rt0:-0}" <<'EOF'
+import sys
+backend, out, stats, before, after, rt0 = sys.argv[1:7]
+kv = dict(w.split("=", 1) for w in out.split() if "=" in w)
+st = dict(l.split("\t", 1) for l in stats.splitlines() if "\t" in l)
+req = int(kv.get("requests", 0)) or 1
+b, a = [int(x) for x in before.split()], [int(x) for x in after.split()]
+line = (f"SUMMARY {backend}: checks/s {float(kv['rps']):,.0f}  p99 {kv['p99_ms']} ms  "
+        f"errors {kv['errors']} non2xx {kv['non2xx']}  "
+        f"store errors {st.get('akismet.store_errors', '?')}")
+if backend == "comments-redis":
+    rt = int(st.get("redis.round_trips", 0)) - int(rt0 or 0)
+    line += (f"  round trips/check {rt / req:.2f} ({rt}/{req})  redis commands/check "
+             f"{(a[0] - b[0]) / req:.1f}  bytes to Redis/check {(a[1] - b[1]) / req:.0f}")
+line += "  load " + open("/proc/loadavg").read().split()[0]
+print(line)
+EOF
+  kill "$gpid"; wait "$gpid" || true
+}
+
 for b in "${backends[@]}"; do
-  run_one "$b"
+  case $b in
+    comments-*) run_comments "$b" ;;
+    *) run_one "$b" ;;
+  esac
 done
+
