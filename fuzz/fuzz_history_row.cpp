@@ -1,5 +1,5 @@
-// Fuzzes the decision history's stored-row decoder and the mail learn record inside it: a
-// stored row is untrusted input.
+// Fuzzes the decision history's stored-row decoder and the mail learn record inside it (and
+// the shared mail training log's record around one): a stored row is untrusted input.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -19,6 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto p = gf::spamd::decode_learn_record(in)) {
     if (gf::spamd::encode_learn_record(*p) != in) {
       std::abort();  // decode then encode gives the same bytes back
+    }
+  }
+  if (auto s = gf::spamd::decode_shared_learn(in)) {
+    if (gf::spamd::encode_shared_learn(s->prepared, s->spam) != in) {
+      std::abort();
     }
   }
   return 0;

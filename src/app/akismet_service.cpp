@@ -74,6 +74,11 @@ AkismetConfig akismet_config(const Values& v) {
       c.redis = true;
       c.redis_options = *o;
       c.redis_prefix = redis_comment_prefix(v);
+      // Every node trains on every node's feedback (the training log is shared, in a ring of
+      // max_checks records, as LMDB keeps the newest max_checks).
+      c.service.model.shared = true;
+      c.service.model.shared_max_records = c.max_checks;
+      c.model_sync_interval = v.duration("store.model_sync_interval");
     }
   }
   return c;
@@ -173,6 +178,7 @@ Result<std::string> AkismetService::show_check(std::string_view guid) {
   return core_->show_check(guid);
 }
 Result<void> AkismetService::save_model() { return core_->save_model(); }
+Result<std::size_t> AkismetService::sync_model() { return core_->sync_model(); }
 Result<void> AkismetService::flush() { return kv_->flush(); }
 AkismetCounters& AkismetService::counters() { return core_->counters(); }
 akismet::CommentModel::Size AkismetService::model_size() const { return core_->model_size(); }

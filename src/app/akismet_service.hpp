@@ -42,6 +42,7 @@ struct AkismetConfig {
   Millis check_retention{std::chrono::hours(24 * 30)};
   std::size_t max_checks = 1000000;
   Millis model_save_interval{std::chrono::seconds(30)};
+  Millis model_sync_interval{std::chrono::seconds(5)};  // store.model_sync_interval (Redis)
   // usage limit, training, site models, decision threshold (akismet_settings.hpp), form limits.
   akismet::ServiceOptions service;
   bool writer_thread = true;
@@ -77,6 +78,8 @@ class AkismetService {
 
   // Writes the model snapshot if it changed since the last one.
   [[nodiscard]] Result<void> save_model();
+  // Shared store (Redis): trains on other nodes' feedback since the last call; 0 otherwise.
+  [[nodiscard]] Result<std::size_t> sync_model();
   [[nodiscard]] Result<void> flush();
   AkismetCounters& counters();
   [[nodiscard]] akismet::CommentModel::Size model_size() const;

@@ -109,6 +109,9 @@ Result<void> validate(const Values& v) {
       v.duration("store.redis_connect_timeout").count() <= 0) {
     return fail(Errc::Config, "store.redis_timeout, store.redis_connect_timeout: must be > 0");
   }
+  if (v.duration("store.model_sync_interval") < Millis(100)) {
+    return fail(Errc::Config, "store.model_sync_interval: must be at least 100ms");
+  }
   // The greylist's own checks live with its bindings (greylist_settings.hpp).
   greylist::Settings scratch;
   if (auto ok = apply_greylist_settings(v, scratch); !ok) {

@@ -14,8 +14,8 @@
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
 #include "app/front_doors.hpp"
-#include "app/metrics_service.hpp"
 #include "app/history_service.hpp"
+#include "app/metrics_service.hpp"
 #include "app/milter_service.hpp"
 #include "app/paths.hpp"
 #include "app/settings.hpp"
@@ -238,8 +238,9 @@ Result<void> Daemon::open_doors() {
     return tl::unexpected(http.error());
   }
   http_ = std::move(*http);
-  admin_ = std::make_unique<AdminDoor>(ioc, v, *engine_, *policy_,
-                                       http_ ? &http_->comments() : nullptr, milter_.get());
+  admin_ =
+      std::make_unique<AdminDoor>(ioc, v, *engine_, *policy_, http_ ? &http_->comments() : nullptr,
+                                  milter_.get(), spamd_.get());
 
   if (auto ok = policy_->start(); !ok) {
     return ok;

@@ -9,8 +9,8 @@
 #include "app/akismet_service.hpp"
 #include "app/engine.hpp"
 #include "app/flux_service.hpp"
-#include "app/metrics_service.hpp"
 #include "app/history_service.hpp"
+#include "app/metrics_service.hpp"
 #include "app/milter_service.hpp"
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
@@ -215,6 +215,18 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
           spdlog::error("akismet: cannot save the model: {}", ok.error().message);
         }
       });
+  if (v.str("store.backend") == "redis") {
+    // Other nodes' submit-spam/ham, from the shared training log (CommentModel::sync()).
+    door->model_sync_ = std::make_unique<io::PeriodicTimer>(
+        ioc, v.duration("store.model_sync_interval"), [svc = door->comments_.get()] {
+          auto n = svc->sync_model();
+          if (!n) {
+            spdlog::warn("akismet: cannot read the shared training log: {}", n.error().message);
+          } else if (*n != 0) {
+            spdlog::info("akismet: trained on {} feedback records from other nodes", *n);
+          }
+        });
+  }
   HttpDoor* self = door.get();
   door->server_ =
       std::make_unique<io::HttpServer>(ioc, http_options(v, std::move(contexts)),
@@ -311,11 +323,17 @@ Result<void> HttpDoor::start() {
     return ok;
   }
   model_saver_->start();
+  if (model_sync_) {
+    model_sync_->start();
+  }
   return {};
 }
 
 void HttpDoor::drain() {
   model_saver_->stop();
+  if (model_sync_) {
+    model_sync_->stop();
+  }
   server_->drain();
 }
 
@@ -323,11 +341,12 @@ void HttpDoor::drain() {
 
 AdminDoor::AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine,
                      const PolicyDoor& policy, AkismetService* comments,
-                     const MilterRuntime* milter)
+                     const MilterRuntime* milter, SpamdRuntime* spamd)
     : engine_(engine),
       policy_(policy),
       comments_(comments),
       milter_(milter),
+      spamd_(spamd),
       server_(ioc, admin_options(v), [this](std::string& in, std::string& out, const std::string&) {
         return on_frame(in, out);
       }) {}
@@ -352,6 +371,10 @@ io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
   }
   if (milter_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
     out += milter_->stats_text();
+  }
+  if (spamd_ != nullptr && spamd_->service() != nullptr && cmd->verb == admin::Verb::Stats &&
+      out.starts_with("ok\n")) {
+    out += spamd_->service()->shared_stats_text();
   }
   return {io::FrameStatus::Close, ""};
 }

@@ -80,12 +80,9 @@ class HttpDoor {
   // Opens the comment store (a start-up error when it cannot be opened). `engine`, `spamd`, `flux`
   // and `history` (both may be null) must outlive the door. With a history, comment-checks are
   // logged there, /api/v1/history is served, and the comment and mail trainers are set.
-  [[nodiscard]] static Result<std::unique_ptr<HttpDoor>> open(boost::asio::io_context& ioc,
-                                                              ConnectionContext contexts,
-                                                              const Values& v, Engine& engine,
-                                                              SpamdRuntime& spamd,
-                                                              const FluxService* flux,
-                                                              HistoryService* hist = nullptr);
+  [[nodiscard]] static Result<std::unique_ptr<HttpDoor>> open(
+      boost::asio::io_context& ioc, ConnectionContext contexts, const Values& v, Engine& engine,
+      SpamdRuntime& spamd, const FluxService* flux, HistoryService* hist = nullptr);
   ~HttpDoor();  // the server first, then the service (saves the model, commits)
   HttpDoor(const HttpDoor&) = delete;
   HttpDoor& operator=(const HttpDoor&) = delete;
@@ -113,6 +110,7 @@ class HttpDoor {
   std::unique_ptr<AkismetService> comments_;
   std::unique_ptr<AdminApi> admin_;  // keeps its tokens in comments_'s store
   std::unique_ptr<io::PeriodicTimer> model_saver_;
+  std::unique_ptr<io::PeriodicTimer> model_sync_;  // shared store: other nodes' feedback
   std::unique_ptr<io::HttpServer> server_;  // last: destroyed first, its handler uses the above
 };
 
@@ -123,8 +121,10 @@ class AdminDoor {
  public:
   // `policy` gives `stats` its connection counters; `comments` may be null (no [http]), and
   // `milter` (may be null) adds the milter's counters.
+  // `spamd` (may be null) adds the shared mail training log's counters when it runs.
   AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine, const PolicyDoor& policy,
-            AkismetService* comments, const MilterRuntime* milter = nullptr);
+            AkismetService* comments, const MilterRuntime* milter = nullptr,
+            SpamdRuntime* spamd = nullptr);
   [[nodiscard]] Result<void> start() { return server_.start(); }
   void drain() { server_.drain(); }
   [[nodiscard]] const io::LineServerStats& stats() const { return server_.stats(); }
@@ -136,6 +136,7 @@ class AdminDoor {
   const PolicyDoor& policy_;
   AkismetService* comments_;
   const MilterRuntime* milter_;
+  SpamdRuntime* spamd_;
   io::LineServer server_;  // last: its callback uses the members above
 };
 

@@ -49,6 +49,10 @@ const std::vector<SettingDef>& settings_table() {
       {"store.redis_prefix", T::String, "gf:", false,
        "backend \"redis\": prefix of every key (greylist under PREFIX g:, comment API under "
        "PREFIX a:), so one Redis can hold several deployments"},
+      {"store.model_sync_interval", T::Duration, "5s", false,
+       "backend \"redis\": how often each node trains its local copy of the comment and mail "
+       "models on the feedback (submit-spam/ham, TELL) other nodes logged in the shared training "
+       "log; a poll with nothing new is one GET. Scans never wait for it"},
       {"store.path", T::StatePath, "greyflux.lmdb", false,
        "LMDB directory (created if missing); relative = under daemon.data_dir"},
       {"store.commit_interval", T::Duration, "100ms", false,
@@ -208,6 +212,9 @@ const std::vector<SettingDef>& settings_table() {
        "open spamd connections at most; further ones are closed at once"},
       {"spamd.save_interval", T::Duration, "60s", false,
        "save the learned mail model this often when it changed (and at shutdown)"},
+      {"spamd.shared_log_records", T::Integer, "10000", false,
+       "[store] backend \"redis\": TELLs the shared mail training log keeps (a ring; 0.7-5 KB "
+       "each for a typical mail); a node that starts, or was cut off, learns what it still holds"},
       {"milter.listen", T::StringList, "[]", false,
        "milter listeners for Postfix smtpd_milters / Sendmail INPUT_MAIL_FILTER: "
        "\"127.0.0.1:11332\", \"[::1]:11332\" or \"unix:PATH\"; empty = off. Uses the mail "

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "app/history_service.hpp"
+#include "app/redis_wiring.hpp"
 #include "core/common/strings.hpp"
 #include "core/history/rows.hpp"
 #include "core/spamd/learn_record.hpp"
@@ -18,6 +19,7 @@
 #include "io/flux/rpz_file.hpp"
 #include "io/mail/model_file.hpp"
 #include "io/net/periodic_timer.hpp"
+#include "io/store/redis_kv.hpp"
 
 namespace gf::app {
 
@@ -77,7 +79,157 @@ Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
   }
   std::unique_ptr<SpamdService> svc(new SpamdService(std::move(*scanner), path, host_name()));
   svc->reload(v);
+  if (v.str("store.backend") == "redis") {
+    if (auto ok = svc->open_shared(v); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
   return svc;
+}
+
+Result<void> SpamdService::open_shared(const Values& v) {
+  auto opts = redis_options(v);
+  if (!opts) {
+    return tl::unexpected(opts.error());
+  }
+  auto client = shared_redis_client(*opts);
+  if (!client) {
+    return tl::unexpected(client.error());
+  }
+  shared_kv_ = std::make_unique<io::RedisKv>(*client, redis_comment_prefix(v));
+  SharedLogOptions o;
+  o.counter_key = std::string(spamd::kSharedLearnCounter);
+  o.key_of = [](std::uint64_t seq) { return spamd::shared_learn_key(seq); };
+  o.max_records = static_cast<std::uint64_t>(v.integer("spamd.shared_log_records"));
+  o.max_poll = 100;  // a mail's record is ~5 KB: 100 of them are one ~0.5 MB read
+  shared_log_ = std::make_unique<SharedLog>(*shared_kv_, std::move(o));
+  auto head = shared_log_->head();
+  if (!head) {
+    return fail(Errc::StoreFailure, fmt::format("spamd: cannot read the shared training log: {}",
+                                                head.error().message));
+  }
+  // Replay what the ring still holds (learning is idempotent per message fingerprint).
+  const std::uint64_t max = static_cast<std::uint64_t>(v.integer("spamd.shared_log_records"));
+  shared_log_->start(*head > max ? *head - max : 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::size_t read = 0;
+  const std::uint64_t before = shared_learned_.load();
+  for (;;) {
+    auto n = sync();
+    if (!n) {
+      // Not fatal: the sync timer goes on from where this stopped.
+      spdlog::warn("spamd: shared training log replay stopped ({}); the sync goes on",
+                   n.error().message);
+      break;
+    }
+    read += *n;
+    if (*n == 0) {
+      break;
+    }
+  }
+  spdlog::info(
+      "spamd: shared training log: {} records read, {} learned, position {} ({:.0f} ms)", read,
+      shared_learned_.load() - before, shared_log_->stats().position,
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  return {};
+}
+
+void SpamdService::share(const spamd::Scanner::Prepared& p, bool spam) {
+  if (!shared_log_) {
+    return;
+  }
+  {
+    std::lock_guard lock(outbox_mu_);
+    if (outbox_.size() >= kMaxOutbox) {
+      outbox_.pop_front();
+      ++outbox_dropped_;
+    }
+    outbox_.push_back(spamd::encode_shared_learn(p, spam));
+  }
+  if (shared_wake_) {
+    shared_wake_();
+  }
+}
+
+Result<void> SpamdService::push_shared() {
+  if (!shared_log_) {
+    return {};
+  }
+  std::deque<std::string> batch;
+  {
+    std::lock_guard lock(outbox_mu_);
+    batch.swap(outbox_);
+  }
+  while (!batch.empty()) {
+    auto seq = shared_log_->append(batch.front());
+    if (!seq) {
+      // Kept for the next try, ahead of what was queued meanwhile, within the bound.
+      std::lock_guard lock(outbox_mu_);
+      while (!outbox_.empty()) {
+        batch.push_back(std::move(outbox_.front()));
+        outbox_.pop_front();
+      }
+      while (batch.size() > kMaxOutbox) {
+        batch.pop_front();
+        ++outbox_dropped_;
+      }
+      outbox_.swap(batch);
+      return tl::unexpected(seq.error());
+    }
+    batch.pop_front();
+  }
+  return {};
+}
+
+Result<std::size_t> SpamdService::sync() {
+  if (!shared_log_) {
+    return 0;
+  }
+  if (auto ok = push_shared(); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  auto entries = shared_log_->poll();
+  if (!entries) {
+    return tl::unexpected(entries.error());
+  }
+  std::size_t changed = 0;
+  constexpr std::size_t kChunk = 64;  // scans wait for at most this many learns at a time
+  for (std::size_t i = 0; i < entries->size(); i += kChunk) {
+    std::unique_lock lock(mu_);
+    for (std::size_t j = i; j < std::min(i + kChunk, entries->size()); ++j) {
+      auto rec = spamd::decode_shared_learn((*entries)[j].record);
+      if (!rec) {
+        spdlog::warn("spamd: shared training log record {} skipped: {}", (*entries)[j].seq,
+                     rec.error().message);
+        continue;
+      }
+      changed += scanner_.learn(rec->prepared, rec->spam) ? 1 : 0;
+    }
+  }
+  if (changed != 0) {
+    dirty_ = true;
+    shared_learned_ += changed;
+  }
+  return entries->size();
+}
+
+std::string SpamdService::shared_stats_text() const {
+  if (!shared_log_) {
+    return {};
+  }
+  const SharedLog::Stats st = shared_log_->stats();
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(outbox_mu_);
+    queued = outbox_.size();
+  }
+  return fmt::format(
+      "spamd.shared_log.position\t{}\nspamd.shared_log.appended\t{}\n"
+      "spamd.shared_log.applied\t{}\nspamd.shared_log.learned\t{}\n"
+      "spamd.shared_log.holes\t{}\nspamd.shared_log.lost\t{}\n"
+      "spamd.shared_log.queued\t{}\nspamd.shared_log.dropped\t{}\n",
+      st.position, st.appended, st.applied, shared_learned_.load(), st.holes, st.lost, queued,
+      outbox_dropped_.load());
 }
 
 std::shared_ptr<const flux::FluxIndex> SpamdService::flux() const {
@@ -187,14 +339,23 @@ std::string SpamdService::tell(const spamd::Request& req, const std::string& pee
   const mime::Message m = mime::parse_message(req.message);
   bool did_set = false;
   bool did_remove = false;
+  const bool spam = req.message_class == "spam";
+  std::optional<spamd::Scanner::Prepared> prepared;
+  if (req.set_local) {
+    std::shared_lock lock(mu_);  // prepare() reads only the settings
+    prepared = scanner_.prepare(m);
+  }
   {
     std::unique_lock lock(mu_);
     if (req.remove_local) {
       did_remove = scanner_.forget(m);
     }
     if (req.set_local) {
-      did_set = scanner_.learn(m, req.message_class == "spam");
+      did_set = scanner_.learn(*prepared, spam);
     }
+  }
+  if (did_set) {
+    share(*prepared, spam);
   }
   if (did_set || did_remove) {
     dirty_ = true;
@@ -299,6 +460,7 @@ Result<bool> SpamdService::relearn(std::string_view payload, bool spam) {
     changed = scanner_.learn(*p, spam);
   }
   if (changed) {
+    share(*p, spam);
     dirty_ = true;
     ++counters_.learned;
   }
@@ -355,6 +517,7 @@ struct SpamdRuntime::Impl {
   std::unique_ptr<SpamdService> svc;
   std::unique_ptr<io::LineServer> server;
   std::unique_ptr<io::PeriodicTimer> save_timer;  // spamd.save_interval
+  std::unique_ptr<io::PeriodicTimer> sync_timer;  // store.model_sync_interval (Redis)
 
   void save() {
     if (auto ok = svc->save_if_dirty(); !ok) {
@@ -385,6 +548,31 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
   impl_->save_timer = std::make_unique<io::PeriodicTimer>(ioc, v.duration("spamd.save_interval"),
                                                           [impl = impl_.get()] { impl->save(); });
   impl_->save_timer->start();
+  if (s->shared()) {
+    s->set_shared_wake([&ioc, s] {
+      boost::asio::post(ioc, [s] {
+        if (auto ok = s->push_shared(); !ok) {
+          spdlog::warn("spamd: TELL kept for the shared training log: {}", ok.error().message);
+        }
+      });
+    });
+    impl_->sync_timer =
+        std::make_unique<io::PeriodicTimer>(ioc, v.duration("store.model_sync_interval"), [s] {
+          const auto t0 = std::chrono::steady_clock::now();
+          auto n = s->sync();
+          if (!n) {
+            spdlog::warn("spamd: cannot sync the shared training log: {}", n.error().message);
+          } else if (*n != 0) {
+            spdlog::info(
+                "spamd: read {} records of other nodes from the shared training log "
+                "({:.1f} ms)",
+                *n,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count());
+          }
+        });
+    impl_->sync_timer->start();
+  }
   if (v.list("spamd.listen").empty()) {
     spdlog::info("spamd: no listener; mail model {} ({} spam, {} ham learned) for the milter",
                  v.str("spamd.model"), s->spam_learned(), s->ham_learned());
@@ -442,6 +630,9 @@ void SpamdRuntime::drain() {
   if (impl_->save_timer) {
     impl_->save_timer->stop();
   }
+  if (impl_->sync_timer) {
+    impl_->sync_timer->stop();
+  }
   if (impl_->server) {
     impl_->server->drain();
   }
@@ -450,6 +641,10 @@ void SpamdRuntime::drain() {
 void SpamdRuntime::finish() {
   if (impl_->svc) {
     impl_->save();
+    if (auto ok = impl_->svc->push_shared(); !ok) {
+      spdlog::warn("spamd: TELLs not appended to the shared training log at exit: {}",
+                   ok.error().message);
+    }
   }
 }
 

@@ -12,10 +12,20 @@
 // spamd::format_reply -> LineServer writes it, half-closes and closes. TELL takes the exclusive
 // lock to learn and marks the model dirty; a timer saves it every save_interval.
 //
+// [store] backend = "redis": every node keeps its own model (scans read only it, so a scan never
+// waits for Redis and goes on while Redis is down), and the nodes share their training through
+// the shared mail training log (core/common/shared_log.hpp, keys "ml:" in the comment API's
+// prefix): a TELL (or a history relearn) that changed the model queues its learn record
+// (spamd::encode_shared_learn), which is appended at once off the TELL's thread; every
+// store.model_sync_interval each node learns the records the others appended (Scanner::learn of
+// the Prepared: idempotent by the message fingerprint, so nothing counts twice). A start-up
+// replays the records the ring still holds (spamd.shared_log_records). TELL's Remove is local.
+//
 // Threading: on_frame/on_eof/checkv2 run on many io threads at once. Errors: protocol errors
 // become one reply line and one rate-limited log line; a model file or RPZ that cannot be read
 // is a startup error (on reload a bad RPZ keeps the previous names).
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,6 +35,8 @@
 
 #include "app/settings.hpp"
 #include "app/spamd_settings.hpp"
+#include "core/common/kv_store.hpp"
+#include "core/common/shared_log.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/spamd/evaluate.hpp"
 #include "core/spamd/protocol.hpp"
@@ -82,6 +94,16 @@ class SpamdService {
   void reload(const Values& v);
   // Writes the model file if it changed since the last save (atomically: temp file + rename).
   [[nodiscard]] Result<void> save_if_dirty();
+  // Shared log (Redis): appends the queued TELLs, then learns the other nodes' records; answers
+  // how many records of other nodes were read. Not shared: 0.
+  [[nodiscard]] Result<std::size_t> sync();
+  // Appends the queued TELLs only (posted after each TELL by the runtime).
+  [[nodiscard]] Result<void> push_shared();
+  [[nodiscard]] bool shared() const { return shared_log_ != nullptr; }
+  // Called after a TELL queued a record (the runtime posts push_shared() to its loop).
+  void set_shared_wake(std::function<void()> wake) { shared_wake_ = std::move(wake); }
+  // "spamd.shared_log.position\t12\n..." for `greyflux stats`; empty when not shared.
+  [[nodiscard]] std::string shared_stats_text() const;
   [[nodiscard]] Result<void> save();
   [[nodiscard]] const SpamdCounters& counters() const { return counters_; }
   // The running fast-flux detector's index, preferred over spamd.flux_rpz when it returns one.
@@ -105,6 +127,9 @@ class SpamdService {
   // spamd.auto_learn: learns `keep` as Scanner::auto_learn_class says (exclusive lock).
   [[nodiscard]] bool auto_learning() const;
   void auto_learn(const spamd::Evaluation& e, const spamd::Scanner::Prepared& keep);
+  // Queues a learn that changed the model for the shared log (no-op when not shared).
+  void share(const spamd::Scanner::Prepared& p, bool spam);
+  [[nodiscard]] Result<void> open_shared(const Values& v);
 
   mutable std::mutex flux_mu_;
   std::shared_ptr<const flux::FluxIndex> flux_;  // names for URI_FLUX; null = off
@@ -119,6 +144,16 @@ class SpamdService {
   std::atomic<std::size_t> max_message_{10 * 1024 * 1024};
   SpamdCounters counters_;
   HistoryService* history_ = nullptr;
+  // Shared log (Redis only): the comment API's Redis store, the log on it, the TELLs not yet
+  // appended (at most kMaxOutbox; older ones are dropped and counted while Redis is down).
+  static constexpr std::size_t kMaxOutbox = 10000;
+  std::unique_ptr<KvStore> shared_kv_;
+  std::unique_ptr<SharedLog> shared_log_;
+  std::function<void()> shared_wake_;
+  mutable std::mutex outbox_mu_;
+  std::deque<std::string> outbox_;
+  std::atomic<std::uint64_t> outbox_dropped_{0};
+  std::atomic<std::uint64_t> shared_learned_{0};  // other nodes' records that changed the model
 };
 
 // Wiring for `greyflux serve`; does nothing when spamd.listen and milter.listen are empty.

@@ -68,6 +68,9 @@ Result<void> validate_spamd(const Values& v) {
   if (v.integer("spamd.max_connections") < 1) {
     return fail(Errc::Config, "spamd.max_connections: must be at least 1");
   }
+  if (v.integer("spamd.shared_log_records") < 1) {
+    return fail(Errc::Config, "spamd.shared_log_records: must be at least 1");
+  }
   return {};
 }
 

@@ -53,7 +53,26 @@ Result<ModelSnapshot> decode_snapshot(std::string_view bytes) {
 std::string site_name(std::string_view blog) { return sanitize_line(blog, 200); }
 
 CommentModel::CommentModel(const ModelOptions& o, KvStore& kv, LogSink& log)
-    : opts_(o), kv_(kv), log_(log) {}
+    : opts_(o), kv_(kv), log_(log) {
+  if (opts_.shared) {
+    SharedLogOptions so;
+    so.counter_key = std::string(key::kTrainingCounter);
+    so.key_of = [](std::uint64_t seq) { return key::training(seq); };
+    so.max_records = opts_.shared_max_records;
+    shared_ = std::make_unique<SharedLog>(kv_, std::move(so));
+  }
+}
+
+std::optional<std::pair<CommentRequest, bool>> CommentModel::decode_training(
+    std::string_view value) {
+  auto rec = decode_check(value);
+  if (!rec) {
+    return std::nullopt;
+  }
+  Form form;
+  form.fields = rec->fields;
+  return std::pair{comment_from_form(form), rec->kind == 's'};
+}
 
 bool CommentModel::ready_locked(std::uint64_t spam, std::uint64_t ham) const {
   return spam >= opts_.min_training && ham >= opts_.min_training;
@@ -106,7 +125,9 @@ Result<void> CommentModel::load() {
 // Replays feedback that arrived after the snapshot (or all of it, to rebuild a site model).
 Result<void> CommentModel::replay_log(std::uint64_t replay_from) {
   std::size_t replayed = 0;
+  const std::uint64_t snapshot_seq = trained_seq_;
   std::uint64_t last = trained_seq_;
+  std::vector<std::uint64_t> above;  // shared: the records past the snapshot, now trained
   auto ok = kv_.scan(key::kTrainingPrefix, [&](std::string_view k, std::string_view value) {
     const std::optional<std::uint64_t> seq = key::parse_training_seq(k);
     if (!seq) {
@@ -116,21 +137,24 @@ Result<void> CommentModel::replay_log(std::uint64_t replay_from) {
     if (*seq <= replay_from) {
       return true;
     }
-    auto rec = decode_check(value);
+    auto rec = decode_training(value);
     if (!rec) {
       return true;
     }
-    Form form;
-    form.fields = rec->fields;
-    const CommentRequest req = comment_from_form(form);
     replayed += *seq > trained_seq_ ? 1 : 0;
-    train_locked(req, rec->kind == 's', *seq);
+    if (*seq > snapshot_seq) {
+      above.push_back(*seq);
+    }
+    train_locked(rec->first, rec->second, *seq);
     return true;
   });
   if (!ok) {
     return ok;
   }
   next_seq_ = last + 1;
+  if (shared_) {
+    shared_->start(snapshot_seq, above);
+  }
   log_.write(LogLevel::Info,
              fmt::format("akismet: model trained on {} spam and {} ham ({} replayed from the log)",
                          trained_spam_, trained_ham_, replayed));
@@ -206,6 +230,18 @@ CommentModel::Scores CommentModel::score(const CommentRequest& r, const std::str
 
 Result<void> CommentModel::learn(const CommentRequest& r, bool spam, std::string record) {
   const classify::FeatureVector features = features_of(r);  // outside the lock: checks go on
+  if (shared_) {
+    // The number comes from the deployment's counter; the store calls run without the lock.
+    auto seq = shared_->append(std::move(record));
+    std::unique_lock lock(mu_);
+    if (!seq) {
+      // Not in the log: trained here only (other nodes never see it).
+      train_locked(r, spam, trained_seq_ + 1, &features, true);
+      return tl::unexpected(seq.error());
+    }
+    train_locked(r, spam, *seq, &features, true);
+    return {};
+  }
   std::unique_lock lock(mu_);
   const std::uint64_t seq = next_seq_++;
   auto logged = kv_.put(key::training(seq), std::move(record));
@@ -213,7 +249,48 @@ Result<void> CommentModel::learn(const CommentRequest& r, bool spam, std::string
   return logged;
 }
 
+Result<std::size_t> CommentModel::sync() {
+  if (!shared_) {
+    return 0;
+  }
+  std::lock_guard one(sync_mu_);
+  auto entries = shared_->poll();
+  if (!entries) {
+    return tl::unexpected(entries.error());
+  }
+  std::vector<std::pair<std::uint64_t, std::pair<CommentRequest, bool>>> decoded;
+  decoded.reserve(entries->size());
+  for (const SharedLog::Entry& e : *entries) {
+    if (auto rec = decode_training(e.record)) {
+      decoded.emplace_back(e.seq, std::move(*rec));
+    }
+  }
+  std::vector<classify::FeatureVector> features;
+  features.reserve(decoded.size());
+  for (const auto& d : decoded) {
+    features.push_back(features_of(d.second.first));  // outside the lock: checks go on
+  }
+  std::unique_lock lock(mu_);
+  for (std::size_t i = 0; i < decoded.size(); ++i) {
+    train_locked(decoded[i].second.first, decoded[i].second.second, decoded[i].first, &features[i],
+                 true);
+  }
+  return decoded.size();
+}
+
+SharedLog::Stats CommentModel::shared_stats() const {
+  return shared_ ? shared_->stats() : SharedLog::Stats{};
+}
+
 Result<void> CommentModel::save() {
+  // Shared: the snapshot holds every record up to the log's position (read with no sync
+  // between its poll and its training).
+  std::unique_lock<std::mutex> one;
+  std::uint64_t position = 0;
+  if (shared_) {
+    one = std::unique_lock(sync_mu_);
+    position = shared_->stats().position;
+  }
   std::string bytes;
   std::uint64_t seq = 0;
   struct SiteSnapshot {
@@ -226,15 +303,19 @@ Result<void> CommentModel::save() {
     std::shared_lock lock(mu_);
     for (const auto& [site, m] : sites_) {
       if (m.seq != m.saved_seq) {
-        site_bytes.push_back({site, m.seq, encode_snapshot(m.seq, m.spam, m.ham, m.classifier)});
+        site_bytes.push_back(
+            {site, m.seq,
+             encode_snapshot(shared_ ? position : m.seq, m.spam, m.ham, m.classifier)});
       }
     }
     if (trained_seq_ == saved_seq_ && site_bytes.empty()) {
       return {};
     }
     seq = trained_seq_;
-    bytes = encode_snapshot(trained_seq_, trained_spam_, trained_ham_, classifier_);
+    bytes = encode_snapshot(shared_ ? position : trained_seq_, trained_spam_, trained_ham_,
+                            classifier_);
   }
+  one = {};
   // Sites first: the store commits puts in order, so a deployment snapshot that made it to
   // disk implies the site snapshots taken with it did, and the replay from its sequence
   // number covers every site.
@@ -286,10 +367,10 @@ CommentModel::SiteModel* CommentModel::site_locked(const std::string& site, bool
 }
 
 void CommentModel::train_locked(const CommentRequest& r, bool spam, std::uint64_t seq,
-                                const classify::FeatureVector* features) {
-  const bool deployment = seq > trained_seq_;
+                                const classify::FeatureVector* features, bool fresh) {
+  const bool deployment = fresh || seq > trained_seq_;
   SiteModel* site = opts_.site_models ? site_locked(site_name(r.blog), deployment) : nullptr;
-  if (site != nullptr && seq <= site->seq) {
+  if (site != nullptr && !fresh && seq <= site->seq) {
     site = nullptr;
   }
   if (!deployment && site == nullptr) {
@@ -299,12 +380,13 @@ void CommentModel::train_locked(const CommentRequest& r, bool spam, std::uint64_
   if (deployment) {
     classifier_.train(f, spam);
     ++(spam ? trained_spam_ : trained_ham_);
-    trained_seq_ = seq;
+    // Fresh records may come out of order; a change bumps the number so save() sees it.
+    trained_seq_ = fresh ? std::max(trained_seq_, seq) + (seq <= trained_seq_ ? 1 : 0) : seq;
   }
   if (site != nullptr) {
     site->classifier.train(f, spam);
     ++(spam ? site->spam : site->ham);
-    site->seq = seq;
+    site->seq = fresh ? std::max(site->seq, seq) + (seq <= site->seq ? 1 : 0) : seq;
   }
 }
 

@@ -11,6 +11,14 @@
 // snapshots that changed, sites before the deployment's, so that the replay from the
 // deployment snapshot's sequence number covers every site.
 //
+// Shared (`shared`, with [store] backend = "redis"): the training log is one SharedLog of the
+// deployment (core/common/shared_log.hpp): learn() takes its sequence number from the counter
+// every node shares ("m:next"), and sync(), on an interval, trains this node's model on the
+// records other nodes appended since. Scoring never waits for the store; a node sees another's
+// feedback within one sync interval. A snapshot stores the log position up to which every
+// record is in it (records above it that it also holds may be trained twice after a restart
+// from it: at most one interval's worth).
+//
 // The classifier has a say only once it has seen `min_training` examples of each class
 // (trained()); before that the heuristics decide alone (a cold start).
 //
@@ -19,6 +27,7 @@
 // unreadable snapshot or log record is logged and skipped, never fatal.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -30,6 +39,7 @@
 #include "core/common/kv_store.hpp"
 #include "core/common/log_sink.hpp"
 #include "core/common/result.hpp"
+#include "core/common/shared_log.hpp"
 
 namespace gf::akismet {
 
@@ -37,6 +47,8 @@ struct ModelOptions {
   std::size_t min_training = 10;  // spam and ham examples before the classifier has a say
   bool site_models = false;       // a model per site besides the deployment's
   std::size_t max_site_models = 1000;
+  bool shared = false;                   // several nodes share the store: see above
+  std::uint64_t shared_max_records = 0;  // the shared log's ring size; 0 = unbounded
 };
 
 // The site name a blog URL is kept under (models, usage records).
@@ -63,6 +75,12 @@ class CommentModel {
 
   // Writes the snapshots that changed since the last save.
   [[nodiscard]] Result<void> save();
+
+  // Shared: trains on the records other nodes appended since the last sync; answers how many.
+  // Not shared: 0. The store calls are made without the model's lock (checks go on).
+  [[nodiscard]] Result<std::size_t> sync();
+  // Shared: the log's position and counts (zeros when not shared).
+  [[nodiscard]] SharedLog::Stats shared_stats() const;
 
   [[nodiscard]] std::size_t site_count() const;
   [[nodiscard]] bool trained() const;
@@ -91,12 +109,16 @@ class CommentModel {
   // deployment model, and with site_models the site's (made here when `seq` is newer than the
   // deployment model, within max_site_models). Needs mu_ held exclusively.
   // `features`: features_of(r) if already computed (outside the lock), else null.
+  // `fresh`: a record handed over by the shared log (trained once whatever its number).
   void train_locked(const CommentRequest& r, bool spam, std::uint64_t seq,
-                    const classify::FeatureVector* features = nullptr);
+                    const classify::FeatureVector* features = nullptr, bool fresh = false);
   SiteModel* site_locked(const std::string& site, bool create);
   // Loads the "m:s:" snapshots; lowers `replay_from` to 0 when one must be rebuilt.
   [[nodiscard]] Result<void> load_site_models(std::uint64_t& replay_from);
   [[nodiscard]] Result<void> replay_log(std::uint64_t replay_from);
+  // The training record of a log entry as a request; nullopt when it is unreadable.
+  [[nodiscard]] static std::optional<std::pair<CommentRequest, bool>> decode_training(
+      std::string_view value);
 
   ModelOptions opts_;
   KvStore& kv_;
@@ -110,6 +132,8 @@ class CommentModel {
   std::unordered_map<std::string, SiteModel> sites_;  // by site_name(blog)
   bool site_limit_logged_ = false;
   std::uint64_t next_seq_ = 1;
+  std::unique_ptr<SharedLog> shared_;  // with opts_.shared
+  std::mutex sync_mu_;                 // a sync's poll and training vs. a snapshot's position
 };
 
 }  // namespace gf::akismet

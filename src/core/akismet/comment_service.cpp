@@ -640,6 +640,14 @@ std::string CommentService::stats_text() const {
   if (opts_.model.site_models) {
     out += fmt::format("akismet.site_models\t{}\n", model_.site_count());
   }
+  if (opts_.model.shared) {
+    const SharedLog::Stats st = model_.shared_stats();
+    out += fmt::format(
+        "akismet.shared_log.position\t{}\nakismet.shared_log.appended\t{}\n"
+        "akismet.shared_log.applied\t{}\nakismet.shared_log.holes\t{}\n"
+        "akismet.shared_log.lost\t{}\n",
+        st.position, st.appended, st.applied, st.holes, st.lost);
+  }
   return out;
 }
 

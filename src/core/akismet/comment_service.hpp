@@ -110,6 +110,9 @@ class CommentService {
 
   // Writes the model snapshots that changed since the last save.
   [[nodiscard]] Result<void> save_model() { return model_.save(); }
+  // Shared store: trains on the feedback other nodes logged since the last call (CommentModel::
+  // sync()); answers how many records.
+  [[nodiscard]] Result<std::size_t> sync_model() { return model_.sync(); }
   [[nodiscard]] CommentModel::Size model_size() const { return model_.size(); }
   CommentCounters& counters() { return counters_; }
   // "akismet.checks\t12\n..." for the admin `stats` command.

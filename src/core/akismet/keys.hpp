@@ -23,6 +23,8 @@ inline constexpr std::string_view kApiKeyPrefix = "k:";
 inline constexpr std::string_view kCheckPrefix = "c:";
 inline constexpr std::string_view kTrainingPrefix = "t:";
 inline constexpr std::string_view kModel = "m:model";
+// Shared store: the last training-log sequence number given out (decimal; core/common/shared_log).
+inline constexpr std::string_view kTrainingCounter = "m:next";
 inline constexpr std::string_view kSiteModelPrefix = "m:s:";
 // The decision history's rows (app/history_service.cpp) share this store.
 inline constexpr std::string_view kHistoryPrefix = "h:";

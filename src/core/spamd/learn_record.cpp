@@ -1,5 +1,7 @@
 #include "core/spamd/learn_record.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "core/classify/model_io.hpp"
@@ -68,5 +70,24 @@ Result<Scanner::Prepared> decode_learn_record(std::string_view bytes) {
   }
   return p;
 }
+
+std::string encode_shared_learn(const Scanner::Prepared& p, bool spam) {
+  std::string out(1, spam ? 's' : 'h');
+  out += encode_learn_record(p);
+  return out;
+}
+
+Result<SharedLearn> decode_shared_learn(std::string_view bytes) {
+  if (bytes.empty() || (bytes[0] != 's' && bytes[0] != 'h')) {
+    return fail(Errc::InvalidInput, "malformed shared mail learn record");
+  }
+  auto p = decode_learn_record(bytes.substr(1));
+  if (!p) {
+    return tl::unexpected(p.error());
+  }
+  return SharedLearn{std::move(*p), bytes[0] == 's'};
+}
+
+std::string shared_learn_key(std::uint64_t seq) { return fmt::format("ml:{:016x}", seq); }
 
 }  // namespace gf::spamd

@@ -25,4 +25,17 @@ inline constexpr std::size_t kMaxLearnDomains = 4096;
 [[nodiscard]] std::string encode_learn_record(const Scanner::Prepared& p);
 [[nodiscard]] Result<Scanner::Prepared> decode_learn_record(std::string_view bytes);
 
+// A TELL in the shared mail training log ([store] backend = "redis", core/common/shared_log):
+// u8 class ('s' spam, 'h' ham) | encode_learn_record(p). Untrusted (read back from Redis).
+struct SharedLearn {
+  Scanner::Prepared prepared;
+  bool spam = false;
+};
+[[nodiscard]] std::string encode_shared_learn(const Scanner::Prepared& p, bool spam);
+[[nodiscard]] Result<SharedLearn> decode_shared_learn(std::string_view bytes);
+// The shared mail log's keys (in the comment API's store): "ml:<16 hex digits>", counter
+// "ml:next".
+inline constexpr std::string_view kSharedLearnCounter = "ml:next";
+[[nodiscard]] std::string shared_learn_key(std::uint64_t seq);
+
 }  // namespace gf::spamd

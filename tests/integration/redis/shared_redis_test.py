@@ -17,7 +17,9 @@ DELAY_S = 2
 
 def node(binary, redis):
     return use_redis(AkismetDaemon(binary, backend="redis",
-                                   sets=[f"greylist.delay={DELAY_S}s", "store.redis_timeout=500ms"]),
+                                   sets=[f"greylist.delay={DELAY_S}s", "store.redis_timeout=500ms",
+                                         # no shared-model polls inside the round-trip count
+                                         "store.model_sync_interval=1h"]),
                      redis.url)
 
 

@@ -76,5 +76,47 @@ TEST(LearnRecord, RelearnIsTellLearn) {
   EXPECT_EQ(s.spam_learned(), spam0 + 1);
 }
 
+// The shared mail training log (docs/redis.md): a TELL's record round-trips with its class, and
+// two nodes that learn each other's records end with the same model, whatever was learned twice.
+TEST(SharedLearn, RoundTripsAndRejectsABadClass) {
+  const Scanner s;
+  const Scanner::Prepared p = s.prepare(mime::parse_message(spam_mail(3)));
+  for (const bool spam : {true, false}) {
+    auto got = decode_shared_learn(encode_shared_learn(p, spam));
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->spam, spam);
+    EXPECT_EQ(got->prepared.fingerprint, p.fingerprint);
+    EXPECT_EQ(got->prepared.features, p.features);
+  }
+  EXPECT_FALSE(decode_shared_learn(""));
+  EXPECT_FALSE(decode_shared_learn("x" + encode_learn_record(p)));
+  EXPECT_FALSE(decode_shared_learn("s" + encode_learn_record(p) + "!"));
+  EXPECT_EQ(shared_learn_key(42), "ml:000000000000002a");
+}
+
+TEST(SharedLearn, ReplayingTheOthersRecordsGivesTheSameModel) {
+  Scanner a;
+  Scanner b;
+  std::vector<std::string> log;  // what node A appended, in order
+  for (int i = 0; i < 12; ++i) {
+    for (const bool spam : {true, false}) {
+      const Scanner::Prepared p = a.prepare(mime::parse_message(spam ? spam_mail(i) : ham_mail(i)));
+      ASSERT_TRUE(a.learn(p, spam));
+      log.push_back(encode_shared_learn(p, spam));
+    }
+  }
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass (a restart's replay) changes nothing
+    for (const std::string& r : log) {
+      auto rec = decode_shared_learn(r);
+      ASSERT_TRUE(rec);
+      EXPECT_EQ(b.learn(rec->prepared, rec->spam), pass == 0);
+    }
+  }
+  const mime::Message probe = mime::parse_message(spam_mail(99));
+  EXPECT_EQ(a.scan(probe).score, b.scan(probe).score);
+  EXPECT_EQ(a.serialize(), b.serialize());
+  EXPECT_EQ(b.spam_learned(), 12U);
+}
+
 }  // namespace
 }  // namespace gf::spamd
