@@ -43,7 +43,10 @@ test_pkgs=(postfix swaks miltertest procps iproute2 python3 unbound dnsutils lib
 package_pkgs=(dpkg-dev debhelper lintian man-db groff-base python3 util-linux systemd)
 bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin
   # milter benchmark anchor (bench/milter): Rspamd's proxy worker + its Redis
-  rspamd redis-server)
+  rspamd redis-server
+  # bench/soak's plot (PNG via pngcairo). Not python3-matplotlib: on Debian 12 it pulls in
+  # python3-scipy -> python3-pythran -> libboost1.74-dev, which conflicts with libboost1.81-dev.
+  gnuplot-nox)
 
 want=()
 [ $# -eq 0 ] && set -- build

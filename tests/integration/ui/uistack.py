@@ -58,8 +58,9 @@ HAM_TRAINING = [mail(f"meeting {i}", f"Hi Bob, the project meeting moves to room
 
 
 class Stack:
-    def __init__(self, binary, tmp=None):
+    def __init__(self, binary, tmp=None, extra_sets=()):
         self.binary = binary
+        self.extra_sets = list(extra_sets)  # more `--set k=v` for serve (bench/soak adds milter)
         self.tmp = tmp or tempfile.mkdtemp(prefix="gf-ui-")
         self.data = os.path.join(self.tmp, "data")
         self.policy_port, self.http_port, self.spamd_port = free_port(), free_port(), free_port()
@@ -92,7 +93,7 @@ class Stack:
                 f'spamd.listen=["127.0.0.1:{self.spamd_port}"]',
                 "greylist.delay=1s", "flux.allowlist=", "flux.dnstap_socket=dnstap.sock",
                 "flux.rpz_path=flux.rpz", "flux.rpz_interval=1s", "store.commit_interval=20ms",
-                f"log.file={self.log}"]
+                f"log.file={self.log}", *self.extra_sets]
         cmd = self.args("serve")
         if os.geteuid() == 0:
             sets.append("daemon.user=root")  # a root start without a user to drop to refuses
