@@ -21,7 +21,8 @@ Doors and what one request is:
             greylist, flux), bearer token, keep-alive
   spamd     a spamc-style CHECK, one connection per request (as spamc does)
   milter    one message as Postfix sends it (MAIL, RCPT, DATA, headers, body, end of message),
-            ten messages per milter connection; the first one's latency includes negotiation
+            ten messages per milter connection; the first one's latency includes negotiation;
+            a verdict before the end of the message (greylisted at RCPT) aborts it
   flux      one dnstap CLIENT_RESPONSE frame on a Frame Streams unix socket (one-way: latency
             is the time until the frame is written, which grows when the daemon stops reading)
 
@@ -253,7 +254,9 @@ class Milter:
         headers, body = self.mails[k % len(self.mails)]
         qid = f"S{k}"
         self.w.write(mpacket(b"D", b"M" + mstrings("i", qid)))
-        for cmd, payload in ((b"M", mstrings(f"<m{k}@sender{k % 97}.test>")),
+        # 500 envelopes (sender x recipient) in turn: the first pass is greylisted at RCPT, later
+        # passes (after greylist.delay) go on to DATA and are scanned.
+        for cmd, payload in ((b"M", mstrings(f"<m{k % 500}@sender{k % 50}.test>")),
                              (b"R", mstrings(f"<user{k % 10}@example.test>")),
                              (b"T", b""),
                              *((b"L", mstrings(n, v)) for n, v in headers),

@@ -4,6 +4,8 @@ The judged span is the last --judge-minutes of the run (default 20; the last two
 run is shorter), so that warm-up (caches, the allocator's arenas, LMDB's first pages) is not
 taken for a leak. The run passes when all of these hold:
   errors      no request failed or was left unanswered at the end, on any door, in any window;
+              and the daemon counted no protocol error, store error, fail-open or refused
+              connection during the soak and logged no warning (soak.py checks these two);
   throughput  in every judged window each door completed its target rate within --rate-tol
               (default 10%): an open-loop client falls behind only when the server stalls;
   latency     every window's p99 on every door (from the scheduled send time) is at most

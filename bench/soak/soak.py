@@ -222,6 +222,7 @@ def soak(a, rates, mails, tmp):
             procs.append(p)
             if "ready" not in json.loads(p.stdout.readline()):
                 raise RuntimeError(f"doors.py {door} did not start")
+        counters_before = daemon_counters(stack)  # after start-up (its port probes) and feed
         t0 = time.time() + 1  # every door process is up: one common schedule start
         for door, p in zip(a.doors, procs):
             p.stdin.write(f"{t0}\n")
@@ -244,6 +245,8 @@ def soak(a, rates, mails, tmp):
         for r in readers:
             r.join(timeout=10)
         scheduled = {r.door: r.scheduled for r in readers}
+        after = daemon_counters(stack)
+        counter_deltas = {k: after[k] - counters_before[k] for k in after}
         log_problems = log_warnings(stack.log)
     finally:
         for p in procs:
@@ -251,14 +254,31 @@ def soak(a, rates, mails, tmp):
                 p.kill()
                 p.wait()
         stack.cleanup()
-    return windows, samples, scheduled, log_problems
+    return windows, samples, scheduled, log_problems, counter_deltas
+
+
+DAEMON_ERROR_COUNTERS = ("greyflux_protocol_errors_total", "greyflux_store_errors_total",
+                         "greyflux_fail_open_total", "greyflux_connections_refused_total")
+
+
+def daemon_counters(stack):
+    """The daemon's own error counters (GET /metrics), summed per name."""
+    import urllib.request  # noqa: PLC0415
+    with urllib.request.urlopen(f"{stack.url}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    out = dict.fromkeys(DAEMON_ERROR_COUNTERS, 0.0)
+    for line in text.splitlines():
+        name = line.split("{")[0].split(" ")[0]
+        if name in out:
+            out[name] += float(line.rsplit(" ", 1)[1])
+    return out
 
 
 def log_warnings(path):
-    """The daemon log's warning and error lines (greyflux logs at info by default)."""
+    """The daemon log's warning, error and critical lines ("TIME W ...")."""
     try:
         with open(path, errors="replace") as f:
-            return [l.rstrip() for l in f if re.search(r"\[(warning|error|critical)\]", l)]
+            return [l.rstrip() for l in f if re.match(r"\S+ [WEC] ", l)]
     except FileNotFoundError:
         return []
 
@@ -339,13 +359,17 @@ def main():
                           "minutes": a.minutes, "loadavg": loadavg()}), flush=True)
         if a.calibrate_only:
             return 0
-        windows, samples, scheduled, log_problems = soak(a, rates, mails, tmp)
+        windows, samples, scheduled, log_problems, counter_deltas = soak(a, rates, mails, tmp)
         rows = write_csv(a.csv, a.doors, windows, samples)
         with open(a.csv + ".windows.json", "w") as f:  # the raw windows, to judge again later
             json.dump({"rates": rates, "scheduled": scheduled,
                        "windows": [w for _, w in sorted(windows.items())]}, f)
         verdict = judge.judge(rows, a.doors, rates, scheduled, windows, a)
         verdict["daemon_log_warnings"] = len(log_problems)
+        verdict["daemon_error_counters_delta"] = counter_deltas
+        if log_problems or any(counter_deltas.values()):
+            verdict["failures"].append("the daemon logged warnings or counted errors")
+            verdict["pass"] = False
         for line in log_problems[:10]:
             print("greyflux log:", line, flush=True)
         print(json.dumps(verdict, indent=1), flush=True)
