@@ -8,7 +8,8 @@ stall that delays later sends is counted in their latency (no coordinated omissi
 connections are busy the schedule keeps running and the queue grows.
 
 Every WINDOW seconds (aligned to t0) it prints one JSON line on stdout: the window index, the
-requests completed in it, its errors, p50/p99/max latency in ms, the queue backlog, and client_lag_ms: the most this process
+requests completed in it, its errors (failed or timed out; the last window also counts the
+requests in flight when the time was up, and `unsent`: those still queued, never sent), p50/p99/max latency in ms, the queue backlog, and client_lag_ms: the most this process
 itself was late putting a due request in the queue (its own starvation on a loaded machine, a
 part of every latency, not the server's). The first
 few errors are described on stderr.
@@ -393,8 +394,12 @@ async def open_loop(a, spec):
             for t in pending:
                 t.cancel()
             lat += stats.lat_ms
-            errors += stats.errors + queue.qsize() + len(pending)
+            errors += stats.errors + len(pending)  # in flight when the time was up: failed
+            unsent = queue.qsize() - len(workers)  # still queued (the stop markers aside)
+        else:
+            unsent = 0
         print(json.dumps({"door": a.door, "window": w, "done": len(lat), "errors": errors,
+                          "unsent": max(0, unsent),
                           "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
                           "max_ms": pct(lat, 1.0), "backlog": queue.qsize(),
                           "client_lag_ms": round(lag, 1)}), flush=True)

@@ -3,7 +3,8 @@
 The judged span is the last --judge-minutes of the run (default 20; the last two thirds when the
 run is shorter), so that warm-up (caches, the allocator's arenas, LMDB's first pages) is not
 taken for a leak. The run passes when all of these hold:
-  errors      no request failed or was left unanswered at the end, on any door, in any window;
+  errors      no request failed, timed out or was left unsent at the end (a backlog: the door
+              fell behind its schedule), on any door, in any window;
               and the daemon counted no protocol error, store error, fail-open or refused
               connection during the soak and logged no warning (soak.py checks these two);
   throughput  in every judged window each door completed its target rate within --rate-tol
@@ -57,11 +58,12 @@ def judge(rows, doors, rates, scheduled, windows, a):
     for d in doors:
         ws = [w for (door, _), w in sorted(windows.items()) if door == d]
         errors = sum(w["errors"] for w in ws)
+        unsent = sum(w.get("unsent", 0) for w in ws)
         done = sum(w["done"] for w in ws)
         p99s = [w["p99_ms"] for w in ws if w["p99_ms"] is not None]
         span_rps = [r[f"{d}_rps"] for r in span if r[f"{d}_rps"] != ""]
         per_door[d] = {"target_rps": rates[d], "scheduled": scheduled.get(d), "done": done,
-                       "errors": errors, "p99_ms_min": min(p99s, default=None),
+                       "errors": errors, "unsent_at_end": unsent, "p99_ms_min": min(p99s, default=None),
                        "p99_ms_median": sorted(p99s)[len(p99s) // 2] if p99s else None,
                        "p99_ms_max": max(p99s, default=None),
                        "rps_min": min(span_rps, default=None),
@@ -69,7 +71,8 @@ def judge(rows, doors, rates, scheduled, windows, a):
         if errors:
             failures.append(f"{d}: {errors} errors")
         if scheduled.get(d) is None or done != scheduled[d]:
-            failures.append(f"{d}: {done} answered of {scheduled.get(d)} scheduled")
+            failures.append(f"{d}: {done} answered of {scheduled.get(d)} scheduled "
+                            f"({unsent} never sent: the door fell behind its schedule)")
         if not p99s or max(p99s) > a.p99_bound_ms:
             failures.append(f"{d}: window p99 up to {max(p99s, default=None)} ms > "
                             f"{a.p99_bound_ms} ms")
