@@ -133,6 +133,9 @@ struct FluxService::Impl {
   flux::SharedLedger ledger;  // under `lock`
   std::uint64_t pass = 0;     // publish passes (publish thread only)
   std::atomic<std::uint64_t> shared_published{0}, shared_read{0}, shared_failures{0};
+  // Names on the shared flagged list with the last flux sighting already looked at (publish
+  // thread only; entries older than verdict_ttl are dropped).
+  std::unordered_map<std::string, std::uint32_t> flagged_seen;
   mutable std::mutex shared_io;  // one caller of `shared` at a time
 
   const flux::Allowlist* allowlist() const { return allow ? &*allow : nullptr; }
@@ -186,6 +189,76 @@ struct FluxService::Impl {
       }
     }
     return out;
+  }
+
+  // flux.shared: names another node flagged that this one does not track are judged here on
+  // their merged view alone (not taken on trust) and held like a local flux verdict, so every
+  // node's RPZ and agent index list them. Each name is looked at again only when its last flux
+  // sighting on the list moves.
+  void adopt_flagged(TimePoint now) {
+    if (!shared) {
+      return;
+    }
+    const std::int64_t ttl = memory->config().ttl.count();
+    const auto since = static_cast<std::uint32_t>(std::max<std::int64_t>(0, to_unix(now) - ttl));
+    std::vector<std::string> wanted;
+    Result<std::unordered_map<std::string, flux::SharedView>> views;
+    {
+      std::lock_guard<std::mutex> io_guard(shared_io);
+      auto flagged = shared->flagged_since(since);
+      if (!flagged) {
+        shared_failures.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("flux: shared flagged list not read: {}", flagged.error().message);
+        return;
+      }
+      std::erase_if(flagged_seen, [&](const auto& kv) { return kv.second < since; });
+      {
+        std::lock_guard<std::mutex> g(lock);
+        for (const auto& [name, last] : *flagged) {
+          auto [it, added] = flagged_seen.emplace(name, last);
+          if (!added && it->second >= last) {
+            continue;
+          }
+          it->second = last;
+          if (tracker->find(name) == nullptr) {
+            wanted.push_back(name);
+          }
+        }
+      }
+      if (wanted.empty()) {
+        return;
+      }
+      views = shared->read(wanted);
+    }
+    if (!views) {
+      for (const std::string& n : wanted) {
+        flagged_seen.erase(n);  // looked at again next pass
+      }
+      shared_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("flux: shared state not read: {}", views.error().message);
+      return;
+    }
+    std::lock_guard<std::mutex> g(lock);
+    for (const auto& [name, view] : *views) {
+      flux::NameState none;
+      none.registrable_domain = flux::naive_registrable_domain(name);
+      memory->record(
+          flux::judge_latest(name, flux::merged_state(none, view), *tracker, allowlist()));
+    }
+  }
+
+  // flux.shared: this node's current flux names onto the shared flagged list.
+  void flag(const std::vector<std::pair<std::string, std::uint32_t>>& names, TimePoint now) {
+    if (!shared) {
+      return;
+    }
+    const std::int64_t ttl = memory->config().ttl.count();
+    const auto since = static_cast<std::uint32_t>(std::max<std::int64_t>(0, to_unix(now) - ttl));
+    std::lock_guard<std::mutex> io_guard(shared_io);
+    if (auto r = shared->flag(names, since); !r) {
+      shared_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("flux: shared flagged list not written: {}", r.error().message);
+    }
   }
 
   // The merged view of one name for the admin API (nullopt: not shared, or Redis failed).
@@ -286,6 +359,8 @@ struct FluxService::Impl {
     std::vector<flux::NamedAddresses> named;
     std::unordered_set<std::string> current;
     const auto merged = share();
+    adopt_flagged(now);
+    std::vector<std::pair<std::string, std::uint32_t>> flagged_here;
     {
       std::lock_guard<std::mutex> g(lock);
       // judge_and_hold() (verdicts.hpp) with the merged state of the names flux.shared read.
@@ -308,6 +383,8 @@ struct FluxService::Impl {
           ranked.push_back(Flagged{v.features.name, v.composite.score, true, v.features.last_seen,
                                    flux::to_json(v)});
           named.push_back(flux::NamedAddresses{v.features.name, v.features.addresses});
+          flagged_here.emplace_back(v.features.name,
+                                    static_cast<std::uint32_t>(v.features.last_seen));
         }
       });
       memory->expire(now);
@@ -323,6 +400,7 @@ struct FluxService::Impl {
       rpz.names = std::move(held.names);
       rpz.agent_ips.insert(rpz.agent_ips.end(), held.agent_ips.begin(), held.agent_ips.end());
     }
+    flag(flagged_here, now);
     rpz.normalise();
     for (const Flagged& f : ranked) {
       const auto hit = previous_index->match_host(f.name);

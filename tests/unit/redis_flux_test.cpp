@@ -166,5 +166,24 @@ TEST_F(RedisFluxTest, WindowAndCapTrimTheAddressSet) {
   EXPECT_EQ(views->at("cap.test").unique_ever, 6u);
 }
 
+TEST_F(RedisFluxTest, FlaggedListKeepsTheLatestSightingAndExpires) {
+  io::SharedFluxStore store(client_, "gf:f:", SharedLimits{});
+  ASSERT_TRUE(store.flag({{"a.test", 100}, {"b.test", 200}}, 0));
+  ASSERT_TRUE(store.flag({{"a.test", 50}, {"c.test", 300}}, 0));  // GT: a.test stays at 100
+  auto all = store.flagged_since(0);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0], (std::pair<std::string, std::uint32_t>("a.test", 100)));
+  auto late = store.flagged_since(150);
+  ASSERT_TRUE(late);
+  ASSERT_EQ(late->size(), 2u);
+  EXPECT_EQ((*late)[0].first, "b.test");
+  ASSERT_TRUE(store.flag({}, 250));  // entries last seen fluxing before 250 go
+  all = store.flagged_since(0);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].first, "c.test");
+}
+
 }  // namespace
 }  // namespace gf

@@ -443,7 +443,8 @@ NameState merged_state(const NameState& local, const SharedView& v) {
   m.max_answers = static_cast<std::uint16_t>(
       std::min<std::uint32_t>(UINT16_MAX, std::max<std::uint32_t>(m.max_answers, v.max_answers)));
   if (v.first_seen_s != 0) {
-    m.first_seen_s = std::min(m.first_seen_s, v.first_seen_s);
+    m.first_seen_s =
+        m.first_seen_s == 0 ? v.first_seen_s : std::min(m.first_seen_s, v.first_seen_s);
   }
   m.last_seen_s = std::max(m.last_seen_s, v.last_seen_s);
   // Distinct addresses ever: the HyperLogLog, never below what is known exactly.

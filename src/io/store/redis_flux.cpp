@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace gf::io {
 
@@ -96,6 +97,59 @@ Result<void> SharedFluxStore::publish(const std::vector<flux::NameDelta>& deltas
     }
   }
   return {};
+}
+
+Result<void> SharedFluxStore::flag(const std::vector<std::pair<std::string, std::uint32_t>>& names,
+                                   std::uint32_t expire_before_s) {
+  const std::string key = prefix_ + "flagged";
+  const std::size_t conn = client_->conn_for(key);
+  std::vector<RedisCommand> cmds;
+  for (std::size_t from = 0; from < names.size(); from += 500) {
+    std::vector<std::string> args = {"ZADD", key, "GT"};
+    for (std::size_t i = from; i < names.size() && i < from + 500; ++i) {
+      args.push_back(std::to_string(names[i].second));
+      args.push_back(names[i].first);
+    }
+    cmds.push_back(RedisCommand{std::move(args), conn});
+  }
+  cmds.push_back(
+      RedisCommand{{"ZREMRANGEBYSCORE", key, "-inf", "(" + std::to_string(expire_before_s)}, conn});
+  auto replies = client_->call(std::move(cmds));
+  if (!replies) {
+    ++stats_.failures;
+    return tl::unexpected(replies.error());
+  }
+  for (const RedisReply& r : *replies) {
+    if (r.type == RedisReply::Type::Error) {
+      ++stats_.failures;
+      return fail(Errc::StoreFailure, "redis: flux flagged list: " + r.str);
+    }
+  }
+  return {};
+}
+
+Result<std::vector<std::pair<std::string, std::uint32_t>>> SharedFluxStore::flagged_since(
+    std::uint32_t since_s) {
+  const std::string key = prefix_ + "flagged";
+  auto replies = client_->call(
+      {RedisCommand{{"ZRANGEBYSCORE", key, std::to_string(since_s), "+inf", "WITHSCORES"},
+                    client_->conn_for(key)}});
+  if (!replies) {
+    ++stats_.failures;
+    return tl::unexpected(replies.error());
+  }
+  const RedisReply& r = replies->front();
+  if (r.type != RedisReply::Type::Array || r.elements.size() % 2 != 0) {
+    ++stats_.failures;
+    return fail(Errc::StoreFailure, "redis: flux flagged list: not name/score pairs");
+  }
+  std::vector<std::pair<std::string, std::uint32_t>> out;
+  for (std::size_t i = 0; i < r.elements.size(); i += 2) {
+    const std::string& score = r.elements[i + 1].str;
+    out.emplace_back(r.elements[i].str,
+                     static_cast<std::uint32_t>(std::strtoull(score.c_str(), nullptr, 10)));
+  }
+  return out;
 }
 
 Result<std::unordered_map<std::string, flux::SharedView>> SharedFluxStore::read(

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/common/result.hpp"
@@ -34,6 +35,14 @@ class SharedFluxStore {
   // The merged views of `names`; names Redis holds nothing for are left out.
   [[nodiscard]] Result<std::unordered_map<std::string, flux::SharedView>> read(
       const std::vector<std::string>& names);
+
+  // The shared list of flagged names (PREFIX flagged: a sorted set, name -> last seen fluxing):
+  // flag() adds this node's flux names (ZADD GT) and drops entries last seen fluxing before
+  // `expire_before_s`; flagged_since() lists those last seen fluxing at or after `since_s`.
+  [[nodiscard]] Result<void> flag(const std::vector<std::pair<std::string, std::uint32_t>>& names,
+                                  std::uint32_t expire_before_s);
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::uint32_t>>> flagged_since(
+      std::uint32_t since_s);
 
   struct Stats {
     std::uint64_t names_published = 0, names_read = 0, failures = 0, noscript = 0;

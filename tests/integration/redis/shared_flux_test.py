@@ -8,6 +8,9 @@ test, as tests/integration/flux/quiet_serve_test.py does):
   - every shared instance flags it: RPZ, GET /api/v1/flux/NAME (flux true, the whole name's six
     addresses, the same composite score as the instance that saw everything, an "rpz" rule), and
     its greylist defers an agent only another instance saw as a fast-flux agent;
+  - a fourth shared instance that never saw the name lists it too (the shared flagged list,
+    judged there on the merged view): RPZ, API flux with the held verdict's 6 agents, and its
+    greylist defers an agent as a fast-flux agent;
   - a benign round robin split the same way stays benign everywhere, with the same score as the
     instance that saw all of it.
 Usage: shared_flux_test.py GREYFLUX [cluster]"""
@@ -144,7 +147,8 @@ def main():
     try:
         shared = [Node(binary, f"node{i}", redis.url, use_cluster) for i in range(3)]
         whole, third = Node(binary, "whole"), Node(binary, "third")
-        nodes = shared + [whole, third]
+        blind = Node(binary, "node3", redis.url, use_cluster)  # never sees the flux name
+        nodes = shared + [whole, third, blind]
         # Six answers of one agent each over six /16s, TTL 60; each shared node gets two.
         agents = [f"10.{20 + i}.1.5" for i in range(6)]
         for i, a in enumerate(agents):
@@ -159,6 +163,7 @@ def main():
             whole.tap.answer(BENIGN, ips, 3600)
             if i % 3 == 0:
                 third.tap.answer(BENIGN, ips, 3600)
+        blind.tap.answer("only-here.test", ["192.0.2.99"], 3600)
 
         wait_for(lambda: whole.listed(FLUX), 20, "the whole-view instance to flag the name")
         status, all_view = whole.get(FLUX)
@@ -187,6 +192,17 @@ def main():
             check(reply.startswith("action=DEFER_IF_PERMIT") and "fast-flux" in reply,
                   f"{n.name} defers {other}, seen only by another node, as a flux agent")
 
+        wait_for(lambda: blind.listed(FLUX), 30, f"{FLUX} in node3's RPZ")
+        status, body = blind.get(FLUX)
+        check(status == 200 and body["flux"] and body.get("tracked") is False
+              and body["held"]["agents"] == 6,
+              f"node3, which never saw {FLUX}, lists it and holds its verdict with the 6 agents "
+              f"(score {body['held']['score']})")
+        reply = blind.policy_reply(agents[4])
+        check(reply.startswith("action=DEFER_IF_PERMIT") and "fast-flux" in reply,
+              f"node3 defers {agents[4]} as a flux agent")
+        check(not blind.listed(BENIGN), f"node3 does not list {BENIGN}")
+
         status, benign_all = whole.get(BENIGN)
         check(status == 200 and not benign_all["flux"], f"{BENIGN} is benign to the whole view")
         for n in shared:
@@ -200,7 +216,7 @@ def main():
                   f"{body['scores']['composite']['score']} over all 12 answers")
         codes = [n.stop() for n in nodes]
         nodes = []
-        check(codes == [0] * 5, "every instance exits 0 on SIGTERM")
+        check(codes == [0] * 6, "every instance exits 0 on SIGTERM")
     finally:
         for n in nodes:
             n.stop()

@@ -147,6 +147,25 @@ TEST(SharedFlux, TwoNodesAndRepeatedFlushesCountEachAnswerOnce) {
   expect_same(b.merged(redis, name), whole.local(name));
 }
 
+TEST(SharedFlux, ANodeThatNeverSawTheNameJudgesItOnTheMergedViewAlone) {
+  const std::string name = "split-flux.test";
+  Node whole, a, b, blind;
+  FakeRedis redis;
+  const auto obs = split_flux(name);
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    whole.tracker.observe(obs[i]);
+    (i % 2 == 0 ? a : b).tracker.observe(obs[i]);
+  }
+  redis.flush(a.tracker, a.ledger, 1);
+  redis.flush(b.tracker, b.ledger, 1);
+  NameState none;
+  none.registrable_domain = naive_registrable_domain(name);
+  const Verdict v =
+      judge_latest(name, merged_state(none, redis.views.at(name)), blind.tracker, nullptr);
+  EXPECT_TRUE(v.flux()) << to_text_line(v);
+  expect_same(v, whole.local(name));
+}
+
 TEST(SharedFlux, BenignNameSplitTheSameWayStaysBenign) {
   // A round robin: 2 of 4 servers in one /24 per answer, TTL 3600, 12 answers over 3 nodes.
   const std::string name = "www.benign.test";
