@@ -133,9 +133,13 @@ struct FluxService::Impl {
   flux::SharedLedger ledger;  // under `lock`
   std::uint64_t pass = 0;     // publish passes (publish thread only)
   std::atomic<std::uint64_t> shared_published{0}, shared_read{0}, shared_failures{0};
-  // Names on the shared flagged list with the last flux sighting already looked at (publish
-  // thread only; entries older than verdict_ttl are dropped).
-  std::unordered_map<std::string, std::uint32_t> flagged_seen;
+  // Names on the shared flagged list: the last flux sighting looked at and the pass it moved
+  // (publish thread only; entries older than verdict_ttl are dropped).
+  struct FlaggedSeen {
+    std::uint32_t last = 0;
+    std::uint64_t pass = 0;
+  };
+  std::unordered_map<std::string, FlaggedSeen> flagged_seen;
   mutable std::mutex shared_io;  // one caller of `shared` at a time
 
   const flux::Allowlist* allowlist() const { return allow ? &*allow : nullptr; }
@@ -193,8 +197,9 @@ struct FluxService::Impl {
 
   // flux.shared: names another node flagged that this one does not track are judged here on
   // their merged view alone (not taken on trust) and held like a local flux verdict, so every
-  // node's RPZ and agent index list them. Each name is looked at again only when its last flux
-  // sighting on the list moves.
+  // node's RPZ and agent index list them. A name is judged again in the kSharedRereadPasses
+  // passes after its last flux sighting on the list moved (the other nodes' answers of that
+  // moment arrive within a pass or two), then left alone until it moves again.
   void adopt_flagged(TimePoint now) {
     if (!shared) {
       return;
@@ -211,15 +216,16 @@ struct FluxService::Impl {
         spdlog::warn("flux: shared flagged list not read: {}", flagged.error().message);
         return;
       }
-      std::erase_if(flagged_seen, [&](const auto& kv) { return kv.second < since; });
+      std::erase_if(flagged_seen, [&](const auto& kv) { return kv.second.last < since; });
       {
         std::lock_guard<std::mutex> g(lock);
         for (const auto& [name, last] : *flagged) {
-          auto [it, added] = flagged_seen.emplace(name, last);
-          if (!added && it->second >= last) {
+          auto [it, added] = flagged_seen.emplace(name, FlaggedSeen{last, pass});
+          if (!added && last > it->second.last) {
+            it->second = FlaggedSeen{last, pass};
+          } else if (!added && it->second.pass + kSharedRereadPasses <= pass) {
             continue;
           }
-          it->second = last;
           if (tracker->find(name) == nullptr) {
             wanted.push_back(name);
           }
@@ -232,7 +238,7 @@ struct FluxService::Impl {
     }
     if (!views) {
       for (const std::string& n : wanted) {
-        flagged_seen.erase(n);  // looked at again next pass
+        flagged_seen[n].pass = pass;  // tried again in the next passes
       }
       shared_failures.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("flux: shared state not read: {}", views.error().message);
