@@ -233,7 +233,7 @@ Result<void> Daemon::open_doors() {
   if (flux_) {
     flux_->set_history(hist);
   }
-  auto http = HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get(), history_.get());
+  auto http = HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get(), hist);
   if (!http) {
     return tl::unexpected(http.error());
   }

@@ -598,6 +598,23 @@ io::HttpResponse json_error(int status, std::string_view code, std::string_view 
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kFluxList = "/api/v1/flux";
+constexpr std::string_view kFluxPrefix = "/api/v1/flux/";
+}  // namespace
+
+bool FluxService::routes(std::string_view path) {
+  return path == kFluxList || path.starts_with(kFluxPrefix);
+}
+
+bool FluxService::is_open(const io::HttpRequest& req) {
+  if ((req.method != "GET" && req.method != "HEAD") || !req.path.starts_with(kFluxPrefix)) {
+    return false;
+  }
+  const std::string_view name = std::string_view(req.path).substr(kFluxPrefix.size());
+  return !name.empty() && name.find('/') == std::string_view::npos;
+}
+
 io::HttpResponse FluxService::handle_http(const FluxService* service, const io::HttpRequest& req) {
   if (req.method != "GET" && req.method != "HEAD") {
     io::HttpResponse r = json_error(405, "method", "method not allowed");
@@ -608,11 +625,10 @@ io::HttpResponse FluxService::handle_http(const FluxService* service, const io::
     return json_error(503, "flux_off",
                       "flux detection is off: set [flux] dnstap_socket or interface");
   }
-  constexpr std::string_view kList = "/api/v1/flux";
-  if (req.path == kList || req.path == "/api/v1/flux/") {
+  if (req.path == kFluxList || req.path == kFluxPrefix) {
     return service->list(req);
   }
-  std::string_view rest = std::string_view(req.path).substr(kList.size() + 1);
+  std::string_view rest = std::string_view(req.path).substr(kFluxPrefix.size());
   constexpr std::string_view kSeries = "/series";
   const bool series = rest.ends_with(kSeries);
   if (series) {

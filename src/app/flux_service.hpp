@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "app/settings.hpp"
@@ -57,6 +58,11 @@ class FluxService {
   //   GET /api/v1/flux/NAME/series   its churn history (core/flux/churn.hpp)
   // Thread-safe, short locks only.
   static io::HttpResponse handle_http(const FluxService* service, const io::HttpRequest& req);
+  // Whether handle_http() owns `path` (the list, a name, a name's series).
+  static bool routes(std::string_view path);
+  // GET/HEAD /api/v1/flux/NAME (one name, nothing after it) is open without an admin token, as
+  // it was before the admin API (docs/flux.md); the list and the series need one.
+  static bool is_open(const io::HttpRequest& req);
 
  private:
   struct Impl;

@@ -189,7 +189,7 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
   door->admin_ = std::make_unique<AdminApi>(door->comments_->store(), engine, admin_api_options(v));
   warn_beyond_loopback(listen_specs(v, "http.listen"));
   door->history_ = hist;
-  if (hist != nullptr && hist->enabled()) {
+  if (hist != nullptr) {
     AkismetService* svc = door->comments_.get();
     svc->set_history([hist](history::Row row) { hist->record(std::move(row)); });
     if (auto ok = hist->attach_store(svc->store(), to_unix(wall_now())); !ok) {
@@ -244,16 +244,6 @@ HttpDoor::~HttpDoor() {
 
 namespace {
 
-// GET /api/v1/flux/NAME (one name, nothing after it): open, as before the admin API.
-bool is_open_flux_lookup(const io::HttpRequest& r) {
-  constexpr std::string_view kPrefix = "/api/v1/flux/";
-  if ((r.method != "GET" && r.method != "HEAD") || !r.path.starts_with(kPrefix)) {
-    return false;
-  }
-  const std::string_view name = std::string_view(r.path).substr(kPrefix.size());
-  return !name.empty() && name.find('/') == std::string_view::npos;
-}
-
 io::HttpResponse ui_asset(const io::HttpRequest& r) {
   web::AssetReply a =
       web::serve_asset(web::ui_assets(), "/ui", r.method, r.path, r.header("if-none-match"));
@@ -290,7 +280,7 @@ io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
 
 io::HttpResponse HttpDoor::api(const io::HttpRequest& r) {
   // Open as it always was (docs/flux.md, the flux tests): one name's flux verdict.
-  if (is_open_flux_lookup(r)) {
+  if (FluxService::is_open(r)) {
     return FluxService::handle_http(flux_, r);
   }
   const TimePoint now = wall_now();
@@ -304,10 +294,12 @@ io::HttpResponse HttpDoor::api(const io::HttpRequest& r) {
   if (auto greylist = admin_->greylist_route(r)) {
     return std::move(*greylist);
   }
-  if (history_ != nullptr && HistoryService::routes(r.path)) {
-    return history_->handle(r);  // the decision history and relearning from it
+  if (HistoryService::routes(r.path)) {  // the decision history and relearning from it
+    return history_ != nullptr
+               ? history_->handle(r)
+               : json_error(503, "history_off", "the decision history is off ([history] size = 0)");
   }
-  if (r.path == "/api/v1/flux" || r.path.starts_with("/api/v1/flux/")) {
+  if (FluxService::routes(r.path)) {
     return FluxService::handle_http(flux_, r);  // the ranked list, a name's churn series
   }
   if (metrics_ != nullptr) {

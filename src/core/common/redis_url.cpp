@@ -1,25 +1,16 @@
 #include "core/common/redis_url.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
+
+#include "core/common/strings.hpp"
 
 namespace gf {
 namespace {
 
 Result<RedisUrl> bad(std::string_view why) {
   return fail(Errc::InvalidInput, "redis url: " + std::string(why));
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 // %XX-decodes `in`; false on a broken escape.
@@ -33,8 +24,8 @@ bool percent_decode(std::string_view in, std::string& out) {
     if (i + 2 >= in.size()) {
       return false;
     }
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
+    const int hi = hex_digit_value(in[i + 1]);
+    const int lo = hex_digit_value(in[i + 2]);
     if (hi < 0 || lo < 0) {
       return false;
     }
@@ -105,7 +96,8 @@ Result<RedisUrl> parse_unix(std::string_view rest) {
     return bad("unix: needs an absolute socket path, as unix:/run/redis/redis.sock");
   }
   if (rest.size() > kMaxUnixPathBytes) {
-    return bad("the socket path is longer than a unix socket address holds (107 bytes)");
+    return bad(fmt::format("the socket path is longer than a unix socket address holds ({} bytes)",
+                           kMaxUnixPathBytes));
   }
   for (char c : rest) {
     if (static_cast<unsigned char>(c) < 0x20) {
@@ -126,9 +118,11 @@ Result<void> parse_userinfo(std::string_view info, RedisUrl& url) {
       !percent_decode(info.substr(colon + 1), url.password)) {
     return tl::unexpected(Error{Errc::InvalidInput, "redis url: broken %XX escape in credentials"});
   }
-  if (url.user.size() > kMaxRedisCredentialBytes || url.password.size() > kMaxRedisCredentialBytes) {
-    return tl::unexpected(
-        Error{Errc::InvalidInput, "redis url: user and password are limited to 256 bytes each"});
+  if (url.user.size() > kMaxRedisCredentialBytes ||
+      url.password.size() > kMaxRedisCredentialBytes) {
+    return tl::unexpected(Error{
+        Errc::InvalidInput, fmt::format("redis url: user and password are limited to {} bytes each",
+                                        kMaxRedisCredentialBytes)});
   }
   url.has_password = true;
   return {};
@@ -182,7 +176,7 @@ Result<void> parse_host_port(std::string_view hp, RedisUrl& url) {
     return err("no host");
   }
   if (url.host.size() > kMaxRedisHostBytes) {
-    return err("host longer than 253 bytes");
+    return err(fmt::format("host longer than {} bytes", kMaxRedisHostBytes));
   }
   if (!port.empty() && (!parse_number<std::uint16_t>(port, 65535, url.port) || url.port == 0)) {
     return err("port must be 1 to 65535");
@@ -194,7 +188,7 @@ Result<void> parse_host_port(std::string_view hp, RedisUrl& url) {
 
 Result<RedisUrl> parse_redis_url(std::string_view text) {
   if (text.size() > kMaxRedisUrlBytes) {
-    return bad("longer than 2048 bytes");
+    return bad(fmt::format("longer than {} bytes", kMaxRedisUrlBytes));
   }
   if (text.starts_with("unix:")) {
     return parse_unix(text.substr(5));

@@ -34,8 +34,12 @@ Row greylist_row(const policy::Request& r, const greylist::Decision& d, std::int
   row.via = via;
   row.verdict = greylist_verdict(d);
   row.score = static_cast<double>(d.delay_s);
-  row.client =
-      fmt::format("{}[{}]", r.client_name.substr(0, kMaxText), r.client_address.substr(0, 64));
+  // Postfix's name[address] when the client has a name; the plain address when Postfix could
+  // not resolve it (client_name empty or "unknown"), so the column reads like the comment rows'.
+  const std::string_view address = std::string_view(r.client_address).substr(0, 64);
+  const std::string_view name = std::string_view(r.client_name).substr(0, kMaxText);
+  row.client = name.empty() || name == "unknown" ? std::string(address)
+                                                 : fmt::format("{}[{}]", name, address);
   row.sender = r.sender.substr(0, kMaxText);
   row.recipient = r.recipient.substr(0, kMaxText);
   row.summary = r.helo_name.empty() ? std::string() : "helo=" + r.helo_name.substr(0, kMaxText);

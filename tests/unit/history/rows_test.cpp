@@ -41,6 +41,15 @@ TEST(HistoryRows, GreylistRow) {
   EXPECT_FALSE(row.learnable());
 }
 
+TEST(HistoryRows, GreylistRowOfAnUnnamedClientIsItsAddress) {
+  policy::Request r;
+  r.client_address = "192.0.2.9";
+  const greylist::Decision d{greylist::Action::Defer, greylist::Reason::New, "", 300, ""};
+  EXPECT_EQ(greylist_row(r, d, 1000, "policy").client, "192.0.2.9");
+  r.client_name = "unknown";  // what Postfix sends when the reverse lookup failed
+  EXPECT_EQ(greylist_row(r, d, 1000, "policy").client, "192.0.2.9");
+}
+
 TEST(HistoryRows, CommentRowKeepsThePayloadUnlessTest) {
   akismet::CommentRequest r;
   r.user_ip = "198.51.100.4";
