@@ -37,22 +37,10 @@ chmod 0755 "$tmp"
 conf_dir="$tmp/postfix/etc"
 queue_dir="$tmp/postfix/queue"
 maillog="$tmp/maillog"
-postfix_up=0
 sink_pid=""
+source "$repo/tests/integration/lib/private_postfix.sh"
 
-stop_postfix() {
-  [ "$postfix_up" = 1 ] || return 0
-  postfix_up=0
-  local pid
-  pid="$(tr -dc '0-9' <"$queue_dir/pid/master.pid" 2>/dev/null)"
-  timeout 20 postfix -c "$conf_dir" stop >/dev/null 2>&1
-  if [ -n "$pid" ]; then
-    local deadline=$((SECONDS + 10))
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
-  fi
-}
-trap 'stop_postfix; stop_all; [ -n "$sink_pid" ] && kill -TERM "$sink_pid" 2>/dev/null; [ "${GF_KEEP_TMP:-0}" = 1 ] && echo "files kept in $tmp" || rm -rf "$tmp"' EXIT
+trap 'pf_stop; stop_all; [ -n "$sink_pid" ] && kill -TERM "$sink_pid" 2>/dev/null; [ "${GF_KEEP_TMP:-0}" = 1 ] && echo "files kept in $tmp" || rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 # ---- corpus: the training lists and the messages smtp-source sends ---------------------------
@@ -81,26 +69,7 @@ log "smtp-sink (pid $sink_pid) on 127.0.0.1:$sink_port"
 
 # write_postfix MILTER: main.cf and master.cf of the private instance ("" = no milter).
 write_postfix() {
-  mkdir -p "$conf_dir" "$queue_dir"
-  cat >"$conf_dir/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $queue_dir
-data_directory = $tmp/postfix/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $maillog
-maillog_file_prefixes = $tmp
-myhostname = mx.bench.greyflux.test
-mydomain = bench.greyflux.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-smtpd_peername_lookup = no
+  pf_write_config "$smtp_port" bench "smtp      unix  -       -       n       -       -       smtp" <<EOF
 in_flow_delay = 0s
 # Only example.test is relayed, and only to the sink on loopback; everything else is an error.
 relay_domains = example.test
@@ -116,34 +85,14 @@ milter_protocol = 6
 milter_default_action = tempfail
 milter_mail_macros = i {mail_addr} {client_addr} {client_name} {auth_authen}
 EOF
-  cat >"$conf_dir/master.cf" <<EOF
-127.0.0.1:$smtp_port inet n - n - - smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-anvil     unix  -       -       n       -       1       anvil
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-smtp      unix  -       -       n       -       -       smtp
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
 }
 
 start_postfix() {
   write_postfix "$1"
   : >"$maillog"
-  postfix_up=1
-  timeout 60 postfix -c "$conf_dir" start >"$tmp/postfix-start.log" 2>&1 ||
-    { cat "$tmp/postfix-start.log" >&2; die "postfix start failed"; }
+  pf_start 60 || die "postfix start failed"
   local pid
-  pid="$(tr -dc '0-9' <"$queue_dir/pid/master.pid")"
+  pid="$(pf_master_pid)" || die "no live postfix master"
   wait_port "$smtp_port" "$pid" "postfix master" 30 "$maillog"
 }
 
@@ -197,7 +146,7 @@ run_case() {
   local errs
   errs="$(grep -cE 'warning: milter|fatal|panic' "$maillog")"
   [ "$errs" -eq 0 ] || { log "$name: $errs milter warnings in the Postfix log:"; grep -E 'warning: milter|fatal|panic' "$maillog" | head -n 3; }
-  stop_postfix
+  pf_stop
 }
 
 # ---- the three cases --------------------------------------------------------------------------

@@ -3,15 +3,12 @@
 // revoked one stops at once, sessions included. The token is printed once and never stored.
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
 
 #include "app/admin_api.hpp"
 #include "app/akismet_service.hpp"
-#include "app/config.hpp"
-#include "app/paths.hpp"
 #include "core/admin/tokens.hpp"
 #include "core/common/time.hpp"
 #include "io/sys/random.hpp"
@@ -20,24 +17,11 @@ namespace gf::app {
 
 int admin_token_cli(const std::string& config_path, const std::vector<std::string>& overrides,
                     const std::vector<std::string>& args, const std::string& name) {
-  auto values = load_config(config_path, overrides);
-  if (!values) {
-    std::fprintf(stderr, "greyflux: %s\n", values.error().message.c_str());
-    return 2;
-  }
-  spdlog::set_level(spdlog::level::warn);
-  if (auto dirs = prepare_state_dirs(*values); !dirs) {
-    std::fprintf(stderr, "greyflux: %s\n", dirs.error().message.c_str());
-    return 2;
-  }
-  AkismetConfig cfg = akismet_config(*values);
-  cfg.writer_thread = false;
-  auto svc = AkismetService::open(cfg);
+  auto svc = open_comment_store_for_cli(config_path, overrides);
   if (!svc) {
-    std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
     return 2;
   }
-  admin::TokenStore tokens((*svc)->store());
+  admin::TokenStore tokens(svc->store());
   const std::string verb = args.empty() ? "" : args[0];
   if (verb == "create" && args.size() == 1) {
     io::SecureRandom rng;

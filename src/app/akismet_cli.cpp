@@ -12,23 +12,32 @@
 
 namespace gf::app {
 
-int akismet_cli(const std::string& config_path, const std::vector<std::string>& overrides,
-                const std::vector<std::string>& args, const std::string& blog) {
+std::unique_ptr<AkismetService> open_comment_store_for_cli(
+    const std::string& config_path, const std::vector<std::string>& overrides) {
   auto values = load_config(config_path, overrides);
   if (!values) {
     std::fprintf(stderr, "greyflux: %s\n", values.error().message.c_str());
-    return 2;
+    return nullptr;
   }
   spdlog::set_level(spdlog::level::warn);
   if (auto dirs = prepare_state_dirs(*values); !dirs) {
     std::fprintf(stderr, "greyflux: %s\n", dirs.error().message.c_str());
-    return 2;
+    return nullptr;
   }
   AkismetConfig cfg = akismet_config(*values);
   cfg.writer_thread = false;
   auto svc = AkismetService::open(cfg);
   if (!svc) {
     std::fprintf(stderr, "greyflux: %s\n", svc.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*svc);
+}
+
+int akismet_cli(const std::string& config_path, const std::vector<std::string>& overrides,
+                const std::vector<std::string>& args, const std::string& blog) {
+  auto svc = open_comment_store_for_cli(config_path, overrides);
+  if (!svc) {
     return 2;
   }
   auto word = [&](std::size_t i) { return i < args.size() ? args[i] : std::string(); };
@@ -36,7 +45,7 @@ int akismet_cli(const std::string& config_path, const std::vector<std::string>& 
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
   if (word(0) == "keys" && word(1) == "add" && args.size() == 2) {
-    auto key = (*svc)->add_key(blog, now_s);
+    auto key = svc->add_key(blog, now_s);
     if (!key) {
       std::fprintf(stderr, "greyflux: %s\n", key.error().message.c_str());
       return 1;
@@ -45,7 +54,7 @@ int akismet_cli(const std::string& config_path, const std::vector<std::string>& 
     return 0;
   }
   if (word(0) == "keys" && word(1) == "list" && args.size() == 2) {
-    auto out = (*svc)->list_keys();
+    auto out = svc->list_keys();
     if (!out) {
       std::fprintf(stderr, "greyflux: %s\n", out.error().message.c_str());
       return 1;
@@ -54,7 +63,7 @@ int akismet_cli(const std::string& config_path, const std::vector<std::string>& 
     return 0;
   }
   if (word(0) == "keys" && word(1) == "revoke" && args.size() == 3) {
-    auto ok = (*svc)->revoke_key(word(2));
+    auto ok = svc->revoke_key(word(2));
     if (!ok) {
       std::fprintf(stderr, "greyflux: %s\n", ok.error().message.c_str());
       return 1;
@@ -63,7 +72,7 @@ int akismet_cli(const std::string& config_path, const std::vector<std::string>& 
     return 0;
   }
   if (word(0) == "akismet" && word(1) == "show" && args.size() == 3) {
-    auto out = (*svc)->show_check(word(2));
+    auto out = svc->show_check(word(2));
     if (!out) {
       std::fprintf(stderr, "greyflux: %s\n", out.error().message.c_str());
       return 1;

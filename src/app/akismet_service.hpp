@@ -54,6 +54,14 @@ struct AkismetConfig {
 
 [[nodiscard]] AkismetConfig akismet_config(const Values& v);
 
+class AkismetService;
+
+// For the commands that work on the comment store beside a running daemon (`keys`,
+// `akismet show`, `admin-token`): loads the configuration, prepares the state directories and
+// opens the store without a writer thread. On failure: prints one line to stderr, returns null.
+[[nodiscard]] std::unique_ptr<AkismetService> open_comment_store_for_cli(
+    const std::string& config_path, const std::vector<std::string>& overrides);
+
 // `greyflux keys ...` / `greyflux akismet show GUID` (args include the subcommand word).
 int akismet_cli(const std::string& config_path, const std::vector<std::string>& overrides,
                 const std::vector<std::string>& args, const std::string& blog);

@@ -79,48 +79,19 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/gf-integ.XXXXXX")" || fail "mktemp failed"
 chmod 0755 "$tmp"
 conf_dir="$tmp/postfix/etc"
 queue_dir="$tmp/postfix/queue"
-data_dir="$tmp/postfix/data"
 mail_dir="$tmp/mail"
 maillog="$tmp/maillog"
 server_log="$tmp/server.log"
 server_pid=""
-postfix_started=0
 
-master_pid() {
-  local pid
-  pid="$(tr -dc '0-9' <"$queue_dir/pid/master.pid" 2>/dev/null)" || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
-
-# wait_gone PID TIMEOUT_S: poll until PID no longer exists.
-wait_gone() {
-  local deadline=$((SECONDS + $2))
-  while kill -0 "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
-stop_postfix() {
-  [ "$postfix_started" -eq 1 ] || return 0
-  postfix_started=0
-  local pid
-  pid="$(master_pid)" || pid=""
-  timeout 10 postfix -c "$conf_dir" stop >/dev/null 2>&1
-  # The master is a session leader; it takes its children down with it. If it does not exit
-  # in time, kill its whole process group.
-  if [ -n "$pid" ] && ! wait_gone "$pid" 10; then
-    log "postfix master $pid did not stop; killing its process group"
-    kill -KILL -- "-$pid" 2>/dev/null
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/private_postfix.sh"
 
 cleanup() {
   local rc=$?
-  stop_postfix
+  pf_stop
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null
-    wait_gone "$server_pid" 5 || kill -KILL "$server_pid" 2>/dev/null
+    pf_wait_gone "$server_pid" 5 || kill -KILL "$server_pid" 2>/dev/null
   fi
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
     for f in "$server_log" "$tmp/greyflux.log" "$maillog"; do
@@ -222,32 +193,13 @@ wait_port "$policy_port" "$server_pid" "$server_kind" 15
 log "$server_kind (pid $server_pid) accepts connections"
 
 # ---- private Postfix instance -----------------------------------------------------------------
-mkdir -p "$conf_dir" "$queue_dir" "$mail_dir"
+mkdir -p "$mail_dir"
 chown "$mail_uid:$mail_gid" "$mail_dir"
-# Everything is explicit so that nothing is inherited from /etc/postfix (which may not even
-# have a main.cf: Debian's "No configuration" install).
-cat >"$conf_dir/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $queue_dir
-data_directory = $data_dir
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $maillog
-maillog_file_prefixes = $tmp
-myhostname = mx.integ.greyflux.test
-mydomain = integ.greyflux.test
+# Only the services this test needs; delivery to Maildir files by virtual(8).
+pf_write_config "$smtp_port" integ "virtual   unix  -       n       n       -       -       virtual" <<EOF
 myorigin = \$myhostname
-mydestination =
 relay_domains =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
 fast_flush_domains =
-smtpd_peername_lookup = no
 smtpd_banner = \$myhostname ESMTP greyflux integration test
 # Nothing may leave the machine: every transport but virtual(8) is an error.
 default_transport = error:no outbound mail in this test
@@ -266,32 +218,9 @@ virtual_uid_maps = static:$mail_uid
 virtual_gid_maps = static:$mail_gid
 virtual_transport = virtual
 EOF
-# Only the services this test needs; no port 25, no pickup, chroot off everywhere.
-cat >"$conf_dir/master.cf" <<EOF
-127.0.0.1:$smtp_port inet n - n - - smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-anvil     unix  -       -       n       -       1       anvil
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-virtual   unix  -       n       n       -       -       virtual
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
 
-postfix_started=1 # from here on, the EXIT trap tries to stop it
-if ! timeout "$(left_s 30)" postfix -c "$conf_dir" start >"$tmp/postfix-start.log" 2>&1; then
-  cat "$tmp/postfix-start.log" >&2
-  fail "postfix -c $conf_dir start failed"
-fi
-postfix_pid="$(master_pid)" || fail "postfix started but no live master.pid in $queue_dir/pid"
+pf_start "$(left_s 30)" || fail "postfix -c $conf_dir start failed"
+postfix_pid="$(pf_master_pid)" || fail "postfix started but no live master.pid in $queue_dir/pid"
 wait_port "$smtp_port" "$postfix_pid" "postfix master" 15
 log "postfix master (pid $postfix_pid) accepts connections"
 
@@ -387,12 +316,12 @@ delayed_s="${BASH_REMATCH[1]}"
   fail "X-Greylist says delayed $delayed_s s, less than the $delay_s s delay"
 
 # ---- shutdown ---------------------------------------------------------------------------------
-stop_postfix
-wait_gone "$postfix_pid" 1 || fail "postfix master $postfix_pid still running after stop"
+pf_stop
+pf_wait_gone "$postfix_pid" 1 || fail "postfix master $postfix_pid still running after stop"
 log "postfix stopped"
 
 kill -TERM "$server_pid"
-wait_gone "$server_pid" 10 || fail "$server_kind still running 10 s after SIGTERM"
+pf_wait_gone "$server_pid" 10 || fail "$server_kind still running 10 s after SIGTERM"
 wait "$server_pid" # bash has reaped it already and kept its status
 server_rc=$?
 server_pid=""

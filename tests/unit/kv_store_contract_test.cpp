@@ -13,6 +13,7 @@
 #include "core/common/memory_kv.hpp"
 #include "io/store/lmdb_kv.hpp"
 #include "io/store/redis_kv.hpp"
+#include "redis_clients.hpp"
 #include "redis_server.hpp"
 
 namespace gf {
@@ -62,13 +63,7 @@ struct RedisKvFactory {
     return reopen();
   }
   std::unique_ptr<KvStore> reopen() {
-    io::RedisOptions o;
-    o.url = parse_redis_url(test::shared_redis().url()).value();
-    o.timeout = Millis(5000);  // a loaded test machine; the fault tests check the short ones
-    o.pool_size = 2;
-    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
-    EXPECT_TRUE(client->wait_connected(Millis(5000)));
-    return std::make_unique<io::RedisKv>(client, "gf:a:");
+    return std::make_unique<io::RedisKv>(test::shared_redis_client(2), "gf:a:");
   }
 };
 
@@ -84,15 +79,7 @@ struct RedisClusterKvFactory {
     return reopen();
   }
   std::unique_ptr<KvStore> reopen() {
-    io::RedisOptions o;
-    o.url =
-        parse_redis_url("redis://127.0.0.1:" + std::to_string(test::test_cluster_ports().front()))
-            .value();
-    o.cluster = true;
-    o.timeout = Millis(5000);
-    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
-    EXPECT_TRUE(client->wait_connected(Millis(10000)));
-    return std::make_unique<io::RedisKv>(client, "gf:a:");
+    return std::make_unique<io::RedisKv>(test::test_cluster_client(), "gf:a:");
   }
 };
 

@@ -11,6 +11,7 @@
 #include "core/greylist/memory_store.hpp"
 #include "io/store/lmdb_store.hpp"
 #include "io/store/redis_store.hpp"
+#include "redis_clients.hpp"
 #include "redis_server.hpp"
 
 namespace gf::greylist {
@@ -58,12 +59,7 @@ struct RedisFactory {
     return reopen();
   }
   std::unique_ptr<Store> reopen() {
-    io::RedisOptions o;
-    o.url = parse_redis_url(test::shared_redis().url()).value();
-    o.timeout = Millis(5000);  // a loaded test machine; the fault tests check the short ones
-    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
-    EXPECT_TRUE(client->wait_connected(Millis(5000)));
-    return std::make_unique<io::RedisStore>(client, "gf:g:");
+    return std::make_unique<io::RedisStore>(test::shared_redis_client(), "gf:g:");
   }
 };
 
@@ -79,15 +75,7 @@ struct RedisClusterFactory {
     return reopen();
   }
   std::unique_ptr<Store> reopen() {
-    io::RedisOptions o;
-    o.url =
-        parse_redis_url("redis://127.0.0.1:" + std::to_string(test::test_cluster_ports().front()))
-            .value();
-    o.cluster = true;
-    o.timeout = Millis(5000);
-    auto client = std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
-    EXPECT_TRUE(client->wait_connected(Millis(10000)));
-    return std::make_unique<io::RedisStore>(client, "gf:g:");
+    return std::make_unique<io::RedisStore>(test::test_cluster_client(), "gf:g:");
   }
 };
 

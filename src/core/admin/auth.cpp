@@ -147,28 +147,41 @@ GateResult Auth::check(const Credentials& c, TimePoint now) {
   return GateResult{};
 }
 
-GateResult Auth::check_bearer(std::string_view token, std::string_view peer, TimePoint now) {
-  GateResult r;
+Auth::TokenCheck Auth::verify_limited(std::string_view token, std::string_view peer,
+                                      TimePoint now) {
+  TokenCheck c;
   {
     std::lock_guard lock(mu_);
     if (auto wait = limiter_.blocked(peer_address(peer), now)) {
-      r.outcome = Outcome::RateLimited;
-      r.retry_after = *wait;
-      return r;
+      c.outcome = Outcome::RateLimited;
+      c.retry_after = *wait;
+      return c;
     }
   }
   auto info = tokens_.verify(token);
   if (!info) {
-    r.outcome = Outcome::StoreFailure;
-    r.error = info.error().message;
-    return r;
+    c.outcome = Outcome::StoreFailure;
+    c.error = info.error().message;
+    return c;
   }
   if (!info->has_value()) {
     fail_attempt(peer, now);
-    return r;
+    return c;
   }
-  r.outcome = Outcome::Allowed;
-  r.token_id = (*info)->id;
+  c.outcome = Outcome::Allowed;
+  c.info = std::move(*info);
+  return c;
+}
+
+GateResult Auth::check_bearer(std::string_view token, std::string_view peer, TimePoint now) {
+  TokenCheck c = verify_limited(token, peer, now);
+  GateResult r;
+  r.outcome = c.outcome;
+  r.retry_after = c.retry_after;
+  r.error = std::move(c.error);
+  if (c.info) {
+    r.token_id = c.info->id;
+  }
   return r;
 }
 
@@ -218,28 +231,17 @@ GateResult Auth::check_cookie(const Credentials& c, std::string_view session, Ti
 }
 
 LoginResult Auth::login(std::string_view token, std::string_view peer, TimePoint now) {
+  TokenCheck c = verify_limited(token, peer, now);
   LoginResult r;
-  {
-    std::lock_guard lock(mu_);
-    if (auto wait = limiter_.blocked(peer_address(peer), now)) {
-      r.outcome = Outcome::RateLimited;
-      r.retry_after = *wait;
-      return r;
-    }
-  }
-  auto info = tokens_.verify(token);
-  if (!info) {
-    r.outcome = Outcome::StoreFailure;
-    r.error = info.error().message;
-    return r;
-  }
-  if (!info->has_value()) {
-    fail_attempt(peer, now);
+  if (!c.info) {
+    r.outcome = c.outcome;
+    r.retry_after = c.retry_after;
+    r.error = std::move(c.error);
     return r;
   }
   Session s;
-  s.token_hash = (*info)->hash;
-  s.token_id = (*info)->id;
+  s.token_hash = c.info->hash;
+  s.token_id = c.info->id;
   s.csrf = random_secret(rng_, "");
   s.created = now;
   s.expires = now + opts_.session_lifetime;

@@ -142,6 +142,16 @@ class Auth {
     TimePoint created{};
     TimePoint expires{};
   };
+  // A token presented by `peer`, rate limited per address: the outcome (Allowed with the
+  // token's info; RateLimited, StoreFailure or Unauthenticated, a failure counted) for
+  // check_bearer() and login() alike.
+  struct TokenCheck {
+    Outcome outcome = Outcome::Unauthenticated;
+    std::optional<TokenInfo> info;
+    Seconds retry_after{0};
+    std::string error;
+  };
+  TokenCheck verify_limited(std::string_view token, std::string_view peer, TimePoint now);
   GateResult check_bearer(std::string_view token, std::string_view peer, TimePoint now);
   GateResult check_cookie(const Credentials& c, std::string_view session, TimePoint now);
   void fail_attempt(std::string_view peer, TimePoint now);

@@ -6,25 +6,9 @@
 #include <cstring>
 
 #include "core/classify/normalize.hpp"
+#include "core/common/strings.hpp"
 
 namespace gf::akismet {
-
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-}  // namespace
 
 const std::string* Form::find(std::string_view name) const {
   for (const auto& [k, v] : fields) {
@@ -63,8 +47,8 @@ Result<std::string> percent_decode(std::string_view s, bool plus_is_space) {
     if (i + 2 >= s.size()) {
       return fail(Errc::InvalidInput, "truncated %-escape");
     }
-    const int hi = hex_value(s[i + 1]);
-    const int lo = hex_value(s[i + 2]);
+    const int hi = hex_digit_value(s[i + 1]);
+    const int lo = hex_digit_value(s[i + 2]);
     if (hi < 0 || lo < 0) {
       return fail(Errc::InvalidInput, fmt::format("bad %-escape at byte {}", i));
     }

@@ -16,5 +16,18 @@ std::string sanitize_line(std::string_view s, std::size_t max_len = 512);
 // Appends `v` with two decimals exactly as printf's "%.2f" (std::to_chars), except that a value
 // that rounds to zero is "0.00", never "-0.00".
 void append_fixed2(std::string& out, double v);
+// The value of a hexadecimal digit (either case), -1 for any other character.
+constexpr int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
 
 }  // namespace gf

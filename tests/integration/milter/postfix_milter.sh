@@ -51,36 +51,15 @@ mail_dir="$tmp/mail"
 maillog="$tmp/maillog"
 gf_log="$tmp/greyflux.log"
 server_pid=""
-postfix_started=0
 
-master_pid() {
-  local pid
-  pid="$(tr -dc '0-9' <"$queue_dir/pid/master.pid" 2>/dev/null)" || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
-wait_gone() {
-  local deadline=$((SECONDS + $2))
-  while kill -0 "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-stop_postfix() {
-  [ "$postfix_started" -eq 1 ] || return 0
-  postfix_started=0
-  local pid
-  pid="$(master_pid)" || pid=""
-  timeout 10 postfix -c "$conf_dir" stop >/dev/null 2>&1
-  if [ -n "$pid" ] && ! wait_gone "$pid" 10; then
-    kill -KILL -- "-$pid" 2>/dev/null
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/private_postfix.sh"
+
 cleanup() {
   local rc=$?
-  stop_postfix
+  pf_stop
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null
-    wait_gone "$server_pid" 5 || kill -KILL "$server_pid" 2>/dev/null
+    pf_wait_gone "$server_pid" 5 || kill -KILL "$server_pid" 2>/dev/null
   fi
   if [ "$rc" -ne 0 ]; then
     for f in "$gf_log" "$tmp/greyflux.err" "$maillog"; do
@@ -180,29 +159,11 @@ reload() {
 }
 
 # ---- Postfix ----------------------------------------------------------------------------------
-mkdir -p "$conf_dir" "$queue_dir" "$mail_dir"
+mkdir -p "$mail_dir"
 chown "$mail_uid:$mail_gid" "$mail_dir"
-cat >"$conf_dir/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $queue_dir
-data_directory = $tmp/postfix/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $maillog
-maillog_file_prefixes = $tmp
-myhostname = mx.milter.greyflux.test
-mydomain = milter.greyflux.test
+pf_write_config "$smtp_port" milter "virtual   unix  -       n       n       -       -       virtual" <<EOF
 myorigin = \$myhostname
-mydestination =
 relay_domains =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-smtpd_peername_lookup = no
 default_transport = error:no outbound mail in this test
 relay_transport = error:no outbound mail in this test
 local_transport = error:no local delivery in this test
@@ -220,28 +181,8 @@ virtual_uid_maps = static:$mail_uid
 virtual_gid_maps = static:$mail_gid
 virtual_transport = virtual
 EOF
-cat >"$conf_dir/master.cf" <<EOF
-127.0.0.1:$smtp_port inet n - n - - smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-anvil     unix  -       -       n       -       1       anvil
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-virtual   unix  -       n       n       -       -       virtual
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-postfix_started=1
-timeout 30 postfix -c "$conf_dir" start >"$tmp/postfix-start.log" 2>&1 ||
-  { cat "$tmp/postfix-start.log" >&2; fail "postfix start failed"; }
-postfix_pid="$(master_pid)" || fail "no live postfix master"
+pf_start 30 || fail "postfix start failed"
+postfix_pid="$(pf_master_pid)" || fail "no live postfix master"
 wait_port "$smtp_port" "$postfix_pid" 15
 log "postfix master (pid $postfix_pid) accepts connections"
 
@@ -364,9 +305,9 @@ grep -q 'milter-reject: CONNECT from' "$maillog" || fail "Postfix did not log a 
 not_delivered "$tok-agent"
 
 # ---- shutdown ---------------------------------------------------------------------------------
-stop_postfix
+pf_stop
 kill -TERM "$server_pid"
-wait_gone "$server_pid" 10 || fail "greyflux still running 10 s after SIGTERM"
+pf_wait_gone "$server_pid" 10 || fail "greyflux still running 10 s after SIGTERM"
 wait "$server_pid"
 server_rc=$?
 server_pid=""

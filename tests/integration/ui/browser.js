@@ -15,8 +15,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const readline = require('readline');
 const { chromium } = require('playwright-core');
+const { screenshots, asker, fail } = require(path.join(__dirname, '..', 'browser_steps.js'));
 
 const env = (k) => {
   const v = process.env[k];
@@ -29,47 +29,12 @@ const base = env('GF_URL');
 const token = env('GF_TOKEN');
 const art = env('ART');
 
-let shot = 0;
-const shots = [];
+const shooter = screenshots(art);
+const screenshot = shooter.take;
+const shots = shooter.files;
+const ask = asker();
 const consoleErrors = [];
 const offsite = [];
-let lastPage = null;
-
-async function screenshot(page, name) {
-  lastPage = page;
-  shot += 1;
-  const file = path.join(art, `${String(shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  shots.push(file);
-}
-
-function fail(msg) {
-  throw new Error(msg);
-}
-
-const stdinLines = readline.createInterface({ input: process.stdin });
-const answers = [];
-let waiting = null;
-stdinLines.on('line', (line) => {
-  if (waiting) {
-    const w = waiting;
-    waiting = null;
-    w(line);
-  } else {
-    answers.push(line);
-  }
-});
-function ask(what) {
-  process.stdout.write(`GF-ASK ${what}\n`);
-  return new Promise((resolve, reject) => {
-    const done = (line) => (line === 'ok' ? resolve() : reject(new Error(`${what}: ${line}`)));
-    if (answers.length > 0) {
-      done(answers.shift());
-    } else {
-      waiting = done;
-    }
-  });
-}
 
 // A context whose console errors and page errors are collected under `label`; `allowed`
 // matches console errors this context provokes on purpose.
@@ -452,15 +417,15 @@ async function main() {
       fail(`console errors:\n  ${consoleErrors.join('\n  ')}`);
     }
   } catch (e) {
-    if (lastPage && !lastPage.isClosed()) {
-      await screenshot(lastPage, 'FAILED').catch(() => {});
+    if (shooter.last() && !shooter.last().isClosed()) {
+      await screenshot(shooter.last(), 'FAILED').catch(() => {});
     }
     out.consoleErrors = consoleErrors;
     throw e;
   } finally {
     out.screenshots = shots;
     process.stdout.write(`${JSON.stringify(out)}\n`);
-    stdinLines.close();
+    ask.close();
     await browser.close();
   }
 }

@@ -12,8 +12,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const readline = require('readline');
 const { chromium } = require('playwright-core');
+const { screenshots, asker, fail } = require(path.join(__dirname, '..', 'browser_steps.js'));
 
 const url = process.env.WP_URL;
 const admin = process.env.WP_ADMIN;
@@ -33,45 +33,10 @@ const texts = {
         'and https://meds-now.example/valium . Fast shipping, no prescription needed!',
 };
 
-let shot = 0;
-const shots = [];
-let lastPage = null;  // for a screenshot of the page a step failed on
-async function screenshot(page, name) {
-  lastPage = page;
-  shot += 1;
-  const file = path.join(art, `${String(shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  shots.push(file);
-}
-
-function fail(msg) {
-  throw new Error(msg);
-}
-
-// The test driver's answers, one line per GF-ASK.
-const stdinLines = readline.createInterface({ input: process.stdin });
-const answers = [];
-let waiting = null;
-stdinLines.on('line', (line) => {
-  if (waiting) {
-    const w = waiting;
-    waiting = null;
-    w(line);
-  } else {
-    answers.push(line);
-  }
-});
-function ask(what) {
-  process.stdout.write(`GF-ASK ${what}\n`);
-  return new Promise((resolve, reject) => {
-    const done = (line) => (line === 'ok' ? resolve() : reject(new Error(`${what}: ${line}`)));
-    if (answers.length > 0) {
-      done(answers.shift());
-    } else {
-      waiting = done;
-    }
-  });
-}
+const shooter = screenshots(art);
+const screenshot = shooter.take;
+const shots = shooter.files;
+const ask = asker();
 
 async function bodyText(page) {
   return page.textContent('body');
@@ -309,14 +274,14 @@ async function main() {
     await deactivatePlugin(page);
     await ctx.close();
   } catch (e) {
-    if (lastPage) {
-      await screenshot(lastPage, 'FAILED').catch(() => {});
+    if (shooter.last()) {
+      await screenshot(shooter.last(), 'FAILED').catch(() => {});
     }
     throw e;
   } finally {
     out.screenshots = shots;
     process.stdout.write(JSON.stringify(out) + '\n');
-    stdinLines.close();
+    ask.close();
     await browser.close();
   }
 }
