@@ -9,34 +9,18 @@
 
 #include "core/flux/score.hpp"
 #include "core/flux/verdicts.hpp"
+#include "flux_fixtures.hpp"
 #include "redis_server.hpp"
 
 namespace gf {
 namespace {
 
+using test::answer_of;
+using test::SlashSixteenAsn;
+
 using namespace gf::flux;
 
 constexpr std::int64_t kT0 = 1'800'000'000;
-
-class SlashSixteenAsn final : public AsnSource {
- public:
-  AsnInfo lookup(const IpAddress& a) const override {
-    return a.is_v4() ? AsnInfo{4200000000u + a.bytes[13], {'X', 'A'}} : AsnInfo{};
-  }
-  std::string describe() const override { return "test"; }
-};
-
-Observation answer(std::int64_t t, const std::string& name, const std::vector<std::string>& ips,
-                   std::uint32_t ttl) {
-  Observation o;
-  o.time = from_unix(t);
-  o.qname = name;
-  o.qtype = dns::kTypeA;
-  for (const auto& a : ips) {
-    o.addresses.push_back({*parse_ip(a), ttl});
-  }
-  return o;
-}
 
 class RedisFluxTest : public ::testing::Test {
  protected:
@@ -65,12 +49,12 @@ TEST_F(RedisFluxTest, SplitAnswersMergeInRedisAsOneNodeSawThem) {
   SharedView expected;
   std::vector<IpAddress> ever;
   for (int i = 0; i < 6; ++i) {
-    const auto o = answer(kT0 + 60 * i, name, {"10." + std::to_string(20 + i) + ".1.5"}, 60);
+    const auto o = answer_of(kT0 + 60 * i, name, {"10." + std::to_string(20 + i) + ".1.5"}, 60);
     whole.observe(o);
     Tracker& t = i % 2 == 0 ? a : b;
     SharedLedger& l = i % 2 == 0 ? la : lb;
     t.observe(o);
-    t.observe(answer(kT0 + 60 * i, "other" + std::to_string(i) + ".test", {"192.0.2.1"}, 3600));
+    t.observe(answer_of(kT0 + 60 * i, "other" + std::to_string(i) + ".test", {"192.0.2.1"}, 3600));
     const auto deltas = l.collect(t, 100);
     ASSERT_TRUE(store.publish(deltas));
     for (const auto& d : deltas) {
@@ -119,12 +103,12 @@ TEST_F(RedisFluxTest, NoScriptIsAnsweredWithEval) {
   Tracker t(TrackerConfig{}, &asn, {});
   SharedLedger l;
   io::SharedFluxStore store(client_, "gf:f:", SharedLimits{});
-  t.observe(answer(kT0, "x.test", {"10.1.1.1"}, 60));
+  t.observe(answer_of(kT0, "x.test", {"10.1.1.1"}, 60));
   auto d = l.collect(t, 10);
   ASSERT_TRUE(store.publish(d));
   l.commit(t, d, 1);
   ASSERT_EQ(server_.command({"SCRIPT", "FLUSH"}), std::optional<std::string>("OK"));
-  t.observe(answer(kT0 + 1, "x.test", {"10.2.1.1"}, 60));
+  t.observe(answer_of(kT0 + 1, "x.test", {"10.2.1.1"}, 60));
   d = l.collect(t, 10);
   ASSERT_TRUE(store.publish(d));
   EXPECT_EQ(store.stats().noscript, 1u);
@@ -144,7 +128,7 @@ TEST_F(RedisFluxTest, WindowAndCapTrimTheAddressSet) {
   limits.max_ips = 3;
   io::SharedFluxStore store(client_, "gf:f:", limits);
   for (int i = 0; i < 5; ++i) {
-    t.observe(answer(kT0 + i, "cap.test", {"10." + std::to_string(i) + ".0.1"}, 60));
+    t.observe(answer_of(kT0 + i, "cap.test", {"10." + std::to_string(i) + ".0.1"}, 60));
   }
   auto d = l.collect(t, 10);
   ASSERT_TRUE(store.publish(d));
@@ -156,7 +140,7 @@ TEST_F(RedisFluxTest, WindowAndCapTrimTheAddressSet) {
     EXPECT_GE(e.last_s, kT0 + 2);
   }
   EXPECT_EQ(views->at("cap.test").unique_ever, 5u);
-  t.observe(answer(kT0 + 500, "cap.test", {"10.9.0.1"}, 60));  // the others leave the window
+  t.observe(answer_of(kT0 + 500, "cap.test", {"10.9.0.1"}, 60));  // the others leave the window
   d = l.collect(t, 10);
   ASSERT_TRUE(store.publish(d));
   views = store.read({"cap.test"});

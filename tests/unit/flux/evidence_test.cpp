@@ -10,11 +10,15 @@
 #include "core/flux/score.hpp"
 #include "core/flux/tracker.hpp"
 #include "core/flux/verdicts.hpp"
+#include "flux_fixtures.hpp"
 
 using namespace gf;
 using namespace gf::flux;
 
 namespace {
+
+using test::answer;
+using test::SlashSixteenAsn;
 
 constexpr std::int64_t kT0 = 1'800'000'000;
 
@@ -24,26 +28,6 @@ IpAddress v4(int a, int b, int c, int d) {
                    std::to_string(d));
 }
 IpAddress agent(int k) { return v4(10, k % 250 + 1, k / 250 % 250, 7); }
-
-class SlashSixteenAsn final : public AsnSource {
- public:
-  AsnInfo lookup(const IpAddress& a) const override {
-    return a.is_v4() ? AsnInfo{4200000000u + a.bytes[13], {'X', 'A'}} : AsnInfo{};
-  }
-  std::string describe() const override { return "test"; }
-};
-
-Observation answer(std::int64_t t, const std::string& name, const std::vector<IpAddress>& ips,
-                   std::uint32_t ttl) {
-  Observation o;
-  o.time = from_unix(t);
-  o.qname = name;
-  o.qtype = dns::kTypeA;
-  for (const auto& ip : ips) {
-    o.addresses.push_back({ip, ttl});
-  }
-  return o;
-}
 
 // The name's A answer with the zone's NS names and glue in the authority/additional sections.
 Observation with_ns(Observation o, const std::vector<std::string>& ns,

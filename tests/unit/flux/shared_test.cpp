@@ -10,34 +10,17 @@
 
 #include "core/flux/score.hpp"
 #include "core/flux/verdicts.hpp"
+#include "flux_fixtures.hpp"
 
 using namespace gf;
 using namespace gf::flux;
 
 namespace {
 
+using test::answer_of;
+using test::SlashSixteenAsn;
+
 constexpr std::int64_t kT0 = 1'800'000'000;
-
-// 10.x.y.z belongs to AS 4200000000 + x (one network per /16).
-class SlashSixteenAsn final : public AsnSource {
- public:
-  AsnInfo lookup(const IpAddress& a) const override {
-    return a.is_v4() ? AsnInfo{4200000000u + a.bytes[13], {'X', 'A'}} : AsnInfo{};
-  }
-  std::string describe() const override { return "test"; }
-};
-
-Observation answer(std::int64_t t, const std::string& name, const std::vector<std::string>& ips,
-                   std::uint32_t ttl) {
-  Observation o;
-  o.time = from_unix(t);
-  o.qname = name;
-  o.qtype = dns::kTypeA;
-  for (const auto& a : ips) {
-    o.addresses.push_back({*parse_ip(a), ttl});
-  }
-  return o;
-}
 
 // The stand-in for Redis: one merged view per name, fed by every node's deltas.
 struct FakeRedis {
@@ -94,7 +77,7 @@ void expect_same(const Verdict& merged, const Verdict& whole) {
 std::vector<Observation> split_flux(const std::string& name) {
   std::vector<Observation> out;
   for (int i = 0; i < 6; ++i) {
-    out.push_back(answer(kT0 + 60 * i, name, {"10." + std::to_string(20 + i) + ".1.5"}, 60));
+    out.push_back(answer_of(kT0 + 60 * i, name, {"10." + std::to_string(20 + i) + ".1.5"}, 60));
   }
   return out;
 }
@@ -173,7 +156,7 @@ TEST(SharedFlux, BenignNameSplitTheSameWayStaysBenign) {
   Node nodes[3];
   FakeRedis redis;
   for (int i = 0; i < 12; ++i) {
-    const auto o = answer(
+    const auto o = answer_of(
         kT0 + 300 * i, name,
         {"192.0.2." + std::to_string(10 + i % 4), "192.0.2." + std::to_string(10 + (i + 1) % 4)},
         3600);
@@ -191,13 +174,13 @@ TEST(SharedFlux, BenignNameSplitTheSameWayStaysBenign) {
 
 TEST(SharedFlux, LedgerPublishesOnlyChangesAndRemembersRecentNames) {
   Node n;
-  n.tracker.observe(answer(kT0, "a.test", {"10.1.1.1"}, 60));
-  n.tracker.observe(answer(kT0, "b.test", {"10.2.1.1"}, 60));
+  n.tracker.observe(answer_of(kT0, "a.test", {"10.1.1.1"}, 60));
+  n.tracker.observe(answer_of(kT0, "b.test", {"10.2.1.1"}, 60));
   auto first = n.ledger.collect(n.tracker, 1000);
   ASSERT_EQ(first.size(), 2u);
   n.ledger.commit(n.tracker, first, 1);
   EXPECT_TRUE(n.ledger.collect(n.tracker, 1000).empty());
-  n.tracker.observe(answer(kT0 + 5, "a.test", {"10.1.1.1", "10.3.1.1"}, 30));
+  n.tracker.observe(answer_of(kT0 + 5, "a.test", {"10.1.1.1", "10.3.1.1"}, 30));
   auto second = n.ledger.collect(n.tracker, 1000);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].name, "a.test");
@@ -215,7 +198,7 @@ TEST(SharedFlux, LedgerPublishesOnlyChangesAndRemembersRecentNames) {
 
 TEST(SharedFlux, UpdateCommandCarriesKeysOfOneSlotAndTheDelta) {
   Node n;
-  n.tracker.observe(answer(kT0, "x.test", {"10.1.1.1", "10.2.1.1"}, 60));
+  n.tracker.observe(answer_of(kT0, "x.test", {"10.1.1.1", "10.2.1.1"}, 60));
   const auto d = n.ledger.collect(n.tracker, 10).at(0);
   SharedLimits lim;
   const auto cmd = shared_update_command("gf:f:", d, lim, "abc");

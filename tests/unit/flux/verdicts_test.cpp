@@ -10,38 +10,21 @@
 #include "core/flux/lookup.hpp"
 #include "core/flux/score.hpp"
 #include "core/flux/tracker.hpp"
+#include "flux_fixtures.hpp"
 
 using namespace gf;
 using namespace gf::flux;
 
 namespace {
 
+using test::answer;
+using test::SlashSixteenAsn;
+
 constexpr std::int64_t kT0 = 1'800'000'000;
 constexpr std::int64_t kHour = 3600;
 
-// 10.x.y.z belongs to AS 4200000000 + x (one network per /16).
-class SlashSixteenAsn final : public AsnSource {
- public:
-  AsnInfo lookup(const IpAddress& a) const override {
-    return a.is_v4() ? AsnInfo{4200000000u + a.bytes[13], {'X', 'A'}} : AsnInfo{};
-  }
-  std::string describe() const override { return "test"; }
-};
-
 IpAddress agent(int k) {
   return *parse_ip("10." + std::to_string(k % 250) + ".7." + std::to_string(k / 250 + 1));
-}
-
-Observation answer(std::int64_t t, const std::string& name, std::vector<IpAddress> ips,
-                   std::uint32_t ttl) {
-  Observation o;
-  o.time = from_unix(t);
-  o.qname = name;
-  o.qtype = dns::kTypeA;
-  for (const auto& a : ips) {
-    o.addresses.push_back({a, ttl});
-  }
-  return o;
 }
 
 // A fluxing name for one hour: 12 lookups, 6 fresh agents each, TTL 120.

@@ -1,0 +1,48 @@
+#pragma once
+// Fixtures shared by the flux detector's unit tests: an ASN source that puts every /16 of 10/8 in
+// an AS of its own, and a DNS A answer as the capture readers hand it to the tracker.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/dns/message.hpp"
+#include "core/flux/observation.hpp"
+#include "core/flux/tracker.hpp"
+
+namespace gf::test {
+
+// 10.x.y.z belongs to AS 4200000000 + x (one network per /16), country "XA"; IPv6: unknown.
+class SlashSixteenAsn final : public flux::AsnSource {
+ public:
+  flux::AsnInfo lookup(const IpAddress& a) const override {
+    return a.is_v4() ? flux::AsnInfo{4200000000u + a.bytes[13], {'X', 'A'}} : flux::AsnInfo{};
+  }
+  std::string describe() const override { return "test"; }
+};
+
+// An A answer for `name` at unix time `t`: every address with the same TTL.
+inline flux::Observation answer(std::int64_t t, std::string_view name,
+                                const std::vector<IpAddress>& ips, std::uint32_t ttl) {
+  flux::Observation o;
+  o.time = from_unix(t);
+  o.qname = std::string(name);
+  o.qtype = dns::kTypeA;
+  for (const auto& ip : ips) {
+    o.addresses.push_back({ip, ttl});
+  }
+  return o;
+}
+
+// The same with the addresses written out ("10.1.1.1"); a name of its own because a braced list
+// of two string literals would also match the vector<IpAddress> (iterator pair) overload.
+inline flux::Observation answer_of(std::int64_t t, std::string_view name,
+                                   const std::vector<std::string>& ips, std::uint32_t ttl) {
+  std::vector<IpAddress> parsed;
+  for (const auto& a : ips) {
+    parsed.push_back(*parse_ip(a));
+  }
+  return answer(t, name, parsed, ttl);
+}
+
+}  // namespace gf::test
