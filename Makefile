@@ -59,12 +59,11 @@ test-package: deb
 # (`make test`: 50,000). Table in docs/reliability.md.
 test-long: deps-test build
 	python3 tests/reliability/kill9_contention_test.py $(BUILD_DIR)/greyflux --runs 20 --idle-runs 20
-	for door in akismet admin; do \
+	for door in akismet spamd admin; do \
 	  python3 tests/reliability/kill9_doors_test.py $(BUILD_DIR)/greyflux --door $$door \
 	    --runs 20 --idle-runs 20 --seconds 2 || exit 1; \
 	done
-	python3 tests/reliability/kill9_doors_test.py $(BUILD_DIR)/greyflux --door spamd \
-	  --runs 20 --idle-runs 20 --seconds 2 --margin-ms 1400
+	python3 tests/reliability/akismet_backlog_test.py $(BUILD_DIR)/greyflux --backlogs 2000,10000,40000
 	python3 tests/reliability/connections_test.py $(BUILD_DIR)/greyflux --idle 10000 --hup-seconds 60
 	python3 tests/reliability/memory_flood_test.py $(BUILD_DIR)/greyflux --count 1000000
 

@@ -1,11 +1,14 @@
-// Fuzzes the decision history's stored-row decoder and the mail learn record inside it (and
-// the shared mail training log's record around one): a stored row is untrusted input.
+// Fuzzes the decision history's stored-row decoder and the mail learn record inside it, the
+// shared mail training log's record around one, and the TELL journal's entry and base records
+// (core/spamd/tell_journal.hpp), which wrap the same learn record: stored records are untrusted
+// input.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "core/history/row.hpp"
 #include "core/spamd/learn_record.hpp"
+#include "core/spamd/tell_journal.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -23,6 +26,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (auto s = gf::spamd::decode_shared_learn(in)) {
     if (gf::spamd::encode_shared_learn(s->prepared, s->spam) != in) {
+      std::abort();
+    }
+  }
+  if (auto e = gf::spamd::decode_tell(in)) {
+    if (gf::spamd::encode_tell(*e) != in) {
+      std::abort();
+    }
+  }
+  if (auto b = gf::spamd::decode_base(in)) {
+    if (gf::spamd::encode_base(*b) != in) {
       std::abort();
     }
   }

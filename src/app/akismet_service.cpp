@@ -145,8 +145,23 @@ Result<std::unique_ptr<AkismetService>> AkismetService::open(const AkismetConfig
 // The core service on kv_; with the writer (the daemon), the model is loaded too.
 Result<void> AkismetService::start_core(const AkismetConfig& cfg) {
   core_ = std::make_unique<ak::CommentService>(cfg.service, *kv_, *ids_, *secrets_, *log_);
-  if (cfg.writer_thread) {
-    return core_->load();
+  if (!cfg.writer_thread) {
+    return {};
+  }
+  if (auto ok = core_->load(); !ok) {
+    return ok;
+  }
+  // Snapshot what the start replayed, so that a crash loop does not replay a growing log; and
+  // commit it before serving, so that this large write is not in the first commits under load
+  // (a long commit widens what a kill -9 then loses).
+  if (const std::uint64_t n = core_->model_unsaved(); n > 0) {
+    if (auto ok = core_->save_model(); !ok) {
+      return ok;
+    }
+    if (auto ok = kv_->flush(); !ok) {
+      return ok;
+    }
+    spdlog::info("akismet: model snapshot written after replaying {} reports", n);
   }
   return {};
 }
@@ -179,6 +194,7 @@ Result<std::string> AkismetService::show_check(std::string_view guid) {
 }
 Result<void> AkismetService::save_model() { return core_->save_model(); }
 Result<std::size_t> AkismetService::sync_model() { return core_->sync_model(); }
+std::uint64_t AkismetService::model_unsaved() const { return core_->model_unsaved(); }
 Result<void> AkismetService::flush() { return kv_->flush(); }
 AkismetCounters& AkismetService::counters() { return core_->counters(); }
 akismet::CommentModel::Size AkismetService::model_size() const { return core_->model_size(); }

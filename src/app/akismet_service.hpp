@@ -88,6 +88,8 @@ class AkismetService {
   [[nodiscard]] Result<void> save_model();
   // Shared store (Redis): trains on other nodes' feedback since the last call; 0 otherwise.
   [[nodiscard]] Result<std::size_t> sync_model();
+  // Feedback reports the stored model snapshot does not include (replayed by a start).
+  [[nodiscard]] std::uint64_t model_unsaved() const;
   [[nodiscard]] Result<void> flush();
   AkismetCounters& counters();
   [[nodiscard]] akismet::CommentModel::Size model_size() const;

@@ -35,12 +35,25 @@ namespace {
 // The daemon's time line (io/sys/wall_clock.hpp): system clock steps do not move it.
 TimePoint wall_now() { return io::daemon_clock().now(); }
 
+// Every connection is a descriptor: the soft RLIMIT_NOFILE goes up to the hard one (the unit's
+// LimitNOFILE), and the start says what it is, since it bounds the connections served at once.
 void raise_fd_limit() {
   rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &rl);
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    return;
   }
+  const rlim_t before = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("open files limit: {} (raising it to the hard limit {} failed)", before,
+                   rl.rlim_max);
+      return;
+    }
+    spdlog::info("open files limit raised from {} to the hard limit {}", before, rl.rlim_cur);
+    return;
+  }
+  spdlog::info("open files limit {} (the hard limit)", rl.rlim_cur);
 }
 
 void log_whitelist_warnings(const std::vector<std::string>& warnings) {

@@ -68,7 +68,7 @@ io::LineServerOptions policy_options(const Values& v, ConnectionContext contexts
 io::LineServerOptions admin_options(const Values& v) {
   io::LineServerOptions o;
   o.name = "admin";
-  o.idle_timeout = std::chrono::seconds(30);
+  o.idle_timeout = v.duration("admin.timeout");
   o.max_connections = static_cast<std::size_t>(v.integer("admin.max_connections"));
   o.unix_mode = 0660;
   o.unix_group = v.str("admin.group");
@@ -207,10 +207,23 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
     // Links to names the fast-flux detector flags are spam evidence in comment checks.
     door->comments_->set_flux_lookup([flux] { return flux->index(); });
   }
-  // The learned comment model is snapshotted now and then (feedback itself is logged at once).
-  // Off the io threads' critical path would be nicer; the snapshot is a few MiB copy.
+  // The learned comment model is snapshotted every model_save_interval, or sooner once
+  // model_save_records reports are not in it (feedback itself is logged at once); that bounds
+  // the replay at start. Off the io threads' critical path would be nicer; the snapshot is a few
+  // MiB copy.
+  const Millis interval = v.duration("akismet.model_save_interval");
+  const auto max_unsaved = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(1, v.integer("akismet.model_save_records")));
+  auto last_save =
+      std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
   door->model_saver_ = std::make_unique<io::PeriodicTimer>(
-      ioc, v.duration("akismet.model_save_interval"), [svc = door->comments_.get()] {
+      ioc, std::min<Millis>(interval, std::chrono::seconds(1)),
+      [svc = door->comments_.get(), interval, max_unsaved, last_save] {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - *last_save < interval && svc->model_unsaved() < max_unsaved) {
+          return;
+        }
+        *last_save = now;
         if (auto ok = svc->save_model(); !ok) {
           spdlog::error("akismet: cannot save the model: {}", ok.error().message);
         }

@@ -140,6 +140,9 @@ const std::vector<SettingDef>& settings_table() {
        "spam and ham reports each before the text classifier has a say (heuristics only before)"},
       {"akismet.model_save_interval", T::Duration, "30s", false,
        "how often the learned model is written to the store (feedback is logged at once)"},
+      {"akismet.model_save_records", T::Integer, "10000", false,
+       "write the learned model before model_save_interval once this many feedback reports are "
+       "not in it, which bounds the training-log replay at start"},
       {"akismet.site_models", T::Bool, "false", false,
        "also train a text model per site (blog) from its own feedback and combine it with the "
        "deployment model (docs/akismet.md)"},
@@ -215,6 +218,14 @@ const std::vector<SettingDef>& settings_table() {
       {"spamd.shared_log_records", T::Integer, "10000", false,
        "[store] backend \"redis\": TELLs the shared mail training log keeps (a ring; 0.7-5 KB "
        "each for a typical mail); a node that starts, or was cut off, learns what it still holds"},
+      {"spamd.journal", T::StatePath, "greyflux-mail.journal", false,
+       "LMDB directory of the TELLs the model file does not hold yet: each TELL is in the "
+       "store's next group commit (store.commit_interval), so a crash loses no more TELLs than "
+       "greylist writes; replayed at start. Empty = off (a crash loses the TELLs since the last "
+       "save)"},
+      {"spamd.journal_max", T::Integer, "10000", false,
+       "save the model before save_interval once this many TELLs are journaled, which bounds "
+       "the replay at start"},
       {"milter.listen", T::StringList, "[]", false,
        "milter listeners for Postfix smtpd_milters / Sendmail INPUT_MAIL_FILTER: "
        "\"127.0.0.1:11332\", \"[::1]:11332\" or \"unix:PATH\"; empty = off. Uses the mail "
@@ -248,8 +259,10 @@ const std::vector<SettingDef>& settings_table() {
        "group of the admin socket, which is mode 0660 (owner and this group may run admin "
        "commands); empty = the daemon's own group (greyflux under the systemd unit)"},
       {"admin.max_connections", T::Integer, "64", false,
-       "open admin connections at most; further ones are closed at once (an idle one is closed "
-       "after 30s)"},
+       "open admin connections at most; further ones are closed at once"},
+      {"admin.timeout", T::Duration, "30s", false,
+       "close an admin connection that sends nothing for this long, or whose command has not "
+       "arrived in full this long after its first byte"},
       {"admin.session_lifetime", T::Duration, "12h", false,
        "the admin API's login session (dashboard cookie gf_session) ends this long after login"},
       {"admin.login_burst", T::Integer, "10", false,

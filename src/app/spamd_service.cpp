@@ -19,6 +19,7 @@
 #include "io/flux/rpz_file.hpp"
 #include "io/mail/model_file.hpp"
 #include "io/net/periodic_timer.hpp"
+#include "io/store/lmdb_kv.hpp"
 #include "io/store/redis_kv.hpp"
 
 namespace gf::app {
@@ -69,7 +70,8 @@ Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
     return tl::unexpected(ok.error());
   }
   const std::string path = v.str("spamd.model");
-  auto scanner = io::load_mail_model(path, spamd_scanner_options(v));
+  std::uint64_t file_hash = 0;
+  auto scanner = io::load_mail_model(path, spamd_scanner_options(v), &file_hash);
   if (!scanner) {
     return tl::unexpected(scanner.error());
   }
@@ -79,6 +81,9 @@ Result<std::unique_ptr<SpamdService>> SpamdService::open(const Values& v) {
   }
   std::unique_ptr<SpamdService> svc(new SpamdService(std::move(*scanner), path, host_name()));
   svc->reload(v);
+  if (auto ok = svc->open_journal(v, file_hash); !ok) {
+    return tl::unexpected(ok.error());
+  }
   if (v.str("store.backend") == "redis") {
     if (auto ok = svc->open_shared(v); !ok) {
       return tl::unexpected(ok.error());
@@ -181,6 +186,45 @@ Result<void> SpamdService::push_shared() {
   return {};
 }
 
+SpamdService::~SpamdService() {
+  journal_.reset();
+  journal_kv_.reset();  // commits what is pending
+}
+
+Result<void> SpamdService::open_journal(const Values& v, std::uint64_t file_hash) {
+  const std::string path = v.str("spamd.journal");
+  if (path.empty() || model_path_.empty()) {
+    return {};
+  }
+  io::KvOptions o;
+  o.path = path;
+  o.map_size = 1ULL << 30;
+  o.commit_interval = v.duration("store.commit_interval");
+  o.sync = v.boolean("store.sync");
+  auto kv = io::LmdbKv::open(o);
+  if (!kv) {
+    return fail(Errc::Config, fmt::format("spamd.journal {}: {}", path, kv.error().message));
+  }
+  journal_kv_ = std::move(*kv);
+  journal_ = std::make_unique<spamd::TellJournal>(*journal_kv_);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = journal_->replay(scanner_, file_hash);
+  if (!r) {
+    return fail(Errc::Config, fmt::format("spamd.journal {}: {}", path, r.error().message));
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  spdlog::info(
+      "spamd: TELL journal {}: replayed {} TELLs after #{} ({} changed the model, {} unreadable) "
+      "in {} ms",
+      path, r->entries, r->from, r->changed, r->bad, ms);
+  if (r->entries > 0) {
+    dirty_ = true;  // SpamdRuntime saves it at the first tick, off the start
+  }
+  return {};
+}
+
 Result<std::size_t> SpamdService::sync() {
   if (!shared_log_) {
     return 0;
@@ -230,6 +274,23 @@ std::string SpamdService::shared_stats_text() const {
       "spamd.shared_log.queued\t{}\nspamd.shared_log.dropped\t{}\n",
       st.position, st.appended, st.applied, shared_learned_.load(), st.holes, st.lost, queued,
       outbox_dropped_.load());
+}
+
+bool SpamdService::apply_and_journal(const spamd::TellEntry& e) {
+  std::unique_lock lock(mu_);
+  if (!spamd::apply_tell(scanner_, e)) {
+    return false;
+  }
+  if (journal_) {
+    // In apply order, under the lock; durable at the journal's next group commit.
+    if (auto ok = journal_->append(e); !ok) {
+      ++counters_.journal_errors;
+      spdlog::error("spamd: TELL journal: {} (this TELL waits for the next model save)",
+                    ok.error().message);
+    }
+  }
+  dirty_ = true;
+  return true;
 }
 
 std::shared_ptr<const flux::FluxIndex> SpamdService::flux() const {
@@ -337,28 +398,28 @@ std::string SpamdService::tell(const spamd::Request& req, const std::string& pee
     return spamd::unavailable_error("TELL commands are not enabled (spamd.allow_tell)");
   }
   const mime::Message m = mime::parse_message(req.message);
+  spamd::TellEntry e;
+  {
+    std::shared_lock lock(mu_);  // prepare() reads the options only
+    e.prepared = scanner_.prepare(m);
+  }
   bool did_set = false;
   bool did_remove = false;
-  const bool spam = req.message_class == "spam";
-  std::optional<spamd::Scanner::Prepared> prepared;
-  if (req.set_local) {
-    std::shared_lock lock(mu_);  // prepare() reads only the settings
-    prepared = scanner_.prepare(m);
+  if (req.remove_local) {
+    spamd::TellEntry forget = e;
+    forget.set = false;
+    forget.remove = true;
+    did_remove = apply_and_journal(forget);
   }
-  {
-    std::unique_lock lock(mu_);
-    if (req.remove_local) {
-      did_remove = scanner_.forget(m);
-    }
-    if (req.set_local) {
-      did_set = scanner_.learn(*prepared, spam);
-    }
+  if (req.set_local) {
+    e.set = true;
+    e.spam = req.message_class == "spam";
+    did_set = apply_and_journal(e);
   }
   if (did_set) {
-    share(*prepared, spam);
+    share(e.prepared, e.spam);  // the shared training log (Redis only; a no-op otherwise)
   }
   if (did_set || did_remove) {
-    dirty_ = true;
     ++counters_.learned;
   }
   spdlog::info("spamd: tell class={} set={} remove={} size={} user={} peer={}",
@@ -454,14 +515,13 @@ Result<bool> SpamdService::relearn(std::string_view payload, bool spam) {
   if (!p) {
     return tl::unexpected(p.error());
   }
-  bool changed = false;
-  {
-    std::unique_lock lock(mu_);
-    changed = scanner_.learn(*p, spam);
-  }
+  spamd::TellEntry e;
+  e.set = true;
+  e.spam = spam;
+  e.prepared = std::move(*p);
+  const bool changed = apply_and_journal(e);
   if (changed) {
-    share(*p, spam);
-    dirty_ = true;
+    share(e.prepared, spam);
     ++counters_.learned;
   }
   return changed;
@@ -494,14 +554,26 @@ Result<void> SpamdService::save() {
     return {};
   }
   std::string blob;
+  std::uint64_t seq = 0;
   {
-    std::shared_lock lock(mu_);
+    std::shared_lock lock(mu_);  // journal appends take it exclusively: seq matches the blob
     blob = scanner_.serialize();
+    seq = journal_ ? journal_->last_seq() : 0;
   }
   dirty_ = false;
+  if (journal_) {
+    // Recorded (and committed) before the rename, so a start knows which file it has.
+    if (auto ok = journal_->begin_save(seq, spamd::model_hash(blob)); !ok) {
+      dirty_ = true;
+      return ok;
+    }
+  }
   if (auto ok = io::save_mail_model(model_path_, blob); !ok) {
     dirty_ = true;
     return ok;
+  }
+  if (journal_) {
+    return journal_->end_save(seq);
   }
   return {};
 }
@@ -516,12 +588,23 @@ Result<void> SpamdService::save_if_dirty() {
 struct SpamdRuntime::Impl {
   std::unique_ptr<SpamdService> svc;
   std::unique_ptr<io::LineServer> server;
-  std::unique_ptr<io::PeriodicTimer> save_timer;  // spamd.save_interval
+  std::unique_ptr<io::PeriodicTimer> save_timer;  // ticks every min(save_interval, 1 s)
   std::unique_ptr<io::PeriodicTimer> sync_timer;  // store.model_sync_interval (Redis)
+  std::chrono::steady_clock::duration save_interval{};
+  std::uint64_t journal_max = 0;
+  std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
 
   void save() {
+    last_save = std::chrono::steady_clock::now();
     if (auto ok = svc->save_if_dirty(); !ok) {
       spdlog::error("spamd: {}", ok.error().message);
+    }
+  }
+  // A save is due after save_interval, or once journal_max TELLs wait in the journal.
+  void tick() {
+    if (std::chrono::steady_clock::now() - last_save >= save_interval ||
+        (svc->dirty() && svc->unsaved_tells() >= journal_max)) {
+      save();
     }
   }
 };
@@ -545,8 +628,19 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
   if (flux) {
     s->set_flux_lookup(std::move(flux));
   }
-  impl_->save_timer = std::make_unique<io::PeriodicTimer>(ioc, v.duration("spamd.save_interval"),
-                                                          [impl = impl_.get()] { impl->save(); });
+  impl_->save_interval = v.duration("spamd.save_interval");
+  impl_->journal_max =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(1, v.integer("spamd.journal_max")));
+  const std::chrono::steady_clock::duration tick =
+      std::min<std::chrono::steady_clock::duration>(impl_->save_interval, std::chrono::seconds(1));
+  if (s->unsaved_tells() > 0) {
+    // The start replayed the journal: save at the first tick, so that a crash loop does not
+    // replay a growing journal at every start (not before serving: a large model takes seconds
+    // to write on a busy disk).
+    impl_->last_save = std::chrono::steady_clock::time_point{};
+  }
+  impl_->save_timer =
+      std::make_unique<io::PeriodicTimer>(ioc, tick, [impl = impl_.get()] { impl->tick(); });
   impl_->save_timer->start();
   if (s->shared()) {
     s->set_shared_wake([&ioc, s] {

@@ -10,7 +10,10 @@
 // or the client's half-close, are in) -> answer(): mime::parse_message -> evaluate() =
 // spamd::evaluate under the shared lock (scan + action) -> spamd::make_verdict ->
 // spamd::format_reply -> LineServer writes it, half-closes and closes. TELL takes the exclusive
-// lock to learn and marks the model dirty; a timer saves it every save_interval.
+// lock to learn, appends the TELL to the journal (spamd.journal, core/spamd/tell_journal.hpp:
+// durable at the store's next group commit) and marks the model dirty; a timer saves the model
+// every save_interval, or sooner once spamd.journal_max TELLs are journaled, and the journal
+// entries the saved file holds are then erased. Start: model file, then the journal's replay.
 //
 // [store] backend = "redis": every node keeps its own model (scans read only it, so a scan never
 // waits for Redis and goes on while Redis is down), and the nodes share their training through
@@ -41,6 +44,7 @@
 #include "core/spamd/evaluate.hpp"
 #include "core/spamd/protocol.hpp"
 #include "core/spamd/scanner.hpp"
+#include "core/spamd/tell_journal.hpp"
 #include "io/net/http_server.hpp"
 #include "io/net/line_server.hpp"
 
@@ -58,14 +62,18 @@ struct SpamdCounters {
   std::atomic<std::uint64_t> learned{0};
   std::atomic<std::uint64_t> auto_learned{0};  // spamd.auto_learn
   std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> journal_errors{0};  // a TELL the journal could not take
   // A scan (spamd CHECK/SYMBOLS/REPORT..., Rspamd /checkv2), parse to reply.
   metrics::Histogram latency;
 };
 
 class SpamdService {
  public:
-  // Loads the model file named by spamd.model (a missing file starts an empty model).
+  // Loads the model file named by spamd.model (a missing file starts an empty model), then
+  // replays spamd.journal (SpamdRuntime saves the model at its first tick when that replayed
+  // anything).
   [[nodiscard]] static Result<std::unique_ptr<SpamdService>> open(const Values& v);
+  ~SpamdService();
 
   // LineServer hooks: one request per connection.
   io::FrameResult on_frame(std::string& in, std::string& out, const std::string& peer);
@@ -105,6 +113,9 @@ class SpamdService {
   // "spamd.shared_log.position\t12\n..." for `greyflux stats`; empty when not shared.
   [[nodiscard]] std::string shared_stats_text() const;
   [[nodiscard]] Result<void> save();
+  [[nodiscard]] bool dirty() const { return dirty_; }
+  // TELLs journaled since the last save (0 without a journal).
+  [[nodiscard]] std::uint64_t unsaved_tells() const { return journal_ ? journal_->unsaved() : 0; }
   [[nodiscard]] const SpamdCounters& counters() const { return counters_; }
   // The running fast-flux detector's index, preferred over spamd.flux_rpz when it returns one.
   // Set once, before serving.
@@ -130,6 +141,9 @@ class SpamdService {
   // Queues a learn that changed the model for the shared log (no-op when not shared).
   void share(const spamd::Scanner::Prepared& p, bool spam);
   [[nodiscard]] Result<void> open_shared(const Values& v);
+  // Applies `e` under the exclusive lock and journals it when it changed the model.
+  bool apply_and_journal(const spamd::TellEntry& e);
+  [[nodiscard]] Result<void> open_journal(const Values& v, std::uint64_t file_hash);
 
   mutable std::mutex flux_mu_;
   std::shared_ptr<const flux::FluxIndex> flux_;  // names for URI_FLUX; null = off
@@ -137,7 +151,9 @@ class SpamdService {
   mutable std::shared_mutex mu_;
   spamd::Scanner scanner_;
   std::string model_path_;
-  std::string checker_;  // "greyflux VERSION on HOST"
+  std::unique_ptr<KvStore> journal_kv_;          // spamd.journal (null: off)
+  std::unique_ptr<spamd::TellJournal> journal_;  // over journal_kv_
+  std::string checker_;                          // "greyflux VERSION on HOST"
   std::atomic<bool> dirty_{false};
   std::atomic<bool> allow_tell_{true};
   std::atomic<double> reject_score_{15.0};

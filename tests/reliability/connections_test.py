@@ -7,7 +7,8 @@ idle: --idle connections (10,000 in `make test-long`) held open at once on EACH 
       plus --slack-ms. Every idle connection must still be open afterwards (none refused).
       The test raises its own RLIMIT_NOFILE (the daemon raises its soft limit to the hard one).
 slow: a client per door sends a request one byte a second (policy, spamd: idle_timeout /
-      spamd.timeout; HTTP: http.request_timeout; all set to --cut-s): each is cut off between
+      spamd.timeout; HTTP: http.request_timeout; milter: milter.timeout; admin socket:
+      admin.timeout; all set to --cut-s): each is cut off between
       the timeout and the timeout + 2.5 s after its first byte, while a normal client on the
       same door keeps being answered in time.
 hup:  SIGHUP every 100 ms for --hup-seconds while 3 clients (policy, spamd, HTTP) send requests
@@ -253,14 +254,20 @@ def slow_phase(args):
     cut = args.cut_s
     doors = Doors(args.binary, 1000, extra_sets=[f"policy.idle_timeout={cut}s",
                                                  f"spamd.timeout={cut}s",
-                                                 f"http.request_timeout={cut}s"])
+                                                 f"http.request_timeout={cut}s",
+                                                 f"milter.timeout={cut}s",
+                                                 f"admin.timeout={cut}s"])
     doors.start()
     try:
         slow = {"policy": Trickle(doors, "policy", request(recipient="slow@example.org") * 10, cut),
                 "spamd": Trickle(doors, "spamd", b"CHECK SPAMC/1.5\r\nContent-length: 9999\r\n\r\n"
                                  + b"x" * 200, cut),
                 "http": Trickle(doors, "http", b"POST /1.1/comment-check HTTP/1.1\r\nHost: x\r\n"
-                                b"Content-Length: 9999\r\n\r\n" + b"x" * 200, cut)}
+                                b"Content-Length: 9999\r\n\r\n" + b"x" * 200, cut),
+                # a milter packet announced as 200 bytes; an admin command line never ended
+                "milter": Trickle(doors, "milter", struct.pack(">I", 200) + b"O" + b"\0" * 199,
+                                  cut),
+                "admin": Trickle(doors, "admin", b"whitelist list" + b" x" * 100, cut)}
         for t in slow.values():
             t.start()
         served = {door: [] for door in slow}

@@ -3,11 +3,14 @@
 --door akismet  Akismet submit-spam over keep-alive HTTP; each report is a training-log record in
                 the comment API's LMDB store (store.commit_interval). After the kill `mdb_dump`
                 reads the store offline (it must open clean) and each report's marker is looked up.
---door spamd    spamd TELL (spamc -L), one connection per message; the mail model is saved every
-                spamd.save_interval (--save-interval-ms, default 1000 here; 60 s by default), so
-                that interval is this door's bound. TELLs are counted, not named: the restarted
-                daemon's log line gives the model's learned total, and the newest acknowledged
-                TELLs beyond it are the lost ones.
+--door spamd    spamd TELL (spamc -L), one connection per message; each TELL goes to the TELL
+                journal (spamd.journal, an LMDB store with the same group commit) and the model
+                file is saved every spamd.save_interval (--save-interval-ms, default 60 s as
+                shipped, so no kill lands after a save: the journal alone keeps the TELLs).
+                TELLs are counted, not named: the restarted daemon's log line gives the model's
+                learned total after the journal's replay, and the newest acknowledged TELLs
+                beyond it are the lost ones. --no-journal measures spamd.journal = "" (the model
+                file alone; then the bound is the save interval).
 --door admin    `whitelist add client NAME` on the admin socket, one connection per command (the
                 reply comes after the greylist store's flush). The restarted daemon lists them.
 Bound: the door's commit interval plus --margin-ms (the commit in flight when the kill lands).
@@ -111,11 +114,25 @@ class SpamdDoor:
 
     def __init__(self, args):
         self.spamd_port = free_port()
-        self.bound_ms = args.save_interval_ms + args.margin_ms
+        window = args.save_interval_ms if args.no_journal else args.interval_ms
+        self.bound_ms = window + args.margin_ms
         self.sets = [f'spamd.listen=["127.0.0.1:{self.spamd_port}"]', "spamd.allow_tell=true",
                      f"spamd.save_interval={args.save_interval_ms}ms"]
+        if args.no_journal:
+            self.sets.append('spamd.journal=""')
+        else:  # its LMDB transactions are counted like the other doors'
+            self.lmdb_dir = self.journal_dir
         self.base = 0
         self.starts = 0  # start-up lines of the daemon's log seen so far
+
+    def journal_dir(self, d):
+        """The TELL journal's LMDB directory, once the daemon has opened it (bounded wait: the
+        policy port, which says the daemon is up, may open first)."""
+        path = os.path.join(d.tmp, "greyflux-mail.journal")
+        deadline = time.time() + 10
+        while not os.path.exists(os.path.join(path, "data.mdb")) and time.time() < deadline:
+            time.sleep(0.02)
+        return path
 
     def learned(self, d):
         """The model's learned total from this start's log line (bounded wait for it)."""
@@ -125,7 +142,9 @@ class SpamdDoor:
             if len(found) > self.starts or time.time() >= deadline:
                 break
             time.sleep(0.02)
-        assert len(found) > self.starts, "spamd did not log its start"
+        assert len(found) > self.starts, ("spamd did not log its start; daemon "
+                                          + ("exited" if d.proc.poll() is not None else "running")
+                                          + ", log:\n" + "\n".join(d.log_text().splitlines()[-6:]))
         self.starts = len(found)
         return sum(int(x) for x in found[-1])
 
@@ -220,5 +239,6 @@ if __name__ == "__main__":
     args = kill9_common.arguments(
         __doc__.splitlines()[0],
         extra=lambda p: (p.add_argument("--door", choices=sorted(DOORS), required=True),
-                         p.add_argument("--save-interval-ms", type=int, default=1000)))
+                         p.add_argument("--save-interval-ms", type=int, default=60000),
+                         p.add_argument("--no-journal", action="store_true")))
     sys.exit(kill9_common.main(DOORS[args.door](args), args))

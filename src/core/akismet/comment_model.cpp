@@ -335,6 +335,11 @@ Result<void> CommentModel::save() {
   return {};
 }
 
+std::uint64_t CommentModel::unsaved() const {
+  std::shared_lock lock(mu_);
+  return trained_seq_ - saved_seq_;
+}
+
 classify::FeatureVector CommentModel::features_of(const CommentRequest& r) const {
   classify::CommentFields f;
   f.content = r.comment_content;

@@ -75,6 +75,8 @@ class CommentModel {
 
   // Writes the snapshots that changed since the last save.
   [[nodiscard]] Result<void> save();
+  // Training-log records the deployment snapshot does not include yet (what a start replays).
+  [[nodiscard]] std::uint64_t unsaved() const;
 
   // Shared: trains on the records other nodes appended since the last sync; answers how many.
   // Not shared: 0. The store calls are made without the model's lock (checks go on).

@@ -113,6 +113,7 @@ class CommentService {
   // Shared store: trains on the feedback other nodes logged since the last call (CommentModel::
   // sync()); answers how many records.
   [[nodiscard]] Result<std::size_t> sync_model() { return model_.sync(); }
+  [[nodiscard]] std::uint64_t model_unsaved() const { return model_.unsaved(); }
   [[nodiscard]] CommentModel::Size model_size() const { return model_.size(); }
   CommentCounters& counters() { return counters_; }
   // "akismet.checks\t12\n..." for the admin `stats` command.

@@ -158,6 +158,7 @@ class Scanner {
   bool learn(const mime::Message& m, bool is_spam);
   // Returns false when the message was never learned.
   bool forget(const mime::Message& m);
+  bool forget(const Prepared& p);
   // Identity of a message for the learned-message record: Message-ID, Subject, From and the
   // start of the text.
   [[nodiscard]] static std::uint64_t fingerprint(const mime::Message& m);
@@ -195,7 +196,6 @@ class Scanner {
   [[nodiscard]] double weight(std::string_view name) const;
   void add_symbol(Analysis& a, std::string name, std::string description) const;
   void count_uris(const std::vector<std::string>& domains, bool is_spam, int delta);
-  bool forget(const Prepared& p);
 
   ScannerOptions options_;
   classify::LogisticModel logistic_;

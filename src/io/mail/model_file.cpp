@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "core/spamd/tell_journal.hpp"
 #include "io/sys/file.hpp"
 
 namespace gf::io {
@@ -11,7 +12,11 @@ namespace gf::io {
 namespace fs = std::filesystem;
 
 Result<spamd::Scanner> load_mail_model(const std::string& path,
-                                       const spamd::ScannerOptions& options) {
+                                       const spamd::ScannerOptions& options,
+                                       std::uint64_t* blob_hash) {
+  if (blob_hash != nullptr) {
+    *blob_hash = 0;
+  }
   if (path.empty()) {
     return spamd::Scanner(options);
   }
@@ -21,6 +26,9 @@ Result<spamd::Scanner> load_mail_model(const std::string& path,
   }
   if (!bytes) {
     return tl::unexpected(bytes.error());
+  }
+  if (blob_hash != nullptr) {
+    *blob_hash = spamd::model_hash(*bytes);
   }
   auto loaded = spamd::Scanner::deserialize(*bytes, options);
   if (!loaded) {

@@ -16,8 +16,10 @@
 
 namespace gf::io {
 
+// `blob_hash` (optional): spamd::model_hash() of the file's bytes, 0 when there is no file.
 [[nodiscard]] Result<spamd::Scanner> load_mail_model(const std::string& path,
-                                                     const spamd::ScannerOptions& options);
+                                                     const spamd::ScannerOptions& options,
+                                                     std::uint64_t* blob_hash = nullptr);
 // An empty path saves nothing.
 [[nodiscard]] Result<void> save_mail_model(const std::string& path, std::string_view blob);
 
