@@ -36,24 +36,31 @@ namespace {
 TimePoint wall_now() { return io::daemon_clock().now(); }
 
 // Every connection is a descriptor: the soft RLIMIT_NOFILE goes up to the hard one (the unit's
-// LimitNOFILE), and the start says what it is, since it bounds the connections served at once.
+// LimitNOFILE), and the ready line says what it is, since it bounds the connections served at
+// once. The soft limit before the raise (0: unknown).
+rlim_t g_fd_limit_before = 0;
+
 void raise_fd_limit() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
     return;
   }
-  const rlim_t before = rl.rlim_cur;
+  g_fd_limit_before = rl.rlim_cur;
   if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-      spdlog::warn("open files limit: {} (raising it to the hard limit {} failed)", before,
-                   rl.rlim_max);
-      return;
-    }
-    spdlog::info("open files limit raised from {} to the hard limit {}", before, rl.rlim_cur);
-    return;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);  // the ready line shows what it is
   }
-  spdlog::info("open files limit {} (the hard limit)", rl.rlim_cur);
+}
+
+std::string fd_limit_text() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    return "unknown";
+  }
+  if (rl.rlim_cur == g_fd_limit_before) {
+    return fmt::format("{} (hard limit {})", rl.rlim_cur, rl.rlim_max);
+  }
+  return fmt::format("{} (raised from {} to the hard limit)", rl.rlim_cur, g_fd_limit_before);
 }
 
 void log_whitelist_warnings(const std::vector<std::string>& warnings) {
@@ -399,9 +406,10 @@ void Daemon::log_ready() const {
     http_where += (http_where.empty() ? "" : ", ") + l;
   }
   spdlog::info(
-      "greyflux {} ready: policy on {}, comment API on {}, store {} at {}, data in {}, {} threads",
+      "greyflux {} ready: policy on {}, comment API on {}, store {} at {}, data in {}, {} threads, "
+      "open files limit {}",
       kVersion, policy_->where(), http_where.empty() ? "(off)" : http_where, v.str("store.backend"),
-      v.str("store.path"), v.str("daemon.data_dir"), threads_);
+      v.str("store.path"), v.str("daemon.data_dir"), threads_, fd_limit_text());
 }
 
 void Daemon::run() {

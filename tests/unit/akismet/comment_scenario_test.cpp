@@ -39,8 +39,9 @@ TEST(CommentScenarioRunner, StrictModeRejectsUnknownCommandsAndExpectations) {
 // The comment API's rows that configure its LMDB store and the daemon's timer, not the
 // service: a scenario's store is a MemoryKv and its time is simulated.
 bool is_store_or_timer_row(std::string_view name) {
-  for (std::string_view n : {"akismet.store_path", "akismet.map_size", "akismet.check_retention",
-                             "akismet.max_checks", "akismet.model_save_interval"}) {
+  for (std::string_view n :
+       {"akismet.store_path", "akismet.map_size", "akismet.check_retention", "akismet.max_checks",
+        "akismet.model_save_interval", "akismet.model_save_records"}) {
     if (name == n) {
       return true;
     }
