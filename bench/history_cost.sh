@@ -48,6 +48,8 @@ run_side() {  # run_side SIZE -> prints "policy_rps spamd_rps"
   local pp hp sp
   pp=$(port); hp=$(port); sp=$(port)
   cat >"$dir/greyflux.toml" <<TOML
+[daemon]
+data_dir = "$dir"
 [store]
 path = "$dir/greylist.lmdb"
 [policy]

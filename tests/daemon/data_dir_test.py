@@ -233,18 +233,22 @@ class DataDirTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.cwd), [], "nothing may be created in the working dir")
         self.assertEqual(sorted(os.listdir(self.tmp)), ["cwd", "dns.log", "state"])
         state = sorted(os.listdir(self.data))
-        for want in ("akismet.lmdb", "greyflux-mail.model", "greyflux.lmdb", "flux.rpz"):
+        for want in ("akismet.lmdb", "greyflux-mail.journal", "greyflux-mail.model", "greyflux.lmdb",
+                     "flux.rpz"):
             self.assertIn(want, state)
         with open(os.path.join(self.data, "flux.rpz")) as f:
             self.assertIn("rpz.greyflux.local", f.read())  # written at shutdown
         self.assertGreater(os.path.getsize(os.path.join(self.data, "greyflux-mail.model")), 0)
         self.assertTrue(os.path.exists(os.path.join(self.data, "greyflux.lmdb", "data.mdb")))
+        # The TELL journal (spamd.journal) is a state path too: under the data directory.
+        self.assertTrue(os.path.exists(os.path.join(self.data, "greyflux-mail.journal", "data.mdb")))
 
         # dump-config shows the resolved paths.
         dump = self.gf("dump-config", sets=["store.path=/elsewhere/gl.lmdb"])
         self.assertEqual(dump.returncode, 0, dump.stderr)
         self.assertIn(f'store_path = "{self.data}/akismet.lmdb"', dump.stdout)
         self.assertIn(f'socket = "{self.data}/greyflux.sock"', dump.stdout)
+        self.assertIn(f'journal = "{self.data}/greyflux-mail.journal"', dump.stdout)
         self.assertIn('path = "/elsewhere/gl.lmdb"', dump.stdout)
 
     def test_a_configured_file_that_does_not_exist_is_a_startup_error(self):

@@ -20,6 +20,7 @@ import argparse
 import os
 import shutil
 import signal
+import statistics
 import struct
 import subprocess
 import sys
@@ -93,7 +94,7 @@ class Load:
 
 
 def one_run(door, d, run, args, hogs):
-    d.start()
+    d.start()  # on the store of the previous kill: raises if it does not open and serve
     db = getattr(door, "lmdb_dir", None)
     txn_before = lmdb_last_txnid(db(d)) if db else None
     if hasattr(door, "before_load"):
@@ -105,7 +106,11 @@ def one_run(door, d, run, args, hogs):
         d.proc.wait()
     txns = lmdb_last_txnid(db(d)) - txn_before if db else -1
     acked = [a for per_conn in load.acked for a in per_conn]
-    stored = door.stored(d, run, [wid for _, wid in sorted(acked)])
+    try:
+        stored, clean = door.stored(d, run, [wid for _, wid in sorted(acked)]), 1
+    except (AssertionError, RuntimeError) as e:  # the killed store did not open or serve
+        print(f"run {run}: the store did not open clean after kill -9: {e}")
+        stored, clean = set(), 0
     lost = [t for t, wid in acked if wid not in stored]
     # An answer read just after the kill time was taken still came before the kill.
     end = max([killed_at] + [t for t, _ in acked])
@@ -121,7 +126,7 @@ def one_run(door, d, run, args, hogs):
     print(f"{door.name} run {run:2d} ({hogs} hogs): {len(acked):6d} acknowledged ({rate:6.0f}/s), "
           f"{txn_text}{len(lost):5d} lost = the last {lost_ms:5.0f} ms", flush=True)
     return dict(hogs=hogs, txns=txns, acked=len(acked), lost=len(lost), lost_ms=lost_ms,
-                rate=rate)
+                rate=rate, clean=clean)
 
 
 def arguments(description, interval_ms=100, margin_ms=400, connections=2, extra=None):
@@ -140,16 +145,20 @@ def arguments(description, interval_ms=100, margin_ms=400, connections=2, extra=
 
 
 def summary(door, results, args):
+    """One line per machine state: kills, rate, LMDB transactions, lost writes and ms (median
+    and max), clean opens (each kill's store opened and served again)."""
     for hogs in sorted({r["hogs"] for r in results}):
         rs = [r for r in results if r["hogs"] == hogs]
         txns = sorted(r["txns"] for r in rs)
+        lost = sorted(r["lost"] for r in rs)
+        ms = sorted(r["lost_ms"] for r in rs)
         txn_text = (f"LMDB transactions per {args.seconds:g} s {txns[0]}-{txns[-1]} (median "
-                    f"{txns[len(txns) // 2]}), " if txns[0] >= 0 else "")
+                    f"{statistics.median(txns):g}), " if txns[0] >= 0 else "")
         print(f"{door.name}: {len(rs)} kills, {hogs} hogs, {args.connections} connections: "
               f"{min(r['rate'] for r in rs):.0f}-{max(r['rate'] for r in rs):.0f} writes/s, "
-              f"{txn_text}lost {min(r['lost'] for r in rs)}-"
-              f"{max(r['lost'] for r in rs)} writes = {min(r['lost_ms'] for r in rs):.0f}-"
-              f"{max(r['lost_ms'] for r in rs):.0f} ms (bound {door.bound_ms} ms)")
+              f"{txn_text}lost writes median {statistics.median(lost):g} max {lost[-1]}, "
+              f"lost ms median {statistics.median(ms):.0f} max {ms[-1]:.0f} (bound "
+              f"{door.bound_ms} ms), clean opens {sum(r['clean'] for r in rs)}/{len(rs)}")
 
 
 def main(door, args):
@@ -171,6 +180,10 @@ def main(door, args):
         d.stop(signal.SIGKILL)
         shutil.rmtree(d.tmp, ignore_errors=True)
     summary(door, results, args)
+    unclean = sum(1 - r["clean"] for r in results)
+    if unclean:
+        print(f"FAIL: {unclean} of {len(results)} killed stores did not open clean")
+        return 1
     worst = max(r["lost_ms"] for r in results)
     if worst > door.bound_ms:
         print(f"FAIL: a kill lost {worst:.0f} ms of acknowledged writes, more than "

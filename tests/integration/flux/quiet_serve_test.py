@@ -117,7 +117,9 @@ def main():
         http_port, policy_port, spamd_port = free_port(), free_port(), free_port()
         sock, rpz = os.path.join(tmp, "dnstap.sock"), os.path.join(tmp, "live.rpz")
         cfg = os.path.join(tmp, "greyflux.toml")
-        open(cfg, "w").write(f"""[store]
+        open(cfg, "w").write(f"""[daemon]
+data_dir = "{tmp}"
+[store]
 backend = "memory"
 [policy]
 listen = ["127.0.0.1:{policy_port}"]

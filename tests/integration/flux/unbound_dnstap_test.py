@@ -59,7 +59,9 @@ def main():
             http_port = free_port()
             spamd_port = free_port()
             policy_port = free_port()
-            open(cfg, "w").write(f"""[store]
+            open(cfg, "w").write(f"""[daemon]
+data_dir = "{tmp}"
+[store]
 backend = "memory"
 [policy]
 listen = ["127.0.0.1:{policy_port}"]

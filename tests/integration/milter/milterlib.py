@@ -101,7 +101,9 @@ class Greyflux:
         self.config = os.path.join(self.tmp, "greyflux.toml")
         self.log_path = os.path.join(self.tmp, "greyflux.log")
         with open(self.config, "w") as f:
-            f.write(f"""[store]
+            f.write(f"""[daemon]
+data_dir = "{self.tmp}"
+[store]
 backend = "memory"
 [policy]
 listen = ["127.0.0.1:{free_port()}"]

@@ -109,6 +109,8 @@ log "temp dir $tmp; milter 127.0.0.1:$milter_port, smtpd 127.0.0.1:$smtp_port"
 # ---- greyflux ---------------------------------------------------------------------------------
 write_config() { # MODE [FLUX_RPZ]
   cat >"$tmp/greyflux.toml.new" <<EOF
+[daemon]
+data_dir = "$tmp"
 [store]
 backend = "lmdb"
 path = "$tmp/greylist.lmdb"

@@ -62,7 +62,9 @@ class Node:
             flux = "shared = true\n"
         cfg = os.path.join(self.tmp, "greyflux.toml")
         with open(cfg, "w", encoding="utf-8") as f:
-            f.write(f"""[store]
+            f.write(f"""[daemon]
+data_dir = "{self.tmp}"
+[store]
 {store}[policy]
 listen = ["127.0.0.1:{self.policy}"]
 [http]

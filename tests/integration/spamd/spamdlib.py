@@ -98,7 +98,9 @@ class Greyflux:
         self.config = os.path.join(self.tmp, "greyflux.toml")
         self.http_port = free_port() if http else 0
         with open(self.config, "w") as f:
-            f.write(f"""[store]
+            f.write(f"""[daemon]
+data_dir = "{self.tmp}"
+[store]
 backend = "memory"
 [policy]
 listen = ["127.0.0.1:{free_port()}"]
