@@ -15,6 +15,7 @@
 #include "core/akismet/records.hpp"
 #include "core/common/log_sink.hpp"
 #include "core/common/memory_kv.hpp"
+#include "forwarding_kv.hpp"
 
 namespace gf {
 namespace {
@@ -116,11 +117,10 @@ TEST(SharedLog, AStoreThatLostItsDataStartsOver) {
 }
 
 // A store whose reads fail now and then (a Redis timeout on a large batch).
-class FlakyKv final : public KvStore {
+class FlakyKv final : public test::ForwardingKv {
  public:
   int fail_reads = 0;
   std::vector<std::size_t> asked;
-  Result<std::optional<std::string>> get(std::string_view k) override { return kv_.get(k); }
   Result<std::vector<std::optional<std::string>>> get_many(
       const std::vector<std::string>& keys) override {
     asked.push_back(keys.size());
@@ -128,22 +128,8 @@ class FlakyKv final : public KvStore {
       --fail_reads;
       return fail(Errc::StoreFailure, "redis: timeout after 50ms");
     }
-    return kv_.get_many(keys);
+    return inner.get_many(keys);
   }
-  Result<void> put(std::string_view k, std::string v) override { return kv_.put(k, std::move(v)); }
-  Result<void> erase(std::string_view k) override { return kv_.erase(k); }
-  Result<void> update(std::string_view k, const UpdateFn& fn) override { return kv_.update(k, fn); }
-  Result<void> put_and_update(std::string_view pk, std::string v, std::string_view uk,
-                              const UpdateFn& fn) override {
-    return kv_.put_and_update(pk, std::move(v), uk, fn);
-  }
-  Result<void> scan(std::string_view prefix, const ScanFn& fn) override {
-    return kv_.scan(prefix, fn);
-  }
-  Result<void> flush() override { return kv_.flush(); }
-
- private:
-  MemoryKv kv_;
 };
 
 TEST(SharedLog, AFailedReadHalvesTheNextBatchThenItGrowsBack) {

@@ -7,6 +7,7 @@
 
 #include "core/common/memory_kv.hpp"
 #include "core/greylist/memory_store.hpp"
+#include "forwarding_kv.hpp"
 
 namespace gf {
 namespace {
@@ -63,34 +64,14 @@ TEST(StoreCopy, RefusesADestinationThatHoldsEntries) {
 }
 
 // A destination that drops one write: the verification notices.
-class LossyKv final : public KvStore {
+class LossyKv final : public test::ForwardingKv {
  public:
-  Result<std::optional<std::string>> get(std::string_view key) override { return kv_.get(key); }
-  Result<std::vector<std::optional<std::string>>> get_many(
-      const std::vector<std::string>& keys) override {
-    return kv_.get_many(keys);
-  }
   Result<void> put(std::string_view key, std::string value) override {
     if (key == "k:lost") {
       return {};
     }
-    return kv_.put(key, std::move(value));
+    return inner.put(key, std::move(value));
   }
-  Result<void> erase(std::string_view key) override { return kv_.erase(key); }
-  Result<void> update(std::string_view key, const UpdateFn& fn) override {
-    return kv_.update(key, fn);
-  }
-  Result<void> put_and_update(std::string_view pk, std::string v, std::string_view uk,
-                              const UpdateFn& fn) override {
-    return kv_.put_and_update(pk, std::move(v), uk, fn);
-  }
-  Result<void> scan(std::string_view prefix, const ScanFn& fn) override {
-    return kv_.scan(prefix, fn);
-  }
-  Result<void> flush() override { return kv_.flush(); }
-
- private:
-  MemoryKv kv_;
 };
 
 TEST(StoreCopy, CopiesEveryKvEntryAndNoticesALostOne) {

@@ -27,24 +27,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "akismet"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "daemon"))
 from gfakismet import COMMENT, AkismetDaemon  # noqa: E402
 from gfdaemon import Conn, free_port  # noqa: E402
+from gfmail import ham_mail, spam_mail  # noqa: E402
 
 BINARY = sys.argv[1]
-
-SPAM_WORDS = "lottery winner claim prize money casino bonus viagra pills cheap offer jackpot"
-HAM_WORDS = "seminar compilers parser design thursday notes agenda review lecture students"
-
-
-def spam_mail(i, extra=""):
-    return (f"From: Promo <promo{i}@lottery-prizes.example>\nTo: user@example.org\n"
-            f"Subject: You won {i}\nMessage-ID: <s{i}@lottery-prizes.example>\n\n"
-            f"{SPAM_WORDS} {extra}\n")
-
-
-def ham_mail(i, extra=""):
-    return (f"From: Carol <carol@university.example.edu>\nTo: user@example.org\n"
-            f"Subject: Notes {i}\nMessage-ID: <h{i}@university.example.edu>\n\n"
-            f"{HAM_WORDS} {extra}\n")
-
 
 # Words no trained message has: after a relearn they carry the class they were learned as.
 FRESH_A = " ".join(f"zorblat{i} quenvik{i}" for i in range(30))

@@ -23,22 +23,9 @@ import time
 from redis_helpers import RedisServer, use_redis
 from gfakismet import AkismetDaemon, COMMENT
 from gfdaemon import free_port
+from gfmail import ham_mail, spam_mail
 
 SYNC_S = 1
-SPAM_WORDS = "lottery winner claim prize money casino bonus viagra pills cheap offer jackpot"
-HAM_WORDS = "seminar compilers parser design thursday notes agenda review lecture students"
-
-
-def spam_mail(i, extra=""):
-    return (f"From: Promo <promo{i}@lottery-prizes.example>\nTo: user@example.org\n"
-            f"Subject: You won {i}\nMessage-ID: <s{i}@lottery-prizes.example>\n\n"
-            f"{SPAM_WORDS} {extra}\n")
-
-
-def ham_mail(i, extra=""):
-    return (f"From: Carol <carol@university.example.edu>\nTo: user@example.org\n"
-            f"Subject: Notes {i}\nMessage-ID: <h{i}@university.example.edu>\n\n"
-            f"{HAM_WORDS} {extra}\n")
 
 
 def check(cond, what):

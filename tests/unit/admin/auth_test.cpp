@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/common/memory_kv.hpp"
+#include "forwarding_kv.hpp"
 
 namespace gf::admin {
 namespace {
@@ -245,35 +246,16 @@ TEST_F(AdminAuthTest, SessionTableIsBoundedOldestFirst) {
 }
 
 // A KvStore whose reads fail on demand (Redis down).
-class FlakyKv final : public KvStore {
+class FlakyKv final : public test::ForwardingKv {
  public:
   Result<std::optional<std::string>> get(std::string_view key) override {
     if (down) {
       return fail(Errc::StoreFailure, "store down");
     }
-    return mem.get(key);
-  }
-  Result<std::vector<std::optional<std::string>>> get_many(
-      const std::vector<std::string>& keys) override {
-    return mem.get_many(keys);
-  }
-  Result<void> put(std::string_view key, std::string value) override {
-    return mem.put(key, std::move(value));
-  }
-  Result<void> erase(std::string_view key) override { return mem.erase(key); }
-  Result<void> update(std::string_view key, const UpdateFn& fn) override {
-    return mem.update(key, fn);
-  }
-  Result<void> put_and_update(std::string_view put_key, std::string value,
-                              std::string_view update_key, const UpdateFn& fn) override {
-    return mem.put_and_update(put_key, std::move(value), update_key, fn);
-  }
-  Result<void> scan(std::string_view prefix, const ScanFn& fn) override {
-    return mem.scan(prefix, fn);
+    return inner.get(key);
   }
   Result<void> flush() override { return {}; }
 
-  MemoryKv mem;
   bool down = false;
 };
 

@@ -8,21 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "milter_packets.hpp"
+
 namespace gf::milter {
 namespace {
 
 using namespace std::string_literals;
 
-// A packet built by hand, independent of the encoder under test.
+// A packet built by hand, independent of the encoders.
 std::string raw(char code, const std::string& payload) {
-  const auto len = static_cast<std::uint32_t>(payload.size() + 1);
-  std::string out;
-  out += static_cast<char>(len >> 24);
-  out += static_cast<char>((len >> 16) & 0xff);
-  out += static_cast<char>((len >> 8) & 0xff);
-  out += static_cast<char>(len & 0xff);
-  out += code;
-  return out + payload;
+  return test::milter_packet(code, payload);
 }
 
 DecodeOutcome decode(const std::string& bytes, Limits limits = {}) {
