@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace gf::io {
 namespace {
@@ -92,6 +93,44 @@ TEST(LmdbKv, PutAndUpdateStagesBothWrites) {
   EXPECT_EQ(kv.get("record:1").value(), std::optional<std::string>("a"));
   EXPECT_EQ(kv.get("record:2").value(), std::optional<std::string>("b"));
   EXPECT_FALSE(kv.put_and_update("", "x", "count", bump).has_value());
+}
+
+// A scan lays the staged writes over the database instead of waiting for a commit (it used to
+// flush, so an admin listing waited for a commit round and its fsync): staged keys before,
+// between and after the stored ones, a staged value over a stored one, a staged erase hiding
+// one, and no commit made by the scan.
+TEST(LmdbKv, ScanMergesStagedWritesWithoutCommitting) {
+  TempKv slow(Millis(3600 * 1000));  // its writer never commits within the test
+  for (const char* k : {"s:b", "s:d", "s:f", "t:x"}) {
+    ASSERT_TRUE(slow.kv->put(k, std::string("old ") + k).has_value());
+  }
+  ASSERT_TRUE(slow.kv->flush().has_value());
+  const std::uint64_t commits = slow.kv->stats().commits;
+  for (const char* k : {"s:a", "s:c", "s:g"}) {
+    ASSERT_TRUE(slow.kv->put(k, std::string("new ") + k).has_value());
+  }
+  ASSERT_TRUE(slow.kv->put("s:d", "new s:d").has_value());
+  ASSERT_TRUE(slow.kv->erase("s:f").has_value());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(slow.kv
+                  ->scan("s:",
+                         [&](std::string_view k, std::string_view v) {
+                           seen.push_back(std::string(k) + "=" + std::string(v));
+                           return true;
+                         })
+                  .has_value());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s:a=new s:a", "s:b=old s:b", "s:c=new s:c",
+                                            "s:d=new s:d", "s:g=new s:g"}));
+  EXPECT_EQ(slow.kv->stats().commits, commits);  // nothing committed to answer the scan
+  seen.clear();                                  // stopping on a staged entry
+  ASSERT_TRUE(slow.kv
+                  ->scan("s:",
+                         [&](std::string_view k, std::string_view) {
+                           seen.emplace_back(k);
+                           return seen.size() < 3;
+                         })
+                  .has_value());
+  EXPECT_EQ(seen, (std::vector<std::string>{"s:a", "s:b", "s:c"}));
 }
 
 }  // namespace

@@ -25,11 +25,12 @@
 // Everything that holds the lock, and the chore, runs at normal priority. Without a writer thread
 // (short-lived CLI use) flush() and stop() commit on the calling thread.
 //
-// Threading: every member is safe from any thread; find(), pending_contains(), writable(),
-// stage() and counters() need
-// the lock from lock(), which also guards what the owner keeps beside it (its stats, rules).
+// Threading: every member is safe from any thread; find(), staged(), pending_contains(),
+// writable(), stage() and counters() need the lock from lock(), which also guards what the owner
+// keeps beside it (its stats, rules).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -111,6 +112,22 @@ class GroupCommit {
       return &it->second;
     }
     return nullptr;
+  }
+  // The not-yet-committed writes whose key starts with `prefix`, in key order (a pending write
+  // over a committing one): what a scan lays over a read transaction opened after this call,
+  // so it sees every acknowledged write without waiting for a commit and its fsync.
+  [[nodiscard]] StagedWrites<Value> staged(std::string_view prefix) const {
+    StagedWrites<Value> out;
+    for (const Batch* b : {&pending_, &committing_}) {
+      for (const auto& [key, value] : *b) {
+        if (key.starts_with(prefix) && (b == &pending_ || !pending_.contains(key))) {
+          out.emplace_back(key, value);
+        }
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
   }
   [[nodiscard]] bool pending_contains(std::string_view key) const {
     return pending_.find(key) != pending_.end();

@@ -239,10 +239,12 @@ Result<void> LmdbKv::update_locked(std::string_view key, const UpdateFn& fn) {
   return commits_.stage(key, std::move(next));
 }
 
+// The staged writes over the database, without waiting for a commit (LmdbStore::scan's rule).
 Result<void> LmdbKv::scan(std::string_view prefix, const ScanFn& fn) {
-  if (auto ok = flush(); !ok) {
-    return ok;
-  }
+  const auto staged = [&] {
+    auto lock = commits_.lock();
+    return commits_.staged(prefix);
+  }();  // before the read txn: a write committed meanwhile is in the txn
   Txn txn(env_, true);
   if (txn.rc() != 0) {
     return lmdb_error("read txn", txn.rc());
@@ -254,13 +256,16 @@ Result<void> LmdbKv::scan(std::string_view prefix, const ScanFn& fn) {
   }
   MDB_val k = val(prefix);
   MDB_val v;
-  rc = mdb_cursor_get(cur, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
-  while (rc == 0 && view(k).starts_with(prefix)) {
-    if (!fn(view(k), view(v))) {
-      break;
-    }
-    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-  }
+  MDB_cursor_op op = prefix.empty() ? MDB_FIRST : MDB_SET_RANGE;
+  auto db_next = [&](std::string_view& key, std::string_view& value) {
+    rc = mdb_cursor_get(cur, &k, &v, op);
+    op = MDB_NEXT;
+    key = view(k);
+    value = view(v);
+    return rc == 0 && key.starts_with(prefix);
+  };
+  auto on_staged = [&](std::string_view key, const std::string& value) { return fn(key, value); };
+  merge_staged(staged, db_next, fn, on_staged);
   mdb_cursor_close(cur);
   return {};
 }
