@@ -71,6 +71,10 @@ const std::vector<AkismetBinding>& akismet_bindings() {
        [](O& o, const Value& v) {
          return set_at_least("akismet.max_site_models", v, 1, o.model.max_site_models);
        }},
+      {"akismet.flood_texts",
+       [](O& o, const Value& v) {
+         return set_at_least("akismet.flood_texts", v, 2, o.flood_texts);
+       }},
   };
   return kBindings;
 }

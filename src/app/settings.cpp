@@ -153,6 +153,9 @@ const std::vector<SettingDef>& settings_table() {
       {"akismet.max_site_models", T::Integer, "1000", false,
        "sites with a model of their own at most (up to 512 KiB each); later sites use the "
        "deployment model alone"},
+      {"akismet.flood_texts", T::Integer, "200000", false,
+       "distinct comment texts the flood evidence (TEXT_ON_MANY_SITES) remembers at most, about "
+       "80 bytes each (16 MiB at the default); beyond it the older half is forgotten"},
       {"spamd.listen", T::StringList, "[]", false,
        "spamd-protocol (spamc) listeners: \"127.0.0.1:783\", \"[::1]:783\" or \"unix:PATH\"; "
        "empty = the mail scanner is off"},

@@ -58,6 +58,7 @@ REJECTED = [
     (None, ["http.max_connections=0"], ["http.max_connections", "at least 1"]),
     (None, ["akismet.max_checks=0"], ["akismet.max_checks", "at least 1"]),
     (None, ["akismet.max_site_models=0"], ["akismet.max_site_models", "at least 1"]),
+    (None, ["akismet.flood_texts=1"], ["akismet.flood_texts", "at least 2"]),
     (None, ["akismet.usage_limit=-1"], ["akismet.usage_limit", "negative"]),
     (None, ["akismet.min_training=-1"], ["akismet.min_training", "negative"]),
     (None, ["akismet.spam_threshold=8.5"], ["akismet.spam_threshold", "between -8 and 8"]),

@@ -204,7 +204,7 @@ def main():
         # Documented bounds (docs/reliability.md): flux per tracked name with one address
         # ~250 B of state + its name twice + 2 x 48 B for the address; triplets: only the
         # pending writes of a commit interval are in memory (LMDB pages are file-backed);
-        # comments: the flood tracker (200,000 texts x 2 generations, ~100 B each) and the
+        # comments: the flood tracker (akismet.flood_texts = 200,000 texts, ~80 B each) and the
         # bounded token-name map, plus the pending writes.
         flux_bound = max_names * (250 + 2 * 24 + 96) + 64 * MIB
         results = [

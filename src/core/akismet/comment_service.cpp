@@ -59,7 +59,13 @@ std::int64_t unix_s(WallTime t) {
 
 CommentService::CommentService(const ServiceOptions& o, KvStore& kv, RandomSource& ids,
                                RandomSource& secrets, LogSink& log)
-    : opts_(o), kv_(kv), ids_(ids), secrets_(secrets), log_(log), model_(o.model, kv, log) {}
+    : opts_(o),
+      kv_(kv),
+      ids_(ids),
+      secrets_(secrets),
+      log_(log),
+      model_(o.model, kv, log),
+      flood_(o.flood_texts) {}
 
 Result<void> CommentService::load() { return model_.load(); }
 

@@ -77,6 +77,8 @@ struct ServiceOptions {
   DecisionOptions decision;
   FormLimits form;
   OnStoreFailure on_store_failure = OnStoreFailure::Retry;
+  // Distinct comment texts the flood tracker remembers at most (akismet.flood_texts).
+  std::size_t flood_texts = 200000;
 };
 
 struct CommentCounters {
