@@ -582,6 +582,132 @@ void one_country(Gen& g, Capture& c) {
   }
 }
 
+// Added to break the NS-host churn rule (NS host names whose own addresses keep changing): flux
+// whose NS hosts keep an agent for a while (each host's agent replaced on about a third of the
+// lookups, NS TTL up to an hour), seen through a resolver with minimal responses; beside benign
+// zones whose name servers sit on home lines that the ISP renumbers every 4-24 h (TTL 1-10 min),
+// and zones at DNS providers whose NS hosts have a 5-minute TTL.
+void ns_sticky(Gen& g, Capture& c) {
+  auto lookups = [&](const std::string& domain, const std::string& name, std::uint32_t a,
+                     std::uint32_t a_ttl, const std::vector<std::string>& ns,
+                     const std::function<std::uint32_t(std::size_t, std::int64_t)>& host_addr,
+                     std::uint32_t ns_ttl) {
+    for (std::int64_t t : g.times(c.start_s, c.end_s, g.i(3, 40))) {
+      g.emit(t, name, dns::kTypeA, {}, {a}, a_ttl);
+      if (g.p() < 0.5) {
+        g.emit(t + 1, domain, dns::kTypeNs, {}, {}, 0, ns, {}, ns_ttl, domain);
+      }
+      for (std::size_t j = 0; j < ns.size(); ++j) {
+        if (g.p() < 0.6) {
+          g.emit(t + 2, ns[j], dns::kTypeA, {}, {host_addr(j, t)}, ns_ttl);
+        }
+      }
+    }
+  };
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
+    const std::string domain = g.flux_domain(k);
+    const std::string name = k % 2 ? "www." + domain : domain;
+    g.label(name, true, "flux-ns-sticky");
+    std::vector<std::string> ns;
+    std::vector<std::uint32_t> current;
+    for (int j = g.i(2, 4); j > 0; --j) {
+      ns.push_back(fmt::format("ns{}.{}", j, domain));
+      current.push_back(g.residential());
+    }
+    const auto host = [&](std::size_t j, std::int64_t) {
+      if (g.p() < 0.35) {
+        current[j] = g.residential();  // the agent went offline: another takes its place
+      }
+      return current[j];
+    };
+    lookups(domain, name, g.hoster(g.i(0, 15)), g.pick<std::uint32_t>({300, 600, 3600}), ns, host,
+            g.pick<std::uint32_t>({300, 600, 1800, 3600}));
+  }
+  for (int k = 0, n = g.n(3000); k < n; ++k) {
+    const std::string domain = fmt::format("home{}-{}.example", k, g.u(0, 999));
+    const std::string name = k % 2 ? "www." + domain : domain;
+    std::vector<std::string> ns;
+    if (g.p() < 0.6) {
+      g.label(name, false, "home-hosted-ns");
+      std::vector<std::uint32_t> line;
+      std::vector<std::int64_t> next;
+      for (int j = g.i(1, 2); j > 0; --j) {
+        ns.push_back(fmt::format("ns{}.{}", j, domain));
+        line.push_back(g.residential());
+        next.push_back(c.start_s + g.i(0, 24 * static_cast<int>(kHour)));
+      }
+      const auto host = [&](std::size_t j, std::int64_t t) {
+        while (t > next[j]) {  // the ISP reassigns the line's address
+          line[j] = g.residential();
+          next[j] += g.i(4 * static_cast<int>(kHour), 24 * static_cast<int>(kHour));
+        }
+        return line[j];
+      };
+      lookups(domain, name, line[0], 300, ns, host, g.pick<std::uint32_t>({60, 120, 300, 600}));
+    } else {
+      g.label(name, false, "provider-ns-short-ttl");
+      std::vector<std::uint32_t> fixed;
+      const int prov = g.i(0, 1);
+      for (int j = g.i(2, 4); j > 0; --j) {
+        const int host_id = g.i(1, 400);
+        ns.push_back(fmt::format("ns{}.shortdns{}.example", host_id, prov));
+        // One address per host name, the same for every zone it serves.
+        fixed.push_back(addr(198, 18 + static_cast<std::uint32_t>(prov),
+                             static_cast<std::uint32_t>(host_id % 250),
+                             static_cast<std::uint32_t>(host_id / 250 + 1)));
+      }
+      const auto host = [&](std::size_t j, std::int64_t) { return fixed[j]; };
+      lookups(domain, name, g.hoster(g.i(0, 15)), 300, ns, host, 300);
+    }
+  }
+}
+
+// Added to break the big-churning-set exception and the no-data withdrawal: big single-region
+// load balancers (60-400 nodes over one provider region's /16s, 5-8 per answer, TTL 60, nodes
+// replaced), the exception's benign counterpart; and flux networks answering 3-4 agents at a time
+// from pools of hundreds (world-wide, and all in one country), below its answer size.
+void big_pools(Gen& g, Capture& c) {
+  for (int k = 0, n = g.n_flux(600); k < n; ++k) {
+    Gen::FluxShape s;
+    s.k_lo = 3;
+    s.k_hi = 4;
+    s.ttls = {60, 120, 180, 300};
+    const bool one = k % 2 == 1;
+    if (one) {
+      s.country = static_cast<char>('A' + g.i(0, 19));
+    }
+    g.flux_name(g.flux_domain(k), one ? "flux-3-4-one-country" : "flux-3-4-per-answer", c.start_s,
+                c.end_s, s);
+  }
+  for (int k = 0, n = g.n(3000); k < n; ++k) {
+    const std::string name = fmt::format("www.big{}-{}.example", k, g.u(0, 999));
+    const int looks = g.i(1, 40);
+    if (k % 2 == 0) {
+      g.label(name, false, "big-lb-one-region");
+      const int which = g.i(0, 1);
+      const int region = g.i(0, Gen::regions(which) - 1);
+      std::vector<std::uint32_t> nodes;
+      for (int j = g.i(60, 400); j > 0; --j) {
+        nodes.push_back(g.cloud(which, region));
+      }
+      for (std::int64_t t : g.times(c.start_s, c.end_s, looks)) {
+        if (g.p() < 0.2) {
+          nodes[g.u(0, nodes.size() - 1)] = g.cloud(which, region);
+        }
+        std::set<std::uint32_t> a;
+        for (int j = g.i(5, 8); j > 0; --j) {
+          a.insert(g.pick(nodes));
+        }
+        g.emit(t, name, dns::kTypeA, {}, {a.begin(), a.end()}, 60);
+      }
+    } else if (k % 4 == 1) {
+      g.cloud_lb(name, false, c.start_s, c.end_s, looks);
+    } else {
+      g.mail_pool(fmt::format("mx{}.mailco{}.example", k % 4, k), 0, c.start_s, c.end_s, looks);
+    }
+  }
+}
+
 void cdn_cloud(Gen& g, Capture& c) {
   for (int k = 0, n = g.n(3000); k < n; ++k) {
     const std::string name = fmt::format("www.shop{}-{}.example", k, g.u(0, 999));
@@ -631,7 +757,9 @@ const std::map<std::string, std::function<void(Gen&, Capture&)>>& table() {
       {"cdn-cloud", cdn_cloud},
       {"ntp-pool", ntp},
       {"mail-pools", mail},
-      {"one-country", one_country}};
+      {"one-country", one_country},
+      {"ns-sticky", ns_sticky},
+      {"big-pools", big_pools}};
   return t;
 }
 
@@ -673,8 +801,8 @@ flux::AsnInfo FamilyGeo::lookup(const IpAddress& ip) const {
 
 const std::vector<std::string>& family_names() {
   static const std::vector<std::string> names = {
-      "quiet",        "seen-once", "slow-flux", "ns-flux",    "ns-flux-minimal",
-      "small-botnet", "cdn-cloud", "ntp-pool",  "mail-pools", "one-country"};
+      "quiet",     "seen-once", "slow-flux",  "ns-flux",     "ns-flux-minimal", "small-botnet",
+      "cdn-cloud", "ntp-pool",  "mail-pools", "one-country", "ns-sticky",       "big-pools"};
   return names;
 }
 

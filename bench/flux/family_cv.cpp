@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace gf::families {
 namespace {
@@ -10,84 +11,180 @@ namespace {
 constexpr double kDetTarget[kModes] = {99.0, 97.0, 97.0};  // % with ASN data, geo, none
 constexpr double kFpTarget[kModes] = {0.1, 1.0, 1.0};
 const char* const kModeNames[kModes] = {"ASN", "geo", "none"};
+constexpr int kThresholds = 21;  // 3.00, 3.25, ..., 8.00
+double threshold(int i) { return 3.0 + 0.25 * i; }
 
 struct Count {
   std::size_t tp = 0, fn = 0, fp = 0, tn = 0;
-  void add(const std::vector<Scored>& names, double t) {
-    for (const Scored& s : names) {
-      const bool flagged = s.score >= t;
-      if (s.flux) {
-        (flagged ? tp : fn)++;
-      } else {
-        (flagged ? fp : tn)++;
-      }
-    }
+  void add(const Count& o) {
+    tp += o.tp;
+    fn += o.fn;
+    fp += o.fp;
+    tn += o.tn;
   }
   double det() const { return tp + fn == 0 ? 100.0 : 100.0 * tp / static_cast<double>(tp + fn); }
   double fpr() const { return fp + tn == 0 ? 0.0 : 100.0 * fp / static_cast<double>(fp + tn); }
 };
 
-// Training cost of threshold t in mode m (0: ASN data, 1: countries only, 2: none): first the
-// number of (family, target) pairs missed, then the summed shortfall and excess in percentage
-// points.
-std::pair<int, double> cost(const ScoredSet& data, std::uint64_t held_out, int m, double t) {
+// Counts at every threshold of one family, seed and mode, for every grid point.
+using Table = std::vector<std::array<Count, kThresholds>>;  // [grid point][threshold]
+
+Table tabulate(const std::vector<Scored>& names, std::size_t points) {
+  Table t(points);
+  for (const Scored& s : names) {
+    for (std::size_t g = 0; g < points; ++g) {
+      const double score = s.grid.empty() ? -1e9 : s.grid[g];
+      for (int i = 0; i < kThresholds; ++i) {
+        const bool flagged = score >= threshold(i) - 1e-6;
+        Count& c = t[g][static_cast<std::size_t>(i)];
+        if (s.flux) {
+          (flagged ? c.tp : c.fn)++;
+        } else {
+          (flagged ? c.fp : c.tn)++;
+        }
+      }
+    }
+  }
+  return t;
+}
+
+// family -> seed -> mode -> table
+using Tables = std::map<std::string, std::map<std::uint64_t, std::array<Table, kModes>>>;
+
+// Training cost of grid point g and threshold i in mode m: first the number of (family, target)
+// pairs missed, then the summed shortfall and excess in percentage points.
+struct Cost {
+  int missed = 1 << 30;
+  double points = 0;
+  std::size_t flagged = 0;  // names flagged in training: the last tie-break, fewer first
+  bool operator<(const Cost& o) const {
+    if (missed != o.missed) {
+      return missed < o.missed;
+    }
+    if (std::abs(points - o.points) > 1e-9) {
+      return points < o.points;
+    }
+    return flagged < o.flagged;
+  }
+};
+
+Cost cost(const Tables& tables, std::uint64_t held_out, int m, std::size_t g, int i) {
   int missed = 0;
   double c = 0;
-  for (const auto& [fam, seeds] : data) {
+  std::size_t flagged = 0;
+  for (const auto& [fam, seeds] : tables) {
     if (fam == "seen-once") {
       continue;  // no target: one look per name
     }
     Count n;
     for (const auto& [seed, modes] : seeds) {
       if (seed != held_out) {
-        n.add(modes[static_cast<std::size_t>(m)], t);
+        n.add(modes[static_cast<std::size_t>(m)][g][static_cast<std::size_t>(i)]);
       }
     }
     const double short_det = n.tp + n.fn == 0 ? 0.0 : std::max(0.0, kDetTarget[m] - n.det());
     const double over_fp = n.fp + n.tn == 0 ? 0.0 : std::max(0.0, n.fpr() - kFpTarget[m]);
     missed += (short_det > 0) + (over_fp > 0);
     c += short_det + over_fp;
+    flagged += n.tp + n.fp;
   }
-  return {missed, c};
+  return {missed, c, flagged};
 }
 
 std::string pct(double v, bool any) { return any ? fmt::format("{:.3f}%", v) : "-"; }
 
 }  // namespace
 
+const std::vector<flux::CompositeParams>& param_grid() {
+  static const std::vector<flux::CompositeParams> grid = [] {
+    std::vector<flux::CompositeParams> g = {flux::CompositeParams{}};
+    for (std::uint32_t changes : {1u, 2u, 3u}) {
+      for (double share : {0.25, 0.5}) {
+        for (std::uint32_t unique : {16u, 32u}) {
+          for (double answers : {5.0, 6.0, 8.0}) {
+            for (double no_data : {0.0, 4.0}) {
+              for (std::uint32_t two : {8u, 16u, 1u << 30}) {
+                flux::CompositeParams p;
+                p.ns_host_min_changes = changes;
+                p.ns_host_change_share = share;
+                p.big_set_min_unique = unique;
+                p.big_set_min_answers = answers;
+                p.no_data_min_answers = no_data;
+                p.two_countries_min_addresses = two;
+                g.push_back(p);
+              }
+            }
+          }
+        }
+      }
+    }
+    return g;
+  }();
+  return grid;
+}
+
+std::string describe(const flux::CompositeParams& p) {
+  return fmt::format(
+      "ns_host changes>={} share>={:.2f}; big set unique>={} answers>={:.0f}; {}; two countries {}",
+      p.ns_host_min_changes, p.ns_host_change_share, p.big_set_min_unique, p.big_set_min_answers,
+      p.no_data_min_answers > 0
+          ? fmt::format("no data: withdraw below {:.0f} answers", p.no_data_min_answers)
+          : std::string("no data: keep"),
+      p.two_countries_min_addresses >= (1u << 30)
+          ? std::string("off")
+          : fmt::format(">={} addresses", p.two_countries_min_addresses));
+}
+
 void print_cross_validation(const ScoredSet& data) {
+  const std::size_t points = param_grid().size();
+  Tables tables;
   std::vector<std::uint64_t> seeds;
   for (const auto& [fam, s] : data) {
-    for (const auto& [seed, m] : s) {
+    for (const auto& [seed, modes] : s) {
       if (std::find(seeds.begin(), seeds.end(), seed) == seeds.end()) {
         seeds.push_back(seed);
+      }
+      for (int m = 0; m < kModes; ++m) {
+        tables[fam][seed][static_cast<std::size_t>(m)] =
+            tabulate(modes[static_cast<std::size_t>(m)], points);
       }
     }
   }
   std::map<std::string, std::array<Count, kModes>> held;
   fmt::print(
-      "# leave-one-seed-out: per ASN mode, the threshold with the fewest missed targets on the\n"
-      "# other seeds, then the smallest shortfall + excess (points); grid 3.00..8.00 step 0.25\n");
+      "# leave-one-seed-out: per ASN mode, the parameters ({} grid points) and threshold "
+      "(3.00..8.00\n"
+      "# step 0.25) with the fewest missed targets on the other seeds, then the smallest "
+      "shortfall\n"
+      "# + excess (points), then the fewest names flagged in training (the most conservative)\n",
+      points);
   for (std::uint64_t out : seeds) {
     for (int m = 0; m < kModes; ++m) {
-      double best_t = 0;
-      std::pair<int, double> best_c = {1 << 30, 0};
-      for (double t = 3.0; t <= 8.0 + 1e-9; t += 0.25) {
-        const auto c = cost(data, out, m, t);
-        if (c.first < best_c.first ||
-            (c.first == best_c.first && c.second < best_c.second - 1e-9)) {
-          best_c = c;
-          best_t = t;
+      std::size_t best_g = 0;
+      int best_i = 0;
+      Cost best_c;
+      for (std::size_t g = 0; g < points; ++g) {
+        for (int i = 0; i < kThresholds; ++i) {
+          const Cost c = cost(tables, out, m, g, i);
+          if (c < best_c) {
+            best_c = c;
+            best_g = g;
+            best_i = i;
+          }
         }
       }
+      const auto dflt = cost(tables, out, m, 0, 8);  // the defaults at 5.00
       fmt::print(
-          "held-out seed {:>3} {:<6}: threshold {:.2f} (training: {} targets missed, {:.3f})\n",
-          out, kModeNames[m], best_t, best_c.first, best_c.second);
-      for (const auto& [fam, s] : data) {
+          "held-out seed {:>3} {:<4}: threshold {:.2f}, {} (training: {} targets missed, {:.3f}; "
+          "defaults at 5.00: {}, {:.3f})\n",
+          out, kModeNames[m], threshold(best_i),
+          best_g == 0 ? "defaults" : describe(param_grid()[best_g]), best_c.missed, best_c.points,
+          dflt.missed, dflt.points);
+      for (const auto& [fam, s] : tables) {
         auto it = s.find(out);
         if (it != s.end()) {
-          held[fam][static_cast<std::size_t>(m)].add(it->second[static_cast<std::size_t>(m)],
-                                                     best_t);
+          held[fam][static_cast<std::size_t>(m)].add(
+              it->second[static_cast<std::size_t>(m)][best_g][static_cast<std::size_t>(best_i)]);
         }
       }
     }

@@ -19,6 +19,7 @@
 // the flux names, false positives over the benign names, summed over the seeds.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,18 +57,28 @@ struct Tally {
 struct Best {
   double score = -1e9;
   std::string line;
+  std::vector<float> grid;  // best score at each point of the CV's parameter grid (with --cv)
 };
 using families::Scored;
 
 // Runs one capture; adds to tallies[scorer].
 void run(const families::Capture& c, const flux::AsnSource* asn, const flux::AsnSource* geo,
-         const flux::Allowlist* allow, Tally (&tallies)[kScorers], std::vector<Scored>* scored) {
+         const flux::Allowlist* allow, bool grid, Tally (&tallies)[kScorers],
+         std::vector<Scored>* scored) {
   std::map<std::string, Best> best;
+  const auto& points = families::param_grid();
   auto keep = [&](const std::string& name, const flux::Verdict& v) {
     Best& b = best[name];
     if (v.composite.score > b.score) {
       b.score = v.composite.score;
       b.line = flux::to_text_line(v);
+    }
+    if (grid) {
+      b.grid.resize(points.size(), -1e9f);
+      for (std::size_t g = 0; g < points.size(); ++g) {
+        b.grid[g] =
+            std::max(b.grid[g], static_cast<float>(flux::composite_score(v.features, points[g])));
+      }
     }
   };
   flux::Tracker tracker({}, asn, nullptr);
@@ -103,7 +114,8 @@ void run(const families::Capture& c, const flux::AsnSource* asn, const flux::Asn
     for (const auto& l : c.labels) {
       auto it = best.find(l.name);
       scored->push_back({it == best.end() ? -1e9 : it->second.score, l.flux, l.kind,
-                         it == best.end() ? l.name + " (never judged)" : it->second.line});
+                         it == best.end() ? l.name + " (never judged)" : it->second.line,
+                         it == best.end() ? std::vector<float>{} : std::move(it->second.grid)});
     }
   }
   for (int k = 0; k < kScorers; ++k) {
@@ -199,9 +211,9 @@ int main(int argc, char** argv) {
       const auto c = families::build_family(fam, seed, scale, var);
       auto& modes = scored[fam][seed];
       const flux::Allowlist* al = allow ? &*allow : nullptr;
-      run(c, &asn, nullptr, al, with, &modes[0]);
-      run(c, nullptr, &geo, al, geo_only, &modes[1]);
-      run(c, nullptr, nullptr, al, without, &modes[2]);
+      run(c, &asn, nullptr, al, cv, with, &modes[0]);
+      run(c, nullptr, &geo, al, cv, geo_only, &modes[1]);
+      run(c, nullptr, nullptr, al, cv, without, &modes[2]);
     }
     for (int k = 0; k < kScorers; ++k) {
       const Tally& a = with[k];

@@ -52,6 +52,18 @@ bool ns_flux(const Features& f) {
          (f.ns_new_events >= 2 && f.ns_asns >= 3 && f.ns_ttl_min_s <= 3600);
 }
 
+// The NS host names' own addresses keep changing: in at least `ns_host_change_share` of their
+// later lookups, `ns_host_min_changes` times or more, with a TTL of at most an hour. A benign
+// zone's name servers keep their addresses (a provider move renames them, so the new hosts start
+// afresh); a name server on a home line is renumbered once in many lookups. Flux agents behind
+// an NS name change with nearly every lookup (Holz et al. 2008, Nazario and Holz 2008: double
+// flux rotates the name servers' A records like the name's own).
+bool ns_host_churn(const Features& f, const CompositeParams& p) {
+  return f.ns_host_changes >= p.ns_host_min_changes &&
+         f.ns_host_changes >= p.ns_host_change_share * f.ns_host_later &&
+         f.ns_host_ttl_min_s <= 3600;
+}
+
 // A CNAME target in another registrable domain than the name's (last two labels: a public
 // suffix such as co.uk makes the two look the same, which only withholds the rule).
 bool cname_out(const Features& f) {
@@ -78,7 +90,7 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
   std::vector<IpAddress> seen;
   std::vector<std::uint32_t> ns24;
   std::vector<std::uint64_t> nsnets;
-  std::uint32_t ttl = UINT32_MAX;
+  std::uint32_t ttl = UINT32_MAX, host_ttl = UINT32_MAX;
   auto add_ip = [&](const IpEntry& e) {
     if (static_cast<std::int64_t>(e.last_s) < horizon ||
         std::find(seen.begin(), seen.end(), e.ip) != seen.end()) {
@@ -111,11 +123,20 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
     for (const IpEntry& e : h->ips) {
       add_ip(e);
     }
+    const std::uint32_t later = h->responses > 0 ? h->responses - 1 : 0;
     if (seen.size() != before) {
       ttl = std::min(ttl, h->min_ttl_s);
-      f.ns_new_events += std::min(h->new_ips_after_first, h->responses > 0 ? h->responses - 1 : 0);
+      f.ns_new_events += std::min(h->new_ips_after_first, later);
+    }
+    // Over the host's whole tracked life, not only the window: a zone looked up a few times a day
+    // shows its name servers' addresses changing only across windows.
+    if (h->responses > 0) {
+      f.ns_host_later += later;
+      f.ns_host_changes += std::min(h->answer_changes, later);
+      host_ttl = std::min(host_ttl, h->min_ttl_s);
     }
   }
+  f.ns_host_ttl_min_s = host_ttl == UINT32_MAX ? 0 : host_ttl;
   f.ns_addresses = static_cast<std::uint32_t>(seen.size());
   f.ns_slash24 = count_distinct(ns24);
   f.ns_asns = count_distinct(nsnets);
@@ -129,6 +150,33 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
 bool one_country_approx(const Features& f) {
   return f.asn_approximate && f.unique_ips >= 4 && f.countries == 1 &&
          4 * f.countries_known >= 3 * f.unique_ips;
+}
+
+// The same with two countries among `two_countries_min_addresses` or more addresses.
+bool two_countries_approx(const Features& f, const CompositeParams& p) {
+  return f.asn_approximate && f.unique_ips >= p.two_countries_min_addresses && f.countries == 2 &&
+         4 * f.countries_known >= 3 * f.unique_ips;
+}
+
+double threshold_for(const Features& f, const CompositeParams& p) {
+  return !f.asn_source && !f.geo_source ? p.threshold_without_data : p.threshold;
+}
+
+// Neither ASN nor country data: nothing says who owns the /16s. (With country data an address
+// of unknown country is no sign of one region: the rule stays off.) Only names answered with
+// fewer than `no_data_min_answers` addresses on average lose the /16 points: a provider's pool
+// for one name (a mail provider's MX pool, a small load balancer) answers 2-4 at a time, while
+// one answer of 5+ agents over 5+ networks is flux evidence on its own (Holz et al. 2008).
+bool no_ownership_data(const Features& f, const CompositeParams& p) {
+  return !f.asn_source && !f.geo_source && f.unique_ips >= 4 &&
+         f.answers_per_response < p.no_data_min_answers;
+}
+
+// A set bigger than one provider's pool answered several at a time, with addresses that keep
+// coming (Holz et al. 2008: flux names rotate through hundreds to thousands of agents, 5+ per
+// answer). A load balancer's nodes repeat; a mail provider's big pool answers 2-4 at a time.
+bool big_churning_set(const Features& f, const CompositeParams& p) {
+  return f.unique_ever >= p.big_set_min_unique && f.answers_per_response >= p.big_set_min_answers;
 }
 
 }  // namespace
@@ -146,6 +194,8 @@ Features features(std::string_view name, const NameState& s, TimePoint now, cons
   const auto now_s = to_unix(now);
   const std::int64_t horizon = now_s - tracker.config().window.count();
   const bool use_asn = tracker.has_asn_data();
+  f.asn_source = use_asn;
+  f.geo_source = tracker.has_geo_data();
 
   std::vector<std::uint32_t> p16, p24;
   std::vector<std::uint64_t> p32, p48, nets;
@@ -264,20 +314,24 @@ ScoreResult score_nazario(const Features& f) {
   return r;
 }
 
-ScoreResult score_composite(const Features& f) {
-  ScoreResult r{"composite", 0, 5.0, false, {}};
+namespace {
+
+// The composite's rules, each reported as add(id, points): score_composite keeps them,
+// composite_score only sums them (the bench scores a grid of parameters per judgement).
+template <class Add>
+void composite_rules(const Features& f, const CompositeParams& p, Add&& add) {
   if (f.allowlisted) {
-    add(r, "allowlisted:" + f.allowlisted->category + ":" + f.allowlisted->suffix, -100);
-    return r;
+    add("allowlisted:" + f.allowlisted->category + ":" + f.allowlisted->suffix, -100);
+    return;
   }
   if (f.unique_ips == 0) {
-    return r;
+    return;
   }
   const double networks = f.asns;
   // Many networks behind one name is the core of fast flux; a CDN or round robin stays in few.
   const double asn_points = 2.5 * std::clamp((networks - 1.0) / 5.0, 0.0, 1.0);
   if (asn_points > 0) {
-    add(r, f.asn_approximate ? "network_diversity_approx" : "asn_diversity", asn_points);
+    add(f.asn_approximate ? "network_diversity_approx" : "asn_diversity", asn_points);
   }
   if (f.unique_ips >= 4) {
     // Spread within one answer, not only over the window: a CDN answers from one edge cluster
@@ -285,37 +339,43 @@ ScoreResult score_composite(const Features& f) {
     const double spread = std::min(f.spread, f.answer_spread);
     const double spread_points = 1.5 * std::clamp((spread - 0.5) / 0.5, 0.0, 1.0);
     if (spread_points > 0) {
-      add(r, "slash24_spread", spread_points);
+      add("slash24_spread", spread_points);
     }
   }
   if (f.unique_ips >= 4 && networks / f.unique_ips >= 0.5) {
-    add(r, "one_network_per_address", 1.0);
+    add("one_network_per_address", 1.0);
   }
   if (f.ttl_median_s <= 300) {
-    add(r, "ttl_le_300s", 1.0);
+    add("ttl_le_300s", 1.0);
   } else if (f.ttl_median_s <= 900) {
-    add(r, "ttl_le_900s", 0.5);
+    add("ttl_le_900s", 0.5);
   } else if (f.ttl_median_s >= 3600) {
-    add(r, "ttl_ge_1h", -1.0);
+    add("ttl_ge_1h", -1.0);
   }
   if (f.answers_per_response >= 4.0) {
-    add(r, "4plus_answers", 0.5);
+    add("4plus_answers", 0.5);
   }
   if (f.responses >= 2) {
     if (f.ip_growth >= 1.0) {
-      add(r, "address_churn", 1.0);
+      add("address_churn", 1.0);
     } else if (f.ip_growth >= 0.3) {
-      add(r, "address_churn_low", 0.5);
+      add("address_churn_low", 0.5);
     }
   }
   if (ns_flux(f)) {
     // The name servers flux like agents: double flux, flux on its own even when the A set is
     // one stable address with a long TTL (6 = the threshold plus the 1 point a 1 h TTL takes).
-    add(r, f.asn_approximate ? "ns_flux_approx" : "ns_flux", 6.0);
+    add(f.asn_approximate ? "ns_flux_approx" : "ns_flux", 6.0);
+  } else if (ns_host_churn(f, p)) {
+    // The same, seen as the NS host names' own answers changing across windows (a zone looked up
+    // a few times a day through a resolver that sends no glue).
+    add("ns_host_churn", 6.0);
   } else if (f.ns_addresses >= 3 && f.ns_asns >= 3) {
-    add(r, "double_flux", 1.0);
+    add("double_flux", 1.0);
   }
-  if (one_country_approx(f)) {
+  const bool one_country = one_country_approx(f) || two_countries_approx(f, p);
+  const bool no_data = no_ownership_data(f, p);
+  if ((one_country || no_data) && !big_churning_set(f, p)) {
     // Without ASN data the /16 count cannot tell one provider's many /16s from many ISPs. A
     // provider's load balancer or mail pool serves from one region, so from one country; flux
     // agents are home machines of many ISPs world-wide (Holz et al. 2008; Huang et al. 2010 take
@@ -326,16 +386,18 @@ ScoreResult score_composite(const Features& f) {
     if (f.unique_ips >= 4 && networks / f.unique_ips >= 0.5) {
       withdrawn += 1.0;
     }
+    // With no ownership data at all the same holds: the /16 count says nothing about owners.
+    // Either way a set too big and churning too fast for one provider's pool keeps its points.
     if (withdrawn > 0) {
-      add(r, "one_country_approx", -withdrawn);
+      add(one_country ? "one_country_approx" : "no_ownership_data", -withdrawn);
     }
   }
   if (f.unique_ips >= 8 && networks <= 2) {
-    add(r, "few_networks_many_addresses", -2.0);
+    add("few_networks_many_addresses", -2.0);
   }
   if (f.answers_per_response >= 2.0 && f.answer_spread <= 0.5) {
     // Each answer from one or two /24s: an edge cluster (Akamai, CloudFront, Fastly answer so).
-    add(r, "answers_from_one_cluster", -2.0);
+    add("answers_from_one_cluster", -2.0);
   }
   if (f.asn_approximate && f.responses >= 3 && f.unique_ever >= 4 && f.unique_ever <= 64 &&
       f.reuse >= 0.5) {
@@ -343,24 +405,41 @@ ScoreResult score_composite(const Features& f) {
     // round robin spread over a provider's many /16s. Bots come and go; a flux network rotates
     // through hundreds of agents (Holz et al. 2008: 100s-1000s per name). With ASN data the
     // provider's one ASN already says so, and a small reused botnet would be missed for nothing.
-    add(r, "stable_small_set_approx", -2.0);
+    add("stable_small_set_approx", -2.0);
   }
   if (f.listed_shared > 0 && 2 * f.listed_shared >= f.unique_ips) {
     // Most addresses also answered for an allowlisted name: servers of a listed pool or CDN
     // (an NTP-pool volunteer, an edge) behind another name, not agents. Serving a listed name's
     // address gains a flux operator nothing: it does not run the operator's content.
-    add(r, "shares_listed_servers", -3.0);
+    add("shares_listed_servers", -3.0);
   }
   if (f.asn_approximate && cname_out(f)) {
     // Without ASN data a provider's pool over many /16s looks like agents; a CNAME out to
     // another domain is how CDN and cloud customers point at it (flux names answer directly).
-    add(r, "cname_out_approx", -2.0);
+    add("cname_out_approx", -2.0);
   }
   if (f.cname_allowlisted) {
-    add(r, "cname_into:" + f.cname_allowlisted->category + ":" + f.cname_allowlisted->suffix, -3.0);
+    add("cname_into:" + f.cname_allowlisted->category + ":" + f.cname_allowlisted->suffix, -3.0);
   }
+}
+
+}  // namespace
+
+ScoreResult score_composite(const Features& f, const CompositeParams& p) {
+  ScoreResult r{"composite", 0, threshold_for(f, p), false, {}};
+  composite_rules(f, p, [&](std::string_view id, double w) { add(r, std::string(id), w); });
   r.flux = r.score >= r.threshold;
   return r;
+}
+
+double composite_threshold(const Features& f, const CompositeParams& p) {
+  return threshold_for(f, p);
+}
+
+double composite_score(const Features& f, const CompositeParams& p) {
+  double score = 0;
+  composite_rules(f, p, [&](std::string_view, double w) { score += w; });
+  return score;
 }
 
 Verdict judge(Features f) {
@@ -442,13 +521,15 @@ std::string to_json(const Verdict& v, bool with_addresses, const std::string* he
       R"("max_answers":{},"ip_growth":{:.2f},"spread":{:.2f},"ns_names":{},"ns_addresses":{},)"
       R"("ns_slash24":{},"ns_asns":{},"ns_changes":{},"first_seen":{},"last_seen":{},)"
       R"("addresses_dropped":{},"ns_new_events":{},"ns_ttl_min_s":{},"answer_spread":{:.2f},)"
-      R"("reuse":{:.2f},"listed_shared":{},"cname_targets":{},"name_servers":{}}})",
+      R"("reuse":{:.2f},"listed_shared":{},"ns_host_later":{},"ns_host_changes":{},)"
+      R"("ns_host_ttl_min_s":{},"cname_targets":{},"name_servers":{}}})",
       f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24, f.v6_slash32,
       f.v6_slash48, f.asns, f.countries, f.countries_known, f.ttl_min_s, f.ttl_median_s,
       f.answers_per_response, f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses,
       f.ns_slash24, f.ns_asns, f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped,
-      f.ns_new_events, f.ns_ttl_min_s, f.answer_spread, f.reuse, f.listed_shared,
-      string_array(f.cname_targets), string_array(f.ns_name_list));
+      f.ns_new_events, f.ns_ttl_min_s, f.answer_spread, f.reuse, f.listed_shared, f.ns_host_later,
+      f.ns_host_changes, f.ns_host_ttl_min_s, string_array(f.cname_targets),
+      string_array(f.ns_name_list));
   if (with_addresses) {
     std::vector<std::string> ips;
     for (const auto& ip : f.addresses) {

@@ -31,7 +31,8 @@ struct Features {
   std::uint32_t v4_slash16 = 0, v4_slash24 = 0, v6_slash32 = 0, v6_slash48 = 0;
   std::uint32_t asns = 0;  // distinct ASNs, or distinct /16 (v4) and /32 (v6) when approximate
   bool asn_approximate = true;
-  std::uint32_t countries = 0;        // 0 when the ASN source has no country data
+  bool asn_source = false, geo_source = false;  // the tracker had ASN / country data
+  std::uint32_t countries = 0;                  // 0 when the ASN source has no country data
   std::uint32_t countries_known = 0;  // window addresses whose country is known (ASN or geo data)
   std::uint32_t ttl_min_s = 0, ttl_median_s = 0;
   double answers_per_response = 0;
@@ -43,6 +44,9 @@ struct Features {
   // authority sections) and the A/AAAA answers of the NS host names; `ns_new_events` counts
   // later answers that brought a new name-server address (the NS set fluxing).
   std::uint32_t ns_new_events = 0, ns_ttl_min_s = 0;
+  // The NS host names' own A/AAAA answers since each was first tracked (not only the window):
+  // later lookups, those that brought a new address, and their lowest TTL (0: none looked up).
+  std::uint32_t ns_host_later = 0, ns_host_changes = 0, ns_host_ttl_min_s = 0;
   double answer_spread = 0;         // distinct /24 per address within one answer, averaged
   double reuse = 0;                 // share of answered addresses that repeat an earlier one
   std::uint32_t unique_ever = 0;    // distinct addresses since first seen (not only the window)
@@ -73,9 +77,38 @@ struct ScoreResult {
   std::vector<Rule> fired;
 };
 
+// The composite's tunable parameters. The defaults are what leave-one-seed-out cross-validation
+// on the scenario families chose (gf_flux_families --cv, docs/flux.md); a test or the bench may
+// score with others.
+struct CompositeParams {
+  double threshold = 5.0;
+  // NS host churn: the NS host names' own answers changed at least this many times, and in at
+  // least this share of their later lookups (an agent per lookup, not a home line renumbered).
+  std::uint32_t ns_host_min_changes = 1;
+  double ns_host_change_share = 0.25;
+  // Without ASN data, a set at least this big (distinct addresses since first seen) answered at
+  // least this many at a time is too big and churns too fast for one provider's pool: it keeps the
+  // network points that one country (or no ownership data at all) would withdraw.
+  std::uint32_t big_set_min_unique = 16;
+  double big_set_min_answers = 6.0;
+  // With neither ASN nor country data, names answered with fewer addresses than this on average
+  // lose the /16-derived points as one country's do (unless the set is big and churning as
+  // above; 0: never, the default: the CV found it costs slow flux more than it saves), and names
+  // are judged against threshold_without_data.
+  double no_data_min_answers = 0.0;
+  double threshold_without_data = 5.0;
+  // Without ASN data, two countries among at least this many addresses withdraw those points
+  // too (a provider pool over two regions; agents world-wide spread over many countries).
+  std::uint32_t two_countries_min_addresses = 8;
+};
+
 ScoreResult score_holz(const Features& f);
 ScoreResult score_nazario(const Features& f);
-ScoreResult score_composite(const Features& f);
+ScoreResult score_composite(const Features& f, const CompositeParams& p = {});
+// The composite's score alone (no rule list): what score_composite(f, p).score is, and the
+// threshold it is held against (threshold_without_data when the tracker had no data at all).
+double composite_score(const Features& f, const CompositeParams& p);
+double composite_threshold(const Features& f, const CompositeParams& p);
 
 struct Verdict {
   Features features;

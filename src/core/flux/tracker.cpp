@@ -276,11 +276,17 @@ void Tracker::observe(const Observation& obs) {
     if (!obs.cname_chain.empty()) {
       lowest = std::min(lowest, obs.cname_ttl_s);
     }
+    std::uint32_t set_hash = 0;  // order-free: a sum of per-address hashes
+    for (const AddressAnswer& a : obs.addresses) {
+      set_hash += static_cast<std::uint32_t>(ip_hash(a.ip) >> 32) | 1u;
+    }
     if (s.responses == 0) {
       s.first_answer_size = fresh;
     } else {
       s.new_ips_after_first += fresh;
+      s.answer_changes += set_hash != s.last_answer_hash ? 1 : 0;
     }
+    s.last_answer_hash = set_hash;
     ++s.responses;
     s.answers_total += obs.addresses.size();
     s.max_answers = static_cast<std::uint16_t>(std::min<std::size_t>(

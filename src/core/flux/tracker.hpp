@@ -84,6 +84,10 @@ struct NameState {
   std::uint32_t last_seen_s = 0;
   std::uint32_t last_prune_s = 0;
   std::uint32_t sources_mask = 0;  // bit (source_id % 32) of every reporting source
+  // Responses whose address set differed from the previous response's, since first seen (not
+  // windowed: an address pruned and seen again is no change), and that set's hash.
+  std::uint32_t answer_changes = 0;
+  std::uint32_t last_answer_hash = 0;
 };
 
 struct TrackerStats {

@@ -206,3 +206,98 @@ TEST(Evidence, SmallReusedSetWithoutAsnData) {
     EXPECT_NEAR(v.features.reuse, 1.0 - 6.0 / 40.0, 1e-9);
   }
 }
+
+namespace {
+
+// One look at a zone through a resolver with minimal responses: the name's A (a stable hoster
+// address, 1 h TTL), an NS query for the domain, and A lookups of its name servers.
+void minimal_look(Tracker& t, std::int64_t now, const std::string& domain,
+                  const std::vector<std::string>& hosts, const std::vector<IpAddress>& host_ips,
+                  std::uint32_t ns_ttl) {
+  t.observe(answer(now, "www." + domain, {v4(172, 16, 0, 10)}, 3600));
+  Observation ns;
+  ns.time = from_unix(now);
+  ns.qname = domain;
+  ns.qtype = dns::kTypeNs;
+  ns.ns_names = hosts;
+  ns.ns_ttl_s = ns_ttl;
+  t.observe(ns);
+  for (std::size_t j = 0; j < hosts.size(); ++j) {
+    t.observe(answer(now + 1, hosts[j], {host_ips[j]}, ns_ttl));
+  }
+}
+
+constexpr std::int64_t kEightHours = 8 * 3600;
+
+}  // namespace
+
+// A zone looked up three times, eight hours apart: every 6 h window holds one look, so the NS set
+// never changes within a window; the name servers' own addresses changed between looks. That is
+// NS flux (ns_host_churn), with and without ASN data.
+TEST(Evidence, NsHostsChangingAcrossWindowsAreNsFlux) {
+  for (const AsnSource* asn : kBothModes) {
+    Tracker t({}, asn, nullptr);
+    for (int r = 0; r < 3; ++r) {
+      minimal_look(t, kT0 + r * kEightHours, "bad.test", {"ns1.bad.test", "ns2.bad.test"},
+                   {agent(20 + 2 * r), agent(21 + 2 * r)}, 300);
+    }
+    const Verdict v = latest(t, "www.bad.test");
+    EXPECT_TRUE(v.flux()) << to_text_line(v);
+    EXPECT_TRUE(fired(v, "ns_host_churn")) << to_text_line(v);
+    EXPECT_EQ(v.features.ns_host_later, 4u);
+    EXPECT_EQ(v.features.ns_host_changes, 4u);
+    EXPECT_EQ(v.features.ns_host_ttl_min_s, 300u);
+    EXPECT_EQ(v.features.ns_addresses, 2u);  // the window holds one look
+  }
+}
+
+// Benign counterparts: name servers that keep their addresses (one per host name, a 5-minute
+// TTL); a name server on a home line renumbered once in twelve looks. Neither is NS flux. Host
+// addresses that change with a day's TTL are not NS-host churn (what they are in one window is
+// the older NS rules' business).
+TEST(Evidence, StableOrRarelyRenumberedNsHostsAreNotNsFlux) {
+  for (const AsnSource* asn : kBothModes) {
+    Tracker t({}, asn, nullptr);
+    for (int r = 0; r < 12; ++r) {
+      const std::int64_t now = kT0 + r * 1800;
+      minimal_look(t, now, "good.test", {"ns1.dnsco.test", "ns2.dnsco.test"},
+                   {v4(198, 18, 0, 1), v4(198, 19, 0, 1)}, 300);
+      minimal_look(t, now, "home.test", {"ns1.home.test"}, {r < 6 ? agent(40) : agent(41)}, 120);
+      minimal_look(t, now, "slow.test", {"ns1.slow.test", "ns2.slow.test"},
+                   {agent(50 + r), agent(70 + r)}, 86400);
+    }
+    for (const char* name : {"www.good.test", "www.home.test"}) {
+      const Verdict v = latest(t, name);
+      EXPECT_FALSE(fired(v, "ns_host_churn")) << to_text_line(v);
+      EXPECT_FALSE(v.flux()) << to_text_line(v);
+    }
+    const Verdict slow = latest(t, "www.slow.test");
+    EXPECT_FALSE(fired(slow, "ns_host_churn")) << to_text_line(slow);
+    EXPECT_EQ(slow.features.ns_host_ttl_min_s, 86400u);
+    EXPECT_EQ(latest(t, "www.home.test").features.ns_host_changes, 1u);
+    EXPECT_EQ(latest(t, "www.home.test").features.ns_host_later, 11u);
+    EXPECT_EQ(latest(t, "www.good.test").features.ns_host_changes, 0u);
+  }
+}
+
+// The rule's parameters: the same churn is NS flux or not by ns_host_min_changes and
+// ns_host_change_share.
+TEST(Evidence, NsHostChurnFollowsItsParameters) {
+  Tracker t({}, &kAsn, nullptr);
+  for (int r = 0; r < 5; ++r) {  // 4 later looks of one host, 2 of them with a new address
+    minimal_look(t, kT0 + r * kEightHours, "mid.test", {"ns1.mid.test"}, {agent(60 + r / 2)}, 300);
+  }
+  const Features f = latest(t, "www.mid.test").features;
+  ASSERT_EQ(f.ns_host_later, 4u);
+  ASSERT_EQ(f.ns_host_changes, 2u);
+  CompositeParams p;
+  p.ns_host_min_changes = 2;
+  p.ns_host_change_share = 0.5;
+  EXPECT_GE(composite_score(f, p), 5.0);
+  p.ns_host_change_share = 0.75;
+  EXPECT_LT(composite_score(f, p), 5.0);
+  p.ns_host_change_share = 0.25;
+  p.ns_host_min_changes = 3;
+  EXPECT_LT(composite_score(f, p), 5.0);
+  EXPECT_EQ(composite_score(f, p), score_composite(f, p).score);
+}

@@ -190,3 +190,86 @@ TEST(GeoIpCountry, MissingFileIsOffAndBadFileIsAnError) {
   auto err = io::open_geo_source(bad, note);
   EXPECT_FALSE(err.has_value());
 }
+
+namespace {
+
+// `looks` answers of `per` addresses each, every address new, on /16s from `first16` on (countries
+// as PlanGeo says), TTL 60.
+void answers(Tracker& t, const std::string& name, int first16, int looks, int per) {
+  for (int r = 0; r < looks; ++r) {
+    Observation o;
+    o.time = from_unix(kT0 + r * 300);
+    o.qname = name;
+    o.qtype = dns::kTypeA;
+    for (int k = 0; k < per; ++k) {
+      o.addresses.push_back({v4(10, first16 + (r * per + k) % 90, r * per + k, 9), 60});
+    }
+    t.observe(o);
+  }
+}
+
+}  // namespace
+
+// A set too big and churning too fast for one provider's pool (16+ addresses, 6+ per answer)
+// keeps its network points even in one country: a botnet concentrated in one country with the
+// usual flux shape is flagged with country data alone. A smaller set in one country is not.
+TEST(Geo, BigChurningSetInOneCountryStaysFlux) {
+  Tracker geo({}, nullptr, nullptr);
+  geo.set_geo(&kGeo);
+  answers(geo, "big.test", 0, 6, 8);    // 48 addresses, 8 per answer, all in XA
+  answers(geo, "small.test", 0, 6, 5);  // 30 addresses, 5 per answer
+  const Verdict big = latest(geo, "big.test");
+  EXPECT_TRUE(big.flux()) << to_text_line(big);
+  EXPECT_FALSE(fired(big, "one_country_approx"));
+  EXPECT_EQ(big.features.countries, 1u);
+  const Verdict small = latest(geo, "small.test");
+  EXPECT_FALSE(small.flux()) << to_text_line(small);
+  EXPECT_TRUE(fired(small, "one_country_approx"));
+}
+
+// Two countries among 8+ addresses withdraw the /16 points too (a pool over two regions); the
+// same with 4 addresses does not, nor do agents over many countries.
+TEST(Geo, TwoCountriesAmongManyAddressesWithdrawTheNetworkPoints) {
+  Tracker geo({}, nullptr, nullptr);
+  geo.set_geo(&kGeo);
+  for (int r = 0; r < 4; ++r) {  // 10.0-99 is XA, 10.101 is XB: two countries, 20 addresses
+    std::vector<IpAddress> ips;
+    for (int k = 0; k < 5; ++k) {
+      ips.push_back(k % 2 ? v4(10, 101, r * 5 + k, 9) : v4(10, r * 5 + k, 1, 9));
+    }
+    Observation o;
+    o.time = from_unix(kT0 + r * 300);
+    o.qname = "eu-pool.test";
+    o.qtype = dns::kTypeA;
+    for (const auto& ip : ips) {
+      o.addresses.push_back({ip, 10});
+    }
+    geo.observe(o);
+  }
+  const Verdict v = latest(geo, "eu-pool.test");
+  EXPECT_EQ(v.features.countries, 2u);
+  EXPECT_TRUE(fired(v, "one_country_approx")) << to_text_line(v);
+  CompositeParams p;
+  p.two_countries_min_addresses = 21;  // more addresses than it has: the rule stays off
+  EXPECT_GT(composite_score(v.features, p), v.composite.score);
+}
+
+// No data at all, with the option on (no_data_min_answers 4; off by default, the CV's choice):
+// names answered 2-3 addresses at a time (a mail provider's MX pool) lose the /16 points;
+// answers of 4+ agents keep them (one wide answer is flux evidence on its own).
+TEST(Geo, WithoutAnyDataNarrowAnswersLoseTheNetworkPointsWhenOn) {
+  Tracker none({}, nullptr, nullptr);
+  answers(none, "mx.test", 0, 10, 3);
+  answers(none, "bad.test", 0, 6, 5);
+  const Verdict mx = latest(none, "mx.test");
+  EXPECT_FALSE(fired(mx, "no_ownership_data"));  // off by default
+  EXPECT_TRUE(mx.flux()) << to_text_line(mx);    // the known no-data limit
+  CompositeParams on;
+  on.no_data_min_answers = 4;
+  const ScoreResult mx_on = score_composite(mx.features, on);
+  EXPECT_FALSE(mx_on.flux);
+  EXPECT_NEAR(mx.composite.score - mx_on.score, 3.5, 1e-9);  // the /16-derived points
+  const ScoreResult bad_on = score_composite(latest(none, "bad.test").features, on);
+  EXPECT_TRUE(bad_on.flux);
+  EXPECT_EQ(bad_on.score, latest(none, "bad.test").composite.score);
+}
