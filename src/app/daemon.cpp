@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/asio.hpp>
+#include <cstdint>
 #include <cstdio>
 
 #include "app/akismet_service.hpp"

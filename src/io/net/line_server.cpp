@@ -70,8 +70,36 @@ awaitable<void> watchdog(const Clock::time_point& deadline) {
 
 // Half-closes and discards the rest of the client's input (bounded by bytes; the session's
 // watchdog bounds the time).
+// Reads what the client sent into this thread's scratch buffer, at most `max` bytes; returns the
+// bytes read (valid until the next suspension of any session on this thread) or the error (eof
+// when the client closed). An idle connection holds no read buffer this way: it waits for
+// readability, which costs nothing, and reads only once there is something. With a chunk per
+// connection (64 KiB for spamd and milter, 16 KiB for policy and admin), 2,000 idle connections
+// on each door held 400 MiB. Race-free because each io_context has one thread: the speculative
+// read and the queued wait run without the reactor in between, so an edge that comes after the
+// read is still pending when the wait is queued.
 template <class Socket>
-awaitable<void> linger(Impl& impl, Socket& sock, std::vector<char>& chunk) {
+awaitable<std::pair<boost::system::error_code, std::string_view>> read_available(
+    Socket& sock, std::size_t max) {
+  thread_local std::vector<char> scratch;
+  if (scratch.size() < max) {
+    scratch.resize(max);
+  }
+  for (;;) {
+    boost::system::error_code ec;
+    const std::size_t n = sock.read_some(asio::buffer(scratch.data(), max), ec);
+    if (ec != asio::error::would_block && ec != asio::error::try_again) {
+      co_return std::pair{ec, std::string_view(scratch.data(), ec ? 0 : n)};
+    }
+    auto [wec] = co_await sock.async_wait(asio::socket_base::wait_read, kNoThrow);
+    if (wec) {
+      co_return std::pair{wec, std::string_view()};
+    }
+  }
+}
+
+template <class Socket>
+awaitable<void> linger(Impl& impl, Socket& sock) {
   boost::system::error_code ec;
   sock.shutdown(asio::socket_base::shutdown_send, ec);
   if (ec) {
@@ -79,11 +107,11 @@ awaitable<void> linger(Impl& impl, Socket& sock, std::vector<char>& chunk) {
   }
   std::size_t discarded = 0;
   while (discarded < impl.opts.linger_bytes) {
-    auto [rec, n] = co_await sock.async_read_some(asio::buffer(chunk), kNoThrow);
+    auto [rec, got] = co_await read_available(sock, impl.opts.read_chunk);
     if (rec) {
       co_return;
     }
-    discarded += n;
+    discarded += got.size();
   }
 }
 
@@ -93,7 +121,6 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
                            std::string peer) {
   std::string in;
   std::string out;
-  std::vector<char> chunk(impl->opts.read_chunk);
   FrameFn own_frame = impl->opts.make_frame ? impl->opts.make_frame(peer) : FrameFn();
   const FrameFn& frame = own_frame ? own_frame : impl->frame;
   // Bytes of `in` counted in stats.buffered; given back however the loop ends.
@@ -105,8 +132,9 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
   } uncount{*impl, counted};
   while (!ctl->drain) {
     ctl->in_read = true;
-    auto [ec, n] = co_await sock->async_read_some(asio::buffer(chunk), kNoThrow);
+    auto [ec, got] = co_await read_available(*sock, impl->opts.read_chunk);
     ctl->in_read = false;
+    const std::size_t n = got.size();
     if (ec == asio::error::eof && impl->opts.on_eof) {
       impl->opts.on_eof(in, out, peer);
       if (!out.empty()) {
@@ -121,7 +149,7 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     // a request in progress do not, so a client that trickles a request (one byte a second) is
     // cut off idle_timeout after its first byte instead of being kept for ever.
     const bool starts_request = in.empty();
-    in.append(chunk.data(), n);
+    in.append(got);
     const std::size_t before_frame = in.size();
     if (impl->opts.max_buffered_total > 0) {
       const auto now_total = impl->stats.buffered += static_cast<std::int64_t>(n);
@@ -158,7 +186,7 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     }
     if (fr.status == FrameStatus::Close) {
       if (impl->opts.linger_close) {
-        co_await linger(*impl, *sock, chunk);
+        co_await linger(*impl, *sock);
       }
       if (!fr.close_reason.empty()) {
         ++impl->stats.closed_bad_input;
@@ -187,6 +215,8 @@ std::string peer_name(const asio::local::stream_protocol::socket&) { return "uni
 template <class Socket>
 awaitable<void> session(std::shared_ptr<Impl> impl, Socket raw) {
   auto sock = std::make_shared<Socket>(std::move(raw));
+  boost::system::error_code nb;
+  sock->non_blocking(true, nb);  // read_available's speculative reads
   auto ctl = std::make_shared<SessionCtl>();
   const std::string peer = peer_name(*sock);
   auto ex = sock->get_executor();

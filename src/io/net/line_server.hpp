@@ -56,7 +56,7 @@ struct LineServerOptions {
   std::vector<ListenSpec> listen;
   Millis idle_timeout{std::chrono::minutes(10)};
   std::size_t max_connections = 10000;
-  std::size_t read_chunk = 16 * 1024;
+  std::size_t read_chunk = 16 * 1024;  // bytes read at once, into a per-thread buffer
   // A unix socket is created with exactly this mode and group from its first moment (bound
   // under a temporary name, set, then renamed into place). An empty group keeps the process's.
   unsigned unix_mode = 0666;
