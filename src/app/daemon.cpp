@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/asio.hpp>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 
@@ -50,6 +51,22 @@ void raise_fd_limit() {
   if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     (void)::setrlimit(RLIMIT_NOFILE, &rl);  // the ready line shows what it is
+  }
+}
+
+// jemalloc's control call when the binary is linked with jemalloc (GF_JEMALLOC), else null.
+extern "C" int mallctl(const char* name, void* old, std::size_t* old_len, void* value,
+                       std::size_t len) __attribute__((weak));
+
+// jemalloc hands freed pages back to the system only inside later malloc/free calls; its
+// background thread does it on the decay schedule (10 s) even while the daemon is idle. Without
+// it, after 10,000 idle connections closed the RSS stayed near its peak (93 -> 85 MiB against
+// 33 MiB before) until traffic came back. Started after the privilege drop: the thread blocks
+// every signal, so the per-thread capability drop could not reach it.
+void start_allocator_purging() {
+  if (mallctl != nullptr) {
+    bool on = true;
+    (void)mallctl("background_thread", nullptr, nullptr, &on, sizeof on);
   }
 }
 
@@ -110,13 +127,23 @@ Daemon::~Daemon() {
 
 Result<void> Daemon::start() {
   (void)io::daemon_clock();  // the daemon's time line starts here (steps are seen from now on)
-  for (auto step : {&Daemon::load_settings, &Daemon::open_services, &Daemon::open_doors,
-                    &Daemon::drop_privileges}) {
+  // A SIGHUP before the signal set exists would end the process (the default action): ignore
+  // it until then (the config is being read anyway). The set is in place before the listeners
+  // open, since a kernel completes connections on a listening socket before the loop runs: a
+  // client (or a test) that could connect and then sent SIGHUP killed a daemon still starting.
+  std::signal(SIGHUP, SIG_IGN);
+  for (auto step : {&Daemon::load_settings, &Daemon::open_services}) {
     if (auto ok = (this->*step)(); !ok) {
       return ok;
     }
   }
-  watch_signals();
+  watch_signals();  // handled once the loop runs; a signal before then waits for it
+  for (auto step : {&Daemon::open_doors, &Daemon::drop_privileges}) {
+    if (auto ok = (this->*step)(); !ok) {
+      return ok;
+    }
+  }
+  start_allocator_purging();
   log_ready();
   return {};
 }
