@@ -379,6 +379,11 @@ io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
   }
   if (spamd_ != nullptr && spamd_->service() != nullptr && cmd->verb == admin::Verb::Stats &&
       out.starts_with("ok\n")) {
+    const SpamdCounters& c = spamd_->service()->counters();
+    out += fmt::format(
+        "spamd.checked\t{}\nspamd.spam\t{}\nspamd.protocol_errors\t{}\n"
+        "spamd.empty_connections\t{}\n",
+        c.checked.load(), c.spam.load(), c.protocol_errors.load(), c.empty_connections.load());
     out += spamd_->service()->shared_stats_text();
   }
   return {io::FrameStatus::Close, ""};

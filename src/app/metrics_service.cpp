@@ -66,6 +66,7 @@ struct MetricsService::Totals {
                 comments_store_errors = 0, comments_fail_open = 0, comments_trained = 0;
   bool spamd = false;
   std::uint64_t spamd_spam = 0, spamd_ham = 0, spamd_protocol_errors = 0, spamd_learned = 0;
+  std::uint64_t spamd_empty = 0;
   bool milter = false;
   std::uint64_t m_scanned = 0, m_spam_tagged = 0, m_quarantined = 0, m_discarded = 0,
                 m_rejected = 0, m_grey_deferred = 0, m_grey_passed = 0, m_connect_deferred = 0,
@@ -143,6 +144,7 @@ MetricsService::Totals MetricsService::totals() const {
     t.spamd_spam = load(c.spam);
     t.spamd_ham = minus(load(c.checked), t.spamd_spam);
     t.spamd_protocol_errors = load(c.protocol_errors);
+    t.spamd_empty = load(c.empty_connections);
     t.spamd_learned = load(c.learned);
   }
   if (const milter::FilterCounters* m = src_.milter ? src_.milter->counters() : nullptr) {
@@ -317,6 +319,13 @@ void MetricsService::add_store_and_flux(std::vector<Family>& out, const Totals& 
     pe.add(static_cast<double>(t.m_protocol_errors), {{"door", "milter"}});
   }
   out.push_back(std::move(pe));
+  if (t.spamd) {
+    Family empty{"greyflux_spamd_empty_connections_total",
+                 "spamd connections closed without a byte (health checks; not protocol errors)",
+                 Type::Counter};
+    empty.add(static_cast<double>(t.spamd_empty), {});
+    out.push_back(std::move(empty));
+  }
 
   if (!t.flux) {
     return;

@@ -63,6 +63,8 @@ struct SpamdCounters {
   std::atomic<std::uint64_t> auto_learned{0};  // spamd.auto_learn
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> journal_errors{0};  // a TELL the journal could not take
+  // Connections closed without sending a byte (health checks, port probes): not errors.
+  std::atomic<std::uint64_t> empty_connections{0};
   // A scan (spamd CHECK/SYMBOLS/REPORT..., Rspamd /checkv2), parse to reply.
   metrics::Histogram latency;
 };

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -223,6 +224,30 @@ class MetricsTest(unittest.TestCase):
 
         self.promtool(text)
         self.measure_scrape_cost()
+
+    def test_spamd_empty_connections_are_not_protocol_errors(self):
+        """A connection that closes without a byte (a monitor's TCP check) counts in
+        spamd.empty_connections, not as a protocol error; a malformed request still does."""
+        before = parse_metrics(self.scrape())
+        for _ in range(5):
+            socket.create_connection(("127.0.0.1", self.mail), timeout=5).close()
+        with socket.create_connection(("127.0.0.1", self.mail), timeout=5) as s:
+            s.sendall(b"FROB SPAMC/1.5\r\n\r\n")
+            s.shutdown(socket.SHUT_WR)
+            self.assertRegex(s.recv(4096), rb"^SPAMD/1\.[0-9] [1-9][0-9]* ")
+        deadline = time.monotonic() + 10  # the daemon sees the 5 closes on its own time
+        while True:
+            stats = self.d.stats()
+            if stats.get("spamd.empty_connections") == 5 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        after = parse_metrics(self.scrape())
+        self.assertEqual(stats["spamd.empty_connections"], 5, stats)
+        self.assertEqual(stats["spamd.protocol_errors"], 1, stats)
+        self.assertEqual(value(after, "greyflux_spamd_empty_connections_total") -
+                         value(before, "greyflux_spamd_empty_connections_total"), 5)
+        self.assertEqual(value(after, "greyflux_protocol_errors_total", door="spamd") -
+                         value(before, "greyflux_protocol_errors_total", door="spamd"), 1)
 
     def version(self):
         return subprocess.run([BINARY, "--version"], capture_output=True,
