@@ -189,8 +189,14 @@ class GroupCommit {
     RoundPriority priority(interval_);
     std::unique_lock lock(mu_);
     auto next_chore = std::chrono::steady_clock::now();
+    auto next_round = next_chore + interval_;
     while (true) {
-      wake_.wait_for(lock, interval_, [&] { return stopping_ || flush_requested_ > flush_done_; });
+      // Rounds start every interval, counted from the previous round's start (not its end): a
+      // commit slowed by a busy disk does not add a whole interval of waiting on top, so the
+      // writes a kill -9 finds unwritten stay within max(interval, last commit) + this commit.
+      wake_.wait_until(lock, next_round,
+                       [&] { return stopping_ || flush_requested_ > flush_done_; });
+      next_round = std::chrono::steady_clock::now() + interval_;
       if (priority.begin_round() && background_) {
         ++counters_.writer_promotions;
       }
