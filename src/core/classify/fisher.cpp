@@ -76,7 +76,11 @@ double FisherModel::token_probability(FeatureId id) const {
     n = (spam_ratio + ham_ratio) * rarer;
   }
   double p = spam_ratio / (spam_ratio + ham_ratio);
-  return (options_.robs * options_.robx + n * p) / (options_.robs + n);
+  const double fw = (options_.robs * options_.robx + n * p) / (options_.robs + n);
+  if (fw > 0.5 && spam_ratio * static_cast<double>(ham_messages_) < options_.min_expected_ham) {
+    return -1.0;
+  }
+  return fw;
 }
 
 std::vector<double> FisherModel::evidence(const FeatureVector& features) const {
@@ -96,7 +100,29 @@ std::vector<double> FisherModel::evidence(const FeatureVector& features) const {
   return out;
 }
 
+double FisherModel::naive_bayes(const FeatureVector& features) const {
+  const double a = options_.nb_alpha;
+  const double ns = static_cast<double>(spam_messages_) + 2.0 * a;
+  const double nh = static_cast<double>(ham_messages_) + 2.0 * a;
+  double z = 0.0;
+  std::size_t k = 0;
+  for (const auto& f : features) {
+    auto it = counts_.find(f.id);
+    if (it == counts_.end()) {
+      continue;
+    }
+    z += std::log((it->second.spam + a) / ns) - std::log((it->second.ham + a) / nh);
+    ++k;
+  }
+  // The sum over k tokens, scaled by sqrt(k) so that long messages do not all saturate at 0 or 1.
+  z = std::clamp(z / std::sqrt(static_cast<double>(std::max<std::size_t>(k, 1))), -700.0, 700.0);
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
 double FisherModel::score(const FeatureVector& features) const {
+  if (options_.nb_alpha > 0.0) {
+    return naive_bayes(features);
+  }
   double ln_ham = 0.0;   // sum ln f
   double ln_spam = 0.0;  // sum ln (1 - f)
   auto fs = evidence(features);

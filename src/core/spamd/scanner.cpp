@@ -498,10 +498,16 @@ Result<Scanner> Scanner::deserialize(std::string_view bytes, ScannerOptions opti
     return tl::unexpected(fi.error());
   }
   options.logistic = lr->options();
-  const bool balanced_strength = options.fisher.balanced_strength;  // a scoring setting
+  const bool balanced_strength = options.fisher.balanced_strength;  // scoring settings
+  const double min_expected_ham = options.fisher.min_expected_ham;
+  const double nb_alpha = options.fisher.nb_alpha;
   options.fisher = fi->options();
   options.fisher.balanced_strength = balanced_strength;
+  options.fisher.min_expected_ham = min_expected_ham;
+  options.fisher.nb_alpha = nb_alpha;
   fi->set_balanced_strength(balanced_strength);
+  fi->set_min_expected_ham(min_expected_ham);
+  fi->set_nb_alpha(nb_alpha);
   Scanner s(options);
   s.logistic_ = std::move(*lr);
   s.fisher_ = std::move(*fi);

@@ -172,6 +172,35 @@ TEST(Fisher, BalancedStrengthCountsEvidenceInUnitsOfTheRarerClass) {
   }
 }
 
+TEST(Fisher, SpamEvidenceNeedsEnoughHamsToHaveExpectedIt) {
+  // 5 hams learned: "video" (in 20 of 200 spams) would be expected in 0.5 of them, so not seeing
+  // it there is no evidence, and a ham that uses it next to its own words is judged on those.
+  FisherOptions o;
+  o.balanced_strength = true;
+  FisherModel balanced(o);
+  train_lopsided(balanced);
+  o.min_expected_ham = 2.0;
+  FisherModel expected(o);
+  train_lopsided(expected);
+  const auto video = tokenize("video song chorus");
+  EXPECT_LT(expected.score(video), balanced.score(video));
+  EXPECT_LT(expected.score(video), 0.2);
+  // "cheap" is in every spam: 5 expected hams and none seen, still spam evidence.
+  EXPECT_GT(expected.score(tokenize("cheap click")), 0.9);
+  EXPECT_DOUBLE_EQ(expected.score(tokenize("cheap click")),
+                   balanced.score(tokenize("cheap click")));
+  // Equal class counts: a token in one spam is expected in one ham; nothing changes at 1.
+  FisherOptions even_options;
+  even_options.min_expected_ham = 1.0;
+  FisherModel even;
+  FisherModel even_expected(even_options);
+  train_toy(even, 1);
+  train_toy(even_expected, 1);
+  for (const char* text : {"the cheap video", "my beautiful song", "free chorus"}) {
+    EXPECT_DOUBLE_EQ(even.score(tokenize(text)), even_expected.score(tokenize(text))) << text;
+  }
+}
+
 TEST(Fisher, ForgetUndoesTrain) {
   FisherModel model;
   train_toy(model, 1);
