@@ -324,7 +324,7 @@ Result<void> Daemon::open_doors() {
     });
   }
   if (hist != nullptr) {
-    history_->start(ioc);  // stopped in drain(): a running timer keeps the loop alive
+    history_->start();  // its own thread, joined in drain()
   }
   if (auto ok = milter_->start(ioc, contexts, v, *engine_, spamd_->service()); !ok) {
     return ok;

@@ -133,15 +133,19 @@ void HistoryService::set_trainer(history::Door door, Trainer t) {
   trainers_[static_cast<std::size_t>(door)] = std::move(t);
 }
 
-void HistoryService::start(boost::asio::io_context& ioc) {
-  timer_ =
-      std::make_unique<io::PeriodicTimer>(ioc, std::chrono::seconds(1), [this] { tick(wall_s()); });
+void HistoryService::start() {
+  timer_ = std::make_unique<io::PeriodicTimer>(writer_ioc_, std::chrono::seconds(1),
+                                               [this] { tick(wall_s()); });
   timer_->start();
+  writer_ = std::thread([this] { writer_ioc_.run(); });  // returns once the timer is stopped
 }
 
 void HistoryService::stop() {
   if (timer_) {
     timer_->stop();
+  }
+  if (writer_.joinable()) {
+    writer_.join();
   }
 }
 
@@ -151,24 +155,37 @@ void HistoryService::reload(const Values& v) {
 }
 
 void HistoryService::tick(std::int64_t now_s) {
-  history::Changes c;
-  KvStore* kv = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    log_.expire(now_s);
-    if (kv_ == nullptr) {
+  constexpr std::size_t kBatchRows = 1000;
+  bool failed = false;
+  for (bool first = true;; first = false) {
+    history::Changes c;
+    KvStore* kv = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (first) {
+        log_.expire(now_s);
+      }
+      if (kv_ == nullptr) {
+        return;
+      }
+      kv = kv_;
+      c = log_.take_changes(kBatchRows);
+    }
+    if (c.put.empty() && c.erase.empty()) {
       return;
     }
-    kv = kv_;
-    c = log_.take_changes();
+    if (failed) {  // the store is down: the rest of this tick's rows are not tried either
+      store_errors_ += c.put.size() + c.erase.size();
+      continue;
+    }
+    failed = !persist(*kv, std::move(c));
   }
-  persist(*kv, std::move(c));
 }
 
 // The first failed write means the store is down (Redis unreachable, LMDB full): the rest of
-// the batch is counted as failed without being tried, instead of each failing on the main io
-// thread with its own error text (a tick after a Redis kill held 7,000-16,000 rows).
-void HistoryService::persist(KvStore& kv, history::Changes&& c) {
+// the batch is counted as failed without being tried, instead of each failing with its own
+// error text (a tick after a Redis kill held 7,000-16,000 rows). False when a write failed.
+bool HistoryService::persist(KvStore& kv, history::Changes&& c) {
   const std::size_t total = c.put.size() + c.erase.size();
   std::size_t tried = 0;
   std::string error;
@@ -191,6 +208,7 @@ void HistoryService::persist(KvStore& kv, history::Changes&& c) {
     spdlog::warn("history: {} store writes failed ({} not tried after the first failure): {}",
                  failed, total - tried, error);
   }
+  return error.empty();
 }
 
 io::HttpResponse HistoryService::handle(const io::HttpRequest& r) {

@@ -19,21 +19,19 @@
 // stored rows that cannot be decoded are skipped with one warning.
 #include <array>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "core/common/kv_store.hpp"
 #include "core/common/result.hpp"
 #include "core/history/log.hpp"
 #include "io/net/http_server.hpp"
-
-namespace boost::asio {
-class io_context;
-}
 
 namespace gf::io {
 class PeriodicTimer;
@@ -71,10 +69,13 @@ class HistoryService {
     return path == "/api/v1/history" || path.starts_with("/api/v1/history/");
   }
 
-  // The timer (history payload expiry and store writes, every second) on `ioc`.
-  void start(boost::asio::io_context& ioc);
-  void stop();
-  // One tick: expire payloads older than the retention at `now_s`, write the changes.
+  // The timer (history payload expiry and store writes, every second) on a thread of its own:
+  // a batch of store writes (thousands of rows after a burst, each a Redis round trip or a
+  // timeout when the store is down) never holds up an io thread's connections.
+  void start();
+  void stop();  // cancels the timer and joins the thread (a tick in progress finishes)
+  // One tick: expire payloads older than the retention at `now_s`, write the changes a bounded
+  // batch at a time (decisions that record a row wait on the lock for one batch's copy at most).
   void tick(std::int64_t now_s);
   void reload(const Values& v);  // history.size, relearn_retention, relearn_memory
 
@@ -83,7 +84,7 @@ class HistoryService {
   io::HttpResponse list(const io::HttpRequest& r);
   io::HttpResponse one(std::string_view id_text);
   io::HttpResponse learn(const io::HttpRequest& r);
-  void persist(KvStore& kv, history::Changes&& c);
+  bool persist(KvStore& kv, history::Changes&& c);
 
   bool enabled_ = true;
   mutable std::mutex mu_;
@@ -93,7 +94,9 @@ class HistoryService {
   bool persist_ = true;
   KvStore* kv_ = nullptr;  // null: not persisted
   std::atomic<std::uint64_t> store_errors_{0};
+  boost::asio::io_context writer_ioc_;
   std::unique_ptr<io::PeriodicTimer> timer_;
+  std::thread writer_;
 };
 
 }  // namespace gf::app

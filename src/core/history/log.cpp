@@ -211,16 +211,17 @@ bool Log::mark_learned(std::uint64_t id, Class c) {
   return true;
 }
 
-Changes Log::take_changes() {
+Changes Log::take_changes(std::size_t max_rows) {
   Changes c;
   std::sort(changed_.begin(), changed_.end());
   changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
-  for (const std::uint64_t id : changed_) {
-    if (const Row* r = at(id)) {
+  auto it = changed_.begin();
+  for (; it != changed_.end() && c.put.size() < max_rows; ++it) {
+    if (const Row* r = at(*it)) {  // an id evicted since it changed is in `evicted_` instead
       c.put.push_back(*r);
     }
   }
-  changed_.clear();
+  changed_.erase(changed_.begin(), it);
   c.erase = std::move(evicted_);
   evicted_.clear();
   return c;

@@ -93,7 +93,9 @@ class Log {
   // Records that `id` was relearned as `c`; false when the id is gone.
   bool mark_learned(std::uint64_t id, Class c);
 
-  [[nodiscard]] Changes take_changes();
+  // At most `max_rows` of the changed rows (lowest ids first; the rest stay for the next call)
+  // and every id evicted so far: a caller holding a lock copies a bounded batch at a time.
+  [[nodiscard]] Changes take_changes(std::size_t max_rows = SIZE_MAX);
   void set_limits(const Limits& l) { limits_ = l; }
   [[nodiscard]] const Limits& limits() const { return limits_; }
   [[nodiscard]] std::size_t size() const { return rows_.size(); }

@@ -132,6 +132,25 @@ TEST(HistoryLog, EvictsOldestBeyondMaxRows) {
   EXPECT_TRUE(again.erase.empty());
 }
 
+TEST(HistoryLog, TakesChangesABoundedBatchAtATimeLowestIdsFirst) {
+  Limits l;
+  l.max_rows = 3;
+  Log log(l, true);
+  for (int i = 0; i < 5; ++i) {
+    log.append(comment_row(i, "abcd"));
+  }
+  const Changes first = log.take_changes(2);
+  EXPECT_EQ(first.erase, (std::vector<std::uint64_t>{1, 2}));  // every eviction at once
+  ASSERT_EQ(first.put.size(), 2u);  // the evicted ids 1 and 2 take no room in the batch
+  EXPECT_EQ(first.put[0].id, 3u);
+  EXPECT_EQ(first.put[1].id, 4u);
+  const Changes second = log.take_changes(2);
+  EXPECT_TRUE(second.erase.empty());
+  ASSERT_EQ(second.put.size(), 1u);
+  EXPECT_EQ(second.put[0].id, 5u);
+  EXPECT_TRUE(log.take_changes(2).put.empty());
+}
+
 TEST(HistoryLog, RetentionDropsPayloadsOnSimulatedTime) {
   Limits l;
   l.relearn_retention_s = 3600;
