@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/store/lmdb_scan.hpp"
+
 namespace gf::io {
 namespace {
 
@@ -249,24 +251,10 @@ Result<void> LmdbKv::scan(std::string_view prefix, const ScanFn& fn) {
   if (txn.rc() != 0) {
     return lmdb_error("read txn", txn.rc());
   }
-  MDB_cursor* cur = nullptr;
-  int rc = mdb_cursor_open(txn.get(), dbi_, &cur);
-  if (rc != 0) {
+  auto on_staged = [&](std::string_view key, const std::string& value) { return fn(key, value); };
+  if (const int rc = scan_prefix(txn.get(), dbi_, prefix, staged, fn, on_staged); rc != 0) {
     return lmdb_error("cursor", rc);
   }
-  MDB_val k = val(prefix);
-  MDB_val v;
-  MDB_cursor_op op = prefix.empty() ? MDB_FIRST : MDB_SET_RANGE;
-  auto db_next = [&](std::string_view& key, std::string_view& value) {
-    rc = mdb_cursor_get(cur, &k, &v, op);
-    op = MDB_NEXT;
-    key = view(k);
-    value = view(v);
-    return rc == 0 && key.starts_with(prefix);
-  };
-  auto on_staged = [&](std::string_view key, const std::string& value) { return fn(key, value); };
-  merge_staged(staged, db_next, fn, on_staged);
-  mdb_cursor_close(cur);
   return {};
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/common/check.hpp"
+#include "io/store/lmdb_scan.hpp"
 
 namespace gf::io {
 namespace {
@@ -176,27 +177,13 @@ Result<void> LmdbStore::scan(std::string_view prefix, const greylist::ScanFn& fn
   if (txn.rc() != 0) {
     return lmdb_error("read txn", txn.rc());
   }
-  MDB_cursor* cur = nullptr;
-  int rc = mdb_cursor_open(txn.get(), dbi_, &cur);
-  if (rc != 0) {
-    return lmdb_error("cursor", rc);
-  }
-  MDB_val k = val(prefix);
-  MDB_val v;
-  MDB_cursor_op op = prefix.empty() ? MDB_FIRST : MDB_SET_RANGE;
-  auto db_next = [&](std::string_view& key, std::string_view& value) {
-    rc = mdb_cursor_get(cur, &k, &v, op);
-    op = MDB_NEXT;
-    key = view(k);
-    value = view(v);
-    return rc == 0 && key.starts_with(prefix);
-  };
   auto on_db = [&](std::string_view key, std::string_view value) {
     const auto rec = greylist::decode_record(value);
     return !rec || fn(key, *rec);
   };
-  merge_staged(staged, db_next, on_db, fn);
-  mdb_cursor_close(cur);
+  if (const int rc = scan_prefix(txn.get(), dbi_, prefix, staged, on_db, fn); rc != 0) {
+    return lmdb_error("cursor", rc);
+  }
   return {};
 }
 
