@@ -338,9 +338,12 @@ io::FrameResult SpamdService::on_frame(std::string& in, std::string& out, const 
 void SpamdService::on_eof(std::string& in, std::string& out, const std::string& peer) {
   // The connection closes after on_eof whatever step() says; the reply is in `out` and a
   // protocol error is already counted in counters_.protocol_errors. A connection that closes
-  // without a byte (a load balancer's or monitor's TCP check) is counted apart, unanswered.
+  // without a byte (a load balancer's or monitor's TCP check) is counted apart, not as an
+  // error, and gets what spamd answers it (a client that half-closed reads it; one that closed
+  // does not).
   if (in.empty()) {
     ++counters_.empty_connections;
+    out = spamd::parse_request(in, true, spamd::Limits{}).error;
     return;
   }
   (void)step(in, out, peer, true);
