@@ -120,10 +120,17 @@ file = "{self.log}"
                 raise RuntimeError("greyflux exited: " + self.proc.stderr.read().decode())
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
             except OSError:
                 time.sleep(0.02)
+                continue
+            # The policy port opens first; the ready line follows the last door (HTTP, spamd...).
+            if not self.logs_info() or self.wait_log(" ready: ", timeout=deadline - time.time()):
+                return self
         raise RuntimeError("greyflux did not become ready")
+
+    def logs_info(self):
+        levels = [a.split("=", 1)[1] for a in self.sets if a.startswith("log.level=")]
+        return not levels or levels[-1] in ("trace", "debug", "info")
 
     def cli(self, *args):
         return subprocess.run([self.binary, *args, "--config", self.config],
