@@ -461,6 +461,26 @@ void ns_flux(Gen& g, Capture& c) {
   }
 }
 
+// A zone looked up 3-40 times over the capture: the name's A record, half the time the
+// domain's NS set, and each name server's A record (60% of the time), whose address at time t
+// is host_addr(j, t).
+void zone_lookups(Gen& g, const Capture& c, const std::string& domain, const std::string& name,
+                  std::uint32_t a, std::uint32_t a_ttl, const std::vector<std::string>& ns,
+                  const std::function<std::uint32_t(std::size_t, std::int64_t)>& host_addr,
+                  std::uint32_t ns_ttl) {
+  for (std::int64_t t : g.times(c.start_s, c.end_s, g.i(3, 40))) {
+    g.emit(t, name, dns::kTypeA, {}, {a}, a_ttl);
+    if (g.p() < 0.5) {
+      g.emit(t + 1, domain, dns::kTypeNs, {}, {}, 0, ns, {}, ns_ttl, domain);
+    }
+    for (std::size_t j = 0; j < ns.size(); ++j) {
+      if (g.p() < 0.6) {
+        g.emit(t + 2, ns[j], dns::kTypeA, {}, {host_addr(j, t)}, ns_ttl);
+      }
+    }
+  }
+}
+
 // Added with the fixes for ns-flux (to break them): the same NS-only double flux seen through a
 // resolver with minimal responses: no authority section, no glue. The NS set shows only in NS
 // queries for the domain (names, no addresses) and in the resolver's A lookups of the name
@@ -482,17 +502,9 @@ void ns_flux_minimal(Gen& g, Capture& c) {
     }
     const std::uint32_t ns_ttl = flux ? g.pick<std::uint32_t>({0, 60, 180, 300, 600}) : 86400;
     const std::uint32_t a_ttl = g.pick<std::uint32_t>({300, 600, 3600});
-    for (std::int64_t t : g.times(c.start_s, c.end_s, g.i(3, 40))) {
-      g.emit(t, name, dns::kTypeA, {}, {a}, a_ttl);
-      if (g.p() < 0.5) {
-        g.emit(t + 1, domain, dns::kTypeNs, {}, {}, 0, ns, {}, ns_ttl, domain);
-      }
-      for (std::size_t j = 0; j < ns.size(); ++j) {
-        if (g.p() < 0.6) {
-          g.emit(t + 2, ns[j], dns::kTypeA, {}, {flux ? g.pick(pool) : fixed[j]}, ns_ttl);
-        }
-      }
-    }
+    zone_lookups(
+        g, c, domain, name, a, a_ttl, ns,
+        [&](std::size_t j, std::int64_t) { return flux ? g.pick(pool) : fixed[j]; }, ns_ttl);
   };
   for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     const std::string domain = g.flux_domain(k);
@@ -588,22 +600,6 @@ void one_country(Gen& g, Capture& c) {
 // zones whose name servers sit on home lines that the ISP renumbers every 4-24 h (TTL 1-10 min),
 // and zones at DNS providers whose NS hosts have a 5-minute TTL.
 void ns_sticky(Gen& g, Capture& c) {
-  auto lookups = [&](const std::string& domain, const std::string& name, std::uint32_t a,
-                     std::uint32_t a_ttl, const std::vector<std::string>& ns,
-                     const std::function<std::uint32_t(std::size_t, std::int64_t)>& host_addr,
-                     std::uint32_t ns_ttl) {
-    for (std::int64_t t : g.times(c.start_s, c.end_s, g.i(3, 40))) {
-      g.emit(t, name, dns::kTypeA, {}, {a}, a_ttl);
-      if (g.p() < 0.5) {
-        g.emit(t + 1, domain, dns::kTypeNs, {}, {}, 0, ns, {}, ns_ttl, domain);
-      }
-      for (std::size_t j = 0; j < ns.size(); ++j) {
-        if (g.p() < 0.6) {
-          g.emit(t + 2, ns[j], dns::kTypeA, {}, {host_addr(j, t)}, ns_ttl);
-        }
-      }
-    }
-  };
   for (int k = 0, n = g.n_flux(600); k < n; ++k) {
     const std::string domain = g.flux_domain(k);
     const std::string name = k % 2 ? "www." + domain : domain;
@@ -620,8 +616,8 @@ void ns_sticky(Gen& g, Capture& c) {
       }
       return current[j];
     };
-    lookups(domain, name, g.hoster(g.i(0, 15)), g.pick<std::uint32_t>({300, 600, 3600}), ns, host,
-            g.pick<std::uint32_t>({300, 600, 1800, 3600}));
+    zone_lookups(g, c, domain, name, g.hoster(g.i(0, 15)), g.pick<std::uint32_t>({300, 600, 3600}),
+                 ns, host, g.pick<std::uint32_t>({300, 600, 1800, 3600}));
   }
   for (int k = 0, n = g.n(3000); k < n; ++k) {
     const std::string domain = fmt::format("home{}-{}.example", k, g.u(0, 999));
@@ -643,7 +639,8 @@ void ns_sticky(Gen& g, Capture& c) {
         }
         return line[j];
       };
-      lookups(domain, name, line[0], 300, ns, host, g.pick<std::uint32_t>({60, 120, 300, 600}));
+      zone_lookups(g, c, domain, name, line[0], 300, ns, host,
+                   g.pick<std::uint32_t>({60, 120, 300, 600}));
     } else {
       g.label(name, false, "provider-ns-short-ttl");
       std::vector<std::uint32_t> fixed;
@@ -657,7 +654,7 @@ void ns_sticky(Gen& g, Capture& c) {
                              static_cast<std::uint32_t>(host_id / 250 + 1)));
       }
       const auto host = [&](std::size_t j, std::int64_t) { return fixed[j]; };
-      lookups(domain, name, g.hoster(g.i(0, 15)), 300, ns, host, 300);
+      zone_lookups(g, c, domain, name, g.hoster(g.i(0, 15)), 300, ns, host, 300);
     }
   }
 }
