@@ -25,6 +25,7 @@ Usage: soak.py GREYFLUX [--minutes 30] [--fraction 0.5] [--csv F] [--png F] [--r
 The load tools are looked up beside GREYFLUX (bench/gf_policy_load ...); wrk must be installed.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -82,6 +83,22 @@ class SoakStack(Stack):
 
 # ---- 1. calibration ------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def fed_stack(binary, mails, spec_path):
+    """A fresh SoakStack, started and fed, with its spec file written to spec_path
+    (stack.spec_path); stopped on leaving."""
+    stack = SoakStack(binary)
+    try:
+        stack.start()
+        stack.feed()
+        with open(spec_path, "w") as f:
+            json.dump(stack.spec(mails), f)
+        stack.spec_path = spec_path
+        yield stack
+    finally:
+        stack.cleanup()
+
+
 def kv_line(text):
     return dict(f.split("=", 1) for f in text.split() if "=" in f)
 
@@ -126,16 +143,10 @@ def calibrate_door(door, stack, tools, mails, spec_path, seconds):
 def calibrate(a, tools, mails, tmp):
     sat = {}
     for door in a.doors:
-        stack = SoakStack(a.greyflux)  # a daemon per door: a door's saturation alone
-        try:
-            stack.start()
-            stack.feed()
-            spec_path = os.path.join(tmp, "spec-calib.json")
-            with open(spec_path, "w") as f:
-                json.dump(stack.spec(mails), f)
-            rate, errors = calibrate_door(door, stack, tools, mails, spec_path, a.calib_seconds)
-        finally:
-            stack.cleanup()
+        # a daemon per door: a door's saturation alone
+        with fed_stack(a.greyflux, mails, os.path.join(tmp, "spec-calib.json")) as stack:
+            rate, errors = calibrate_door(door, stack, tools, mails, stack.spec_path,
+                                          a.calib_seconds)
         if errors:
             raise RuntimeError(f"calibration of {door}: {errors} errors")
         sat[door] = rate
@@ -147,15 +158,9 @@ def calibrate(a, tools, mails, tmp):
 def calibrate_mix(a, mails, tmp):
     """Every door closed loop at once, with the soak's own clients (doors.py --closed, the
     soak's connection counts) on one fresh daemon: what each door gets when all are pushed."""
-    stack = SoakStack(a.greyflux)
-    try:
-        stack.start()
-        stack.feed()
-        spec_path = os.path.join(tmp, "spec-mix.json")
-        with open(spec_path, "w") as f:
-            json.dump(stack.spec(mails), f)
+    with fed_stack(a.greyflux, mails, os.path.join(tmp, "spec-mix.json")) as stack:
         procs = {d: subprocess.Popen([sys.executable, os.path.join(HERE, "doors.py"), d,
-                                      "--spec", spec_path, "--closed",
+                                      "--spec", stack.spec_path, "--closed",
                                       str(SOAK_CONNECTIONS[d]), "--seconds",
                                       str(a.calib_seconds)], stdout=subprocess.PIPE, text=True)
                  for d in a.doors}
@@ -166,8 +171,6 @@ def calibrate_mix(a, mails, tmp):
             if res["errors"] or p.returncode:
                 raise RuntimeError(f"mixed calibration of {d}: {res}")
             sat[d] = res["rate"]
-    finally:
-        stack.cleanup()
     print(json.dumps({"calibration": "mixed", "closed_loop_rps": sat,
                       "seconds": a.calib_seconds, "loadavg": loadavg()}), flush=True)
     return sat

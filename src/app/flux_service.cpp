@@ -245,11 +245,11 @@ struct FluxService::Impl {
       return;
     }
     std::lock_guard<std::mutex> g(lock);
-    for (const auto& [name, view] : *views) {
+    for (const auto& [name, name_view] : *views) {
       flux::NameState none;
       none.registrable_domain = flux::naive_registrable_domain(name);
       memory->record(
-          flux::judge_latest(name, flux::merged_state(none, view), *tracker, allowlist()));
+          flux::judge_latest(name, flux::merged_state(none, name_view), *tracker, allowlist()));
     }
   }
 
