@@ -498,6 +498,19 @@ std::vector<std::string_view> raws_of(const std::vector<const Item*>& items) {
   return raws;
 }
 
+// GF_EVAL_DUMP=FILE appends one line per test message, for studies of the decision rule
+// without retraining (bench/mail_shift_study.py): configuration, protocol, run, label (1 =
+// spam), spam and ham learned, the symbol score without BAYES_*, the model P, the verdict
+// (1 = spam), the file. One stream for every instantiation of run().
+FILE* dump_file() {
+  static FILE* dump = [] {
+    const char* path = std::getenv("GF_EVAL_DUMP");
+    return path != nullptr ? std::fopen(path, "a") : nullptr;
+  }();
+  return dump;
+}
+int dump_runs = 0;
+
 template <class TrainPred, class TestPred>
 void run(const Config& c, const std::string& proto, const std::vector<Item>& items, Tally& t,
          TrainPred is_train, TestPred is_test) {
@@ -530,8 +543,21 @@ void run(const Config& c, const std::string& proto, const std::vector<Item>& ite
   } else {
     results = gf::spamd::classify_messages(s, raws_of(te), gf::spamd::ActionPolicy{}, false);
   }
+  FILE* dump = dump_file();
+  const int run_id = ++dump_runs;
   for (std::size_t i = 0; i < te.size(); ++i) {
     const gf::spamd::Analysis& a = results[i].analysis;
+    if (dump != nullptr) {
+      double bayes = 0.0;
+      for (const auto& sym : a.symbols) {
+        bayes += sym.name.starts_with("BAYES_") ? sym.score : 0.0;
+      }
+      std::fprintf(dump, "%s\t%s\t%d\t%d\t%llu\t%llu\t%.3f\t%.9g\t%d\t%s\n", c.name.c_str(),
+                   proto.c_str(), run_id, te[i]->spam ? 1 : 0,
+                   static_cast<unsigned long long>(s.spam_learned()),
+                   static_cast<unsigned long long>(s.ham_learned()), a.score - bayes, a.p_spam,
+                   a.is_spam ? 1 : 0, te[i]->path.c_str());
+    }
     if (std::getenv("GF_EVAL_MISSES") != nullptr && a.is_spam != te[i]->spam) {
       std::printf("MISS %s %s %s p=%.3f score=%.1f %s\n", proto.c_str(),
                   te[i]->spam ? "spam" : "ham", te[i]->path.c_str(), a.p_spam, a.score,
