@@ -184,6 +184,24 @@ io::HttpResponse AkismetService::handle(const io::HttpRequest& req, std::int64_t
   return to_http(core_->handle(r, ak::WallTime(Millis(now_ms))));
 }
 
+std::variant<io::HttpResponse, AkismetService::Pending> AkismetService::begin(
+    const io::HttpRequest& req, std::int64_t now_s) {
+  const std::int64_t ms = wall_ms();
+  const std::int64_t now_ms = ms / 1000 == now_s ? ms : now_s * 1000;
+  const ak::ApiRequest r{req.method, req.path, req.query, req.host, req.body};
+  ak::CommentService::Begun begun = core_->begin(r, ak::WallTime(Millis(now_ms)));
+  if (auto* reply = std::get_if<ak::Reply>(&begun)) {
+    return to_http(std::move(*reply));
+  }
+  return std::move(std::get<Pending>(begun));
+}
+
+io::HttpResponse AkismetService::finish(
+    ak::CommentService::PendingCheck& p,
+    const Result<std::vector<std::optional<std::string>>>& stored) {
+  return to_http(core_->finish(p, stored));
+}
+
 Result<std::string> AkismetService::add_key(std::string_view blog, std::int64_t now_s) {
   return core_->add_key(blog, now_s);
 }

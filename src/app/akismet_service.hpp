@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/akismet/comment_service.hpp"
@@ -76,6 +77,15 @@ class AkismetService {
   // `now_s`: the wall clock (Unix seconds) as the daemon read it; stored check GUIDs get the
   // milliseconds of the wall clock when it is the same second.
   [[nodiscard]] io::HttpResponse handle(const io::HttpRequest& req, std::int64_t now_s);
+  // handle() in two steps around the comment-check's one read (CommentService::begin/finish):
+  // the HTTP door awaits store().get_many_async() of the pending check's `reads` between them
+  // when store().reads_async().
+  using Pending = std::unique_ptr<akismet::CommentService::PendingCheck>;
+  [[nodiscard]] std::variant<io::HttpResponse, Pending> begin(const io::HttpRequest& req,
+                                                              std::int64_t now_s);
+  [[nodiscard]] io::HttpResponse finish(
+      akismet::CommentService::PendingCheck& p,
+      const Result<std::vector<std::optional<std::string>>>& stored);
 
   // Key administration (also used by `greyflux keys`).
   [[nodiscard]] Result<std::string> add_key(std::string_view blog, std::int64_t now_s);

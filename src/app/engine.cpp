@@ -100,12 +100,29 @@ Engine::~Engine() {
 
 greylist::Decision Engine::check(const policy::Request& req, TimePoint now) {
   greylist::Decision d = greylist_->check(req, now);  // thread-safe, no engine-wide lock
+  count(d);
+  return d;
+}
+
+std::variant<greylist::Decision, greylist::Greylist::Lookup> Engine::begin(
+    const policy::Request& req) {
+  return greylist_->begin(req);
+}
+
+greylist::Decision Engine::finish(
+    const policy::Request& req, const greylist::Greylist::Lookup& look,
+    const Result<std::vector<std::optional<greylist::Record>>>& fetched, TimePoint now) {
+  greylist::Decision d = greylist_->finish(req, look, fetched, now);
+  count(d);
+  return d;
+}
+
+void Engine::count(const greylist::Decision& d) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   counters_.by_reason[static_cast<std::size_t>(d.reason)].fetch_add(1, std::memory_order_relaxed);
   if (d.reason == greylist::Reason::StoreFailure && d.action == greylist::Action::Dunno) {
     counters_.fail_open.fetch_add(1, std::memory_order_relaxed);
   }
-  return d;
 }
 
 greylist::Decision Engine::check_client(std::string_view address, std::string_view client_name) {

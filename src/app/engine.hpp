@@ -55,6 +55,15 @@ class Engine {
   ~Engine();
 
   greylist::Decision check(const policy::Request& req, TimePoint now);
+  // check() in two steps around a read that does not block (greylist::Greylist::begin/finish):
+  // the policy door awaits store().get_many_async() between them when reads_async().
+  std::variant<greylist::Decision, greylist::Greylist::Lookup> begin(const policy::Request& req);
+  greylist::Decision finish(const policy::Request& req, const greylist::Greylist::Lookup& look,
+                            const Result<std::vector<std::optional<greylist::Record>>>& fetched,
+                            TimePoint now);
+  // Counts a decision (check() and finish() do it; the policy door for what begin() decided).
+  void count(const greylist::Decision& d);
+  bool reads_async() const { return store_->reads_async(); }
   // The client alone (the milter's connect step): whitelists and the flux-agent rule.
   greylist::Decision check_client(std::string_view address, std::string_view client_name);
   void set_policy(std::shared_ptr<const greylist::Policy> policy);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "app/admin_api.hpp"
 #include "app/akismet_service.hpp"
@@ -22,6 +23,7 @@
 #include "core/greylist/greylist.hpp"
 #include "core/history/rows.hpp"
 #include "core/web/static_assets.hpp"
+#include "io/store/async_reads.hpp"
 #include "io/sys/wall_clock.hpp"
 
 namespace gf::app {
@@ -55,13 +57,15 @@ void log_decision(const policy::Request& r, const greylist::Decision& d) {
                d.error.empty() ? "" : " error=" + sanitize_line(d.error, 200));
 }
 
-io::LineServerOptions policy_options(const Values& v, ConnectionContext contexts) {
+io::LineServerOptions policy_options(const Values& v, ConnectionContext contexts,
+                                     io::AsyncFrameFn async_frame) {
   io::LineServerOptions o;
   o.name = "policy";
   o.listen = listen_specs(v, "policy.listen");
   o.idle_timeout = v.duration("policy.idle_timeout");
   o.max_connections = static_cast<std::size_t>(v.integer("policy.max_connections"));
   o.connection_context = std::move(contexts);
+  o.async_frame = std::move(async_frame);
   return o;
 }
 
@@ -125,7 +129,14 @@ io::HttpServerOptions http_options(const Values& v, ConnectionContext contexts) 
 PolicyDoor::PolicyDoor(boost::asio::io_context& ioc, ConnectionContext contexts, const Values& v,
                        Engine& engine)
     : engine_(engine),
-      server_(ioc, policy_options(v, std::move(contexts)),
+      server_(ioc,
+              policy_options(v, std::move(contexts),
+                             engine.reads_async()
+                                 ? io::AsyncFrameFn([this](std::string& in, std::string& out,
+                                                           const std::string& peer) {
+                                     return on_frame_async(in, out, peer);
+                                   })
+                                 : io::AsyncFrameFn()),
               [this](std::string& in, std::string& out, const std::string& peer) {
                 return on_frame(in, out, peer);
               }) {
@@ -138,35 +149,78 @@ PolicyDoor::PolicyDoor(boost::asio::io_context& ioc, ConnectionContext contexts,
 
 std::string PolicyDoor::where() const { return where_; }
 
+std::optional<io::FrameResult> PolicyDoor::next_request(std::string& in, std::size_t& off,
+                                                        policy::ParseOutcome& r) {
+  r = policy::parse_request(std::string_view(in).substr(off), limits_);
+  off += r.consumed;
+  if (r.status == policy::ParseStatus::Error) {
+    ++engine_.counters().protocol_errors;
+    in.clear();
+    return io::FrameResult{io::FrameStatus::Close, r.error};
+  }
+  return std::nullopt;
+}
+
+void PolicyDoor::answer(const policy::Request& req, const greylist::Decision& d, TimePoint now,
+                        const std::string& peer, std::chrono::steady_clock::time_point start,
+                        std::string& out) {
+  if (d.reason == greylist::Reason::StoreFailure) {
+    store_warn_.warn(
+        fmt::format("store failure, answering {}: {} (peer {})", d.reply, d.error, peer));
+  }
+  log_decision(req, d);
+  if (history_ != nullptr && d.reason != greylist::Reason::NotRcpt) {
+    history_->record(history::greylist_row(req, d, to_unix(now), "policy"));
+  }
+  out += policy::format_reply(d.reply);
+  engine_.counters().latency.observe(std::chrono::steady_clock::now() - start);
+}
+
 io::FrameResult PolicyDoor::on_frame(std::string& in, std::string& out, const std::string& peer) {
   std::size_t off = 0;
+  policy::ParseOutcome r;
   while (true) {
-    policy::ParseOutcome r = policy::parse_request(std::string_view(in).substr(off), limits_);
-    off += r.consumed;
+    if (auto closed = next_request(in, off, r)) {
+      return *closed;
+    }
     if (r.status == policy::ParseStatus::NeedMore) {
       break;
     }
-    if (r.status == policy::ParseStatus::Error) {
-      ++engine_.counters().protocol_errors;
-      in.clear();
-      return {io::FrameStatus::Close, r.error};
-    }
     const auto start = std::chrono::steady_clock::now();
     const TimePoint now = wall_now();
-    const greylist::Decision d = engine_.check(r.request, now);
-    if (d.reason == greylist::Reason::StoreFailure) {
-      store_warn_.warn(
-          fmt::format("store failure, answering {}: {} (peer {})", d.reply, d.error, peer));
-    }
-    log_decision(r.request, d);
-    if (history_ != nullptr && d.reason != greylist::Reason::NotRcpt) {
-      history_->record(history::greylist_row(r.request, d, to_unix(now), "policy"));
-    }
-    out += policy::format_reply(d.reply);
-    engine_.counters().latency.observe(std::chrono::steady_clock::now() - start);
+    answer(r.request, engine_.check(r.request, now), now, peer, start, out);
   }
   in.erase(0, off);
   return {};
+}
+
+boost::asio::awaitable<io::FrameResult> PolicyDoor::on_frame_async(std::string& in,
+                                                                   std::string& out,
+                                                                   std::string peer) {
+  std::size_t off = 0;
+  policy::ParseOutcome r;
+  while (true) {
+    if (auto closed = next_request(in, off, r)) {
+      co_return *closed;
+    }
+    if (r.status == policy::ParseStatus::NeedMore) {
+      break;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const TimePoint now = wall_now();
+    auto begun = engine_.begin(r.request);
+    if (auto* early = std::get_if<greylist::Decision>(&begun)) {
+      engine_.count(*early);
+      answer(r.request, *early, now, peer, start, out);
+      continue;
+    }
+    const auto& look = std::get<greylist::Greylist::Lookup>(begun);
+    const io::RecordsResult fetched =
+        co_await io::async_get_many(engine_.store(), look.wanted, boost::asio::use_awaitable);
+    answer(r.request, engine_.finish(r.request, look, fetched, now), now, peer, start, out);
+  }
+  in.erase(0, off);
+  co_return io::FrameResult{};
 }
 
 // --- http -----------------------------------------------------------------------------------
@@ -241,9 +295,12 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
         });
   }
   HttpDoor* self = door.get();
-  door->server_ =
-      std::make_unique<io::HttpServer>(ioc, http_options(v, std::move(contexts)),
-                                       [self](const io::HttpRequest& r) { return self->route(r); });
+  io::HttpServerOptions opts = http_options(v, std::move(contexts));
+  if (door->comments_->store().reads_async()) {
+    opts.async_handler = [self](const io::HttpRequest& r) { return self->route_async(r); };
+  }
+  door->server_ = std::make_unique<io::HttpServer>(
+      ioc, std::move(opts), [self](const io::HttpRequest& r) { return self->route(r); });
   return door;
 }
 
@@ -270,13 +327,13 @@ io::HttpResponse ui_asset(const io::HttpRequest& r) {
 
 }  // namespace
 
-io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
+std::optional<io::HttpResponse> HttpDoor::route_other(const io::HttpRequest& r) {
   if (auto mail = spamd_->http(r)) {  // Rspamd's /checkv2 and /ping
-    return std::move(*mail);
+    return mail;
   }
   if (metrics_ != nullptr) {
     if (auto open = metrics_->handle_open(r)) {  // /metrics, /healthz, /readyz: no login
-      return std::move(*open);
+      return open;
     }
   }
   if (r.path == "/ui" || r.path.starts_with("/ui/")) {  // the dashboard's files, no login
@@ -285,10 +342,36 @@ io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
   if (r.path == "/api/v1" || r.path.starts_with("/api/v1/")) {
     return api(r);
   }
+  return std::nullopt;
+}
+
+io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
+  if (auto other = route_other(r)) {
+    return std::move(*other);
+  }
   const auto start = std::chrono::steady_clock::now();
   io::HttpResponse res = comments_->handle(r, to_unix(wall_now()));
   comments_latency_.observe(std::chrono::steady_clock::now() - start);
   return res;
+}
+
+boost::asio::awaitable<io::HttpResponse> HttpDoor::route_async(const io::HttpRequest& r) {
+  if (auto other = route_other(r)) {
+    co_return std::move(*other);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto begun = comments_->begin(r, to_unix(wall_now()));
+  io::HttpResponse res;
+  if (auto* done = std::get_if<io::HttpResponse>(&begun)) {
+    res = std::move(*done);
+  } else {
+    auto& pending = *std::get<AkismetService::Pending>(begun);
+    const io::ValuesResult stored = co_await io::async_get_values(comments_->store(), pending.reads,
+                                                                  boost::asio::use_awaitable);
+    res = comments_->finish(pending, stored);
+  }
+  comments_latency_.observe(std::chrono::steady_clock::now() - start);
+  co_return res;
 }
 
 io::HttpResponse HttpDoor::api(const io::HttpRequest& r) {

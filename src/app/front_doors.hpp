@@ -13,11 +13,14 @@
 //
 // Threading: the frame and request functions run on the io_context of their connection, many at
 // once; everything they touch (Engine, the services) is thread-safe.
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/common/result.hpp"
+#include "core/greylist/greylist.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/policy/request.hpp"
 #include "io/net/http_server.hpp"
@@ -59,6 +62,16 @@ class PolicyDoor {
 
  private:
   io::FrameResult on_frame(std::string& in, std::string& out, const std::string& peer);
+  // on_frame() on a store whose reads do not block (Redis): each decision's one read is awaited,
+  // so the io thread serves other connections meanwhile.
+  boost::asio::awaitable<io::FrameResult> on_frame_async(std::string& in, std::string& out,
+                                                         std::string peer);
+  // Parses the next request of `in` from `off`; Close on garbage.
+  std::optional<io::FrameResult> next_request(std::string& in, std::size_t& off,
+                                              policy::ParseOutcome& r);
+  void answer(const policy::Request& req, const greylist::Decision& d, TimePoint now,
+              const std::string& peer, std::chrono::steady_clock::time_point start,
+              std::string& out);
 
   Engine& engine_;
   HistoryService* history_ = nullptr;
@@ -99,6 +112,10 @@ class HttpDoor {
  private:
   HttpDoor() = default;
   io::HttpResponse route(const io::HttpRequest& r);
+  // Everything but the comment API (nullopt: a comment API request).
+  std::optional<io::HttpResponse> route_other(const io::HttpRequest& r);
+  // route() on a comment store whose reads do not block (Redis): the check's read is awaited.
+  boost::asio::awaitable<io::HttpResponse> route_async(const io::HttpRequest& r);
   // Every /api/v1 request: login/logout/session, the auth gate, then each area's routes.
   io::HttpResponse api(const io::HttpRequest& r);
 

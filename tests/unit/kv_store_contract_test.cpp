@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -213,6 +214,26 @@ TYPED_TEST(KvStoreContract, PutAndUpdateMakesBothWrites) {
   ASSERT_TRUE(s->put_and_update("c:2", "b", "u:count", bump).has_value());
   EXPECT_EQ(s->get_many({"c:1", "c:2", "u:count"}).value(),
             (std::vector<Opt>{Opt("a"), Opt("b"), Opt("2")}));
+}
+
+// The comment-check's read without waiting: the same answer as get_many(), exactly once.
+TYPED_TEST(KvStoreContract, GetManyAsyncAnswersAsGetManyDoes) {
+  auto s = this->factory.make();
+  ASSERT_TRUE(s->put("a", "1").has_value());
+  ASSERT_TRUE(s->put("c", "3").has_value());
+  const std::string bad(KvStore::kMaxKeyBytes + 1, 'k');
+  const std::vector<std::string> keys{"a", "b", bad, "c", ""};
+  std::promise<Result<std::vector<Opt>>> got;
+  int calls = 0;
+  s->get_many_async(keys, [&](Result<std::vector<Opt>> r) {
+    ++calls;
+    got.set_value(std::move(r));
+  });
+  const auto r = got.get_future().get();
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(*r, s->get_many(keys).value());
+  EXPECT_EQ(*r, (std::vector<Opt>{Opt("1"), std::nullopt, std::nullopt, Opt("3"), std::nullopt}));
+  EXPECT_EQ(calls, 1);
 }
 
 TYPED_TEST(KvStoreContract, UpdateIsAtomicAcrossThreads) {

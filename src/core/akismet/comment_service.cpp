@@ -70,6 +70,19 @@ CommentService::CommentService(const ServiceOptions& o, KvStore& kv, RandomSourc
 Result<void> CommentService::load() { return model_.load(); }
 
 Reply CommentService::handle(const ApiRequest& req, WallTime now) {
+  Begun begun = route(req, now);
+  if (auto* reply = std::get_if<Reply>(&begun)) {
+    return std::move(*reply);
+  }
+  PendingCheck& p = *std::get<std::unique_ptr<PendingCheck>>(begun);
+  return finish(p, kv_.get_many(p.reads));
+}
+
+CommentService::Begun CommentService::begin(const ApiRequest& req, WallTime now) {
+  return route(req, now);
+}
+
+CommentService::Begun CommentService::route(const ApiRequest& req, WallTime now) {
   const Endpoint ep = endpoint_of(req.path);
   if (ep == Endpoint::Unknown) {
     return reply_http_error(404, "Not Found");
@@ -100,7 +113,7 @@ Reply CommentService::handle(const ApiRequest& req, WallTime now) {
     case Endpoint::VerifyKey:
       return verify(*form, req, now_s);
     case Endpoint::CommentCheck:
-      return check(std::move(*form), req, now);
+      return begin_check(std::move(*form), req, now);
     case Endpoint::SubmitSpam:
       return submit(*form, req, true, now_s);
     case Endpoint::SubmitHam:
@@ -172,18 +185,24 @@ Reply CommentService::deactivate(const Form& form, const ApiRequest& req, std::i
   return r;
 }
 
-Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
-  const std::int64_t now_s = unix_s(now);
-  const std::string key = key_of(form, req);
-  if (key.empty() || !well_formed_key(key)) {
+CommentService::Begun CommentService::begin_check(Form&& form, const ApiRequest& req,
+                                                  WallTime now) {
+  auto p = std::make_unique<PendingCheck>();
+  p->key = key_of(form, req);
+  if (p->key.empty() || !well_formed_key(p->key)) {
     ++counters_.invalid;
-    return reply_invalid(key_record_problem(key, std::nullopt));
+    return reply_invalid(key_record_problem(p->key, std::nullopt));
   }
-  const CommentRequest r = comment_from_form(form);
-  const Analysis a = analyze(r);
+  p->now = now;
+  p->form = std::move(form);
+  p->r = comment_from_form(p->form);
+  p->a = analyze(p->r);
+  const CommentRequest& r = p->r;
+  const Analysis& a = p->a;
+  const std::string& key = p->key;
   // One read of everything stored that this check needs: the key, then the reputation of the
   // IP, the e-mail, the author URL and link hosts (at most five), and the exact text.
-  std::vector<std::string> reads;
+  std::vector<std::string>& reads = p->reads;
   reads.reserve(9);
   reads.push_back(key::api_key(key));
   reads.push_back(key::ip(r.user_ip));
@@ -194,11 +213,27 @@ Reply CommentService::check(Form&& form, const ApiRequest& req, WallTime now) {
   for (std::size_t i = 0; i < a.link_hosts.size() && reads.size() < 8; ++i) {
     reads.push_back(key::url_host(a.link_hosts[i]));
   }
-  const std::size_t text_at = reads.size();
+  p->text_at = reads.size();
   if (a.text_hash != 0) {
     reads.push_back(key::text(a.text_hash));
   }
-  auto stored = kv_.get_many(reads);
+  return p;
+}
+
+Reply CommentService::finish(PendingCheck& p,
+                             const Result<std::vector<std::optional<std::string>>>& read) {
+  const WallTime now = p.now;
+  const std::int64_t now_s = unix_s(now);
+  const CommentRequest& r = p.r;
+  const Analysis& a = p.a;
+  const std::string& key = p.key;
+  const std::size_t text_at = p.text_at;
+  Form& form = p.form;
+  const std::vector<std::string>& reads = p.reads;
+  Result<std::vector<std::optional<std::string>>> stored = read;
+  if (stored && stored->size() != p.reads.size()) {
+    stored = fail(Errc::StoreFailure, "store answered a different number of keys");
+  }
   const bool degraded = !stored;
   if (degraded) {
     ++counters_.store_errors;

@@ -37,6 +37,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "core/akismet/comment_model.hpp"
 #include "core/akismet/decision.hpp"
@@ -103,6 +105,25 @@ class CommentService {
 
   [[nodiscard]] Reply handle(const ApiRequest& req, WallTime now);
 
+  // handle() in two steps, for an adapter that reads the store without blocking its thread:
+  // begin() answers every request but a comment-check that gets as far as its one read, for
+  // which it gives the keys to read (`reads`, in one KvStore::get_many() or get_many_async());
+  // finish() completes that check with what the read gave (an error: the store-failure
+  // fallback, as handle() does). handle() == begin() + get_many() + finish().
+  struct PendingCheck {
+    Form form;
+    CommentRequest r;
+    Analysis a;
+    std::string key;
+    std::vector<std::string> reads;
+    std::size_t text_at = 0;
+    WallTime now{};
+  };
+  using Begun = std::variant<Reply, std::unique_ptr<PendingCheck>>;
+  [[nodiscard]] Begun begin(const ApiRequest& req, WallTime now);
+  [[nodiscard]] Reply finish(PendingCheck& p,
+                             const Result<std::vector<std::optional<std::string>>>& stored);
+
   // Key administration (`greyflux keys`): each flushes the store.
   [[nodiscard]] Result<std::string> add_key(std::string_view blog, std::int64_t now_s);
   [[nodiscard]] Result<std::string> list_keys();
@@ -137,7 +158,8 @@ class CommentService {
   void set_flux_lookup(FluxLookup lookup) { flux_lookup_ = std::move(lookup); }
 
  private:
-  Reply check(Form&& form, const ApiRequest& req, WallTime now);
+  Begun route(const ApiRequest& req, WallTime now);
+  Begun begin_check(Form&& form, const ApiRequest& req, WallTime now);
   Reply submit(const Form& form, const ApiRequest& req, bool spam, std::int64_t now_s);
   Reply verify(const Form& form, const ApiRequest& req, std::int64_t now_s);
   Reply deactivate(const Form& form, const ApiRequest& req, std::int64_t now_s);

@@ -63,6 +63,14 @@ class KvStore {
   // transaction where the implementation has them: the comment-check's single read).
   [[nodiscard]] virtual Result<std::vector<std::optional<std::string>>> get_many(
       const std::vector<std::string>& keys) = 0;
+  // get_many() without waiting, for an adapter that must not block its thread on a networked
+  // store: `done` runs exactly once with what get_many() would answer, on any thread (a
+  // networked store's own, within its timeout) or before this returns (the default runs
+  // get_many() on the calling thread), so it must only hand the result on.
+  using ManyFn = std::function<void(Result<std::vector<std::optional<std::string>>>)>;
+  virtual void get_many_async(std::vector<std::string> keys, ManyFn done) { done(get_many(keys)); }
+  // True when get_many_async() does not block (the default does: it is get_many()).
+  virtual bool reads_async() const { return false; }
   [[nodiscard]] virtual Result<void> put(std::string_view key, std::string value) = 0;
   // Erasing a key that is not there succeeds.
   [[nodiscard]] virtual Result<void> erase(std::string_view key) = 0;

@@ -360,7 +360,7 @@ Decision Greylist::check_client(std::string_view client_address, std::string_vie
   return Decision{Action::Dunno, Reason::NotRcpt, "DUNNO", 0, {}};
 }
 
-Decision Greylist::check(const policy::Request& req, TimePoint now) {
+std::variant<Decision, Greylist::Lookup> Greylist::begin(const policy::Request& req) {
   if (!iequals(req.protocol_state, "RCPT")) {
     return Decision{Action::Dunno, Reason::NotRcpt, "DUNNO", 0, {}};
   }
@@ -393,7 +393,10 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   const std::string_view sender_domain = address_domain(sender);
   const std::string rcpt = ascii_lower(req.recipient);
   // Every key this decision may read, fetched at once (one round trip to a networked store).
-  Keys k;
+  Lookup look;
+  look.policy = pol_ptr;
+  look.domain_awl_on = s.domain_auto_whitelist_after > 0 && !sender_domain.empty();
+  Keys& k = look.keys;
   k.client = key::client(net);
   k.domain = key::domain(sender_domain, net);
   k.triplet = key::triplet(net, sender, rcpt);
@@ -403,8 +406,9 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
       k.pooled = key::pooled(sender, rcpt, regdom);
     }
   }
-  const bool domain_awl_on = s.domain_auto_whitelist_after > 0 && !sender_domain.empty();
-  std::vector<std::string> wanted{k.triplet};
+  const bool domain_awl_on = look.domain_awl_on;
+  std::vector<std::string>& wanted = look.wanted;
+  wanted.push_back(k.triplet);
   if (s.auto_whitelist_after > 0) {
     wanted.push_back(k.client);
   }
@@ -415,9 +419,31 @@ Decision Greylist::check(const policy::Request& req, TimePoint now) {
   if (!k.pooled.empty()) {
     wanted.push_back(k.pooled);
   }
-  auto fetched = store_.get_many(wanted);
+  return look;
+}
+
+Decision Greylist::check(const policy::Request& req, TimePoint now) {
+  auto begun = begin(req);
+  if (Decision* d = std::get_if<Decision>(&begun)) {
+    return std::move(*d);
+  }
+  Lookup& look = std::get<Lookup>(begun);
+  auto fetched = store_.get_many(look.wanted);
+  return finish(req, look, fetched, now);
+}
+
+Decision Greylist::finish(const policy::Request& req, const Lookup& look,
+                          const Result<std::vector<std::optional<Record>>>& fetched,
+                          TimePoint now) {
+  const Settings& s = look.policy->settings;
+  const Keys& k = look.keys;
+  const std::vector<std::string>& wanted = look.wanted;
+  const bool domain_awl_on = look.domain_awl_on;
   if (!fetched) {
     return store_failure(s, fetched.error());
+  }
+  if (fetched->size() != wanted.size()) {
+    return store_failure(s, Error{Errc::StoreFailure, "store answered a different number of keys"});
   }
   auto read = [&](const std::string& key) -> std::optional<Record> {
     for (std::size_t i = 0; i < wanted.size(); ++i) {

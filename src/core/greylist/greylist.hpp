@@ -35,6 +35,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <variant>
+#include <vector>
 
 #include "core/common/ip.hpp"
 #include "core/common/time.hpp"
@@ -146,6 +148,24 @@ class Greylist {
   Greylist(std::shared_ptr<const Policy> policy, Store& store, RegistrableDomainFn regdom);
 
   Decision check(const policy::Request& req, TimePoint now);
+
+  // check() in two steps, for an adapter that reads the store without blocking its thread:
+  // begin() decides what needs no store (not RCPT, whitelists, flux agents) or answers the keys
+  // to read (`wanted`, in one Store::get_many() or get_many_async()); finish() decides with
+  // what that read gave (an error: the store-failure answer) and writes through the store.
+  // check() == begin() + get_many() + finish(). The Lookup keeps the policy snapshot of begin().
+  struct Keys {
+    std::string client, domain, triplet, sender, pooled;  // pooled: "" when not applicable
+  };
+  struct Lookup {
+    std::shared_ptr<const Policy> policy;
+    Keys keys;
+    std::vector<std::string> wanted;
+    bool domain_awl_on = false;
+  };
+  std::variant<Decision, Lookup> begin(const policy::Request& req);
+  Decision finish(const policy::Request& req, const Lookup& look,
+                  const Result<std::vector<std::optional<Record>>>& fetched, TimePoint now);
   // The client alone, before any envelope (a milter's connect step): client whitelists, then
   // the flux-agent rule as check() applies it. Dunno (NotRcpt) when neither says anything;
   // touches no store.
@@ -177,10 +197,6 @@ class Greylist {
   Decision pass(const Settings& s, const policy::Request& req, Reason reason,
                 std::int64_t delayed_s, TimePoint now);
   bool new_instance(const std::string& instance);
-  // The store keys of one decision.
-  struct Keys {
-    std::string client, domain, triplet, sender, pooled;  // pooled: "" when not applicable
-  };
   // `rec` is the entry under `k` as the decision's one read found it.
   [[nodiscard]] Result<bool> auto_whitelisted(const std::string& k,
                                               const std::optional<Record>& rec, std::uint32_t after,

@@ -54,6 +54,14 @@ class Store {
     }
     return out;
   }
+  // get_many() without waiting, for an adapter that must not block its thread on a networked
+  // store: `done` runs exactly once, with what get_many() would answer. It may run on any
+  // thread (a networked store's own, within its timeout) or before this returns (the default
+  // runs get_many() on the calling thread), so it must only hand the result on.
+  using ManyFn = std::function<void(Result<std::vector<std::optional<Record>>>)>;
+  virtual void get_many_async(std::vector<std::string> keys, ManyFn done) { done(get_many(keys)); }
+  // True when get_many_async() does not block (the default does: it is get_many()).
+  virtual bool reads_async() const { return false; }
   [[nodiscard]] virtual Result<void> put(std::string_view key, const Record& rec) = 0;
   [[nodiscard]] virtual Result<bool> erase(std::string_view key) = 0;
   // Visits every record whose key starts with `prefix`, in key order.

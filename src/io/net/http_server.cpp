@@ -360,7 +360,13 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
     hr.body = std::move(req.body());
     hr.peer = peer;
     ++impl->stats.requests;
-    HttpResponse answer = impl->handler(hr);
+    // (Not a conditional expression: GCC 12 miscompiles a co_await inside ?:.)
+    HttpResponse answer;
+    if (o.async_handler) {
+      answer = co_await o.async_handler(hr);
+    } else {
+      answer = impl->handler(hr);
+    }
     const bool keep = req.keep_alive() && !ctl->drain;
     const std::string wire = wire_response(o, answer.status, req.version(), keep, answer);
     const std::size_t sent = write_now(stream.socket(), wire);

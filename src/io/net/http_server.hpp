@@ -22,6 +22,7 @@
 // Result (a startup error); nothing else throws out of the server (each connection coroutine has
 // one backstop catch that logs and closes).
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,6 +66,10 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// A handler that may suspend (the comment API on a networked store: the connection waits for
+// the store while its thread serves others). Runs on the connection's executor; the request
+// stays valid until it completes.
+using AsyncHttpHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
 
 struct HttpServerOptions {
   std::string name = "http";
@@ -77,6 +82,7 @@ struct HttpServerOptions {
   std::string server_header = "greyflux";
   // As LineServerOptions::connection_context: where a new connection lives (one thread each).
   std::function<boost::asio::io_context&()> connection_context;
+  AsyncHttpHandler async_handler;  // when set, used instead of the HttpHandler
 };
 
 struct HttpServerStats {

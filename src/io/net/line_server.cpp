@@ -167,7 +167,13 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
         co_return;
       }
     }
-    const FrameResult fr = frame(in, out, peer);
+    // (Not a conditional expression: GCC 12 miscompiles a co_await inside ?:.)
+    FrameResult fr;
+    if (impl->opts.async_frame) {
+      fr = co_await impl->opts.async_frame(in, out, peer);
+    } else {
+      fr = frame(in, out, peer);
+    }
     ctl->partial = !in.empty();
     if (starts_request || in.size() < before_frame) {  // a request began or was completed
       deadline = Clock::now() + impl->opts.idle_timeout;

@@ -20,6 +20,7 @@
 // end) and then discards what the client still sends, up to `linger_bytes` or the idle timeout,
 // so a reply to an over-long request is not lost to a TCP reset.
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,6 +49,12 @@ struct FrameResult {
 using FrameFn =
     std::function<FrameResult(std::string& in, std::string& out, const std::string& peer)>;
 
+// A FrameFn that may suspend (the policy server on a networked store: the coroutine waits for
+// the store's answer while the thread serves other connections). Same contract as FrameFn; it
+// runs on the connection's executor and must resume there.
+using AsyncFrameFn = std::function<boost::asio::awaitable<FrameResult>(
+    std::string& in, std::string& out, const std::string& peer)>;
+
 // Called once when the peer half-closes; the connection closes after `out` is written.
 using EofFn = std::function<void(std::string& in, std::string& out, const std::string& peer)>;
 
@@ -62,6 +69,8 @@ struct LineServerOptions {
   unsigned unix_mode = 0666;
   std::string unix_group;
   EofFn on_eof;  // empty: end of input simply closes
+  // When set, used instead of the server's FrameFn (and of make_frame).
+  AsyncFrameFn async_frame;
   // Protocols with per-connection state (the milter): when set, called once per connection
   // with its peer name; the FrameFn it returns serves that connection alone (and is destroyed
   // with it) instead of the server's shared one.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 
 #include "core/common/redis_cluster.hpp"
@@ -22,6 +23,16 @@ struct Waiter {
   std::condition_variable cv;
   std::size_t left = 0;
   std::vector<std::optional<Result<RedisReply>>> got;
+};
+
+// One async_call() in flight; touched only on the Redis thread.
+struct AsyncCall {
+  explicit AsyncCall(asio::io_context& ioc) : timer(ioc) {}
+  asio::steady_timer timer;
+  std::size_t left = 0;
+  bool finished = false;
+  std::vector<std::optional<Result<RedisReply>>> got;
+  RedisClient::CallDone done;
 };
 
 }  // namespace
@@ -160,6 +171,60 @@ Result<std::vector<RedisReply>> RedisClient::call(std::vector<RedisCommand> cmds
   return out;
 }
 
+void RedisClient::async_call(std::vector<RedisCommand> cmds, CallDone done) {
+  start_call(std::move(cmds), std::move(done), true);
+}
+
+void RedisClient::start_call(std::vector<RedisCommand> cmds, CallDone done, bool waited) {
+  if (cmds.empty()) {
+    done(std::vector<RedisReply>{});
+    return;
+  }
+  if (auto ok = check_ready(cmds); !ok) {
+    done(tl::unexpected(ok.error()));
+    return;
+  }
+  auto call = std::make_shared<AsyncCall>(*ioc_);
+  call->left = cmds.size();
+  call->got.resize(cmds.size());
+  call->done = std::move(done);
+  asio::post(*ioc_, [this, call, waited, cmds = std::move(cmds)] {
+    call->timer.expires_after(opts_.timeout);
+    call->timer.async_wait([this, call](boost::system::error_code ec) {
+      if (ec || call->finished) {
+        return;  // cancelled: every reply came first
+      }
+      call->finished = true;
+      ++counters_.timeouts;
+      ++counters_.failures;
+      call->done(fail(Errc::StoreFailure,
+                      fmt::format("redis: timeout after {}ms", opts_.timeout.count())));
+    });
+    for (std::size_t i = 0; i < cmds.size(); ++i) {
+      dispatch(cmds[i], [this, call, i, waited](Result<RedisReply> r) {
+        call->got[i] = std::move(r);
+        if (--call->left != 0 || call->finished) {
+          return;  // more to come, or the timer answered already
+        }
+        call->finished = true;
+        call->timer.cancel();
+        std::vector<RedisReply> out;
+        out.reserve(call->got.size());
+        for (auto& g : call->got) {
+          if (!*g) {
+            ++counters_.failures;
+            call->done(tl::unexpected(g->error()));
+            return;
+          }
+          out.push_back(std::move(**g));
+        }
+        counters_.round_trips += waited ? 1 : 0;
+        call->done(std::move(out));
+      });
+    }
+  });
+}
+
 void RedisClient::note_write_failure(const std::string& why) {
   ++counters_.write_failures;
   std::lock_guard lock(write_err_mu_);
@@ -251,6 +316,45 @@ RedisStats RedisClient::stats() const {
     s.connected += c->ready() ? 1 : 0;
   }
   return s;
+}
+
+RedisReadPlan redis_read_plan(const RedisClient& client, std::vector<std::string> keys) {
+  RedisReadPlan plan;
+  plan.at.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const std::size_t conn = client.conn_for(keys[i]);
+    std::size_t c = 0;
+    while (c < plan.cmds.size() && plan.cmds[c].conn != conn) {
+      ++c;
+    }
+    if (c == plan.cmds.size()) {
+      plan.cmds.push_back(RedisCommand{{"MGET"}, conn});
+    }
+    plan.at[i] = {c, plan.cmds[c].args.size() - 1};
+    plan.cmds[c].args.push_back(std::move(keys[i]));
+  }
+  for (RedisCommand& c : plan.cmds) {
+    if (c.args.size() == 2) {
+      c.args[0] = "GET";
+    }
+  }
+  return plan;
+}
+
+const RedisReply* redis_read_reply(const RedisReadPlan& plan,
+                                   const std::vector<RedisReply>& replies, std::size_t i) {
+  const auto [c, j] = plan.at[i];
+  if (c >= replies.size()) {
+    return nullptr;
+  }
+  const RedisReply& r = replies[c];
+  if (plan.cmds[c].args.size() == 2) {
+    return &r;  // a GET
+  }
+  if (r.type == RedisReply::Type::Array && j < r.elements.size()) {
+    return &r.elements[j];
+  }
+  return r.type == RedisReply::Type::Error ? &r : nullptr;
 }
 
 std::string redis_glob_escape(std::string_view prefix) {

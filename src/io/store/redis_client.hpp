@@ -16,8 +16,16 @@
 // inside the same call; stats() counts them); a batch whose keys sit on several masters goes
 // out as one pipeline per master, all at once, so it still costs one round trip of waiting.
 //
+// async_call() is call() without waiting, for the io threads (the policy server): the batch is
+// posted the same way and `done` runs on the Redis thread once every reply is in, or with a
+// StoreFailure when `timeout` passes first (a timer per call); the caller hands the result back
+// to its own executor. Requests of many clients posted in one turn of the Redis thread go out
+// in one write per connection (hiredis buffers them), so the io threads never wait and Redis
+// sees one pipeline.
+//
 // Threading: every public method is safe from any thread except the Redis thread itself
-// (store methods never run there). Calls block the calling thread for at most `timeout`; while
+// (store methods never run there; async_call() may). call() and barrier() block the calling
+// thread for at most `timeout`; while
 // a connection is down, calls to it fail at once (no waiting), so the policy server's
 // fail-open answer comes without delay.
 // Errors: StoreFailure with a message ("redis: not connected to ...", "redis: timeout after
@@ -101,6 +109,11 @@ class RedisClient {
 
   // Sends the batch as one pipeline and waits for every reply (in the order of `cmds`).
   [[nodiscard]] Result<std::vector<RedisReply>> call(std::vector<RedisCommand> cmds);
+  // call() without blocking: `done` runs exactly once, on the Redis thread within `timeout`, or
+  // on the calling thread before this returns when a connection of the batch is down (fails at
+  // once, as call() does) or the batch is empty. Counted as call() is (one round trip).
+  using CallDone = std::function<void(Result<std::vector<RedisReply>>)>;
+  void async_call(std::vector<RedisCommand> cmds, CallDone done);
   // Sends without waiting; fails at once only when a connection of the batch is down.
   [[nodiscard]] Result<void> send(std::vector<RedisCommand> cmds);
   // Waits until every earlier send() on every connection was answered; fails if one of them
@@ -123,6 +136,7 @@ class RedisClient {
  private:
   explicit RedisClient(const RedisOptions& opts);
   Result<void> check_ready(const std::vector<RedisCommand>& cmds);
+  void start_call(std::vector<RedisCommand> cmds, CallDone done, bool waited);
   // On the Redis thread: hands one command to its connection (or the cluster router).
   void dispatch(const RedisCommand& c, std::function<void(Result<RedisReply>)> done);
   void note_write_failure(const std::string& why);
@@ -136,6 +150,19 @@ class RedisClient {
   std::mutex write_err_mu_;
   std::string write_err_;  // first failed send() since the last barrier()
 };
+
+// A read of several keys in as few commands as there are routes: one MGET per route (a
+// cluster route is a slot, so an MGET never crosses slots), a GET for a key alone on its route.
+struct RedisReadPlan {
+  std::vector<RedisCommand> cmds;
+  std::vector<std::pair<std::size_t, std::size_t>> at;  // key i: (command, position within it)
+};
+// `keys` are the keys as stored in Redis (prefix included).
+RedisReadPlan redis_read_plan(const RedisClient& client, std::vector<std::string> keys);
+// Key i's reply within `replies` (one per command of the plan): a String, Nil or Error reply;
+// nullptr when an MGET was answered with something else than an array of the right size.
+const RedisReply* redis_read_reply(const RedisReadPlan& plan,
+                                   const std::vector<RedisReply>& replies, std::size_t i);
 
 // Escapes a key prefix for SCAN MATCH (glob): `*?[]\` get a backslash.
 std::string redis_glob_escape(std::string_view prefix);

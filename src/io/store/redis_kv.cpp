@@ -70,32 +70,62 @@ Result<std::optional<std::string>> RedisKv::get(std::string_view key) {
   return value_of(r->front());
 }
 
-Result<std::vector<std::optional<std::string>>> RedisKv::get_many(
-    const std::vector<std::string>& keys) {
-  std::vector<RedisCommand> cmds;
-  std::vector<std::size_t> asked;  // index in `keys` of each command
+// The keys that fit (those that do not cannot be stored: nullopt without asking), as one
+// MGET per route.
+RedisKv::Read RedisKv::plan_read(const std::vector<std::string>& keys) const {
+  Read read;
+  read.n = keys.size();
+  std::vector<std::string> stored;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (key_fits(keys[i])) {
-      cmds.push_back(command({"GET"}, keys[i]));
-      asked.push_back(i);
+      stored.push_back(prefix_ + keys[i]);
+      read.asked.push_back(i);
     }
   }
-  std::vector<std::optional<std::string>> out(keys.size());
-  if (cmds.empty()) {
-    return out;
-  }
-  auto r = client_->call(std::move(cmds));
+  read.plan = redis_read_plan(*client_, std::move(stored));
+  return read;
+}
+
+Result<std::vector<std::optional<std::string>>> RedisKv::values_of(
+    const Read& read, const Result<std::vector<RedisReply>>& r) {
   if (!r) {
     return tl::unexpected(r.error());
   }
-  for (std::size_t j = 0; j < asked.size(); ++j) {
-    auto v = value_of((*r)[j]);
+  std::vector<std::optional<std::string>> out(read.n);
+  for (std::size_t j = 0; j < read.asked.size(); ++j) {
+    const RedisReply* reply = redis_read_reply(read.plan, *r, j);
+    if (reply == nullptr) {
+      return fail(Errc::StoreFailure, "redis: unexpected reply to MGET");
+    }
+    auto v = value_of(*reply);
     if (!v) {
       return tl::unexpected(v.error());
     }
-    out[asked[j]] = std::move(*v);
+    out[read.asked[j]] = std::move(*v);
   }
   return out;
+}
+
+Result<std::vector<std::optional<std::string>>> RedisKv::get_many(
+    const std::vector<std::string>& keys) {
+  Read read = plan_read(keys);
+  if (read.plan.cmds.empty()) {
+    return std::vector<std::optional<std::string>>(keys.size());
+  }
+  return values_of(read, client_->call(read.plan.cmds));
+}
+
+void RedisKv::get_many_async(std::vector<std::string> keys, ManyFn done) {
+  auto read = std::make_shared<Read>(plan_read(keys));
+  if (read->plan.cmds.empty()) {
+    done(std::vector<std::optional<std::string>>(keys.size()));
+    return;
+  }
+  std::vector<RedisCommand> cmds = read->plan.cmds;
+  client_->async_call(std::move(cmds),
+                      [read, done = std::move(done)](Result<std::vector<RedisReply>> r) {
+                        done(values_of(*read, r));
+                      });
 }
 
 Result<void> RedisKv::put(std::string_view key, std::string value) {
@@ -145,6 +175,12 @@ void RedisKv::forget(const std::string& full_key) {
   cache_.erase(full_key);
 }
 
+RedisCommand RedisKv::cas(std::string_view key, const std::optional<std::string>& expected,
+                          const std::string& next) const {
+  return command({"EVAL", kCasScript, "1"}, key,
+                 {expected ? "0" : "1", expected.value_or(""), next});
+}
+
 Result<void> RedisKv::update(std::string_view key, const UpdateFn& fn) {
   if (!key_fits(key)) {
     return fail(Errc::InvalidInput, "key must be 1 to 511 bytes");
@@ -157,9 +193,7 @@ Result<void> RedisKv::update(std::string_view key, const UpdateFn& fn) {
       cur = *expected;
     }
     std::string next = fn(cur);
-    RedisCommand c = command({"EVAL", kCasScript, "1"}, key,
-                             {expected ? "0" : "1", expected.value_or(""), next});
-    auto r = client_->call({std::move(c)});
+    auto r = client_->call({cas(key, expected, next)});
     if (!r) {
       forget(full);
       return tl::unexpected(r.error());

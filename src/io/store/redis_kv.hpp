@@ -5,13 +5,14 @@
 // one raises the reputation every node reads).
 //
 // Every key is stored under `prefix` (the wiring uses "gf:a:"). get/get_many are one call (one
-// round trip: get_many pipelines its GETs). put and erase are buffered sends (no waiting; a
-// failure is reported by the next flush()). update is a compare-and-set Lua script: the
-// expected value is this node's last known value of the key (nothing on first use), the script
-// writes fn(expected) only if Redis still holds `expected`, and otherwise answers the current
-// value, with which fn runs again — one round trip when no other node wrote the key meanwhile.
-// So fn may run more than once (the port says it must be a pure function of its argument), and
-// the read-modify-write is atomic across nodes, not only across this object's threads.
+// round trip: get_many is one MGET per route; get_many_async() the same without waiting). put
+// and erase are buffered sends (no waiting; a failure is reported by the next flush()). update
+// is a compare-and-set Lua script: the expected value is this node's last known value of the key
+// (nothing on first use), the script writes fn(expected) only if Redis still holds `expected`,
+// and otherwise answers the current value, with which fn runs again — one round trip when no
+// other node wrote the key meanwhile. So fn may run more than once (the port says it must be a
+// pure function of its argument), and the read-modify-write is atomic across nodes, not only
+// across this object's threads.
 // flush() waits until every earlier write is acknowledged; durability then is Redis's own
 // (appendonly / save settings). scan() is SCAN MATCH prefix*, sorted here.
 //
@@ -35,6 +36,8 @@ class RedisKv final : public KvStore {
   [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key) override;
   [[nodiscard]] Result<std::vector<std::optional<std::string>>> get_many(
       const std::vector<std::string>& keys) override;
+  void get_many_async(std::vector<std::string> keys, ManyFn done) override;
+  bool reads_async() const override { return true; }
   [[nodiscard]] Result<void> put(std::string_view key, std::string value) override;
   [[nodiscard]] Result<void> erase(std::string_view key) override;
   [[nodiscard]] Result<void> update(std::string_view key, const UpdateFn& fn) override;
@@ -50,11 +53,21 @@ class RedisKv final : public KvStore {
   void set_expiry(std::string key_prefix, Seconds ttl);
 
  private:
+  struct Read {
+    std::size_t n = 0;               // keys asked for
+    std::vector<std::size_t> asked;  // the index of each key that fits
+    RedisReadPlan plan;
+  };
+  Read plan_read(const std::vector<std::string>& keys) const;
+  static Result<std::vector<std::optional<std::string>>> values_of(
+      const Read& read, const Result<std::vector<RedisReply>>& r);
   RedisCommand command(std::initializer_list<std::string_view> head, std::string_view key,
                        std::vector<std::string> tail = {}) const;
   std::optional<std::optional<std::string>> cached(const std::string& full_key);
   void remember(const std::string& full_key, std::optional<std::string> value);
   void forget(const std::string& full_key);
+  RedisCommand cas(std::string_view key, const std::optional<std::string>& expected,
+                   const std::string& next) const;
 
   std::shared_ptr<RedisClient> client_;
   std::string prefix_;

@@ -43,29 +43,50 @@ Result<std::optional<Record>> RedisStore::get(std::string_view key) {
   return record_of(r->front(), key);
 }
 
-Result<std::vector<std::optional<Record>>> RedisStore::get_many(
-    const std::vector<std::string>& keys) {
-  std::vector<RedisCommand> cmds;
-  cmds.reserve(keys.size());
+RedisReadPlan RedisStore::plan_reads(const std::vector<std::string>& keys) const {
+  std::vector<std::string> stored;
+  stored.reserve(keys.size());
   for (const std::string& key : keys) {
-    std::string k = full(key);
-    const std::size_t conn = client_->conn_for(k);
-    cmds.push_back(RedisCommand{{"GET", std::move(k)}, conn});
+    stored.push_back(full(key));
   }
-  auto r = client_->call(std::move(cmds));
+  return redis_read_plan(*client_, std::move(stored));
+}
+
+Result<std::vector<std::optional<Record>>> RedisStore::records_of(
+    const RedisReadPlan& plan, const std::vector<std::string>& keys,
+    const Result<std::vector<RedisReply>>& r) {
   if (!r) {
     return tl::unexpected(r.error());
   }
   std::vector<std::optional<Record>> out;
   out.reserve(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto rec = record_of((*r)[i], keys[i]);
+    const RedisReply* reply = redis_read_reply(plan, *r, i);
+    if (reply == nullptr) {
+      return fail(Errc::StoreFailure, "redis: unexpected reply to MGET");
+    }
+    auto rec = record_of(*reply, keys[i]);
     if (!rec) {
       return tl::unexpected(rec.error());
     }
     out.push_back(*rec);
   }
   return out;
+}
+
+Result<std::vector<std::optional<Record>>> RedisStore::get_many(
+    const std::vector<std::string>& keys) {
+  RedisReadPlan plan = plan_reads(keys);
+  auto r = client_->call(plan.cmds);
+  return records_of(plan, keys, r);
+}
+
+void RedisStore::get_many_async(std::vector<std::string> keys, ManyFn done) {
+  auto plan = std::make_shared<RedisReadPlan>(plan_reads(keys));
+  std::vector<RedisCommand> cmds = plan->cmds;
+  client_->async_call(std::move(cmds),
+                      [plan, keys = std::move(keys), done = std::move(done)](
+                          Result<std::vector<RedisReply>> r) { done(records_of(*plan, keys, r)); });
 }
 
 Result<void> RedisStore::put(std::string_view key, const Record& rec) {

@@ -7,7 +7,9 @@
 // their slot-tagged form (core/greylist/slot_tag.hpp: "t:{NET}..."), so that on a Redis Cluster
 // the triplet, client, domain and sender keys of one decision share a slot; the values are the
 // 17-byte encode_record(). A decision is one round trip: Greylist::check() reads
-// every key it may need with one get_many() (pipelined GETs), and its writes are buffered sends
+// every key it may need with one get_many() (one MGET per route: on a standalone Redis one
+// command; on a cluster one per slot, the network-tagged keys sharing one), or without blocking
+// with get_many_async() (RedisClient::async_call()), and its writes are buffered sends
 // (no waiting; a failed one is reported by the next flush()). With an ExpiryFn (the wiring
 // passes greylist::expires_at() with the live settings) every put() sets the key's expiry
 // (SET ... EXAT), so Redis forgets old triplets by itself and the daemon runs no sweep;
@@ -41,6 +43,8 @@ class RedisStore final : public greylist::Store {
   [[nodiscard]] Result<std::optional<greylist::Record>> get(std::string_view key) override;
   [[nodiscard]] Result<std::vector<std::optional<greylist::Record>>> get_many(
       const std::vector<std::string>& keys) override;
+  void get_many_async(std::vector<std::string> keys, ManyFn done) override;
+  bool reads_async() const override { return true; }
   [[nodiscard]] Result<void> put(std::string_view key, const greylist::Record& rec) override;
   [[nodiscard]] Result<bool> erase(std::string_view key) override;
   [[nodiscard]] Result<void> scan(std::string_view prefix, const greylist::ScanFn& fn) override;
@@ -53,6 +57,10 @@ class RedisStore final : public greylist::Store {
 
  private:
   std::string full(std::string_view key) const;
+  RedisReadPlan plan_reads(const std::vector<std::string>& keys) const;
+  static Result<std::vector<std::optional<greylist::Record>>> records_of(
+      const RedisReadPlan& plan, const std::vector<std::string>& keys,
+      const Result<std::vector<RedisReply>>& r);
 
   std::shared_ptr<RedisClient> client_;
   std::string prefix_;
