@@ -13,7 +13,8 @@
 #        [DUR=10] [THREADS=2] [CONNS=16] [RATE=0] [WRK_CONNS=64] \
 #        bench/redis_policy_load.sh [lmdb|redis|redis-cluster|comments-lmdb|comments-redis ...]
 # RATE=R runs the policy load open loop at R req/s in total (p99 then includes queueing from
-# the scheduled send time: p99_sched).
+# the scheduled send time: p99_sched); a backend written NAME@R (redis@10000) runs open loop at
+# R req/s whatever RATE says, so closed- and open-loop rows come out of one run.
 set -eu
 GF=${GF:?set GF=path/to/greyflux}
 LOAD=${LOAD:?set LOAD=path/to/gf_policy_load}
@@ -83,8 +84,9 @@ redis_totals() {
   echo "$cmds $bytes"
 }
 
-run_one() {  # backend
-  local backend=$1 store=lmdb url="redis://127.0.0.1:1/0" cluster=false ports=()
+run_one() {  # backend[@rate]
+  local backend=${1%@*} rate=${RATE:-0} store=lmdb url="redis://127.0.0.1:1/0" cluster=false ports=()
+  [ "$1" != "$backend" ] && rate=${1#*@}
   case $backend in
     redis) store=redis; local p; p=$(free_port); start_redis "$p"; ports=("$p")
            url="redis://127.0.0.1:$p/0" ;;
@@ -121,19 +123,20 @@ EOT
   local before=(0 0)
   [ ${#ports[@]} -gt 0 ] && read -r -a before <<<"$(redis_totals "${ports[@]}")"
   local out; out=$("$LOAD" --target 127.0.0.1:$pport --connections "${CONNS:-16}" --threads 1 \
-                   --duration "${DUR:-10}" --mode new --rate "${RATE:-0}")
-  echo "$backend: $out"
+                   --duration "${DUR:-10}" --mode new --rate "$rate")
+  echo "$1: $out"
   local after=(0 0)
   [ ${#ports[@]} -gt 0 ] && read -r -a after <<<"$(redis_totals "${ports[@]}")"
   local stats; stats=$("$GF" stats --config "$gdir/g.toml" 2>/dev/null || true)
-  python3 - "$backend" "$out" "$stats" "${before[*]}" "${after[*]}" <<'EOF'
+  python3 - "$1" "$out" "$stats" "${before[*]}" "${after[*]}" <<'EOF'
 import sys
-backend, out, stats, before, after = sys.argv[1:6]
+label, out, stats, before, after = sys.argv[1:6]
+backend = label.split("@")[0]
 kv = dict(w.split("=", 1) for w in out.split() if "=" in w)
 st = dict(l.split("\t", 1) for l in stats.splitlines() if "\t" in l)
 req = int(kv.get("requests", 0)) or 1
 b, a = [int(x) for x in before.split()], [int(x) for x in after.split()]
-line = (f"SUMMARY {backend}: decisions/s {float(kv['rps']):,.0f}  p99 "
+line = (f"SUMMARY {label}: decisions/s {float(kv['rps']):,.0f}  p99 "
         f"{int(kv['p99_us']) / 1000:.2f} ms  errors {kv['errors']}")
 if "p99_sched_us" in kv:
     line += f"  p99 from schedule {int(kv['p99_sched_us']) / 1000:.2f} ms"
@@ -142,7 +145,8 @@ if backend != "lmdb":
     rt = int(st.get("redis.round_trips", 0))
     line += (f"  round trips/decision {rt / req:.2f} ({rt}/{req})  redis commands/decision "
              f"{(a[0] - b[0]) / req:.1f}  bytes to Redis/decision {(a[1] - b[1]) / req:.0f}"
-             f"  store failures {st.get('decisions.store-failure', '0')}")
+             f"  store failures {st.get('decisions.store-failure', '0')}"
+             f"  on io loops {st.get('redis.loop_calls', '0')}")
     if backend == "redis-cluster":
         line += (f"  redirects {st.get('redis.cluster_redirects', '0')}  map refreshes "
                  f"{st.get('redis.cluster_map_refreshes', '0')}")
@@ -213,7 +217,9 @@ line = (f"SUMMARY {backend}: checks/s {float(kv['rps']):,.0f}  p99 {kv['p99_ms']
 if backend == "comments-redis":
     rt = int(st.get("redis.round_trips", 0)) - int(rt0 or 0)
     line += (f"  round trips/check {rt / req:.2f} ({rt}/{req})  redis commands/check "
-             f"{(a[0] - b[0]) / req:.1f}  bytes to Redis/check {(a[1] - b[1]) / req:.0f}")
+             f"{(a[0] - b[0]) / req:.1f}  bytes to Redis/check {(a[1] - b[1]) / req:.0f}"
+             f"  write failures {st.get('redis.write_failures', '0')}"
+             f"  on io loops {st.get('redis.loop_calls', '0')}")
 line += "  load " + open("/proc/loadavg").read().split()[0]
 print(line)
 EOF

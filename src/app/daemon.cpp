@@ -20,12 +20,14 @@
 #include "app/metrics_service.hpp"
 #include "app/milter_service.hpp"
 #include "app/paths.hpp"
+#include "app/redis_wiring.hpp"
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
 #include "gf_version.hpp"
 #include "io/net/io_pool.hpp"
 #include "io/net/periodic_timer.hpp"
+#include "io/store/redis_client.hpp"
 #include "io/sys/wall_clock.hpp"
 
 namespace gf::app {
@@ -417,6 +419,9 @@ void Daemon::drain(int sig) {
   admin_->drain();
   spamd_->drain();
   milter_->drain();
+  if (redis_) {
+    redis_->detach_loops();  // their connections stop once their replies are in
+  }
   // Connections get a few seconds to finish; then the loop is stopped regardless.
   hard_stop_ = std::thread([this] {
     std::unique_lock lock(done_mu_);
@@ -441,7 +446,18 @@ void Daemon::log_ready() const {
 }
 
 void Daemon::run() {
+  if (values_->str("store.backend") == "redis") {
+    // The client the stores share (redis_wiring.cpp); each io thread drives connections of its
+    // own for the reads it awaits and the writes it sends.
+    if (auto opts = redis_options(*values_)) {
+      if (auto client = shared_redis_client(*opts)) {
+        redis_ = std::move(*client);
+        redis_->attach_loops(pool_->contexts());
+      }
+    }
+  }
   pool_->run();
+  redis_.reset();  // the stores still hold it, calling from this thread (the Redis thread's path)
   {
     std::lock_guard lock(done_mu_);
     done_ = true;

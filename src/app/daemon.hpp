@@ -33,6 +33,7 @@ class io_context;
 namespace gf::io {
 class IoPool;
 class PeriodicTimer;
+class RedisClient;
 }  // namespace gf::io
 
 namespace gf::app {
@@ -87,6 +88,9 @@ class Daemon {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<FluxService> flux_;  // null unless a [flux] source is configured
   std::unique_ptr<io::IoPool> pool_;
+  // store.backend = "redis": the shared client, its async traffic on pool_'s loops while run()
+  // serves (dropped before pool_: its loop connections live on pool_'s contexts).
+  std::shared_ptr<io::RedisClient> redis_;
   std::unique_ptr<MetricsService> metrics_;  // /metrics, /healthz, /readyz, status and series
   std::unique_ptr<HistoryService> history_;  // the decision history (its timer is on pool_)
   std::unique_ptr<SpamdRuntime> spamd_;      // the spamd door; idle unless spamd.listen is set

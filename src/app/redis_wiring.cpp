@@ -63,6 +63,9 @@ std::string redis_stats_lines(const io::RedisStats& s) {
   line("failures", s.failures);
   line("timeouts", s.timeouts);
   line("write_failures", s.write_failures);
+  line("loops", s.loops);
+  line("loops_ready", s.loops_ready);
+  line("loop_calls", s.loop_calls);
   line("connects", s.connects);
   line("disconnects", s.disconnects);
   if (s.cluster) {

@@ -284,7 +284,7 @@ Reply CommentService::finish(PendingCheck& p,
   const int what = d.spam ? 1 : 0;
   if (degraded) {
     // The store is down: nothing is written (the write would fail too).
-  } else if (auto ok = kv_.put_and_update(
+  } else if (auto ok = kv_.put_and_update_later(
                  key::check(guid), std::move(encoded), key::usage(key, month_of(now_s), site),
                  [what](std::optional<std::string_view> cur) { return bump_usage(cur, what); });
              !ok) {

@@ -80,6 +80,16 @@ class KvStore {
   [[nodiscard]] virtual Result<void> put_and_update(std::string_view put_key, std::string value,
                                                     std::string_view update_key,
                                                     const UpdateFn& fn) = 0;
+  // put_and_update() for a caller that does not need the update applied when this returns (a
+  // comment-check's usage counter): a networked store may send both without waiting and apply
+  // the update in the background (its failure reported by a later flush()); a later get() on
+  // this store still sees it. The default is put_and_update().
+  [[nodiscard]] virtual Result<void> put_and_update_later(std::string_view put_key,
+                                                          std::string value,
+                                                          std::string_view update_key,
+                                                          const UpdateFn& fn) {
+    return put_and_update(put_key, std::move(value), update_key, fn);
+  }
   [[nodiscard]] virtual Result<void> scan(std::string_view prefix, const ScanFn& fn) = 0;
   // Makes every earlier write durable before returning (a no-op for a memory store).
   [[nodiscard]] virtual Result<void> flush() = 0;

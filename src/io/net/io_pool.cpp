@@ -28,6 +28,14 @@ asio::io_context& IoPool::next() {
   return *contexts_[i % contexts_.size()];
 }
 
+std::vector<asio::io_context*> IoPool::contexts() const {
+  std::vector<asio::io_context*> out;
+  for (const auto& c : contexts_) {
+    out.push_back(c.get());
+  }
+  return out;
+}
+
 void IoPool::run() {
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < contexts_.size(); ++i) {

@@ -28,7 +28,8 @@ class IoPool {
   IoPool& operator=(const IoPool&) = delete;
 
   boost::asio::io_context& main();
-  boost::asio::io_context& next();  // for a new connection
+  boost::asio::io_context& next();                         // for a new connection
+  std::vector<boost::asio::io_context*> contexts() const;  // every context, main first
   int size() const { return static_cast<int>(contexts_.size()); }
 
   // Runs context 0 on the calling thread and each other context on a thread of its own. Returns

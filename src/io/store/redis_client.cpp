@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 
+#include "core/common/check.hpp"
 #include "core/common/redis_cluster.hpp"
 #include "io/store/redis_connection.hpp"
 #include "io/store/redis_router.hpp"
@@ -25,8 +26,10 @@ struct Waiter {
   std::vector<std::optional<Result<RedisReply>>> got;
 };
 
-// One async_call() in flight; touched only on the Redis thread.
-struct AsyncCall {
+}  // namespace
+
+// One async_call() in flight; touched only on the thread of its loop (or the Redis thread).
+struct RedisClient::AsyncCall {
   explicit AsyncCall(asio::io_context& ioc) : timer(ioc) {}
   asio::steady_timer timer;
   std::size_t left = 0;
@@ -35,7 +38,23 @@ struct AsyncCall {
   RedisClient::CallDone done;
 };
 
-}  // namespace
+struct RedisClient::Lane {
+  explicit Lane(asio::io_context& loop) : ioc(&loop), stop_timer(loop) {}
+  asio::io_context* ioc;
+  std::vector<std::unique_ptr<RedisConnection>> conns;  // standalone
+  std::unique_ptr<RedisRouter> router;                  // cluster
+  asio::steady_timer stop_timer;
+  std::atomic<bool> live{true};
+  bool ready() const {
+    if (!live.load(std::memory_order_acquire)) {
+      return false;
+    }
+    if (router) {
+      return router->ready();
+    }
+    return std::all_of(conns.begin(), conns.end(), [](const auto& c) { return c->ready(); });
+  }
+};
 
 RedisClient::RedisClient(const RedisOptions& opts)
     : opts_(opts), ioc_(std::make_unique<asio::io_context>(1)) {}
@@ -77,6 +96,86 @@ Result<std::unique_ptr<RedisClient>> RedisClient::start(const RedisOptions& opts
   return c;
 }
 
+void RedisClient::attach_loops(const std::vector<asio::io_context*>& loops) {
+  GF_CHECK(lanes_.empty(), "redis: attach_loops() once");
+  for (asio::io_context* loop : loops) {
+    auto lane = std::make_unique<Lane>(*loop);
+    if (opts_.cluster) {
+      lane->router = std::make_unique<RedisRouter>(*loop, opts_, counters_);
+    } else {
+      for (int i = 0; i < opts_.pool_size; ++i) {
+        lane->conns.push_back(std::make_unique<RedisConnection>(*loop, opts_, i, counters_));
+      }
+    }
+    Lane* raw = lane.get();
+    asio::post(*loop, [raw] {
+      if (raw->router) {
+        raw->router->start();
+      }
+      for (auto& conn : raw->conns) {
+        conn->start();
+      }
+    });
+    lanes_.push_back(std::move(lane));
+  }
+}
+
+namespace {
+
+// Stops a detached loop's connections once no reply is awaited on them (a cluster router's at
+// once), or at `deadline`; polled every 2 ms on the loop.
+template <class Lane>
+void stop_when_idle(Lane* lane, std::chrono::steady_clock::time_point deadline) {
+  const bool idle =
+      std::all_of(lane->conns.begin(), lane->conns.end(), [](const auto& c) { return c->idle(); });
+  if (!idle && std::chrono::steady_clock::now() < deadline) {
+    lane->stop_timer.expires_after(Millis(2));
+    lane->stop_timer.async_wait([lane, deadline](boost::system::error_code ec) {
+      if (!ec) {
+        stop_when_idle(lane, deadline);
+      }
+    });
+    return;
+  }
+  if (lane->router) {
+    lane->router->stop();
+  }
+  for (auto& conn : lane->conns) {
+    conn->stop();
+  }
+}
+
+}  // namespace
+
+void RedisClient::detach_loops() {
+  const Millis grace = 2 * opts_.timeout;
+  for (auto& lane : lanes_) {
+    if (!lane->live.exchange(false)) {
+      continue;
+    }
+    Lane* raw = lane.get();
+    asio::post(*raw->ioc, [raw, grace] {
+      // Replies still awaited get up to `grace` (each call's own timer answers it first).
+      stop_when_idle(raw, std::chrono::steady_clock::now() + grace);
+    });
+  }
+}
+
+bool RedisClient::on_attached_loop() const {
+  return std::any_of(lanes_.begin(), lanes_.end(), [](const auto& lane) {
+    return lane->ioc->get_executor().running_in_this_thread();
+  });
+}
+
+RedisClient::Lane* RedisClient::current_lane() const {
+  for (const auto& lane : lanes_) {
+    if (lane->ioc->get_executor().running_in_this_thread()) {
+      return lane->ready() ? lane.get() : nullptr;
+    }
+  }
+  return nullptr;
+}
+
 RedisClient::~RedisClient() {
   asio::post(*ioc_, [this] {
     if (router_) {
@@ -107,12 +206,15 @@ std::vector<std::size_t> RedisClient::scan_routes() const {
   return std::vector<std::size_t>(slots.begin(), slots.end());
 }
 
-void RedisClient::dispatch(const RedisCommand& c, std::function<void(Result<RedisReply>)> done) {
-  if (router_) {
-    router_->submit(static_cast<std::uint16_t>(c.conn % kRedisSlots),
-                    std::make_shared<const std::vector<std::string>>(c.args), std::move(done));
+void RedisClient::dispatch(Lane* lane, const RedisCommand& c,
+                           std::function<void(Result<RedisReply>)> done) {
+  RedisRouter* router = lane != nullptr ? lane->router.get() : router_.get();
+  if (router != nullptr) {
+    router->submit(static_cast<std::uint16_t>(c.conn % kRedisSlots),
+                   std::make_shared<const std::vector<std::string>>(c.args), std::move(done));
   } else {
-    conns_[c.conn]->submit(c.args, std::move(done));
+    auto& conns = lane != nullptr ? lane->conns : conns_;
+    conns[c.conn % conns.size()]->submit(c.args, std::move(done));
   }
 }
 
@@ -142,7 +244,7 @@ Result<std::vector<RedisReply>> RedisClient::call(std::vector<RedisCommand> cmds
   w->got.resize(cmds.size());
   asio::post(*ioc_, [this, w, cmds = std::move(cmds)] {
     for (std::size_t i = 0; i < cmds.size(); ++i) {
-      dispatch(cmds[i], [w, i](Result<RedisReply> r) {
+      dispatch(nullptr, cmds[i], [w, i](Result<RedisReply> r) {
         std::lock_guard lock(w->mu);
         w->got[i] = std::move(r);
         if (--w->left == 0) {
@@ -175,9 +277,20 @@ void RedisClient::async_call(std::vector<RedisCommand> cmds, CallDone done) {
   start_call(std::move(cmds), std::move(done), true);
 }
 
+void RedisClient::async_write(std::vector<RedisCommand> cmds, CallDone done) {
+  start_call(std::move(cmds), std::move(done), false);
+}
+
 void RedisClient::start_call(std::vector<RedisCommand> cmds, CallDone done, bool waited) {
   if (cmds.empty()) {
     done(std::vector<RedisReply>{});
+    return;
+  }
+  if (Lane* lane = current_lane()) {  // this io thread's own connections: no hand-off
+    ++counters_.loop_calls;
+    auto call = std::make_shared<AsyncCall>(*lane->ioc);
+    call->done = std::move(done);
+    run_call(lane, call, cmds, waited);
     return;
   }
   if (auto ok = check_ready(cmds); !ok) {
@@ -185,44 +298,49 @@ void RedisClient::start_call(std::vector<RedisCommand> cmds, CallDone done, bool
     return;
   }
   auto call = std::make_shared<AsyncCall>(*ioc_);
-  call->left = cmds.size();
-  call->got.resize(cmds.size());
   call->done = std::move(done);
   asio::post(*ioc_, [this, call, waited, cmds = std::move(cmds)] {
-    call->timer.expires_after(opts_.timeout);
-    call->timer.async_wait([this, call](boost::system::error_code ec) {
-      if (ec || call->finished) {
-        return;  // cancelled: every reply came first
+    run_call(nullptr, call, cmds, waited);
+  });
+}
+
+void RedisClient::run_call(Lane* lane, const std::shared_ptr<AsyncCall>& call,
+                           const std::vector<RedisCommand>& cmds, bool waited) {
+  call->left = cmds.size();
+  call->got.resize(cmds.size());
+  call->timer.expires_after(opts_.timeout);
+  call->timer.async_wait([this, call](boost::system::error_code ec) {
+    if (ec || call->finished) {
+      return;  // cancelled: every reply came first
+    }
+    call->finished = true;
+    ++counters_.timeouts;
+    ++counters_.failures;
+    call->done(
+        fail(Errc::StoreFailure, fmt::format("redis: timeout after {}ms", opts_.timeout.count())));
+  });
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    dispatch(lane, cmds[i], [this, call, i, waited](Result<RedisReply> r) {
+      call->got[i] = std::move(r);
+      if (--call->left != 0 || call->finished) {
+        return;  // more to come, or the timer answered already
       }
       call->finished = true;
-      ++counters_.timeouts;
-      ++counters_.failures;
-      call->done(fail(Errc::StoreFailure,
-                      fmt::format("redis: timeout after {}ms", opts_.timeout.count())));
+      call->timer.cancel();
+      std::vector<RedisReply> out;
+      out.reserve(call->got.size());
+      for (auto& g : call->got) {
+        if (!*g) {
+          ++counters_.failures;
+          call->done(tl::unexpected(g->error()));
+          return;
+        }
+        out.push_back(std::move(**g));
+      }
+      counters_.round_trips += waited ? 1 : 0;
+      call->done(std::move(out));
     });
-    for (std::size_t i = 0; i < cmds.size(); ++i) {
-      dispatch(cmds[i], [this, call, i, waited](Result<RedisReply> r) {
-        call->got[i] = std::move(r);
-        if (--call->left != 0 || call->finished) {
-          return;  // more to come, or the timer answered already
-        }
-        call->finished = true;
-        call->timer.cancel();
-        std::vector<RedisReply> out;
-        out.reserve(call->got.size());
-        for (auto& g : call->got) {
-          if (!*g) {
-            ++counters_.failures;
-            call->done(tl::unexpected(g->error()));
-            return;
-          }
-          out.push_back(std::move(**g));
-        }
-        counters_.round_trips += waited ? 1 : 0;
-        call->done(std::move(out));
-      });
-    }
-  });
+  }
 }
 
 void RedisClient::note_write_failure(const std::string& why) {
@@ -237,20 +355,89 @@ Result<void> RedisClient::send(std::vector<RedisCommand> cmds) {
   if (cmds.empty()) {
     return {};
   }
+  auto checked = [this](Result<RedisReply> r) {
+    if (!r) {
+      note_write_failure(r.error().message);
+    } else if (r->type == RedisReply::Type::Error) {
+      note_write_failure("redis: " + r->str);
+    }
+  };
+  if (Lane* lane = current_lane()) {
+    for (const RedisCommand& c : cmds) {
+      dispatch(lane, c, checked);
+    }
+    for (auto& conn : lane->conns) {
+      conn->flush();  // in Redis's socket before the caller answers its client
+    }
+    return {};
+  }
   if (auto ok = check_ready(cmds); !ok) {
     return ok;
   }
-  asio::post(*ioc_, [this, cmds = std::move(cmds)] {
+  asio::post(*ioc_, [this, checked, cmds = std::move(cmds)] {
     for (const RedisCommand& c : cmds) {
-      dispatch(c, [this](Result<RedisReply> r) {
-        if (!r) {
-          note_write_failure(r.error().message);
-        } else if (r->type == RedisReply::Type::Error) {
-          note_write_failure("redis: " + r->str);
-        }
-      });
+      dispatch(nullptr, c, checked);
     }
   });
+  return {};
+}
+
+// Each other attached loop answers a PING on every connection (cluster: every master) after
+// what it sent before; the caller's own loop cannot be waited for (its sends were flushed).
+Result<void> RedisClient::ping_other_lanes() {
+  struct Pings {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t left = 0;
+    std::string error;
+  };
+  auto p = std::make_shared<Pings>();
+  std::vector<std::pair<Lane*, std::vector<RedisCommand>>> todo;
+  for (const auto& lane : lanes_) {
+    if (!lane->ready() || lane->ioc->get_executor().running_in_this_thread()) {
+      continue;
+    }
+    std::vector<RedisCommand> pings;
+    for (std::size_t i = 0; i < lane->conns.size(); ++i) {
+      pings.push_back(RedisCommand{{"PING"}, i});
+    }
+    if (lane->router) {
+      for (const std::uint16_t slot : lane->router->master_slots()) {
+        pings.push_back(RedisCommand{{"PING"}, slot});
+      }
+    }
+    p->left += pings.size();
+    todo.emplace_back(lane.get(), std::move(pings));
+  }
+  if (p->left == 0) {
+    return {};
+  }
+  for (auto& [lane, pings] : todo) {
+    asio::post(*lane->ioc, [this, lane, p, pings = std::move(pings)] {
+      for (const RedisCommand& c : pings) {
+        dispatch(lane, c, [p](Result<RedisReply> r) {
+          std::lock_guard lock(p->mu);
+          if (!r && p->error.empty()) {
+            p->error = r.error().message;
+          }
+          if (--p->left == 0) {
+            p->cv.notify_one();
+          }
+        });
+      }
+    });
+  }
+  std::unique_lock lock(p->mu);
+  if (!p->cv.wait_for(lock, opts_.timeout, [&] { return p->left == 0; })) {
+    ++counters_.timeouts;
+    ++counters_.failures;
+    return fail(Errc::StoreFailure,
+                fmt::format("redis: timeout after {}ms", opts_.timeout.count()));
+  }
+  if (!p->error.empty()) {
+    ++counters_.failures;
+    return fail(Errc::StoreFailure, p->error);
+  }
   return {};
 }
 
@@ -267,6 +454,9 @@ Result<void> RedisClient::barrier() {
   auto r = call(std::move(pings));
   if (!r) {
     return tl::unexpected(r.error());
+  }
+  if (auto lanes = ping_other_lanes(); !lanes) {
+    return lanes;
   }
   std::lock_guard lock(write_err_mu_);
   if (!write_err_.empty()) {
@@ -305,7 +495,12 @@ RedisStats RedisClient::stats() const {
   s.redirects = counters_.redirects.load();
   s.ask_redirects = counters_.ask_redirects.load();
   s.map_refreshes = counters_.map_refreshes.load();
+  s.loop_calls = counters_.loop_calls.load();
   s.cluster = router_ != nullptr;
+  s.loops = static_cast<int>(lanes_.size());
+  for (const auto& lane : lanes_) {
+    s.loops_ready += lane->ready() ? 1 : 0;
+  }
   if (router_) {
     s.pool_size = router_->nodes();
     s.connected = router_->connected();

@@ -23,6 +23,16 @@
 // in one write per connection (hiredis buffers them), so the io threads never wait and Redis
 // sees one pipeline.
 //
+// Loops (attach_loops()): the daemon hands the client its io threads' io_contexts, and each gets
+// connections of its own (standalone: pool_size; cluster: a router), driven by hiredis from that
+// loop. An async_call() or send() made on such a thread then goes to its own loop's connections
+// with no hand-off: the read is written when the loop next polls (requests of every client that
+// thread served in one turn share one write), the reply is read and handled by that same thread,
+// and a send() is written at once, so that a write acknowledged to a client is in Redis's socket
+// before the client can ask again on another thread. While a loop's connections are not ready
+// (starting, reconnecting) its calls take the Redis thread's path. call() (blocking) always takes
+// the Redis thread's path; barrier() pings the other loops' connections too.
+//
 // Threading: every public method is safe from any thread except the Redis thread itself
 // (store methods never run there; async_call() may). call() and barrier() block the calling
 // thread for at most `timeout`; while
@@ -85,8 +95,11 @@ struct RedisStats {
   std::uint64_t redirects = 0;       // cluster: MOVED / ASK replies followed
   std::uint64_t ask_redirects = 0;   // cluster: of those, ASK (a slot migrating)
   std::uint64_t map_refreshes = 0;   // cluster: slot maps read
+  std::uint64_t loop_calls = 0;      // async_call()s served on the caller's own io loop
   int connected = 0;                 // connections ready now
   int pool_size = 0;                 // connections (cluster: nodes known)
+  int loops = 0;                     // io loops attached (attach_loops())
+  int loops_ready = 0;               // of those, with every connection ready
   bool cluster = false;
 };
 
@@ -114,6 +127,11 @@ class RedisClient {
   // once, as call() does) or the batch is empty. Counted as call() is (one round trip).
   using CallDone = std::function<void(Result<std::vector<RedisReply>>)>;
   void async_call(std::vector<RedisCommand> cmds, CallDone done);
+  // async_call() that is not a round trip the caller waits for (a write whose reply matters
+  // only to the writer: a background compare-and-set); not counted in round_trips.
+  void async_write(std::vector<RedisCommand> cmds, CallDone done);
+  // A failed background write, reported by the next barrier() and counted in write_failures.
+  void report_write_failure(const std::string& why) { note_write_failure(why); }
   // Sends without waiting; fails at once only when a connection of the batch is down.
   [[nodiscard]] Result<void> send(std::vector<RedisCommand> cmds);
   // Waits until every earlier send() on every connection was answered; fails if one of them
@@ -122,6 +140,15 @@ class RedisClient {
   // Waits up to `limit` for every connection to be ready (cluster: a slot map that covers
   // every slot and every master connected) (tests, the CLI and start-up).
   bool wait_connected(Millis limit) const;
+  // Gives each of `loops` (run by one thread each) connections of its own, started on that
+  // loop; call once, before the loops run. detach_loops() (from any thread) sends later calls
+  // back to the Redis thread and stops those connections once their replies are in (within
+  // 2 x timeout), so that the loops can run out of work; the client must outlive the loops'
+  // last handlers (destroy it after they have returned from run()).
+  void attach_loops(const std::vector<boost::asio::io_context*>& loops);
+  void detach_loops();
+  // True on a thread that runs an attached loop (whose replies it must not block on).
+  bool on_attached_loop() const;
 
   RedisStats stats() const;
   const RedisOptions& options() const { return opts_; }
@@ -130,22 +157,33 @@ class RedisClient {
   struct Counters {
     std::atomic<std::uint64_t> round_trips{0}, commands{0}, bytes_out{0}, failures{0}, timeouts{0},
         write_failures{0}, connects{0}, disconnects{0}, redirects{0}, ask_redirects{0},
-        map_refreshes{0};
+        map_refreshes{0}, loop_calls{0};
   };
 
  private:
+  struct Lane;  // one attached io loop and its connections
+  struct AsyncCall;
+
   explicit RedisClient(const RedisOptions& opts);
   Result<void> check_ready(const std::vector<RedisCommand>& cmds);
   void start_call(std::vector<RedisCommand> cmds, CallDone done, bool waited);
-  // On the Redis thread: hands one command to its connection (or the cluster router).
-  void dispatch(const RedisCommand& c, std::function<void(Result<RedisReply>)> done);
+  // On the thread of `lane` (nullptr: the Redis thread): sends the batch, arms its timer.
+  void run_call(Lane* lane, const std::shared_ptr<AsyncCall>& call,
+                const std::vector<RedisCommand>& cmds, bool waited);
+  // The attached loop this thread runs, when its connections are ready; else nullptr.
+  Lane* current_lane() const;
+  // On the lane's thread (nullptr: the Redis thread): hands one command to its connection (or
+  // the cluster router).
+  void dispatch(Lane* lane, const RedisCommand& c, std::function<void(Result<RedisReply>)> done);
   void note_write_failure(const std::string& why);
+  Result<void> ping_other_lanes();
 
   RedisOptions opts_;
   std::unique_ptr<boost::asio::io_context> ioc_;
   std::vector<std::unique_ptr<RedisConnection>> conns_;  // standalone
   std::unique_ptr<RedisRouter> router_;                  // cluster
   std::thread thread_;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // set once by attach_loops(), before they run
   mutable Counters counters_;
   std::mutex write_err_mu_;
   std::string write_err_;  // first failed send() since the last barrier()

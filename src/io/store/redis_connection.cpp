@@ -190,6 +190,12 @@ void RedisConnection::submit(const std::vector<std::string>& args, Done done) {
   enqueue(args, new Done(std::move(done)));
 }
 
+void RedisConnection::flush() {
+  if (state_ == State::Ready && ac_ != nullptr && want_write_) {
+    redisAsyncHandleWrite(ac_);  // what the socket takes now; the rest at the next poll
+  }
+}
+
 void RedisConnection::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
   auto* done = static_cast<Done*>(privdata);
   RedisConnection* self = self_of(ac);

@@ -45,6 +45,9 @@ class RedisConnection {
   void stop();   // frees the context (queued callbacks get an error); no reconnect after
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   void submit(const std::vector<std::string>& args, Done done);
+  // Writes what is queued now instead of at the loop's next poll (when Ready).
+  void flush();
+  bool idle() const { return inflight_.empty(); }  // no reply awaited
 
  private:
   enum class State { Down, Connecting, Ready };

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <mutex>
+
 namespace gf::io {
 namespace {
 
@@ -37,8 +40,60 @@ Result<std::optional<std::string>> value_of(const RedisReply& r) {
 
 }  // namespace
 
+struct RedisKv::Shared {
+  explicit Shared(std::shared_ptr<RedisClient> c) : client(std::move(c)) {}
+  std::shared_ptr<RedisClient> client;
+  // The last value this node wrote or saw under each updated key: the CAS guess. Bounded.
+  std::mutex cache_mu;
+  std::unordered_map<std::string, std::optional<std::string>> cache;
+  // Background updates per key: the functions not yet written; `busy` while a compare-and-set
+  // of the key is out (or about to go): then a new function waits for the next one.
+  struct Later {
+    std::vector<UpdateFn> fns;
+    bool busy = false;
+  };
+  std::mutex later_mu;
+  std::condition_variable later_cv;  // notified when `later` empties
+  std::unordered_map<std::string, Later> later;
+
+  std::optional<std::optional<std::string>> cached(const std::string& full_key) {
+    std::lock_guard lock(cache_mu);
+    auto it = cache.find(full_key);
+    if (it == cache.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  }
+  void remember(const std::string& full_key, std::optional<std::string> value) {
+    std::lock_guard lock(cache_mu);
+    if (cache.size() >= kCacheLimit && cache.count(full_key) == 0) {
+      cache.clear();  // a cold guess costs one more round trip, nothing else
+    }
+    cache[full_key] = std::move(value);
+  }
+  void forget(const std::string& full_key) {
+    std::lock_guard lock(cache_mu);
+    cache.erase(full_key);
+  }
+  void wait_key(const std::string& full_key) {
+    if (client->on_attached_loop()) {
+      return;  // the update's reply may be this very thread's to read: never wait for it here
+    }
+    std::unique_lock lock(later_mu);
+    later_cv.wait_for(lock, kLaterWait, [&] { return later.count(full_key) == 0; });
+  }
+  bool wait_later(Millis limit) {
+    std::unique_lock lock(later_mu);
+    return later_cv.wait_for(lock, limit, [this] { return later.empty(); });
+  }
+};
+
 RedisKv::RedisKv(std::shared_ptr<RedisClient> client, std::string prefix)
-    : client_(std::move(client)), prefix_(std::move(prefix)) {}
+    : client_(std::move(client)),
+      prefix_(std::move(prefix)),
+      shared_(std::make_shared<Shared>(client_)) {}
+
+RedisKv::~RedisKv() { shared_->wait_later(kLaterWait); }
 
 RedisCommand RedisKv::command(std::initializer_list<std::string_view> head, std::string_view key,
                               std::vector<std::string> tail) const {
@@ -63,6 +118,7 @@ Result<std::optional<std::string>> RedisKv::get(std::string_view key) {
   if (!key_fits(key)) {
     return std::optional<std::string>();
   }
+  shared_->wait_key(prefix_ + std::string(key));  // this node's background update, if any
   auto r = client_->call({command({"GET"}, key)});
   if (!r) {
     return tl::unexpected(r.error());
@@ -112,6 +168,11 @@ Result<std::vector<std::optional<std::string>>> RedisKv::get_many(
   if (read.plan.cmds.empty()) {
     return std::vector<std::optional<std::string>>(keys.size());
   }
+  for (const RedisCommand& c : read.plan.cmds) {
+    for (std::size_t i = 1; i < c.args.size(); ++i) {
+      shared_->wait_key(c.args[i]);
+    }
+  }
   return values_of(read, client_->call(read.plan.cmds));
 }
 
@@ -140,7 +201,7 @@ Result<void> RedisKv::put(std::string_view key, std::string value) {
       break;
     }
   }
-  forget(c.args[1]);
+  shared_->forget(c.args[1]);
   return client_->send({std::move(c)});
 }
 
@@ -149,36 +210,15 @@ Result<void> RedisKv::erase(std::string_view key) {
     return fail(Errc::InvalidInput, "key must be 1 to 511 bytes");
   }
   RedisCommand c = command({"DEL"}, key);
-  forget(c.args[1]);
+  shared_->forget(c.args[1]);
   return client_->send({std::move(c)});
 }
 
-std::optional<std::optional<std::string>> RedisKv::cached(const std::string& full_key) {
-  std::lock_guard lock(cache_mu_);
-  auto it = cache_.find(full_key);
-  if (it == cache_.end()) {
-    return std::nullopt;
-  }
-  return it->second;
-}
-
-void RedisKv::remember(const std::string& full_key, std::optional<std::string> value) {
-  std::lock_guard lock(cache_mu_);
-  if (cache_.size() >= kCacheLimit && cache_.count(full_key) == 0) {
-    cache_.clear();  // a cold guess costs one more round trip, nothing else
-  }
-  cache_[full_key] = std::move(value);
-}
-
-void RedisKv::forget(const std::string& full_key) {
-  std::lock_guard lock(cache_mu_);
-  cache_.erase(full_key);
-}
-
-RedisCommand RedisKv::cas(std::string_view key, const std::optional<std::string>& expected,
-                          const std::string& next) const {
-  return command({"EVAL", kCasScript, "1"}, key,
-                 {expected ? "0" : "1", expected.value_or(""), next});
+RedisCommand RedisKv::cas(const RedisClient& client, const std::string& full_key,
+                          const std::optional<std::string>& expected, const std::string& next) {
+  return RedisCommand{{"EVAL", std::string(kCasScript), "1", full_key, expected ? "0" : "1",
+                       expected.value_or(""), next},
+                      client.conn_for(full_key)};
 }
 
 Result<void> RedisKv::update(std::string_view key, const UpdateFn& fn) {
@@ -186,33 +226,33 @@ Result<void> RedisKv::update(std::string_view key, const UpdateFn& fn) {
     return fail(Errc::InvalidInput, "key must be 1 to 511 bytes");
   }
   const std::string full = prefix_ + std::string(key);
-  std::optional<std::string> expected = cached(full).value_or(std::nullopt);
+  std::optional<std::string> expected = shared_->cached(full).value_or(std::nullopt);
   for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
     std::optional<std::string_view> cur;
     if (expected) {
       cur = *expected;
     }
     std::string next = fn(cur);
-    auto r = client_->call({cas(key, expected, next)});
+    auto r = client_->call({cas(*client_, full, expected, next)});
     if (!r) {
-      forget(full);
+      shared_->forget(full);
       return tl::unexpected(r.error());
     }
     const RedisReply& a = r->front();
     if (a.type != RedisReply::Type::Array || a.elements.empty()) {
-      forget(full);
+      shared_->forget(full);
       return fail(Errc::StoreFailure,
                   "redis: compare-and-set failed" +
                       (a.type == RedisReply::Type::Error ? ": " + a.str : std::string()));
     }
     if (a.elements[0].integer == 1) {
-      remember(full, std::move(next));
+      shared_->remember(full, std::move(next));
       return {};
     }
     // Someone else wrote it: retry with what Redis holds now.
     expected = a.elements.size() > 1 ? std::optional<std::string>(a.elements[1].str) : std::nullopt;
   }
-  forget(full);
+  shared_->forget(full);
   return fail(Errc::StoreFailure, fmt::format("redis: update of a contended key gave up after {} "
                                               "attempts",
                                               kMaxCasAttempts));
@@ -229,10 +269,103 @@ Result<void> RedisKv::put_and_update(std::string_view put_key, std::string value
   return update(update_key, fn);
 }
 
+Result<void> RedisKv::put_and_update_later(std::string_view put_key, std::string value,
+                                           std::string_view update_key, const UpdateFn& fn) {
+  if (!key_fits(put_key) || !key_fits(update_key)) {
+    return fail(Errc::InvalidInput, "key must be 1 to 511 bytes");
+  }
+  if (auto ok = put(put_key, std::move(value)); !ok) {
+    return ok;
+  }
+  update_later(shared_, prefix_ + std::string(update_key), fn);
+  return {};
+}
+
+void RedisKv::update_later(const std::shared_ptr<Shared>& sh, std::string full_key,
+                           const UpdateFn& fn) {
+  {
+    std::lock_guard lock(sh->later_mu);
+    Shared::Later& l = sh->later[full_key];
+    l.fns.push_back(fn);
+    if (l.busy) {
+      return;  // folded into the next compare-and-set of this key
+    }
+    l.busy = true;
+  }
+  cas_later(sh, full_key, sh->cached(full_key).value_or(std::nullopt), 0);
+}
+
+// One compare-and-set of every update of `full_key` not yet written; its reply sends the next.
+void RedisKv::cas_later(const std::shared_ptr<Shared>& sh, const std::string& full_key,
+                        std::optional<std::string> expected, int attempt) {
+  std::vector<UpdateFn> fns;
+  {
+    std::lock_guard lock(sh->later_mu);
+    fns = sh->later[full_key].fns;
+  }
+  std::optional<std::string> folded = expected;
+  for (const UpdateFn& f : fns) {
+    std::optional<std::string_view> cur;
+    if (folded) {
+      cur = *folded;
+    }
+    folded = f(cur);
+  }
+  const std::string next = folded.value_or(std::string());
+  // Written, given up or failed: the first `n` are done; the next batch goes out, if any.
+  auto done_with = [sh, full_key](std::size_t n) -> bool {
+    std::lock_guard lock(sh->later_mu);
+    Shared::Later& l = sh->later[full_key];
+    l.fns.erase(l.fns.begin(), l.fns.begin() + static_cast<std::ptrdiff_t>(n));
+    if (l.fns.empty()) {
+      sh->later.erase(full_key);
+      sh->later_cv.notify_all();
+      return false;
+    }
+    return true;
+  };
+  const std::size_t n = fns.size();
+  sh->client->async_write(
+      {cas(*sh->client, full_key, expected, next)},
+      [sh, full_key, next, n, attempt, done_with](Result<std::vector<RedisReply>> r) {
+        const RedisReply* a = r ? &r->front() : nullptr;
+        if (a != nullptr && a->type == RedisReply::Type::Array && !a->elements.empty()) {
+          if (a->elements[0].integer == 1) {
+            sh->remember(full_key, next);
+            if (done_with(n)) {
+              cas_later(sh, full_key, next, 0);
+            }
+            return;
+          }
+          if (attempt + 1 < kMaxCasAttempts) {  // another node wrote it: again from its value
+            cas_later(sh, full_key,
+                      a->elements.size() > 1 ? std::optional<std::string>(a->elements[1].str)
+                                             : std::nullopt,
+                      attempt + 1);
+            return;
+          }
+        }
+        sh->forget(full_key);
+        sh->client->report_write_failure(
+            !r ? r.error().message
+               : fmt::format("redis: background update of {:?} failed{}", full_key,
+                             a != nullptr && a->type == RedisReply::Type::Error ? ": " + a->str
+                                                                                : std::string()));
+        if (done_with(n)) {
+          cas_later(sh, full_key, std::nullopt, 0);
+        }
+      });
+}
+
 Result<void> RedisKv::scan(std::string_view prefix, const ScanFn& fn) {
   return redis_scan_prefix(*client_, prefix_.size(), prefix_ + std::string(prefix), fn);
 }
 
-Result<void> RedisKv::flush() { return client_->barrier(); }
+Result<void> RedisKv::flush() {
+  if (!shared_->wait_later(kLaterWait)) {
+    return fail(Errc::StoreFailure, "redis: background updates still unanswered");
+  }
+  return client_->barrier();
+}
 
 }  // namespace gf::io

@@ -13,7 +13,14 @@
 // other node wrote the key meanwhile. So fn may run more than once (the port says it must be a
 // pure function of its argument), and the read-modify-write is atomic across nodes, not only
 // across this object's threads.
-// flush() waits until every earlier write is acknowledged; durability then is Redis's own
+// put_and_update_later() (a comment-check's stored record and its usage counter) waits for neither:
+// the put is a send, and the update a compare-and-set in the background, one in flight per key
+// on this node, the updates that came meanwhile folded into the next one (so that many checks
+// of one site never race each other's retries), retried from Redis's answer when another node
+// wrote the key; a comment-check so waits for its one read only. get() and get_many() first
+// wait (up to kLaterWait) for this node's background updates of the keys they read.
+// flush() waits for those updates (up to kLaterWait), then until every earlier write is
+// acknowledged; durability then is Redis's own
 // (appendonly / save settings). scan() is SCAN MATCH prefix*, sorted here.
 //
 // Threading: every method is safe from any thread except the Redis client's own.
@@ -32,6 +39,8 @@ namespace gf::io {
 class RedisKv final : public KvStore {
  public:
   RedisKv(std::shared_ptr<RedisClient> client, std::string prefix);
+  ~RedisKv() override;  // waits for the background updates, up to kLaterWait
+  static constexpr Millis kLaterWait{1000};
 
   [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key) override;
   [[nodiscard]] Result<std::vector<std::optional<std::string>>> get_many(
@@ -44,6 +53,9 @@ class RedisKv final : public KvStore {
   [[nodiscard]] Result<void> put_and_update(std::string_view put_key, std::string value,
                                             std::string_view update_key,
                                             const UpdateFn& fn) override;
+  [[nodiscard]] Result<void> put_and_update_later(std::string_view put_key, std::string value,
+                                                  std::string_view update_key,
+                                                  const UpdateFn& fn) override;
   [[nodiscard]] Result<void> scan(std::string_view prefix, const ScanFn& fn) override;
   [[nodiscard]] Result<void> flush() override;
 
@@ -63,18 +75,20 @@ class RedisKv final : public KvStore {
       const Read& read, const Result<std::vector<RedisReply>>& r);
   RedisCommand command(std::initializer_list<std::string_view> head, std::string_view key,
                        std::vector<std::string> tail = {}) const;
-  std::optional<std::optional<std::string>> cached(const std::string& full_key);
-  void remember(const std::string& full_key, std::optional<std::string> value);
-  void forget(const std::string& full_key);
-  RedisCommand cas(std::string_view key, const std::optional<std::string>& expected,
-                   const std::string& next) const;
+  // The CAS guesses and the background updates: shared with the replies of those updates,
+  // which may come after this object is gone.
+  struct Shared;
+  static RedisCommand cas(const RedisClient& client, const std::string& full_key,
+                          const std::optional<std::string>& expected, const std::string& next);
+  static void update_later(const std::shared_ptr<Shared>& sh, std::string full_key,
+                           const UpdateFn& fn);
+  static void cas_later(const std::shared_ptr<Shared>& sh, const std::string& full_key,
+                        std::optional<std::string> expected, int attempt);
 
   std::shared_ptr<RedisClient> client_;
   std::string prefix_;
   std::vector<std::pair<std::string, Seconds>> expiry_;
-  // The last value this node wrote or saw under each updated key: the CAS guess. Bounded.
-  std::mutex cache_mu_;
-  std::unordered_map<std::string, std::optional<std::string>> cache_;
+  std::shared_ptr<Shared> shared_;
 };
 
 }  // namespace gf::io
