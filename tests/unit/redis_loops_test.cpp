@@ -13,6 +13,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "io/store/redis_kv.hpp"
@@ -127,6 +128,71 @@ TEST_F(RedisLoopsTest, ALoopWhoseConnectionsAreDownFailsAtOnce) {
   auto [got, took] = p.get_future().get();
   EXPECT_FALSE(got.has_value());
   EXPECT_LT(took, Millis(20));
+  client->detach_loops();
+  guard.reset();
+  runner.join();
+}
+
+// A loop kept busy while its replies come in (here a handler that blocks it past the call
+// timeout and the watchdog's limit) has more in its socket than hiredis reads at once (16 KiB):
+// every reply that is there is read before a call is called timed out or the connection
+// dropped, so no call fails and no background write is lost.
+TEST_F(RedisLoopsTest, ABusyLoopReadsTheRepliesItHoldsBeforeTimingOut) {
+  constexpr int kReads = 8;
+  const std::string value(4096, 'v');  // 8 x 4 KiB of replies: three of hiredis's reads
+  auto client = client_for(server_.port(), Millis(50));
+  ASSERT_TRUE(client->wait_connected(Millis(5000)));
+  std::vector<io::RedisCommand> sets;
+  for (int i = 0; i < kReads; ++i) {
+    sets.push_back(io::RedisCommand{{"SET", "busy:" + std::to_string(i), value}, 0});
+  }
+  ASSERT_TRUE(client->call(sets).has_value());
+  asio::io_context loop(1);
+  client->attach_loops({&loop});
+  auto guard = asio::make_work_guard(loop);
+  std::thread runner([&loop] { loop.run(); });
+  ASSERT_TRUE(eventually([&] { return client->stats().loops_ready == 1; }));
+  const io::RedisStats before = client->stats();
+
+  std::atomic<int> answered{0}, failed{0}, wrote{0};
+  std::string first_error;
+  std::mutex error_mu;
+  auto note = [&](const Replies& r, std::atomic<int>& ok) {
+    if (r && r->front().type != RedisReply::Type::Error) {
+      ++ok;
+      return;
+    }
+    ++failed;
+    std::lock_guard lock(error_mu);
+    first_error = r ? r->front().str : r.error().message;
+  };
+  asio::post(loop, [&] {
+    for (int i = 0; i < kReads; ++i) {
+      client->async_call({io::RedisCommand{{"GET", "busy:" + std::to_string(i)}, 0}},
+                         [&](Replies r) { note(r, answered); });
+    }
+    client->async_write({io::RedisCommand{{"INCR", "busy:count"}, 0}},
+                        [&](Replies r) { note(r, wrote); });
+    // send() writes the loop's buffered commands now; the blocking PING on another connection
+    // is answered after Redis answered them, so every reply is in this loop's socket when the
+    // loop is held past the timeout (50 ms) and the watchdog's limit (100 ms).
+    ASSERT_TRUE(client->send({io::RedisCommand{{"INCR", "busy:sent"}, 0}}).has_value());
+    ASSERT_TRUE(client->call({io::RedisCommand{{"PING"}, 0}}).has_value());
+    std::this_thread::sleep_for(Millis(250));
+  });
+  ASSERT_TRUE(eventually([&] { return answered + failed + wrote == kReads + 1; }));
+  EXPECT_EQ(failed, 0) << first_error;
+  EXPECT_EQ(answered, kReads);
+  EXPECT_EQ(wrote, 1);
+  const io::RedisStats after = client->stats();
+  EXPECT_EQ(after.timeouts - before.timeouts, 0u);
+  EXPECT_EQ(after.disconnects - before.disconnects, 0u);
+  EXPECT_EQ(after.write_failures - before.write_failures, 0u);
+  auto count = client->call({io::RedisCommand{{"MGET", "busy:count", "busy:sent"}, 0}});
+  ASSERT_TRUE(count.has_value());
+  ASSERT_EQ(count->front().elements.size(), 2u);
+  EXPECT_EQ(count->front().elements[0].str, "1");
+  EXPECT_EQ(count->front().elements[1].str, "1");
   client->detach_loops();
   guard.reset();
   runner.join();

@@ -30,8 +30,9 @@ struct Waiter {
 
 // One async_call() in flight; touched only on the thread of its loop (or the Redis thread).
 struct RedisClient::AsyncCall {
-  explicit AsyncCall(asio::io_context& ioc) : timer(ioc) {}
+  AsyncCall(asio::io_context& ioc, Lane* l) : timer(ioc), lane(l) {}
   asio::steady_timer timer;
+  Lane* lane;  // whose connections carry it (nullptr: the Redis thread's)
   std::size_t left = 0;
   bool finished = false;
   std::vector<std::optional<Result<RedisReply>>> got;
@@ -218,6 +219,16 @@ void RedisClient::dispatch(Lane* lane, const RedisCommand& c,
   }
 }
 
+void RedisClient::drain(Lane* lane) {
+  RedisRouter* router = lane != nullptr ? lane->router.get() : router_.get();
+  if (router != nullptr) {
+    router->drain();
+  }
+  for (auto& conn : lane != nullptr ? lane->conns : conns_) {
+    conn->drain();
+  }
+}
+
 Result<void> RedisClient::check_ready(const std::vector<RedisCommand>& cmds) {
   if (router_) {
     return {};  // per slot, on the Redis thread: a command for a master that is down fails there
@@ -288,7 +299,7 @@ void RedisClient::start_call(std::vector<RedisCommand> cmds, CallDone done, bool
   }
   if (Lane* lane = current_lane()) {  // this io thread's own connections: no hand-off
     ++counters_.loop_calls;
-    auto call = std::make_shared<AsyncCall>(*lane->ioc);
+    auto call = std::make_shared<AsyncCall>(*lane->ioc, lane);
     call->done = std::move(done);
     run_call(lane, call, cmds, waited);
     return;
@@ -297,7 +308,7 @@ void RedisClient::start_call(std::vector<RedisCommand> cmds, CallDone done, bool
     done(tl::unexpected(ok.error()));
     return;
   }
-  auto call = std::make_shared<AsyncCall>(*ioc_);
+  auto call = std::make_shared<AsyncCall>(*ioc_, nullptr);
   call->done = std::move(done);
   asio::post(*ioc_, [this, call, waited, cmds = std::move(cmds)] {
     run_call(nullptr, call, cmds, waited);
@@ -308,17 +319,23 @@ void RedisClient::run_call(Lane* lane, const std::shared_ptr<AsyncCall>& call,
                            const std::vector<RedisCommand>& cmds, bool waited) {
   call->left = cmds.size();
   call->got.resize(cmds.size());
-  call->timer.expires_after(opts_.timeout);
-  call->timer.async_wait([this, call](boost::system::error_code ec) {
-    if (ec || call->finished) {
-      return;  // cancelled: every reply came first
-    }
-    call->finished = true;
-    ++counters_.timeouts;
-    ++counters_.failures;
-    call->done(
-        fail(Errc::StoreFailure, fmt::format("redis: timeout after {}ms", opts_.timeout.count())));
-  });
+  if (waited) {  // a background write has no timer: its connection's watchdog bounds it
+    call->timer.expires_after(opts_.timeout);
+    call->timer.async_wait([this, call](boost::system::error_code ec) {
+      if (ec || call->finished) {
+        return;  // cancelled: every reply came first
+      }
+      drain(call->lane);  // a busy loop may not have read a reply that is already here
+      if (call->finished) {
+        return;
+      }
+      call->finished = true;
+      ++counters_.timeouts;
+      ++counters_.failures;
+      call->done(fail(Errc::StoreFailure,
+                      fmt::format("redis: timeout after {}ms", opts_.timeout.count())));
+    });
+  }
   for (std::size_t i = 0; i < cmds.size(); ++i) {
     dispatch(lane, cmds[i], [this, call, i, waited](Result<RedisReply> r) {
       call->got[i] = std::move(r);

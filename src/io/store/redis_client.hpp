@@ -18,9 +18,11 @@
 //
 // async_call() is call() without waiting, for the io threads (the policy server): the batch is
 // posted the same way and `done` runs on the Redis thread once every reply is in, or with a
-// StoreFailure when `timeout` passes first (a timer per call); the caller hands the result back
-// to its own executor. Requests of many clients posted in one turn of the Redis thread go out
-// in one write per connection (hiredis buffers them), so the io threads never wait and Redis
+// StoreFailure when `timeout` passes first (a timer per call, which reads what the sockets hold
+// before it calls the call timed out: a busy loop's late read is not a timeout; async_write()
+// has no timer: its connection's watchdog fails it if Redis hangs); the caller hands the result
+// back to its own executor. Requests of many clients posted in one turn of the Redis thread go
+// out in one write per connection (hiredis buffers them), so the io threads never wait and Redis
 // sees one pipeline.
 //
 // Loops (attach_loops()): the daemon hands the client its io threads' io_contexts, and each gets
@@ -175,6 +177,8 @@ class RedisClient {
   // On the lane's thread (nullptr: the Redis thread): hands one command to its connection (or
   // the cluster router).
   void dispatch(Lane* lane, const RedisCommand& c, std::function<void(Result<RedisReply>)> done);
+  // On the lane's thread (nullptr: the Redis thread): reads every reply its sockets hold.
+  void drain(Lane* lane);
   void note_write_failure(const std::string& why);
   Result<void> ping_other_lanes();
 

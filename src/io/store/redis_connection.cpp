@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include <boost/asio/post.hpp>
 
@@ -196,6 +197,17 @@ void RedisConnection::flush() {
   }
 }
 
+void RedisConnection::drain() {
+  const std::uint64_t g = gen_;
+  for (int i = 0; i < kDrainReads && g == gen_ && ac_ != nullptr; ++i) {
+    int avail = 0;
+    if (::ioctl(ac_->c.fd, FIONREAD, &avail) != 0 || avail <= 0) {
+      return;  // nothing more now (an EOF is the read wait's to see)
+    }
+    redisAsyncHandleRead(ac_);  // may free the context
+  }
+}
+
 void RedisConnection::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
   auto* done = static_cast<Done*>(privdata);
   RedisConnection* self = self_of(ac);
@@ -266,6 +278,7 @@ void RedisConnection::arm_read() {
                       return;
                     }
                     redisAsyncHandleRead(ac_);  // may free the context (EOF)
+                    drain();                    // the rest beyond hiredis's 16 KiB read
                     if (g == gen_ && ac_ != nullptr && want_read_) {
                       arm_read();
                     }
@@ -354,6 +367,9 @@ void RedisConnection::start_watchdog() {
 }
 
 void RedisConnection::on_watchdog() {
+  if (state_ == State::Ready) {
+    drain();  // a busy loop may not have read what came: only a reply not there is late
+  }
   const auto now = Clock::now();
   if (state_ == State::Connecting && now - connect_started_ > opts_.connect_timeout) {
     drop(fmt::format("no connection within {}ms", opts_.connect_timeout.count()));

@@ -14,6 +14,11 @@
 // doubles from backoff_min to backoff_max and resets once Ready. A watchdog drops the
 // connection when the oldest command has waited longer than twice the call timeout (a hung
 // server), which answers every queued callback with an error.
+// Reading: hiredis reads at most 16 KiB per redisAsyncHandleRead(), so a readiness event is
+// followed by drain(), which reads on while the socket holds bytes: replies that came while the
+// loop was busy are all handled before the timers that became due meanwhile run. The watchdog
+// (and io::RedisClient before it calls a call timed out) drains first too, so that nothing is
+// declared lost whose reply is already in the socket.
 // Error contract: `done` of submit() runs exactly once, with the reply or a StoreFailure.
 #include <hiredis/async.h>
 
@@ -48,6 +53,9 @@ class RedisConnection {
   // Writes what is queued now instead of at the loop's next poll (when Ready).
   void flush();
   bool idle() const { return inflight_.empty(); }  // no reply awaited
+  // Handles every reply the socket holds now (bounded: kDrainReads reads of 16 KiB).
+  void drain();
+  static constexpr int kDrainReads = 64;
 
  private:
   enum class State { Down, Connecting, Ready };

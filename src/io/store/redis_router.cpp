@@ -77,6 +77,12 @@ void RedisRouter::submit(std::uint16_t slot, std::shared_ptr<const std::vector<s
   send(*n, slot, std::move(args), std::move(done), 0, false);
 }
 
+void RedisRouter::drain() {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {  // a reply may add a node (a redirect)
+    nodes_[i]->conn->drain();
+  }
+}
+
 void RedisRouter::send(Node& n, std::uint16_t slot,
                        std::shared_ptr<const std::vector<std::string>> args, Done done, int hops,
                        bool asking) {
