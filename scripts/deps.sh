@@ -39,8 +39,10 @@ test_pkgs=(postfix swaks miltertest procps iproute2 python3 unbound dnsutils lib
   nginx)
 # `make deb` (dpkg-buildpackage, debhelper, lintian; the man pages are rendered by man-db) and
 # `make test-package` (setpriv from util-linux, spamc from the test tier; systemd for
-# systemd-analyze, systemd-sysusers and systemd-tmpfiles, which CI images often lack)
-package_pkgs=(dpkg-dev debhelper lintian man-db groff-base python3 util-linux systemd)
+# systemd-analyze, systemd-sysusers and systemd-tmpfiles, which CI images often lack;
+# hardening-check from devscripts and readelf from binutils for the binary's hardening)
+package_pkgs=(dpkg-dev debhelper lintian man-db groff-base python3 util-linux systemd devscripts
+  binutils)
 bench_pkgs=(postgrey gross lmdb-utils tshark wrk nginx-light bogofilter spamc spamd spamassassin
   # milter benchmark anchor (bench/milter): Rspamd's proxy worker + its Redis
   rspamd redis-server
