@@ -14,7 +14,7 @@ the growth of the first half plus 16 MiB (a bounded structure stops growing; a l
 
 Usage: memory_flood_test.py GREYFLUX_BINARY [--count N]
 Duration: on the loaded 2-core machine ~3,000 flux names, 6,000 triplets, 2,400 comments a
-second (50,000 each: ~45 s; 400,000: ~6 min)."""
+second (50,000 each: ~45 s; 400,000: ~6 min); 1,000,000 each took 296 s at load 14-17."""
 import argparse
 import os
 import shutil
@@ -202,10 +202,11 @@ def main():
         sampler = Sampler(d.proc.pid)
         sampler.start()
         # Documented bounds (docs/reliability.md): flux per tracked name with one address
-        # ~250 B of state + its name twice + 2 x 48 B for the address; triplets: only the
-        # pending writes of a commit interval are in memory (LMDB pages are file-backed);
-        # comments: the flood tracker (akismet.flood_texts = 200,000 texts, ~80 B each) and the
-        # bounded token-name map, plus the pending writes.
+        # ~250 B of state + its name twice + 2 x 48 B for the address (measured 471 B in all);
+        # triplets: the pending writes of a commit interval, and the heap pages LMDB keeps from
+        # its largest write transaction (about 4 KiB a write of the longest commit round;
+        # docs/reliability.md); comments: the flood tracker (akismet.flood_texts = 200,000
+        # texts, ~80 B each) and the bounded token-name map, plus the same LMDB pages.
         flux_bound = max_names * (250 + 2 * 24 + 96) + 64 * MIB
         results = [
             run_flood("flux", flood_flux(d, n, sock_path), sampler, n, flux_bound, plateau=True),
