@@ -21,6 +21,19 @@ inline std::shared_ptr<io::RedisClient> connect_test_client(const io::RedisOptio
   return client;
 }
 
+// A client of the redis-server on 127.0.0.1:`port` with the call timeout under test and a short
+// reconnect backoff (10-100 ms), not waited for: the test says how long it may take to connect.
+inline std::shared_ptr<io::RedisClient> local_redis_client(int port, Millis timeout, int pool = 1) {
+  io::RedisOptions o;
+  o.url = parse_redis_url("redis://127.0.0.1:" + std::to_string(port)).value();
+  o.timeout = timeout;
+  o.connect_timeout = Millis(1000);
+  o.backoff_min = Millis(10);
+  o.backoff_max = Millis(100);
+  o.pool_size = pool;
+  return std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
+}
+
 inline std::shared_ptr<io::RedisClient> shared_redis_client(int pool_size = 1) {
   io::RedisOptions o;
   o.url = parse_redis_url(shared_redis().url()).value();

@@ -15,6 +15,7 @@
 #include "core/greylist/greylist.hpp"
 #include "io/store/redis_kv.hpp"
 #include "io/store/redis_store.hpp"
+#include "redis_clients.hpp"
 #include "redis_server.hpp"
 
 namespace gf {
@@ -24,13 +25,7 @@ using Clock = std::chrono::steady_clock;
 using greylist::Record;
 
 std::shared_ptr<io::RedisClient> client_for(int port, Millis timeout) {
-  io::RedisOptions o;
-  o.url = parse_redis_url("redis://127.0.0.1:" + std::to_string(port)).value();
-  o.timeout = timeout;
-  o.connect_timeout = Millis(1000);
-  o.backoff_min = Millis(10);
-  o.backoff_max = Millis(100);
-  return std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
+  return test::local_redis_client(port, timeout);
 }
 
 class RedisAsyncTest : public ::testing::Test {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "io/store/redis_kv.hpp"
+#include "redis_clients.hpp"
 #include "redis_server.hpp"
 
 namespace gf {
@@ -27,13 +28,7 @@ using Clock = std::chrono::steady_clock;
 using Replies = Result<std::vector<RedisReply>>;
 
 std::shared_ptr<io::RedisClient> client_for(int port, Millis timeout) {
-  io::RedisOptions o;
-  o.url = parse_redis_url("redis://127.0.0.1:" + std::to_string(port)).value();
-  o.timeout = timeout;
-  o.connect_timeout = Millis(1000);
-  o.backoff_min = Millis(10);
-  o.backoff_max = Millis(100);
-  return std::shared_ptr<io::RedisClient>(io::RedisClient::start(o).value());
+  return test::local_redis_client(port, timeout);
 }
 
 class RedisLoopsTest : public ::testing::Test {
