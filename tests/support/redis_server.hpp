@@ -75,10 +75,11 @@ class RedisServer {
       dir_ = ::mkdtemp(tmpl);
     }
     port_ = port != 0 ? port : (port_ != 0 ? port_ : free_port());
-    const std::vector<std::string> args{
-        bin,      "--port",    std::to_string(port_), "--bind",      "127.0.0.1",
-        "--save", "",          "--appendonly",        "no",          "--dir",
-        dir_,     "--logfile", dir_ + "/redis.log",   "--daemonize", "no"};
+    const std::vector<std::string> args{bin, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                        "--save", "", "--appendonly", "no", "--dir", dir_,
+                                        "--logfile", dir_ + "/redis.log", "--daemonize", "no",
+                                        // DEBUG SLEEP from loopback clients: a test's slow server
+                                        "--enable-debug-command", "local"};
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);

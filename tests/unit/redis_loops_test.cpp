@@ -193,6 +193,50 @@ TEST_F(RedisLoopsTest, ABusyLoopReadsTheRepliesItHoldsBeforeTimingOut) {
   runner.join();
 }
 
+// A server that keeps answering a deep pipeline, only slowly, is slow, not hung. Here six
+// background writes go out at once, each a DEBUG SLEEP of 60 ms, a 20 KiB SET and an INCR: Redis
+// reads a client's input 16 KiB at a time and answers what it has run before it reads on, so the
+// replies come every ~60 ms while the last write waits ~360 ms, past the watchdog's 200 ms. The
+// connection stays up and no write is lost.
+TEST_F(RedisLoopsTest, AServerThatKeepsAnsweringADeepPipelineIsNotDropped) {
+  constexpr int kWrites = 6;
+  const std::string pad(20 * 1024, 'p');
+  auto client = client_for(server_.port(), Millis(100));
+  ASSERT_TRUE(client->wait_connected(Millis(5000)));
+  asio::io_context loop(1);
+  client->attach_loops({&loop});
+  auto guard = asio::make_work_guard(loop);
+  std::thread runner([&loop] { loop.run(); });
+  ASSERT_TRUE(eventually([&] { return client->stats().loops_ready == 1; }));
+  const io::RedisStats before = client->stats();
+
+  std::atomic<int> wrote{0}, failed{0};
+  asio::post(loop, [&] {
+    for (int i = 0; i < kWrites; ++i) {
+      client->async_write({io::RedisCommand{{"DEBUG", "SLEEP", "0.06"}, 0},
+                           io::RedisCommand{{"SET", "slow:pad:" + std::to_string(i), pad}, 0},
+                           io::RedisCommand{{"INCR", "slow:count"}, 0}},
+                          [&](Replies r) {
+                            const bool ok =
+                                r && r->size() == 3 && r->back().type != RedisReply::Type::Error;
+                            ++(ok ? wrote : failed);
+                          });
+    }
+  });
+  ASSERT_TRUE(eventually([&] { return wrote + failed == kWrites; }));
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(wrote, kWrites);
+  const io::RedisStats after = client->stats();
+  EXPECT_EQ(after.disconnects - before.disconnects, 0u);
+  EXPECT_EQ(after.write_failures - before.write_failures, 0u);
+  auto count = client->call({io::RedisCommand{{"GET", "slow:count"}, 0}});
+  ASSERT_TRUE(count.has_value());
+  EXPECT_EQ(count->front().str, std::to_string(kWrites));
+  client->detach_loops();
+  guard.reset();
+  runner.join();
+}
+
 // put_and_update_later() does not wait for its update; 4 threads x 2 nodes updating one key all get
 // counted once flush() returns (no update lost to another's retry).
 TEST_F(RedisLoopsTest, BackgroundUpdatesOfOneKeyFromTwoNodesAreAllCounted) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 namespace gf::io {
@@ -214,6 +215,9 @@ void RedisConnection::on_reply(redisAsyncContext* ac, void* reply, void* privdat
   if (!self->inflight_.empty()) {
     self->inflight_.pop_front();
   }
+  if (reply != nullptr) {
+    self->last_reply_ = Clock::now();
+  }
   if (reply == nullptr) {
     (*done)(lost_reply());
   } else {
@@ -374,7 +378,10 @@ void RedisConnection::on_watchdog() {
   if (state_ == State::Connecting && now - connect_started_ > opts_.connect_timeout) {
     drop(fmt::format("no connection within {}ms", opts_.connect_timeout.count()));
   } else if (state_ == State::Ready && !inflight_.empty() &&
-             now - inflight_.front() > 2 * opts_.timeout) {
+             now - std::max(inflight_.front(), last_reply_) > 2 * opts_.timeout) {
+    // Hung: the oldest command is late AND nothing came back for as long. A server that keeps
+    // answering a deep pipeline, only slowly, is not dropped: that would fail every command
+    // queued behind it, background writes included.
     drop(fmt::format("no reply for {}ms", 2 * opts_.timeout.count()));
   }
 }

@@ -12,8 +12,9 @@
 // Ready (the PING answered). Any failure (refused, EOF, an error reply in the handshake, no
 // reply within the timeout) frees the context, and a timer reconnects after a backoff that
 // doubles from backoff_min to backoff_max and resets once Ready. A watchdog drops the
-// connection when the oldest command has waited longer than twice the call timeout (a hung
-// server), which answers every queued callback with an error.
+// connection when the oldest command has waited longer than twice the call timeout and no
+// reply at all has come for as long (a hung server, not a slow one still working through a
+// deep pipeline), which answers every queued callback with an error.
 // Reading: hiredis reads at most 16 KiB per redisAsyncHandleRead(), so a readiness event is
 // followed by drain(), which reads on while the socket holds bytes: replies that came while the
 // loop was busy are all handled before the timers that became due meanwhile run. The watchdog
@@ -101,6 +102,7 @@ class RedisConnection {
   Millis backoff_;
   Clock::time_point connect_started_{};
   std::deque<Clock::time_point> inflight_;  // send times, oldest first (replies are FIFO)
+  Clock::time_point last_reply_{};          // when the last reply came (progress)
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer watchdog_;
   std::string last_error_;   // logged once per outage
