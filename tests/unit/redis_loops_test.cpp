@@ -41,6 +41,31 @@ class RedisLoopsTest : public ::testing::Test {
   test::RedisServer server_;
 };
 
+// One io loop attached to `client` and run on a thread of its own; stop() (or leaving scope, an
+// ASSERT included) detaches it, lets it run out of work and joins it.
+struct AttachedLoop {
+  explicit AttachedLoop(std::shared_ptr<io::RedisClient> c)
+      : client(std::move(c)), guard(asio::make_work_guard(loop)) {
+    client->attach_loops({&loop});
+    runner = std::thread([this] { loop.run(); });
+  }
+  ~AttachedLoop() { stop(); }
+  void stop() {
+    if (runner.joinable()) {
+      client->detach_loops();
+      guard.reset();
+      runner.join();
+    }
+  }
+  AttachedLoop(const AttachedLoop&) = delete;
+  AttachedLoop& operator=(const AttachedLoop&) = delete;
+
+  std::shared_ptr<io::RedisClient> client;
+  asio::io_context loop{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard;
+  std::thread runner;
+};
+
 bool eventually(const std::function<bool()>& ok) {
   const auto until = Clock::now() + std::chrono::seconds(10);
   while (!ok()) {
@@ -55,10 +80,8 @@ bool eventually(const std::function<bool()>& ok) {
 TEST_F(RedisLoopsTest, ACallOnAnAttachedLoopIsServedOnThatLoop) {
   auto client = client_for(server_.port(), Millis(5000));
   ASSERT_TRUE(client->wait_connected(Millis(5000)));
-  asio::io_context loop(1);
-  client->attach_loops({&loop});
-  auto guard = asio::make_work_guard(loop);
-  std::thread runner([&loop] { loop.run(); });
+  AttachedLoop attached(client);
+  asio::io_context& loop = attached.loop;
   ASSERT_TRUE(eventually([&] { return client->stats().loops_ready == 1; }));
   EXPECT_EQ(client->stats().loops, 1);
 
@@ -95,9 +118,7 @@ TEST_F(RedisLoopsTest, ACallOnAnAttachedLoopIsServedOnThatLoop) {
   EXPECT_EQ(direct->front().str, "v2");
 
   // Detached: the loop's connections stop and, without the guard, the loop runs out of work.
-  client->detach_loops();
-  guard.reset();
-  runner.join();
+  attached.stop();
   EXPECT_EQ(client->stats().loops_ready, 0);
 }
 
@@ -106,10 +127,8 @@ TEST_F(RedisLoopsTest, ACallOnAnAttachedLoopIsServedOnThatLoop) {
 TEST_F(RedisLoopsTest, ALoopWhoseConnectionsAreDownFailsAtOnce) {
   auto client = client_for(server_.port(), Millis(5000));
   ASSERT_TRUE(client->wait_connected(Millis(5000)));
-  asio::io_context loop(1);
-  client->attach_loops({&loop});
-  auto guard = asio::make_work_guard(loop);
-  std::thread runner([&loop] { loop.run(); });
+  AttachedLoop attached(client);
+  asio::io_context& loop = attached.loop;
   ASSERT_TRUE(eventually([&] { return client->stats().loops_ready == 1; }));
   server_.stop();
   ASSERT_TRUE(eventually([&] { return client->stats().loops_ready == 0; }));
@@ -123,9 +142,6 @@ TEST_F(RedisLoopsTest, ALoopWhoseConnectionsAreDownFailsAtOnce) {
   auto [got, took] = p.get_future().get();
   EXPECT_FALSE(got.has_value());
   EXPECT_LT(took, Millis(20));
-  client->detach_loops();
-  guard.reset();
-  runner.join();
 }
 
 // A loop kept busy while its replies come in (here a handler that blocks it past the call
@@ -142,10 +158,8 @@ TEST_F(RedisLoopsTest, ABusyLoopReadsTheRepliesItHoldsBeforeTimingOut) {
     sets.push_back(io::RedisCommand{{"SET", "busy:" + std::to_string(i), value}, 0});
   }
   ASSERT_TRUE(client->call(sets).has_value());
-  asio::io_context loop(1);
-  client->attach_loops({&loop});
-  auto guard = asio::make_work_guard(loop);
-  std::thread runner([&loop] { loop.run(); });
+  AttachedLoop attached(client);
+  asio::io_context& loop = attached.loop;
   ASSERT_TRUE(eventually([&] { return client->stats().loops_ready == 1; }));
   const io::RedisStats before = client->stats();
 
@@ -188,9 +202,6 @@ TEST_F(RedisLoopsTest, ABusyLoopReadsTheRepliesItHoldsBeforeTimingOut) {
   ASSERT_EQ(count->front().elements.size(), 2u);
   EXPECT_EQ(count->front().elements[0].str, "1");
   EXPECT_EQ(count->front().elements[1].str, "1");
-  client->detach_loops();
-  guard.reset();
-  runner.join();
 }
 
 // A server that keeps answering a deep pipeline, only slowly, is slow, not hung. Here six
@@ -203,10 +214,8 @@ TEST_F(RedisLoopsTest, AServerThatKeepsAnsweringADeepPipelineIsNotDropped) {
   const std::string pad(20 * 1024, 'p');
   auto client = client_for(server_.port(), Millis(100));
   ASSERT_TRUE(client->wait_connected(Millis(5000)));
-  asio::io_context loop(1);
-  client->attach_loops({&loop});
-  auto guard = asio::make_work_guard(loop);
-  std::thread runner([&loop] { loop.run(); });
+  AttachedLoop attached(client);
+  asio::io_context& loop = attached.loop;
   ASSERT_TRUE(eventually([&] { return client->stats().loops_ready == 1; }));
   const io::RedisStats before = client->stats();
 
@@ -232,9 +241,6 @@ TEST_F(RedisLoopsTest, AServerThatKeepsAnsweringADeepPipelineIsNotDropped) {
   auto count = client->call({io::RedisCommand{{"GET", "slow:count"}, 0}});
   ASSERT_TRUE(count.has_value());
   EXPECT_EQ(count->front().str, std::to_string(kWrites));
-  client->detach_loops();
-  guard.reset();
-  runner.join();
 }
 
 // put_and_update_later() does not wait for its update; 4 threads x 2 nodes updating one key all get
