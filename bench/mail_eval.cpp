@@ -9,7 +9,9 @@
 // all its training spam and the 2% "minor" sample of its training ham, lop-ham the reverse.
 // --cv 1 instead runs 5-fold cross-validation inside the half split's TRAINING half only (the
 // fold column; balanced, lop-spam and lop-ham training regimes), which is where the class-ratio
-// handling and the decision rule are chosen; the test half is not looked at.
+// handling and the decision rule are chosen; the test half is not looked at. It also runs
+// cv-chrono: the chrono split's training half cut at its median arrival time, the older part
+// training and the newer testing (drift, without looking at the chrono test half).
 //
 // For each model configuration and protocol it trains a fresh Scanner on the training messages
 // and scores the test messages through the production functions (spamd::learn_messages over
@@ -157,6 +159,22 @@ std::vector<Config> configs(bool all) {
       o.fisher.min_expected_ham = 2.0;
       o.ratio_shift = 0.75;
     });
+  }
+  if (sweep == "fifth") {
+    // Issue 12, fifth round (docs/mail-scanner.md): Fisher scoring settings of the blend, with
+    // --cv 1 (cv-chrono included). None was adopted.
+    for (std::uint32_t n : {50U, 150U}) {
+      add("fisher max_tokens " + std::to_string(n),
+          [n](ScannerOptions& o) { o.fisher.max_tokens = n; });
+    }
+    for (double md : {0.1, 0.3}) {
+      add("fisher min_dev " + std::to_string(md).substr(0, 3),
+          [md](ScannerOptions& o) { o.fisher.min_dev = md; });
+    }
+    for (double s : {0.03, 0.3}) {
+      add("fisher robs " + std::to_string(s).substr(0, 4),
+          [s](ScannerOptions& o) { o.fisher.robs = s; });
+    }
   }
   if (sweep == "fbal") {
     add("fisher balanced strength", [](ScannerOptions& o) { o.fisher.balanced_strength = true; });
@@ -628,7 +646,8 @@ void evaluate(const Config& c, const std::vector<Item>& items) {
   std::fflush(stdout);
 }
 
-// 5-fold cross-validation inside the half split's training half: the choices are made here.
+// 5-fold cross-validation inside the half split's training half, and a chronological split of
+// the chrono split's training half (cv-chrono): the choices are made here.
 void cross_validate(const Config& c, const std::vector<Item>& items) {
   struct Regime {
     const char* name;
@@ -651,6 +670,31 @@ void cross_validate(const Config& c, const std::vector<Item>& items) {
     t.print_rules();
     std::fflush(stdout);
   }
+  // Drift inside the chronological split's TRAINING half: its older half trains, its newer half
+  // tests (the chrono test half is not looked at).
+  if (!wanted("cv-chrono")) {
+    return;
+  }
+  std::vector<double> times;
+  for (const Item& i : items) {
+    if (i.chrono_train) {
+      times.push_back(i.time);
+    }
+  }
+  if (times.empty()) {
+    return;
+  }
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2),
+                   times.end());
+  const double middle = times[times.size() / 2];
+  Tally t;
+  run(
+      c, "cv-chrono", items, t,
+      [middle](const Item& i) { return i.chrono_train && i.time < middle; },
+      [middle](const Item& i) { return i.chrono_train && i.time >= middle; });
+  t.print(c.name, "cv-chrono");
+  t.print_rules();
+  std::fflush(stdout);
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ def main():
                     continue
                 train = [{"path": p, "spam": y} for i, (p, y, v) in enumerate(rows)
                          if v != k and keep(i, y)]
-                sc = mb.bogofilter_scores(train, test)
+                sc = [(x, y) for x, y, _ in mb.bogofilter_scores(train, test)]
                 s, v = pooled.setdefault("bogo " + name, ([], []))
                 s.extend(sc)
                 v.extend(x >= 0.5 for x, _ in sc)
