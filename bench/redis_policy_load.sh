@@ -4,11 +4,13 @@
 # 3 replicas made with `redis-cli --cluster create` on free loopback ports), one after the other
 # in one run, then one summary line per backend: decisions/s, p99, Redis round trips per
 # decision (greyflux's redis.round_trips / requests), commands and bytes per decision, cluster
-# redirects. Every server the script starts is stopped by PID.
+# redirects; and the CPU time per decision (from /proc/PID/stat and the shell's `times`, so
+# independent of how busy the machine is) of greyflux, of the redis-server processes (a
+# cluster's six) and of the load generator. Every server the script starts is stopped by PID.
 # comments-lmdb / comments-redis: wrk (bench/akismet/comment_check.lua, WRK_CONNS keep-alive
 # connections) posting comment-checks to greyflux's comment API on that store, after a short
 # submit-spam/submit-ham training; the summary gives checks/s, p99 and, on Redis, round trips
-# (waited for) and bytes per check.
+# (waited for) and bytes per check, and the same CPU times per check (wrk as the generator).
 # Usage: GF=build/release/greyflux LOAD=build/release/bench/gf_policy_load \
 #        [DUR=10] [THREADS=2] [CONNS=16] [RATE=0] [WRK_CONNS=64] \
 #        bench/redis_policy_load.sh [lmdb|redis|redis-cluster|comments-lmdb|comments-redis ...]
@@ -22,6 +24,7 @@ backends=("$@")
 [ ${#backends[@]} -eq 0 ] && backends=(lmdb redis redis-cluster)
 d=$(mktemp -d /tmp/gf-redis-bench.XXXX)
 pids=()
+declare -A redis_pid  # port -> PID
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -53,6 +56,7 @@ start_redis() {  # port [cluster]
                                    --cluster-node-timeout 2000)
   redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
     --logfile "$dir/redis.log" "${extra[@]}" & pids+=($!)
+  redis_pid[$1]=$!
   until redis-cli -p "$1" ping >/dev/null 2>&1; do sleep 0.05; done
 }
 
@@ -84,6 +88,38 @@ redis_totals() {
   echo "$cmds $bytes"
 }
 
+# Waits for greyflux (PID $1) to listen on port $2; stops the run when it exited instead (a
+# start-up error, e.g. Redis not answering within redis_timeout on a busy machine: log $3).
+wait_listening() {
+  until python3 -c "import socket;socket.create_connection(('127.0.0.1',$2),0.2)" 2>/dev/null; do
+    if ! kill -0 "$1" 2>/dev/null; then
+      echo "greyflux exited before listening; its log:" >&2
+      tail -5 "$3" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+}
+
+# CPU time (user + system, clock ticks) of the given PIDs so far, all threads.
+cpu_ticks() {
+  local t=0
+  for p in "$@"; do
+    t=$((t + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
+
+# Runs the command with stdout to $d/out and its CPU time (user + system, s) to $d/cpu.
+run_timed() {
+  ( "$@" >"$d/out"
+    times >"$d/times" )  # not in a pipeline: a forked subshell has no children's times
+  tail -1 "$d/times" | python3 -c "
+import re, sys
+v = [float(m) * 60 + float(s) for m, s in re.findall(r'(\d+)m([\d.]+)s', sys.stdin.read())]
+print(sum(v))" >"$d/cpu"
+}
+
 run_one() {  # backend[@rate]
   local backend=${1%@*} rate=${RATE:-0} store=lmdb url="redis://127.0.0.1:1/0" cluster=false ports=()
   [ "$1" != "$backend" ] && rate=${1#*@}
@@ -92,6 +128,11 @@ run_one() {  # backend[@rate]
            url="redis://127.0.0.1:$p/0" ;;
     redis-cluster) store=redis; cluster=true; start_cluster; ports=("${cluster_masters[@]}")
                    url="redis://127.0.0.1:${cluster_ports[0]}/0" ;;
+  esac
+  local rpids=()
+  case $backend in
+    redis) rpids=("${redis_pid[${ports[0]}]}") ;;
+    redis-cluster) for q in "${cluster_ports[@]}"; do rpids+=("${redis_pid[$q]}"); done ;;
   esac
   local pport; pport=$(free_port)
   local gdir=$d/gf-$backend
@@ -117,20 +158,21 @@ file = "$gdir/log"
 EOT
   "$GF" serve --config "$gdir/g.toml" --set daemon.user=root & local gpid=$!
   pids+=($gpid)
-  until python3 -c "import socket;socket.create_connection(('127.0.0.1',$pport),0.2)" 2>/dev/null; do
-    sleep 0.05
-  done
+  wait_listening "$gpid" "$pport" "$gdir/log"
   local before=(0 0)
   [ ${#ports[@]} -gt 0 ] && read -r -a before <<<"$(redis_totals "${ports[@]}")"
-  local out; out=$("$LOAD" --target 127.0.0.1:$pport --connections "${CONNS:-16}" --threads 1 \
-                   --duration "${DUR:-10}" --mode new --rate "$rate")
+  local gcpu0 rcpu0; gcpu0=$(cpu_ticks "$gpid"); rcpu0=$(cpu_ticks "${rpids[@]}")
+  run_timed "$LOAD" --target 127.0.0.1:$pport --connections "${CONNS:-16}" --threads 1 \
+    --duration "${DUR:-10}" --mode new --rate "$rate"
+  local out; out=$(cat "$d/out")
+  local cpu="$(($(cpu_ticks "$gpid") - gcpu0)) $(($(cpu_ticks "${rpids[@]}") - rcpu0)) $(cat "$d/cpu")"
   echo "$1: $out"
   local after=(0 0)
   [ ${#ports[@]} -gt 0 ] && read -r -a after <<<"$(redis_totals "${ports[@]}")"
   local stats; stats=$("$GF" stats --config "$gdir/g.toml" 2>/dev/null || true)
-  python3 - "$1" "$out" "$stats" "${before[*]}" "${after[*]}" <<'EOF'
-import sys
-label, out, stats, before, after = sys.argv[1:6]
+  python3 - "$1" "$out" "$stats" "${before[*]}" "${after[*]}" "$cpu" <<'EOF'
+import os, sys
+label, out, stats, before, after, cpu = sys.argv[1:7]
 backend = label.split("@")[0]
 kv = dict(w.split("=", 1) for w in out.split() if "=" in w)
 st = dict(l.split("\t", 1) for l in stats.splitlines() if "\t" in l)
@@ -150,6 +192,10 @@ if backend != "lmdb":
     if backend == "redis-cluster":
         line += (f"  redirects {st.get('redis.cluster_redirects', '0')}  map refreshes "
                  f"{st.get('redis.cluster_map_refreshes', '0')}")
+g, r, l = cpu.split()
+tick = 1e6 / os.sysconf("SC_CLK_TCK")
+line += (f"  cpu us/decision greyflux {int(g) * tick / req:.1f} redis {int(r) * tick / req:.1f}"
+         f" loadgen {float(l) * 1e6 / req:.1f}")
 print(line)
 EOF
   kill "$gpid"; wait "$gpid" || true
@@ -185,9 +231,7 @@ EOT
   local key; key=$("$GF" keys add --blog https://blog.example --config "$gdir/g.toml")
   "$GF" serve --config "$gdir/g.toml" --set daemon.user=root & local gpid=$!
   pids+=($gpid)
-  until python3 -c "import socket;socket.create_connection(('127.0.0.1',$hport),0.2)" 2>/dev/null; do
-    sleep 0.05
-  done
+  wait_listening "$gpid" "$hport" "$gdir/log"
   local lua; lua=$(dirname "$0")/akismet/comment_check.lua
   GF_KEY="$key" GF_PATH=/1.1/submit-spam wrk -t1 -c4 -d1s -s "$lua" \
     "http://127.0.0.1:$hport/1.1/submit-spam" >/dev/null
@@ -198,15 +242,20 @@ EOT
     read -r -a before <<<"$(redis_totals "${ports[@]}")"
     rt0=$("$GF" stats --config "$gdir/g.toml" 2>/dev/null | sed -n 's/^redis.round_trips\t//p')
   fi
-  local out; out=$(GF_KEY="$key" wrk -t2 -c"${WRK_CONNS:-64}" -d"${DUR:-10}s" --timeout 5s \
-                   -s "$lua" "http://127.0.0.1:$hport/1.1/comment-check" | grep '^RESULT')
+  local rpids=()
+  [ ${#ports[@]} -gt 0 ] && rpids=("${redis_pid[${ports[0]}]}")
+  local gcpu0 rcpu0; gcpu0=$(cpu_ticks "$gpid"); rcpu0=$(cpu_ticks "${rpids[@]}")
+  GF_KEY="$key" run_timed wrk -t2 -c"${WRK_CONNS:-64}" -d"${DUR:-10}s" --timeout 5s \
+    -s "$lua" "http://127.0.0.1:$hport/1.1/comment-check"
+  local out; out=$(grep '^RESULT' "$d/out")
+  local cpu="$(($(cpu_ticks "$gpid") - gcpu0)) $(($(cpu_ticks "${rpids[@]}") - rcpu0)) $(cat "$d/cpu")"
   echo "$backend: $out"
   local after=(0 0)
   [ ${#ports[@]} -gt 0 ] && read -r -a after <<<"$(redis_totals "${ports[@]}")"
   local stats; stats=$("$GF" stats --config "$gdir/g.toml" 2>/dev/null || true)
-  python3 - "$backend" "$out" "$stats" "${before[*]}" "${after[*]}" "${rt0:-0}" <<'EOF'
-import sys
-backend, out, stats, before, after, rt0 = sys.argv[1:7]
+  python3 - "$backend" "$out" "$stats" "${before[*]}" "${after[*]}" "${rt0:-0}" "$cpu" <<'EOF'
+import os, sys
+backend, out, stats, before, after, rt0, cpu = sys.argv[1:8]
 kv = dict(w.split("=", 1) for w in out.split() if "=" in w)
 st = dict(l.split("\t", 1) for l in stats.splitlines() if "\t" in l)
 req = int(kv.get("requests", 0)) or 1
@@ -220,6 +269,10 @@ if backend == "comments-redis":
              f"{(a[0] - b[0]) / req:.1f}  bytes to Redis/check {(a[1] - b[1]) / req:.0f}"
              f"  write failures {st.get('redis.write_failures', '0')}"
              f"  on io loops {st.get('redis.loop_calls', '0')}")
+g, r, l = cpu.split()
+tick = 1e6 / os.sysconf("SC_CLK_TCK")
+line += (f"  cpu us/check greyflux {int(g) * tick / req:.1f} redis {int(r) * tick / req:.1f}"
+         f" wrk {float(l) * 1e6 / req:.1f}")
 line += "  load " + open("/proc/loadavg").read().split()[0]
 print(line)
 EOF

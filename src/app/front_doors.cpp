@@ -66,6 +66,9 @@ io::LineServerOptions policy_options(const Values& v, ConnectionContext contexts
   o.max_connections = static_cast<std::size_t>(v.integer("policy.max_connections"));
   o.connection_context = std::move(contexts);
   o.async_frame = std::move(async_frame);
+  // A Postfix request is ~0.5 KiB (a longer one takes a second read): 2 KiB per connection
+  // saves two system calls per request (io/net/line_server.hpp).
+  o.own_read_buffer = 2048;
   return o;
 }
 
@@ -217,7 +220,17 @@ boost::asio::awaitable<io::FrameResult> PolicyDoor::on_frame_async(std::string& 
     const auto& look = std::get<greylist::Greylist::Lookup>(begun);
     const io::RecordsResult fetched =
         co_await io::async_get_many(engine_.store(), look.wanted, boost::asio::use_awaitable);
-    answer(r.request, engine_.finish(r.request, look, fetched, now), now, peer, start, out);
+    greylist::Decision decided;
+    bool held = false;
+    {
+      io::RedisWriteBatch batch;  // this decision's writes share the loop's next write
+      decided = engine_.finish(r.request, look, fetched, now);
+      held = batch.deferred();
+    }
+    if (held) {
+      co_await io::let_batched_writes_out();
+    }
+    answer(r.request, decided, now, peer, start, out);
   }
   in.erase(0, off);
   co_return io::FrameResult{};
@@ -368,7 +381,15 @@ boost::asio::awaitable<io::HttpResponse> HttpDoor::route_async(const io::HttpReq
     auto& pending = *std::get<AkismetService::Pending>(begun);
     const io::ValuesResult stored = co_await io::async_get_values(comments_->store(), pending.reads,
                                                                   boost::asio::use_awaitable);
-    res = comments_->finish(pending, stored);
+    bool held = false;
+    {
+      io::RedisWriteBatch batch;  // the stored check and its usage count: the loop's next write
+      res = comments_->finish(pending, stored);
+      held = batch.deferred();
+    }
+    if (held) {
+      co_await io::let_batched_writes_out();
+    }
   }
   comments_latency_.observe(std::chrono::steady_clock::now() - start);
   co_return res;

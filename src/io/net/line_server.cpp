@@ -98,6 +98,16 @@ awaitable<std::pair<boost::system::error_code, std::string_view>> read_available
   }
 }
 
+// Reads into the connection's own buffer (LineServerOptions::own_read_buffer): the read waits in
+// the reactor with its buffer, so a request costs one read call, where read_available() costs
+// a read that finds nothing, a readiness registration and then the read.
+template <class Socket>
+awaitable<std::pair<boost::system::error_code, std::string_view>> read_own(
+    Socket& sock, std::vector<char>& buf) {
+  auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), kNoThrow);
+  co_return std::pair{ec, std::string_view(buf.data(), ec ? 0 : n)};
+}
+
 template <class Socket>
 awaitable<void> linger(Impl& impl, Socket& sock) {
   boost::system::error_code ec;
@@ -130,9 +140,17 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     std::int64_t& counted;
     ~Uncount() { impl.stats.buffered -= counted; }
   } uncount{*impl, counted};
+  std::vector<char> own(impl->opts.own_read_buffer);
   while (!ctl->drain) {
     ctl->in_read = true;
-    auto [ec, got] = co_await read_available(*sock, impl->opts.read_chunk);
+    // (Not a conditional expression: GCC 12 miscompiles a co_await inside ?:.)
+    std::pair<boost::system::error_code, std::string_view> read;
+    if (own.empty()) {
+      read = co_await read_available(*sock, impl->opts.read_chunk);
+    } else {
+      read = co_await read_own(*sock, own);
+    }
+    auto [ec, got] = read;
     ctl->in_read = false;
     const std::size_t n = got.size();
     if (ec == asio::error::eof && impl->opts.on_eof) {

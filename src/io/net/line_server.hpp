@@ -64,6 +64,11 @@ struct LineServerOptions {
   Millis idle_timeout{std::chrono::minutes(10)};
   std::size_t max_connections = 10000;
   std::size_t read_chunk = 16 * 1024;  // bytes read at once, into a per-thread buffer
+  // When > 0, each connection reads into a buffer of its own of this many bytes, with a read
+  // that waits in the reactor: one read call per request instead of three (a read that finds
+  // nothing, a readiness registration, the read), for this many bytes per connection, idle or
+  // not. For a door whose clients send small requests on long-lived connections (policy).
+  std::size_t own_read_buffer = 0;
   // A unix socket is created with exactly this mode and group from its first moment (bound
   // under a temporary name, set, then renamed into place). An empty group keeps the process's.
   unsigned unix_mode = 0666;

@@ -10,11 +10,14 @@
 // counts as outstanding work of that executor until it completes (within the store's timeout),
 // so an io_context does not run out of work, and is not destroyed, under a read in flight.
 // Errors: the read's Result, unchanged (a store failure is a value, not an exception).
+// let_batched_writes_out(): see below.
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +26,7 @@
 
 #include "core/common/kv_store.hpp"
 #include "core/greylist/store.hpp"
+#include "io/store/redis_client.hpp"
 
 namespace gf::io {
 
@@ -58,6 +62,14 @@ auto async_get_values(KvStore& store, std::vector<std::string> keys, Token&& tok
         });
       },
       token, std::move(keys));
+}
+
+// After a RedisWriteBatch (io/store/redis_client.hpp): resumes once the loop has run the
+// handlers posted before, the batch's flush among them, so that the writes are in Redis's socket
+// before the caller acknowledges them. One post; nothing else waits.
+inline boost::asio::awaitable<void> let_batched_writes_out() {
+  const auto ex = co_await boost::asio::this_coro::executor;
+  co_await boost::asio::post(ex, boost::asio::use_awaitable);
 }
 
 }  // namespace gf::io

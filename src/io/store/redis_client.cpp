@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
+#include <deque>
 
 #include "core/common/check.hpp"
 #include "core/common/redis_cluster.hpp"
@@ -30,8 +31,7 @@ struct Waiter {
 
 // One async_call() in flight; touched only on the thread of its loop (or the Redis thread).
 struct RedisClient::AsyncCall {
-  AsyncCall(asio::io_context& ioc, Lane* l) : timer(ioc), lane(l) {}
-  asio::steady_timer timer;
+  explicit AsyncCall(Lane* l) : lane(l) {}
   Lane* lane;  // whose connections carry it (nullptr: the Redis thread's)
   std::size_t left = 0;
   bool finished = false;
@@ -39,12 +39,23 @@ struct RedisClient::AsyncCall {
   RedisClient::CallDone done;
 };
 
+// The awaited calls of one loop (or of the Redis thread), oldest first. Every call has the same
+// timeout, so the front is the next to expire: one timer, armed at the front's deadline, stands
+// for all of them (no timer per call); answered calls leave the queue when they reach its front.
+struct RedisClient::Deadlines {
+  explicit Deadlines(asio::io_context& ioc) : timer(ioc) {}
+  asio::steady_timer timer;
+  bool armed = false;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<AsyncCall>>> calls;
+};
+
 struct RedisClient::Lane {
-  explicit Lane(asio::io_context& loop) : ioc(&loop), stop_timer(loop) {}
+  explicit Lane(asio::io_context& loop) : ioc(&loop), stop_timer(loop), deadlines(loop) {}
   asio::io_context* ioc;
   std::vector<std::unique_ptr<RedisConnection>> conns;  // standalone
   std::unique_ptr<RedisRouter> router;                  // cluster
   asio::steady_timer stop_timer;
+  Deadlines deadlines;
   std::atomic<bool> live{true};
   bool ready() const {
     if (!live.load(std::memory_order_acquire)) {
@@ -58,7 +69,9 @@ struct RedisClient::Lane {
 };
 
 RedisClient::RedisClient(const RedisOptions& opts)
-    : opts_(opts), ioc_(std::make_unique<asio::io_context>(1)) {}
+    : opts_(opts),
+      ioc_(std::make_unique<asio::io_context>(1)),
+      deadlines_(std::make_unique<Deadlines>(*ioc_)) {}
 
 Result<std::unique_ptr<RedisClient>> RedisClient::start(const RedisOptions& opts) {
   if (opts.pool_size < 1 || opts.pool_size > 64) {
@@ -96,6 +109,17 @@ Result<std::unique_ptr<RedisClient>> RedisClient::start(const RedisOptions& opts
   });
   return c;
 }
+
+namespace {
+thread_local int t_write_batches = 0;
+thread_local std::uint64_t t_deferred_sends = 0;
+}  // namespace
+
+RedisWriteBatch::RedisWriteBatch() : deferred_at_start_(t_deferred_sends) { ++t_write_batches; }
+RedisWriteBatch::~RedisWriteBatch() { --t_write_batches; }
+bool RedisWriteBatch::active() { return t_write_batches > 0; }
+void RedisWriteBatch::note_deferred() { ++t_deferred_sends; }
+bool RedisWriteBatch::deferred() const { return t_deferred_sends != deferred_at_start_; }
 
 void RedisClient::attach_loops(const std::vector<asio::io_context*>& loops) {
   GF_CHECK(lanes_.empty(), "redis: attach_loops() once");
@@ -156,7 +180,7 @@ void RedisClient::detach_loops() {
     }
     Lane* raw = lane.get();
     asio::post(*raw->ioc, [raw, grace] {
-      // Replies still awaited get up to `grace` (each call's own timer answers it first).
+      // Replies still awaited get up to `grace` (each call's deadline answers it first).
       stop_when_idle(raw, std::chrono::steady_clock::now() + grace);
     });
   }
@@ -299,7 +323,7 @@ void RedisClient::start_call(std::vector<RedisCommand> cmds, CallDone done, bool
   }
   if (Lane* lane = current_lane()) {  // this io thread's own connections: no hand-off
     ++counters_.loop_calls;
-    auto call = std::make_shared<AsyncCall>(*lane->ioc, lane);
+    auto call = std::make_shared<AsyncCall>(lane);
     call->done = std::move(done);
     run_call(lane, call, cmds, waited);
     return;
@@ -308,7 +332,7 @@ void RedisClient::start_call(std::vector<RedisCommand> cmds, CallDone done, bool
     done(tl::unexpected(ok.error()));
     return;
   }
-  auto call = std::make_shared<AsyncCall>(*ioc_, nullptr);
+  auto call = std::make_shared<AsyncCall>(nullptr);
   call->done = std::move(done);
   asio::post(*ioc_, [this, call, waited, cmds = std::move(cmds)] {
     run_call(nullptr, call, cmds, waited);
@@ -319,22 +343,12 @@ void RedisClient::run_call(Lane* lane, const std::shared_ptr<AsyncCall>& call,
                            const std::vector<RedisCommand>& cmds, bool waited) {
   call->left = cmds.size();
   call->got.resize(cmds.size());
-  if (waited) {  // a background write has no timer: its connection's watchdog bounds it
-    call->timer.expires_after(opts_.timeout);
-    call->timer.async_wait([this, call](boost::system::error_code ec) {
-      if (ec || call->finished) {
-        return;  // cancelled: every reply came first
-      }
-      drain(call->lane);  // a busy loop may not have read a reply that is already here
-      if (call->finished) {
-        return;
-      }
-      call->finished = true;
-      ++counters_.timeouts;
-      ++counters_.failures;
-      call->done(fail(Errc::StoreFailure,
-                      fmt::format("redis: timeout after {}ms", opts_.timeout.count())));
-    });
+  if (waited) {  // a background write has no deadline: its connection's watchdog bounds it
+    Deadlines& d = deadlines(lane);
+    d.calls.emplace_back(std::chrono::steady_clock::now() + opts_.timeout, call);
+    if (!d.armed) {
+      arm_deadline(lane);
+    }
   }
   for (std::size_t i = 0; i < cmds.size(); ++i) {
     dispatch(lane, cmds[i], [this, call, i, waited](Result<RedisReply> r) {
@@ -343,20 +357,74 @@ void RedisClient::run_call(Lane* lane, const std::shared_ptr<AsyncCall>& call,
         return;  // more to come, or the timer answered already
       }
       call->finished = true;
-      call->timer.cancel();
+      // Out of the call, which may wait in its loop's deadline queue a while yet.
+      const CallDone done = std::move(call->done);
+      std::vector<std::optional<Result<RedisReply>>> got = std::move(call->got);
       std::vector<RedisReply> out;
-      out.reserve(call->got.size());
-      for (auto& g : call->got) {
+      out.reserve(got.size());
+      for (auto& g : got) {
         if (!*g) {
           ++counters_.failures;
-          call->done(tl::unexpected(g->error()));
+          done(tl::unexpected(g->error()));
           return;
         }
         out.push_back(std::move(**g));
       }
       counters_.round_trips += waited ? 1 : 0;
-      call->done(std::move(out));
+      done(std::move(out));
     });
+  }
+}
+
+RedisClient::Deadlines& RedisClient::deadlines(Lane* lane) {
+  return lane != nullptr ? lane->deadlines : *deadlines_;
+}
+
+void RedisClient::arm_deadline(Lane* lane) {
+  Deadlines& d = deadlines(lane);
+  while (!d.calls.empty() && d.calls.front().second->finished) {
+    d.calls.pop_front();
+  }
+  if (d.calls.empty()) {
+    return;
+  }
+  d.armed = true;
+  d.timer.expires_at(d.calls.front().first);
+  d.timer.async_wait([this, lane](boost::system::error_code ec) {
+    deadlines(lane).armed = false;
+    if (!ec) {
+      expire_calls(lane);
+    }
+  });
+}
+
+void RedisClient::expire_calls(Lane* lane) {
+  Deadlines& d = deadlines(lane);
+  const auto now = std::chrono::steady_clock::now();
+  bool drained = false;
+  while (!d.calls.empty()) {
+    auto& [due, call] = d.calls.front();
+    if (!call->finished && due > now) {
+      break;
+    }
+    if (!call->finished && !drained) {
+      drained = true;
+      drain(lane);  // a busy loop may not have read a reply that is already here
+      continue;     // (which may have answered this call and others)
+    }
+    std::shared_ptr<AsyncCall> late = std::move(call);
+    d.calls.pop_front();
+    if (late->finished) {
+      continue;
+    }
+    late->finished = true;
+    ++counters_.timeouts;
+    ++counters_.failures;
+    const CallDone done = std::move(late->done);
+    done(fail(Errc::StoreFailure, fmt::format("redis: timeout after {}ms", opts_.timeout.count())));
+  }
+  if (!d.armed) {
+    arm_deadline(lane);
   }
 }
 
@@ -382,6 +450,13 @@ Result<void> RedisClient::send(std::vector<RedisCommand> cmds) {
   if (Lane* lane = current_lane()) {
     for (const RedisCommand& c : cmds) {
       dispatch(lane, c, checked);
+    }
+    if (RedisWriteBatch::active()) {
+      RedisWriteBatch::note_deferred();  // the loop's flush writes it; the batch's owner waits
+      return {};
+    }
+    if (lane->router) {
+      lane->router->flush();
     }
     for (auto& conn : lane->conns) {
       conn->flush();  // in Redis's socket before the caller answers its client

@@ -18,20 +18,21 @@
 //
 // async_call() is call() without waiting, for the io threads (the policy server): the batch is
 // posted the same way and `done` runs on the Redis thread once every reply is in, or with a
-// StoreFailure when `timeout` passes first (a timer per call, which reads what the sockets hold
-// before it calls the call timed out: a busy loop's late read is not a timeout; async_write()
-// has no timer: its connection's watchdog fails it if Redis hangs); the caller hands the result
-// back to its own executor. Requests of many clients posted in one turn of the Redis thread go
-// out in one write per connection (hiredis buffers them), so the io threads never wait and Redis
-// sees one pipeline.
+// StoreFailure when `timeout` passes first (one timer per loop stands for every awaited call:
+// at a deadline it first reads what the sockets hold, so a busy loop's late read is not a
+// timeout; async_write() has no deadline: its connection's watchdog fails it if Redis hangs);
+// the caller hands the result back to its own executor. Requests of many clients posted in one
+// turn of the Redis thread go out in one write per connection (hiredis buffers them), so the io
+// threads never wait and Redis sees one pipeline.
 //
 // Loops (attach_loops()): the daemon hands the client its io threads' io_contexts, and each gets
 // connections of its own (standalone: pool_size; cluster: a router), driven by hiredis from that
 // loop. An async_call() or send() made on such a thread then goes to its own loop's connections
-// with no hand-off: the read is written when the loop next polls (requests of every client that
-// thread served in one turn share one write), the reply is read and handled by that same thread,
-// and a send() is written at once, so that a write acknowledged to a client is in Redis's socket
-// before the client can ask again on another thread. While a loop's connections are not ready
+// with no hand-off: the read is written by a flush posted to the loop (requests of every client
+// that thread served meanwhile share one write), the reply is read and handled by that same
+// thread, and a send() is written at once (or, in a RedisWriteBatch, by that flush before the
+// batch's writer answers), so that a write acknowledged to a client is in Redis's socket before
+// the client can ask again on another thread. While a loop's connections are not ready
 // (starting, reconnecting) its calls take the Redis thread's path. call() (blocking) always takes
 // the Redis thread's path; barrier() pings the other loops' connections too.
 //
@@ -165,6 +166,7 @@ class RedisClient {
  private:
   struct Lane;  // one attached io loop and its connections
   struct AsyncCall;
+  struct Deadlines;
 
   explicit RedisClient(const RedisOptions& opts);
   Result<void> check_ready(const std::vector<RedisCommand>& cmds);
@@ -179,11 +181,17 @@ class RedisClient {
   void dispatch(Lane* lane, const RedisCommand& c, std::function<void(Result<RedisReply>)> done);
   // On the lane's thread (nullptr: the Redis thread): reads every reply its sockets hold.
   void drain(Lane* lane);
+  // The same thread: the awaited calls' queue, its timer armed at the first live deadline, and
+  // what the timer does: drain, then fail every call past its deadline.
+  Deadlines& deadlines(Lane* lane);
+  void arm_deadline(Lane* lane);
+  void expire_calls(Lane* lane);
   void note_write_failure(const std::string& why);
   Result<void> ping_other_lanes();
 
   RedisOptions opts_;
   std::unique_ptr<boost::asio::io_context> ioc_;
+  std::unique_ptr<Deadlines> deadlines_;                 // the Redis thread's awaited calls
   std::vector<std::unique_ptr<RedisConnection>> conns_;  // standalone
   std::unique_ptr<RedisRouter> router_;                  // cluster
   std::thread thread_;
@@ -191,6 +199,27 @@ class RedisClient {
   mutable Counters counters_;
   std::mutex write_err_mu_;
   std::string write_err_;  // first failed send() since the last barrier()
+};
+
+// Batched sends: while a RedisWriteBatch lives on an attached loop's thread, the send()s made
+// there (the stores' put and erase) are not written at once, one write each, but together by
+// the loop's flush, which hiredis posts when the first of them is queued. Whoever then
+// acknowledges those writes to a client lets the loop run first when deferred() says a send()
+// was held back (co_await let_batched_writes_out(), io/store/async_reads.hpp: a post to its
+// own executor): the flush, posted earlier, has then put them into Redis's socket, as a send()
+// outside a batch is before its caller answers. Nests; does nothing on other threads.
+class RedisWriteBatch {
+ public:
+  RedisWriteBatch();
+  ~RedisWriteBatch();
+  RedisWriteBatch(const RedisWriteBatch&) = delete;
+  RedisWriteBatch& operator=(const RedisWriteBatch&) = delete;
+  static bool active();         // on this thread
+  static void note_deferred();  // a send() on this thread left its write to the loop's flush
+  bool deferred() const;        // a send() was held back since this batch began
+
+ private:
+  std::uint64_t deferred_at_start_;
 };
 
 // A read of several keys in as few commands as there are routes: one MGET per route (a

@@ -85,7 +85,7 @@ void RedisConnection::stop() {
 
 void RedisConnection::connect() {
   ++gen_;
-  want_read_ = want_write_ = read_armed_ = write_armed_ = false;
+  want_read_ = want_write_ = read_armed_ = write_armed_ = in_write_ = false;
   state_ = State::Connecting;
   connect_started_ = Clock::now();
   const RedisUrl& u = url_;
@@ -193,8 +193,14 @@ void RedisConnection::submit(const std::vector<std::string>& args, Done done) {
 }
 
 void RedisConnection::flush() {
-  if (state_ == State::Ready && ac_ != nullptr && want_write_) {
-    redisAsyncHandleWrite(ac_);  // what the socket takes now; the rest at the next poll
+  if (state_ != State::Ready || ac_ == nullptr || !want_write_ || write_armed_) {
+    return;  // nothing to write, or waiting for the socket to take more
+  }
+  in_write_ = true;
+  redisAsyncHandleWrite(ac_);  // may free the context (a write error)
+  in_write_ = false;
+  if (ac_ != nullptr && want_write_) {
+    arm_write();  // the socket is full: the rest when it is writable
   }
 }
 
@@ -249,7 +255,25 @@ void RedisConnection::ev_del_read(void* p) { static_cast<RedisConnection*>(p)->w
 void RedisConnection::ev_add_write(void* p) {
   auto* self = static_cast<RedisConnection*>(p);
   self->want_write_ = true;
-  self->arm_write();
+  if (self->in_write_) {
+    return;  // the socket took part of it: the writer waits for it (below)
+  }
+  if (self->state_ == State::Ready) {
+    self->post_flush();
+  } else {
+    self->arm_write();  // connecting: hiredis learns the outcome when the socket is writable
+  }
+}
+
+void RedisConnection::post_flush() {
+  if (flush_posted_ || write_armed_) {
+    return;  // a flush (or a wait for the socket) is on its way and takes this too
+  }
+  flush_posted_ = true;
+  asio::post(ioc_, [this] {
+    flush_posted_ = false;
+    flush();
+  });
 }
 
 void RedisConnection::ev_del_write(void* p) {
@@ -303,7 +327,9 @@ void RedisConnection::arm_write() {
                     if (ec || ac_ == nullptr || !want_write_) {
                       return;
                     }
+                    in_write_ = true;
                     redisAsyncHandleWrite(ac_);  // connects, or flushes the output buffer
+                    in_write_ = false;
                     if (g == gen_ && ac_ != nullptr && want_write_) {
                       arm_write();
                     }

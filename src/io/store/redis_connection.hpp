@@ -15,6 +15,10 @@
 // connection when the oldest command has waited longer than twice the call timeout and no
 // reply at all has come for as long (a hung server, not a slow one still working through a
 // deep pipeline), which answers every queued callback with an error.
+// Writing: while Ready, a command queued by hiredis posts one flush to the loop (not a wait for
+// the socket to be writable): every command queued before that handler runs (the requests of
+// all the clients the loop serves in that turn) goes out in one write; the socket is waited
+// for only when it does not take everything.
 // Reading: hiredis reads at most 16 KiB per redisAsyncHandleRead(), so a readiness event is
 // followed by drain(), which reads on while the socket holds bytes: replies that came while the
 // loop was busy are all handled before the timers that became due meanwhile run. The watchdog
@@ -75,6 +79,7 @@ class RedisConnection {
   void handshake();
   void arm_read();
   void arm_write();
+  void post_flush();
   // Frees the context from outside hiredis's callbacks and schedules the reconnect.
   void drop(const std::string& why);
   void lost(const std::string& why);  // the context is gone (or going): state, log, reconnect
@@ -94,6 +99,8 @@ class RedisConnection {
   bool want_write_ = false;
   bool read_armed_ = false;
   bool write_armed_ = false;
+  bool flush_posted_ = false;
+  bool in_write_ = false;  // inside redisAsyncHandleWrite (which re-adds the write event)
   std::uint64_t gen_ = 0;  // a new context each connect; handlers of an old one do nothing
   State state_ = State::Down;
   std::atomic<bool> ready_{false};

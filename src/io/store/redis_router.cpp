@@ -83,6 +83,12 @@ void RedisRouter::drain() {
   }
 }
 
+void RedisRouter::flush() {
+  for (const auto& n : nodes_) {
+    n->conn->flush();
+  }
+}
+
 void RedisRouter::send(Node& n, std::uint16_t slot,
                        std::shared_ptr<const std::vector<std::string>> args, Done done, int hops,
                        bool asking) {

@@ -42,8 +42,9 @@ class RedisRouter {
   void start();
   void stop();
   void submit(std::uint16_t slot, std::shared_ptr<const std::vector<std::string>> args, Done done);
-  // Every node's RedisConnection::drain().
+  // Every node's RedisConnection::drain() / flush().
   void drain();
+  void flush();
 
   // Snapshots, safe from any thread.
   // One slot of each master of the current map (a route that reaches that master), in shard
