@@ -4,7 +4,8 @@
 # Each round starts binary A, then B, on a fresh data dir and a free loopback port, drives it
 # with bench/gf_policy_load (closed loop, mode new: every request a new triplet, so each is a
 # store write) for SECONDS, stops it by PID, and prints the load generator's line. The last lines
-# are each side's median req/s and p99 and the ratio B/A. Alternating rounds let the shared
+# are each side's median req/s, p99 and daemon CPU time (user + system, /proc) per answered
+# request, and the ratio B/A. Alternating rounds let the shared
 # machine's drift show as the spread within a side rather than as a difference between sides.
 # Run it at nice 0 (a measurement) and note `uptime` with the figures.
 #
@@ -17,7 +18,7 @@ LOAD=${GF_POLICY_LOAD:-$ROOT/build/release/bench/gf_policy_load}
 ROOTOPT=$([ "$(id -u)" = 0 ] && echo "--set daemon.user=root" || true)
 TMP=$(mktemp -d /tmp/gf-policy-ab.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-declare -A RPS P99
+declare -A RPS P99 CPU
 run_one() {  # side binary round
   local dir=$TMP/$1$3 port
   mkdir -p "$dir"
@@ -34,12 +35,20 @@ for _ in range(500):
         socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close(); break
     except OSError:
         time.sleep(0.02)' "$port"
+  local cpu0 cpu1 reqs
+  cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   line=$("$LOAD" --target "127.0.0.1:$port" --connections "$CONNS" --duration "$SECS" --mode new)
+  cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   kill -TERM "$pid"
   wait "$pid" || true
+  # The daemon's CPU time (user + system) per answered request during the load.
+  reqs=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line")
+  line+=" cpu_us_per_req=$(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v r="$reqs" \
+    -v s="$SECS" 'BEGIN {printf "%.1f", t / hz * 1e6 / (r * s)}')"
   echo "$1 round $3: $line"
   RPS[$1]+="$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line") "
   P99[$1]+="$(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$line") "
+  CPU[$1]+="$(sed -n 's/.* cpu_us_per_req=\([0-9.]*\).*/\1/p' <<<"$line") "
 }
 for r in $(seq 1 "$ROUNDS"); do
   run_one A "$A" "$r"
@@ -47,6 +56,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 ma=$(median <<<"${RPS[A]}") mb=$(median <<<"${RPS[B]}")
-echo "A median rps $ma p99_us $(median <<<"${P99[A]}")  ($A)"
-echo "B median rps $mb p99_us $(median <<<"${P99[B]}")  ($B)"
+echo "A median rps $ma p99_us $(median <<<"${P99[A]}") cpu_us_per_req $(median <<<"${CPU[A]}")  ($A)"
+echo "B median rps $mb p99_us $(median <<<"${P99[B]}") cpu_us_per_req $(median <<<"${CPU[B]}")  ($B)"
 awk -v a="$ma" -v b="$mb" 'BEGIN {printf "B/A rps %.3f\n", b / a}'

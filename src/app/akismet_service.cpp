@@ -63,6 +63,7 @@ AkismetConfig akismet_config(const Values& v) {
   c.map_size = v.size("akismet.map_size");
   c.commit_interval = v.duration("store.commit_interval");
   c.sync = v.boolean("store.sync");
+  c.journal = v.boolean("store.journal");
   c.check_retention = v.duration("akismet.check_retention");
   c.max_checks = static_cast<std::size_t>(v.integer("akismet.max_checks"));
   c.model_save_interval = v.duration("akismet.model_save_interval");
@@ -113,6 +114,7 @@ Result<std::unique_ptr<AkismetService>> AkismetService::open(const AkismetConfig
   o.commit_interval = cfg.commit_interval;
   o.sync = cfg.sync;
   o.writer_thread = cfg.writer_thread;
+  o.journal = cfg.journal;
   auto kv = io::LmdbKv::open(o);
   if (!kv) {
     return tl::unexpected(kv.error());

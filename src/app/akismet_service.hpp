@@ -40,6 +40,7 @@ struct AkismetConfig {
   std::uint64_t map_size = 4ULL << 30;
   Millis commit_interval{100};
   bool sync = true;
+  bool journal = true;  // store.journal
   Millis check_retention{std::chrono::hours(24 * 30)};
   std::size_t max_checks = 1000000;
   Millis model_save_interval{std::chrono::seconds(30)};

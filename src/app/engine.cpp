@@ -64,6 +64,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Values& v,
     opts.map_size = v.size("store.map_size");
     opts.commit_interval = v.duration("store.commit_interval");
     opts.sync = v.boolean("store.sync");
+    opts.journal = v.boolean("store.journal");
     Engine* self = e.get();
     auto store = io::LmdbStore::open(opts, [self](std::string_view key, const greylist::Record& r) {
       greylist::Settings s;

@@ -56,10 +56,15 @@ const std::vector<SettingDef>& settings_table() {
       {"store.path", T::StatePath, "greyflux.lmdb", false,
        "LMDB directory (created if missing); relative = under daemon.data_dir"},
       {"store.commit_interval", T::Duration, "100ms", false,
-       "group commit period: at most this much of the newest writes is lost on a crash"},
+       "group commit period: at most this much of the newest writes (plus the commit in flight) "
+       "is lost on a power loss; a killed process loses none with store.journal"},
       {"store.map_size", T::Size, "1GiB", false, "largest size the LMDB file may grow to"},
       {"store.sync", T::Bool, "true", false,
        "fsync every group commit (false survives a process crash, not a power loss)"},
+      {"store.journal", T::Bool, "true", false,
+       "LMDB stores: append each write to a journal file beside the store before its reply is "
+       "sent (one write() per batch of replies, no fsync), so kill -9 loses no acknowledged "
+       "write; a power loss still loses up to commit_interval plus the commit in flight"},
       {"policy.listen", T::StringList, "[\"127.0.0.1:10023\"]", false,
        "Postfix policy listeners: \"HOST:PORT\", \"[::1]:PORT\" or \"unix:PATH\""},
       {"policy.max_request", T::Size, "64KiB", false,

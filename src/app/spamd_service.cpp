@@ -201,6 +201,7 @@ Result<void> SpamdService::open_journal(const Values& v, std::uint64_t file_hash
   o.map_size = 1ULL << 30;
   o.commit_interval = v.duration("store.commit_interval");
   o.sync = v.boolean("store.sync");
+  o.journal = v.boolean("store.journal");
   auto kv = io::LmdbKv::open(o);
   if (!kv) {
     return fail(Errc::Config, fmt::format("spamd.journal {}: {}", path, kv.error().message));

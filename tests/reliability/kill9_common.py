@@ -10,7 +10,7 @@ A door (one front door's test) provides:
   stored(d, run, acked_ids)  after the kill: the set of this run's ids the store still has (the
                              daemon is not running; a door may start and stop it to ask);
                              acked_ids are in acknowledgement order
-  bound_ms                   the loss allowed: the door's commit interval plus the margin
+  bound_ms                   the loss allowed (bound_ms() below)
 Each run: start the daemon (on the store of the previous kill: it must open clean), load it over
 `connections` connections for `seconds`, SIGKILL it, and count the acknowledged writes the store
 no longer has. The loss window is the last answer's time minus the answer time of the oldest
@@ -129,7 +129,18 @@ def one_run(door, d, run, args, hogs):
                 rate=rate, clean=clean)
 
 
-def arguments(description, interval_ms=100, margin_ms=400, connections=2, extra=None):
+def bound_ms(args, window_ms=None):
+    """The loss allowed. With the write journal (store.journal, as shipped) every write is in
+    the kernel's page cache before its reply, so a kill -9 loses none: the bound is --margin-ms
+    (default 0). With --no-write-journal it is the door's window (the commit interval) plus
+    --margin-ms (default 400: the commit in flight when the kill lands)."""
+    if args.no_write_journal or window_ms is not None:
+        window = args.interval_ms if window_ms is None else window_ms
+        return window + (400 if args.margin_ms is None else args.margin_ms)
+    return 0 if args.margin_ms is None else args.margin_ms
+
+
+def arguments(description, interval_ms=100, connections=2, extra=None):
     p = argparse.ArgumentParser(description=description)
     if extra:
         extra(p)
@@ -140,7 +151,9 @@ def arguments(description, interval_ms=100, margin_ms=400, connections=2, extra=
     p.add_argument("--connections", type=int, default=connections)
     p.add_argument("--hogs", type=int, default=4)
     p.add_argument("--interval-ms", type=int, default=interval_ms)
-    p.add_argument("--margin-ms", type=int, default=margin_ms)
+    p.add_argument("--margin-ms", type=int, default=None)
+    p.add_argument("--no-write-journal", action="store_true",
+                   help="store.journal=false: the group commit alone keeps the writes")
     return p.parse_args()
 
 
@@ -164,7 +177,9 @@ def summary(door, results, args):
 def main(door, args):
     """Runs the kills; returns the exit status (1 if a kill lost more than door.bound_ms)."""
     d = Daemon(args.binary, sets=["greylist.delay=1h",
-                                  f"store.commit_interval={args.interval_ms}ms", *door.sets])
+                                  f"store.commit_interval={args.interval_ms}ms",
+                                  f"store.journal={'false' if args.no_write_journal else 'true'}",
+                                  *door.sets])
     results = []
     try:
         if hasattr(door, "prepare"):

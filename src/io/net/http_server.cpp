@@ -13,6 +13,7 @@
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
 #include "io/net/tcp_listen.hpp"
+#include "io/store/write_journal.hpp"
 #include "io/sys/rate_limited_log.hpp"
 
 namespace gf::io {
@@ -369,6 +370,7 @@ awaitable<void> serve(std::shared_ptr<Impl> impl, std::shared_ptr<beast::tcp_str
     }
     const bool keep = req.keep_alive() && !ctl->drain;
     const std::string wire = wire_response(o, answer.status, req.version(), keep, answer);
+    flush_write_journals();  // what the answer acknowledges reaches the kernel first
     const std::size_t sent = write_now(stream.socket(), wire);
     if (sent < wire.size()) {
       // The client is not reading fast enough: wait for it, within request_timeout.

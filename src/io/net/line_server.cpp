@@ -16,6 +16,7 @@
 #include "io/net/connection_executor.hpp"
 #include "io/net/connection_registry.hpp"
 #include "io/net/tcp_listen.hpp"
+#include "io/store/write_journal.hpp"
 #include "io/sys/rate_limited_log.hpp"
 
 namespace gf::io {
@@ -156,6 +157,7 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     if (ec == asio::error::eof && impl->opts.on_eof) {
       impl->opts.on_eof(in, out, peer);
       if (!out.empty()) {
+        flush_write_journals();  // what the replies acknowledge reaches the kernel first
         co_await asio::async_write(*sock, asio::buffer(out), kNoThrow);
       }
       co_return;
@@ -202,6 +204,7 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
       counted = held;
     }
     if (!out.empty()) {
+      flush_write_journals();  // what the replies acknowledge reaches the kernel first
       auto [wec, wn] = co_await asio::async_write(*sock, asio::buffer(out), kNoThrow);
       out.clear();
       if (wec) {

@@ -25,6 +25,10 @@
 // Everything that holds the lock, and the chore, runs at normal priority. Without a writer thread
 // (short-lived CLI use) flush() and stop() commit on the calling thread.
 //
+// With a write journal attached (io/store/write_journal.hpp) every staged write is also appended
+// to it, the round's swap seals the journal file that holds the swapped batch, and a successful
+// commit empties that file: a kill -9 then loses no write whose reply was sent.
+//
 // Threading: every member is safe from any thread; find(), staged(), pending_contains(),
 // writable(), stage() and counters() need the lock from lock(), which also guards what the owner
 // keeps beside it (its stats, rules).
@@ -45,6 +49,7 @@
 #include "core/common/result.hpp"
 #include "core/common/time.hpp"
 #include "io/store/pending_writes.hpp"
+#include "io/store/write_journal.hpp"
 #include "io/sys/thread_priority.hpp"
 
 namespace gf::io {
@@ -63,6 +68,8 @@ class GroupCommit {
   using Batch = std::unordered_map<std::string, std::optional<Value>, StringHash, std::equal_to<>>;
   using CommitFn = std::function<Result<void>(const Batch&)>;  // runs without the lock
   using ChoreFn = std::function<void()>;                       // runs without the lock
+  // A value's bytes as the journal keeps them (in `scratch` when they must be built).
+  using JournalBytesFn = std::string_view (*)(const Value&, std::string& scratch);
 
   GroupCommit() = default;
   GroupCommit(const GroupCommit&) = delete;
@@ -74,6 +81,13 @@ class GroupCommit {
     name_ = std::move(name);
     interval_ = interval;
     commit_ = std::move(commit);
+  }
+
+  // Journals every write staged from now on into `journal` (owned by the caller, which keeps it
+  // until stop()). Call before the first stage().
+  void attach_journal(WriteJournal* journal, JournalBytesFn bytes) {
+    journal_ = journal;
+    journal_bytes_ = bytes;
   }
 
   void start_writer(ChoreFn chore, Millis chore_every, bool background) {
@@ -149,7 +163,15 @@ class GroupCommit {
         return ok;
       }
     }
-    pending_.insert_or_assign(std::string(key), std::move(value));
+    auto [it, inserted] = pending_.insert_or_assign(std::string(key), std::move(value));
+    if (journal_ != nullptr) {
+      if (it->second) {
+        const std::string_view bytes = journal_bytes_(*it->second, journal_scratch_);
+        journal_->append(key, &bytes);
+      } else {
+        journal_->append(key, nullptr);
+      }
+    }
     return {};
   }
 
@@ -175,8 +197,14 @@ class GroupCommit {
   [[nodiscard]] Result<void> commit_inline(std::unique_lock<std::mutex>& lock) {
     Batch batch;
     batch.swap(pending_);
+    if (journal_ != nullptr && !batch.empty()) {
+      journal_->seal();
+    }
     lock.unlock();
     Result<void> ok = batch.empty() ? Result<void>() : commit_(batch);
+    if (ok && journal_ != nullptr && !batch.empty()) {
+      journal_->committed();
+    }
     lock.lock();
     if (!ok) {
       last_commit_failed_ = true;
@@ -204,11 +232,17 @@ class GroupCommit {
       committing_.swap(pending_);
       const bool stop = stopping_;
       const std::size_t n = committing_.size();
+      if (journal_ != nullptr && n > 0) {
+        journal_->seal();  // the swapped batch's records are all in the sealed file
+      }
       lock.unlock();
       Result<void> ok;
       if (n > 0) {
         ok = background_ ? priority.run_background([&] { return commit_(committing_); })
                          : commit_(committing_);
+        if (ok && journal_ != nullptr) {
+          journal_->committed();
+        }
       }
       if (!stop && chore_ && std::chrono::steady_clock::now() >= next_chore) {
         chore_();
@@ -279,6 +313,9 @@ class GroupCommit {
   ChoreFn chore_;
   Millis chore_every_{1000};
   bool background_ = true;
+  WriteJournal* journal_ = nullptr;
+  JournalBytesFn journal_bytes_ = nullptr;
+  std::string journal_scratch_;  // guarded by mu_
 
   std::mutex mu_;  // guards everything below (and what the owner keeps under lock())
   std::condition_variable wake_;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/store/lmdb_journal.hpp"
 #include "io/store/lmdb_scan.hpp"
 
 namespace gf::io {
@@ -107,10 +108,23 @@ Result<std::unique_ptr<LmdbKv>> LmdbKv::open(const KvOptions& opts) {
   if (rc != 0) {
     return lmdb_error("commit", rc);
   }
+  auto journal = replay_write_journal(s->env_, s->dbi_, opts.path, "kv store " + opts.path);
+  if (!journal) {
+    return tl::unexpected(journal.error());
+  }
   s->readers_.attach(s->env_);
   LmdbKv* p = s.get();
   s->commits_.init("akismet store", opts.commit_interval,
                    [p](const Batch& batch) { return p->commit_batch(batch); });
+  if (opts.journal && opts.writer_thread && *journal) {
+    if (auto ok = (*journal)->start(); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    s->journal_ = std::move(*journal);
+    s->commits_.attach_journal(
+        s->journal_.get(),
+        [](const std::string& v, std::string&) -> std::string_view { return v; });
+  }
   if (opts.writer_thread) {
     s->commits_.start_writer([p] { p->apply_retention(); }, std::chrono::milliseconds(500),
                              /*background=*/true);

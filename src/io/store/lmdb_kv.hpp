@@ -6,10 +6,10 @@
 //
 // Writes land in a pending map; one writer thread commits it as one transaction every
 // `commit_interval` (requests never wait for fsync; after kill -9 at most one interval of
-// writes is lost, and LMDB is never left corrupt). update() is an atomic read-modify-write
-// within this process (counters). Retention rules trim a key prefix whose keys sort oldest
-// first (stored checks): at most `max_count` entries, none below `min_key()`; the writer thread
-// applies them after each commit, a bounded number of deletions at a time.
+// writes is lost, none with `journal`, and LMDB is never left corrupt). update() is an atomic
+// read-modify-write within this process (counters). Retention rules trim a key prefix whose keys
+// sort oldest first (stored checks): at most `max_count` entries, none below `min_key()`; the
+// writer thread applies them after each commit, a bounded number of deletions at a time.
 //
 // It implements the KvStore port (core/common/kv_store.hpp) and follows its written contract
 // (tests/unit/kv_store_contract_test.cpp); retention, stats and the CLI's inline commits are
@@ -31,6 +31,7 @@
 #include "core/common/time.hpp"
 #include "io/store/group_commit.hpp"
 #include "io/store/lmdb_readers.hpp"
+#include "io/store/write_journal.hpp"
 
 namespace gf::io {
 
@@ -40,6 +41,9 @@ struct KvOptions {
   Millis commit_interval{100};
   bool sync = true;
   bool writer_thread = true;  // false for short-lived CLI use: flush() commits inline
+  // Journal each write before its reply (io/store/write_journal.hpp; with the writer thread
+  // only): kill -9 loses none. Any open replays a journal no other process holds.
+  bool journal = false;
 };
 
 struct KvRetention {
@@ -92,7 +96,8 @@ class LmdbKv final : public KvStore {
   MDB_dbi dbi_ = 0;
   KvOptions opts_;
 
-  GroupCommit<std::string> commits_;  // its lock() also guards the members below
+  std::unique_ptr<WriteJournal> journal_;  // outlives commits_, which appends to it
+  GroupCommit<std::string> commits_;       // its lock() also guards the members below
   struct Rule {
     KvRetention rule;
     std::size_t count = 0;

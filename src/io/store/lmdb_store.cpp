@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/common/check.hpp"
+#include "io/store/lmdb_journal.hpp"
 #include "io/store/lmdb_scan.hpp"
 
 namespace gf::io {
@@ -92,10 +93,25 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const LmdbOptions& opts,
   if (rc != 0) {
     return lmdb_error("commit", rc);
   }
+  auto journal = replay_write_journal(s->env_, s->dbi_, opts.path, "store");
+  if (!journal) {
+    return tl::unexpected(journal.error());
+  }
   s->readers_.attach(s->env_);
   LmdbStore* p = s.get();
   s->commits_.init("store", opts.commit_interval,
                    [p](const Batch& batch) { return p->commit_batch(batch); });
+  if (opts.journal && *journal) {
+    if (auto ok = (*journal)->start(); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    s->journal_ = std::move(*journal);
+    s->commits_.attach_journal(s->journal_.get(),
+                               [](const Record& r, std::string& scratch) -> std::string_view {
+                                 scratch = greylist::encode_record(r);
+                                 return scratch;
+                               });
+  }
   s->commits_.start_writer([p] { p->expiry_chore(); }, std::chrono::seconds(1),
                            opts.background_writer);
   return s;

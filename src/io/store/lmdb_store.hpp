@@ -5,7 +5,8 @@
 // writes. Writes never touch the disk on the request path: they land in a pending map that one
 // writer thread commits as a single transaction every `commit_interval` (group commit), so
 // neither a request nor its latency waits for fsync. After kill -9 at most the writes of the
-// last interval are lost; LMDB's copy-on-write B-tree is never left corrupt.
+// last interval are lost (none with `journal`: see io/store/write_journal.hpp); LMDB's
+// copy-on-write B-tree is never left corrupt.
 // The writer thread (io/store/group_commit.hpp, shared with LmdbKv) also runs the incremental
 // expiry sweep between commits. Its commits run as SCHED_BATCH (a normal CPU share, no wake-up
 // preemption of io threads) unless it falls behind.
@@ -22,6 +23,7 @@
 #include "core/greylist/store.hpp"
 #include "io/store/group_commit.hpp"
 #include "io/store/lmdb_readers.hpp"
+#include "io/store/write_journal.hpp"
 
 namespace gf::io {
 
@@ -32,6 +34,9 @@ struct LmdbOptions {
   bool sync = true;                  // fsync each commit (off only for tests on throwaway data)
   std::size_t expire_budget = 2000;  // records examined per sweep step
   bool background_writer = true;     // commits as SCHED_BATCH unless the writer falls behind
+  // Journal each write before its reply (io/store/write_journal.hpp): kill -9 loses none. Any
+  // open replays a journal that no other process holds, whatever this says.
+  bool journal = false;
 };
 
 struct StoreStats : CommitCounters, DbUsage {
@@ -69,6 +74,7 @@ class LmdbStore final : public greylist::Store {
   MDB_dbi dbi_ = 0;
   LmdbOptions opts_;
 
+  std::unique_ptr<WriteJournal> journal_;  // outlives commits_, which appends to it
   GroupCommit<greylist::Record> commits_;  // its lock() also guards the members below
   greylist::Store::ExpiredFn expired_;
   std::uint64_t expired_count_ = 0;

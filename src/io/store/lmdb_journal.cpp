@@ -1,0 +1,84 @@
+#include "io/store/lmdb_journal.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace gf::io {
+namespace {
+
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+
+tl::unexpected<Error> lmdb_error(const char* what, int rc) {
+  const bool too_large = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
+  return fail(too_large ? Errc::TooLarge : Errc::StoreFailure,
+              fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
+}
+
+Result<void> apply_records(MDB_env* env, MDB_dbi dbi, const std::vector<JournalRecord>& records) {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env, nullptr, 0, &txn);
+  if (rc != 0) {
+    return lmdb_error("write txn", rc);
+  }
+  for (const JournalRecord& r : records) {
+    MDB_val k = val(r.key);
+    if (r.key.empty() || r.key.size() > static_cast<std::size_t>(mdb_env_get_maxkeysize(env))) {
+      continue;  // no store write has such a key; a checksummed record cannot either
+    }
+    if (r.value) {
+      MDB_val v = val(*r.value);
+      rc = mdb_put(txn, dbi, &k, &v, 0);
+    } else {
+      rc = mdb_del(txn, dbi, &k, nullptr);
+      rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    if (rc != 0) {
+      mdb_txn_abort(txn);
+      return lmdb_error("put", rc);
+    }
+  }
+  rc = mdb_txn_commit(txn);
+  if (rc != 0) {
+    return lmdb_error("commit", rc);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WriteJournal>> replay_write_journal(MDB_env* env, MDB_dbi dbi,
+                                                           const std::string& dir,
+                                                           const std::string& label) {
+  auto journal = WriteJournal::open(dir, label);
+  if (!journal || !*journal) {
+    return journal;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto info = (*journal)->replay(
+      [&](const std::vector<JournalRecord>& records) { return apply_records(env, dbi, records); });
+  if (!info) {
+    return fail(info.error().code,
+                fmt::format("{}: write journal replay: {}", label, info.error().message));
+  }
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  if ((info->records > 0 || info->torn) && !info->corrupt) {  // corrupt: warned once
+    spdlog::info(
+        "{}: write journal: replayed {} writes ({} bytes) that the last commit before a "
+        "crash did not hold, in {} ms{}",
+        label, info->records, info->bytes, ms,
+        info->torn ? "; the last record was cut short (a kill during its write)" : "");
+  }
+  if (info->stale_boot) {
+    spdlog::info(
+        "{}: write journal from before the last reboot not replayed (the store holds its "
+        "last committed state)",
+        label);
+  }
+  return journal;
+}
+
+}  // namespace gf::io
