@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.max_ns_per_name = 4;
   cfg.max_total_ips = 100;
   cfg.max_listed_ips = 10;
+  cfg.max_owner_ips = 12;
   static const EveryOtherAsn asn;
   Bytes in(data, size);
   gf::flux::Tracker tracker(cfg, in.next() % 2 ? &asn : nullptr, nullptr);
@@ -99,6 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             f.v4_slash24 > f.unique_v4 || f.v4_slash16 > f.v4_slash24 ||
             f.addresses.size() != f.unique_ips ||
             (f.responses > 0 && f.ttl_min_s > f.ttl_median_s) || f.listed_shared > f.unique_ips ||
+            f.shared_addresses > f.unique_ips || f.ns_host_net_changes > f.ns_host_later ||
             f.answer_spread < 0 || f.answer_spread > 1 || f.reuse < 0 || f.reuse > 1 ||
             f.ns_addresses > 2 * cfg.max_ns_per_name + 8 * cfg.max_ips_per_name) {
           std::abort();
@@ -117,7 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       memory.expire(gf::from_unix(now));
     }
-    if (memory.size() > mcfg.max_names || tracker.listed_ips() > cfg.max_listed_ips) {
+    if (memory.size() > mcfg.max_names || tracker.listed_ips() > cfg.max_listed_ips ||
+        tracker.owner_ips() > cfg.max_owner_ips) {
       std::abort();
     }
     memory.for_each(gf::from_unix(now), [&](const std::string&, const gf::flux::HeldVerdict& h) {

@@ -56,6 +56,8 @@ const std::vector<std::string>& family_names();
 struct Variation {
   double ttl_factor = 1.0;   // every TTL (answers, NS, glue) multiplied by this
   double flux_factor = 1.0;  // flux names per family multiplied by this (the flux:benign ratio)
+  // A botnet serves 1..this many flux domains of a family (uniform); 1: a pool per domain.
+  int domains_per_botnet = 16;
 };
 
 // `scale` multiplies the name counts (1.0: 600 flux and 3,000 benign names in a mixed family).

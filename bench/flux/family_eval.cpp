@@ -2,11 +2,13 @@
 //
 //   gf_flux_families [--seeds 1,2,3] [--scale 1.0] [--families quiet,seen-once,...]
 //                    [--allowlist data/flux-allowlist.txt] [--per-kind] [--cv]
-//                    [--ttl-factor 1.0] [--flux-factor 1.0] [--show-misses N]
+//                    [--ttl-factor 1.0] [--flux-factor 1.0] [--domains-per-botnet 16]
+//                    [--show-misses N]
 //
 // --cv chooses the composite's threshold by leave-one-seed-out cross-validation (family_cv.hpp);
 // --ttl-factor and --flux-factor move the generator off its defaults (every TTL, the number of
-// flux names); --show-misses prints the best judgement of up to N misclassified names per mode.
+// flux names), --domains-per-botnet the domains a botnet serves (1: a pool per domain);
+// --show-misses prints the best judgement of up to N misclassified names per mode.
 //
 // For each family and seed a labelled capture is generated (families.hpp), fed through the
 // production Ingest path into a Tracker with the default settings (window 6 h, idle eviction
@@ -178,6 +180,8 @@ int main(int argc, char** argv) {
       var.ttl_factor = std::stod(v);
     } else if (k == "--flux-factor") {
       var.flux_factor = std::stod(v);
+    } else if (k == "--domains-per-botnet") {
+      var.domains_per_botnet = std::stoi(v);
     } else if (k == "--show-misses") {
       show_misses = std::stoul(v);
     } else if (k == "--allowlist") {
@@ -198,8 +202,11 @@ int main(int argc, char** argv) {
   }
   const families::FamilyAsn asn;
   const families::FamilyGeo geo;
-  fmt::print("# seeds {}, scale {}, ttl factor {}, flux factor {}, allowlist {}\n",
-             fmt::join(seeds, ","), scale, var.ttl_factor, var.flux_factor, allow_path);
+  fmt::print(
+      "# seeds {}, scale {}, ttl factor {}, flux factor {}, domains per botnet 1..{}, allowlist "
+      "{}\n",
+      fmt::join(seeds, ","), scale, var.ttl_factor, var.flux_factor, var.domains_per_botnet,
+      allow_path);
   fmt::print("# ASN: ASN and country data; geo: countries only (GeoIP.dat); none: no data\n");
   fmt::print("{:<15} {:<10} {:>6} {:>6} | {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9}\n", "family",
              "scorer", "flux", "benign", "det+ASN", "FP+ASN", "det geo", "FP geo", "det none",

@@ -42,14 +42,17 @@ void add(ScoreResult& r, std::string id, double w) {
   r.fired.push_back({std::move(id), w});
 }
 
+bool ns_one_country(const Features& f);
+
 // Name-server addresses over 5+ networks in the window, 6 or more: the NS set fluxes like agents
 // (benign zones keep a few name servers at one to three DNS providers).
 // Or the NS set keeps changing: two or more later answers brought new name-server addresses, over
 // 3+ networks, with the short TTL fluxing needs (benign zones publish NS and glue for a day or
 // two; a provider move brings new addresses once).
 bool ns_flux(const Features& f) {
-  return (f.ns_addresses >= 6 && f.ns_asns >= 5) ||
-         (f.ns_new_events >= 2 && f.ns_asns >= 3 && f.ns_ttl_min_s <= 3600);
+  return ((f.ns_addresses >= 6 && f.ns_asns >= 5) ||
+          (f.ns_new_events >= 2 && f.ns_asns >= 3 && f.ns_ttl_min_s <= 3600)) &&
+         !ns_one_country(f);
 }
 
 // The NS host names' own addresses keep changing: in at least `ns_host_change_share` of their
@@ -58,10 +61,20 @@ bool ns_flux(const Features& f) {
 // afresh); a name server on a home line is renumbered once in many lookups. Flux agents behind
 // an NS name change with nearly every lookup (Holz et al. 2008, Nazario and Holz 2008: double
 // flux rotates the name servers' A records like the name's own).
+// Only changes to another network count (another ASN; without ASN data another country, else
+// another /16): an ISP renumbering a home line keeps it in its ASN and country, a replaced agent
+// is another home machine, elsewhere (ns-sticky, docs/flux.md).
 bool ns_host_churn(const Features& f, const CompositeParams& p) {
-  return f.ns_host_changes >= p.ns_host_min_changes &&
-         f.ns_host_changes >= p.ns_host_change_share * f.ns_host_later &&
+  return f.ns_host_net_changes >= p.ns_host_min_changes &&
+         f.ns_host_net_changes >= p.ns_host_change_share * f.ns_host_later &&
          f.ns_host_ttl_min_s <= 3600;
+}
+
+// With country data (and no ASN data): the name-server addresses, known for three quarters or
+// more, all in one country. A zone's name servers on renumbered home lines stay in their country;
+// flux agents are world-wide. Such an NS set is not NS flux by its /16 count alone.
+bool ns_one_country(const Features& f) {
+  return !f.asn_source && f.ns_countries == 1 && 4 * f.ns_countries_known >= 3 * f.ns_addresses;
 }
 
 // A CNAME target in another registrable domain than the name's (last two labels: a public
@@ -90,6 +103,7 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
   std::vector<IpAddress> seen;
   std::vector<std::uint32_t> ns24;
   std::vector<std::uint64_t> nsnets;
+  std::vector<std::uint16_t> nscc;
   std::uint32_t ttl = UINT32_MAX, host_ttl = UINT32_MAX;
   auto add_ip = [&](const IpEntry& e) {
     if (static_cast<std::int64_t>(e.last_s) < horizon ||
@@ -100,6 +114,9 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
     ns24.push_back(e.ip.is_v4() ? v4_prefix(e.ip, 24)
                                 : static_cast<std::uint32_t>(v6_prefix(e.ip, 48)));
     nsnets.push_back(network_key(e, use_asn));
+    if (e.country[0] != 0) {
+      nscc.push_back(static_cast<std::uint16_t>((e.country[0] << 8) | e.country[1]));
+    }
   };
   for (const NameState* z : zones) {
     for (const IpEntry& e : z->ns_ips) {
@@ -126,13 +143,16 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
     const std::uint32_t later = h->responses > 0 ? h->responses - 1 : 0;
     if (seen.size() != before) {
       ttl = std::min(ttl, h->min_ttl_s);
-      f.ns_new_events += std::min(h->new_ips_after_first, later);
+      // Lookups that moved the host to another network (a renumbered home line stays in its
+      // ASN and country; with neither, the /16 counts).
+      f.ns_new_events += std::min(h->net_changes, later);
     }
     // Over the host's whole tracked life, not only the window: a zone looked up a few times a day
     // shows its name servers' addresses changing only across windows.
     if (h->responses > 0) {
       f.ns_host_later += later;
       f.ns_host_changes += std::min(h->answer_changes, later);
+      f.ns_host_net_changes += std::min(h->net_changes, later);
       host_ttl = std::min(host_ttl, h->min_ttl_s);
     }
   }
@@ -140,9 +160,31 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
   f.ns_addresses = static_cast<std::uint32_t>(seen.size());
   f.ns_slash24 = count_distinct(ns24);
   f.ns_asns = count_distinct(nsnets);
+  f.ns_countries_known = static_cast<std::uint32_t>(nscc.size());
+  f.ns_countries = count_distinct(nscc);
   f.ns_names = static_cast<std::uint32_t>(names.size());
   f.ns_ttl_min_s = ttl == UINT32_MAX ? 0 : ttl;
   f.ns_name_list = std::move(names);
+}
+
+// Window addresses that answered, in the window, for another registrable domain than the name's
+// own (its CNAME target's), and the distinct other domains (up to 64).
+void shared_owners(Features& f, const NameState& s, std::int64_t horizon, const Tracker& tracker) {
+  std::vector<std::uint32_t> others;
+  std::array<std::uint32_t, 3> o{};
+  for (const IpEntry& e : s.ips) {
+    if (static_cast<std::int64_t>(e.last_s) < horizon) {
+      continue;
+    }
+    const std::size_t n = tracker.other_owners(e.ip, s.owner_hash, horizon, o);
+    f.shared_addresses += n > 0 ? 1 : 0;
+    for (std::size_t k = 0; k < n && others.size() < 64; ++k) {
+      if (std::find(others.begin(), others.end(), o[k]) == others.end()) {
+        others.push_back(o[k]);
+      }
+    }
+  }
+  f.shared_domains = static_cast<std::uint32_t>(others.size());
 }
 
 // Without ASN data, with country data (geo) for at least three quarters of 4+ addresses: all of
@@ -177,6 +219,17 @@ bool no_ownership_data(const Features& f, const CompositeParams& p) {
 // answer). A load balancer's nodes repeat; a mail provider's big pool answers 2-4 at a time.
 bool big_churning_set(const Features& f, const CompositeParams& p) {
   return f.unique_ever >= p.big_set_min_unique && f.answers_per_response >= p.big_set_min_answers;
+}
+
+// Many of the addresses also answered for other registrable domains in the window. A botnet
+// lends the same agents to many unrelated domains (Holz et al. 2008 and Konte et al. 2009 group
+// flux domains into a few networks by their shared agents; Perdisci et al. 2009 cluster names by
+// shared addresses); a provider's pool answers for its own names, and a customer's name behind a
+// CNAME counts as the provider's domain.
+bool shared_across_domains(const Features& f, const CompositeParams& p) {
+  return p.shared_min_share > 0 && f.shared_addresses >= 2 &&
+         f.shared_domains >= p.shared_min_domains &&
+         f.shared_addresses >= p.shared_min_share * f.unique_ips;
 }
 
 }  // namespace
@@ -259,6 +312,7 @@ Features features(std::string_view name, const NameState& s, TimePoint now, cons
                            ? 1
                            : 0;
   }
+  shared_owners(f, s, horizon, tracker);
   name_servers(f, s, horizon, tracker, use_asn);
 
   if (allow != nullptr) {
@@ -375,7 +429,7 @@ void composite_rules(const Features& f, const CompositeParams& p, Add&& add) {
   }
   const bool one_country = one_country_approx(f) || two_countries_approx(f, p);
   const bool no_data = no_ownership_data(f, p);
-  if ((one_country || no_data) && !big_churning_set(f, p)) {
+  if ((one_country || no_data) && !big_churning_set(f, p) && !shared_across_domains(f, p)) {
     // Without ASN data the /16 count cannot tell one provider's many /16s from many ISPs. A
     // provider's load balancer or mail pool serves from one region, so from one country; flux
     // agents are home machines of many ISPs world-wide (Holz et al. 2008; Huang et al. 2010 take
@@ -387,7 +441,8 @@ void composite_rules(const Features& f, const CompositeParams& p, Add&& add) {
       withdrawn += 1.0;
     }
     // With no ownership data at all the same holds: the /16 count says nothing about owners.
-    // Either way a set too big and churning too fast for one provider's pool keeps its points.
+    // Either way a set too big and churning too fast for one provider's pool keeps its points,
+    // and so does one whose addresses also serve other, unrelated domains (a botnet's agents).
     if (withdrawn > 0) {
       add(one_country ? "one_country_approx" : "no_ownership_data", -withdrawn);
     }
@@ -522,13 +577,15 @@ std::string to_json(const Verdict& v, bool with_addresses, const std::string* he
       R"("ns_slash24":{},"ns_asns":{},"ns_changes":{},"first_seen":{},"last_seen":{},)"
       R"("addresses_dropped":{},"ns_new_events":{},"ns_ttl_min_s":{},"answer_spread":{:.2f},)"
       R"("reuse":{:.2f},"listed_shared":{},"ns_host_later":{},"ns_host_changes":{},)"
-      R"("ns_host_ttl_min_s":{},"cname_targets":{},"name_servers":{}}})",
+      R"("ns_host_ttl_min_s":{},"ns_host_net_changes":{},"ns_countries":{},)"
+      R"("shared_addresses":{},"shared_domains":{},"cname_targets":{},"name_servers":{}}})",
       f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24, f.v6_slash32,
       f.v6_slash48, f.asns, f.countries, f.countries_known, f.ttl_min_s, f.ttl_median_s,
       f.answers_per_response, f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses,
       f.ns_slash24, f.ns_asns, f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped,
       f.ns_new_events, f.ns_ttl_min_s, f.answer_spread, f.reuse, f.listed_shared, f.ns_host_later,
-      f.ns_host_changes, f.ns_host_ttl_min_s, string_array(f.cname_targets),
+      f.ns_host_changes, f.ns_host_ttl_min_s, f.ns_host_net_changes, f.ns_countries,
+      f.shared_addresses, f.shared_domains, string_array(f.cname_targets),
       string_array(f.ns_name_list));
   if (with_addresses) {
     std::vector<std::string> ips;

@@ -47,10 +47,18 @@ struct Features {
   // The NS host names' own A/AAAA answers since each was first tracked (not only the window):
   // later lookups, those that brought a new address, and their lowest TTL (0: none looked up).
   std::uint32_t ns_host_later = 0, ns_host_changes = 0, ns_host_ttl_min_s = 0;
+  // Of those changes, the ones that moved to another network (ASN; without ASN data the
+  // country, else the /16): a home line renumbered by its ISP keeps its ASN and country.
+  std::uint32_t ns_host_net_changes = 0;
+  // Countries among the name-server addresses, and how many of them have a known country.
+  std::uint32_t ns_countries = 0, ns_countries_known = 0;
   double answer_spread = 0;         // distinct /24 per address within one answer, averaged
   double reuse = 0;                 // share of answered addresses that repeat an earlier one
   std::uint32_t unique_ever = 0;    // distinct addresses since first seen (not only the window)
   std::uint32_t listed_shared = 0;  // window addresses that also answered an allowlisted name
+  // Window addresses that also answered, within the window, for another registrable domain (the
+  // CNAME target's for names behind a CNAME), and how many such other domains (up to 64).
+  std::uint32_t shared_addresses = 0, shared_domains = 0;
   std::int64_t first_seen = 0, last_seen = 0;  // Unix seconds
   std::uint32_t ips_dropped = 0;
   std::vector<std::string> cname_targets;
@@ -90,12 +98,19 @@ struct CompositeParams {
   // least this many at a time is too big and churns too fast for one provider's pool: it keeps the
   // network points that one country (or no ownership data at all) would withdraw.
   std::uint32_t big_set_min_unique = 16;
-  double big_set_min_answers = 6.0;
+  double big_set_min_answers = 8.0;
   // With neither ASN nor country data, names answered with fewer addresses than this on average
   // lose the /16-derived points as one country's do (unless the set is big and churning as
-  // above; 0: never, the default: the CV found it costs slow flux more than it saves), and names
-  // are judged against threshold_without_data.
+  // above, or shared across domains as below; 0: never, the default: two of the third pass's
+  // three CV folds keep the points, docs/flux.md), and names are judged against
+  // threshold_without_data.
   double no_data_min_answers = 0.0;
+  // Without ASN data, a name at least this share of whose addresses (and 2 or more) also answered
+  // for other registrable domains, at least shared_min_domains of them, keeps its network points
+  // too: flux agents serve many unrelated domains, a provider's pool serves its own family (names
+  // behind a CNAME count as the CNAME target's). 0: off.
+  double shared_min_share = 0.25;
+  std::uint32_t shared_min_domains = 2;
   double threshold_without_data = 5.0;
   // Without ASN data, two countries among at least this many addresses withdraw those points
   // too (a provider pool over two regions; agents world-wide spread over many countries).

@@ -97,9 +97,105 @@ std::uint32_t answer_networks(const std::vector<AddressAnswer>& a) {
   return static_cast<std::uint32_t>(n);
 }
 
+std::uint32_t domain_hash(std::string_view d) {
+  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(d) >> 7) | 1u;
+}
+
 }  // namespace
 
 std::size_t Tracker::IpHash::operator()(const IpAddress& ip) const { return ip_hash(ip); }
+
+std::uint32_t Tracker::owner_of(std::string_view domain) const {
+  if (registrable_) {
+    const std::string r = registrable_(domain);
+    if (!r.empty()) {
+      return domain_hash(r);
+    }
+  }
+  return domain_hash(naive_registrable_domain(domain));
+}
+
+// The network an address counts in for the NS-host change count: its ASN; without ASN data its
+// country (a home line renumbered by its ISP stays in the country); else its /16 (v4) or /32.
+std::uint64_t Tracker::net_key(const IpEntry& e) const {
+  if (asn_ != nullptr && e.asn != 0) {
+    return e.asn;
+  }
+  if (e.country[0] != 0) {
+    return (1ull << 40) | (std::uint64_t{static_cast<unsigned char>(e.country[0])} << 8) |
+           static_cast<unsigned char>(e.country[1]);
+  }
+  std::uint64_t k = 2ull << 40;
+  const int from = e.ip.is_v4() ? 12 : 0;
+  for (int i = from; i < from + (e.ip.is_v4() ? 2 : 4); ++i) {
+    k = (k << 8) | e.ip.bytes[static_cast<std::size_t>(i)];
+  }
+  return k;
+}
+
+std::size_t Tracker::other_owners(const IpAddress& ip, std::uint32_t own, std::int64_t horizon,
+                                  std::array<std::uint32_t, 3>& out) const {
+  auto it = owners_.find(ip);
+  if (it == owners_.end()) {
+    return 0;
+  }
+  std::size_t n = 0;
+  for (std::size_t k = 0; k < 3; ++k) {
+    const OwnerSlots& o = it->second;
+    if (o.owner[k] != 0 && o.owner[k] != own && static_cast<std::int64_t>(o.last_s[k]) >= horizon) {
+      out[n++] = o.owner[k];
+    }
+  }
+  return n;
+}
+
+// Records which registrable domain each answered address served. Names with one address (a
+// static site, shared hosting) are left out: the evidence is about pools.
+void Tracker::remember_owner(const Observation& obs, NameState& s, std::uint32_t now_s) {
+  if (config_.max_owner_ips == 0 || s.ips.size() < 2) {
+    return;
+  }
+  for (const AddressAnswer& a : obs.addresses) {
+    auto it = owners_.find(a.ip);
+    if (it == owners_.end()) {
+      if (owners_.size() >= config_.max_owner_ips && now_s >= next_owner_sweep_s_) {
+        const auto window = static_cast<std::uint32_t>(config_.window.count());
+        const std::uint32_t horizon = now_s > window ? now_s - window : 0;
+        std::erase_if(owners_, [&](const auto& kv) {
+          const auto& l = kv.second.last_s;
+          return std::max({l[0], l[1], l[2]}) < horizon;
+        });
+        next_owner_sweep_s_ = now_s + window / 16 + 1;  // a full index is not rescanned per add
+      }
+      if (owners_.size() >= config_.max_owner_ips) {
+        ++stats_.owner_ips_dropped;
+        continue;
+      }
+      OwnerSlots o;
+      o.owner[0] = s.owner_hash;
+      o.last_s[0] = now_s;
+      owners_.emplace(a.ip, o);
+      continue;
+    }
+    OwnerSlots& o = it->second;
+    std::size_t slot = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      if (o.owner[k] == s.owner_hash) {
+        slot = k;
+        break;
+      }
+      if (o.last_s[k] < o.last_s[slot]) {
+        slot = k;  // the least recent owner makes room
+      }
+    }
+    if (o.owner[slot] != s.owner_hash) {
+      o.owner[slot] = s.owner_hash;
+      o.last_s[slot] = now_s;
+    } else {
+      o.last_s[slot] = std::max(o.last_s[slot], now_s);
+    }
+  }
+}
 
 std::uint32_t Tracker::listed_last_seen(const IpAddress& ip) const {
   auto it = listed_ips_.find(ip);
@@ -177,21 +273,22 @@ NameState& Tracker::state_for(const Observation& obs, std::uint32_t now_s) {
   if (s.registrable_domain.empty()) {
     s.registrable_domain = naive_registrable_domain(obs.qname);
   }
+  s.owner_hash = domain_hash(s.registrable_domain);
   s.first_seen_s = now_s;
   s.last_prune_s = now_s;
   return s;
 }
 
-void Tracker::add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, bool& is_new) {
+IpEntry* Tracker::add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, bool& is_new) {
   is_new = false;
   if (IpEntry* e = find_ip(s, ip)) {
     e->last_s = std::max(e->last_s, now_s);
-    return;
+    return e;
   }
   if (s.ips.size() >= config_.max_ips_per_name) {
     ++s.ips_dropped;
     ++stats_.ips_dropped;
-    return;
+    return nullptr;
   }
   is_new = true;
   IpEntry e;
@@ -219,6 +316,7 @@ void Tracker::add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, boo
     }
     s.ip_index[slot] = static_cast<std::uint32_t>(s.ips.size());
   }
+  return &s.ips.back();
 }
 
 void Tracker::prune(const std::string& name, NameState& s, std::uint32_t now_s) {
@@ -267,11 +365,24 @@ void Tracker::observe(const Observation& obs) {
   if (!obs.addresses.empty()) {
     std::uint32_t fresh = 0;
     std::uint32_t lowest = UINT32_MAX;
+    std::array<std::uint64_t, 64> nets{};
+    std::size_t n_nets = 0;
     for (const AddressAnswer& a : obs.addresses) {
       bool is_new = false;
-      add_ip(s, a.ip, now_s, is_new);
+      const IpEntry* e = add_ip(s, a.ip, now_s, is_new);
       fresh += is_new ? 1 : 0;
       lowest = std::min(lowest, a.ttl_s);
+      if (e != nullptr && n_nets < nets.size()) {
+        const std::uint64_t k = net_key(*e);
+        if (std::find(nets.begin(), nets.begin() + static_cast<long>(n_nets), k) ==
+            nets.begin() + static_cast<long>(n_nets)) {
+          nets[n_nets++] = k;
+        }
+      }
+    }
+    std::uint32_t net_hash = 0;  // order-free, over the distinct networks of the answer
+    for (std::size_t k = 0; k < n_nets; ++k) {
+      net_hash += static_cast<std::uint32_t>((nets[k] * 0x9E3779B97F4A7C15ull) >> 32) | 1u;
     }
     if (!obs.cname_chain.empty()) {
       lowest = std::min(lowest, obs.cname_ttl_s);
@@ -285,8 +396,10 @@ void Tracker::observe(const Observation& obs) {
     } else {
       s.new_ips_after_first += fresh;
       s.answer_changes += set_hash != s.last_answer_hash ? 1 : 0;
+      s.net_changes += net_hash != s.last_net_hash ? 1 : 0;
     }
     s.last_answer_hash = set_hash;
+    s.last_net_hash = net_hash;
     ++s.responses;
     s.answers_total += obs.addresses.size();
     s.max_answers = static_cast<std::uint16_t>(std::min<std::size_t>(
@@ -305,7 +418,13 @@ void Tracker::observe(const Observation& obs) {
     if (s.cname_targets.size() < 4 &&
         std::find(s.cname_targets.begin(), s.cname_targets.end(), c) == s.cname_targets.end()) {
       s.cname_targets.push_back(c);
+      if (&c == &obs.cname_chain.back()) {
+        s.owner_hash = owner_of(c);  // the answers are the CNAME target's (the provider's)
+      }
     }
+  }
+  if (!obs.addresses.empty()) {
+    remember_owner(obs, s, now_s);
   }
   bool new_ns = false;
   for (const std::string& n : obs.ns_names) {
@@ -341,7 +460,12 @@ void Tracker::observe(const Observation& obs) {
     e.ip = ip;
     e.first_s = e.last_s = now_s;
     if (asn_ != nullptr) {
-      e.asn = asn_->lookup(ip).asn;
+      const AsnInfo info = asn_->lookup(ip);
+      e.asn = info.asn;
+      e.country = info.country;
+    }
+    if (geo_ != nullptr && e.country[0] == 0) {
+      e.country = geo_->lookup(ip).country;
     }
     s.ns_ips.push_back(e);
   }
@@ -371,6 +495,10 @@ std::size_t Tracker::evict_idle(TimePoint now) {
   });
   stats_.names_evicted_idle += n;
   std::erase_if(listed_ips_, [&](const auto& kv) { return kv.second < horizon; });
+  std::erase_if(owners_, [&](const auto& kv) {
+    const auto& l = kv.second.last_s;
+    return std::max({l[0], l[1], l[2]}) < horizon;
+  });
   return n;
 }
 

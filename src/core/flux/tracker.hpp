@@ -8,11 +8,12 @@
 // score.hpp. Time is passed in with each observation; nothing here reads a clock.
 //
 // Memory bounds: at most max_listed_ips addresses of allowlisted names (older than the window
-// are dropped when full, then new ones are counted, not kept), max_ips_per_name addresses (then
-// further ones are counted, not kept), max_ns_per_name NS names and addresses, 4 CNAME targets and
-// a 16-sample TTL ring per name; at most max_names names and max_total_ips addresses over all names
-// (the stalest eighth of the names is evicted when either is reached), and names not seen for
-// idle_evict are dropped by the periodic sweep that observe() runs as time advances.
+// are dropped when full, then new ones are counted, not kept), as many in the index of the
+// registrable domains each address answered for (max_owner_ips, alike), max_ips_per_name addresses
+// (then further ones are counted, not kept), max_ns_per_name NS names and addresses, 4 CNAME
+// targets and a 16-sample TTL ring per name; at most max_names names and max_total_ips addresses
+// over all names (the stalest eighth of the names is evicted when either is reached), and names not
+// seen for idle_evict are dropped by the periodic sweep that observe() runs as time advances.
 //
 // A drop hook (set_drop_hook) sees a name's state just before it loses data: before addresses
 // leave its window (the state is then as of its previous answer) and before the name is
@@ -45,6 +46,10 @@ struct TrackerConfig {
   // Addresses that answered for an allowlisted name (a pool server, a CDN edge), with their last
   // sighting: a name whose addresses are mostly these shares a listed provider's servers.
   std::size_t max_listed_ips = 1'000'000;
+  // Addresses with the registrable domains they answered for (up to 3 each, with their last
+  // sighting): flux agents serve many unrelated domains, a provider's pool its own family. Only
+  // addresses of names with 2+ addresses are kept. 0: none (the sharing evidence is off).
+  std::size_t max_owner_ips = 1'000'000;
 };
 
 struct IpEntry {
@@ -88,6 +93,20 @@ struct NameState {
   // windowed: an address pruned and seen again is no change), and that set's hash.
   std::uint32_t answer_changes = 0;
   std::uint32_t last_answer_hash = 0;
+  // Responses whose networks (the ASN; without ASN data the country, else the /16 or /32) differed
+  // from the previous response's, since first seen, and that set's hash: a home line renumbered
+  // by its ISP keeps its ASN and country, a flux agent replaced by another does not.
+  std::uint32_t net_changes = 0;
+  std::uint32_t last_net_hash = 0;
+  // Hash of the registrable domain the answers belong to: the name's, or its CNAME target's (a
+  // CDN or cloud customer's answers are the provider's). Never 0.
+  std::uint32_t owner_hash = 0;
+};
+
+// The registrable domains an address answered for, with their last sighting (most recent 3).
+struct OwnerSlots {
+  std::array<std::uint32_t, 3> owner{};
+  std::array<std::uint32_t, 3> last_s{};
 };
 
 struct TrackerStats {
@@ -98,6 +117,7 @@ struct TrackerStats {
   std::uint64_t names_evicted_full = 0;
   std::uint64_t ips_dropped = 0;
   std::uint64_t listed_ips_dropped = 0;  // over max_listed_ips
+  std::uint64_t owner_ips_dropped = 0;   // over max_owner_ips
 };
 
 class Tracker {
@@ -118,6 +138,11 @@ class Tracker {
   // Unix seconds an address last answered for an allowlisted name, 0 if never (or forgotten).
   std::uint32_t listed_last_seen(const IpAddress& ip) const;
   std::size_t listed_ips() const { return listed_ips_.size(); }
+  // Registrable domains other than `own` (owner hashes) that `ip` answered for at or after
+  // `horizon` (Unix seconds), up to 3, written to `out`; returns how many.
+  std::size_t other_owners(const IpAddress& ip, std::uint32_t own, std::int64_t horizon,
+                           std::array<std::uint32_t, 3>& out) const;
+  std::size_t owner_ips() const { return owners_.size(); }
 
   void observe(const Observation& obs);
   // Drops names idle for config.idle_evict; returns how many. observe() calls it as time passes.
@@ -150,7 +175,10 @@ class Tracker {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   NameState& state_for(const Observation& obs, std::uint32_t now_s);
-  void add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, bool& is_new);
+  IpEntry* add_ip(NameState& s, const IpAddress& ip, std::uint32_t now_s, bool& is_new);
+  std::uint64_t net_key(const IpEntry& e) const;
+  void remember_owner(const Observation& obs, NameState& s, std::uint32_t now_s);
+  std::uint32_t owner_of(std::string_view domain) const;
   void prune(const std::string& name, NameState& s, std::uint32_t now_s);
   void before_drop(const std::string& name, const NameState& s) {
     if (drop_hook_) {
@@ -173,6 +201,8 @@ class Tracker {
   DropHook drop_hook_;
   ListedFn listed_;
   std::unordered_map<IpAddress, std::uint32_t, IpHash, IpEq> listed_ips_;
+  std::unordered_map<IpAddress, OwnerSlots, IpHash, IpEq> owners_;
+  std::uint32_t next_owner_sweep_s_ = 0;  // when full: no sweep before this
   std::unordered_map<std::string, NameState, Hash, std::equal_to<>> names_;
   TrackerStats stats_;
   std::uint32_t last_sweep_s_ = 0;
