@@ -283,7 +283,8 @@ const std::map<std::string, std::function<void(Gen&, Capture&)>>& table() {
       {"one-country", one_country},
       {"ns-sticky", ns_sticky},
       {"big-pools", big_pools},
-      {"shared-platforms", shared_platforms}};
+      {"shared-platforms", shared_platforms},
+      {"dense-sharing", dense_sharing}};
   return t;
 }
 
@@ -327,7 +328,7 @@ const std::vector<std::string>& family_names() {
   static const std::vector<std::string> names = {
       "quiet",        "seen-once", "slow-flux",       "ns-flux",    "ns-flux-minimal",
       "small-botnet", "cdn-cloud", "ntp-pool",        "mail-pools", "one-country",
-      "ns-sticky",    "big-pools", "shared-platforms"};
+      "ns-sticky",    "big-pools", "shared-platforms", "dense-sharing"};
   return names;
 }
 

@@ -231,3 +231,68 @@ void shared_platforms(Gen& g, Capture& c) {
 }
 
 }  // namespace gf::families
+
+namespace gf::families {
+
+// Added to break the recurrence condition of the shared-agents evidence (the other domains must
+// recur over a name's addresses): one-country botnets of 6-20 agents that each serve 24-64
+// domains at once (3-6 agents per answer, TTL 60-300; every domain meets a different few of the
+// others on each agent, as a platform's customers do), beside rotating pools of one provider
+// region (20-400 nodes, 2-4 per answer, TTL 60) that each answer directly for only 2-6
+// customers' names (which then meet each other on every node, as a botnet's domains do).
+void dense_sharing(Gen& g, Capture& c) {
+  for (int made = 0, n = g.n_flux(600); made < n;) {
+    const char country = static_cast<char>('A' + g.i(0, 19));
+    std::vector<std::uint32_t> pool;
+    for (int j = g.i(6, 20); j > 0; --j) {
+      pool.push_back(g.residential_in(country));
+    }
+    for (int d = g.i(24, 64); d > 0 && made < n; --d, ++made) {
+      const std::string name = g.flux_domain(made);
+      g.label(name, true, "flux-one-country-crowded");
+      const std::uint32_t ttl = g.pick<std::uint32_t>({60, 120, 300});
+      for (std::int64_t t : g.times(c.start_s, c.end_s, g.i(3, 40))) {
+        if (g.p() < 0.3) {
+          pool.push_back(g.residential_in(country));  // an agent joins, another leaves
+          if (pool.size() > 20) {
+            pool.erase(pool.begin() + static_cast<long>(g.u(0, pool.size() - 1)));
+          }
+        }
+        std::set<std::uint32_t> a;
+        const int k = std::min<int>(static_cast<int>(pool.size()), g.i(3, 6));
+        while (static_cast<int>(a.size()) < k) {
+          a.insert(g.pick(pool));
+        }
+        g.emit(t, name, dns::kTypeA, {}, {a.begin(), a.end()}, ttl);
+      }
+    }
+  }
+  for (int made = 0, n = g.n(3000); made < n;) {
+    if (g.p() < 0.3) {
+      g.plain_benign(fmt::format("b{}.dense{}.example", made, g.u(0, 99)), c.start_s, c.end_s,
+                     g.i(1, 40));
+      ++made;
+      continue;
+    }
+    const int which = g.i(0, 1);
+    const int region = g.i(0, Gen::regions(which) - 1);
+    std::vector<std::uint32_t> nodes;
+    for (int j = g.i(20, 400); j > 0; --j) {
+      nodes.push_back(g.cloud(which, region));
+    }
+    for (int d = g.i(2, 6); d > 0 && made < n; --d, ++made) {
+      const std::string name =
+          fmt::format("{}few{}-{}.example", made % 2 ? "www." : "", made, g.u(0, 999));
+      g.label(name, false, "platform-few-customers");
+      for (std::int64_t t : g.times(c.start_s, c.end_s, g.i(1, 40))) {
+        std::set<std::uint32_t> a;
+        for (int j = g.i(2, 4); j > 0; --j) {
+          a.insert(g.pick(nodes));
+        }
+        g.emit(t, name, dns::kTypeA, {}, {a.begin(), a.end()}, 60);
+      }
+    }
+  }
+}
+
+}  // namespace gf::families

@@ -99,28 +99,36 @@ std::string pct(double v, bool any) { return any ? fmt::format("{:.3f}%", v) : "
 const std::vector<flux::CompositeParams>& param_grid() {
   static const std::vector<flux::CompositeParams> grid = [] {
     // The NS-host churn parameters stay at what the second pass chose (changes >= 1, share >=
-    // 0.25); the third pass searches the no-data withdrawal and the shared-agents exception.
+    // 0.25); the third pass searched the no-data withdrawal and the shared-agents exception, the
+    // fourth adds how often the other domains must recur over the name's addresses (1: off) and
+    // how scattered the addresses must be (networks per address, 0: off).
     std::vector<flux::CompositeParams> g = {flux::CompositeParams{}};
     for (std::uint32_t unique : {16u, 32u}) {
-      for (double answers : {5.0, 6.0, 8.0}) {
+      for (double answers : {6.0, 8.0}) {
         // Withdrawing from every name (kAlways) was tried and is left out: it takes the network
         // points of one wide answer of agents too, which issue 12 counts as flux on its own
         // (names seen once without data: 6% detected instead of 93%, docs/flux.md).
         for (double no_data : {0.0, 4.0}) {
-          for (std::uint32_t two : {8u, 16u, 1u << 30}) {
+          for (std::uint32_t two : {8u}) {  // 8 in every fold of the second and third passes
             for (double shared : {0.0, 0.25, 0.5}) {
               for (std::uint32_t domains : {1u, 2u}) {
-                if (shared == 0.0 && domains == 2u) {
-                  continue;  // off: the domain count does not matter
+                for (double recur : {1.0, 1.5, 2.0}) {
+                  for (double scatter : {0.0, 0.5, 0.75}) {
+                    if (shared == 0.0 && (domains == 2u || recur > 1.0 || scatter > 0.0)) {
+                      continue;  // off: the domain count, recurrence and scatter do not matter
+                    }
+                    flux::CompositeParams p;
+                    p.big_set_min_unique = unique;
+                    p.big_set_min_answers = answers;
+                    p.no_data_min_answers = no_data;
+                    p.two_countries_min_addresses = two;
+                    p.shared_min_share = shared;
+                    p.shared_min_domains = domains;
+                    p.shared_min_recurrence = recur;
+                    p.shared_min_scatter = scatter;
+                    g.push_back(p);
+                  }
                 }
-                flux::CompositeParams p;
-                p.big_set_min_unique = unique;
-                p.big_set_min_answers = answers;
-                p.no_data_min_answers = no_data;
-                p.two_countries_min_addresses = two;
-                p.shared_min_share = shared;
-                p.shared_min_domains = domains;
-                g.push_back(p);
               }
             }
           }
@@ -140,9 +148,12 @@ std::string describe(const flux::CompositeParams& p) {
       : p.no_data_min_answers > 0
           ? fmt::format("no data: withdraw below {:.0f} answers", p.no_data_min_answers)
           : std::string("no data: keep"),
-      p.shared_min_share > 0 ? fmt::format(">={:.2f} of addresses, >={} other domains",
-                                           p.shared_min_share, p.shared_min_domains)
-                             : std::string("off"),
+      p.shared_min_share > 0
+          ? fmt::format(">={:.2f} of addresses, >={} other domains recurring >={:.1f}, "
+                        ">={:.2f} networks per address",
+                        p.shared_min_share, p.shared_min_domains, p.shared_min_recurrence,
+                        p.shared_min_scatter)
+          : std::string("off"),
       p.two_countries_min_addresses >= (1u << 30)
           ? std::string("off")
           : fmt::format(">={} addresses", p.two_countries_min_addresses));

@@ -395,5 +395,6 @@ void one_country(Gen& g, Capture& c);
 void ns_sticky(Gen& g, Capture& c);
 void big_pools(Gen& g, Capture& c);
 void shared_platforms(Gen& g, Capture& c);
+void dense_sharing(Gen& g, Capture& c);
 
 }  // namespace gf::families

@@ -168,7 +168,8 @@ void name_servers(Features& f, const NameState& s, std::int64_t horizon, const T
 }
 
 // Window addresses that answered, in the window, for another registrable domain than the name's
-// own (its CNAME target's), and the distinct other domains (up to 64).
+// own (its CNAME target's), the distinct other domains and how many owner slots named them (each
+// address keeps its last 3 owners, so a domain met on k addresses is named k times).
 void shared_owners(Features& f, const NameState& s, std::int64_t horizon, const Tracker& tracker) {
   std::vector<std::uint32_t> others;
   std::array<std::uint32_t, 3> o{};
@@ -178,13 +179,10 @@ void shared_owners(Features& f, const NameState& s, std::int64_t horizon, const 
     }
     const std::size_t n = tracker.other_owners(e.ip, s.owner_hash, horizon, o);
     f.shared_addresses += n > 0 ? 1 : 0;
-    for (std::size_t k = 0; k < n && others.size() < 64; ++k) {
-      if (std::find(others.begin(), others.end(), o[k]) == others.end()) {
-        others.push_back(o[k]);
-      }
-    }
+    others.insert(others.end(), o.begin(), o.begin() + static_cast<long>(n));
   }
-  f.shared_domains = static_cast<std::uint32_t>(others.size());
+  f.shared_mentions = static_cast<std::uint32_t>(others.size());
+  f.shared_domains = count_distinct(others);
 }
 
 // Without ASN data, with country data (geo) for at least three quarters of 4+ addresses: all of
@@ -226,10 +224,20 @@ bool big_churning_set(const Features& f, const CompositeParams& p) {
 // flux domains into a few networks by their shared agents; Perdisci et al. 2009 cluster names by
 // shared addresses); a provider's pool answers for its own names, and a customer's name behind a
 // CNAME counts as the provider's domain.
+// The sharing must also be coherent: the same other domains recur over the name's addresses
+// (`shared_min_recurrence` owner slots per other domain on average). A botnet's agents move
+// together between the operator's domains, so its names keep meeting the same few; a platform
+// that answers directly for hundreds of customers from one pool (shared hosting, a proxy or
+// load-balancing service) puts a name's addresses beside a different customer each time.
+// And the addresses must be scattered, about one per network (/16 without ASN data): home
+// machines of a botnet sit one per line across ISPs, while a platform's pool answers from the
+// provider's few blocks, so a name that sees many of its nodes sees their /16s again.
 bool shared_across_domains(const Features& f, const CompositeParams& p) {
   return p.shared_min_share > 0 && f.shared_addresses >= 2 &&
          f.shared_domains >= p.shared_min_domains &&
-         f.shared_addresses >= p.shared_min_share * f.unique_ips;
+         f.shared_addresses >= p.shared_min_share * f.unique_ips &&
+         f.shared_mentions >= p.shared_min_recurrence * f.shared_domains &&
+         f.asns >= p.shared_min_scatter * f.unique_ips;
 }
 
 }  // namespace
@@ -578,14 +586,15 @@ std::string to_json(const Verdict& v, bool with_addresses, const std::string* he
       R"("addresses_dropped":{},"ns_new_events":{},"ns_ttl_min_s":{},"answer_spread":{:.2f},)"
       R"("reuse":{:.2f},"listed_shared":{},"ns_host_later":{},"ns_host_changes":{},)"
       R"("ns_host_ttl_min_s":{},"ns_host_net_changes":{},"ns_countries":{},)"
-      R"("shared_addresses":{},"shared_domains":{},"cname_targets":{},"name_servers":{}}})",
+      R"("shared_addresses":{},"shared_domains":{},"shared_mentions":{},"cname_targets":{},)"
+      R"("name_servers":{}}})",
       f.responses, f.unique_ips, f.unique_v4, f.unique_v6, f.v4_slash16, f.v4_slash24, f.v6_slash32,
       f.v6_slash48, f.asns, f.countries, f.countries_known, f.ttl_min_s, f.ttl_median_s,
       f.answers_per_response, f.max_answers, f.ip_growth, f.spread, f.ns_names, f.ns_addresses,
       f.ns_slash24, f.ns_asns, f.ns_changes, f.first_seen, f.last_seen, f.ips_dropped,
       f.ns_new_events, f.ns_ttl_min_s, f.answer_spread, f.reuse, f.listed_shared, f.ns_host_later,
       f.ns_host_changes, f.ns_host_ttl_min_s, f.ns_host_net_changes, f.ns_countries,
-      f.shared_addresses, f.shared_domains, string_array(f.cname_targets),
+      f.shared_addresses, f.shared_domains, f.shared_mentions, string_array(f.cname_targets),
       string_array(f.ns_name_list));
   if (with_addresses) {
     std::vector<std::string> ips;

@@ -57,8 +57,11 @@ struct Features {
   std::uint32_t unique_ever = 0;    // distinct addresses since first seen (not only the window)
   std::uint32_t listed_shared = 0;  // window addresses that also answered an allowlisted name
   // Window addresses that also answered, within the window, for another registrable domain (the
-  // CNAME target's for names behind a CNAME), and how many such other domains (up to 64).
+  // CNAME target's for names behind a CNAME), and how many such other domains.
   std::uint32_t shared_addresses = 0, shared_domains = 0;
+  // Owner slots of those addresses naming one of the other domains (each address keeps its last
+  // 3 owners): shared_mentions / shared_domains is how often the same other domains recur.
+  std::uint32_t shared_mentions = 0;
   std::int64_t first_seen = 0, last_seen = 0;  // Unix seconds
   std::uint32_t ips_dropped = 0;
   std::vector<std::string> cname_targets;
@@ -111,6 +114,12 @@ struct CompositeParams {
   // behind a CNAME count as the CNAME target's). 0: off.
   double shared_min_share = 0.25;
   std::uint32_t shared_min_domains = 2;
+  // ... and the other domains recur: owner slots naming them per other domain (1.0: off). A
+  // platform answering for many customers from one pool meets a new customer on each address.
+  double shared_min_recurrence = 1.5;
+  // ... and the addresses are scattered: at least this many networks (/16s without ASN data) per
+  // address (0: off). A platform's pool sits in a few blocks; agents one per home line.
+  double shared_min_scatter = 0.5;
   double threshold_without_data = 5.0;
   // Without ASN data, two countries among at least this many addresses withdraw those points
   // too (a provider pool over two regions; agents world-wide spread over many countries).

@@ -100,6 +100,61 @@ TEST(Sharing, AgentsServingOtherDomainsKeepTheirNetworkPoints) {
   EXPECT_FALSE(fired(score_composite(latest(with, "lone.test").features, p), "no_ownership_data"));
 }
 
+// A platform answering directly for many customers from one pool: each of the name's 12
+// addresses also served two other customers, a different two each time (24 domains named once
+// each), where a botnet's domains meet on every agent (above: 2 domains named 12 times each).
+// Such sharing is not coherent: the name loses its network points as a lone set does, unless the
+// recurrence condition is switched off (1.0).
+TEST(Sharing, SharingWithADifferentDomainOnEachAddressIsNotABotnet) {
+  Tracker t({}, nullptr, nullptr);
+  small_set(t, "cust-main.test", 0, 0);
+  for (int c = 0; c < 24; ++c) {
+    t.observe(answer(kT0 + 2000 + c, "cust" + std::to_string(c) + ".test",
+                     {agent(c % 12), agent(100 + c)}, 60));
+  }
+  const CompositeParams p = withdraw_unless_shared();
+  const Features f = latest(t, "cust-main.test").features;
+  EXPECT_EQ(f.shared_addresses, 12u);
+  EXPECT_EQ(f.shared_domains, 24u);
+  EXPECT_EQ(f.shared_mentions, 24u);
+  const ScoreResult r = score_composite(f, p);
+  EXPECT_FALSE(r.flux) << r.score;
+  EXPECT_TRUE(fired(r, "no_ownership_data"));
+  CompositeParams off = p;
+  off.shared_min_recurrence = 1.0;
+  const ScoreResult kept = score_composite(f, off);
+  EXPECT_TRUE(kept.flux) << kept.score;
+  EXPECT_FALSE(fired(kept, "no_ownership_data"));
+}
+
+// Three domains answered by the same 12 addresses, as in the first test, but the addresses sit in
+// two /16s (a provider's blocks, not home lines one per network): the sharing does not keep the
+// network points, unless the scatter condition is switched off (0).
+TEST(Sharing, SharedAddressesInAFewBlocksAreNotScatteredAgents) {
+  Tracker t({}, nullptr, nullptr);
+  const std::vector<std::string> names = {"pool-one.test", "www.pool-two.test", "pool-three.test"};
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    for (int r = 0; r < 6; ++r) {
+      std::vector<IpAddress> ips;
+      for (int k = 0; k < 4; ++k) {
+        const int j = (r * 4 + k) % 12;
+        ips.push_back(v4(10, 1 + j % 2, j, 7));
+      }
+      t.observe(answer(kT0 + r * 300 + static_cast<std::int64_t>(n), names[n], ips, 60));
+    }
+  }
+  const CompositeParams p = withdraw_unless_shared();
+  const Features f = latest(t, "pool-one.test").features;
+  EXPECT_EQ(f.shared_addresses, 12u);
+  EXPECT_EQ(f.shared_domains, 2u);
+  EXPECT_EQ(f.asns, 2u);
+  const ScoreResult r = score_composite(f, p);
+  EXPECT_TRUE(fired(r, "no_ownership_data"));
+  CompositeParams off = p;
+  off.shared_min_scatter = 0;
+  EXPECT_FALSE(fired(score_composite(f, off), "no_ownership_data"));
+}
+
 // A provider's pool behind CNAMEs into the provider's domain is one owner however many customers
 // point at it; the same pool answered directly for unrelated customers' names is shared.
 TEST(Sharing, NamesBehindACnameCountAsTheProvidersDomain) {
