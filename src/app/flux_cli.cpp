@@ -595,7 +595,8 @@ FluxCli::FluxCli(CLI::App& app, std::string default_config)
   auto common = [this](CLI::App* s) {
     s->add_option("--config,-c", o_.config, "config file (TOML); built-in defaults when absent")
         ->capture_default_str();
-    s->add_option("--set", o_.overrides, "override a setting: section.key=value (repeatable)");
+    s->add_option("--set", o_.overrides, "override a setting: section.key=value (repeatable)")
+        ->allow_extra_args(false);
     s->add_flag("--json", o_.json, "machine-readable output");
     s->add_flag("--all", o_.all, "list every name, not only the top ones");
     s->add_flag("--explain", o_.explain, "one line per name with its features and fired rules");

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   auto add_config = [&](CLI::App* sub) {
     sub->add_option("--config,-c", config, "config file (TOML)")->capture_default_str();
-    sub->add_option("--set", overrides, "override a setting: section.key=value (repeatable)");
+    sub->add_option("--set", overrides, "override a setting: section.key=value (repeatable)")
+        ->allow_extra_args(false);
   };
 
   CLI::App* serve = app.add_subcommand("serve", "run the daemon");
@@ -46,13 +47,15 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check-config", "validate a config file and exit");
   std::string check_file;
   check->add_option("file", check_file, "config file")->required();
-  check->add_option("--set", overrides, "override a setting: section.key=value");
+  check->add_option("--set", overrides, "override a setting: section.key=value")
+      ->allow_extra_args(false);
 
   CLI::App* dump = app.add_subcommand("dump-config", "print every setting, default and doc");
   std::string dump_file;
   dump->add_option("--config,-c", dump_file,
                    "show this file's values, paths resolved, instead of the defaults");
-  dump->add_option("--set", overrides, "override a setting: section.key=value (repeatable)");
+  dump->add_option("--set", overrides, "override a setting: section.key=value (repeatable)")
+      ->allow_extra_args(false);
 
   std::vector<std::string> args;
   CLI::App* gl = app.add_subcommand("greylist", "list|show|delete greylist entries");
@@ -106,7 +109,8 @@ int main(int argc, char** argv) {
   copy->add_option("--config,-c", copy_config,
                    "config file for store.redis_prefix, greylist expiry and map sizes (default: "
                    "the built-in defaults)");
-  copy->add_option("--set", overrides, "override a setting: section.key=value (repeatable)");
+  copy->add_option("--set", overrides, "override a setting: section.key=value (repeatable)")
+      ->allow_extra_args(false);
   copy->add_option("--from", copy_args.from, "source: lmdb:DATA_DIR or redis://... or unix:...")
       ->required();
   copy->add_option("--to", copy_args.to, "destination, empty: lmdb:DATA_DIR or redis://...")

@@ -251,6 +251,24 @@ class DataDirTest(unittest.TestCase):
         self.assertIn(f'journal = "{self.data}/greyflux-mail.journal"', dump.stdout)
         self.assertIn('path = "/elsewhere/gl.lmdb"', dump.stdout)
 
+    def test_set_takes_one_value_so_files_may_follow_it(self):
+        # `--set K=V DIR1 DIR2` used to swallow DIR1 and DIR2 as more --set values ("expected
+        # section.key=value"): each --set takes exactly one value, the files stay positional.
+        dirs = []
+        for name in ("a", "b"):
+            d = os.path.join(self.tmp, name)
+            os.mkdir(d)
+            with open(os.path.join(d, "m.eml"), "w") as f:
+                f.write(f"Subject: note {name}\n\nsee you at noon\n")
+            dirs.append(d)
+        cmd = [BINARY, "classify", "--config", "/dev/null", "--set",
+               f"daemon.data_dir={self.data}", "--set", "spamd.required_score=4.5", *dirs]
+        r = subprocess.run(cmd, cwd=self.cwd, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        heads = [line.split(" score=")[0] for line in r.stdout.splitlines()]
+        self.assertEqual(heads, [os.path.join(d, "m.eml") + " H" for d in dirs])
+        self.assertIn("/4.5 ", r.stdout)
+
     def test_a_configured_file_that_does_not_exist_is_a_startup_error(self):
         missing = os.path.join(self.tmp, "no-such-allowlist.txt")
         r = self.gf("serve", sets=[f"flux.allowlist={missing}"])

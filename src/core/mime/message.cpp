@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_set>
+#include <vector>
 
 #include "core/classify/html.hpp"
 #include "core/common/strings.hpp"
@@ -163,14 +164,63 @@ std::string lower_type(GMimeContentType* ct) {
   return ascii_lower(std::string(type ? type : "application") + "/" + (sub ? sub : "octet-stream"));
 }
 
-bool charset_known(const char* charset) {
-  iconv_t cd = g_mime_iconv_open("UTF-8", charset);
-  if (cd == reinterpret_cast<iconv_t>(-1)) {
-    return false;
+// Converters to UTF-8, kept open per thread by charset name (at most kMaxConverters, the least
+// recently used closed first; charsets glibc cannot convert are remembered too). GMime 3 has no
+// iconv cache (g_mime_iconv_open is iconv_open with GMime's charset names), and glibc unloads a
+// charset's gconv module when its last converter closes: opening one per text part cost a
+// dlopen, a dlclose and an munmap with a TLB flush on every 8-bit message.
+class Converters {
+ public:
+  Converters() = default;
+  Converters(const Converters&) = delete;
+  Converters& operator=(const Converters&) = delete;
+  ~Converters() {
+    for (const Entry& e : open_) {
+      if (e.cd != kNone) {
+        g_mime_iconv_close(e.cd);
+      }
+    }
   }
-  g_mime_iconv_close(cd);
-  return true;
+
+  // The converter from `charset`, reset to its initial state; nullptr when there is none.
+  GIConv get(const char* charset) {
+    auto it = std::find_if(open_.begin(), open_.end(),
+                           [&](const Entry& e) { return e.charset == charset; });
+    if (it == open_.end()) {
+      if (open_.size() == kMaxConverters) {
+        if (open_.front().cd != kNone) {
+          g_mime_iconv_close(open_.front().cd);
+        }
+        open_.erase(open_.begin());
+      }
+      open_.push_back({charset, g_mime_iconv_open("UTF-8", charset)});
+    } else {
+      std::rotate(it, it + 1, open_.end());  // most recently used last
+    }
+    if (open_.back().cd == kNone) {
+      return nullptr;
+    }
+    auto* cd = reinterpret_cast<GIConv>(open_.back().cd);
+    g_iconv(cd, nullptr, nullptr, nullptr, nullptr);  // the initial shift state
+    return cd;
+  }
+
+ private:
+  static constexpr std::size_t kMaxConverters = 8;
+  inline static const iconv_t kNone = reinterpret_cast<iconv_t>(-1);
+  struct Entry {
+    std::string charset;
+    iconv_t cd;
+  };
+  std::vector<Entry> open_;
+};
+
+GIConv converter(const char* charset) {
+  thread_local Converters converters;
+  return converters.get(charset);
 }
+
+bool charset_known(const char* charset) { return converter(charset) != nullptr; }
 
 // The transfer-decoded (base64, quoted-printable, uuencode) bytes of a leaf.
 std::string decoded_bytes(GMimePart* part) {
@@ -187,21 +237,15 @@ std::string decoded_bytes(GMimePart* part) {
   return std::string(reinterpret_cast<const char*>(arr->data), arr->len);
 }
 
-// `in` read as charset `from`, in UTF-8; empty when it is not valid in that charset. The
-// converter comes from GMime's iconv cache, which keeps it open between calls: g_convert() opens
-// and closes its own, and glibc loads and unloads the charset's gconv module each time (a
-// dlopen and dlclose per text part, most of the cost of parsing a short 8-bit message).
+// `in` read as charset `from`, in UTF-8; empty when it is not valid in that charset.
 std::string convert(std::string_view in, const char* from) {
-  iconv_t cd = g_mime_iconv_open("UTF-8", from);
-  if (cd == reinterpret_cast<iconv_t>(-1)) {
+  GIConv cd = converter(from);
+  if (cd == nullptr) {
     return {};
   }
-  auto* gcd = reinterpret_cast<GIConv>(cd);
-  g_iconv(gcd, nullptr, nullptr, nullptr, nullptr);  // the initial shift state
   gsize written = 0;
-  GString_ conv(g_convert_with_iconv(in.data(), static_cast<gssize>(in.size()), gcd, nullptr,
+  GString_ conv(g_convert_with_iconv(in.data(), static_cast<gssize>(in.size()), cd, nullptr,
                                      &written, nullptr));
-  g_mime_iconv_close(cd);
   if (!conv) {
     return {};
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "core/mime/message.hpp"
 #include "core/mime/uri.hpp"
@@ -70,7 +71,10 @@ TEST(Mime, NestedMultipartBase64QuotedPrintableAndAttachment) {
       "TVqQAAMAAAAEAAAA\n"
       "--outer--\n";
   Message m = parse_message(raw);
-  EXPECT_NE(m.text.find("Gr\xC3\xBC\xC3\x9F" "e aus M\xC3\xBCnchen"), std::string::npos) << m.text;
+  EXPECT_NE(m.text.find("Gr\xC3\xBC\xC3\x9F"
+                        "e aus M\xC3\xBCnchen"),
+            std::string::npos)
+      << m.text;
   EXPECT_NE(m.text.find("Click here"), std::string::npos) << m.text;
   EXPECT_TRUE(m.has_text_plain);
   EXPECT_TRUE(m.has_text_html);
@@ -114,7 +118,7 @@ TEST(Mime, WrongAndUnknownCharsets) {
 }
 
 TEST(Mime, CachedConvertersStartInTheirInitialState) {
-  // Converters are kept open between messages (GMime's iconv cache). ISO-2022-JP is stateful: a
+  // Converters are kept open between messages (per thread). ISO-2022-JP is stateful: a
   // part that ends shifted into JIS X 0208 must not leave the next message's ASCII read as JIS.
   const std::string ascii = "Content-Type: text/plain; charset=iso-2022-jp\n\nhello there\n";
   const Message first = parse_message(ascii);
@@ -132,8 +136,32 @@ TEST(Mime, CachedConvertersStartInTheirInitialState) {
   }
 }
 
+TEST(Mime, MoreCharsetsThanKeptConvertersStillConvert) {
+  // More charsets than converters kept open (8), unknown ones among them, twice round: each part
+  // is read with its own charset whatever was evicted or remembered as unknown before. In every
+  // known one here 0xE9 is U+00E9; an unknown one falls back to the windows-1252 reading.
+  const std::vector<std::string> charsets = {
+      "iso-8859-1",   "iso-8859-15", "windows-1252", "iso-8859-2",   "x-unknown-1", "iso-8859-9",
+      "windows-1250", "x-unknown-2", "iso-8859-3",   "windows-1257", "iso-8859-4",  "x-unknown-3"};
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& charset : charsets) {
+      const Message m =
+          parse_message("Content-Type: text/plain; charset=" + charset + "\n\ncaf\xE9\n");
+      EXPECT_EQ(has(m.defects, "unknown-charset"), charset.starts_with("x-unknown")) << charset;
+      EXPECT_NE(m.text.find("caf\xC3\xA9"), std::string::npos) << charset << ": " << m.text;
+    }
+  }
+  // KOI8-R after the others were cycled through: still its own converter.
+  const Message m =
+      parse_message("Content-Type: text/plain; charset=koi8-r\n\n\xF0\xD2\xC9\xD7\xC5\xD4\n");
+  EXPECT_NE(m.text.find("\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82"), std::string::npos)
+      << m.text;
+}
+
 TEST(Mime, EightBitHeaders) {
-  Message m = parse_message("Subject: Gr\xFC\xDF" "e\nFrom: J\xF6rg <j@example.de>\n\nbody\n");
+  Message m = parse_message(
+      "Subject: Gr\xFC\xDF"
+      "e\nFrom: J\xF6rg <j@example.de>\n\nbody\n");
   EXPECT_TRUE(m.header_8bit);
   EXPECT_FALSE(m.subject.empty());
   EXPECT_TRUE(m.subject.find("Gr") == 0) << m.subject;
