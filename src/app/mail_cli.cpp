@@ -119,18 +119,21 @@ int learn_command(const Values& v, const std::vector<std::string>& spam,
     return fail_with(ok.error());
   }
   const auto start = std::chrono::steady_clock::now();
-  (void)spamd::learn_messages(*scanner, spamd::interleave(raws_of(s), raws_of(h)),
-                              io::parallel_for_each);
+  const std::size_t learned = spamd::learn_messages(
+      *scanner, spamd::interleave(raws_of(s), raws_of(h)), io::parallel_for_each);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (auto ok = io::save_mail_model(path, scanner->serialize()); !ok) {
     return fail_with(ok.error());
   }
   const std::size_t total = s.size() + h.size();
+  // Messages the model already had as that class (a second run over the same folder, copies)
+  // are read but not learned again: say so, or "learned 1000" would hide that nothing changed.
   std::printf(
-      "learned %zu spam and %zu ham in %.2f s (%.0f msg/s); model now has %llu spam, "
-      "%llu ham: %s\n",
-      s.size(), h.size(), secs, secs > 0 ? static_cast<double>(total) / secs : 0.0,
+      "read %zu spam and %zu ham, learned %zu (%zu already known as that class) in %.2f s "
+      "(%.0f msg/s); model now has %llu spam, %llu ham: %s\n",
+      s.size(), h.size(), learned, total - learned, secs,
+      secs > 0 ? static_cast<double>(total) / secs : 0.0,
       static_cast<unsigned long long>(scanner->spam_learned()),
       static_cast<unsigned long long>(scanner->ham_learned()), path.c_str());
   return 0;

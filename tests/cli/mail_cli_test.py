@@ -86,7 +86,7 @@ class MailCliTest(unittest.TestCase):
     def test_learn_trains_the_model_file(self):
         r = self.learned
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("learned 12 spam and 12 ham", r.stdout)
+        self.assertIn("read 12 spam and 12 ham, learned 24 (0 already known", r.stdout)
         self.assertIn(self.model, r.stdout)
         self.assertGreater(os.path.getsize(self.model), 0)
 

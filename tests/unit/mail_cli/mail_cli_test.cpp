@@ -108,8 +108,16 @@ TEST_F(MailCli, LearnWritesTheModelThatClassifyThenUses) {
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(learn_command(values_, spam, ham), 0);
   const std::string out = ::testing::internal::GetCapturedStdout();
-  EXPECT_NE(out.find("learned 12 spam and 12 ham"), std::string::npos) << out;
+  EXPECT_NE(out.find("read 12 spam and 12 ham, learned 24 (0 already known"), std::string::npos)
+      << out;
   EXPECT_NE(out.find("model now has 12 spam, 12 ham"), std::string::npos) << out;
+  // The same folders again: read, none learned twice, and the output says so.
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(learn_command(values_, spam, ham), 0);
+  const std::string again = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(again.find("read 12 spam and 12 ham, learned 0 (24 already known"), std::string::npos)
+      << again;
+  EXPECT_NE(again.find("model now has 12 spam, 12 ham"), std::string::npos) << again;
   ASSERT_TRUE(fs::exists(dir_ / "mail.model"));
   ::testing::internal::CaptureStdout();
   const int rc = classify_command(values_, {spam[0]}, false);
