@@ -1,7 +1,6 @@
 // `greyflux admin-token create [--name N] | list | revoke ID|NAME`: admin tokens in the comment
 // API's store (LMDB, shared safely with a running daemon, or Redis), so a new token works and a
 // revoked one stops at once, sessions included. The token is printed once and never stored.
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -46,8 +45,7 @@ int admin_token_cli(const std::string& config_path, const std::vector<std::strin
     }
     std::printf("id\tcreated\tname\n");
     for (const admin::TokenInfo& t : *all) {
-      const std::string created =
-          fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time_t(t.created_s)));
+      const std::string created = format_iso8601_utc(from_unix(t.created_s));
       std::printf("%s\t%s\t%s\n", t.id.c_str(), created.c_str(), t.name.c_str());
     }
     return 0;

@@ -1,6 +1,5 @@
 #include "app/engine.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +8,7 @@
 #include "app/redis_wiring.hpp"
 #include "app/settings.hpp"
 #include "core/common/strings.hpp"
+#include "core/common/time.hpp"
 #include "core/greylist/memory_store.hpp"
 #include "io/net/line_server.hpp"
 #include "io/store/lmdb_store.hpp"
@@ -18,9 +18,7 @@
 namespace gf::app {
 namespace {
 
-std::string iso_time(std::uint32_t s) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time_t(s)));
-}
+std::string iso_time(std::uint32_t s) { return format_iso8601_utc(from_unix(s)); }
 
 std::string_view kind_name(char k) { return admin::kind_name(k); }
 

@@ -64,6 +64,11 @@ TEST(Date, FormatsRfc5322InUtc) {
   EXPECT_EQ(format_rfc5322_utc(from_unix(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
 }
 
+TEST(Date, FormatsIso8601InUtc) {
+  EXPECT_EQ(format_iso8601_utc(from_unix(0)), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_iso8601_utc(from_unix(1796617561)), "2026-12-07T04:26:01Z");
+}
+
 TEST(Ip, MapsIpv4MappedIpv6ToIpv4) {
   auto a = parse_ip("::ffff:192.0.2.1").value();
   auto b = parse_ip("192.0.2.1").value();

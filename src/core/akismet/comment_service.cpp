@@ -8,6 +8,7 @@
 #include "core/akismet/keys.hpp"
 #include "core/akismet/records.hpp"
 #include "core/common/strings.hpp"
+#include "core/common/time.hpp"
 #include "core/history/rows.hpp"
 
 namespace gf::akismet {
@@ -616,9 +617,9 @@ Result<std::string> CommentService::list_keys() {
   std::string out = "key\tblog\tcreated\tstate\n";
   auto ok = kv_.scan(key::kApiKeyPrefix, [&](std::string_view k, std::string_view v) {
     if (auto rec = decode_key(v)) {
-      out += fmt::format("{}\t{}\t{}\t{}\n", k.substr(key::kApiKeyPrefix.size()),
-                         sanitize_line(rec->blog, 200), rec->created_s,
-                         rec->revoked ? "revoked" : "active");
+      out += fmt::format(
+          "{}\t{}\t{}\t{}\n", k.substr(key::kApiKeyPrefix.size()), sanitize_line(rec->blog, 200),
+          format_iso8601_utc(from_unix(rec->created_s)), rec->revoked ? "revoked" : "active");
     }
     return true;
   });

@@ -136,4 +136,8 @@ std::string format_rfc5322_utc(TimePoint t) {
   return fmt::format("{:%a, %d %b %Y %H:%M:%S} +0000", fmt::gmtime(std::time_t(to_unix(t))));
 }
 
+std::string format_iso8601_utc(TimePoint t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time_t(to_unix(t))));
+}
+
 }  // namespace gf

@@ -28,6 +28,9 @@ std::string format_size(std::uint64_t bytes);
 // RFC 5322 style date in UTC, e.g. "Tue, 24 Nov 2026 18:43:38 +0000".
 std::string format_rfc5322_utc(TimePoint t);
 
+// ISO 8601 in UTC, e.g. "2026-11-24T18:43:38Z": what the CLI's listings print.
+std::string format_iso8601_utc(TimePoint t);
+
 inline std::int64_t to_unix(TimePoint t) { return t.time_since_epoch().count(); }
 inline TimePoint from_unix(std::int64_t s) { return TimePoint(Seconds(s)); }
 

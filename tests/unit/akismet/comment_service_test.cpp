@@ -159,6 +159,16 @@ TEST_F(CommentServiceTest, InjectedRandomnessMakesKeysAndGuidsReproducible) {
   EXPECT_NE(third.add_key("https://blog.example", 0).value(), key);
 }
 
+TEST_F(CommentServiceTest, ListedKeysShowTheirCreationDateInUtc) {
+  CountingKv kv;
+  SplitMix64 ids(7);
+  SplitMix64 secrets(8);
+  CommentService svc(opts_, kv, ids, secrets, log_);
+  const std::string key = svc.add_key("https://blog.example", 1796617561).value();
+  EXPECT_EQ(svc.list_keys().value(), "key\tblog\tcreated\tstate\n" + key +
+                                         "\thttps://blog.example\t2026-12-07T04:26:01Z\tactive\n");
+}
+
 TEST_F(CommentServiceTest, ReportedSpamIpAndTextFlagTheNextCheck) {
   const std::string key = new_key();
   const std::string spam = comment(key, "203.0.113.9", "Visit+my+shop+for+cheap+watches+today");
