@@ -155,7 +155,10 @@ def fuzz_one(build, target, runs, seconds):
     (work / "last.log").write_text(log)
     stats = dict(re.findall(r"stat::(\w+):\s+(\d+)", log))
     execs = int(stats.get("number_of_executed_units", 0))
-    crashed = proc.returncode != 0
+    # SIGINT (to end a run early): libFuzzer prints its final stats and exits with
+    # -interrupt_exitcode (72). A clean stop, counted and merged like a finished run.
+    interrupted = proc.returncode == 72 and "libFuzzer: run interrupted" in log
+    crashed = proc.returncode != 0 and not interrupted
     cov = re.findall(r"cov: (\d+) ft: (\d+)", log)
     cov, ft = cov[-1] if cov else ("", "")
     if crashed and execs == 0:
