@@ -190,9 +190,14 @@ def main():
                   f"{n.name} (saw 2 of 6 answers) flags {FLUX}: RPZ, API flux with 6 addresses "
                   f"and the whole-view score {body['scores']['composite']['score']}")
             other = agents[(i + 1) % 3]  # an agent only the next node saw
-            reply = n.policy_reply(other)
-            check(reply.startswith("action=DEFER_IF_PERMIT") and "fast-flux" in reply,
-                  f"{n.name} defers {other}, seen only by another node, as a flux agent")
+            # The agent index is rebuilt from the merged view on the node's next pass, which can
+            # come after its RPZ lists the name: wait for it rather than ask once.
+            def defers(n=n, other=other):
+                reply = n.policy_reply(other)
+                return reply.startswith("action=DEFER_IF_PERMIT") and "fast-flux" in reply
+            wait_for(defers, 20,
+                     f"{n.name} defers {other}, seen only by another node, as a flux agent")
+            print(f"ok: {n.name} defers {other}, seen only by another node, as a flux agent")
 
         wait_for(lambda: blind.listed(FLUX), 30, f"{FLUX} in node3's RPZ")
         # Eventually consistent: node3 may first judge a view that lacks the answers another
