@@ -21,6 +21,16 @@ class SlashSixteenAsn final : public flux::AsnSource {
   std::string describe() const override { return "test"; }
 };
 
+// The IPv4 address a.b.c.d.
+inline IpAddress v4(int a, int b, int c, int d) {
+  return *parse_ip(std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c) + "." +
+                   std::to_string(d));
+}
+
+// Agent k of a botnet: one address per /16 of 10/8 (so one network per agent, with or without
+// the ASN source above), 250 agents before the third octet moves on.
+inline IpAddress agent(int k) { return v4(10, k % 250 + 1, k / 250 % 250, 7); }
+
 // An A answer for `name` at unix time `t`: every address with the same TTL.
 inline flux::Observation answer(std::int64_t t, std::string_view name,
                                 const std::vector<IpAddress>& ips, std::uint32_t ttl) {

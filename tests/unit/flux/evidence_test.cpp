@@ -17,17 +17,12 @@ using namespace gf::flux;
 
 namespace {
 
+using test::agent;
 using test::answer;
 using test::SlashSixteenAsn;
+using test::v4;
 
 constexpr std::int64_t kT0 = 1'800'000'000;
-
-// 10.N.x.y: one network per /16 (the ASN source below and the /16 stand-in agree).
-IpAddress v4(int a, int b, int c, int d) {
-  return *parse_ip(std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c) + "." +
-                   std::to_string(d));
-}
-IpAddress agent(int k) { return v4(10, k % 250 + 1, k / 250 % 250, 7); }
 
 // The name's A answer with the zone's NS names and glue in the authority/additional sections.
 Observation with_ns(Observation o, const std::vector<std::string>& ns,

@@ -11,6 +11,7 @@
 #include "core/flux/score.hpp"
 #include "core/flux/tracker.hpp"
 #include "core/flux/verdicts.hpp"
+#include "flux_fixtures.hpp"
 #include "io/flux/geoip_country.hpp"
 
 using namespace gf;
@@ -18,12 +19,9 @@ using namespace gf::flux;
 
 namespace {
 
-constexpr std::int64_t kT0 = 1'800'000'000;
+using test::v4;
 
-IpAddress v4(int a, int b, int c, int d) {
-  return *parse_ip(std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c) + "." +
-                   std::to_string(d));
-}
+constexpr std::int64_t kT0 = 1'800'000'000;
 
 // Countries by /16 of 10/8: 10.0-99 in country "XA" (one provider region, or one country's
 // ISPs), 10.100-255 spread over 20 countries. 172.16/12 has no country.

@@ -18,17 +18,12 @@ using namespace gf::flux;
 
 namespace {
 
+using test::agent;
 using test::answer;
 using test::SlashSixteenAsn;
+using test::v4;
 
 constexpr std::int64_t kT0 = 1'800'000'000;
-
-IpAddress v4(int a, int b, int c, int d) {
-  return *parse_ip(std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c) + "." +
-                   std::to_string(d));
-}
-// One address per /16 of 10/8.
-IpAddress agent(int k) { return v4(10, k % 250 + 1, k / 250 % 250, 7); }
 
 Verdict latest(const Tracker& t, const std::string& name) {
   return judge_latest(name, *t.find(name), t, nullptr);
