@@ -5,16 +5,10 @@
 
 #include <chrono>
 
+#include "io/store/lmdb_util.hpp"
+
 namespace gf::io {
 namespace {
-
-MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
-
-tl::unexpected<Error> lmdb_error(const char* what, int rc) {
-  const bool too_large = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
-  return fail(too_large ? Errc::TooLarge : Errc::StoreFailure,
-              fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
-}
 
 Result<void> apply_records(MDB_env* env, MDB_dbi dbi, const std::vector<JournalRecord>& records) {
   MDB_txn* txn = nullptr;
@@ -23,12 +17,12 @@ Result<void> apply_records(MDB_env* env, MDB_dbi dbi, const std::vector<JournalR
     return lmdb_error("write txn", rc);
   }
   for (const JournalRecord& r : records) {
-    MDB_val k = val(r.key);
+    MDB_val k = lmdb_val(r.key);
     if (r.key.empty() || r.key.size() > static_cast<std::size_t>(mdb_env_get_maxkeysize(env))) {
       continue;  // no store write has such a key; a checksummed record cannot either
     }
     if (r.value) {
-      MDB_val v = val(*r.value);
+      MDB_val v = lmdb_val(*r.value);
       rc = mdb_put(txn, dbi, &k, &v, 0);
     } else {
       rc = mdb_del(txn, dbi, &k, nullptr);

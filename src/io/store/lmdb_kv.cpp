@@ -11,18 +11,10 @@
 
 #include "io/store/lmdb_journal.hpp"
 #include "io/store/lmdb_scan.hpp"
+#include "io/store/lmdb_util.hpp"
 
 namespace gf::io {
 namespace {
-
-// A batch that does not fit the map is TooLarge: GroupCommit drops it rather than retry it.
-tl::unexpected<Error> lmdb_error(const char* what, int rc) {
-  const bool too_large = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
-  return fail(too_large ? Errc::TooLarge : Errc::StoreFailure,
-              fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
-}
-
-MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 
 std::string_view view(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
@@ -32,7 +24,7 @@ tl::unexpected<Error> bad_key() { return fail(Errc::InvalidInput, "key length ou
 
 // One committed value from a read transaction, copied (before the caller resets it).
 Result<std::optional<std::string>> get_in(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
-  MDB_val k = val(key);
+  MDB_val k = lmdb_val(key);
   MDB_val v;
   const int rc = mdb_get(txn, dbi, &k, &v);
   if (rc == MDB_NOTFOUND) {
@@ -290,15 +282,15 @@ Result<void> LmdbKv::commit_batch(const Batch& batch) {
   std::vector<std::size_t> removed(prefixes.size(), 0);
   for (const auto* entry : sorted_by_key(batch)) {
     const auto& [key, value] = *entry;
-    MDB_val k = val(key);
+    MDB_val k = lmdb_val(key);
     int rc = 0;
     bool is_new = false;
     bool was_deleted = false;
     if (value) {
-      MDB_val v = val(*value);
+      MDB_val v = lmdb_val(*value);
       rc = mdb_put(txn.get(), dbi_, &k, &v, MDB_NOOVERWRITE);
       if (rc == MDB_KEYEXIST) {
-        v = val(*value);
+        v = lmdb_val(*value);
         rc = mdb_put(txn.get(), dbi_, &k, &v, 0);
       } else if (rc == 0) {
         is_new = true;
@@ -374,7 +366,7 @@ void LmdbKv::apply_retention() {
     if (mdb_cursor_open(txn.get(), dbi_, &cur) != 0) {
       return;
     }
-    MDB_val k = val(r.prefix);
+    MDB_val k = lmdb_val(r.prefix);
     MDB_val v;
     int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     std::size_t removed = 0;

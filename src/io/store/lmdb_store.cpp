@@ -14,20 +14,12 @@
 #include "core/common/check.hpp"
 #include "io/store/lmdb_journal.hpp"
 #include "io/store/lmdb_scan.hpp"
+#include "io/store/lmdb_util.hpp"
 
 namespace gf::io {
 namespace {
 
 using greylist::Record;
-
-// A batch that does not fit the map is TooLarge: GroupCommit drops it rather than retry it.
-tl::unexpected<Error> lmdb_error(const char* what, int rc) {
-  const bool too_large = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
-  return fail(too_large ? Errc::TooLarge : Errc::StoreFailure,
-              fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
-}
-
-MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 
 std::string_view view(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
@@ -135,7 +127,7 @@ Result<std::optional<Record>> LmdbStore::read_committed(std::string_view key) {
   if (!txn) {
     return tl::unexpected(txn.error());
   }
-  MDB_val k = val(key);
+  MDB_val k = lmdb_val(key);
   MDB_val v;
   const int rc = mdb_get(*txn, dbi_, &k, &v);
   if (rc != 0) {
@@ -213,10 +205,10 @@ Result<void> LmdbStore::commit_batch(const Batch& batch) {
   }
   for (const auto* entry : sorted_by_key(batch)) {
     const auto& [key, rec] = *entry;
-    MDB_val k = val(key);
+    MDB_val k = lmdb_val(key);
     if (rec) {
       const std::string bytes = greylist::encode_record(*rec);
-      MDB_val v = val(bytes);
+      MDB_val v = lmdb_val(bytes);
       rc = mdb_put(txn, dbi_, &k, &v, 0);
     } else {
       rc = mdb_del(txn, dbi_, &k, nullptr);
@@ -249,7 +241,7 @@ Result<std::size_t> LmdbStore::expire_step(const ExpiredFn& expired, std::size_t
     return lmdb_error("cursor", rc);
   }
   std::size_t removed = 0;
-  MDB_val k = val(expire_cursor_);
+  MDB_val k = lmdb_val(expire_cursor_);
   MDB_val v;
   rc = mdb_cursor_get(cur, &k, &v, expire_cursor_.empty() ? MDB_FIRST : MDB_SET_RANGE);
   if (rc == 0 && !expire_cursor_.empty() && view(k) == expire_cursor_) {
