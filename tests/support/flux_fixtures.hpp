@@ -12,6 +12,20 @@
 
 namespace gf::test {
 
+// Countries by /16 of 10/8, no ASN: 10.0-99 in country "XA" (one provider region, or one
+// country's ISPs), 10.100-255 spread over 20 countries; other addresses have no country.
+class SplitCountries final : public flux::AsnSource {
+ public:
+  flux::AsnInfo lookup(const IpAddress& a) const override {
+    if (!a.is_v4() || a.bytes[12] != 10) {
+      return {};
+    }
+    const int b = a.bytes[13];
+    return {0, {'X', static_cast<char>(b < 100 ? 'A' : 'A' + b % 20)}};
+  }
+  std::string describe() const override { return "test countries"; }
+};
+
 // 10.x.y.z belongs to AS 4200000000 + x (one network per /16), country "XA"; IPv6: unknown.
 class SlashSixteenAsn final : public flux::AsnSource {
  public:
@@ -53,6 +67,24 @@ inline flux::Observation answer_of(std::int64_t t, std::string_view name,
     parsed.push_back(*parse_ip(a));
   }
   return answer(t, name, parsed, ttl);
+}
+
+// One look at a zone through a resolver with minimal responses: the name's A (a stable hoster
+// address, 1 h TTL), an NS query for the domain, and A lookups of its name servers.
+inline void minimal_look(flux::Tracker& t, std::int64_t now, const std::string& domain,
+                         const std::vector<std::string>& hosts,
+                         const std::vector<IpAddress>& host_ips, std::uint32_t ns_ttl) {
+  t.observe(answer(now, "www." + domain, {v4(172, 16, 0, 10)}, 3600));
+  flux::Observation ns;
+  ns.time = from_unix(now);
+  ns.qname = domain;
+  ns.qtype = dns::kTypeNs;
+  ns.ns_names = hosts;
+  ns.ns_ttl_s = ns_ttl;
+  t.observe(ns);
+  for (std::size_t j = 0; j < hosts.size(); ++j) {
+    t.observe(answer(now + 1, hosts[j], {host_ips[j]}, ns_ttl));
+  }
 }
 
 }  // namespace gf::test

@@ -19,6 +19,7 @@ namespace {
 
 using test::agent;
 using test::answer;
+using test::minimal_look;
 using test::SlashSixteenAsn;
 using test::v4;
 
@@ -203,24 +204,6 @@ TEST(Evidence, SmallReusedSetWithoutAsnData) {
 }
 
 namespace {
-
-// One look at a zone through a resolver with minimal responses: the name's A (a stable hoster
-// address, 1 h TTL), an NS query for the domain, and A lookups of its name servers.
-void minimal_look(Tracker& t, std::int64_t now, const std::string& domain,
-                  const std::vector<std::string>& hosts, const std::vector<IpAddress>& host_ips,
-                  std::uint32_t ns_ttl) {
-  t.observe(answer(now, "www." + domain, {v4(172, 16, 0, 10)}, 3600));
-  Observation ns;
-  ns.time = from_unix(now);
-  ns.qname = domain;
-  ns.qtype = dns::kTypeNs;
-  ns.ns_names = hosts;
-  ns.ns_ttl_s = ns_ttl;
-  t.observe(ns);
-  for (std::size_t j = 0; j < hosts.size(); ++j) {
-    t.observe(answer(now + 1, hosts[j], {host_ips[j]}, ns_ttl));
-  }
-}
 
 constexpr std::int64_t kEightHours = 8 * 3600;
 

@@ -23,24 +23,12 @@ using test::v4;
 
 constexpr std::int64_t kT0 = 1'800'000'000;
 
-// Countries by /16 of 10/8: 10.0-99 in country "XA" (one provider region, or one country's
-// ISPs), 10.100-255 spread over 20 countries. 172.16/12 has no country.
-class PlanGeo final : public AsnSource {
- public:
-  AsnInfo lookup(const IpAddress& a) const override {
-    if (!a.is_v4() || a.bytes[12] != 10) {
-      return {};
-    }
-    const int b = a.bytes[13];
-    return {0, {'X', static_cast<char>(b < 100 ? 'A' : 'A' + b % 20)}};
-  }
-  std::string describe() const override { return "test countries"; }
-};
 // ASN per /16 (as in evidence_test), with countries.
 class PlanAsn final : public AsnSource {
  public:
   AsnInfo lookup(const IpAddress& a) const override {
-    return a.is_v4() ? AsnInfo{4200000000u + a.bytes[13], PlanGeo().lookup(a).country} : AsnInfo{};
+    return a.is_v4() ? AsnInfo{4200000000u + a.bytes[13], test::SplitCountries().lookup(a).country}
+                     : AsnInfo{};
   }
   std::string describe() const override { return "test asn"; }
 };
@@ -77,7 +65,7 @@ Verdict latest(const Tracker& t, const std::string& name) {
   return judge_latest(name, *t.find(name), t, nullptr);
 }
 
-const PlanGeo kGeo;
+const test::SplitCountries kGeo;
 const PlanAsn kAsn;
 
 }  // namespace
@@ -192,7 +180,7 @@ TEST(GeoIpCountry, MissingFileIsOffAndBadFileIsAnError) {
 namespace {
 
 // `looks` answers of `per` addresses each, every address new, on /16s from `first16` on (countries
-// as PlanGeo says), TTL 60.
+// as test::SplitCountries says), TTL 60.
 void answers(Tracker& t, const std::string& name, int first16, int looks, int per) {
   for (int r = 0; r < looks; ++r) {
     Observation o;

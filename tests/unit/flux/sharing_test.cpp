@@ -20,6 +20,7 @@ namespace {
 
 using test::agent;
 using test::answer;
+using test::minimal_look;
 using test::SlashSixteenAsn;
 using test::v4;
 
@@ -194,47 +195,13 @@ TEST(Sharing, OwnerIndexIsBounded) {
   EXPECT_EQ(t.other_owners(agent(90), 0, kT0 + 7 * 3600, out), 1u);  // pool.test's, not 0
 }
 
-namespace {
-
-// One look at a zone through a resolver with minimal responses (as in evidence_test).
-void minimal_look(Tracker& t, std::int64_t now, const std::string& domain,
-                  const std::vector<std::string>& hosts, const std::vector<IpAddress>& host_ips,
-                  std::uint32_t ns_ttl) {
-  t.observe(answer(now, "www." + domain, {v4(172, 16, 0, 10)}, 3600));
-  Observation ns;
-  ns.time = from_unix(now);
-  ns.qname = domain;
-  ns.qtype = dns::kTypeNs;
-  ns.ns_names = hosts;
-  ns.ns_ttl_s = ns_ttl;
-  t.observe(ns);
-  for (std::size_t j = 0; j < hosts.size(); ++j) {
-    t.observe(answer(now + 1, hosts[j], {host_ips[j]}, ns_ttl));
-  }
-}
-
-// Countries by /16: 10.0-99 "XA", the rest spread over 20 countries.
-class SplitGeo final : public AsnSource {
- public:
-  AsnInfo lookup(const IpAddress& a) const override {
-    if (!a.is_v4() || a.bytes[12] != 10) {
-      return {};
-    }
-    const int b = a.bytes[13];
-    return {0, {'X', static_cast<char>(b < 100 ? 'A' : 'A' + b % 20)}};
-  }
-  std::string describe() const override { return "test countries"; }
-};
-
-}  // namespace
-
 // Name servers on a home line that the ISP renumbers every other look (8 h apart, one look per
 // window): inside one /16 with ASN data (one ASN per /16), across /16s of one country with country
 // data. The host changed in half its later looks, but never left its network: not NS-host churn,
 // not NS flux. A host replaced by agents elsewhere at the same pace is.
 TEST(Sharing, NsHostsRenumberedInsideTheirNetworkAreNotChurn) {
   const SlashSixteenAsn asn;
-  const SplitGeo geo;
+  const test::SplitCountries geo;
   for (int mode = 0; mode < 2; ++mode) {
     Tracker t({}, mode == 0 ? &asn : nullptr, nullptr);
     if (mode == 1) {
@@ -271,7 +238,7 @@ TEST(Sharing, NsHostsRenumberedInsideTheirNetworkAreNotChurn) {
 // Within one window, with country data only: NS addresses that keep changing over several /16s
 // but all in one country are not NS flux by their /16 count; over several countries they are.
 TEST(Sharing, NsSetInOneCountryIsNotNsFluxWithCountryDataOnly) {
-  const SplitGeo geo;
+  const test::SplitCountries geo;
   Tracker t({}, nullptr, nullptr);
   t.set_geo(&geo);
   for (int r = 0; r < 4; ++r) {
