@@ -17,17 +17,10 @@ Result<void> apply_records(MDB_env* env, MDB_dbi dbi, const std::vector<JournalR
     return lmdb_error("write txn", rc);
   }
   for (const JournalRecord& r : records) {
-    MDB_val k = lmdb_val(r.key);
     if (r.key.empty() || r.key.size() > static_cast<std::size_t>(mdb_env_get_maxkeysize(env))) {
       continue;  // no store write has such a key; a checksummed record cannot either
     }
-    if (r.value) {
-      MDB_val v = lmdb_val(*r.value);
-      rc = mdb_put(txn, dbi, &k, &v, 0);
-    } else {
-      rc = mdb_del(txn, dbi, &k, nullptr);
-      rc = rc == MDB_NOTFOUND ? 0 : rc;
-    }
+    rc = lmdb_put_or_erase(txn, dbi, r.key, r.value ? &*r.value : nullptr);
     if (rc != 0) {
       mdb_txn_abort(txn);
       return lmdb_error("put", rc);

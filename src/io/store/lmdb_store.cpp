@@ -205,17 +205,9 @@ Result<void> LmdbStore::commit_batch(const Batch& batch) {
   }
   for (const auto* entry : sorted_by_key(batch)) {
     const auto& [key, rec] = *entry;
-    MDB_val k = lmdb_val(key);
-    if (rec) {
-      const std::string bytes = greylist::encode_record(*rec);
-      MDB_val v = lmdb_val(bytes);
-      rc = mdb_put(txn, dbi_, &k, &v, 0);
-    } else {
-      rc = mdb_del(txn, dbi_, &k, nullptr);
-      if (rc == MDB_NOTFOUND) {
-        rc = 0;
-      }
-    }
+    const std::string bytes = rec ? greylist::encode_record(*rec) : std::string();
+    const std::string_view value = bytes;
+    rc = lmdb_put_or_erase(txn, dbi_, key, rec ? &value : nullptr);
     if (rc != 0) {
       mdb_txn_abort(txn);
       return lmdb_error("put", rc);

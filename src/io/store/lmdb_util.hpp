@@ -22,4 +22,17 @@ inline tl::unexpected<Error> lmdb_error(const char* what, int rc) {
               fmt::format("lmdb {}: {}", what, mdb_strerror(rc)));
 }
 
+// Writes `value` under `key`, or erases `key` when value is null (erasing a missing key is no
+// error): 0 or the LMDB error.
+inline int lmdb_put_or_erase(MDB_txn* txn, MDB_dbi dbi, std::string_view key,
+                             const std::string_view* value) {
+  MDB_val k = lmdb_val(key);
+  if (value != nullptr) {
+    MDB_val v = lmdb_val(*value);
+    return mdb_put(txn, dbi, &k, &v, 0);
+  }
+  const int rc = mdb_del(txn, dbi, &k, nullptr);
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 }  // namespace gf::io
