@@ -81,6 +81,14 @@ int admin_command(const std::string& config_path, const std::vector<std::string>
     std::fputs(body.c_str(), stdout);
     return 0;
   }
+  if (status.starts_with("ok truncated ")) {  // the rows printed are complete, but not all of them
+    std::fputs(body.c_str(), stdout);
+    std::fprintf(stderr,
+                 "greyflux: the listing stops at %s rows and more match; narrow it with a PATTERN "
+                 "(a client network, a sender or a recipient domain)\n",
+                 status.substr(13).c_str());
+    return 3;
+  }
   std::fprintf(stderr, "greyflux: %s\n", status.empty() ? "no reply" : status.c_str());
   return 1;
 }

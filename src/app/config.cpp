@@ -125,6 +125,9 @@ Result<void> validate(const Values& v) {
       return fail(Errc::Config, fmt::format("{}: must be 0..1000000", name));
     }
   }
+  if (v.integer("admin.max_list_rows") < 1 || v.integer("admin.max_list_rows") > 10'000'000) {
+    return fail(Errc::Config, "admin.max_list_rows: must be 1..10000000");
+  }
   if (v.integer("policy.max_connections") < 1) {
     return fail(Errc::Config, "policy.max_connections: must be at least 1");
   }

@@ -38,6 +38,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const Values& v,
                                              std::shared_ptr<const greylist::Policy> policy) {
   std::unique_ptr<Engine> e(new Engine());
   e->expiry_settings_ = policy->settings;
+  e->max_listed_rows_ = static_cast<std::size_t>(v.integer("admin.max_list_rows"));
   if (v.str("store.backend") == "memory") {
     e->store_ = std::make_unique<greylist::MemoryStore>();
   } else if (v.str("store.backend") == "redis") {
@@ -182,8 +183,7 @@ std::string Engine::admin(const admin::Command& cmd, const io::LineServerStats* 
 std::string Engine::greylist_rows(const admin::Command& cmd) {
   const bool list = cmd.verb == admin::Verb::GreylistList;
   const std::string& pattern = cmd.pattern;  // lower-cased by the parser
-  std::string out = "ok\n";
-  out += list ? "network\tsender\trecipient\tfirst_seen\tlast_seen\tstate\n"
+  std::string out = list ? "network\tsender\trecipient\tfirst_seen\tlast_seen\tstate\n"
               : "kind\tkey\tfirst_seen\tlast_seen\tcount\n";
   std::size_t rows = 0;
   auto ok = store_->scan(list ? "t:" : "", [&](std::string_view key, const greylist::Record& r) {
@@ -197,12 +197,17 @@ std::string Engine::greylist_rows(const admin::Command& cmd) {
       out += fmt::format("{}\t{}\t{}\t{}\t{}\n", kind_name(key[0]), fields_of(key),
                          iso_time(r.first_s), iso_time(r.last_s), r.count);
     }
-    return ++rows < 100000;
+    ++rows;
+    return rows <= max_listed_rows_;  // one row past the cap tells a full listing from a cut one
   });
   if (!ok) {
     return "error: " + ok.error().message + "\n";
   }
-  return out;
+  if (rows > max_listed_rows_) {  // drop the extra row; the status line says where it stopped
+    out.erase(out.rfind('\n', out.size() - 2) + 1);
+    return fmt::format("ok truncated {}\n", max_listed_rows_) + out;
+  }
+  return "ok\n" + out;
 }
 
 std::string Engine::greylist_delete(const std::string& pattern) {

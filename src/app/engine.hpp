@@ -112,6 +112,9 @@ class Engine {
   io::RedisStore* redis_ = nullptr;  // the same object as store_ when the backend is Redis
   std::unique_ptr<io::PublicSuffixList> psl_;
   std::unique_ptr<greylist::Greylist> greylist_;
+  // admin.max_list_rows: `greylist list` and `show` stop there (the reply is built in memory);
+  // a cut listing's status line is "ok truncated N".
+  std::size_t max_listed_rows_ = 100000;
   std::mutex settings_mu_;  // guards expiry_settings_, read by the store's writer thread
   greylist::Settings expiry_settings_;
   Counters counters_;

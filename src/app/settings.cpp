@@ -279,6 +279,9 @@ const std::vector<SettingDef>& settings_table() {
       {"admin.login_global_burst", T::Integer, "100", false,
        "failed admin-token attempts from all addresses together at once; then one more a "
        "second, others answered 429"},
+      {"admin.max_list_rows", T::Integer, "100000", false,
+       "`greyflux greylist list` and `show` print at most this many rows (the daemon builds the "
+       "reply in memory); more matching rows: the first ones, a note on stderr, exit status 3"},
       {"admin.secure_cookie", T::Bool, "false", false,
        "mark the session cookie Secure: set it when a TLS proxy fronts the [http] listener "
        "(a request with X-Forwarded-Proto: https gets Secure anyway)"},

@@ -246,6 +246,37 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(c.ask(recipient="postmaster@example.org"), "action=DUNNO")
         self.assertEqual(d.stop(), 0)
 
+    def test_a_listing_over_the_row_cap_says_so_and_exits_3(self):
+        # admin.max_list_rows stands in for the default 100,000: a cut listing must not pass for
+        # the whole store (a script counting rows would see entries "missing").
+        d = self.daemon("greylist.delay=1h", "admin.max_list_rows=3")
+        c = Conn(d.port)
+        for i in range(4):
+            c.ask(client_address=f"198.51.100.{i}", sender=f"s{i}@x.example",
+                  recipient="cap@example.org")
+
+        def rows(out):
+            return [line for line in out.stdout.splitlines()[1:] if line]
+
+        for run in (lambda *a: d.cli(*a), lambda *a: d.cli(*a, "--set", "admin.max_list_rows=3")):
+            cut = run("greylist", "list", "cap@example.org")
+            self.assertEqual(cut.returncode, 3, cut.stderr)
+            self.assertEqual(len(rows(cut)), 3, cut.stdout)
+            self.assertIn("stops at 3 rows", cut.stderr)
+            self.assertEqual(cut.stdout.splitlines()[0].split("\t")[0], "network")
+            exact = run("greylist", "list", "s1@x.example")  # under the cap: the whole answer
+            self.assertEqual(exact.returncode, 0, exact.stderr)
+            self.assertEqual(len(rows(exact)), 1, exact.stdout)
+            if d.proc.poll() is None:
+                self.assertEqual(d.stop(), 0)  # then the same again offline, on the store
+        d.stop()
+        d.sets += ["--set", "admin.max_list_rows=4"]
+        d.start()  # exactly at the cap: complete, exit 0
+        full = d.cli("greylist", "list", "cap@example.org")
+        self.assertEqual(full.returncode, 0, full.stderr)
+        self.assertEqual(len(rows(full)), 4, full.stdout)
+        self.assertEqual(d.stop(), 0)
+
     def test_store_failure_answers_and_keeps_serving(self):
         # A tiny map fills quickly: commits fail, requests get the configured failure answer.
         # How fast those answers come is measured in bench/latency_ratios.py, as a ratio to a
