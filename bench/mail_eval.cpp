@@ -71,6 +71,26 @@ std::vector<Config> configs(bool all) {
   if (const char* al = std::getenv("GF_EVAL_AUTOLEARN")) {
     base.auto_learn.enabled = std::strcmp(al, "1") == 0;
   }
+  // GF_EVAL_FIT=EPOCHS:none|weight|oversample:all|fisher:L2 trains the logistic half to
+  // convergence (ScannerOptions::logistic_fit) in every configuration, "all" or "fisher" being
+  // what the ratio correction applies to; for the scripts that run --configs default.
+  if (const char* fit = std::getenv("GF_EVAL_FIT")) {
+    char balance[16] = {};
+    char shift[16] = {};
+    int epochs = 0;
+    double l2 = base.logistic.l2;
+    if (std::sscanf(fit, "%d:%15[a-z]:%15[a-z]:%lf", &epochs, balance, shift, &l2) != 4) {
+      std::fprintf(stderr, "GF_EVAL_FIT: EPOCHS:none|weight|oversample:all|fisher:L2\n");
+      std::exit(2);
+    }
+    using gf::classify::FitBalance;
+    base.logistic_fit.epochs = epochs;
+    base.logistic_fit.balance = std::strcmp(balance, "weight") == 0       ? FitBalance::Weight
+                                : std::strcmp(balance, "oversample") == 0 ? FitBalance::Oversample
+                                                                          : FitBalance::None;
+    base.shift_fisher_only = std::strcmp(shift, "fisher") == 0;
+    base.logistic.l2 = l2;
+  }
   out.push_back({"default", base});
   if (!all) {
     return out;
@@ -185,6 +205,54 @@ std::vector<Config> configs(bool all) {
         [](ScannerOptions& o) { o.corrected_train_on_error = false; });
     add("corrected toe, margin 0.05", [](ScannerOptions& o) { o.logistic.confident = 0.05; });
     add("corrected toe, margin 0.2", [](ScannerOptions& o) { o.logistic.confident = 0.2; });
+  }
+  if (sweep == "fit") {
+    // Issue 12, sixth round: the logistic half trained to convergence on the (balanced) log
+    // loss instead of on error (ScannerOptions::logistic_fit), with --cv 1.
+    using gf::classify::FitBalance;
+    struct Fit {
+      const char* name;
+      int epochs;
+      FitBalance balance;
+      bool fisher_only;
+      double l2;
+    };
+    const bool second = std::getenv("GF_EVAL_FIT2") != nullptr;  // the second grid
+    const Fit first_grid[] = {
+        {"fit e1 plain, shift all", 1, FitBalance::None, false, 1e-3},
+        {"fit e5 plain, shift all", 5, FitBalance::None, false, 1e-3},
+        {"fit e1 oversample, shift fisher", 1, FitBalance::Oversample, true, 1e-3},
+        {"fit e5 oversample, shift fisher", 5, FitBalance::Oversample, true, 1e-3},
+        {"fit e10 oversample, shift fisher", 10, FitBalance::Oversample, true, 1e-3},
+        {"fit e5 oversample, shift all", 5, FitBalance::Oversample, false, 1e-3},
+        {"fit e5 weight, shift fisher", 5, FitBalance::Weight, true, 1e-3},
+        {"fit e5 oversample, l2 1e-4, fisher", 5, FitBalance::Oversample, true, 1e-4},
+        {"fit e5 oversample, l2 1e-2, fisher", 5, FitBalance::Oversample, true, 1e-2},
+    };
+    const Fit second_grid[] = {
+        {"fit e5 plain, l2 1e-4, shift all", 5, FitBalance::None, false, 1e-4},
+        {"fit e5 plain, l2 1e-5, shift all", 5, FitBalance::None, false, 1e-5},
+        {"fit e20 plain, l2 1e-4, shift all", 20, FitBalance::None, false, 1e-4},
+        {"fit e5 oversample, l2 1e-4, all", 5, FitBalance::Oversample, false, 1e-4},
+        {"fit e5 oversample, l2 1e-5, fisher", 5, FitBalance::Oversample, true, 1e-5},
+        {"fit e3 on error, plain, shift all", -3, FitBalance::None, false, 1e-3},
+        {"fit e3 on error, oversample, all", -3, FitBalance::Oversample, false, 1e-3},
+    };
+    std::vector<Fit> fits;
+    if (second) {
+      fits.assign(std::begin(second_grid), std::end(second_grid));
+    } else {
+      fits.assign(std::begin(first_grid), std::end(first_grid));
+    }
+    for (const Fit& f : fits) {
+      add(f.name, [f](ScannerOptions& o) {
+        o.logistic_fit.epochs = std::abs(f.epochs);  // negative: the on-error control
+        o.logistic_fit.on_error = f.epochs < 0;
+        o.logistic_fit.balance = f.balance;
+        o.shift_fisher_only = f.fisher_only;
+        o.logistic.l2 = f.l2;
+      });
+    }
   }
   if (sweep == "toe") {
     add("ratio_shift 1, lr train-everything",

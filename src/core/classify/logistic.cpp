@@ -113,13 +113,22 @@ void LogisticModel::train(const FeatureVector& features, bool is_spam, double we
   ++examples_;
   auto ts = terms(features);
   const double z = margin(ts);
-  double p = sigmoid(z);
-  double y = is_spam ? 1.0 : 0.0;
+  const double y = is_spam ? 1.0 : 0.0;
   if (options_.confident > 0.0 && std::abs(sigmoid(z + offset) - y) <= options_.confident) {
     return;
   }
+  update(ts, z, is_spam, weight);
+}
+
+void LogisticModel::step(const FeatureVector& features, bool is_spam, double weight) {
+  ++examples_;
+  auto ts = terms(features);
+  update(ts, margin(ts), is_spam, weight);
+}
+
+void LogisticModel::update(const std::vector<Term>& ts, double z, bool is_spam, double weight) {
   ++updates_;
-  double g = (p - y) * weight;
+  const double g = (sigmoid(z) - (is_spam ? 1.0 : 0.0)) * weight;
   double rate = options_.adagrad ? options_.learning_rate
                                  : options_.learning_rate /
                                        (1.0 + options_.decay * static_cast<double>(updates_));

@@ -49,6 +49,9 @@ class LogisticModel {
   // with a shifted margin (the mail scanner takes the training class ratio out) trains on error
   // on the scale it decides on. The gradient is the plain log loss's, without the offset.
   void train(const FeatureVector& features, bool is_spam, double weight = 1.0, double offset = 0.0);
+  // One log-loss step whatever `confident` says (no train-on-error test): the step of a model
+  // trained to convergence over several passes (logistic_fit.hpp). `weight` as for train().
+  void step(const FeatureVector& features, bool is_spam, double weight = 1.0);
   // Probability of spam in [0, 1].
   [[nodiscard]] double score(const FeatureVector& features) const;
   // The n features with the largest |weight * value|, largest first; positive means spam.
@@ -77,6 +80,8 @@ class LogisticModel {
   [[nodiscard]] std::array<double, 2> block_scales(const std::array<double, 2>& norm) const;
   [[nodiscard]] std::vector<Term> terms(const FeatureVector& features) const;
   [[nodiscard]] double margin(const std::vector<Term>& terms) const;
+  // The gradient step of the weighted log loss at margin z for these terms.
+  void update(const std::vector<Term>& terms, double z, bool is_spam, double weight);
 
   LogisticOptions options_;
   std::uint64_t mask_;

@@ -32,6 +32,13 @@ std::size_t learn_messages(Scanner& scanner, const std::vector<Labelled>& ordere
                            const ForEach& for_each) {
   std::size_t learned = 0;
   std::vector<Scanner::Prepared> prepared(kLearnBatch);
+  // ScannerOptions::logistic_fit: the messages learned here are kept (bounded) for the logistic
+  // half's extra passes once all are learned.
+  const classify::LogisticFitOptions& fit = scanner.options().logistic_fit;
+  std::optional<classify::FitReplay> replay;
+  if (fit.epochs > 1) {
+    replay.emplace(fit);
+  }
   for (std::size_t base = 0; base < ordered.size(); base += kLearnBatch) {
     const std::size_t n = std::min(kLearnBatch, ordered.size() - base);
     const Scanner& reader = scanner;
@@ -39,8 +46,17 @@ std::size_t learn_messages(Scanner& scanner, const std::vector<Labelled>& ordere
       prepared[i] = reader.prepare(mime::parse_message(ordered[base + i].raw));
     });
     for (std::size_t i = 0; i < n; ++i) {
-      learned += scanner.learn(prepared[i], ordered[base + i].is_spam) ? 1 : 0;
+      const bool is_spam = ordered[base + i].is_spam;
+      if (scanner.learn(prepared[i], is_spam)) {
+        ++learned;
+        if (replay) {
+          replay->add(std::move(prepared[i].features), is_spam);
+        }
+      }
     }
+  }
+  if (replay) {
+    scanner.refit_logistic(replay->examples());
   }
   return learned;
 }

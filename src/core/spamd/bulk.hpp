@@ -6,7 +6,9 @@
 // for_each runs parse_message + Scanner::prepare on every message (independent, read-only),
 // then the batch is learned in the given order on the calling thread (training is sequential
 // and order matters for the online models). interleave() builds that order from two classes.
-// classify_stream() scans in order and auto-learns as it goes (one thread). classify_messages()
+// With ScannerOptions::logistic_fit the learned messages' features are kept (bounded) and the
+// logistic half makes its extra passes over them at the end. classify_stream() scans in order
+// and auto-learns as it goes (one thread). classify_messages()
 // evaluates every message through spamd::evaluate (the path spamd uses), results by input index.
 //
 // Threading: core does not start threads. The caller passes for_each: io::parallel_for_each
@@ -41,6 +43,8 @@ struct Labelled {
                                                const std::vector<std::string_view>& ham);
 
 // Learns `ordered` in order; returns how many were learned (not already known as that class).
+// With ScannerOptions::logistic_fit.epochs > 1 the logistic half then makes its extra passes
+// over the messages learned (at most logistic_fit.max_examples of them, a seeded sample).
 std::size_t learn_messages(Scanner& scanner, const std::vector<Labelled>& ordered,
                            const ForEach& for_each = serial_for_each);
 

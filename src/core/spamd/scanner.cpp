@@ -159,6 +159,10 @@ double Scanner::class_weight(bool is_spam) const {
   return (spam + ham) / (2.0 * (is_spam ? spam : ham));
 }
 
+double Scanner::fisher_part(const classify::FeatureVector& f) const {
+  return options_.shift_fisher_only ? corrected(fisher_.score(f)) : fisher_.score(f);
+}
+
 double Scanner::model_score(const classify::FeatureVector& f) const {
   double p = 0.5;
   switch (options_.engine) {
@@ -166,13 +170,13 @@ double Scanner::model_score(const classify::FeatureVector& f) const {
       p = logistic_score(f);
       break;
     case classify::Engine::Fisher:
-      p = fisher_.score(f);
+      p = fisher_part(f);
       break;
     case classify::Engine::Blend:
-      p = 0.5 * (logistic_score(f) + fisher_.score(f));
+      p = 0.5 * (logistic_score(f) + fisher_part(f));
       break;
   }
-  return corrected(p);
+  return options_.shift_fisher_only ? p : corrected(p);
 }
 
 double Scanner::corrected(double p) const {
@@ -195,7 +199,8 @@ std::optional<bool> Scanner::auto_learn_class(const Analysis& a, const Prepared&
   for (const Symbol& s : a.symbols) {
     outside += s.name.starts_with("BAYES_") ? 0.0 : s.score;
   }
-  const double lr = corrected(logistic_score(p.features));
+  const double lr = options_.shift_fisher_only ? logistic_score(p.features)
+                                               : corrected(logistic_score(p.features));
   const double fi = corrected(fisher_.score(p.features));
   std::optional<bool> label;
   if (std::max(lr, fi) <= o.ham_below && outside <= 0.0) {
@@ -367,8 +372,16 @@ bool Scanner::learn(const Prepared& p, bool is_spam) {
     }
     forget(p);  // learned as the other class, or auto-learned: taught now
   }
-  const double offset = options_.corrected_train_on_error ? -ratio_log_odds() : 0.0;
-  logistic_.train(p.features, is_spam, class_weight(is_spam), offset);
+  const classify::LogisticFitOptions& fit = options_.logistic_fit;
+  if (fit.epochs > 0) {
+    // One step of the converged objective; the counts include this message.
+    const auto factors = classify::class_factors(fit, spam_learned_ + (is_spam ? 1 : 0),
+                                                 ham_learned_ + (is_spam ? 0 : 1));
+    classify::online_step(logistic_, p.features, is_spam, factors, fit);
+  } else {
+    const double offset = options_.corrected_train_on_error ? -ratio_log_odds() : 0.0;
+    logistic_.train(p.features, is_spam, class_weight(is_spam), offset);
+  }
   fisher_.train(p.features, is_spam);
   ++(is_spam ? spam_learned_ : ham_learned_);
   count_uris(p.uri_domains, is_spam, +1);
@@ -376,6 +389,15 @@ bool Scanner::learn(const Prepared& p, bool is_spam) {
     seen_.emplace(p.fingerprint, seen_flags(is_spam, false));
   }
   return true;
+}
+
+void Scanner::refit_logistic(const std::vector<classify::FitExample>& examples) {
+  const classify::LogisticFitOptions& fit = options_.logistic_fit;
+  if (fit.epochs <= 1 || examples.empty()) {
+    return;
+  }
+  classify::fit_logistic(logistic_, examples, fit,
+                         classify::class_factors(fit, spam_learned_, ham_learned_), fit.epochs - 1);
 }
 
 bool Scanner::learn_auto(const Prepared& p, bool is_spam) {

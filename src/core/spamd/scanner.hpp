@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/classify/classifier.hpp"
+#include "core/classify/logistic_fit.hpp"
 #include "core/common/result.hpp"
 #include "core/flux/lookup.hpp"
 #include "core/mime/message.hpp"
@@ -97,6 +98,16 @@ struct ScannerOptions {
   // extra steps all push the intercept towards the common class, and the lopsided ranking got
   // worse (docs/mail-scanner.md); kept for `GF_EVAL_SWEEP=ctoe`.
   bool corrected_train_on_error = false;
+  // The logistic half trained to convergence on the log loss instead of on error
+  // (classify/logistic_fit.hpp; docs/mail-scanner.md "Sixth round"). With epochs > 0 every
+  // learned message is a plain log-loss step balanced by the learned class counts (a TELL is
+  // one such step), and a bulk learn (learn_messages) makes epochs - 1 more seeded passes over
+  // the messages it learned. 0 = off: one train-on-error step (LogisticOptions::confident).
+  // A training setting, not stored with the model.
+  classify::LogisticFitOptions logistic_fit;
+  // The ratio correction (ratio_shift) applied to the Fisher half only, before the blend: for a
+  // logistic half trained class-balanced (logistic_fit), which has no training prior to remove.
+  bool shift_fisher_only = false;
   AutoLearnOptions auto_learn;
   std::uint64_t min_learned = 10;  // BAYES symbols need this many spam and ham learned
   std::uint32_t spam_uri_min = 2;  // spam messages that must carry a domain to list it
@@ -152,6 +163,9 @@ class Scanner {
   [[nodiscard]] std::optional<bool> auto_learn_class(const Analysis& a, const Prepared& p) const;
   // Learns an auto-learned message (AutoLearnOptions::counts_only decides what it trains).
   bool learn_auto(const Prepared& p, bool is_spam);
+  // With ScannerOptions::logistic_fit: the extra passes (epochs - 1) of the logistic half over
+  // `examples` (messages learned just before), balanced by the learned class counts.
+  void refit_logistic(const std::vector<classify::FitExample>& examples);
 
   // Returns false when the message was already learned as this class (nothing to do). A
   // message learned before as the other class is forgotten first, as sa-learn does.
@@ -193,6 +207,8 @@ class Scanner {
   [[nodiscard]] double ratio_log_odds() const;
   // p moved by the ratio correction (ratio_log_odds()); p itself when there is none.
   [[nodiscard]] double corrected(double p) const;
+  // The Fisher probability as it enters the blend (shift_fisher_only corrects it on its own).
+  [[nodiscard]] double fisher_part(const classify::FeatureVector& f) const;
   [[nodiscard]] double weight(std::string_view name) const;
   void add_symbol(Analysis& a, std::string name, std::string description) const;
   void count_uris(const std::vector<std::string>& domains, bool is_spam, int delta);

@@ -57,6 +57,107 @@ TEST(Bulk, LearnMessagesEqualsLearningOneByOneInOrder) {
   EXPECT_EQ(reversed.serialize(), one_by_one.serialize());
 }
 
+ScannerOptions fitted_options(int epochs) {
+  ScannerOptions o = default_scanner_options();
+  o.logistic_fit.epochs = epochs;
+  o.logistic_fit.balance = classify::FitBalance::Oversample;
+  return o;
+}
+
+std::vector<Labelled> lopsided_order(std::vector<std::string>& spam,
+                                     std::vector<std::string>& ham) {
+  for (int i = 0; i < 60; ++i) {
+    spam.push_back(spam_mail(i));
+  }
+  for (int i = 0; i < 6; ++i) {
+    ham.push_back(ham_mail(i));
+  }
+  return interleave({spam.begin(), spam.end()}, {ham.begin(), ham.end()});
+}
+
+TEST(Bulk, LogisticFitIsTellStepsThenSeededPasses) {
+  std::vector<std::string> spam;
+  std::vector<std::string> ham;
+  const std::vector<Labelled> order = lopsided_order(spam, ham);
+  // What a daemon's TELLs do (one balanced log-loss step each), then the extra passes.
+  Scanner by_hand(fitted_options(4));
+  std::vector<classify::FeatureVector> kept;
+  std::vector<bool> labels;
+  for (const Labelled& l : order) {
+    const Scanner::Prepared p = by_hand.prepare(mime::parse_message(l.raw));
+    ASSERT_TRUE(by_hand.learn(p, l.is_spam));
+    kept.push_back(p.features);
+    labels.push_back(l.is_spam);
+  }
+  std::vector<classify::FitExample> examples;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    examples.push_back({&kept[i], labels[i]});
+  }
+  by_hand.refit_logistic(examples);
+  Scanner bulk(fitted_options(4));
+  Scanner bulk_reversed(fitted_options(4));
+  EXPECT_EQ(learn_messages(bulk, order), order.size());
+  EXPECT_EQ(learn_messages(bulk_reversed, order, reverse_for_each), order.size());
+  EXPECT_EQ(bulk.serialize(), by_hand.serialize());
+  EXPECT_EQ(bulk_reversed.serialize(), by_hand.serialize());
+  Scanner one_pass(fitted_options(1));  // TELL only: no extra passes
+  learn_messages(one_pass, order);
+  EXPECT_NE(one_pass.serialize(), bulk.serialize());
+  Scanner on_error;  // the default, trained on error
+  learn_messages(on_error, order);
+  EXPECT_NE(on_error.serialize(), bulk.serialize());
+}
+
+TEST(Bulk, LogisticFitKeepsTheModelFormat) {
+  std::vector<std::string> spam;
+  std::vector<std::string> ham;
+  const std::vector<Labelled> order = lopsided_order(spam, ham);
+  Scanner fitted(fitted_options(3));
+  learn_messages(fitted, order);
+  const std::string blob = fitted.serialize();
+  // A training setting, not stored: the model loads under either option and scores as before,
+  // and a model trained on error loads under the fit option.
+  auto as_default = Scanner::deserialize(blob, default_scanner_options());
+  auto as_fitted = Scanner::deserialize(blob, fitted_options(3));
+  ASSERT_TRUE(as_default.has_value());
+  ASSERT_TRUE(as_fitted.has_value());
+  for (const std::string& raw : {spam_mail(70), ham_mail(70)}) {
+    const mime::Message m = mime::parse_message(raw);
+    EXPECT_DOUBLE_EQ(as_default->probability(m), fitted.probability(m));
+    EXPECT_DOUBLE_EQ(as_fitted->probability(m), fitted.probability(m));
+  }
+  EXPECT_EQ(as_default->spam_learned(), 60U);
+  EXPECT_EQ(as_fitted->ham_learned(), 6U);
+  Scanner old;
+  learn_messages(old, order);
+  auto old_as_fitted = Scanner::deserialize(old.serialize(), fitted_options(3));
+  ASSERT_TRUE(old_as_fitted.has_value());
+  EXPECT_EQ(old_as_fitted->options().logistic_fit.epochs, 3);
+}
+
+TEST(Bulk, ShiftFisherOnlyLeavesTheLogisticHalfUncorrected) {
+  std::vector<std::string> spam;
+  std::vector<std::string> ham;
+  const std::vector<Labelled> order = lopsided_order(spam, ham);
+  const std::string probe = ham_mail(50);
+  double p[2] = {0.0, 0.0};
+  for (const double shift : {0.0, 1.0}) {
+    ScannerOptions o = fitted_options(3);
+    o.engine = classify::Engine::Logistic;
+    o.shift_fisher_only = true;
+    o.ratio_shift = shift;
+    Scanner s(o);
+    learn_messages(s, order);
+    p[shift == 0.0 ? 0 : 1] = s.probability(mime::parse_message(probe));
+  }
+  EXPECT_DOUBLE_EQ(p[0], p[1]);  // a balanced logistic half has no training prior to remove
+  ScannerOptions o = fitted_options(3);
+  o.engine = classify::Engine::Logistic;
+  Scanner shifted(o);  // the ratio correction on the whole (60:6) moves it towards ham
+  learn_messages(shifted, order);
+  EXPECT_LT(shifted.probability(mime::parse_message(probe)), p[0]);
+}
+
 TEST(Bulk, ClassifyMessagesKeepsInputOrder) {
   Scanner s;
   std::vector<std::string> spam;
