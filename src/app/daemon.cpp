@@ -25,6 +25,7 @@
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
 #include "gf_version.hpp"
+#include "io/net/blocking_pool.hpp"
 #include "io/net/io_pool.hpp"
 #include "io/net/periodic_timer.hpp"
 #include "io/store/redis_client.hpp"
@@ -263,6 +264,11 @@ Result<void> Daemon::open_services() {
     threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   pool_ = std::make_unique<io::IoPool>(threads_);  // one io_context per thread
+  if (v.str("store.backend") == "redis") {
+    // The admin API, the admin socket, feedback, snapshots and the shared logs' polls make
+    // blocking Redis calls: they run on threads of their own, never on an io thread.
+    blocking_ = std::make_unique<io::BlockingPool>(io::BlockingPool::Options{"store-calls", 4, 64});
+  }
   history_ = HistoryService::open(v);
   return {};
 }
@@ -283,14 +289,15 @@ Result<void> Daemon::open_doors() {
   if (flux_) {
     flux_->set_history(hist);
   }
-  auto http = HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get(), hist);
+  auto http =
+      HttpDoor::open(ioc, contexts, v, *engine_, *spamd_, flux_.get(), hist, blocking_.get());
   if (!http) {
     return tl::unexpected(http.error());
   }
   http_ = std::move(*http);
   admin_ =
       std::make_unique<AdminDoor>(ioc, v, *engine_, *policy_, http_ ? &http_->comments() : nullptr,
-                                  milter_.get(), spamd_.get());
+                                  milter_.get(), spamd_.get(), blocking_.get());
 
   if (auto ok = policy_->start(); !ok) {
     return ok;
@@ -307,7 +314,7 @@ Result<void> Daemon::open_doors() {
   if (const FluxService* fs = flux_.get(); fs != nullptr) {
     mail_flux = [fs] { return fs->index(); };  // URI_FLUX from the live detector
   }
-  if (auto ok = spamd_->start(ioc, contexts, v, std::move(mail_flux)); !ok) {
+  if (auto ok = spamd_->start(ioc, contexts, v, std::move(mail_flux), blocking_.get()); !ok) {
     return ok;
   }
   if (const SpamdService* svc = spamd_->service(); svc != nullptr && !flux_) {
@@ -328,7 +335,13 @@ Result<void> Daemon::open_doors() {
   if (hist != nullptr) {
     history_->start();  // its own thread, joined in drain()
   }
-  if (auto ok = milter_->start(ioc, contexts, v, *engine_, spamd_->service()); !ok) {
+  if (blocking_ && !v.list("milter.listen").empty()) {
+    // A milter connection waits for at most one packet's answer at a time.
+    milter_pool_ = std::make_unique<io::BlockingPool>(io::BlockingPool::Options{
+        "milter", 4, static_cast<std::size_t>(v.integer("milter.max_connections"))});
+  }
+  if (auto ok = milter_->start(ioc, contexts, v, *engine_, spamd_->service(), milter_pool_.get());
+      !ok) {
     return ok;
   }
 
@@ -465,6 +478,12 @@ void Daemon::run() {
   done_cv_.notify_all();
   if (hard_stop_.joinable()) {
     hard_stop_.join();
+  }
+  if (blocking_) {
+    blocking_->join();  // its tasks use the doors and services closed below
+  }
+  if (milter_pool_) {
+    milter_pool_->join();
   }
   http_.reset();     // saves the comment model, commits pending writes
   spamd_->finish();  // saves the mail model if it changed

@@ -31,6 +31,7 @@ class io_context;
 }
 
 namespace gf::io {
+class BlockingPool;
 class IoPool;
 class PeriodicTimer;
 class RedisClient;
@@ -88,6 +89,10 @@ class Daemon {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<FluxService> flux_;  // null unless a [flux] source is configured
   std::unique_ptr<io::IoPool> pool_;
+  // store.backend = "redis": the threads that make blocking store calls for the doors (their
+  // tasks use the doors and services, so it is joined first, after pool_ has run).
+  std::unique_ptr<io::BlockingPool> blocking_;
+  std::unique_ptr<io::BlockingPool> milter_pool_;  // the same for the milter's packets
   // store.backend = "redis": the shared client, its async traffic on pool_'s loops while run()
   // serves (dropped before pool_: its loop connections live on pool_'s contexts).
   std::shared_ptr<io::RedisClient> redis_;

@@ -17,6 +17,7 @@
 #include "app/spamd_service.hpp"
 #include "app/ui_assets.hpp"
 #include "core/admin/command.hpp"
+#include "core/akismet/protocol.hpp"
 #include "core/common/check.hpp"
 #include "core/common/ip.hpp"
 #include "core/common/strings.hpp"
@@ -72,8 +73,9 @@ io::LineServerOptions policy_options(const Values& v, ConnectionContext contexts
   return o;
 }
 
-io::LineServerOptions admin_options(const Values& v) {
+io::LineServerOptions admin_options(const Values& v, io::AsyncFrameFn async_frame) {
   io::LineServerOptions o;
+  o.async_frame = std::move(async_frame);
   o.name = "admin";
   o.idle_timeout = v.duration("admin.timeout");
   o.max_connections = static_cast<std::size_t>(v.integer("admin.max_connections"));
@@ -241,7 +243,8 @@ boost::asio::awaitable<io::FrameResult> PolicyDoor::on_frame_async(std::string& 
 Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
                                                  ConnectionContext contexts, const Values& v,
                                                  Engine& engine, SpamdRuntime& spamd,
-                                                 const FluxService* flux, HistoryService* hist) {
+                                                 const FluxService* flux, HistoryService* hist,
+                                                 io::BlockingPool* blocking) {
   if (v.list("http.listen").empty()) {
     return std::unique_ptr<HttpDoor>();
   }
@@ -252,6 +255,7 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
   std::unique_ptr<HttpDoor> door(new HttpDoor());
   door->spamd_ = &spamd;
   door->flux_ = flux;
+  door->blocking_ = blocking;
   door->comments_ = std::move(*comments);
   door->admin_ = std::make_unique<AdminApi>(door->comments_->store(), engine, admin_api_options(v));
   warn_beyond_loopback(listen_specs(v, "http.listen"));
@@ -276,36 +280,45 @@ Result<std::unique_ptr<HttpDoor>> HttpDoor::open(boost::asio::io_context& ioc,
   }
   // The learned comment model is snapshotted every model_save_interval, or sooner once
   // model_save_records reports are not in it (feedback itself is logged at once); that bounds
-  // the replay at start. Off the io threads' critical path would be nicer; the snapshot is a few
-  // MiB copy.
+  // the replay at start. On LMDB the snapshot is a few MiB copy on the main loop; on Redis it
+  // runs on the blocking pool (below).
   const Millis interval = v.duration("akismet.model_save_interval");
   const auto max_unsaved = static_cast<std::uint64_t>(
       std::max<std::int64_t>(1, v.integer("akismet.model_save_records")));
   auto last_save =
       std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  std::function<void()> save = [svc = door->comments_.get(), interval, max_unsaved, last_save] {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - *last_save < interval && svc->model_unsaved() < max_unsaved) {
+      return;
+    }
+    *last_save = now;
+    if (auto ok = svc->save_model(); !ok) {
+      spdlog::error("akismet: cannot save the model: {}", ok.error().message);
+    }
+  };
+  std::function<void()> sync = [svc = door->comments_.get()] {
+    auto n = svc->sync_model();
+    if (!n) {
+      spdlog::warn("akismet: cannot read the shared training log: {}", n.error().message);
+    } else if (*n != 0) {
+      spdlog::info("akismet: trained on {} feedback records from other nodes", *n);
+    }
+  };
+  if (blocking != nullptr) {
+    // On Redis a snapshot is a SET of a few MiB and a sync a read of the log: blocking calls,
+    // run on the pool (one at a time each) so that the io thread's connections never wait.
+    door->save_task_ = std::make_unique<io::SerialTask>(*blocking, std::move(save));
+    door->sync_task_ = std::make_unique<io::SerialTask>(*blocking, std::move(sync));
+    save = [t = door->save_task_.get()] { t->trigger(); };
+    sync = [t = door->sync_task_.get()] { t->trigger(); };
+  }
   door->model_saver_ = std::make_unique<io::PeriodicTimer>(
-      ioc, std::min<Millis>(interval, std::chrono::seconds(1)),
-      [svc = door->comments_.get(), interval, max_unsaved, last_save] {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - *last_save < interval && svc->model_unsaved() < max_unsaved) {
-          return;
-        }
-        *last_save = now;
-        if (auto ok = svc->save_model(); !ok) {
-          spdlog::error("akismet: cannot save the model: {}", ok.error().message);
-        }
-      });
+      ioc, std::min<Millis>(interval, std::chrono::seconds(1)), std::move(save));
   if (v.str("store.backend") == "redis") {
     // Other nodes' submit-spam/ham, from the shared training log (CommentModel::sync()).
     door->model_sync_ = std::make_unique<io::PeriodicTimer>(
-        ioc, v.duration("store.model_sync_interval"), [svc = door->comments_.get()] {
-          auto n = svc->sync_model();
-          if (!n) {
-            spdlog::warn("akismet: cannot read the shared training log: {}", n.error().message);
-          } else if (*n != 0) {
-            spdlog::info("akismet: trained on {} feedback records from other nodes", *n);
-          }
-        });
+        ioc, v.duration("store.model_sync_interval"), std::move(sync));
   }
   HttpDoor* self = door.get();
   io::HttpServerOptions opts = http_options(v, std::move(contexts));
@@ -368,7 +381,54 @@ io::HttpResponse HttpDoor::route(const io::HttpRequest& r) {
   return res;
 }
 
+namespace {
+
+// How long an io thread's connection waits for a request handed to the blocking pool: a
+// backstop (each Redis call gives up after store.redis_timeout, so an answer normally comes
+// well before), after which the client gets a 503 and the pool finishes the request alone.
+constexpr Millis kBlockingDeadline{5000};
+
+// Requests that make blocking store calls, which route_async() hands to the blocking pool: the
+// admin API (its gate reads the token store), /readyz (a probe read), and the comment API's
+// endpoints other than comment-check (feedback: compare-and-set scripts and the training log;
+// verify-key and the usage reports: reads and scans). The comment-check awaits its one read on
+// the io thread; /checkv2, /metrics, /healthz and /ui make no store call.
+bool waits_on_store(const io::HttpRequest& r) {
+  if (r.path == "/api/v1" || r.path.starts_with("/api/v1/") || r.path == "/readyz") {
+    return true;
+  }
+  const akismet::Endpoint ep = akismet::endpoint_of(r.path);
+  return ep != akismet::Endpoint::Unknown && ep != akismet::Endpoint::CommentCheck &&
+         ep != akismet::Endpoint::Test;
+}
+
+}  // namespace
+
+boost::asio::awaitable<io::HttpResponse> HttpDoor::route_blocking(const io::HttpRequest& r) {
+  // Named, not a temporary inside the co_await (GCC 12): the task owns a copy of the request,
+  // which outlives this coroutine when the deadline answers first.
+  std::function<io::HttpResponse()> task = [this, req = r] { return route(req); };
+  auto done =
+      co_await blocking_->async_run(std::move(task), kBlockingDeadline, boost::asio::use_awaitable);
+  if (done) {
+    co_return std::move(*done);
+  }
+  blocking_warn_.warn(fmt::format("answering 503 to {} {}: {}", sanitize_line(r.method, 16),
+                                  sanitize_line(r.path, 200), done.error().message));
+  if (r.path.starts_with("/api/v1")) {
+    co_return json_error(503, "store", done.error().message);
+  }
+  io::HttpResponse out;
+  out.status = 503;
+  out.body = done.error().message + "\n";
+  co_return out;
+}
+
 boost::asio::awaitable<io::HttpResponse> HttpDoor::route_async(const io::HttpRequest& r) {
+  if (blocking_ != nullptr && waits_on_store(r)) {
+    io::HttpResponse res = co_await route_blocking(r);
+    co_return res;
+  }
   if (auto other = route_other(r)) {
     co_return std::move(*other);
   }
@@ -450,15 +510,47 @@ void HttpDoor::drain() {
 
 AdminDoor::AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine,
                      const PolicyDoor& policy, AkismetService* comments,
-                     const MilterRuntime* milter, SpamdRuntime* spamd)
+                     const MilterRuntime* milter, SpamdRuntime* spamd, io::BlockingPool* blocking)
     : engine_(engine),
       policy_(policy),
       comments_(comments),
       milter_(milter),
       spamd_(spamd),
-      server_(ioc, admin_options(v), [this](std::string& in, std::string& out, const std::string&) {
-        return on_frame(in, out);
-      }) {}
+      blocking_(blocking),
+      server_(ioc,
+              admin_options(v, blocking != nullptr
+                                   ? io::AsyncFrameFn([this](std::string& in, std::string& out,
+                                                             const std::string&) {
+                                       return on_frame_async(in, out);
+                                     })
+                                   : io::AsyncFrameFn()),
+              [this](std::string& in, std::string& out, const std::string&) {
+                return on_frame(in, out);
+              }) {}
+
+boost::asio::awaitable<io::FrameResult> AdminDoor::on_frame_async(std::string& in,
+                                                                  std::string& out) {
+  struct Done {
+    io::FrameResult frame;
+    std::string in, out;
+  };
+  // No deadline of its own: every store call of a command gives up after store.redis_timeout,
+  // and a long listing (greylist list on a large store) is what the command asked for.
+  std::function<Done()> task = [this, copy = in]() mutable {
+    Done d;
+    d.frame = on_frame(copy, d.out);
+    d.in = std::move(copy);
+    return d;
+  };
+  auto done = co_await blocking_->async_run(std::move(task), Millis(0), boost::asio::use_awaitable);
+  if (!done) {
+    out += fmt::format("error: {}\n", done.error().message);
+    co_return io::FrameResult{io::FrameStatus::Close, ""};
+  }
+  in = std::move(done->in);
+  out += done->out;
+  co_return done->frame;
+}
 
 io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
   const admin::FrameOutcome frame = admin::frame_command(in);
@@ -477,6 +569,13 @@ io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {
   out = engine_.admin(*cmd, &policy_.stats());
   if (comments_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
     out += comments_->stats_text();
+  }
+  if (blocking_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
+    const io::BlockingPoolStats& b = blocking_->stats();
+    out += fmt::format(
+        "store_calls.pending\t{}\nstore_calls.done\t{}\nstore_calls.refused\t{}\n"
+        "store_calls.timed_out\t{}\n",
+        b.pending.load(), b.done.load(), b.refused.load(), b.timed_out.load());
   }
   if (milter_ != nullptr && cmd->verb == admin::Verb::Stats && out.starts_with("ok\n")) {
     out += milter_->stats_text();

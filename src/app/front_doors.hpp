@@ -23,6 +23,7 @@
 #include "core/greylist/greylist.hpp"
 #include "core/metrics/metrics.hpp"
 #include "core/policy/request.hpp"
+#include "io/net/blocking_pool.hpp"
 #include "io/net/http_server.hpp"
 #include "io/net/line_server.hpp"
 #include "io/net/periodic_timer.hpp"
@@ -93,9 +94,14 @@ class HttpDoor {
   // Opens the comment store (a start-up error when it cannot be opened). `engine`, `spamd`, `flux`
   // and `history` (both may be null) must outlive the door. With a history, comment-checks are
   // logged there, /api/v1/history is served, and the comment and mail trainers are set.
+  // `blocking` (null on LMDB and the memory store): the pool that runs every request but the
+  // comment-check that makes blocking store calls (the admin API, the comment API's feedback and
+  // key endpoints, /readyz) and the model snapshot and sync ticks, off the io threads; it must be
+  // joined before the door is destroyed.
   [[nodiscard]] static Result<std::unique_ptr<HttpDoor>> open(
       boost::asio::io_context& ioc, ConnectionContext contexts, const Values& v, Engine& engine,
-      SpamdRuntime& spamd, const FluxService* flux, HistoryService* hist = nullptr);
+      SpamdRuntime& spamd, const FluxService* flux, HistoryService* hist = nullptr,
+      io::BlockingPool* blocking = nullptr);
   ~HttpDoor();  // the server first, then the service (saves the model, commits)
   HttpDoor(const HttpDoor&) = delete;
   HttpDoor& operator=(const HttpDoor&) = delete;
@@ -114,8 +120,12 @@ class HttpDoor {
   io::HttpResponse route(const io::HttpRequest& r);
   // Everything but the comment API (nullopt: a comment API request).
   std::optional<io::HttpResponse> route_other(const io::HttpRequest& r);
-  // route() on a comment store whose reads do not block (Redis): the check's read is awaited.
+  // route() on a comment store whose reads do not block (Redis): the check's read is awaited,
+  // and a request that makes blocking store calls (waits_on_store()) runs on blocking_.
   boost::asio::awaitable<io::HttpResponse> route_async(const io::HttpRequest& r);
+  // route() of a copy of `r` on blocking_; a 503 naming the cause when the pool is busy or the
+  // answer takes longer than kBlockingDeadline.
+  boost::asio::awaitable<io::HttpResponse> route_blocking(const io::HttpRequest& r);
   // Every /api/v1 request: login/logout/session, the auth gate, then each area's routes.
   io::HttpResponse api(const io::HttpRequest& r);
 
@@ -128,6 +138,9 @@ class HttpDoor {
   std::unique_ptr<AdminApi> admin_;  // keeps its tokens in comments_'s store
   std::unique_ptr<io::PeriodicTimer> model_saver_;
   std::unique_ptr<io::PeriodicTimer> model_sync_;  // shared store: other nodes' feedback
+  io::BlockingPool* blocking_ = nullptr;  // Redis: blocking requests and the ticks run there
+  io::RateLimitedLog blocking_warn_{std::chrono::minutes(1)};  // its 503 answers
+  std::unique_ptr<io::SerialTask> save_task_, sync_task_;      // the ticks' work, on blocking_
   std::unique_ptr<io::HttpServer> server_;  // last: destroyed first, its handler uses the above
 };
 
@@ -139,21 +152,26 @@ class AdminDoor {
   // `policy` gives `stats` its connection counters; `comments` may be null (no [http]), and
   // `milter` (may be null) adds the milter's counters.
   // `spamd` (may be null) adds the shared mail training log's counters when it runs.
+  // `blocking` (null on LMDB and the memory store): each command runs there, off the io thread
+  // (its store calls block); it must be joined before the door is destroyed.
   AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engine, const PolicyDoor& policy,
             AkismetService* comments, const MilterRuntime* milter = nullptr,
-            SpamdRuntime* spamd = nullptr);
+            SpamdRuntime* spamd = nullptr, io::BlockingPool* blocking = nullptr);
   [[nodiscard]] Result<void> start() { return server_.start(); }
   void drain() { server_.drain(); }
   [[nodiscard]] const io::LineServerStats& stats() const { return server_.stats(); }
 
  private:
   io::FrameResult on_frame(std::string& in, std::string& out);
+  // on_frame() on blocking_, awaited.
+  boost::asio::awaitable<io::FrameResult> on_frame_async(std::string& in, std::string& out);
 
   Engine& engine_;
   const PolicyDoor& policy_;
   AkismetService* comments_;
   const MilterRuntime* milter_;
   SpamdRuntime* spamd_;
+  io::BlockingPool* blocking_;
   io::LineServer server_;  // last: its callback uses the members above
 };
 

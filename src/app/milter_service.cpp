@@ -16,6 +16,7 @@
 #include "core/history/rows.hpp"
 #include "core/mime/message.hpp"
 #include "gf_version.hpp"
+#include "io/net/blocking_pool.hpp"
 #include "io/net/line_server.hpp"
 #include "io/sys/rate_limited_log.hpp"
 #include "io/sys/wall_clock.hpp"
@@ -126,13 +127,62 @@ struct MilterRuntime::Impl {
   HistoryService* history = nullptr;
 };
 
+namespace {
+
+// One read's packets through the connection's Conversation, timed; the LineServer's answer.
+io::FrameResult feed(milter::Conversation& conv, MilterRuntime::Impl& impl, std::string& in,
+                     std::string& out) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t before = out.size();
+  const milter::FeedResult r = conv.feed(in, out, wall_now());
+  if (out.size() != before) {
+    impl.latency.observe(std::chrono::steady_clock::now() - start);
+  }
+  switch (r.status) {
+    case milter::FeedStatus::Continue:
+      return {};
+    case milter::FeedStatus::Close:
+      return {io::FrameStatus::Close, ""};
+    case milter::FeedStatus::Error:
+      return {io::FrameStatus::Close, "milter protocol error: " + r.error};
+  }
+  return {};
+}
+
+// feed() on the blocking pool, awaited (a copy of `in` goes there and comes back).
+boost::asio::awaitable<io::FrameResult> feed_on_pool(std::shared_ptr<milter::Conversation> conv,
+                                                     MilterRuntime::Impl* impl,
+                                                     io::BlockingPool* pool, std::string& in,
+                                                     std::string& out) {
+  struct Fed {
+    io::FrameResult frame;
+    std::string in, out;
+  };
+  std::function<Fed()> task = [conv, impl, copy = in]() mutable {
+    Fed f;
+    f.frame = feed(*conv, *impl, copy, f.out);
+    f.in = std::move(copy);
+    return f;
+  };
+  auto fed = co_await pool->async_run(std::move(task), Millis(0), boost::asio::use_awaitable);
+  if (!fed) {
+    co_return io::FrameResult{io::FrameStatus::Close, "milter: " + fed.error().message};
+  }
+  in = std::move(fed->in);
+  out += fed->out;
+  co_return fed->frame;
+}
+
+}  // namespace
+
 MilterRuntime::MilterRuntime() : impl_(std::make_unique<Impl>()) {}
 MilterRuntime::~MilterRuntime() = default;
 void MilterRuntime::set_history(HistoryService* h) { impl_->history = h; }
 
 Result<void> MilterRuntime::start(boost::asio::io_context& ioc,
                                   std::function<boost::asio::io_context&()> connection_context,
-                                  const Values& v, Engine& engine, SpamdService* scanner) {
+                                  const Values& v, Engine& engine, SpamdService* scanner,
+                                  io::BlockingPool* blocking) {
   if (v.list("milter.listen").empty()) {
     return {};
   }
@@ -175,29 +225,29 @@ Result<void> MilterRuntime::start(boost::asio::io_context& ioc,
   o.read_chunk = 64 * 1024;
   o.connection_context = std::move(connection_context);
   Impl* impl = impl_.get();
-  o.make_frame = [impl](const std::string& peer) -> io::FrameFn {
-    // A connection number keeps unix peers (all named "unix") apart in logs and in the
-    // greylist's message instances.
-    auto conv = std::make_shared<milter::Conversation>(*impl->filter,
-                                                       fmt::format("{}#{}", peer, ++impl->next_id));
-    return [conv, impl](std::string& in, std::string& out, const std::string&) -> io::FrameResult {
-      const auto start = std::chrono::steady_clock::now();
-      const std::size_t before = out.size();
-      const milter::FeedResult r = conv->feed(in, out, wall_now());
-      if (out.size() != before) {
-        impl->latency.observe(std::chrono::steady_clock::now() - start);
-      }
-      switch (r.status) {
-        case milter::FeedStatus::Continue:
-          return {};
-        case milter::FeedStatus::Close:
-          return {io::FrameStatus::Close, ""};
-        case milter::FeedStatus::Error:
-          return {io::FrameStatus::Close, "milter protocol error: " + r.error};
-      }
-      return {};
-    };
+  // A connection number keeps unix peers (all named "unix") apart in logs and in the
+  // greylist's message instances.
+  auto conversation = [impl](const std::string& peer) {
+    return std::make_shared<milter::Conversation>(*impl->filter,
+                                                  fmt::format("{}#{}", peer, ++impl->next_id));
   };
+  if (blocking != nullptr) {
+    // On Redis a RCPT's greylist check is a blocking round trip: each packet is decoded and
+    // answered on the pool while the io thread serves its other connections.
+    o.make_async_frame = [impl, blocking, conversation](const std::string& peer) {
+      return [conv = conversation(peer), impl, blocking](std::string& in, std::string& out,
+                                                         const std::string&) {
+        return feed_on_pool(conv, impl, blocking, in, out);
+      };
+    };
+  } else {
+    o.make_frame = [impl, conversation](const std::string& peer) -> io::FrameFn {
+      return
+          [conv = conversation(peer), impl](std::string& in, std::string& out, const std::string&) {
+            return feed(*conv, *impl, in, out);
+          };
+    };
+  }
   o.on_eof = [impl](std::string& in, std::string&, const std::string& peer) {
     if (in.empty()) {
       return;  // the MTA closed between packets: normal

@@ -25,8 +25,9 @@ class io_context;
 }
 
 namespace gf::io {
+class BlockingPool;
 struct LineServerStats;
-}
+}  // namespace gf::io
 
 namespace gf::app {
 
@@ -46,10 +47,13 @@ class MilterRuntime {
   ~MilterRuntime();
   // Does nothing when milter.listen is empty. `scanner` is the running mail scanner
   // (SpamdRuntime::service(), non-null when milter.listen is set); `engine` and `scanner` must
-  // outlive the runtime's connections (drain() and the loop's end).
+  // outlive the runtime's connections (drain() and the loop's end). `blocking` (null unless
+  // the store is Redis, whose greylist reads block): every packet is handled there instead of
+  // on the io thread; it must be joined before the runtime is destroyed.
   [[nodiscard]] Result<void> start(boost::asio::io_context& ioc,
                                    std::function<boost::asio::io_context&()> connection_context,
-                                   const Values& v, Engine& engine, SpamdService* scanner);
+                                   const Values& v, Engine& engine, SpamdService* scanner,
+                                   io::BlockingPool* blocking = nullptr);
   // The decision history (may be null): greylist rows of the RCPT stage (the scans are logged
   // by the scanner). Call before start().
   void set_history(HistoryService* h);
@@ -64,8 +68,9 @@ class MilterRuntime {
   // the replies encoded.
   [[nodiscard]] const metrics::Histogram* latency() const;
 
+  struct Impl;  // the .cpp's (its frame functions name it)
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

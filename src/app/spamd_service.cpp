@@ -18,6 +18,7 @@
 #include "gf_version.hpp"
 #include "io/flux/rpz_file.hpp"
 #include "io/mail/model_file.hpp"
+#include "io/net/blocking_pool.hpp"
 #include "io/net/periodic_timer.hpp"
 #include "io/store/lmdb_kv.hpp"
 #include "io/store/redis_kv.hpp"
@@ -599,6 +600,8 @@ struct SpamdRuntime::Impl {
   std::unique_ptr<io::LineServer> server;
   std::unique_ptr<io::PeriodicTimer> save_timer;  // ticks every min(save_interval, 1 s)
   std::unique_ptr<io::PeriodicTimer> sync_timer;  // store.model_sync_interval (Redis)
+  std::unique_ptr<io::SerialTask> shared_task;    // appends and polls, on the blocking pool
+  std::atomic<bool> sync_due{false};              // the next shared_task run polls
   std::chrono::steady_clock::duration save_interval{};
   std::uint64_t journal_max = 0;
   std::chrono::steady_clock::time_point last_save = std::chrono::steady_clock::now();
@@ -623,7 +626,8 @@ SpamdRuntime::~SpamdRuntime() = default;
 
 Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
                                  std::function<boost::asio::io_context&()> connection_context,
-                                 const Values& v, SpamdService::FluxLookup flux) {
+                                 const Values& v, SpamdService::FluxLookup flux,
+                                 io::BlockingPool* blocking) {
   // The milter scans through the same service, so it runs when either front door is on.
   if (v.list("spamd.listen").empty() && v.list("milter.listen").empty()) {
     return {};
@@ -652,28 +656,47 @@ Result<void> SpamdRuntime::start(boost::asio::io_context& ioc,
       std::make_unique<io::PeriodicTimer>(ioc, tick, [impl = impl_.get()] { impl->tick(); });
   impl_->save_timer->start();
   if (s->shared()) {
-    s->set_shared_wake([&ioc, s] {
-      boost::asio::post(ioc, [s] {
-        if (auto ok = s->push_shared(); !ok) {
-          spdlog::warn("spamd: TELL kept for the shared training log: {}", ok.error().message);
+    auto push = [s] {
+      if (auto ok = s->push_shared(); !ok) {
+        spdlog::warn("spamd: TELL kept for the shared training log: {}", ok.error().message);
+      }
+    };
+    auto sync = [s] {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto n = s->sync();
+      if (!n) {
+        spdlog::warn("spamd: cannot sync the shared training log: {}", n.error().message);
+      } else if (*n != 0) {
+        spdlog::info(
+            "spamd: read {} records of other nodes from the shared training log ({:.1f} ms)", *n,
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
+      }
+    };
+    std::function<void()> wake, poll;
+    if (blocking != nullptr) {
+      // Appends and polls are blocking Redis calls: one task on the pool runs both, one at a
+      // time (sync() appends what is queued first), never on an io thread.
+      Impl* impl = impl_.get();
+      impl->shared_task = std::make_unique<io::SerialTask>(*blocking, [impl, push, sync] {
+        if (impl->sync_due.exchange(false)) {
+          sync();
+        } else {
+          push();
         }
       });
-    });
-    impl_->sync_timer =
-        std::make_unique<io::PeriodicTimer>(ioc, v.duration("store.model_sync_interval"), [s] {
-          const auto t0 = std::chrono::steady_clock::now();
-          auto n = s->sync();
-          if (!n) {
-            spdlog::warn("spamd: cannot sync the shared training log: {}", n.error().message);
-          } else if (*n != 0) {
-            spdlog::info(
-                "spamd: read {} records of other nodes from the shared training log "
-                "({:.1f} ms)",
-                *n,
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                    .count());
-          }
-        });
+      wake = [impl] { impl->shared_task->trigger(); };
+      poll = [impl] {
+        impl->sync_due = true;
+        impl->shared_task->trigger();
+      };
+    } else {
+      wake = [&ioc, push] { boost::asio::post(ioc, push); };
+      poll = sync;
+    }
+    s->set_shared_wake(std::move(wake));
+    impl_->sync_timer = std::make_unique<io::PeriodicTimer>(
+        ioc, v.duration("store.model_sync_interval"), std::move(poll));
     impl_->sync_timer->start();
   }
   if (v.list("spamd.listen").empty()) {

@@ -52,6 +52,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace gf::io {
+class BlockingPool;
+}
+
 namespace gf::app {
 
 class HistoryService;
@@ -181,9 +185,12 @@ class SpamdRuntime {
   ~SpamdRuntime();
   // Listeners and timers live on `ioc`, connections where `connection_context` says (empty:
   // on strands of `ioc`). `flux` (may be empty): the daemon's live fast-flux index, for URI_FLUX.
+  // `blocking` (null unless the store is Redis): the shared training log's appends and polls run
+  // there instead of on `ioc`; it must be joined before finish().
   [[nodiscard]] Result<void> start(boost::asio::io_context& ioc,
                                    std::function<boost::asio::io_context&()> connection_context,
-                                   const Values& v, SpamdService::FluxLookup flux = {});
+                                   const Values& v, SpamdService::FluxLookup flux = {},
+                                   io::BlockingPool* blocking = nullptr);
   void reload(const Values& v);  // SIGHUP
   // The scanner, when spamd.listen or milter.listen is set (null otherwise); lives until the
   // runtime is destroyed.

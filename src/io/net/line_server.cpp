@@ -80,8 +80,8 @@ awaitable<void> watchdog(const Clock::time_point& deadline) {
 // read and the queued wait run without the reactor in between, so an edge that comes after the
 // read is still pending when the wait is queued.
 template <class Socket>
-awaitable<std::pair<boost::system::error_code, std::string_view>> read_available(
-    Socket& sock, std::size_t max) {
+awaitable<std::pair<boost::system::error_code, std::string_view>> read_available(Socket& sock,
+                                                                                 std::size_t max) {
   thread_local std::vector<char> scratch;
   if (scratch.size() < max) {
     scratch.resize(max);
@@ -103,8 +103,8 @@ awaitable<std::pair<boost::system::error_code, std::string_view>> read_available
 // the reactor with its buffer, so a request costs one read call, where read_available() costs
 // a read that finds nothing, a readiness registration and then the read.
 template <class Socket>
-awaitable<std::pair<boost::system::error_code, std::string_view>> read_own(
-    Socket& sock, std::vector<char>& buf) {
+awaitable<std::pair<boost::system::error_code, std::string_view>> read_own(Socket& sock,
+                                                                           std::vector<char>& buf) {
   auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), kNoThrow);
   co_return std::pair{ec, std::string_view(buf.data(), ec ? 0 : n)};
 }
@@ -133,6 +133,8 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
   std::string in;
   std::string out;
   FrameFn own_frame = impl->opts.make_frame ? impl->opts.make_frame(peer) : FrameFn();
+  AsyncFrameFn own_async =
+      impl->opts.make_async_frame ? impl->opts.make_async_frame(peer) : AsyncFrameFn();
   const FrameFn& frame = own_frame ? own_frame : impl->frame;
   // Bytes of `in` counted in stats.buffered; given back however the loop ends.
   std::int64_t counted = 0;
@@ -189,7 +191,9 @@ awaitable<void> serve_loop(std::shared_ptr<Impl> impl, std::shared_ptr<Socket> s
     }
     // (Not a conditional expression: GCC 12 miscompiles a co_await inside ?:.)
     FrameResult fr;
-    if (impl->opts.async_frame) {
+    if (own_async) {
+      fr = co_await own_async(in, out, peer);
+    } else if (impl->opts.async_frame) {
       fr = co_await impl->opts.async_frame(in, out, peer);
     } else {
       fr = frame(in, out, peer);

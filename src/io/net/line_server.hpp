@@ -80,6 +80,8 @@ struct LineServerOptions {
   // with its peer name; the FrameFn it returns serves that connection alone (and is destroyed
   // with it) instead of the server's shared one.
   std::function<FrameFn(const std::string& peer)> make_frame;
+  // make_frame's AsyncFrameFn twin (the milter on a networked store); used before either.
+  std::function<AsyncFrameFn(const std::string& peer)> make_async_frame;
   // Bytes buffered across all connections at most (0 = no limit); a read that would go over it
   // gets `over_budget_reply` and its connection is closed, so many large uploads at once cannot
   // exhaust memory.

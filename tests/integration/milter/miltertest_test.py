@@ -3,19 +3,23 @@
 callbacks.lua against greyflux's milter: every callback, skipped and refused steps, macros,
 abort mid-message, several messages per connection, a 20 MiB body. No connection may be closed
 for bad input, the counters must match what the script sent, and greyflux must exit 0 on
-SIGTERM. Exit 77 when miltertest is not installed (scripts/deps.sh test)."""
+SIGTERM. Exit 77 when miltertest is not installed (scripts/deps.sh test).
+With a second argument "redis": the same on [store] backend = "redis" (a private redis-server
+on a free loopback port), where each packet is handled on the blocking pool, off the io thread.
+Usage: miltertest_test.py /path/to/greyflux [redis]"""
 import os
 import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "redis"))
 from milterlib import Greyflux  # noqa: E402
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: miltertest_test.py /path/to/greyflux")
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["redis"]):
+        print("usage: miltertest_test.py /path/to/greyflux [redis]")
         return 2
     mt = shutil.which("miltertest")
     if mt is None:
@@ -26,9 +30,16 @@ def main():
     whitelist = os.path.join(gf.tmp, "whitelist_recipients")
     with open(whitelist, "w") as f:
         f.write("example.org\n")
+    redis = None
+    if sys.argv[2:] == ["redis"]:
+        from redis_helpers import RedisServer  # noqa: E402
+        redis = RedisServer().start()
     with open(gf.config) as f:
         cfg = f.read().replace("whitelist_recipients = []",
                                f'whitelist_recipients = ["{whitelist}"]')
+        if redis:
+            cfg = cfg.replace('backend = "memory"',
+                              f'backend = "redis"\nredis_url = "{redis.url}"', 1)
     with open(gf.config, "w") as f:
         f.write(cfg)
     ok = False
@@ -62,6 +73,8 @@ def main():
         return 0
     finally:
         gf.cleanup(keep=not ok)
+        if redis:
+            redis.stop()
 
 
 if __name__ == "__main__":
