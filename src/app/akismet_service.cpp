@@ -98,8 +98,10 @@ Result<std::unique_ptr<AkismetService>> AkismetService::open(const AkismetConfig
       return tl::unexpected(client.error());
     }
     auto kv = std::make_unique<io::RedisKv>(*client, cfg.redis_prefix);
-    // Stored checks expire in Redis (their count limit, akismet.max_checks, is LMDB's only).
-    kv->set_expiry(std::string(ak::key::kCheckPrefix),
+    // Stored checks expire in Redis after check_retention, and the newest akismet.max_checks
+    // are kept (in 16 hash-tagged buckets, each trimmed by the check's own write), as on LMDB.
+    // The training log is a ring of max_checks records (shared_max_records above).
+    kv->set_capped(std::string(ak::key::kCheckPrefix), cfg.max_checks,
                    std::chrono::duration_cast<Seconds>(cfg.check_retention));
     s->redis_ = client->get();
     s->kv_ = std::move(kv);
@@ -212,6 +214,7 @@ Result<void> AkismetService::revoke_key(std::string_view key) { return core_->re
 Result<std::string> AkismetService::show_check(std::string_view guid) {
   return core_->show_check(guid);
 }
+bool AkismetService::finish_scans_usage() const { return core_->finish_scans_usage(); }
 Result<void> AkismetService::save_model() { return core_->save_model(); }
 Result<std::size_t> AkismetService::sync_model() { return core_->sync_model(); }
 std::uint64_t AkismetService::model_unsaved() const { return core_->model_unsaved(); }

@@ -87,6 +87,8 @@ class AkismetService {
   [[nodiscard]] io::HttpResponse finish(
       akismet::CommentService::PendingCheck& p,
       const Result<std::vector<std::optional<std::string>>>& stored);
+  // CommentService::finish_scans_usage(): finish() makes a blocking store call too.
+  [[nodiscard]] bool finish_scans_usage() const;
 
   // Key administration (also used by `greyflux keys`).
   [[nodiscard]] Result<std::string> add_key(std::string_view blog, std::int64_t now_s);

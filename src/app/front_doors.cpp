@@ -392,7 +392,8 @@ constexpr Millis kBlockingDeadline{5000};
 // admin API (its gate reads the token store), /readyz (a probe read), and the comment API's
 // endpoints other than comment-check (feedback: compare-and-set scripts and the training log;
 // verify-key and the usage reports: reads and scans). The comment-check awaits its one read on
-// the io thread; /checkv2, /metrics, /healthz and /ui make no store call.
+// the io thread (unless akismet.usage_limit is set, see route_async()); /checkv2, /metrics,
+// /healthz and /ui make no store call.
 bool waits_on_store(const io::HttpRequest& r) {
   if (r.path == "/api/v1" || r.path.starts_with("/api/v1/") || r.path == "/readyz") {
     return true;
@@ -425,7 +426,12 @@ boost::asio::awaitable<io::HttpResponse> HttpDoor::route_blocking(const io::Http
 }
 
 boost::asio::awaitable<io::HttpResponse> HttpDoor::route_async(const io::HttpRequest& r) {
-  if (blocking_ != nullptr && waits_on_store(r)) {
+  // With akismet.usage_limit set a comment-check's finish() scans the key's usage too: then the
+  // whole check runs on the pool.
+  if (blocking_ != nullptr &&
+      (waits_on_store(r) ||
+       (comments_->finish_scans_usage() &&
+        akismet::endpoint_of(r.path) == akismet::Endpoint::CommentCheck))) {
     io::HttpResponse res = co_await route_blocking(r);
     co_return res;
   }

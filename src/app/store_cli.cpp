@@ -99,8 +99,11 @@ Result<Side> open_redis(const std::string& spec, bool cluster, const CopyContext
         return greylist::expires_at(key, r, settings);
       });
   auto kv = std::make_unique<io::RedisKv>(client, ctx.prefix + "a:");
-  kv->set_expiry(
+  // The daemon's layout of stored checks (bucketed, capped at akismet.max_checks: the source,
+  // LMDB or Redis with the same settings, holds no more).
+  kv->set_capped(
       std::string(akismet::key::kCheckPrefix),
+      static_cast<std::size_t>(ctx.values.integer("akismet.max_checks")),
       std::chrono::duration_cast<Seconds>(ctx.values.duration("akismet.check_retention")));
   side.kv = std::move(kv);
   return side;

@@ -68,6 +68,21 @@ struct RedisKvFactory {
   }
 };
 
+// RedisKvFactory with stored checks ("c:") capped and bucketed as the daemon keeps them
+// (RedisKv::set_capped): the contract holds for keys whose Redis names carry a bucket tag.
+struct RedisCappedKvFactory : RedisKvFactory {
+  std::unique_ptr<KvStore> reopen() {
+    auto kv = std::make_unique<io::RedisKv>(test::shared_redis_client(2), "gf:a:");
+    kv->set_capped("c:", 1000000, Seconds(3600));
+    return kv;
+  }
+  std::unique_ptr<KvStore> make() {
+    auto& srv = test::shared_redis();
+    EXPECT_EQ(srv.command({"FLUSHALL"}), std::optional<std::string>("OK"));
+    return reopen();
+  }
+};
+
 // A 3-master, 3-replica Redis Cluster made by ctest redis.cluster_contracts (skipped elsewhere).
 struct RedisClusterKvFactory {
   static std::string skip_reason() {
@@ -95,6 +110,8 @@ struct KvFactoryNames {
       return "Lmdb";
     } else if constexpr (std::is_same_v<T, RedisKvFactory>) {
       return "Redis";
+    } else if constexpr (std::is_same_v<T, RedisCappedKvFactory>) {
+      return "RedisCapped";
     } else {
       return "RedisCluster";
     }
@@ -114,8 +131,8 @@ class KvStoreContract : public ::testing::Test {
   F factory;
 };
 
-using KvFactories =
-    ::testing::Types<MemoryKvFactory, LmdbKvFactory, RedisKvFactory, RedisClusterKvFactory>;
+using KvFactories = ::testing::Types<MemoryKvFactory, LmdbKvFactory, RedisKvFactory,
+                                     RedisCappedKvFactory, RedisClusterKvFactory>;
 TYPED_TEST_SUITE(KvStoreContract, KvFactories, KvFactoryNames);
 
 using Opt = std::optional<std::string>;

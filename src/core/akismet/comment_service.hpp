@@ -123,6 +123,10 @@ class CommentService {
   [[nodiscard]] Begun begin(const ApiRequest& req, WallTime now);
   [[nodiscard]] Reply finish(PendingCheck& p,
                              const Result<std::vector<std::optional<std::string>>>& stored);
+  // True when finish() also scans the key's usage counters (usage_limit set: the usage alert
+  // headers), a store call of its own that the adapter must not make on a thread that may not
+  // block.
+  [[nodiscard]] bool finish_scans_usage() const { return opts_.usage_limit != 0; }
 
   // Key administration (`greyflux keys`): each flushes the store.
   [[nodiscard]] Result<std::string> add_key(std::string_view blog, std::int64_t now_s);

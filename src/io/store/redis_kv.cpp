@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+
+#include "core/common/redis_cluster.hpp"
 
 namespace gf::io {
 namespace {
@@ -24,6 +28,39 @@ end
 if cur == false then return {0} end
 return {0, cur}
 )lua";
+
+// A capped put (RedisKv::set_capped): KEYS[1] the key, KEYS[2] its bucket's index; ARGV[1]
+// the value, ARGV[2] ttl (s), ARGV[3] the index score (µs), ARGV[4] the bucket's cap, ARGV[5]
+// the index member (the key's rest), ARGV[6] the bucket's key prefix (KEYS[1] without the
+// member), ARGV[7] the score below which entries are past the ttl. Every key it touches carries
+// the bucket's hash tag: one slot. Compact: it is sent with every put.
+constexpr std::string_view kCappedPutScript = R"lua(
+local t,k=tonumber(ARGV[2]),KEYS[2]
+redis.call('SET',KEYS[1],ARGV[1],'EX',t)
+redis.call('ZADD',k,ARGV[3],ARGV[5])
+redis.call('ZREMRANGEBYSCORE',k,'-inf','('..ARGV[7])
+local o=redis.call('ZCARD',k)-tonumber(ARGV[4])
+if o>0 then
+for _,m in ipairs(redis.call('ZRANGE',k,0,o-1)) do redis.call('DEL',ARGV[6]..m) end
+redis.call('ZREMRANGEBYRANK',k,0,o-1)
+end
+redis.call('PEXPIRE',k,t*1000)
+)lua";
+
+// The index score of a put: the wall clock in µs, strictly increasing in this process, so that
+// this node's puts of one millisecond still trim oldest first (2^53 µs is in the year 2255).
+std::int64_t next_score_us() {
+  static std::atomic<std::int64_t> last{0};
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  std::int64_t prev = last.load();
+  std::int64_t next = 0;
+  do {
+    next = std::max(now, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next));
+  return next;
+}
 
 Result<std::optional<std::string>> value_of(const RedisReply& r) {
   switch (r.type) {
@@ -95,13 +132,50 @@ RedisKv::RedisKv(std::shared_ptr<RedisClient> client, std::string prefix)
 
 RedisKv::~RedisKv() { shared_->wait_later(kLaterWait); }
 
+std::string RedisKv::cap_tag(std::string_view rest) const {
+  const std::size_t b = redis_crc16(rest) % kCapBuckets;
+  return fmt::format("{{{}{:02}}}", cap_->prefix.substr(0, 1), b);
+}
+
+std::string RedisKv::full_key(std::string_view key) const {
+  if (cap_ && key.starts_with(cap_->prefix)) {
+    const std::string_view rest = key.substr(cap_->prefix.size());
+    return prefix_ + cap_->prefix + cap_tag(rest) + std::string(rest);
+  }
+  return prefix_ + std::string(key);
+}
+
+std::optional<std::string> RedisKv::unmap(std::string_view stored) const {
+  if (!cap_) {
+    return std::string(stored);
+  }
+  const std::string index = cap_->prefix.substr(0, 1) + "i:{";
+  if (stored.starts_with(index)) {
+    return std::nullopt;  // a bucket's index, not an entry
+  }
+  if (stored.starts_with(cap_->prefix)) {
+    std::string_view rest = stored.substr(cap_->prefix.size());
+    // "{c07}" (a key written before set_capped() keeps its plain name)
+    if (rest.size() >= 5 && rest[0] == '{' && rest[4] == '}') {
+      rest.remove_prefix(5);
+    }
+    return cap_->prefix + std::string(rest);
+  }
+  return std::string(stored);
+}
+
+void RedisKv::set_capped(std::string key_prefix, std::size_t max_entries, Seconds ttl) {
+  const std::size_t per = (std::max<std::size_t>(max_entries, 1) + kCapBuckets - 1) / kCapBuckets;
+  cap_ = Cap{std::move(key_prefix), per, ttl};
+}
+
 RedisCommand RedisKv::command(std::initializer_list<std::string_view> head, std::string_view key,
                               std::vector<std::string> tail) const {
   RedisCommand c;
   for (std::string_view h : head) {
     c.args.emplace_back(h);
   }
-  std::string full = prefix_ + std::string(key);
+  std::string full = full_key(key);
   c.conn = client_->conn_for(full);
   c.args.push_back(std::move(full));
   for (std::string& t : tail) {
@@ -118,7 +192,7 @@ Result<std::optional<std::string>> RedisKv::get(std::string_view key) {
   if (!key_fits(key)) {
     return std::optional<std::string>();
   }
-  shared_->wait_key(prefix_ + std::string(key));  // this node's background update, if any
+  shared_->wait_key(full_key(key));  // this node's background update, if any
   auto r = client_->call({command({"GET"}, key)});
   if (!r) {
     return tl::unexpected(r.error());
@@ -134,7 +208,7 @@ RedisKv::Read RedisKv::plan_read(const std::vector<std::string>& keys) const {
   std::vector<std::string> stored;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (key_fits(keys[i])) {
-      stored.push_back(prefix_ + keys[i]);
+      stored.push_back(full_key(keys[i]));
       read.asked.push_back(i);
     }
   }
@@ -193,6 +267,21 @@ Result<void> RedisKv::put(std::string_view key, std::string value) {
   if (!key_fits(key)) {
     return fail(Errc::InvalidInput, "key must be 1 to 511 bytes");
   }
+  if (cap_ && key.starts_with(cap_->prefix)) {
+    const std::string_view rest = key.substr(cap_->prefix.size());
+    const std::string tag = cap_tag(rest);
+    std::string full = prefix_ + cap_->prefix + tag + std::string(rest);
+    std::string bucket = prefix_ + cap_->prefix + tag;
+    const std::int64_t ttl_s = std::max<std::int64_t>(1, cap_->ttl.count());
+    const std::int64_t score = next_score_us();
+    RedisCommand c{{"EVAL", std::string(kCappedPutScript), "2", full,
+                    prefix_ + cap_->prefix.substr(0, 1) + "i:" + tag, std::move(value),
+                    std::to_string(ttl_s), std::to_string(score), std::to_string(cap_->per_bucket),
+                    std::string(rest), std::move(bucket), std::to_string(score - ttl_s * 1000000)},
+                   client_->conn_for(full)};
+    shared_->forget(full);
+    return client_->send({std::move(c)});
+  }
   RedisCommand c = command({"SET"}, key, {std::move(value)});
   for (const auto& [p, ttl] : expiry_) {
     if (key.starts_with(p)) {
@@ -211,6 +300,13 @@ Result<void> RedisKv::erase(std::string_view key) {
   }
   RedisCommand c = command({"DEL"}, key);
   shared_->forget(c.args[1]);
+  if (cap_ && key.starts_with(cap_->prefix)) {
+    const std::string_view rest = key.substr(cap_->prefix.size());
+    std::string index = prefix_ + cap_->prefix.substr(0, 1) + "i:" + cap_tag(rest);
+    const std::size_t conn = client_->conn_for(index);
+    return client_->send(
+        {std::move(c), RedisCommand{{"ZREM", std::move(index), std::string(rest)}, conn}});
+  }
   return client_->send({std::move(c)});
 }
 
@@ -225,7 +321,7 @@ Result<void> RedisKv::update(std::string_view key, const UpdateFn& fn) {
   if (!key_fits(key)) {
     return fail(Errc::InvalidInput, "key must be 1 to 511 bytes");
   }
-  const std::string full = prefix_ + std::string(key);
+  const std::string full = full_key(key);
   std::optional<std::string> expected = shared_->cached(full).value_or(std::nullopt);
   for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
     std::optional<std::string_view> cur;
@@ -277,7 +373,7 @@ Result<void> RedisKv::put_and_update_later(std::string_view put_key, std::string
   if (auto ok = put(put_key, std::move(value)); !ok) {
     return ok;
   }
-  update_later(shared_, prefix_ + std::string(update_key), fn);
+  update_later(shared_, full_key(update_key), fn);
   return {};
 }
 
@@ -358,7 +454,23 @@ void RedisKv::cas_later(const std::shared_ptr<Shared>& sh, const std::string& fu
 }
 
 Result<void> RedisKv::scan(std::string_view prefix, const ScanFn& fn) {
-  return redis_scan_prefix(*client_, prefix_.size(), prefix_ + std::string(prefix), fn);
+  if (!cap_) {
+    return redis_scan_prefix(*client_, prefix_.size(), prefix_ + std::string(prefix), fn);
+  }
+  // A capped key's name in Redis has its bucket's tag after the capped prefix: scan from what
+  // both names share, and keep the keys whose store name has `prefix`.
+  const std::string_view shared_part =
+      prefix.size() > cap_->prefix.size() && prefix.starts_with(cap_->prefix)
+          ? std::string_view(cap_->prefix)
+          : prefix;
+  return redis_scan_prefix(*client_, prefix_.size(), prefix_ + std::string(shared_part), fn,
+                           [this, prefix](std::string_view stored) -> std::optional<std::string> {
+                             auto name = unmap(stored);
+                             if (!name || !name->starts_with(prefix)) {
+                               return std::nullopt;
+                             }
+                             return name;
+                           });
 }
 
 Result<void> RedisKv::flush() {

@@ -22,12 +22,15 @@
 // flush() waits for those updates (up to kLaterWait), then until every earlier write is
 // acknowledged; durability then is Redis's own
 // (appendonly / save settings). scan() is SCAN MATCH prefix*, sorted here.
+// set_capped() (stored checks): the keys under one prefix kept to the newest N, in 16
+// hash-tagged buckets, each put one script on its bucket's slot (see there).
 //
 // Threading: every method is safe from any thread except the Redis client's own.
 // Errors: as the port says; "redis: ..." StoreFailure when Redis is down, slow or answers an
 // error.
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -63,6 +66,18 @@ class RedisKv final : public KvStore {
   // Keys under `key_prefix` written from now on expire `ttl` after their put() (stored checks:
   // Redis drops them by itself, as LMDB's retention sweep does). Call before sharing the store.
   void set_expiry(std::string key_prefix, Seconds ttl);
+  // Keys under `key_prefix` (stored checks) are also capped at `max_entries`, the newest kept,
+  // as LMDB's retention keeps them. They are spread over kCapBuckets buckets by the CRC16 of
+  // the rest of the key, each a Redis Cluster hash tag: `<prefix><key_prefix>{<b>}<rest>` with b
+  // = "c00".."c15" (key_prefix's first letter and two digits), and each bucket has an index,
+  // the sorted set `<prefix><letter>i:{<b>}` (rest -> put time, µs). A put is one script on the
+  // bucket's slot: SET ... EX ttl, ZADD, drop index entries older than ttl, and while the
+  // bucket holds more than ceil(max_entries / kCapBuckets) the oldest key and its entry, then
+  // PEXPIRE the index (so one put still costs one command and no round trip is waited for).
+  // The store's callers keep naming the keys `<key_prefix><rest>`; get, erase and scan map them.
+  // Call before sharing the store, with the same values on every node.
+  void set_capped(std::string key_prefix, std::size_t max_entries, Seconds ttl);
+  static constexpr std::size_t kCapBuckets = 16;
 
  private:
   struct Read {
@@ -85,9 +100,22 @@ class RedisKv final : public KvStore {
   static void cas_later(const std::shared_ptr<Shared>& sh, const std::string& full_key,
                         std::optional<std::string> expected, int attempt);
 
+  // The key in Redis: prefix_ + key, with a capped key's bucket tag.
+  std::string full_key(std::string_view key) const;
+  // The capped prefix's bucket of `rest` (the key after the capped prefix): its tag "{c07}".
+  std::string cap_tag(std::string_view rest) const;
+  // Redis's name back to the store's (the scan): nullopt for an index key.
+  std::optional<std::string> unmap(std::string_view stored) const;
+
+  struct Cap {
+    std::string prefix;      // "c:"
+    std::size_t per_bucket;  // ceil(max_entries / kCapBuckets)
+    Seconds ttl;
+  };
   std::shared_ptr<RedisClient> client_;
   std::string prefix_;
   std::vector<std::pair<std::string, Seconds>> expiry_;
+  std::optional<Cap> cap_;
   std::shared_ptr<Shared> shared_;
 };
 
