@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from redis_helpers import RedisServer, use_redis
+from redis_helpers import RedisServer, check, use_redis
 from redis_proxy import ProxyProcess
 from gfakismet import AkismetDaemon, COMMENT
 from gfdaemon import Conn
@@ -36,12 +36,6 @@ HUNG_BOUND_S = 2.0
 # A search that reads every greylist entry (the filter matches none): many round trips, a small
 # answer (so that the test's own JSON parsing does not slow its timing threads).
 SEARCH = "/api/v1/greylist?sender=nobody@nowhere.example&limit=10000"
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 def api(port, token, method, path, body=None, timeout=20):

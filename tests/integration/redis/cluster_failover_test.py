@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-import redis_helpers  # noqa: F401,I001 - first: puts the test helpers on sys.path
+from redis_helpers import check  # noqa: I001 - first: puts the test helpers on sys.path
 from gfdaemon import Conn, Daemon, ask_until
 from redis_cluster import RedisCluster
 
@@ -31,12 +31,6 @@ def letters(i):
         i = i // 26
         if i == 0:
             return out
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 class Load:

@@ -10,19 +10,13 @@ import subprocess
 import sys
 import time
 
-from redis_helpers import RedisServer, use_redis
+from redis_helpers import RedisServer, check, use_redis
 from redis_cluster import RedisCluster
 from gfakismet import AkismetDaemon, COMMENT
 
 MAX_CHECKS = 64
 CHECKS = 500
 SUBMITS = 80
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 class Standalone:

@@ -12,18 +12,12 @@ import sys
 import threading
 import time
 
-from redis_helpers import RedisServer, use_redis
+from redis_helpers import RedisServer, check, use_redis
 from gfakismet import AkismetDaemon, COMMENT
 from gfdaemon import Conn
 
 LIMIT_S = 0.100
 CLIENTS = 4
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 class Load:

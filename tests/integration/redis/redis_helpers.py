@@ -15,6 +15,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "daemon"))
 from gfdaemon import free_port  # noqa: E402,F401
 
 
+def check(cond, what):
+    """One assertion of a test script: FAIL ends the script, ok is printed."""
+    if not cond:
+        raise SystemExit("FAIL: " + what)
+    print("ok:", what)
+
+
 def use_redis(daemon, url):
     """Points a gfdaemon.Daemon's config file at `url` (the CLI reads the file, not --set)."""
     with open(daemon.config, encoding="utf-8") as f:

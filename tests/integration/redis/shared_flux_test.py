@@ -29,7 +29,7 @@ import urllib.request
 import redis_helpers  # noqa: F401,I001 - first: puts the test helpers on sys.path
 from gfdaemon import free_port
 from redis_cluster import RedisCluster
-from redis_helpers import RedisServer
+from redis_helpers import RedisServer, check
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "flux"))
 from fluxlib import wait_for  # noqa: E402
@@ -38,12 +38,6 @@ from quiet_serve_test import DnstapSender  # noqa: E402
 ROOT = ["--set", "daemon.user=root"] if os.geteuid() == 0 else []
 FLUX = "split-flux.test"
 BENIGN = "www.benign.test"
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 class Node:

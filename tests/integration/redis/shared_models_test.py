@@ -20,18 +20,12 @@ import subprocess
 import sys
 import time
 
-from redis_helpers import RedisServer, use_redis
+from redis_helpers import RedisServer, check, use_redis
 from gfakismet import AkismetDaemon, COMMENT
 from gfdaemon import free_port
 from gfmail import ham_mail, spam_mail
 
 SYNC_S = 1
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 class Node:

@@ -8,7 +8,7 @@ Usage: shared_redis_test.py /path/to/greyflux"""
 import sys
 import time
 
-from redis_helpers import RedisServer, use_redis
+from redis_helpers import RedisServer, check, use_redis
 from gfakismet import AkismetDaemon, COMMENT
 from gfdaemon import Conn, ask_until
 
@@ -21,12 +21,6 @@ def node(binary, redis):
                                          # no shared-model polls inside the round-trip count
                                          "store.model_sync_interval=1h"]),
                      redis.url)
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 def main():

@@ -15,18 +15,12 @@ import subprocess
 import sys
 import tempfile
 
-from redis_helpers import RedisServer  # noqa: I001 - first: puts the test helpers on sys.path
+from redis_helpers import RedisServer, check  # noqa: I001 - first: puts the test helpers on sys.path
 from gfakismet import COMMENT, AkismetDaemon
 from gfdaemon import Conn, ask_until
 from redis_cluster import RedisCluster
 
 TRIPLETS = 300
-
-
-def check(cond, what):
-    if not cond:
-        raise SystemExit("FAIL: " + what)
-    print("ok:", what)
 
 
 def lmdb_names(daemon, data_dir):
