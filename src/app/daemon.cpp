@@ -24,6 +24,7 @@
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
+#include "core/common/redis_url.hpp"
 #include "gf_version.hpp"
 #include "io/net/blocking_pool.hpp"
 #include "io/net/io_pool.hpp"
@@ -451,11 +452,21 @@ void Daemon::log_ready() const {
   for (const std::string& l : v.list("http.listen")) {
     http_where += (http_where.empty() ? "" : ", ") + l;
   }
+  // Where the store is: LMDB's file, or the Redis URL (password shown as ***); not LMDB's
+  // path for a Redis store, which reads as if the state were local.
+  std::string store_where = v.str("store.path");
+  if (v.str("store.backend") == "redis") {
+    auto url = parse_redis_url(v.str("store.redis_url"));
+    store_where = url ? format_redis_url(*url) : "(unparsable store.redis_url)";
+    store_where += v.boolean("store.cluster") ? " (cluster)" : "";
+  } else if (v.str("store.backend") == "memory") {
+    store_where = "(memory, lost at exit)";
+  }
   spdlog::info(
       "greyflux {} ready: policy on {}, comment API on {}, store {} at {}, data in {}, {} threads, "
       "open files limit {}",
       kVersion, policy_->where(), http_where.empty() ? "(off)" : http_where, v.str("store.backend"),
-      v.str("store.path"), v.str("daemon.data_dir"), threads_, fd_limit_text());
+      store_where, v.str("daemon.data_dir"), threads_, fd_limit_text());
 }
 
 void Daemon::run() {

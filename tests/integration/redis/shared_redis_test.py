@@ -31,6 +31,8 @@ def main():
     try:
         a.start()
         b.start()
+        check(f"store redis at {redis.url}," in a.log_text(),
+              "the ready line names the Redis URL the node uses (not an LMDB path)")
         ca, cb = Conn(a.port), Conn(b.port)
         triplet = dict(client_address="198.51.100.20", sender="news@shop.example",
                        recipient="carol@example.org", instance="m1")
