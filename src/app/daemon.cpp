@@ -24,7 +24,6 @@
 #include "app/settings.hpp"
 #include "app/spamd_service.hpp"
 #include "core/common/check.hpp"
-#include "core/common/redis_url.hpp"
 #include "gf_version.hpp"
 #include "io/net/blocking_pool.hpp"
 #include "io/net/io_pool.hpp"
@@ -456,9 +455,8 @@ void Daemon::log_ready() const {
   // path for a Redis store, which reads as if the state were local.
   std::string store_where = v.str("store.path");
   if (v.str("store.backend") == "redis") {
-    auto url = parse_redis_url(v.str("store.redis_url"));
-    store_where = url ? format_redis_url(*url) : "(unparsable store.redis_url)";
-    store_where += v.boolean("store.cluster") ? " (cluster)" : "";
+    auto opts = redis_options(v);  // validated with the config: a failure is not expected
+    store_where = opts ? redis_store_name(*opts) : "(unparsable store.redis_url)";
   } else if (v.str("store.backend") == "memory") {
     store_where = "(memory, lost at exit)";
   }

@@ -23,6 +23,10 @@ Result<io::RedisOptions> redis_options(const Values& v) {
   return o;
 }
 
+std::string redis_store_name(const io::RedisOptions& o) {
+  return format_redis_url(o.url) + (o.cluster ? " (cluster)" : "");
+}
+
 Result<std::shared_ptr<io::RedisClient>> shared_redis_client(const io::RedisOptions& opts) {
   static std::mutex mu;
   static std::weak_ptr<io::RedisClient> current;

@@ -14,6 +14,9 @@ class Values;
 
 // The client options from store.redis_* (validated with the config).
 [[nodiscard]] Result<io::RedisOptions> redis_options(const Values& v);
+// How the ready line and `store copy` name a Redis store: its URL with the password as ***, and
+// " (cluster)" for a cluster.
+std::string redis_store_name(const io::RedisOptions& o);
 // The process's client for these options, started on first use (waiting until Redis answers,
 // at most connect_timeout + 1 s: a startup error otherwise); alive while a holder is.
 [[nodiscard]] Result<std::shared_ptr<io::RedisClient>> shared_redis_client(

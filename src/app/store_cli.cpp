@@ -9,6 +9,7 @@
 
 #include "app/config.hpp"
 #include "app/greylist_settings.hpp"
+#include "app/redis_wiring.hpp"
 #include "core/akismet/keys.hpp"
 #include "core/common/redis_url.hpp"
 #include "core/common/store_copy.hpp"
@@ -92,7 +93,7 @@ Result<Side> open_redis(const std::string& spec, bool cluster, const CopyContext
                                                 format_redis_url(*url), wait.count()));
   }
   Side side;
-  side.name = format_redis_url(*url) + (cluster ? " (cluster)" : "");
+  side.name = redis_store_name(o);
   const greylist::Settings settings = ctx.settings;
   side.greylist = std::make_unique<io::RedisStore>(
       client, ctx.prefix + "g:", [settings](std::string_view key, const greylist::Record& r) {
