@@ -429,9 +429,8 @@ boost::asio::awaitable<io::HttpResponse> HttpDoor::route_async(const io::HttpReq
   // With akismet.usage_limit set a comment-check's finish() scans the key's usage too: then the
   // whole check runs on the pool.
   if (blocking_ != nullptr &&
-      (waits_on_store(r) ||
-       (comments_->finish_scans_usage() &&
-        akismet::endpoint_of(r.path) == akismet::Endpoint::CommentCheck))) {
+      (waits_on_store(r) || (comments_->finish_scans_usage() &&
+                             akismet::endpoint_of(r.path) == akismet::Endpoint::CommentCheck))) {
     io::HttpResponse res = co_await route_blocking(r);
     co_return res;
   }
@@ -524,38 +523,24 @@ AdminDoor::AdminDoor(boost::asio::io_context& ioc, const Values& v, Engine& engi
       spamd_(spamd),
       blocking_(blocking),
       server_(ioc,
-              admin_options(v, blocking != nullptr
-                                   ? io::AsyncFrameFn([this](std::string& in, std::string& out,
-                                                             const std::string&) {
-                                       return on_frame_async(in, out);
-                                     })
-                                   : io::AsyncFrameFn()),
+              admin_options(v, blocking != nullptr ? admin_on_pool(*this) : io::AsyncFrameFn()),
               [this](std::string& in, std::string& out, const std::string&) {
                 return on_frame(in, out);
               }) {}
 
-boost::asio::awaitable<io::FrameResult> AdminDoor::on_frame_async(std::string& in,
-                                                                  std::string& out) {
-  struct Done {
-    io::FrameResult frame;
-    std::string in, out;
+io::AsyncFrameFn AdminDoor::admin_on_pool(AdminDoor& door) {
+  // Each command on blocking_ (its store calls block), awaited; a refusal (busy) is the
+  // command's error line.
+  return [&door](std::string& in, std::string& out, const std::string& peer) {
+    return io::frame_on_pool(
+        *door.blocking_,
+        [&door](std::string& i, std::string& o, const std::string&) { return door.on_frame(i, o); },
+        in, out, peer,
+        [](const Error& why, std::string& o) {
+          o += fmt::format("error: {}\n", why.message);
+          return io::FrameResult{io::FrameStatus::Close, ""};
+        });
   };
-  // No deadline of its own: every store call of a command gives up after store.redis_timeout,
-  // and a long listing (greylist list on a large store) is what the command asked for.
-  std::function<Done()> task = [this, copy = in]() mutable {
-    Done d;
-    d.frame = on_frame(copy, d.out);
-    d.in = std::move(copy);
-    return d;
-  };
-  auto done = co_await blocking_->async_run(std::move(task), Millis(0), boost::asio::use_awaitable);
-  if (!done) {
-    out += fmt::format("error: {}\n", done.error().message);
-    co_return io::FrameResult{io::FrameStatus::Close, ""};
-  }
-  in = std::move(done->in);
-  out += done->out;
-  co_return done->frame;
 }
 
 io::FrameResult AdminDoor::on_frame(std::string& in, std::string& out) {

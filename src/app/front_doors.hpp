@@ -27,6 +27,7 @@
 #include "io/net/http_server.hpp"
 #include "io/net/line_server.hpp"
 #include "io/net/periodic_timer.hpp"
+#include "io/net/pool_frame.hpp"
 #include "io/sys/rate_limited_log.hpp"
 
 namespace boost::asio {
@@ -163,8 +164,8 @@ class AdminDoor {
 
  private:
   io::FrameResult on_frame(std::string& in, std::string& out);
-  // on_frame() on blocking_, awaited.
-  boost::asio::awaitable<io::FrameResult> on_frame_async(std::string& in, std::string& out);
+  // The admin socket's frame when blocking_ is set: on_frame() on the pool, awaited.
+  static io::AsyncFrameFn admin_on_pool(AdminDoor& door);
 
   Engine& engine_;
   const PolicyDoor& policy_;

@@ -18,6 +18,7 @@
 #include "gf_version.hpp"
 #include "io/net/blocking_pool.hpp"
 #include "io/net/line_server.hpp"
+#include "io/net/pool_frame.hpp"
 #include "io/sys/rate_limited_log.hpp"
 #include "io/sys/wall_clock.hpp"
 
@@ -149,30 +150,6 @@ io::FrameResult feed(milter::Conversation& conv, MilterRuntime::Impl& impl, std:
   return {};
 }
 
-// feed() on the blocking pool, awaited (a copy of `in` goes there and comes back).
-boost::asio::awaitable<io::FrameResult> feed_on_pool(std::shared_ptr<milter::Conversation> conv,
-                                                     MilterRuntime::Impl* impl,
-                                                     io::BlockingPool* pool, std::string& in,
-                                                     std::string& out) {
-  struct Fed {
-    io::FrameResult frame;
-    std::string in, out;
-  };
-  std::function<Fed()> task = [conv, impl, copy = in]() mutable {
-    Fed f;
-    f.frame = feed(*conv, *impl, copy, f.out);
-    f.in = std::move(copy);
-    return f;
-  };
-  auto fed = co_await pool->async_run(std::move(task), Millis(0), boost::asio::use_awaitable);
-  if (!fed) {
-    co_return io::FrameResult{io::FrameStatus::Close, "milter: " + fed.error().message};
-  }
-  in = std::move(fed->in);
-  out += fed->out;
-  co_return fed->frame;
-}
-
 }  // namespace
 
 MilterRuntime::MilterRuntime() : impl_(std::make_unique<Impl>()) {}
@@ -235,9 +212,16 @@ Result<void> MilterRuntime::start(boost::asio::io_context& ioc,
     // On Redis a RCPT's greylist check is a blocking round trip: each packet is decoded and
     // answered on the pool while the io thread serves its other connections.
     o.make_async_frame = [impl, blocking, conversation](const std::string& peer) {
-      return [conv = conversation(peer), impl, blocking](std::string& in, std::string& out,
-                                                         const std::string&) {
-        return feed_on_pool(conv, impl, blocking, in, out);
+      io::FrameFn frame = [conv = conversation(peer), impl](std::string& in, std::string& out,
+                                                            const std::string&) {
+        return feed(*conv, *impl, in, out);
+      };
+      return [frame = std::move(frame), blocking](std::string& in, std::string& out,
+                                                  const std::string& peer) {
+        return io::frame_on_pool(
+            *blocking, frame, in, out, peer, [](const Error& why, std::string&) {
+              return io::FrameResult{io::FrameStatus::Close, "milter: " + why.message};
+            });
       };
     };
   } else {
