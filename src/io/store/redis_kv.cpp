@@ -137,6 +137,10 @@ std::string RedisKv::cap_tag(std::string_view rest) const {
   return fmt::format("{{{}{:02}}}", cap_->prefix.substr(0, 1), b);
 }
 
+std::string RedisKv::cap_index(std::string_view tag) const {
+  return prefix_ + cap_->prefix.substr(0, 1) + "i:" + std::string(tag);
+}
+
 std::string RedisKv::full_key(std::string_view key) const {
   if (cap_ && key.starts_with(cap_->prefix)) {
     const std::string_view rest = key.substr(cap_->prefix.size());
@@ -270,15 +274,15 @@ Result<void> RedisKv::put(std::string_view key, std::string value) {
   if (cap_ && key.starts_with(cap_->prefix)) {
     const std::string_view rest = key.substr(cap_->prefix.size());
     const std::string tag = cap_tag(rest);
-    std::string full = prefix_ + cap_->prefix + tag + std::string(rest);
     std::string bucket = prefix_ + cap_->prefix + tag;
+    std::string full = bucket + std::string(rest);  // full_key(key)
     const std::int64_t ttl_s = std::max<std::int64_t>(1, cap_->ttl.count());
     const std::int64_t score = next_score_us();
-    RedisCommand c{{"EVAL", std::string(kCappedPutScript), "2", full,
-                    prefix_ + cap_->prefix.substr(0, 1) + "i:" + tag, std::move(value),
-                    std::to_string(ttl_s), std::to_string(score), std::to_string(cap_->per_bucket),
-                    std::string(rest), std::move(bucket), std::to_string(score - ttl_s * 1000000)},
-                   client_->conn_for(full)};
+    RedisCommand c{
+        {"EVAL", std::string(kCappedPutScript), "2", full, cap_index(tag), std::move(value),
+         std::to_string(ttl_s), std::to_string(score), std::to_string(cap_->per_bucket),
+         std::string(rest), std::move(bucket), std::to_string(score - ttl_s * 1000000)},
+        client_->conn_for(full)};
     shared_->forget(full);
     return client_->send({std::move(c)});
   }
@@ -302,7 +306,7 @@ Result<void> RedisKv::erase(std::string_view key) {
   shared_->forget(c.args[1]);
   if (cap_ && key.starts_with(cap_->prefix)) {
     const std::string_view rest = key.substr(cap_->prefix.size());
-    std::string index = prefix_ + cap_->prefix.substr(0, 1) + "i:" + cap_tag(rest);
+    std::string index = cap_index(cap_tag(rest));
     const std::size_t conn = client_->conn_for(index);
     return client_->send(
         {std::move(c), RedisCommand{{"ZREM", std::move(index), std::string(rest)}, conn}});

@@ -104,6 +104,8 @@ class RedisKv final : public KvStore {
   std::string full_key(std::string_view key) const;
   // The capped prefix's bucket of `rest` (the key after the capped prefix): its tag "{c07}".
   std::string cap_tag(std::string_view rest) const;
+  // The index of the bucket whose tag is `tag`: prefix_ + "ci:" + tag for the prefix "c:".
+  std::string cap_index(std::string_view tag) const;
   // Redis's name back to the store's (the scan): nullopt for an index key.
   std::optional<std::string> unmap(std::string_view stored) const;
 
