@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from redis_helpers import RedisServer, check, use_redis
+from redis_helpers import ClientThreads, RedisServer, check, use_redis
 from redis_proxy import ProxyProcess
 from gfakismet import AkismetDaemon, COMMENT
 from gfdaemon import Conn
@@ -58,17 +58,15 @@ def api(port, token, method, path, body=None, timeout=20):
     return r.status, parsed, time.monotonic() - t0
 
 
-class Traffic:
+class Traffic(ClientThreads):
     """Two policy connections asking new triplets and one comment-check connection, each one
     request after another, timing every answer, until stopped."""
 
     def __init__(self, node, key):
         self.node, self.key = node, key
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
+        super().__init__()
         self.policy = []    # (sent_at, seconds, reply)
         self.comments = []  # (sent_at, seconds, status, reasons)
-        self.errors = []
         self.threads = [threading.Thread(target=self.ask, args=(n,)) for n in range(2)]
         self.threads.append(threading.Thread(target=self.check_comments))
 
@@ -109,16 +107,6 @@ class Traffic:
             p = [x for x in self.policy if since <= x[0] < until]
             c = [x for x in self.comments if since <= x[0] < until]
         return p, c
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=10)
 
 
 def preload(node):

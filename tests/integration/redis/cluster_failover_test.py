@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from redis_helpers import check  # noqa: I001 - first: puts the test helpers on sys.path
+from redis_helpers import ClientThreads, check  # noqa: I001 - first: puts helpers on sys.path
 from gfdaemon import Conn, Daemon, ask_until
 from redis_cluster import RedisCluster
 
@@ -33,15 +33,13 @@ def letters(i):
             return out
 
 
-class Load:
+class Load(ClientThreads):
     """CLIENTS connections asking one new triplet after another until stopped."""
 
     def __init__(self, port):
         self.port = port
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
+        super().__init__()
         self.replies = []  # (sent_at, reply)
-        self.errors = []
         self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(CLIENTS)]
 
     def run(self, n):
@@ -58,16 +56,6 @@ class Load:
                     self.replies.append((t0, r))
         except Exception as e:  # noqa: BLE001 - reported as a failure below
             self.errors.append(repr(e))
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=10)
 
 
 def owner_of(cluster, key):

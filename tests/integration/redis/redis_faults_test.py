@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from redis_helpers import RedisServer, check, use_redis
+from redis_helpers import ClientThreads, RedisServer, check, use_redis
 from gfakismet import AkismetDaemon, COMMENT
 from gfdaemon import Conn
 
@@ -20,15 +20,13 @@ LIMIT_S = 0.100
 CLIENTS = 4
 
 
-class Load:
+class Load(ClientThreads):
     """CLIENTS connections, each asking one new triplet after another until stopped."""
 
     def __init__(self, port):
         self.port = port
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
+        super().__init__()
         self.replies = []  # (sent_at, seconds, reply)
-        self.errors = []
         self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(CLIENTS)]
 
     def run(self, n):
@@ -44,16 +42,6 @@ class Load:
                     self.replies.append((t0, time.monotonic() - t0, r))
         except Exception as e:  # noqa: BLE001 - reported as a failure below
             self.errors.append(repr(e))
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=10)
 
 
 def main():

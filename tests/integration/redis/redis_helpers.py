@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,6 +21,27 @@ def check(cond, what):
     if not cond:
         raise SystemExit("FAIL: " + what)
     print("ok:", what)
+
+
+class ClientThreads:
+    """Client threads that run until the `with` block ends: `stop` ends their loops, `lock`
+    guards what they record, `errors` collects what went wrong. A subclass fills `threads`."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.errors = []
+        self.threads = []
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=10)
 
 
 def use_redis(daemon, url):
