@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -250,6 +251,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // the writers below name the failure
   gf::fixtures::Options o;
   std::uint64_t bench = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
