@@ -155,6 +155,19 @@ int classify_command(const Values& v, const std::vector<std::string>& files, boo
   if (!flux) {
     return fail_with(flux.error());
   }
+  // Tried as a new user would, before any `greyflux learn`: every message came out H with
+  // p=-1.0000 and nothing said why.
+  if (const std::uint64_t need = scanner->options().min_learned;
+      scanner->spam_learned() < need || scanner->ham_learned() < need) {
+    std::fprintf(stderr,
+                 "greyflux: the mail model (%s) has learned %llu spam and %llu ham; it scores "
+                 "from %llu of each (greyflux learn), until then the rules alone decide "
+                 "(p=-1)\n",
+                 v.str("spamd.model").c_str(),
+                 static_cast<unsigned long long>(scanner->spam_learned()),
+                 static_cast<unsigned long long>(scanner->ham_learned()),
+                 static_cast<unsigned long long>(need));
+  }
   int rc = 0;
   std::vector<MailItem> items;
   for (const auto& f : files) {

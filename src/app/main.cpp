@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> classify_files;
   bool classify_explain = false;
   CLI::App* classify = app.add_subcommand(
-      "classify", "score messages with the mail model: one line each; exit 0 spam, 1 ham");
+      "classify",
+      "score messages with the mail model: one line each; for one message exit 0 spam, 1 ham");
   add_config(classify);
   classify->add_option("files", classify_files, "FILE|DIR|MBOX, or - for standard input")
       ->required();

@@ -126,6 +126,19 @@ class MailCliTest(unittest.TestCase):
         self.assertEqual([v for _, v in got], ["H", "S"], r.stdout + r.stderr)
         self.assertTrue(all(label.startswith(self.path("box.mbox")) for label, _ in got))
 
+    def test_an_untrained_model_is_named_on_stderr(self):
+        empty = self.path("untrained.model")  # no file yet: an empty model
+        r = subprocess.run([BINARY, "classify", self.path("probe_spam.eml"), "--config",
+                            "/dev/null", "--set", f"spamd.model={empty}"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(self.lines(r), [(self.path("probe_spam.eml"), "H")], r.stderr)
+        self.assertIn("p=-1.0000", r.stdout)
+        self.assertIn(f"the mail model ({empty}) has learned 0 spam and 0 ham", r.stderr)
+        self.assertIn("greyflux learn", r.stderr)
+        r = self.run_cli("classify", self.path("probe_ham.eml"))  # the trained one: no note
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertNotIn("has learned", r.stderr)
+
     def test_errors_are_clear_and_never_a_verdict(self):
         missing = self.path("nosuch.eml")
         r = self.run_cli("classify", missing)
