@@ -105,7 +105,7 @@ const std::vector<SettingDef>& settings_table() {
        "always greylisted, never passed by retrying or auto-whitelisted; \"reject\" = 554 "
        "reject; \"off\". Whitelists still apply. Needs a [flux] source"},
       {"greylist.text", T::String,
-       "Greylisted, see https://greyflux.org/greylisting.html?domain=%r", true,
+       "Greylisted, try again in %s seconds", true,
        "deferral text: %s = seconds left, %r = recipient domain"},
       {"greylist.header", T::String, "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d",
        true, "header prepended on the first pass: %t seconds, %v version, %h host, %d date"},

@@ -57,7 +57,7 @@ struct Settings {
   bool pooled_senders = true;
   std::string action = "DEFER_IF_PERMIT";
   // %s seconds still to wait, %r recipient domain.
-  std::string text = "Greylisted, see https://greyflux.org/greylisting.html?domain=%r";
+  std::string text = "Greylisted, try again in %s seconds";
   // %t seconds delayed, %v version, %h host name, %d date.
   std::string header = "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d";
   std::string hostname = "localhost";
