@@ -181,6 +181,13 @@ Result<void> validate(const Values& v) {
   return validate_milter(v);
 }
 
+// The tail of an "unknown setting" message.
+std::string did_you_mean(std::string_view name) {
+  const std::string_view near = closest_setting(name);
+  return near.empty() ? std::string(" (see greyflux dump-config)")
+                      : fmt::format(" (did you mean '{}'? see greyflux dump-config)", near);
+}
+
 }  // namespace
 
 Result<Values> load_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -203,9 +210,9 @@ Result<Values> load_config(const std::string& path, const std::vector<std::strin
         const std::string name = fmt::format("{}.{}", section.str(), key.str());
         const SettingDef* def = find_setting(name);
         if (def == nullptr) {
-          return fail(Errc::Config, fmt::format("{}:{}: unknown setting '{}' (see greyflux "
-                                                "dump-config)",
-                                                path, value.source().begin.line, name));
+          return fail(Errc::Config,
+                      fmt::format("{}:{}: unknown setting '{}'{}", path, value.source().begin.line,
+                                  name, did_you_mean(name)));
         }
         auto parsed = from_toml(*def, value);
         if (!parsed) {
@@ -225,7 +232,8 @@ Result<Values> load_config(const std::string& path, const std::vector<std::strin
     const std::string name(trim_ws(std::string_view(o).substr(0, eq)));
     const SettingDef* def = find_setting(name);
     if (def == nullptr) {
-      return fail(Errc::Config, fmt::format("--set: unknown setting '{}'", name));
+      return fail(Errc::Config,
+                  fmt::format("--set: unknown setting '{}'{}", name, did_you_mean(name)));
     }
     auto parsed = parse_value(*def, std::string_view(o).substr(eq + 1));
     if (!parsed) {

@@ -104,8 +104,7 @@ const std::vector<SettingDef>& settings_table() {
        "clients the fast-flux detector saw serving a flux name (infected hosts): \"defer\" = "
        "always greylisted, never passed by retrying or auto-whitelisted; \"reject\" = 554 "
        "reject; \"off\". Whitelists still apply. Needs a [flux] source"},
-      {"greylist.text", T::String,
-       "Greylisted, try again in %s seconds", true,
+      {"greylist.text", T::String, "Greylisted, try again in %s seconds", true,
        "deferral text: %s = seconds left, %r = recipient domain"},
       {"greylist.header", T::String, "X-Greylist: delayed %t seconds by greyflux-%v at %h; %d",
        true, "header prepended on the first pass: %t seconds, %v version, %h host, %d date"},
@@ -348,6 +347,33 @@ const SettingDef* find_setting(std::string_view name) {
     }
   }
   return nullptr;
+}
+
+std::string_view closest_setting(std::string_view name) {
+  const std::size_t dot = name.find('.');
+  const std::string_view key = dot == std::string_view::npos ? name : name.substr(dot + 1);
+  std::string_view same_key;
+  int sections = 0;  // "listen" is in several: no guess
+  for (const SettingDef& d : settings_table()) {
+    if (!key.empty() && d.name.substr(d.name.find('.') + 1) == key) {
+      same_key = d.name;
+      ++sections;
+    }
+  }
+  if (sections == 1) {
+    return same_key;
+  }
+  const std::size_t limit = name.size() > 15 ? 3 : 2;
+  std::string_view best;
+  std::size_t best_d = limit + 1;
+  for (const SettingDef& d : settings_table()) {
+    const std::size_t e = edit_distance(name, d.name, limit);
+    if (e < best_d) {
+      best = d.name;
+      best_d = e;
+    }
+  }
+  return best;
 }
 
 namespace {

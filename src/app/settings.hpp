@@ -29,6 +29,10 @@ struct SettingDef {
 
 const std::vector<SettingDef>& settings_table();
 const SettingDef* find_setting(std::string_view name);
+// For an unknown name, the setting it most likely meant: the same key in the one section that
+// has it ("policy.delay" -> "greylist.delay"), else the nearest name within a typo or two (three
+// for names over 15 characters); "" if none.
+std::string_view closest_setting(std::string_view name);
 
 using Value =
     std::variant<std::string, std::vector<std::string>, Millis, std::uint64_t, std::int64_t, bool>;

@@ -20,6 +20,11 @@ REJECTED = [
     ("[nosuch]\nx = 1\n", [], ["unknown setting 'nosuch.x'"]),
     ("x = 1\n", [], ["'x' must be a [section]"]),
     (None, ["greylist.nope=1"], ["unknown setting 'greylist.nope'"]),
+    # a typo, or a key in the wrong section, names the setting it most likely meant
+    ("[greylist]\nretry_windw = \"2d\"\n", [],
+     ["unknown setting 'greylist.retry_windw' (did you mean 'greylist.retry_window'?"]),
+    ("[policy]\nretry_window = \"2d\"\n", [], ["(did you mean 'greylist.retry_window'?"]),
+    (None, ["greylsit.delay=5m"], ["(did you mean 'greylist.delay'?"]),
     (None, ["greylist.delay"], ["expected section.key=value"]),
     ("[greylist]\nipv4_prefix = \"wide\"\n", [], ["greylist.ipv4_prefix", "integer"]),
     ("[greylist]\ndelay = \"five minutes\"\n", [], ["greylist.delay"]),

@@ -110,6 +110,20 @@ TEST(Strings, EndsWithLabelRespectsDots) {
   EXPECT_FALSE(ends_with_label("badexample.com", "example.com"));
 }
 
+TEST(Strings, EditDistanceCountsTyposUpToTheLimit) {
+  EXPECT_EQ(edit_distance("retry_window", "retry_window", 2), 0u);
+  EXPECT_EQ(edit_distance("retry_windw", "retry_window", 2), 1u);   // a letter left out
+  EXPECT_EQ(edit_distance("retyr_window", "retry_window", 2), 1u);  // two letters swapped
+  EXPECT_EQ(edit_distance("delay", "dealy", 2), 1u);
+  EXPECT_EQ(edit_distance("kitten", "sitting", 5), 3u);
+  EXPECT_EQ(edit_distance("", "abc", 5), 3u);
+  EXPECT_EQ(edit_distance("abc", "", 5), 3u);
+  // Beyond the limit the answer is limit + 1, whatever the true distance.
+  EXPECT_EQ(edit_distance("kitten", "sitting", 2), 3u);
+  EXPECT_EQ(edit_distance("a", "abcdefgh", 2), 3u);
+  EXPECT_EQ(edit_distance("abcdefgh", "hgfedcba", 1), 2u);
+}
+
 TEST(Strings, SanitizeReplacesControlCharacters) {
   EXPECT_EQ(sanitize_line("a\nb\x01", 10), "a?b?");
   EXPECT_EQ(sanitize_line("abcdef", 3), "abc...");

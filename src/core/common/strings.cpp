@@ -1,5 +1,6 @@
 #include "core/common/strings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <system_error>
 
@@ -133,6 +134,38 @@ void append_fixed2(std::string& out, double v) {
     text = "0.00";
   }
   out += text;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap > limit) {
+    return limit + 1;  // as many edits at least as the lengths differ
+  }
+  // Optimal string alignment: the Levenshtein table plus a swap of two neighbours, three rows.
+  std::vector<std::size_t> before(b.size() + 1);
+  std::vector<std::size_t> prev(b.size() + 1);
+  std::vector<std::size_t> cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    prev[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    std::size_t row_min = cur[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
+      }
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (row_min > limit) {
+      return limit + 1;  // every later row is at least this far
+    }
+    std::swap(before, prev);
+    std::swap(prev, cur);
+  }
+  return std::min(prev[b.size()], limit + 1);
 }
 
 }  // namespace gf

@@ -13,6 +13,9 @@ bool ends_with_label(std::string_view name, std::string_view suffix);  // "a.b.c
 std::vector<std::string_view> split(std::string_view s, char sep);
 // Replaces control characters (and anything that would break a one-line log or reply).
 std::string sanitize_line(std::string_view s, std::size_t max_len = 512);
+// Edits (insert, delete, replace, swap two neighbours) from `a` to `b`, counting at most
+// `limit + 1`: enough to tell "close" (a typo) from "not close" without the full table's cost.
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit);
 // Appends `v` with two decimals exactly as printf's "%.2f" (std::to_chars), except that a value
 // that rounds to zero is "0.00", never "-0.00".
 void append_fixed2(std::string& out, double v);
