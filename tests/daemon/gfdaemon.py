@@ -4,10 +4,32 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 # Tests run as root on CI: keep root explicitly (a root start without daemon.user refuses).
 ROOT = ["--set", "daemon.user=root"] if os.geteuid() == 0 else []
+
+
+class ClientThreads:
+    """Client threads that run until the `with` block ends: `stop` ends their loops, `lock`
+    guards what they record, `errors` collects what went wrong. A subclass fills `threads`."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.errors = []
+        self.threads = []
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=10)
 
 
 def free_port():

@@ -28,7 +28,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
-from gfdaemon import Daemon  # noqa: E402,F401  (re-exported for the doors)
+from gfdaemon import ClientThreads, Daemon  # noqa: E402,F401  (Daemon re-exported for the doors)
 
 
 def lmdb_last_txnid(path):
@@ -61,12 +61,12 @@ class Hogs:
             h.wait()
 
 
-class Load:
+class Load(ClientThreads):
     """Writes through `door` over `connections` connections; records each acknowledgement."""
 
     def __init__(self, door, d, connections, run):
+        super().__init__()
         self.door, self.d, self.run = door, d, run
-        self.stop = threading.Event()
         self.acked = [[] for _ in range(connections)]  # per connection: (monotonic time, id)
         self.threads = [threading.Thread(target=self.loop, args=(i,)) for i in range(connections)]
 
@@ -82,15 +82,6 @@ class Load:
         except OSError:
             pass  # the kill closes the connection
 
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join()
 
 
 def one_run(door, d, run, args, hogs):

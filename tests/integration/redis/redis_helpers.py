@@ -7,13 +7,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "akismet"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "daemon"))
-from gfdaemon import free_port  # noqa: E402,F401
+from gfdaemon import ClientThreads, free_port  # noqa: E402,F401
 
 
 def check(cond, what):
@@ -21,27 +20,6 @@ def check(cond, what):
     if not cond:
         raise SystemExit("FAIL: " + what)
     print("ok:", what)
-
-
-class ClientThreads:
-    """Client threads that run until the `with` block ends: `stop` ends their loops, `lock`
-    guards what they record, `errors` collects what went wrong. A subclass fills `threads`."""
-
-    def __init__(self):
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.errors = []
-        self.threads = []
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=10)
 
 
 def use_redis(daemon, url):
