@@ -73,6 +73,14 @@ int admin_command(const std::string& config_path, const std::vector<std::string>
     }
     const auto cmd = admin::parse_command(line);
     reply = cmd ? (*engine)->admin(*cmd, nullptr) : fmt::format("error: {}\n", cmd.error().message);
+    if (line == "stats") {
+      // Tried as a new user would with the daemon stopped: "requests 0" read as a daemon that
+      // runs and gets no traffic.
+      std::fprintf(stderr,
+                   "greyflux: no daemon answers on %s: the store's figures from the files; "
+                   "the request counters are a running daemon's and read 0 here\n",
+                   path.c_str());
+    }
   }
   const std::size_t nl = reply.find('\n');
   const std::string status = reply.substr(0, nl);

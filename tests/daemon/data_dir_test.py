@@ -223,6 +223,13 @@ class DataDirTest(unittest.TestCase):
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=20), 0)
 
+        # With the daemon stopped, stats reads the store and says the counters are not live.
+        stats = self.gf("stats")
+        self.assertEqual(stats.returncode, 0, stats.stderr)
+        self.assertIn("requests\t0\n", stats.stdout)
+        self.assertIn("no daemon answers on", stats.stderr)
+        self.assertIn("request counters are a running daemon's", stats.stderr)
+
         # Flux: the shipped allowlist is found from any working directory.
         with open(os.path.join(self.tmp, "dns.log"), "w") as f:
             f.write(ZEEK_HEADER)
