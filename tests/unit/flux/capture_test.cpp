@@ -158,6 +158,28 @@ TEST(FluxCapture, ZeekTsvAndJson) {
   EXPECT_EQ(t.find("iso.test")->first_seen_s, 1800000000u);  // 2027-01-15T08:00:00Z
 }
 
+// Boost.JSON reads "0e310" as 0 x infinity, a NaN (fuzz_zeek, kept as
+// fuzz/corpus/fuzz_zeek/regress-json-nan-ttl): a TTL that is not finite counts as no TTL (0, as
+// a TTL that is not a number), a time that is not finite makes the line a bad record, and nothing
+// is converted out of range.
+TEST(FluxCapture, ZeekJsonNumbersThatAreNotFinite) {
+  flux::Tracker t({}, nullptr, nullptr);
+  flux::Ingest in(t);
+  io::ZeekReader z(in, 0);
+  z.feed_line(R"({"ts":1800000000,"query":"nan-ttl.test","answers":["10.0.0.1"],"TTLs":[0e310]})");
+  z.feed_line(R"({"ts":1800000000,"query":"inf-ttl.test","answers":["10.0.0.2"],"TTLs":[1e310]})");
+  z.feed_line(R"({"ts":0e310,"query":"nan-time.test","answers":["10.0.0.3"],"TTLs":[60]})");
+  z.feed_line(R"({"ts":1e310,"query":"inf-time.test","answers":["10.0.0.4"],"TTLs":[60]})");
+  EXPECT_EQ(in.stats().observations, 2u);
+  EXPECT_EQ(in.stats().bad_records, 2u);
+  ASSERT_NE(t.find("nan-ttl.test"), nullptr);
+  EXPECT_EQ(t.find("nan-ttl.test")->min_ttl_s, 0u);
+  ASSERT_NE(t.find("inf-ttl.test"), nullptr);
+  EXPECT_EQ(t.find("inf-ttl.test")->min_ttl_s, 0u);
+  EXPECT_EQ(t.find("nan-time.test"), nullptr);
+  EXPECT_EQ(t.find("inf-time.test"), nullptr);
+}
+
 TEST(FluxCapture, DetectsFormats) {
   const std::string tsv = "#separator \\x09\n";
   const std::string json = "{\"ts\":1}";
