@@ -76,6 +76,17 @@ std::shared_ptr<Policy> policy_for_test() {
   return p;
 }
 
+// The verdict label of each reason (gf_decisions_total{verdict=...}): a triplet whose delay
+// starts again because the clock went back is deferred, not "dunno" (GCC's -Wswitch named it).
+TEST(GreylistVerdict, EveryDeferralIsADeferVerdict) {
+  EXPECT_STREQ(verdict_of(Reason::New), "defer");
+  EXPECT_STREQ(verdict_of(Reason::EarlyRetry), "defer");
+  EXPECT_STREQ(verdict_of(Reason::RetryWindowExpired), "defer");
+  EXPECT_STREQ(verdict_of(Reason::ClockWentBack), "defer");
+  EXPECT_STREQ(verdict_of(Reason::Known), "pass");
+  EXPECT_STREQ(verdict_of(Reason::NotRcpt), "dunno");
+}
+
 TEST(GreylistTwoStep, BeginAndFinishDecideAsCheckDoes) {
   MemoryStore sync_store;
   LaterStore later_store;

@@ -93,6 +93,7 @@ const char* verdict_of(Reason r) {
     case Reason::New:
     case Reason::EarlyRetry:
     case Reason::RetryWindowExpired:
+    case Reason::ClockWentBack:
       return "defer";
     case Reason::Passed:
     case Reason::PooledPassed:
