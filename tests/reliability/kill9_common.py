@@ -83,7 +83,6 @@ class Load(ClientThreads):
             pass  # the kill closes the connection
 
 
-
 def one_run(door, d, run, args, hogs):
     d.start()  # on the store of the previous kill: raises if it does not open and serve
     db = getattr(door, "lmdb_dir", None)
