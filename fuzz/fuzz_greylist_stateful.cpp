@@ -60,7 +60,7 @@ struct TripletModel {
   std::int64_t first_s = 0;
 };
 
-gf::policy::Request make_request(int triplet, int instance) {
+gf::policy::Request build_request(int triplet) {
   static const char* kClients[] = {"192.0.2.1", "198.51.100.1", "203.0.113.1"};
   static const char* kSenders[] = {"alice@sender.example", "bob@other.example"};
   static const char* kRecipients[] = {"carol@example.org", "dave@example.net"};
@@ -72,8 +72,19 @@ gf::policy::Request make_request(int triplet, int instance) {
   r.client_name = "unknown";
   r.sender = kSenders[(triplet / 3) % 2];
   r.recipient = kRecipients[(triplet / 6) % 2];
-  r.instance = "i" + std::to_string(instance);
   r.has_etrn_domain = true;
+  return r;
+}
+
+// The 12 requests are built once; only the instance changes (it fits the short-string buffer).
+// Building them for every action cost 8% of the time under ASan.
+const gf::policy::Request& make_request(int triplet, int instance) {
+  static gf::policy::Request requests[12] = {
+      build_request(0), build_request(1), build_request(2), build_request(3),
+      build_request(4), build_request(5), build_request(6), build_request(7),
+      build_request(8), build_request(9), build_request(10), build_request(11)};
+  gf::policy::Request& r = requests[triplet];
+  r.instance = "i" + std::to_string(instance);
   return r;
 }
 

@@ -28,7 +28,12 @@ std::uint64_t fnv1a(std::string_view s) {
 }
 
 std::string make_key(char kind, std::initializer_list<std::string_view> fields) {
+  std::size_t size = 2 + fields.size();  // kind, the colon, the separators (and one spare)
+  for (std::string_view f : fields) {
+    size += f.size();
+  }
   std::string k;
+  k.reserve(size);  // one allocation: this runs several times for every request
   k += kind;
   k += ':';
   bool first = true;
@@ -242,7 +247,9 @@ Decision Greylist::defer(const Settings& s, const policy::Request& req, Reason r
                          std::int64_t wait_s) const {
   std::string text = s.text;
   replace_all(text, "%s", std::to_string(wait_s));
-  replace_all(text, "%r", address_domain(ascii_lower(req.recipient)));
+  if (text.find("%r") != std::string::npos) {
+    replace_all(text, "%r", address_domain(ascii_lower(req.recipient)));
+  }
   if (req.has_etrn_domain && !(text.size() > 0 && text[0] >= '0' && text[0] <= '9')) {
     // Postfix >= 2.3 always sends etrn_domain; 4.2.0 avoids an Exchange retry bug (as postgrey).
     text = "4.2.0 " + text;
@@ -409,6 +416,7 @@ std::variant<Decision, Greylist::Lookup> Greylist::begin(const policy::Request& 
   }
   const bool domain_awl_on = look.domain_awl_on;
   std::vector<std::string>& wanted = look.wanted;
+  wanted.reserve(5);
   wanted.push_back(k.triplet);
   if (s.auto_whitelist_after > 0) {
     wanted.push_back(k.client);

@@ -1,6 +1,7 @@
 #include "core/greylist/sender.hpp"
 
-#include <vector>
+#include <string>
+#include <string_view>
 
 #include "core/common/strings.hpp"
 
@@ -26,28 +27,28 @@ bool looks_like_batv_tag(std::string_view s) {
   return true;
 }
 
-std::string unwrap_batv(std::string_view local) {
+// Returns a part of `local`: the user inside a BATV address, else `local` itself.
+std::string_view unwrap_batv(std::string_view local) {
   std::string_view rest;
   if (local.starts_with("prvs=")) {
     rest = local.substr(5);
   } else if (local.starts_with("msprvs1=")) {
     rest = local.substr(8);
   } else {
-    return std::string(local);
+    return local;
   }
-  std::vector<std::string_view> parts = split(rest, '=');
-  if (parts.size() != 2) {
-    return std::string(local);
+  const std::size_t eq = rest.find('=');
+  if (eq == std::string_view::npos || rest.find('=', eq + 1) != std::string_view::npos) {
+    return local;  // not exactly two parts
   }
-  const bool first_tag = looks_like_batv_tag(parts[0]);
-  const bool second_tag = looks_like_batv_tag(parts[1]);
-  if (first_tag && !second_tag) {
-    return std::string(parts[1]);
-  }
+  const std::string_view first = rest.substr(0, eq);
+  const std::string_view second = rest.substr(eq + 1);
+  const bool first_tag = looks_like_batv_tag(first);
+  const bool second_tag = looks_like_batv_tag(second);
   if (second_tag && !first_tag) {
-    return std::string(parts[0]);
+    return first;
   }
-  return std::string(parts[1]);  // the standard order: prvs=tag=user
+  return second;  // the standard order, prvs=tag=user, and when neither or both look like a tag
 }
 
 // SRS0=HHH=TT=domain=local@fwd, SRS1=HHH=fwd1==HHH=TT=domain=local@fwd2. The separator after
@@ -112,28 +113,33 @@ std::string fold_digit_runs(std::string_view s) {
 
 // One pass of the rules in sender.hpp.
 std::string normalize_once(std::string_view sender) {
+  // One string for the result; the parts are views into it or into the SRS parts.
   std::string lower = ascii_lower(trim_ws(sender));
   if (lower.size() >= 2 && lower.front() == '<' && lower.back() == '>') {
-    lower = lower.substr(1, lower.size() - 2);
+    lower.pop_back();
+    lower.erase(0, 1);
   }
   const std::size_t at = lower.rfind('@');
   if (at == std::string::npos) {
     return lower;  // null sender or a bare local part: nothing to unwrap
   }
-  std::string user = lower.substr(0, at);
-  std::string domain = lower.substr(at + 1);
+  std::string_view user = std::string_view(lower).substr(0, at);
+  std::string_view domain = std::string_view(lower).substr(at + 1);
   std::string srs_user;
   std::string srs_domain;
   if (unwrap_srs(user, srs_user, srs_domain)) {
-    user = std::move(srs_user);
-    domain = std::move(srs_domain);
+    user = srs_user;
+    domain = srs_domain;
   }
   user = unwrap_batv(user);
-  if (auto plus = user.find('+'); plus != std::string::npos && plus > 0) {
-    user.resize(plus);
+  if (auto plus = user.find('+'); plus != std::string_view::npos && plus > 0) {
+    user = user.substr(0, plus);
   }
-  user = fold_digit_runs(user);
-  return user + '@' + domain;
+  std::string out = fold_digit_runs(user);
+  out.reserve(out.size() + 1 + domain.size());
+  out += '@';
+  out.append(domain);
+  return out;
 }
 
 }  // namespace

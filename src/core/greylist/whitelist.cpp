@@ -247,19 +247,24 @@ bool RecipientWhitelist::remove_entry(std::string_view entry) {
 }
 
 bool RecipientWhitelist::matches(std::string_view recipient) const {
+  if (entries_.empty()) {
+    return false;  // the usual case, checked on every request: no lowering, no copies
+  }
   const std::string rcpt = ascii_lower(recipient);
   const std::size_t at = rcpt.rfind('@');
   if (at != std::string::npos) {
-    std::string user = rcpt.substr(0, at);
-    const std::string domain = rcpt.substr(at + 1);
+    const std::string_view user = std::string_view(rcpt).substr(0, at);
+    const std::string_view domain = std::string_view(rcpt).substr(at + 1);
     if (!addresses_.empty() || !users_.empty()) {
       // user@domain also matches user+ext@domain.
-      std::string base = user;
-      if (auto plus = base.find('+'); plus != std::string::npos && plus > 0) {
-        base.resize(plus);
+      std::string_view base = user;
+      if (auto plus = base.find('+'); plus != std::string_view::npos && plus > 0) {
+        base = base.substr(0, plus);
       }
-      for (const std::string& u : {user, base}) {
-        if (users_.count(u) != 0 || addresses_.count(u + '@' + domain) != 0) {
+      std::string address;
+      for (const std::string_view u : {user, base}) {
+        address.assign(u).append(1, '@').append(domain);
+        if (users_.count(std::string(u)) != 0 || addresses_.count(address) != 0) {
           return true;
         }
       }
