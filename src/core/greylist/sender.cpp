@@ -113,7 +113,7 @@ std::string fold_digit_runs(std::string_view s) {
 
 // One pass of the rules in sender.hpp.
 std::string normalize_once(std::string_view sender) {
-  // One string for the result; the parts are views into it or into the SRS parts.
+  // The parts are views into the lowered copy (or into the SRS parts); one more string out.
   std::string lower = ascii_lower(trim_ws(sender));
   if (lower.size() >= 2 && lower.front() == '<' && lower.back() == '>') {
     lower.pop_back();
