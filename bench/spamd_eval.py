@@ -11,8 +11,9 @@
    classification throughput.
 3. bogofilter (Debian), trained and tested on the same splits; FP/FN at a 0.5 cut.
 4. SpamAssassin spamd -L (Bayes + local tests, no network), trained with sa-learn on the half
-   split (and with --sa-protocols on the lopsided ones; --sa-only skips everything else), tested through spamd with a parallel
-   client; FP/FN at its required_score 5.0 and the best FN any cut reaches at FP <= 0.5%.
+   split (and with --sa-protocols on the lopsided ones; --sa-only skips everything else),
+   tested through spamd with a parallel client; FP/FN at its required_score 5.0 and the best
+   FN any cut reaches at FP <= 0.5%.
 5. Through the spamd protocol: greyflux serve with the half-split model (trained by
    `greyflux learn`), gf_spamd_load with 8 parallel connections on the test half; spamd's rate
    with the same client; `greyflux classify` on the test half; cold start to the first PONG.
@@ -31,38 +32,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration", "spamd"))
 from spamdlib import Greyflux, Spamd, free_port  # noqa: E402
+sys.path.insert(0, HERE)
+from mail_eval_vs_bogofilter import best_fn, one_minus_auc  # noqa: E402
 
 
 def run(cmd, **kw):
     print("$ " + " ".join(cmd if len(cmd) < 12 else cmd[:10] + ["..."]), flush=True)
     return subprocess.run(cmd, check=True, **kw)
-
-
-def auc(scores):
-    """scores: [(score, is_spam)] -> area under the ROC curve (ties count half)."""
-    scores = sorted(scores)
-    pos = sum(1 for _, s in scores if s)
-    neg = len(scores) - pos
-    rank_sum, i = 0.0, 0
-    while i < len(scores):
-        j = i
-        while j < len(scores) and scores[j][0] == scores[i][0]:
-            j += 1
-        avg = (i + 1 + j) / 2.0
-        rank_sum += avg * sum(1 for k in range(i, j) if scores[k][1])
-        i = j
-    return (rank_sum - pos * (pos + 1) / 2.0) / (pos * neg) if pos and neg else 0.5
-
-
-def best_fn(scores, fp_max):
-    """The lowest FN any cut reaches with FP <= fp_max (a message is spam when its score is above
-    the cut): the ranking's bound, whatever threshold a deployment chooses."""
-    ham = sorted((s for s, spam in scores if not spam), reverse=True)
-    spam = [s for s, sp in scores if sp]
-    allowed = int(fp_max * len(ham))  # hams allowed above the cut
-    # The cut sits at the (allowed+1)-th highest ham score: that ham and all below it pass.
-    cut = ham[allowed] if allowed < len(ham) else float("-inf")
-    return sum(1 for s in spam if s <= cut) / len(spam) if spam else 0.0
 
 
 def report(name, proto, scores, cut):
@@ -72,8 +48,8 @@ def report(name, proto, scores, cut):
     fn = sum(1 for s in spam if s <= cut)
     print(f"{name:<30} {proto:<8} {len(ham):5d} {len(spam):5d}  FP {100.0 * fp / len(ham):5.2f}% "
           f"({fp:3d})  FN {100.0 * fn / len(spam):5.2f}% ({fn:3d})  1-AUC "
-          f"{100.0 * (1 - auc(scores)):.3f}%  best FN at FP<=0.5% "
-          f"{100.0 * best_fn(scores, 0.005):.2f}%", flush=True)
+          f"{100.0 * one_minus_auc(scores):.3f}%  best FN at FP<=0.5% "
+          f"{best_fn(scores, 0.005):.2f}%", flush=True)
 
 
 def load_manifest(path):
